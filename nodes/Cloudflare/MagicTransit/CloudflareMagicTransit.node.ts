@@ -1,0 +1,75 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { locatorProperty, operationProperty, requestOptionsProperty } from '../../shared/properties';
+import { runProvider } from '../../shared/provider';
+import { cloudflareListSearch } from '../listSearch';
+import { magicTransit, magicTransitApi } from './operations';
+
+const HEX32 = '^[0-9a-fA-F]{32}$';
+
+export class CloudflareMagicTransit implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Cloudflare Magic Transit',
+		name: 'cloudflareMagicTransit',
+		icon: 'file:cloudflareMagicTransit.svg',
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["operation"]}}',
+		description:
+			'Advertise or withdraw a Magic Transit on-demand BYOIP prefix over BGP, so attack traffic is scrubbed by Cloudflare',
+		defaults: { name: 'Cloudflare Magic Transit' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'cloudflareMitigationApi', required: true }],
+		properties: [
+			operationProperty(
+				[
+					{
+						name: 'List Prefixes',
+						value: 'listPrefixes',
+						description: 'List the IP prefixes of the account with their on-demand flags',
+						action: 'List prefixes',
+					},
+				],
+				'prefix advertisement',
+			),
+			locatorProperty({
+				displayName: 'Account',
+				name: 'accountId',
+				description: 'The Cloudflare account that owns the prefix (the Account ID in the dashboard sidebar, not a Zone ID)',
+				searchListMethod: 'searchAccounts',
+				idPlaceholder: '023e105f4ecef8ad9ca31a8372d0c353',
+				idRegex: HEX32,
+				idError: 'An Account ID is 32 hexadecimal characters',
+			}),
+			locatorProperty({
+				displayName: 'Prefix',
+				name: 'prefixId',
+				description: 'The BYOIP prefix to advertise; it must be enabled for on-demand advertisement',
+				searchListMethod: 'searchPrefixes',
+				idPlaceholder: '2af39739cc4e3b5910c918468bb89828',
+				idRegex: HEX32,
+				idError: 'A Prefix ID is 32 hexadecimal characters',
+				displayOptions: { hide: { operation: ['listPrefixes'] } },
+			}),
+			{
+				displayName: 'Force Withdraw',
+				name: 'forceWithdraw',
+				type: 'boolean',
+				default: false,
+				displayOptions: { show: { operation: ['withdraw'] } },
+				description:
+					'Whether to withdraw even a prefix that was already advertised before this package activated it. Off: such a prefix is left advertised.',
+			},
+			requestOptionsProperty,
+		],
+	};
+
+	methods = { listSearch: cloudflareListSearch(magicTransitApi) };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await runProvider(this, magicTransit);
+	}
+}

@@ -1,0 +1,66 @@
+import type { ILoadOptionsFunctions, INodeListSearchItems, INodeListSearchResult } from 'n8n-workflow';
+
+import { ProviderClient, type ProviderApiSpec } from '../shared/http';
+import { cloudflareListAll, cloudflareRequest } from './transport';
+
+function matches(filter: string | undefined, ...fields: Array<string | undefined>): boolean {
+	if (!filter) return true;
+	const needle = filter.toLowerCase();
+	return fields.some((field) => field?.toLowerCase().includes(needle));
+}
+
+function currentValue(ctx: ILoadOptionsFunctions, name: string): string {
+	const value = ctx.getCurrentNodeParameter(name, { extractValue: true });
+	return typeof value === 'string' ? value.trim() : '';
+}
+
+/** List-search methods for Cloudflare resource locators: accounts, prefixes of the chosen account, zones. */
+export function cloudflareListSearch(api: ProviderApiSpec) {
+	return {
+		async searchAccounts(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+			const client = await ProviderClient.create(this, api);
+			const accounts = await cloudflareListAll<{ id: string; name: string }>(client, '/accounts');
+			return {
+				results: accounts
+					.filter((a) => matches(filter, a.name, a.id))
+					.map((a) => ({ name: a.name, value: a.id })),
+			};
+		},
+
+		async searchPrefixes(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+			const accountId = currentValue(this, 'accountId');
+			if (!accountId) return { results: [] };
+			const client = await ProviderClient.create(this, api);
+			const prefixes = await cloudflareListAll<{ id: string; cidr: string; description?: string; on_demand_enabled?: boolean }>(
+				client,
+				`/accounts/${accountId}/addressing/prefixes`,
+			);
+			const results: INodeListSearchItems[] = prefixes
+				.filter((p) => matches(filter, p.cidr, p.description, p.id))
+				.map((p) => ({
+					name: `${p.cidr}${p.description ? ` (${p.description})` : ''}${p.on_demand_enabled ? '' : ' [not on-demand]'}`,
+					value: p.id,
+				}));
+			return { results };
+		},
+
+		async searchZones(
+			this: ILoadOptionsFunctions,
+			filter?: string,
+			paginationToken?: string,
+		): Promise<INodeListSearchResult> {
+			const client = await ProviderClient.create(this, api);
+			const page = Number(paginationToken ?? 1);
+			const envelope = await cloudflareRequest<Array<{ id: string; name: string }>>(client, 'GET', '/zones', undefined, {
+				page,
+				per_page: 50,
+				...(filter ? { name: `contains:${filter}` } : {}),
+			});
+			const totalPages = envelope.result_info?.total_pages ?? 1;
+			return {
+				results: envelope.result.map((z) => ({ name: z.name, value: z.id, url: `https://dash.cloudflare.com/?zone=${z.id}` })),
+				paginationToken: page < totalPages ? String(page + 1) : undefined,
+			};
+		},
+	};
+}

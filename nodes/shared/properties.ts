@@ -1,0 +1,113 @@
+import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+
+import { DEFAULT_RETRY_POLICY } from './http';
+
+/** The `operation` parameter: the three contract operations first, then the provider's extras. */
+export function operationProperty(extra: INodePropertyOptions[] = [], what = 'mitigation'): INodeProperties {
+	return {
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		default: 'getStatus',
+		options: [
+			{
+				name: 'Activate',
+				value: 'activate',
+				description: `Turn ${what} on (no change when it is already on)`,
+				action: `Activate ${what}`,
+			},
+			{
+				name: 'Get Status',
+				value: 'getStatus',
+				description: `Read whether ${what} is on`,
+				action: `Get ${what} status`,
+			},
+			{
+				name: 'Withdraw',
+				value: 'withdraw',
+				description: `Undo what activation changed (no change when ${what} is already off)`,
+				action: `Withdraw ${what}`,
+			},
+			...extra,
+		].sort((a, b) => a.name.localeCompare(b.name)),
+	};
+}
+
+/** Retry and timeout settings under the node's Options, shared by every provider node. */
+export const requestOptionsProperty: INodeProperties = {
+	displayName: 'Options',
+	name: 'requestOptions',
+	type: 'collection',
+	placeholder: 'Add Option',
+	default: {},
+	options: [
+		{
+			displayName: 'Max Attempts',
+			name: 'maxAttempts',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: 20 },
+			default: DEFAULT_RETRY_POLICY.maxAttempts,
+			description:
+				'How many times to try a request that hit a rate limit, a server error or a connection error. Authentication failures are never retried.',
+		},
+		{
+			displayName: 'Max Retry Time (Seconds)',
+			name: 'maxRetryTime',
+			type: 'number',
+			typeOptions: { minValue: 0 },
+			default: DEFAULT_RETRY_POLICY.maxRetryTimeMs / 1000,
+			description: 'Stop retrying rather than wait past this many seconds since the first attempt',
+		},
+		{
+			displayName: 'Request Timeout (Seconds)',
+			name: 'timeout',
+			type: 'number',
+			typeOptions: { minValue: 1 },
+			default: DEFAULT_RETRY_POLICY.timeoutMs / 1000,
+			description: 'How long to wait for one response',
+		},
+	],
+};
+
+
+/** A resource locator with "From List" (when the provider can list) and "By ID" modes. */
+export function locatorProperty(spec: {
+	displayName: string;
+	name: string;
+	description: string;
+	searchListMethod?: string;
+	idPlaceholder: string;
+	idRegex?: string;
+	idError?: string;
+	displayOptions?: INodeProperties['displayOptions'];
+}): INodeProperties {
+	const modes: INodeProperties['modes'] = [];
+	if (spec.searchListMethod) {
+		modes.push({
+			displayName: 'From List',
+			name: 'list',
+			type: 'list',
+			typeOptions: { searchListMethod: spec.searchListMethod, searchable: true },
+		});
+	}
+	modes.push({
+		displayName: 'By ID',
+		name: 'id',
+		type: 'string',
+		placeholder: spec.idPlaceholder,
+		validation: spec.idRegex
+			? [{ type: 'regex', properties: { regex: spec.idRegex, errorMessage: spec.idError ?? 'Not a valid ID' } }]
+			: undefined,
+	});
+	return {
+		displayName: spec.displayName,
+		name: spec.name,
+		type: 'resourceLocator',
+		default: { mode: spec.searchListMethod ? 'list' : 'id', value: '' },
+		required: true,
+		description: spec.description,
+		displayOptions: spec.displayOptions,
+		modes,
+	};
+}

@@ -1,0 +1,111 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+
+import { ActivationRecords } from './activationRecords';
+import { toNodeError } from './errors';
+import { DEFAULT_RETRY_POLICY, ProviderClient, type ProviderApiSpec, type RetryPolicy } from './http';
+
+/** The fields every provider node's output item carries (CONTRACT.md), plus provider details. */
+export interface MitigationResult extends IDataObject {
+	/** Mitigation is on after the call, or as read. */
+	active: boolean;
+	/** This call changed the provider's state. */
+	changed: boolean;
+}
+
+export interface OperationContext {
+	ctx: IExecuteFunctions;
+	itemIndex: number;
+	api: ProviderClient;
+	records: ActivationRecords;
+}
+
+export type Operation<Target> = (
+	target: Target,
+	op: OperationContext,
+) => Promise<MitigationResult | IDataObject | IDataObject[]>;
+
+/**
+ * One mitigation provider, as all eight nodes share it: how to read and validate the target of an item, and the
+ * three contract operations plus any provider extras. The runner below does everything else.
+ */
+export interface MitigationProvider<Target> {
+	/** Node type name, e.g. "cloudflareMagicTransit"; goes into every output item as `provider`. */
+	name: string;
+	api: ProviderApiSpec;
+	/** Reads and validates the item's target parameters; throws InputError before any request is made. */
+	readTarget(ctx: IExecuteFunctions, itemIndex: number, operation: string): Target;
+	/** The string put in the output's `target` field. */
+	describeTarget(target: Target): string;
+	operations: {
+		getStatus: Operation<Target>;
+		activate: Operation<Target>;
+		withdraw: Operation<Target>;
+	} & Record<string, Operation<Target>>;
+}
+
+/** execute() of every provider node: per item, with continueOnFail and pairedItem as n8n expects. */
+export async function runProvider<Target>(
+	ctx: IExecuteFunctions,
+	provider: MitigationProvider<Target>,
+): Promise<INodeExecutionData[][]> {
+	const items = ctx.getInputData();
+	const output: INodeExecutionData[] = [];
+	const records = new ActivationRecords(ctx);
+	let client: ProviderClient | undefined;
+	let clientPolicyKey: string | undefined;
+
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		try {
+			const operation = ctx.getNodeParameter('operation', itemIndex) as string;
+			const run = provider.operations[operation];
+			if (!run) throw new Error(`Unknown operation '${operation}'`);
+			const target = provider.readTarget(ctx, itemIndex, operation);
+			const policy = readRetryPolicy(ctx, itemIndex);
+			const policyKey = JSON.stringify(policy);
+			if (!client || policyKey !== clientPolicyKey) {
+				client = await ProviderClient.create(ctx, provider.api, policy);
+				clientPolicyKey = policyKey;
+			}
+			const result = await run(target, { ctx, itemIndex, api: client, records });
+			const rows = Array.isArray(result) ? result : [result];
+			for (const row of rows) {
+				output.push({
+					json: { provider: provider.name, target: provider.describeTarget(target), operation, ...row },
+					pairedItem: { item: itemIndex },
+				});
+			}
+		} catch (error) {
+			const nodeError = toNodeError(ctx, error, itemIndex);
+			if (ctx.continueOnFail()) {
+				output.push({
+					json: { error: nodeError.message, description: nodeError.description ?? null },
+					pairedItem: { item: itemIndex },
+				});
+				continue;
+			}
+			throw nodeError;
+		}
+	}
+	return [output];
+}
+
+function readRetryPolicy(ctx: IExecuteFunctions, itemIndex: number): RetryPolicy {
+	const options = ctx.getNodeParameter('requestOptions', itemIndex, {}) as {
+		maxAttempts?: number;
+		maxRetryTime?: number;
+		timeout?: number;
+	};
+	return {
+		...DEFAULT_RETRY_POLICY,
+		maxAttempts: options.maxAttempts ?? DEFAULT_RETRY_POLICY.maxAttempts,
+		maxRetryTimeMs: (options.maxRetryTime ?? DEFAULT_RETRY_POLICY.maxRetryTimeMs / 1000) * 1000,
+		timeoutMs: (options.timeout ?? DEFAULT_RETRY_POLICY.timeoutMs / 1000) * 1000,
+	};
+}
+
+/** Reads a resource-locator (or plain string) parameter as its value. */
+export function readLocator(ctx: IExecuteFunctions, name: string, itemIndex: number): string {
+	const value = ctx.getNodeParameter(name, itemIndex, '', { extractValue: true }) as unknown;
+	if (typeof value === 'object' && value !== null && 'value' in value) return String((value as { value: unknown }).value ?? '');
+	return String(value ?? '');
+}

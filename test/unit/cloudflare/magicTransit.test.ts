@@ -1,0 +1,164 @@
+import { CloudflareMagicTransit } from '../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node';
+import type { CloudflareSimulator } from '../../simulators/cloudflare';
+import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { ACCOUNT, LOCKED_PREFIX, PREFIX, TOKEN, cloudflareRun, rl, startCloudflare } from './fixture';
+
+const node = new CloudflareMagicTransit();
+let sim: CloudflareSimulator;
+
+beforeEach(async () => {
+	sim = await startCloudflare();
+});
+afterEach(async () => {
+	await sim.stop();
+});
+
+const params = (operation: string, extra: Record<string, unknown> = {}) => ({
+	operation,
+	accountId: rl(ACCOUNT),
+	prefixId: rl(PREFIX),
+	...extra,
+});
+const prefix = () => sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!;
+
+describe('Cloudflare Magic Transit', () => {
+	it('reads the advertisement status with the prefix details', async () => {
+		const [status] = jsonOf(await runNode(node, cloudflareRun(sim, params('getStatus'))));
+		expect(status).toMatchObject({
+			provider: 'cloudflareMagicTransit',
+			target: PREFIX,
+			operation: 'getStatus',
+			active: false,
+			changed: false,
+			cidr: '203.0.113.0/24',
+			onDemandEnabled: true,
+		});
+	});
+
+	it('advertises the prefix, reads it back and says BGP takes minutes', async () => {
+		const [result] = jsonOf(await runNode(node, cloudflareRun(sim, params('activate'))));
+		expect(result).toMatchObject({ active: true, changed: true });
+		expect(result.note).toMatch(/2-7 minutes/);
+		expect(prefix().advertised).toBe(true);
+		expect(sim.log.at(-1)).toMatchObject({ method: 'GET', path: expect.stringContaining('/bgp/status') });
+	});
+
+	it('activates idempotently: a second activate makes no write', async () => {
+		const staticData = {};
+		await runNode(node, cloudflareRun(sim, params('activate'), { staticData }));
+		const writesAfterFirst = sim.writes().length;
+		const [again] = jsonOf(await runNode(node, cloudflareRun(sim, params('activate'), { staticData })));
+		expect(again).toMatchObject({ active: true, changed: false });
+		expect(sim.writes()).toHaveLength(writesAfterFirst);
+	});
+
+	it('withdraws what it advertised, then a second withdraw makes no write', async () => {
+		const staticData = {};
+		await runNode(node, cloudflareRun(sim, params('activate'), { staticData }));
+		const [withdrawn] = jsonOf(await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData })));
+		expect(withdrawn).toMatchObject({ active: false, changed: true });
+		expect(withdrawn.note).toMatch(/15 minutes/);
+		expect(prefix().advertised).toBe(false);
+		const writes = sim.writes().length;
+		const [again] = jsonOf(await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData })));
+		expect(again).toMatchObject({ active: false, changed: false });
+		expect(sim.writes()).toHaveLength(writes);
+	});
+
+	it('leaves a prefix advertised by hand before activation, unless forced', async () => {
+		prefix().advertised = true;
+		const staticData = {};
+		await runNode(node, cloudflareRun(sim, params('activate'), { staticData }));
+		const [kept] = jsonOf(await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData })));
+		expect(kept).toMatchObject({ active: true, changed: false });
+		expect(kept.note).toMatch(/already advertised before activation/);
+		const [forced] = jsonOf(
+			await runNode(node, cloudflareRun(sim, params('withdraw', { forceWithdraw: true }), { staticData })),
+		);
+		expect(forced).toMatchObject({ active: false, changed: true });
+	});
+
+	it('withdraws with no record of activation (another workflow), as a user pressing Withdraw expects', async () => {
+		prefix().advertised = true;
+		const [result] = jsonOf(await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData: {} })));
+		expect(result).toMatchObject({ active: false, changed: true });
+	});
+
+	it('refuses a locked prefix before any write', async () => {
+		await expect(
+			runNode(node, cloudflareRun(sim, params('activate', { prefixId: rl(LOCKED_PREFIX) }))),
+		).rejects.toThrow(/on-demand advertisement locked/);
+		expect(sim.writes()).toHaveLength(0);
+	});
+
+	it('refuses a prefix that is not on-demand capable before any write', async () => {
+		prefix().on_demand_enabled = false;
+		await expect(runNode(node, cloudflareRun(sim, params('activate')))).rejects.toThrow(/not enabled for on-demand/);
+		expect(sim.writes()).toHaveLength(0);
+	});
+
+	it('rejects a malformed account id before calling Cloudflare', async () => {
+		await expect(runNode(node, cloudflareRun(sim, params('activate', { accountId: rl('my-account') })))).rejects.toThrow(
+			/Account ID must be the 32-character hexadecimal id/,
+		);
+		expect(sim.log).toHaveLength(0);
+	});
+
+	it('explains a missing token permission (403, code 10000) with the scopes to add', async () => {
+		sim.addToken(TOKEN, ['prefixes:read']);
+		const error = await runNode(node, cloudflareRun(sim, params('activate'))).catch((e) => e);
+		expect(error.message).toMatch(/Forbidden: the Cloudflare API token lacks a permission/);
+		expect(error.description).toMatch(/IP Prefixes: Edit and Account: Magic Transit: Edit/);
+		expect(error.httpCode).toBe('403');
+	});
+
+	it('explains a wrong account id (not found) pointing at Account ID vs Zone ID', async () => {
+		const error = await runNode(
+			node,
+			cloudflareRun(sim, params('getStatus', { accountId: rl('0123456789abcdef0123456789abcdef') })),
+		).catch((e) => e);
+		expect(error.message).toMatch(/Cloudflare could not find the account or prefix/);
+		expect(error.description).toMatch(/not a Zone ID/);
+	});
+
+	it('explains an invalid token without retrying it', async () => {
+		const run = cloudflareRun(sim, params('getStatus'));
+		run.credentials.cloudflareMitigationApi.apiToken = 'wrong-token';
+		const error = await runNode(node, run).catch((e) => e);
+		expect(error.message).toMatch(/rejected the API token/);
+		expect(sim.log).toHaveLength(1);
+	});
+
+	it('never puts the token in output items or errors', async () => {
+		const run = cloudflareRun(sim, params('activate'), { continueOnFail: true });
+		sim.addToken(TOKEN, ['prefixes:read']);
+		const output = JSON.stringify((await runNode(node, run)).output);
+		expect(output).not.toContain(TOKEN);
+		expect(output).toMatch(/lacks a permission/);
+	});
+
+	it('reports a failing item and continues with the next when Continue On Fail is set', async () => {
+		const result = await runNode(
+			node,
+			cloudflareRun(sim, { operation: 'getStatus', accountId: rl(ACCOUNT) }, {
+				items: [{ json: {} }, { json: {} }],
+				itemParameters: [{ prefixId: rl('not-an-id') }, { prefixId: rl(PREFIX) }],
+				continueOnFail: true,
+			}),
+		);
+		const [first, second] = result.output[0];
+		expect(first.json.error).toMatch(/Prefix ID must be/);
+		expect(first.pairedItem).toEqual({ item: 0 });
+		expect(second.json).toMatchObject({ active: false, cidr: '203.0.113.0/24' });
+		expect(second.pairedItem).toEqual({ item: 1 });
+	});
+
+	it('lists prefixes as an operation and through the resource locator search', async () => {
+		const listed = jsonOf(await runNode(node, cloudflareRun(sim, { operation: 'listPrefixes', accountId: rl(ACCOUNT) })));
+		expect(listed.map((p) => p.cidr)).toEqual(['203.0.113.0/24', '198.51.100.0/24']);
+		const search = await listSearch(node, 'searchPrefixes', cloudflareRun(sim, { accountId: rl(ACCOUNT) }), '203');
+		expect(search.results).toEqual([{ name: '203.0.113.0/24 (edge)', value: PREFIX }]);
+		const accounts = await listSearch(node, 'searchAccounts', cloudflareRun(sim, {}));
+		expect(accounts.results).toEqual([{ name: 'Example Networks', value: ACCOUNT }]);
+	});
+});
