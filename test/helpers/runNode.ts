@@ -139,7 +139,7 @@ function makeContext(node: INodeType, options: RunOptions, staticData: IDataObje
 		const value = name in perItem ? perItem[name] : name in options.parameters ? options.parameters[name] : undefined;
 		const resolved = value === undefined ? (fallback ?? defaultOf(node, name)) : value;
 		if (extract?.extractValue && typeof resolved === 'object' && resolved !== null && '__rl' in resolved) {
-			return (resolved as { value: unknown }).value;
+			return (resolved as unknown as { value: unknown }).value;
 		}
 		return resolved;
 	};

@@ -68,7 +68,7 @@ export class CloudflareSimulator extends Simulator {
 
 	constructor() {
 		super();
-		this.route('GET', '/user/tokens/verify', (req) => this.verify());
+		this.route('GET', '/user/tokens/verify', () => this.verify());
 		this.route('GET', '/accounts/:accountId/tokens/verify', (req) => this.verify(req.params.accountId));
 		this.route('GET', '/accounts', (req) => {
 			if (!this.can('accounts:read')) return this.forbidden();

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+
+/** Builds n8n workflow JSON the way the editor saves it, for import with `n8n import:workflow`. */
+
+export interface WorkflowNode {
+	name: string;
+	type: string;
+	typeVersion?: number;
+	parameters: Record<string, unknown>;
+	credentials?: Record<string, { id: string; name: string }>;
+}
+
+export const PACKAGE = 'n8n-nodes-ddos-mitigation';
+
+export function webhook(name: string, path: string): WorkflowNode {
+	return {
+		name,
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 2,
+		parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', responseData: 'allEntries', options: {} },
+	};
+}
+
+/** A workflow of chains: each chain is a list of nodes connected one after another. */
+export function workflow(id: string, name: string, chains: WorkflowNode[][]) {
+	const connections: Record<string, { main: Array<Array<{ node: string; type: 'main'; index: number }>> }> = {};
+	const nodes = chains.flatMap((chain, row) =>
+		chain.map((node, column) => {
+			const next = chain[column + 1];
+			if (next) connections[node.name] = { main: [[{ node: next.name, type: 'main', index: 0 }]] };
+			return {
+				id: randomUUID(),
+				webhookId: node.type === 'n8n-nodes-base.webhook' ? randomUUID() : undefined,
+				typeVersion: 1,
+				position: [column * 220, row * 200],
+				...node,
+			};
+		}),
+	);
+	return { id, name, nodes, connections, active: false, settings: { executionOrder: 'v1' }, pinData: {} };
+}
+
+export async function postJson(url: string, body: unknown = {}): Promise<{ status: number; json: unknown }> {
+	const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+	const text = await response.text();
+	let json: unknown = text;
+	try {
+		json = JSON.parse(text);
+	} catch {
+		// keep text
+	}
+	return { status: response.status, json };
+}
