@@ -1,0 +1,73 @@
+import type {
+	IExecuteFunctions,
+	ILoadOptionsFunctions,
+	INodeExecutionData,
+	INodeListSearchResult,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { ProviderClient } from '../shared/http';
+import { managementProperties, nothingSavedProperty, restoreConfigurationProperty } from '../shared/lockdown';
+import { locatorProperty, operationProperty, requestOptionsProperty } from '../shared/properties';
+import { runProvider } from '../shared/provider';
+import { SNAPSHOT_PREFIX, linodeFirewall } from './operations';
+import { linodeApi, listFirewalls } from './transport';
+
+export class LinodeFirewall implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Linode Cloud Firewall',
+		name: 'linodeFirewall',
+		icon: 'file:linode.svg',
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["operation"]}}',
+		description:
+			'Lock a Linode (Akamai) Cloud Firewall down to management access during an attack, keeping a copy of its rules at Linode, and restore them exactly afterwards',
+		defaults: { name: 'Linode Cloud Firewall' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'linodeMitigationApi', required: true }],
+		properties: [
+			operationProperty([], 'firewall lockdown'),
+			locatorProperty({
+				displayName: 'Firewall',
+				name: 'firewallId',
+				description: 'The Cloud Firewall to lock down',
+				searchListMethod: 'searchFirewalls',
+				idPlaceholder: '123456',
+				idRegex: '^\\d+$',
+				idError: 'A Firewall ID is a number (Network > Firewalls > your firewall: the number in the URL)',
+			}),
+			...managementProperties,
+			restoreConfigurationProperty,
+			nothingSavedProperty,
+			requestOptionsProperty,
+		],
+	};
+
+	methods = {
+		listSearch: {
+			async searchFirewalls(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+				const client = await ProviderClient.create(this, linodeApi);
+				const needle = filter?.toLowerCase() ?? '';
+				const firewalls = (await listFirewalls(client)).filter(
+					(f) => !f.label.startsWith(SNAPSHOT_PREFIX) && (!needle || `${f.label} ${f.id}`.toLowerCase().includes(needle)),
+				);
+				return {
+					results: firewalls.map((f) => ({
+						name: `${f.label} (${f.status})`,
+						value: String(f.id),
+						url: `https://cloud.linode.com/firewalls/${f.id}`,
+					})),
+				};
+			},
+		},
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await runProvider(this, linodeFirewall);
+	}
+}

@@ -1,0 +1,109 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { lockdownName } from '../../nodes/DigitalOcean/operations';
+import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { DigitalOceanSimulator, SimFirewall } from '../simulators/digitalOcean';
+import { TOKEN, snapshot, startDigitalOcean } from '../unit/digitalOcean/fixture';
+import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+
+const credentials = { digitalOceanMitigationApi: { id: 'dosim000000001', name: 'DigitalOcean (simulator)' } };
+const rl = (value: string) => ({ __rl: true, mode: 'id', value });
+const owner = { email: 'operator@example.test', password: 'Local-test-1' };
+
+let sim: DigitalOceanSimulator;
+let web: SimFirewall;
+let n8n: N8nInstance;
+let before: ReturnType<typeof snapshot>;
+
+function firewallNode(operation: string, extra: Record<string, unknown> = {}): WorkflowNode {
+	return {
+		name: `DigitalOcean ${operation}`,
+		type: `${PACKAGE}.digitalOceanFirewall`,
+		parameters: { operation, firewallId: rl(web.id), requestOptions: {}, ...extra },
+		credentials,
+	};
+}
+
+beforeAll(async () => {
+	({ sim, web } = await startDigitalOcean());
+	before = snapshot(sim);
+	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
+	n8n = await new N8nInstance({ owner }).prepare();
+	installPackage(n8n.userFolder, tarball);
+	n8n.importCredentials([
+		{ ...credentials.digitalOceanMitigationApi, type: 'digitalOceanMitigationApi', data: { accessToken: TOKEN, baseUrl: sim.baseUrl } },
+	]);
+	// Activate and withdraw live in different workflows, as when an alert workflow locks down and a person
+	// (or another workflow) lifts it later: only what DigitalOcean holds connects the two.
+	n8n.importWorkflows([
+		workflow('doLockdown00001', 'DigitalOcean lockdown', [
+			[webhook('Activate', 'do-activate'), firewallNode('activate', { managementSources: '203.0.113.0/24, 2001:db8:1::/48' })],
+			[webhook('Status', 'do-status'), firewallNode('getStatus')],
+		]),
+		workflow('doRestore000001', 'DigitalOcean restore', [[webhook('Withdraw', 'do-withdraw'), firewallNode('withdraw')]]),
+	]);
+	await n8n.start();
+});
+
+afterAll(async () => {
+	await n8n?.stop();
+	await sim?.stop();
+	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
+});
+
+describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
+	it('tests the credential through n8n', async () => {
+		const api = await n8n.login();
+		const test = async (accessToken: string) =>
+			(await (
+				await api('/rest/credentials/test', {
+					method: 'POST',
+					body: JSON.stringify({
+						credentials: { ...credentials.digitalOceanMitigationApi, type: 'digitalOceanMitigationApi', data: { accessToken, baseUrl: sim.baseUrl } },
+					}),
+				})
+			).json()) as unknown;
+		expect(await test(TOKEN)).toMatchObject({ data: { status: 'OK' } });
+		expect(await test('dop_v1_wrong')).toMatchObject({ data: { status: 'Error' } });
+	});
+
+	it('locks the firewall down from one workflow, keeping the management sources open', async () => {
+		const { status, json } = await postJson(`${n8n.url}/webhook/do-activate`);
+		expect(status).toBe(200);
+		expect(json).toEqual([expect.objectContaining({ provider: 'digitalOceanFirewall', active: true, changed: true })]);
+		const lockdown = [...sim.firewalls.values()].find((f) => f.name === lockdownName(web.id))!;
+		expect(lockdown).toMatchObject({
+			droplet_ids: [101, 102],
+			tags: ['web'],
+			inbound_rules: [{ protocol: 'tcp', ports: '22', sources: { addresses: ['203.0.113.0/24', '2001:db8:1::/48'] } }],
+		});
+		expect(sim.firewalls.get(web.id)).toMatchObject({ droplet_ids: [], tags: [] });
+	});
+
+	it('after an n8n restart, a second activate changes nothing', async () => {
+		await n8n.restart();
+		const writes = sim.writes().length;
+		const { json } = await postJson(`${n8n.url}/webhook/do-activate`);
+		expect(json).toEqual([expect.objectContaining({ active: true, changed: false })]);
+		expect(sim.writes()).toHaveLength(writes);
+	});
+
+	it('withdraws from another workflow through a rate limit, and the account is exactly as before', async () => {
+		sim.inject({ method: 'PUT', response: { status: 429, headers: { 'retry-after': '1' }, body: { id: 'too_many_requests', message: 'API rate limit exceeded.' } } });
+		const { status, json } = await postJson(`${n8n.url}/webhook/do-withdraw`);
+		expect(status).toBe(200);
+		expect(json).toEqual([expect.objectContaining({ provider: 'digitalOceanFirewall', active: false, changed: true })]);
+		expect(snapshot(sim)).toEqual(before);
+		expect(sim.exposures).toEqual([]);
+		expect(sim.log.filter((r) => r.status === 429)).toHaveLength(1);
+	});
+
+	it('reports status without writing', async () => {
+		const writes = sim.writes().length;
+		const { json } = await postJson(`${n8n.url}/webhook/do-status`);
+		expect(json).toEqual([expect.objectContaining({ active: false, changed: false, state: 'normal' })]);
+		expect(sim.writes()).toHaveLength(writes);
+	});
+});

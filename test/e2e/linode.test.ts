@@ -1,0 +1,83 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { snapshotLabel } from '../../nodes/Linode/operations';
+import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { LinodeSimulator, SimFirewall } from '../simulators/linode';
+import { TOKEN, snapshot, startLinode } from '../unit/linode/fixture';
+import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+
+const credentials = { linodeMitigationApi: { id: 'lnsim000000001', name: 'Linode (simulator)' } };
+const rl = (value: string) => ({ __rl: true, mode: 'id', value });
+const owner = { email: 'operator@example.test', password: 'Local-test-1' };
+
+let sim: LinodeSimulator;
+let web: SimFirewall;
+let n8n: N8nInstance;
+let before: ReturnType<typeof snapshot>;
+
+function firewallNode(operation: string, extra: Record<string, unknown> = {}): WorkflowNode {
+	return {
+		name: `Linode ${operation}`,
+		type: `${PACKAGE}.linodeFirewall`,
+		parameters: { operation, firewallId: rl(String(web.id)), requestOptions: {}, ...extra },
+		credentials,
+	};
+}
+
+beforeAll(async () => {
+	({ sim, web } = await startLinode());
+	before = snapshot(sim);
+	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
+	n8n = await new N8nInstance({ owner }).prepare();
+	installPackage(n8n.userFolder, tarball);
+	n8n.importCredentials([{ ...credentials.linodeMitigationApi, type: 'linodeMitigationApi', data: { accessToken: TOKEN, baseUrl: sim.baseUrl } }]);
+	// Activate and withdraw in different workflows: only the copy kept at Linode connects them.
+	n8n.importWorkflows([
+		workflow('lnLockdown00001', 'Linode lockdown', [
+			[webhook('Activate', 'ln-activate'), firewallNode('activate', { managementSources: '203.0.113.0/24, 2001:db8:1::/48' })],
+		]),
+		workflow('lnRestore000001', 'Linode restore', [[webhook('Withdraw', 'ln-withdraw'), firewallNode('withdraw')]]),
+	]);
+	await n8n.start();
+});
+
+afterAll(async () => {
+	await n8n?.stop();
+	await sim?.stop();
+	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
+});
+
+describe('Linode Cloud Firewall node inside a real n8n', () => {
+	it('tests the credential through n8n', async () => {
+		const api = await n8n.login();
+		const test = async (accessToken: string) =>
+			(await (
+				await api('/rest/credentials/test', {
+					method: 'POST',
+					body: JSON.stringify({
+						credentials: { ...credentials.linodeMitigationApi, type: 'linodeMitigationApi', data: { accessToken, baseUrl: sim.baseUrl } },
+					}),
+				})
+			).json()) as unknown;
+		expect(await test(TOKEN)).toMatchObject({ data: { status: 'OK' } });
+		expect(await test('wrong-token')).toMatchObject({ data: { status: 'Error' } });
+	});
+
+	it('locks down from one workflow and keeps the original rules at Linode', async () => {
+		const { status, json } = await postJson(`${n8n.url}/webhook/ln-activate`);
+		expect(status).toBe(200);
+		expect(json).toEqual([expect.objectContaining({ provider: 'linodeFirewall', active: true, changed: true })]);
+		expect(web.rules).toMatchObject({ inbound_policy: 'DROP', inbound: [expect.objectContaining({ addresses: { ipv4: ['203.0.113.0/24'], ipv6: ['2001:db8:1::/48'] } })] });
+		expect([...sim.firewalls.values()].some((f) => f.label === snapshotLabel(web.id))).toBe(true);
+	});
+
+	it('withdraws from another workflow, through a rate limit, and every rule and policy is back', async () => {
+		sim.inject({ method: 'PUT', response: { status: 429, headers: { 'retry-after': '1' }, body: { errors: [{ reason: 'Too many requests' }] } } });
+		const { status, json } = await postJson(`${n8n.url}/webhook/ln-withdraw`);
+		expect(status).toBe(200);
+		expect(json).toEqual([expect.objectContaining({ provider: 'linodeFirewall', active: false, changed: true })]);
+		expect(snapshot(sim)).toEqual(before);
+	});
+});

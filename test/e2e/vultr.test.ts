@@ -1,0 +1,80 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { lockdownDescription } from '../../nodes/Vultr/operations';
+import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { SimGroup, VultrSimulator } from '../simulators/vultr';
+import { KEY, snapshot, startVultr } from '../unit/vultr/fixture';
+import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+
+const credentials = { vultrMitigationApi: { id: 'vusim000000001', name: 'Vultr (simulator)' } };
+const rl = (value: string) => ({ __rl: true, mode: 'id', value });
+const owner = { email: 'operator@example.test', password: 'Local-test-1' };
+
+let sim: VultrSimulator;
+let web: SimGroup;
+let n8n: N8nInstance;
+let before: ReturnType<typeof snapshot>;
+
+function groupNode(operation: string): WorkflowNode {
+	return {
+		name: `Vultr ${operation}`,
+		type: `${PACKAGE}.vultrFirewall`,
+		parameters: { operation, firewallGroupId: rl(web.id), requestOptions: {} },
+		credentials,
+	};
+}
+
+beforeAll(async () => {
+	({ sim, web } = await startVultr());
+	before = snapshot(sim);
+	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
+	n8n = await new N8nInstance({ owner }).prepare();
+	installPackage(n8n.userFolder, tarball);
+	n8n.importCredentials([{ ...credentials.vultrMitigationApi, type: 'vultrMitigationApi', data: { apiKey: KEY, baseUrl: sim.baseUrl } }]);
+	// Activate and withdraw in different workflows: only the lockdown group at Vultr connects them.
+	n8n.importWorkflows([
+		workflow('vuLockdown00001', 'Vultr lockdown', [[webhook('Activate', 'vu-activate'), groupNode('activate')]]),
+		workflow('vuRestore000001', 'Vultr restore', [[webhook('Withdraw', 'vu-withdraw'), groupNode('withdraw')]]),
+	]);
+	await n8n.start();
+});
+
+afterAll(async () => {
+	await n8n?.stop();
+	await sim?.stop();
+	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
+});
+
+describe('Vultr Firewall node inside a real n8n', () => {
+	it('tests the credential through n8n', async () => {
+		const api = await n8n.login();
+		const test = async (apiKey: string) =>
+			(await (
+				await api('/rest/credentials/test', {
+					method: 'POST',
+					body: JSON.stringify({ credentials: { ...credentials.vultrMitigationApi, type: 'vultrMitigationApi', data: { apiKey, baseUrl: sim.baseUrl } } }),
+				})
+			).json()) as unknown;
+		expect(await test(KEY)).toMatchObject({ data: { status: 'OK' } });
+		expect(await test('WRONGKEY')).toMatchObject({ data: { status: 'Error' } });
+	});
+
+	it('moves the instances to a lockdown group from one workflow', async () => {
+		const { status, json } = await postJson(`${n8n.url}/webhook/vu-activate`);
+		expect(status).toBe(200);
+		expect(json).toEqual([expect.objectContaining({ provider: 'vultrFirewall', active: true, changed: true })]);
+		const lockdown = [...sim.groups.values()].find((g) => g.description === lockdownDescription(web.id))!;
+		expect([...sim.instances.values()].filter((i) => i.firewall_group_id === lockdown.id)).toHaveLength(2);
+	});
+
+	it('withdraws from another workflow, through a rate limit: groups, rules and memberships as before', async () => {
+		sim.inject({ method: 'PATCH', response: { status: 429, body: { error: 'Rate limit exceeded.', status: 429 } } });
+		const { status, json } = await postJson(`${n8n.url}/webhook/vu-withdraw`);
+		expect(status).toBe(200);
+		expect(json).toEqual([expect.objectContaining({ provider: 'vultrFirewall', active: false, changed: true })]);
+		expect(snapshot(sim)).toEqual(before);
+		expect(sim.exposures).toEqual([]);
+	});
+});
