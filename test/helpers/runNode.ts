@@ -27,6 +27,8 @@ export interface RunOptions {
 	items?: INodeExecutionData[];
 	staticData?: IDataObject;
 	continueOnFail?: boolean;
+	/** The id getWorkflow() reports (default "test-workflow"). */
+	workflowId?: string;
 }
 
 export interface RunResult {
@@ -40,7 +42,7 @@ function resolveTemplate(value: unknown, credentials: ICredentialDataDecryptedOb
 }
 
 /** Applies a credential type's `authenticate` to a request, like n8n's CredentialsHelper. */
-async function authenticate(
+export async function authenticate(
 	type: ICredentialType,
 	credentials: ICredentialDataDecryptedObject,
 	options: IHttpRequestOptions,
@@ -165,6 +167,7 @@ function makeContext(node: INodeType, options: RunOptions, staticData: IDataObje
 		getCurrentNodeParameter: (name: string, extract?: { extractValue?: boolean }) => parameter(name, 0, undefined, extract),
 		getCredentials,
 		getWorkflowStaticData: () => staticData,
+		getWorkflow: () => ({ id: options.workflowId ?? 'test-workflow', name: 'test', active: true }),
 		continueOnFail: () => options.continueOnFail ?? false,
 		getMode: () => 'trigger',
 		helpers,

@@ -1,0 +1,272 @@
+import type {
+	ICredentialTestFunctions,
+	ICredentialsDecrypted,
+	IExecuteFunctions,
+	INodeCredentialTestResult,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { redisOptionsFromCredential, runGate } from './gate';
+import { redisConnection } from './store/respClient';
+
+const allExcept = (...operations: string[]) => ({ hide: { operation: operations } });
+
+export class IncidentGate implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Incident Gate',
+		name: 'incidentGate',
+		icon: 'file:incidentGate.svg',
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["operation"]}}',
+		description:
+			'Turn a stream of incident open/resolve events into exactly one Activate when a scope comes under attack and one Withdraw when its last incident is over, with hold-down and no flapping',
+		defaults: { name: 'Incident Gate' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['Activate', 'Withdraw', 'Unchanged'],
+		credentials: [
+			{
+				// n8n's built-in Redis credential, by design (CONTRACT.md): users already have it for queue mode.
+				// eslint-disable-next-line @n8n/community-nodes/no-credential-reuse, @n8n/community-nodes/valid-credential-references
+				name: 'redis',
+				required: true,
+				testedBy: 'incidentGateRedisTest',
+				displayOptions: { show: { store: ['redis'] } },
+			},
+		],
+		properties: [
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				default: 'event',
+				options: [
+					{
+						name: 'Event',
+						value: 'event',
+						description: 'Feed incident events (open, update, resolve) and route each item by what it changed',
+						action: 'Feed an incident event',
+					},
+					{
+						name: 'Get State',
+						value: 'getState',
+						description: 'Read open incidents and mitigation state, for dashboards and reconciliation',
+						action: 'Get gate state',
+					},
+					{
+						name: 'Hold',
+						value: 'hold',
+						description: 'Keep mitigation on for a scope (activating it if needed); it is never withdrawn automatically',
+						action: 'Hold mitigation on',
+					},
+					{
+						name: 'Release',
+						value: 'release',
+						description: 'End a hold; mitigation is withdrawn (after any hold-down) if no incident is open',
+						action: 'Release a hold',
+					},
+					{
+						name: 'Reset',
+						value: 'reset',
+						description: 'Forget a scope; emits Withdraw if its mitigation was on',
+						action: 'Reset a scope',
+					},
+					{
+						name: 'Tick',
+						value: 'tick',
+						description: 'Run from a Schedule Trigger: expire stale incidents, then release withdraws whose hold-down is over',
+						action: 'Expire incidents and release due withdraws',
+					},
+				],
+			},
+			{
+				displayName: 'Action',
+				name: 'action',
+				type: 'string',
+				default: '={{ $json.action }}',
+				required: true,
+				displayOptions: { show: { operation: ['event'] } },
+				description:
+					'What happened to the incident: open, update or resolve (other words can be mapped under Options > Action Words)',
+			},
+			{
+				displayName: 'Incident ID',
+				name: 'incidentId',
+				type: 'string',
+				default: '={{ $json.incidentId }}',
+				required: true,
+				displayOptions: { show: { operation: ['event'] } },
+				description: 'Identifies the incident across its open, update and resolve events',
+			},
+			{
+				displayName: 'Scope',
+				name: 'scope',
+				type: 'string',
+				default: 'global',
+				displayOptions: allExcept('tick', 'getState'),
+				description:
+					'One mitigation per scope, e.g. a prefix or a server. Empty means "global". Use an expression such as {{ $json.scope }} to route per event.',
+			},
+			{
+				displayName: 'All Scopes',
+				name: 'allScopes',
+				type: 'boolean',
+				default: true,
+				displayOptions: { show: { operation: ['getState'] } },
+				description: 'Whether to return every scope that has state, or only the one named below',
+			},
+			{
+				displayName: 'Scope',
+				name: 'scope',
+				type: 'string',
+				default: 'global',
+				displayOptions: { show: { operation: ['getState'], allScopes: [false] } },
+				description: 'The scope to read',
+			},
+			{
+				displayName: 'Title',
+				name: 'title',
+				type: 'string',
+				default: '={{ $json.title }}',
+				displayOptions: { show: { operation: ['event'] } },
+				description: 'Optional human-readable incident title, kept with the open incident',
+			},
+			{
+				displayName: 'State Store',
+				name: 'store',
+				type: 'options',
+				default: 'staticData',
+				options: [
+					{
+						name: 'Workflow Static Data',
+						value: 'staticData',
+						description: 'No setup. Exact within one n8n process (regular mode); not across queue-mode workers.',
+					},
+					{
+						name: 'Redis',
+						value: 'redis',
+						description: 'Exact across any number of n8n processes (queue mode, multi-main); uses a Redis credential',
+					},
+				],
+				description: 'Where the gate keeps open incidents and mitigation state',
+			},
+			{
+				displayName: 'Gate Key',
+				name: 'gateKey',
+				type: 'string',
+				default: 'incident-gate',
+				required: true,
+				description:
+					'Names this gate\'s state. Gate nodes with the same key share state: in one workflow (e.g. the Event and the Tick node) with static data, across workflows and n8n instances with Redis.',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				description: 'Give every gate node that shares a gate key the same values',
+				options: [
+					{
+						displayName: 'Action Words: Open',
+						name: 'openActions',
+						type: 'string',
+						default: 'open',
+						description: 'Comma-separated action values that open an incident (case-insensitive), e.g. open, triggered, firing',
+					},
+					{
+						displayName: 'Action Words: Resolve',
+						name: 'resolveActions',
+						type: 'string',
+						default: 'resolve',
+						description: 'Comma-separated action values that resolve an incident, e.g. resolve, resolved, ok',
+					},
+					{
+						displayName: 'Action Words: Update',
+						name: 'updateActions',
+						type: 'string',
+						default: 'update',
+						description: 'Comma-separated action values that only refresh an open incident\'s last-seen time',
+					},
+					{
+						displayName: 'Max Incident Age (Minutes)',
+						name: 'maxIncidentAgeMinutes',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 0,
+						description:
+							'Tick expires an incident not opened again or updated for this long (its resolve was lost). 0 = never.',
+					},
+					{
+						displayName: 'Max Open Incidents per Scope',
+						name: 'maxOpenIncidents',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 1000,
+						description: 'Further incidents are not tracked (Unchanged, reason openIncidentLimitReached); mitigation is on anyway',
+					},
+					{
+						displayName: 'Max Remembered Resolves per Scope',
+						name: 'maxRememberedResolves',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 1000,
+					},
+					{
+						displayName: 'Minimum Active Time (Seconds)',
+						name: 'minActiveSeconds',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 0,
+						description: 'Mitigation stays on at least this long after activation; the withdraw is released by Tick',
+					},
+					{
+						displayName: 'Resolve Memory (Minutes)',
+						name: 'resolveMemoryMinutes',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 5,
+						description:
+							'An open arriving this soon after a resolve of the same ID is treated as late (out of order) and ignored. 0 = off; keep it short if your detector reuses IDs.',
+					},
+					{
+						displayName: 'Withdraw Delay (Seconds)',
+						name: 'withdrawDelaySeconds',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 0,
+						description:
+							'Wait this long after the last incident resolves before withdrawing (released by Tick); a new incident meanwhile cancels the withdraw',
+					},
+				],
+			},
+		],
+	};
+
+	methods = {
+		credentialTest: {
+			async incidentGateRedisTest(
+				this: ICredentialTestFunctions,
+				credential: ICredentialsDecrypted,
+			): Promise<INodeCredentialTestResult> {
+				try {
+					const connection = await redisConnection(redisOptionsFromCredential(credential.data ?? {}));
+					await connection.command(['PING']);
+					return { status: 'OK', message: 'Connection successful' };
+				} catch (error) {
+					return { status: 'Error', message: (error as Error).message };
+				}
+			},
+		},
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await runGate(this);
+	}
+}

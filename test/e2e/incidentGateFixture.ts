@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { PACKAGE, postJson } from './workflows';
+
+/**
+ * The workflows and the counting server both real-n8n gate proofs use: Webhook -> Incident Gate, whose Activate and
+ * Withdraw outputs call a local HTTP "provider" that counts the calls; Webhook -> Get State -> No Op to read the state.
+ */
+
+export interface ProviderCounter {
+	url: string;
+	calls: { activate: unknown[]; withdraw: unknown[] };
+	stop(): Promise<void>;
+}
+
+export async function startProviderCounter(): Promise<ProviderCounter> {
+	const calls = { activate: [] as unknown[], withdraw: [] as unknown[] };
+	const server: Server = createServer((request, response) => {
+		let body = '';
+		request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+		request.on('end', () => {
+			const which = request.url === '/activate' ? calls.activate : request.url === '/withdraw' ? calls.withdraw : undefined;
+			which?.push(JSON.parse(body || '{}'));
+			response.writeHead(which ? 200 : 404, { 'content-type': 'application/json' }).end('{"ok":true}');
+		});
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as AddressInfo;
+	return {
+		url: `http://127.0.0.1:${port}`,
+		calls,
+		stop: async () => await new Promise<void>((resolve) => server.close(() => resolve())),
+	};
+}
+
+interface Node {
+	name: string;
+	type: string;
+	typeVersion: number;
+	parameters: Record<string, unknown>;
+	credentials?: Record<string, { id: string; name: string }>;
+}
+
+const webhookNode = (name: string, path: string): Node => ({
+	name,
+	type: 'n8n-nodes-base.webhook',
+	typeVersion: 2,
+	parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', responseData: 'allEntries', options: {} },
+});
+
+const providerCall = (name: string, url: string): Node => ({
+	name,
+	type: 'n8n-nodes-base.httpRequest',
+	typeVersion: 4.2,
+	parameters: { method: 'POST', url, sendBody: true, specifyBody: 'json', jsonBody: '={{ JSON.stringify($json) }}', options: {} },
+});
+
+function buildWorkflow(id: string, name: string, nodes: Node[], connections: Record<string, Array<Array<string>>>) {
+	return {
+		id,
+		name,
+		active: false,
+		settings: { executionOrder: 'v1' },
+		pinData: {},
+		nodes: nodes.map((node, index) => ({
+			id: randomUUID(),
+			...(node.type === 'n8n-nodes-base.webhook' ? { webhookId: randomUUID() } : {}),
+			position: [(index % 4) * 240, Math.floor(index / 4) * 200],
+			...node,
+		})),
+		connections: Object.fromEntries(
+			Object.entries(connections).map(([from, outputs]) => [
+				from,
+				{ main: outputs.map((targets) => targets.map((target) => ({ node: target, type: 'main', index: 0 }))) },
+			]),
+		),
+	};
+}
+
+export interface GateStoreChoice {
+	store: 'staticData' | 'redis';
+	credentials?: Record<string, { id: string; name: string }>;
+}
+
+/** POST /webhook/incident {action, incidentId} feeds the gate; POST /webhook/incident-state returns Get State. */
+export function gateWorkflow(id: string, counterUrl: string, choice: GateStoreChoice) {
+	const gate = (name: string, parameters: Record<string, unknown>): Node => ({
+		name,
+		type: `${PACKAGE}.incidentGate`,
+		typeVersion: 1,
+		parameters: { store: choice.store, gateKey: 'e2e-gate', options: {}, ...parameters },
+		...(choice.credentials ? { credentials: choice.credentials } : {}),
+	});
+	return buildWorkflow(
+		id,
+		'Incident gate',
+		[
+			webhookNode('Incident', 'incident'),
+			gate('Gate', { operation: 'event', action: '={{ $json.body.action }}', incidentId: '={{ $json.body.incidentId }}', scope: 'edge' }),
+			providerCall('Activate Provider', `${counterUrl}/activate`),
+			providerCall('Withdraw Provider', `${counterUrl}/withdraw`),
+			webhookNode('State', 'incident-state'),
+			gate('Gate State', { operation: 'getState', allScopes: false, scope: 'edge' }),
+			{ name: 'State Out', type: 'n8n-nodes-base.noOp', typeVersion: 1, parameters: {} },
+		],
+		{
+			Incident: [['Gate']],
+			Gate: [['Activate Provider'], ['Withdraw Provider'], []],
+			State: [['Gate State']],
+			'Gate State': [[], [], ['State Out']],
+		},
+	);
+}
+
+/** The naive alternative users write: a Code node counting in workflow static data. */
+export function naiveCounterWorkflow(id: string) {
+	return buildWorkflow(
+		id,
+		'Naive static-data counter',
+		[
+			webhookNode('Count', 'naive-count'),
+			{
+				name: 'Increment',
+				type: 'n8n-nodes-base.code',
+				typeVersion: 2,
+				parameters: {
+					mode: 'runOnceForAllItems',
+					jsCode:
+						"const data = $getWorkflowStaticData('global');\ndata.count = (data.count || 0) + 1;\nreturn [{ json: { count: data.count } }];",
+				},
+			},
+		],
+		{ Count: [['Increment']] },
+	);
+}
+
+/** Sends all requests at once and checks that n8n answered each one. */
+export async function storm(url: string, bodies: unknown[]): Promise<void> {
+	const responses = await Promise.all(bodies.map((body) => postJson(url, body)));
+	const failed = responses.filter((response) => response.status !== 200);
+	if (failed.length > 0) throw new Error(`${failed.length} webhook calls failed, e.g. ${JSON.stringify(failed[0])}`);
+}
+
+/** n8n reports ready before it has registered the published workflows' webhooks; wait for the gate's (read-only). */
+export async function waitForGateWebhooks(baseUrl: string, timeoutMs = 120_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while ((await postJson(`${baseUrl}/webhook/incident-state`)).status !== 200) {
+		if (Date.now() > deadline) throw new Error(`the gate's webhooks were not registered within ${timeoutMs / 1000} s`);
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+}
+
+export async function gateState(baseUrl: string): Promise<Record<string, unknown>> {
+	const { status, json } = await postJson(`${baseUrl}/webhook/incident-state`);
+	if (status !== 200 || !Array.isArray(json)) throw new Error(`state webhook answered ${status}: ${JSON.stringify(json)}`);
+	return json[0] as Record<string, unknown>;
+}
+
+export const incidentIds = (count: number) => Array.from({ length: count }, (_, i) => `INC-${String(i).padStart(3, '0')}`);

@@ -1,0 +1,81 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import {
+	gateState,
+	gateWorkflow,
+	incidentIds,
+	startProviderCounter,
+	storm,
+	waitForGateWebhooks,
+	type ProviderCounter,
+} from './incidentGateFixture';
+import { startPostgres, startRedis, type Postgres, type Service } from './services';
+
+/**
+ * Queue mode: PostgreSQL, Redis (n8n's queue and the gate's store), one main and two workers, all started here.
+ * Executions run on both workers at once; the Redis store keeps the gate exact across them.
+ */
+
+const STORM = 100;
+const redisCredential = { redis: { id: 'gateRedis0000001', name: 'Gate Redis' } };
+let counter: ProviderCounter;
+let postgres: Postgres;
+let redis: Service;
+let n8n: N8nInstance;
+let workerLogFiles: string[];
+
+beforeAll(async () => {
+	[counter, postgres, redis] = await Promise.all([startProviderCounter(), startPostgres(), startRedis()]);
+	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
+	n8n = await new N8nInstance({
+		env: {
+			EXECUTIONS_MODE: 'queue',
+			QUEUE_BULL_REDIS_HOST: '127.0.0.1',
+			QUEUE_BULL_REDIS_PORT: String(redis.port),
+			DB_TYPE: 'postgresdb',
+			DB_POSTGRESDB_HOST: '127.0.0.1',
+			DB_POSTGRESDB_PORT: String(postgres.port),
+			DB_POSTGRESDB_USER: postgres.user,
+			DB_POSTGRESDB_PASSWORD: '',
+			DB_POSTGRESDB_DATABASE: postgres.database,
+			// Many executions at once on each worker, so the two workers really overlap.
+			N8N_CONCURRENCY_PRODUCTION_LIMIT: '-1',
+		},
+	}).prepare();
+	installPackage(n8n.userFolder, tarball);
+	n8n.importCredentials([
+		{ ...redisCredential.redis, type: 'redis', data: { host: '127.0.0.1', port: redis.port, password: '', user: '', database: 2, ssl: false } },
+	]);
+	n8n.importWorkflows([gateWorkflow('incidentGateQ0001', counter.url, { store: 'redis', credentials: redisCredential })]);
+	await n8n.start();
+	workerLogFiles = (await Promise.all([n8n.startWorker(), n8n.startWorker()])).map((worker) => worker.logFile);
+	await waitForGateWebhooks(n8n.url);
+});
+
+afterAll(async () => {
+	await n8n?.stop();
+	await Promise.all([counter?.stop(), postgres?.stop(), redis?.stop()]);
+	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
+});
+
+describe('Incident Gate in a real n8n, queue mode (main + 2 workers, PostgreSQL), Redis store', () => {
+	const ids = incidentIds(STORM);
+
+	it(`${STORM} concurrent opens activate exactly once, then ${STORM} concurrent resolves withdraw exactly once`, async () => {
+		await storm(`${n8n.url}/webhook/incident`, ids.map((incidentId) => ({ action: 'open', incidentId })));
+		expect(counter.calls.activate).toEqual([expect.objectContaining({ scope: 'edge', transition: 'activate' })]);
+		expect(await gateState(n8n.url)).toMatchObject({ mitigation: 'active', openIncidents: STORM });
+
+		await storm(`${n8n.url}/webhook/incident`, ids.map((incidentId) => ({ action: 'resolve', incidentId })));
+		expect(counter.calls.withdraw).toEqual([expect.objectContaining({ scope: 'edge', transition: 'withdraw', openIncidents: 0 })]);
+		expect(counter.calls.activate).toHaveLength(1);
+		expect(await gateState(n8n.url)).toMatchObject({ mitigation: 'idle', openIncidents: 0 });
+	});
+
+	it('ran the storm on both workers', () => {
+		for (const logFile of workerLogFiles) expect(readFileSync(logFile, 'utf8')).toMatch(/started execution/i);
+	});
+});
