@@ -1,4 +1,4 @@
-import type { IExecuteFunctions, ILoadOptionsFunctions, JsonObject } from 'n8n-workflow';
+import type { IExecuteFunctions, IHookFunctions, ILoadOptionsFunctions, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 /**
@@ -35,7 +35,7 @@ export class InputError extends Error {
 	}
 }
 
-type NodeContext = IExecuteFunctions | ILoadOptionsFunctions;
+type NodeContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions;
 
 /** Converts anything thrown by an operation into the n8n error a user sees on the node, with its item index. */
 export function toNodeError(ctx: NodeContext, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {

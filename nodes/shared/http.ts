@@ -1,6 +1,8 @@
 import type {
+	ICredentialDataDecryptedObject,
 	IDataObject,
 	IExecuteFunctions,
+	IHookFunctions,
 	IHttpRequestMethods,
 	IHttpRequestOptions,
 	ILoadOptionsFunctions,
@@ -36,6 +38,10 @@ export interface ProviderApiSpec {
 	describeFailure(response: ApiResponse): FailureDescription;
 	/** Some APIs report failure inside a 2xx body (Cloudflare's `success: false`). */
 	isFailure?(response: ApiResponse): boolean;
+	/** API root when it depends on more than the credential's baseUrl (OVH's endpoint choice). */
+	baseUrlOf?(credentials: ICredentialDataDecryptedObject): string;
+	/** Runs before every attempt, retries included, for what must be fresh each time (OVH's server-time stamp). */
+	prepareAttempt?(request: RequestSpec, client: ProviderClient): Promise<RequestSpec>;
 }
 
 export interface RetryPolicy {
@@ -81,7 +87,8 @@ const CONNECTION_ERROR_CODES = new Set([
 	'ERR_SOCKET_CONNECTION_TIMEOUT',
 ]);
 
-export type RequestContext = IExecuteFunctions | ILoadOptionsFunctions;
+/** Node execution, list search, and trigger webhook lifecycle (create/check/delete a provider subscription). */
+export type RequestContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions;
 
 /**
  * One provider's HTTP access: authentication through n8n's credential system, JSON parsing that survives
@@ -101,7 +108,8 @@ export class ProviderClient {
 	static async create(ctx: RequestContext, spec: ProviderApiSpec, retry?: RetryPolicy): Promise<ProviderClient> {
 		const credentials = await ctx.getCredentials(spec.credentialType);
 		const configured = typeof credentials.baseUrl === 'string' ? credentials.baseUrl.trim() : '';
-		return new ProviderClient(ctx, spec, trimSlash(configured || spec.defaultBaseUrl), retry);
+		const baseUrl = spec.baseUrlOf ? spec.baseUrlOf(credentials) : configured || spec.defaultBaseUrl;
+		return new ProviderClient(ctx, spec, trimSlash(baseUrl), retry);
 	}
 
 	async request<T = unknown>(req: RequestSpec): Promise<ApiResponse<T>> {
@@ -109,7 +117,7 @@ export class ProviderClient {
 		for (let attempt = 1; ; attempt++) {
 			let failure: { error: ProviderError; retryable: boolean; waitMs?: number };
 			try {
-				const response = await this.send(req);
+				const response = await this.send(this.spec.prepareAttempt ? await this.spec.prepareAttempt(req, this) : req);
 				const failed =
 					(response.status >= 400 && !req.acceptStatus?.includes(response.status)) ||
 					(response.status < 400 && this.spec.isFailure?.(response) === true);

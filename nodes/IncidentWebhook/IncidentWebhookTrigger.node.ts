@@ -1,0 +1,294 @@
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialTestFunctions,
+	ICredentialsDecrypted,
+	INodeCredentialTestResult,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { splitList } from '../shared/validation';
+import { type PayloadFormat, normalizePayload } from './normalizers';
+import { type AuthenticationMethod, authenticateRequest } from './authentication';
+import { WebhookRejection, parseJsonBody, readRawBody, refuse } from './webhookRequest';
+
+const MIN_SECRET_LENGTH = 32;
+
+// Senders are configured by the user (Alertmanager, FastNetMon, a script): like n8n's own Webhook node, there is no
+// third-party registration to create, check or delete, so webhookMethods would be empty ceremony.
+// eslint-disable-next-line @n8n/community-nodes/webhook-lifecycle-complete
+export class IncidentWebhookTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Incident Webhook Trigger',
+		name: 'incidentWebhookTrigger',
+		icon: 'file:incidentWebhook.svg',
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{$parameter["format"]}}',
+		description:
+			'Starts the workflow from a signed detection webhook (Alertmanager, FastNetMon, or any JSON sender) with normalized incident events for the Incident Gate',
+		defaults: { name: 'Incident Webhook Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{
+				name: 'incidentWebhookSecretApi',
+				required: true,
+				testedBy: 'incidentWebhookSecretTest',
+				displayOptions: { show: { authentication: ['hmacSignature', 'bearerSecret'] } },
+			},
+		],
+		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'incident' }],
+		properties: [
+			{
+				displayName: 'Authentication',
+				name: 'authentication',
+				type: 'options',
+				noDataExpression: true,
+				default: 'hmacSignature',
+				options: [
+					{
+						name: 'HMAC Signature',
+						value: 'hmacSignature',
+						description: 'The sender signs the raw body with the shared secret (HMAC-SHA256)',
+					},
+					{
+						name: 'Bearer Secret',
+						value: 'bearerSecret',
+						description: 'The sender sends "Authorization: Bearer <secret>" (Alertmanager http_config.authorization)',
+					},
+					{ name: 'None', value: 'none', description: 'Anyone who can reach the URL can open incidents' },
+				],
+			},
+			{
+				displayName:
+					'Without authentication, anyone who can reach this URL can trigger (and withdraw) DDoS mitigation. Use it only behind a proxy that authenticates senders.',
+				name: 'noAuthenticationNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { authentication: ['none'] } },
+			},
+			{
+				displayName: 'Signature Header',
+				name: 'signatureHeader',
+				type: 'string',
+				default: 'X-Signature-256',
+				required: true,
+				displayOptions: { show: { authentication: ['hmacSignature'] } },
+				description:
+					'Header carrying the hex HMAC-SHA256, optionally prefixed "sha256=". Several comma-separated values are accepted (any match), for secret rotation.',
+			},
+			{
+				displayName: 'Timestamp Header',
+				name: 'timestampHeader',
+				type: 'string',
+				default: '',
+				placeholder: 'X-Signature-Timestamp',
+				displayOptions: { show: { authentication: ['hmacSignature'] } },
+				description:
+					'Optional. When set, the header must hold Unix seconds within the replay window, the signed string is "<timestamp>.<raw body>", and a signature is accepted only once.',
+			},
+			{
+				displayName: 'Replay Window (Seconds)',
+				name: 'replayWindow',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 300,
+				displayOptions: { show: { authentication: ['hmacSignature'] } },
+				description: 'How far the timestamp may be from n8n\'s clock, either way. Used only with a Timestamp Header.',
+			},
+			{
+				displayName: 'Payload Format',
+				name: 'format',
+				type: 'options',
+				noDataExpression: true,
+				default: 'normalized',
+				options: [
+					{
+						name: 'Incident Event',
+						value: 'normalized',
+						description: 'The normalized event itself: { action, incidentId, scope?, title? }, or a list of them',
+					},
+					{
+						name: 'Prometheus Alertmanager',
+						value: 'alertmanager',
+						description: 'A webhook_config notification: each alert becomes one event, ID = fingerprint',
+					},
+					{
+						name: 'FastNetMon',
+						value: 'fastnetmon',
+						description: 'FastNetMon JSON notify / web callback: ban opens, unban resolves, scope = attacked IP',
+					},
+					{ name: 'Custom Mapping', value: 'mapping', description: 'Any JSON, with paths to the ID, action and scope' },
+				],
+			},
+			{
+				displayName: 'Scope Label',
+				name: 'scopeLabel',
+				type: 'string',
+				default: 'instance',
+				displayOptions: { show: { format: ['alertmanager'] } },
+				description: 'Alert label whose value becomes the scope (e.g. prefix, instance, target). Alerts without it get no scope.',
+			},
+			{
+				displayName: 'Events Path',
+				name: 'eventsPath',
+				type: 'string',
+				default: '',
+				placeholder: 'alerts',
+				displayOptions: { show: { format: ['mapping'] } },
+				description: 'Dot path to a list of events in the body. Empty: the body is one event (or a list of events).',
+			},
+			{
+				displayName: 'Incident ID Path',
+				name: 'idPath',
+				type: 'string',
+				default: 'id',
+				required: true,
+				displayOptions: { show: { format: ['mapping'] } },
+				description: 'Dot path, within one event, to the value identifying the incident (same value on open and resolve)',
+			},
+			{
+				displayName: 'Action Path',
+				name: 'actionPath',
+				type: 'string',
+				default: 'status',
+				required: true,
+				displayOptions: { show: { format: ['mapping'] } },
+				description: 'Dot path to the value that says whether the incident opens or resolves',
+			},
+			{
+				displayName: 'Open Values',
+				name: 'openValues',
+				type: 'string',
+				default: 'open, firing, triggered, alert, ban',
+				displayOptions: { show: { format: ['mapping'] } },
+				description: 'Comma-separated action values meaning "open" (case-insensitive)',
+			},
+			{
+				displayName: 'Resolve Values',
+				name: 'resolveValues',
+				type: 'string',
+				default: 'resolve, resolved, ok, recovered, unban',
+				displayOptions: { show: { format: ['mapping'] } },
+				description: 'Comma-separated action values meaning "resolve" (case-insensitive). Any other value means "update".',
+			},
+			{
+				displayName: 'Scope Path',
+				name: 'scopePath',
+				type: 'string',
+				default: '',
+				placeholder: 'target.prefix',
+				displayOptions: { show: { format: ['mapping'] } },
+				description: 'Dot path to the scope (one mitigation per scope). Empty: no scope. When set, events without it are refused.',
+			},
+			{
+				displayName: 'Title Path',
+				name: 'titlePath',
+				type: 'string',
+				default: '',
+				placeholder: 'message',
+				displayOptions: { show: { format: ['mapping'] } },
+				description: 'Optional dot path to a human-readable title',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Max Body Size (KB)',
+						name: 'maxBodyKb',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 256,
+						description: 'Larger requests are refused with 400 before anything else is done',
+					},
+					{
+						displayName: 'Other Events',
+						name: 'otherEvents',
+						type: 'options',
+						default: 'update',
+						options: [
+							{ name: 'Emit With Action "Update"', value: 'update' },
+							{ name: 'Ignore', value: 'ignore', description: 'Accept them without starting the workflow' },
+						],
+						description: 'What to do with events that neither open nor resolve (e.g. FastNetMon partial_block)',
+					},
+					{
+						displayName: 'Source',
+						name: 'source',
+						type: 'string',
+						default: '',
+						placeholder: 'edge-detector-1',
+						description: 'Value of `source` on every event. Empty: the format\'s name (alertmanager, fastnetmon, webhook).',
+					},
+				],
+			},
+		],
+	};
+
+	methods = {
+		credentialTest: {
+			/** The secret is never sent anywhere, so the test checks it is strong enough to sign with. */
+			async incidentWebhookSecretTest(
+				this: ICredentialTestFunctions,
+				credential: ICredentialsDecrypted,
+			): Promise<INodeCredentialTestResult> {
+				const data: ICredentialDataDecryptedObject = credential.data ?? {};
+				for (const [field, label] of [
+					['secret', 'Secret'],
+					['previousSecret', 'Previous Secret'],
+				] as const) {
+					const value = typeof data[field] === 'string' ? (data[field] as string) : '';
+					if (field === 'previousSecret' && value === '') continue;
+					if (value.length < MIN_SECRET_LENGTH) {
+						return { status: 'Error', message: `${label} must be at least ${MIN_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)` };
+					}
+					if (value !== value.trim()) {
+						return { status: 'Error', message: `${label} starts or ends with whitespace, which senders usually drop` };
+					}
+				}
+				return { status: 'OK', message: 'The secret is usable' };
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		try {
+			const options = this.getNodeParameter('options', {}) as { maxBodyKb?: number; otherEvents?: string; source?: string };
+			const rawBody = await readRawBody(this, Math.round((options.maxBodyKb ?? 256) * 1024));
+			await authenticateRequest(this, this.getNodeParameter('authentication', 'hmacSignature') as AuthenticationMethod, rawBody);
+
+			const format = this.getNodeParameter('format', 'normalized') as PayloadFormat;
+			const parameter = (name: string) => String(this.getNodeParameter(name, '')).trim();
+			const events = normalizePayload(format, parseJsonBody(rawBody), {
+				source: (options.source ?? '').trim(),
+				scopeLabel: format === 'alertmanager' ? parameter('scopeLabel') : '',
+				mapping: {
+					eventsPath: format === 'mapping' ? parameter('eventsPath') : '',
+					idPath: format === 'mapping' ? parameter('idPath') : '',
+					actionPath: format === 'mapping' ? parameter('actionPath') : '',
+					scopePath: format === 'mapping' ? parameter('scopePath') : '',
+					titlePath: format === 'mapping' ? parameter('titlePath') : '',
+					openValues: format === 'mapping' ? splitList(parameter('openValues')) : [],
+					resolveValues: format === 'mapping' ? splitList(parameter('resolveValues')) : [],
+				},
+			}).filter((event) => event.action !== 'update' || options.otherEvents !== 'ignore');
+
+			if (events.length === 0) return { webhookResponse: { received: true, events: 0 } };
+			return {
+				webhookResponse: { received: true, events: events.length },
+				workflowData: [this.helpers.returnJsonArray(events)],
+			};
+		} catch (error) {
+			if (error instanceof WebhookRejection) return refuse(this, error);
+			throw error;
+		}
+	}
+}

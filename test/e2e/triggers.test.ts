@@ -1,0 +1,305 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { N8nInstance, buildAndPack, ensureN8n, installPackage } from '../../scripts/n8nHarness';
+import { type PagerDutySimulator, incidentEvent } from '../simulators/pagerDuty';
+import { SERVICE, TOKEN, startPagerDuty } from '../unit/pagerDuty/fixture';
+import { PACKAGE, workflow, type WorkflowNode } from './workflows';
+
+/**
+ * Both triggers inside a real n8n, wired to the Incident Gate: PagerDuty's subscription follows the workflow's
+ * activation, signed deliveries run the workflow through the gate, and refused requests start no execution
+ * (counted through n8n's REST API).
+ */
+
+const owner = { email: 'operator@example.test', password: 'Local-test-1' };
+const SECRET = '7c1e9a3f5b0d2e4f6a8c0b2d4e6f8a1c3e5b7d9f0a2c4e6b8d0f1a3c5e7b9d2f';
+const credentials = {
+	pagerDuty: { id: 'pdsim0000000001', name: 'PagerDuty (simulator)' },
+	secret: { id: 'iwsecret00000001', name: 'Detector secret' },
+};
+/** n8n stores execution data in the flatted format; its own copy of the library reads it (not a dependency of ours). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const flatted = require(join(ensureN8n().modules, 'flatted')) as { parse(text: string): unknown };
+const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures', name), 'utf8');
+
+const ids = { pagerDuty: 'pdTrigger0000001', alertmanager: 'amTrigger0000001', fastNetMon: 'fnmTrigger000001' };
+const webhookIds = { pagerDuty: randomUUID(), alertmanager: randomUUID(), fastNetMon: randomUUID() };
+
+function gate(gateKey: string): WorkflowNode {
+	return {
+		name: 'Incident Gate',
+		type: `${PACKAGE}.incidentGate`,
+		parameters: { operation: 'event', scope: '={{ $json.scope }}', gateKey },
+	};
+}
+
+/** Trigger nodes need a webhookId for their production URL (/webhook/<webhookId>/<path>), as the editor sets. */
+function withWebhookId(built: ReturnType<typeof workflow>, webhookId: ReturnType<typeof randomUUID>) {
+	built.nodes[0] = { ...built.nodes[0], webhookId };
+	return built;
+}
+
+let sim: PagerDutySimulator;
+let n8n: N8nInstance;
+let api: Awaited<ReturnType<N8nInstance['login']>>;
+
+interface ExecutionSummary {
+	id: string;
+	status: string;
+	finished?: boolean;
+}
+
+async function executionsOf(workflowId: string): Promise<ExecutionSummary[]> {
+	const response = await api(`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`);
+	expect(response.status).toBe(200);
+	const body = (await response.json()) as { data: { results: ExecutionSummary[] } };
+	return body.data.results;
+}
+
+/** Waits until the workflow has `count` executions, all done; fails if it ever has more. */
+async function waitForExecutions(workflowId: string, count: number): Promise<ExecutionSummary[]> {
+	const deadline = Date.now() + 30_000;
+	for (;;) {
+		const executions = await executionsOf(workflowId);
+		expect(executions.length).toBeLessThanOrEqual(count);
+		if (executions.length === count && executions.every((e) => !['new', 'running', 'waiting'].includes(e.status))) return executions;
+		if (Date.now() > deadline) throw new Error(`expected ${count} finished executions of ${workflowId}, have ${JSON.stringify(executions)}`);
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+}
+
+/** Gives n8n time to (wrongly) start an execution, then checks it did not. */
+async function expectNoNewExecution(workflowId: string, before: number): Promise<void> {
+	await new Promise((resolve) => setTimeout(resolve, 1500));
+	expect(await executionsOf(workflowId)).toHaveLength(before);
+}
+
+/** Items each output of a node produced in an execution. */
+async function nodeOutputs(executionId: string, nodeName: string): Promise<Array<Array<Record<string, unknown>>>> {
+	const response = await api(`/rest/executions/${executionId}`);
+	const body = (await response.json()) as { data: { data: string; status: string } };
+	expect(body.data.status).toBe('success');
+	const run = flatted.parse(body.data.data) as {
+		resultData: { runData: Record<string, Array<{ data: { main: Array<Array<{ json: Record<string, unknown> }> | null> } }>> };
+	};
+	const main = run.resultData.runData[nodeName]?.[0]?.data.main ?? [];
+	return main.map((items) => (items ?? []).map((item) => item.json));
+}
+
+function signedHeaders(rawBody: string, timestamp = String(Math.floor(Date.now() / 1000))) {
+	return {
+		'content-type': 'application/json',
+		'X-Signature-Timestamp': timestamp,
+		'X-Signature-256': `sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${rawBody}`).digest('hex')}`,
+	};
+}
+
+async function post(path: string, rawBody: string, headers: Record<string, string>) {
+	const response = await fetch(`${n8n.url}/webhook/${path}`, { method: 'POST', headers, body: rawBody });
+	return { status: response.status, text: await response.text() };
+}
+
+async function waitUntil(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!(await condition())) {
+		if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}; n8n log:\n${n8n.logTail(60)}`);
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+}
+
+/**
+ * n8n 2.x applies published workflows from an outbox after it reports ready, so triggers go live (and PagerDuty's
+ * subscription is created) a little later. An unauthenticated POST answers 401 once a trigger listens, 404 before.
+ */
+async function waitForActivation(): Promise<void> {
+	await waitUntil('the PagerDuty subscription exists', () => sim.subscriptions.size === 1);
+	for (const webhookId of [webhookIds.alertmanager, webhookIds.fastNetMon]) {
+		await waitUntil(`the trigger ${webhookId} listens`, async () => (await post(`${webhookId}/incident`, '{}', { 'content-type': 'application/json' })).status === 401);
+	}
+}
+
+const pagerDutySubscription = () => {
+	expect(sim.subscriptions.size).toBe(1);
+	return [...sim.subscriptions.values()][0];
+};
+
+beforeAll(async () => {
+	sim = await startPagerDuty();
+	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
+	n8n = await new N8nInstance({ owner }).prepare();
+	installPackage(n8n.userFolder, tarball);
+	n8n.importCredentials([
+		{ ...credentials.pagerDuty, type: 'pagerDutyMitigationApi', data: { apiToken: TOKEN, baseUrl: sim.baseUrl } },
+		{ ...credentials.secret, type: 'incidentWebhookSecretApi', data: { secret: SECRET, previousSecret: '' } },
+	]);
+	n8n.importWorkflows([
+		withWebhookId(
+			workflow(ids.pagerDuty, 'PagerDuty detection', [
+				[
+					{
+						name: 'PagerDuty Incident Trigger',
+						type: `${PACKAGE}.pagerDutyIncidentTrigger`,
+						parameters: { filterType: 'service', serviceId: { __rl: true, mode: 'id', value: SERVICE } },
+						credentials: { pagerDutyMitigationApi: credentials.pagerDuty },
+					},
+					gate('pagerduty'),
+				],
+			]),
+			webhookIds.pagerDuty,
+		),
+		withWebhookId(
+			workflow(ids.alertmanager, 'Alertmanager detection', [
+				[
+					{
+						name: 'Incident Webhook Trigger',
+						type: `${PACKAGE}.incidentWebhookTrigger`,
+						parameters: {
+							authentication: 'hmacSignature',
+							signatureHeader: 'X-Signature-256',
+							timestampHeader: 'X-Signature-Timestamp',
+							format: 'alertmanager',
+							scopeLabel: 'prefix',
+						},
+						credentials: { incidentWebhookSecretApi: credentials.secret },
+					},
+					gate('alertmanager'),
+				],
+			]),
+			webhookIds.alertmanager,
+		),
+		withWebhookId(
+			workflow(ids.fastNetMon, 'FastNetMon detection', [
+				[
+					{
+						name: 'Incident Webhook Trigger',
+						type: `${PACKAGE}.incidentWebhookTrigger`,
+						parameters: { authentication: 'bearerSecret', format: 'fastnetmon' },
+						credentials: { incidentWebhookSecretApi: credentials.secret },
+					},
+					gate('fastnetmon'),
+				],
+			]),
+			webhookIds.fastNetMon,
+		),
+	]);
+	await n8n.start();
+	await waitForActivation();
+	api = await n8n.login();
+});
+
+afterAll(async () => {
+	await n8n?.stop();
+	await sim?.stop();
+	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
+});
+
+describe('PagerDuty Incident Trigger inside a real n8n', () => {
+	it('on activation subscribes the service to the workflow\'s production webhook URL', () => {
+		expect(pagerDutySubscription()).toMatchObject({
+			active: true,
+			filter: { type: 'service_reference', id: SERVICE },
+			events: ['incident.triggered', 'incident.resolved', 'incident.reopened'],
+			delivery_method: { url: `${n8n.url}/webhook/${webhookIds.pagerDuty}/webhook` },
+		});
+	});
+
+	it('keeps the same subscription and secret across an n8n restart (static data saved at activation)', async () => {
+		const before = pagerDutySubscription().id;
+		await n8n.restart();
+		await waitForActivation();
+		api = await n8n.login();
+		expect(pagerDutySubscription().id).toBe(before);
+		expect(sim.log.filter((r) => r.method === 'POST' && r.path === '/webhook_subscriptions')).toHaveLength(1);
+	});
+
+	it('runs the workflow for a signed incident.triggered, and the Incident Gate activates the service\'s scope', async () => {
+		const delivery = await sim.deliver(pagerDutySubscription().id, incidentEvent('incident.triggered', { id: 'Q0RIJJZL24RC6W', serviceId: SERVICE }));
+		expect(delivery.status).toBe(200);
+		const [execution] = await waitForExecutions(ids.pagerDuty, 1);
+		const [activateOutput] = await nodeOutputs(execution.id, 'Incident Gate');
+		expect(activateOutput).toEqual([expect.objectContaining({ scope: SERVICE, transition: 'activate', openIncidents: 1 })]);
+	});
+
+	it('starts nothing for a forged signature or an unsigned delivery (401)', async () => {
+		const event = incidentEvent('incident.resolved', { id: 'Q0RIJJZL24RC6W', serviceId: SERVICE });
+		expect((await sim.deliver(pagerDutySubscription().id, event, { signWith: ['forged-secret'] })).status).toBe(401);
+		expect((await sim.deliver(pagerDutySubscription().id, event, { omitSignature: true })).status).toBe(401);
+		await expectNoNewExecution(ids.pagerDuty, 1);
+	});
+
+	it('starts nothing for a retried delivery it already accepted (same X-Webhook-Id)', async () => {
+		const event = incidentEvent('incident.resolved', { id: 'Q0RIJJZL24RC6W', serviceId: SERVICE });
+		const first = await sim.deliver(pagerDutySubscription().id, event);
+		expect(first.status).toBe(200);
+		const [, resolved] = await waitForExecutions(ids.pagerDuty, 2).then((all) => all.sort((a, b) => Number(a.id) - Number(b.id)));
+		const [, withdrawOutput] = await nodeOutputs(resolved.id, 'Incident Gate');
+		expect(withdrawOutput).toEqual([expect.objectContaining({ scope: SERVICE, transition: 'withdraw', openIncidents: 0 })]);
+		expect((await sim.deliver(pagerDutySubscription().id, event, { webhookId: first.webhookId })).status).toBe(200);
+		await expectNoNewExecution(ids.pagerDuty, 2);
+	});
+
+	it('deletes the subscription when the workflow is deactivated', async () => {
+		const response = await api(`/rest/workflows/${ids.pagerDuty}/deactivate`, { method: 'POST', body: JSON.stringify({}) });
+		expect(response.status).toBe(200);
+		// Applied from n8n's publication outbox, like activation.
+		await waitUntil('the subscription is deleted', () => sim.subscriptions.size === 0, 30_000);
+		expect(sim.log.filter((r) => r.method === 'DELETE')).toEqual([expect.objectContaining({ status: 204 })]);
+		expect(sim.allRequestsPinnedVersion2()).toBe(true);
+	});
+});
+
+describe('Incident Webhook Trigger inside a real n8n', () => {
+	const alertmanagerPath = () => `${webhookIds.alertmanager}/incident`;
+
+	it('runs the workflow for a signed Alertmanager notification: one event per alert reaches the Incident Gate', async () => {
+		const body = fixture('alertmanager-firing.json');
+		const response = await post(alertmanagerPath(), body, signedHeaders(body));
+		expect(response.status).toBe(200);
+		const [execution] = await waitForExecutions(ids.alertmanager, 1);
+		const [activateOutput] = await nodeOutputs(execution.id, 'Incident Gate');
+		expect(activateOutput.map((item) => item.scope)).toEqual(['203.0.113.0/24', '198.51.100.0/24']);
+	});
+
+	it('starts nothing for a replayed, stale, forged or unsigned request (401)', async () => {
+		const body = fixture('alertmanager-resolved.json');
+		const headers = signedHeaders(body);
+		expect((await post(alertmanagerPath(), body, headers)).status).toBe(200);
+		await waitForExecutions(ids.alertmanager, 2);
+		expect((await post(alertmanagerPath(), body, headers)).status).toBe(401);
+		const stale = signedHeaders(body, String(Math.floor(Date.now() / 1000) - 3600));
+		expect((await post(alertmanagerPath(), body, stale)).status).toBe(401);
+		expect((await post(alertmanagerPath(), body, { ...signedHeaders(body), 'X-Signature-256': 'sha256=' + '0'.repeat(64) })).status).toBe(401);
+		expect((await post(alertmanagerPath(), body, { 'content-type': 'application/json' })).status).toBe(401);
+		await expectNoNewExecution(ids.alertmanager, 2);
+	});
+
+	it('starts nothing for malformed bodies: 400 naming the field, or n8n\'s own 422 for unparsable JSON', async () => {
+		const missingFingerprint = JSON.parse(fixture('alertmanager-firing.json'));
+		delete missingFingerprint.alerts[0].fingerprint;
+		const incomplete = JSON.stringify(missingFingerprint);
+		const refused = await post(alertmanagerPath(), incomplete, signedHeaders(incomplete));
+		expect(refused.status).toBe(400);
+		expect(refused.text).toContain('alerts[0].fingerprint');
+		// Sent as text, n8n leaves parsing to the trigger, which answers 400.
+		const broken = '{"alerts": [';
+		const asText = await post(alertmanagerPath(), broken, { ...signedHeaders(broken), 'content-type': 'text/plain' });
+		expect(asText.status).toBe(400);
+		expect(asText.text).toContain('not valid JSON');
+		// Declared as JSON, n8n itself refuses the body before any node runs.
+		expect((await post(alertmanagerPath(), broken, signedHeaders(broken))).status).toBe(422);
+		await expectNoNewExecution(ids.alertmanager, 2);
+	});
+
+	it('accepts a FastNetMon ban with the Bearer secret and refuses a wrong one', async () => {
+		const path = `${webhookIds.fastNetMon}/incident`;
+		const ban = fixture('fastnetmon-ban.json');
+		expect((await post(path, ban, { 'content-type': 'application/json', authorization: 'Bearer wrong' })).status).toBe(401);
+		expect((await post(path, ban, { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` })).status).toBe(200);
+		const [execution] = await waitForExecutions(ids.fastNetMon, 1);
+		const [activateOutput] = await nodeOutputs(execution.id, 'Incident Gate');
+		expect(activateOutput).toEqual([expect.objectContaining({ scope: '203.0.113.10', transition: 'activate' })]);
+	});
+});
