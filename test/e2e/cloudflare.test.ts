@@ -3,30 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
-import { CloudflareSimulator } from '../simulators/cloudflare';
+import type { CloudflareSimulator } from '../simulators/cloudflare';
 import { ACCOUNT, PREFIX, TOKEN, ZONE, startCloudflare } from '../unit/cloudflare/fixture';
-import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+import { cloudflareCredentials as credentials, importCloudflareMitigation } from './cloudflareWorkflow';
+import { postJson } from './workflows';
 
-const credentials = { cloudflareMitigationApi: { id: 'cfsim0000000001', name: 'Cloudflare (simulator)' } };
-const rl = (value: string) => ({ __rl: true, mode: 'id', value });
 const owner = { email: 'operator@example.test', password: 'Local-test-1' };
-
-function cloudflareNodes(operation: string, suffix: string): WorkflowNode[] {
-	return [
-		{
-			name: `Magic Transit ${suffix}`,
-			type: `${PACKAGE}.cloudflareMagicTransit`,
-			parameters: { operation, accountId: rl(ACCOUNT), prefixId: rl(PREFIX), requestOptions: {} },
-			credentials,
-		},
-		{
-			name: `Under Attack ${suffix}`,
-			type: `${PACKAGE}.cloudflareUnderAttack`,
-			parameters: { operation, zoneId: rl(ZONE), requestOptions: {} },
-			credentials,
-		},
-	];
-}
 
 let sim: CloudflareSimulator;
 let n8n: N8nInstance;
@@ -36,16 +18,7 @@ beforeAll(async () => {
 	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
 	n8n = await new N8nInstance({ owner }).prepare();
 	installPackage(n8n.userFolder, tarball);
-	n8n.importCredentials([
-		{ ...credentials.cloudflareMitigationApi, type: 'cloudflareMitigationApi', data: { apiToken: TOKEN, baseUrl: sim.baseUrl, accountId: '' } },
-	]);
-	n8n.importWorkflows([
-		workflow('cfMitigation0001', 'Cloudflare mitigation', [
-			[webhook('Activate', 'cf-activate'), ...cloudflareNodes('activate', 'on')],
-			[webhook('Withdraw', 'cf-withdraw'), ...cloudflareNodes('withdraw', 'off')],
-			[webhook('Status', 'cf-status'), ...cloudflareNodes('getStatus', 'status')],
-		]),
-	]);
+	importCloudflareMitigation(n8n, sim);
 	await n8n.start();
 });
 

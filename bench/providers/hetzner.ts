@@ -1,0 +1,14 @@
+import { HetznerRobotFirewall } from '../../nodes/Hetzner/HetznerRobotFirewall.node';
+import { SERVER, hetznerRun, rl, startHetzner } from '../../test/unit/hetzner/fixture';
+import { simulatorHarness, type ProviderScenario } from '../providerEfficiency';
+
+/** A server whose Robot firewall has the user's rules and is disabled. */
+export const scenarios: ProviderScenario[] = [
+	{
+		node: new HetznerRobotFirewall(),
+		async start() {
+			const sim = await startHetzner();
+			return simulatorHarness(sim, (operation) => hetznerRun(sim, { operation, server: rl(SERVER) }));
+		},
+	},
+];

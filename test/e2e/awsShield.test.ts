@@ -1,0 +1,90 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { TAGS } from '../../nodes/AwsShield/operations';
+import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { AwsShieldSimulator } from '../simulators/awsShield';
+import { DISTRIBUTION, SESSION_TOKEN, TEMP_KEY, TEMP_SECRET, shieldCredentials, startShield } from '../unit/awsShield/fixture';
+import { PACKAGE, postJson, webhook, workflow } from './workflows';
+
+const credentials = { awsShieldMitigationApi: { id: 'awssim000000001', name: 'AWS Shield (simulator)' } };
+const owner = { email: 'operator@example.test', password: 'Local-test-1' };
+
+const shieldNode = (operation: string, suffix: string) => ({
+	name: `Shield ${suffix}`,
+	type: `${PACKAGE}.awsShieldAdvanced`,
+	parameters: { operation, resourceArn: DISTRIBUTION, automaticResponse: 'COUNT', requestOptions: {} },
+	credentials,
+});
+
+let sim: AwsShieldSimulator;
+let n8n: N8nInstance;
+// Temporary credentials: the session token must be signed too.
+const temporary = () => shieldCredentials(sim, { accessKeyId: TEMP_KEY, secretAccessKey: TEMP_SECRET, sessionToken: SESSION_TOKEN });
+
+beforeAll(async () => {
+	sim = await startShield();
+	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
+	n8n = await new N8nInstance({ owner }).prepare();
+	installPackage(n8n.userFolder, tarball);
+	n8n.importCredentials([{ ...credentials.awsShieldMitigationApi, type: 'awsShieldMitigationApi', data: temporary() }]);
+	n8n.importWorkflows([
+		workflow('awsMitigation001', 'AWS Shield mitigation', [
+			[webhook('Activate', 'aws-activate'), shieldNode('activate', 'on')],
+			[webhook('Status', 'aws-status'), shieldNode('getStatus', 'status')],
+		]),
+		// Withdraw lives in another workflow: what to undo is read from the tags at AWS.
+		workflow('awsMitigation002', 'AWS Shield withdraw', [[webhook('Withdraw', 'aws-withdraw'), shieldNode('withdraw', 'off')]]),
+	]);
+	await n8n.start();
+});
+
+afterAll(async () => {
+	await n8n?.stop();
+	await sim?.stop();
+	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
+});
+
+describe('AWS Shield Advanced inside a real n8n', () => {
+	it('tests the credential through n8n with a SigV4-signed GetSubscriptionState; a wrong secret fails', async () => {
+		const api = await n8n.login();
+		const test = async (data: Record<string, string>) =>
+			((await (
+				await api('/rest/credentials/test', {
+					method: 'POST',
+					body: JSON.stringify({ credentials: { ...credentials.awsShieldMitigationApi, type: 'awsShieldMitigationApi', data } }),
+				})
+			).json()) as { data: { status: string; message: string } }).data;
+		expect(await test(temporary())).toMatchObject({ status: 'OK' });
+		expect(sim.operations).toContain('GetSubscriptionState');
+		expect((await test({ ...temporary(), secretAccessKey: 'wrong' })).status).toBe('Error');
+		sim.subscription = 'INACTIVE';
+		expect(await test(temporary())).toMatchObject({ status: 'Error', message: expect.stringMatching(/no active Shield Advanced subscription/) });
+		sim.subscription = 'ACTIVE';
+	});
+
+	it('activates from a webhook through throttling: protection created and tagged, automatic response Count', async () => {
+		sim.inject({ times: 1, response: { status: 400, body: { __type: 'ThrottlingException', message: 'Rate exceeded' } } });
+		const { status, json } = await postJson(`${n8n.url}/webhook/aws-activate`);
+		expect(status).toBe(200);
+		expect(json).toEqual([expect.objectContaining({ provider: 'awsShieldAdvanced', active: true, changed: true, automaticResponse: 'COUNT' })]);
+		const protection = sim.protectionOf(DISTRIBUTION)!;
+		expect(protection.tags).toContainEqual({ Key: TAGS.created, Value: 'true' });
+		expect(protection.ApplicationLayerAutomaticResponseConfiguration).toEqual({ Status: 'ENABLED', Action: { Count: {} } });
+	});
+
+	it('withdraws from another workflow after a restart, from the tags at AWS', async () => {
+		await n8n.restart();
+		const { json } = await postJson(`${n8n.url}/webhook/aws-withdraw`);
+		expect(json).toEqual([expect.objectContaining({ active: false, changed: true, protectionDeleted: true })]);
+		expect(sim.protectionOf(DISTRIBUTION)).toBeUndefined();
+	});
+
+	it('reads status without writing', async () => {
+		const writes = sim.writeOperations().length;
+		const { json } = await postJson(`${n8n.url}/webhook/aws-status`);
+		expect(json).toEqual([expect.objectContaining({ active: false, changed: false, protected: false, subscriptionState: 'ACTIVE' })]);
+		expect(sim.writeOperations()).toHaveLength(writes);
+	});
+});

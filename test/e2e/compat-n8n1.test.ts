@@ -1,0 +1,81 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+
+import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { CloudflareSimulator } from '../simulators/cloudflare';
+import { ACCOUNT, PREFIX, ZONE, startCloudflare } from '../unit/cloudflare/fixture';
+import { cloudflareCredentialData, cloudflareCredentials, importCloudflareMitigation } from './cloudflareWorkflow';
+import { PACKAGE, postJson } from './workflows';
+
+/** The newest n8n 1.x on the npm registry (`npm view n8n versions`); it runs on Node 20. */
+const N8N_1_VERSION = '1.123.81';
+const owner = { email: 'operator@example.test', password: 'Local-test-1' };
+
+let sim: CloudflareSimulator;
+let n8n: N8nInstance;
+
+beforeAll(async () => {
+	sim = await startCloudflare();
+	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
+	n8n = await new N8nInstance({ owner, n8nVersion: N8N_1_VERSION }).prepare();
+	installPackage(n8n.userFolder, tarball);
+	importCloudflareMitigation(n8n, sim);
+	await n8n.start();
+});
+
+afterAll(async () => {
+	await n8n?.stop();
+	await sim?.stop();
+	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
+});
+
+/** Type names n8n gives the installed package's nodes and credentials: the file name, lower camel case. */
+function installedTypeNames(kind: 'nodes' | 'credentials'): string[] {
+	const manifest = join(n8n.userFolder, '.n8n', 'nodes', 'node_modules', PACKAGE, 'package.json');
+	const files = (JSON.parse(readFileSync(manifest, 'utf8')) as { n8n: Record<typeof kind, string[]> }).n8n[kind];
+	return files.map((file) => {
+		const name = basename(file).split('.')[0];
+		return name[0].toLowerCase() + name.slice(1);
+	});
+}
+
+describe(`the package on n8n ${N8N_1_VERSION}`, () => {
+	it('loads every node and credential of the package, and tests a credential through n8n', async () => {
+		const api = await n8n.login();
+		const nodeTypes = ((await (await api('/types/nodes.json')).json()) as Array<{ name: string }>).map((t) => t.name);
+		expect(nodeTypes).toEqual(expect.arrayContaining(installedTypeNames('nodes').map((name) => `${PACKAGE}.${name}`)));
+		const credentialTypes = ((await (await api('/types/credentials.json')).json()) as Array<{ name: string }>).map((t) => t.name);
+		expect(credentialTypes).toEqual(expect.arrayContaining(installedTypeNames('credentials')));
+
+		const response = await api('/rest/credentials/test', {
+			method: 'POST',
+			body: JSON.stringify({
+				credentials: { ...cloudflareCredentials.cloudflareMitigationApi, type: 'cloudflareMitigationApi', data: cloudflareCredentialData(sim) },
+			}),
+		});
+		expect(await response.json()).toMatchObject({ data: { status: 'OK' } });
+	});
+
+	it('advertises the prefix and turns Under Attack on from a webhook', async () => {
+		const { status, json } = await postJson(`${n8n.url}/webhook/cf-activate`);
+		expect(status).toBe(200);
+		expect(json).toEqual([expect.objectContaining({ provider: 'cloudflareUnderAttack', active: true, changed: true, previousLevel: 'high' })]);
+		expect(sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!.advertised).toBe(true);
+		expect(sim.zones.get(ZONE)!.security_level).toBe('under_attack');
+	});
+
+	it('after a restart, withdraws and restores the level it found, then a repeat writes nothing', async () => {
+		await n8n.restart();
+		const { status, json } = await postJson(`${n8n.url}/webhook/cf-withdraw`);
+		expect(status).toBe(200);
+		expect(json).toEqual([expect.objectContaining({ provider: 'cloudflareUnderAttack', active: false, changed: true, securityLevel: 'high' })]);
+		expect(sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!.advertised).toBe(false);
+		expect(sim.zones.get(ZONE)!.security_level).toBe('high');
+
+		const writes = sim.writes().length;
+		const repeat = await postJson(`${n8n.url}/webhook/cf-withdraw`);
+		expect(repeat.json).toEqual([expect.objectContaining({ active: false, changed: false })]);
+		expect(sim.writes()).toHaveLength(writes);
+	});
+});

@@ -1,0 +1,159 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import { incidentEvent, type PagerDutySimulator } from '../simulators/pagerDuty';
+import type { CloudflareSimulator } from '../simulators/cloudflare';
+import type { DigitalOceanSimulator } from '../simulators/digitalOcean';
+import { ACCOUNT, PREFIX, TOKEN as CLOUDFLARE_TOKEN, startCloudflare } from '../unit/cloudflare/fixture';
+import { TOKEN as DIGITALOCEAN_TOKEN, startDigitalOcean } from '../unit/digitalOcean/fixture';
+import { KEY as VULTR_KEY, startVultr } from '../unit/vultr/fixture';
+import { TOKEN as LINODE_TOKEN, startLinode } from '../unit/linode/fixture';
+import { SERVICE, TOKEN as PAGERDUTY_TOKEN, startPagerDuty } from '../unit/pagerDuty/fixture';
+
+/**
+ * Every workflow in examples/ imported into a real n8n as a user would import it, wired to the simulators, and run
+ * through a multi-wave attack. Only what a user must adapt anyway (their own target ids) and the hold-down timings
+ * (minutes in the examples, seconds here) are changed.
+ */
+
+const EXAMPLES = join(__dirname, '../../examples');
+const DETECTOR_SECRET = 'example-detector-secret-0123456789';
+
+type ExampleNode = { name: string; type: string; parameters: Record<string, unknown>; webhookId?: string };
+type Example = { id?: string; name: string; nodes: ExampleNode[]; connections: unknown };
+
+function loadExample(file: string, id: string): Example {
+	return { ...(JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')) as Example), id };
+}
+
+
+/** Points every node of a type at the user's own target, as picking it in the editor does. */
+function retarget(example: Example, type: string, targets: Record<string, string>) {
+	for (const node of example.nodes.filter((n) => n.type.endsWith(`.${type}`))) {
+		for (const [parameter, value] of Object.entries(targets)) node.parameters[parameter] = { __rl: true, mode: 'id', value };
+	}
+}
+
+/** Hold-downs of seconds instead of minutes, and a Tick every second, so a test can watch them expire. */
+function shortenTimings(example: Example, withdrawDelaySeconds: number) {
+	for (const node of example.nodes) {
+		if (node.type.endsWith('.incidentGate')) node.parameters.options = { ...(node.parameters.options as object), withdrawDelaySeconds };
+		if (node.type === 'n8n-nodes-base.scheduleTrigger' && node.name === 'Every Minute') {
+			node.parameters.rule = { interval: [{ field: 'seconds', secondsInterval: 1 }] };
+		}
+	}
+}
+
+async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!(await condition())) {
+		if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}; n8n log:\n${n8n.logTail(40)}`);
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let n8n: N8nInstance;
+let cloudflare: CloudflareSimulator;
+let pagerDuty: PagerDutySimulator;
+let digitalOcean: DigitalOceanSimulator;
+let digitalOceanFirewallId: string;
+const stops: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+	cloudflare = await startCloudflare();
+	pagerDuty = await startPagerDuty();
+	const doSetup = await startDigitalOcean();
+	digitalOcean = doSetup.sim;
+	digitalOceanFirewallId = doSetup.web.id;
+	const vultr = await startVultr();
+	const linode = await startLinode();
+	stops.push(() => cloudflare.stop(), () => pagerDuty.stop(), () => digitalOcean.stop(), () => vultr.sim.stop(), () => linode.sim.stop());
+
+	const pagerDutyExample = loadExample('01-pagerduty-magic-transit.json', 'example01pdmt0001');
+	retarget(pagerDutyExample, 'cloudflareMagicTransit', { accountId: ACCOUNT, prefixId: PREFIX });
+	retarget(pagerDutyExample, 'pagerDutyIncidentTrigger', { serviceId: SERVICE });
+	shortenTimings(pagerDutyExample, 3);
+
+	const fastNetMonExample = loadExample('03-fastnetmon-firewall-lockdown.json', 'example03fnmfw001');
+	retarget(fastNetMonExample, 'digitalOceanFirewall', { firewallId: digitalOceanFirewallId });
+	retarget(fastNetMonExample, 'vultrFirewall', { firewallGroupId: vultr.web.id });
+	retarget(fastNetMonExample, 'linodeFirewall', { firewallId: String(linode.web.id) });
+	shortenTimings(fastNetMonExample, 2);
+
+	n8n = await new N8nInstance().prepare();
+	installPackage(n8n.userFolder, buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-'))));
+	n8n.importCredentials([
+		{ id: 'exampleCloudflare', name: 'Cloudflare', type: 'cloudflareMitigationApi', data: { apiToken: CLOUDFLARE_TOKEN, baseUrl: cloudflare.baseUrl, accountId: '' } },
+		{ id: 'examplePagerDuty', name: 'PagerDuty', type: 'pagerDutyMitigationApi', data: { apiToken: PAGERDUTY_TOKEN, baseUrl: pagerDuty.baseUrl } },
+		{ id: 'exampleDetectorSecret', name: 'Detector secret', type: 'incidentWebhookSecretApi', data: { secret: DETECTOR_SECRET } },
+		{ id: 'exampledigitalOceanMitigationApi', name: 'digitalOcean', type: 'digitalOceanMitigationApi', data: { accessToken: DIGITALOCEAN_TOKEN, baseUrl: digitalOcean.baseUrl } },
+		{ id: 'examplevultrMitigationApi', name: 'vultr', type: 'vultrMitigationApi', data: { apiKey: VULTR_KEY, baseUrl: vultr.sim.baseUrl } },
+		{ id: 'examplelinodeMitigationApi', name: 'linode', type: 'linodeMitigationApi', data: { accessToken: LINODE_TOKEN, baseUrl: linode.sim.baseUrl } },
+	]);
+	n8n.importWorkflows([pagerDutyExample, fastNetMonExample]);
+	await n8n.start();
+	// Published workflows go live shortly after n8n reports ready.
+	await waitUntil('the PagerDuty subscription exists', () => pagerDuty.subscriptions.size === 1);
+});
+
+afterAll(async () => {
+	await n8n?.stop();
+	for (const stop of stops) await stop();
+	n8n?.cleanup();
+});
+
+describe('examples/ in a real n8n', () => {
+	it('ships only workflows this suite imports', () => {
+		expect(readdirSync(EXAMPLES).filter((f) => f.endsWith('.json')).sort()).toEqual(
+			expect.arrayContaining(['01-pagerduty-magic-transit.json', '03-fastnetmon-firewall-lockdown.json']),
+		);
+	});
+
+	it('01: PagerDuty incidents advertise the prefix once, keep it through a second wave, withdraw after the hold-down', async () => {
+		const prefix = () => cloudflare.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!;
+		const subscriptionId = [...pagerDuty.subscriptions.keys()][0];
+		const deliver = async (type: string, incidentId: string) =>
+			expect((await pagerDuty.deliver(subscriptionId, incidentEvent(type, { id: incidentId, serviceId: SERVICE }))).status).toBe(200);
+
+		await deliver('incident.triggered', 'QWAVE1');
+		await waitUntil('the prefix is advertised', () => prefix().advertised);
+		const advertisements = () => cloudflare.writes().filter((w) => w.method === 'PATCH').length;
+		expect(advertisements()).toBe(1);
+
+		await deliver('incident.triggered', 'QWAVE2');
+		await deliver('incident.resolved', 'QWAVE1');
+		await sleep(4_000); // longer than the hold-down: one incident is still open, so nothing may change
+		expect(prefix().advertised).toBe(true);
+		expect(advertisements()).toBe(1);
+
+		await deliver('incident.resolved', 'QWAVE2');
+		await sleep(1_500);
+		expect(prefix().advertised).toBe(true); // hold-down running
+		await waitUntil('the Tick withdraws the prefix', () => !prefix().advertised, 30_000);
+		expect(advertisements()).toBe(2);
+	});
+
+	it('03: a FastNetMon ban locks the attacked server\'s firewall down, the unban restores it exactly', async () => {
+		const original = structuredClone(digitalOcean.firewalls.get(digitalOceanFirewallId));
+		const fastNetMon = (file: string) =>
+			fetch(`${n8n.url}/webhook/5b0c6a4e-1d0e-4d52-9a51-0d1f6b1e0a03/incident`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', authorization: `Bearer ${DETECTOR_SECRET}` },
+				body: readFileSync(join(__dirname, '../fixtures', file), 'utf8'),
+			});
+		const lockdownFirewall = () => [...digitalOcean.firewalls.values()].find((f) => f.name.startsWith('ddos-lockdown-'));
+
+		await waitUntil('the FastNetMon webhook listens', async () => (await fastNetMon('fastnetmon-ban.json')).status === 200);
+		await waitUntil('the DigitalOcean firewall is locked down', () => lockdownFirewall() !== undefined);
+		expect(digitalOcean.firewalls.get(digitalOceanFirewallId)!.droplet_ids).toEqual([]);
+
+		expect((await fastNetMon('fastnetmon-unban.json')).status).toBe(200);
+		await waitUntil('the lockdown is withdrawn', () => lockdownFirewall() === undefined, 30_000);
+		const restored = digitalOcean.firewalls.get(digitalOceanFirewallId)!;
+		expect({ ...restored, pending_changes: undefined, status: undefined }).toEqual({ ...original, pending_changes: undefined, status: undefined });
+	});
+});

@@ -1,0 +1,105 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { OvhSimulator } from '../simulators/ovh';
+import { BLOCK, IP, SINGLE, ovhCredentials, startOvh } from '../unit/ovh/fixture';
+import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+
+const credentials = { ovhMitigationApi: { id: 'ovhsim000000001', name: 'OVH (simulator)' } };
+const rl = (value: string) => ({ __rl: true, mode: 'id', value });
+const owner = { email: 'operator@example.test', password: 'Local-test-1' };
+const SINGLE_IP = SINGLE.split('/')[0];
+
+/** Two OVH nodes: an IP of the /24 (off before), and a single-IP block the user put on permanent mitigation by hand. */
+function ovhNodes(operation: string, suffix: string): WorkflowNode[] {
+	return [
+		{
+			name: `OVH block ${suffix}`,
+			type: `${PACKAGE}.ovhDdosProtection`,
+			parameters: { operation, ipBlock: rl(BLOCK), ip: IP, requestOptions: {} },
+			credentials,
+		},
+		{
+			name: `OVH single ${suffix}`,
+			type: `${PACKAGE}.ovhDdosProtection`,
+			parameters: { operation, ipBlock: rl(SINGLE), ip: '', requestOptions: {} },
+			credentials,
+		},
+	];
+}
+
+let sim: OvhSimulator;
+let n8n: N8nInstance;
+
+beforeAll(async () => {
+	sim = await startOvh();
+	sim.blocks.get(SINGLE)!.mitigations.set(SINGLE_IP, { ipOnMitigation: SINGLE_IP, auto: false, permanent: true, state: 'ok', pendingReads: 0 });
+	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
+	n8n = await new N8nInstance({ owner }).prepare();
+	installPackage(n8n.userFolder, tarball);
+	n8n.importCredentials([{ ...credentials.ovhMitigationApi, type: 'ovhMitigationApi', data: ovhCredentials(sim) }]);
+	n8n.importWorkflows([
+		workflow('ovhMitigation001', 'OVH mitigation', [
+			[webhook('Activate', 'ovh-activate'), ...ovhNodes('activate', 'on')],
+			[webhook('Withdraw', 'ovh-withdraw'), ...ovhNodes('withdraw', 'off')],
+			[webhook('Status', 'ovh-status'), ...ovhNodes('getStatus', 'status')],
+		]),
+	]);
+	await n8n.start();
+});
+
+afterAll(async () => {
+	await n8n?.stop();
+	await sim?.stop();
+	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
+});
+
+const testCredential = async (data: Record<string, string>) => {
+	const api = await n8n.login();
+	const response = await api('/rest/credentials/test', {
+		method: 'POST',
+		body: JSON.stringify({ credentials: { ...credentials.ovhMitigationApi, type: 'ovhMitigationApi', data } }),
+	});
+	return ((await response.json()) as { data: { status: string; message: string } }).data;
+};
+
+describe('OVH DDoS Protection inside a real n8n', () => {
+	it('tests the credential through n8n: signed with OVH server time, and a wrong secret fails', async () => {
+		const before = sim.verifiedSignatures;
+		expect(await testCredential(ovhCredentials(sim))).toMatchObject({ status: 'OK' });
+		expect(sim.verifiedSignatures).toBe(before + 1);
+		const bad = await testCredential(ovhCredentials(sim, { applicationSecret: 'wrong-secret' }));
+		expect(bad.status).toBe('Error');
+	});
+
+	it('puts the IP on permanent mitigation from a webhook, every request signed inside n8n', async () => {
+		const logStart = sim.log.length;
+		const { status, json } = await postJson(`${n8n.url}/webhook/ovh-activate`);
+		expect(status).toBe(200);
+		expect(json).toEqual([expect.objectContaining({ provider: 'ovhDdosProtection', target: SINGLE_IP, active: true, changed: false })]);
+		expect(sim.mitigation(BLOCK, IP)).toMatchObject({ permanent: true });
+		// Accepted signatures only: the one 404 is "not on mitigation" for the /24 IP.
+		expect(sim.log.slice(logStart).map((r) => r.status).filter((s) => s >= 400)).toEqual([404]);
+		expect(sim.writes()).toEqual([{ method: 'POST', path: `/ip/${BLOCK}/mitigation`, status: 200 }]);
+	});
+
+	it('after an n8n restart, withdraws only what it activated (static data), through a 429', async () => {
+		await n8n.restart();
+		sim.inject({ method: 'DELETE', response: { status: 429, headers: { 'retry-after': '1' }, body: { message: 'Too many requests' } } });
+		const { status, json } = await postJson(`${n8n.url}/webhook/ovh-withdraw`);
+		expect(status).toBe(200);
+		expect(json).toEqual([expect.objectContaining({ target: SINGLE_IP, active: true, changed: false })]);
+		expect(sim.mitigation(BLOCK, IP)).toMatchObject({ state: 'removalPending' });
+		expect(sim.mitigation(SINGLE, SINGLE_IP)).toMatchObject({ permanent: true, state: 'ok' });
+		expect(sim.log.filter((r) => r.method === 'DELETE').map((r) => r.status)).toEqual([429, 200]);
+	});
+
+	it('reads status without writing', async () => {
+		const writes = sim.writes().length;
+		const { json } = await postJson(`${n8n.url}/webhook/ovh-status`);
+		expect(json).toEqual([expect.objectContaining({ target: SINGLE_IP, active: true, changed: false })]);
+		expect(sim.writes()).toHaveLength(writes);
+	});
+});

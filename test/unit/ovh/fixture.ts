@@ -1,0 +1,44 @@
+import { OvhMitigationApi } from '../../../credentials/OvhMitigationApi.credentials';
+import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
+import type { RunOptions } from '../../helpers/runNode';
+import { OvhSimulator } from '../../simulators/ovh';
+
+export const APP_KEY = 'ovhAppKey0123456';
+export const APP_SECRET = 'ovhAppSecret0123456789abcdefABCD';
+export const CONSUMER_KEY = 'ovhConsumerKey0123456789abcdefAB';
+export const BLOCK = '203.0.113.0/24';
+export const IP = '203.0.113.10';
+export const SINGLE = '198.51.100.7/32';
+
+/** An OVH account with a /24 and a single-IP block, whose clock runs an hour ahead of this machine's. */
+export async function startOvh() {
+	forgetProcessRecords();
+	const sim = new OvhSimulator();
+	sim.clockOffsetS = 3600;
+	sim.addApplication(APP_KEY, APP_SECRET);
+	sim.addConsumerKey(CONSUMER_KEY, { applicationKey: APP_KEY });
+	sim.addBlock(BLOCK);
+	sim.addBlock(SINGLE, 'ns7654321.ip-198-51-100.eu');
+	await sim.start();
+	return sim;
+}
+
+export const ovhCredentials = (sim: OvhSimulator, extra: Record<string, string> = {}) => ({
+	endpoint: 'ovh-eu',
+	applicationKey: APP_KEY,
+	applicationSecret: APP_SECRET,
+	consumerKey: CONSUMER_KEY,
+	baseUrl: sim.baseUrl,
+	...extra,
+});
+
+export function ovhRun(sim: OvhSimulator, parameters: RunOptions['parameters'], extra: Partial<RunOptions> = {}): RunOptions {
+	return {
+		parameters: { requestOptions: { maxAttempts: 3 }, ...parameters },
+		credentials: { ovhMitigationApi: ovhCredentials(sim) },
+		credentialTypes: [new OvhMitigationApi()],
+		...extra,
+	};
+}
+
+export const rl = (value: string) => ({ __rl: true, mode: 'id', value });
