@@ -22,6 +22,8 @@ export class N8nInstance {
 	readonly userFolder: string;
 	readonly url: string;
 	readonly logFile: string;
+	/** The `n8n start` process while it runs (e.g. to read its memory from /proc). */
+	readonly process?: import('node:child_process').ChildProcess;
 	prepare(): Promise<this>;
 	cli(args: string[]): string;
 	importCredentials(credentials: Array<{ id: string; name: string; type: string; data: Record<string, unknown> }>): void;
@@ -31,6 +33,8 @@ export class N8nInstance {
 	startWorker(options?: { timeoutMs?: number }): Promise<{ logFile: string; stop(): Promise<void> }>;
 	stop(): Promise<void>;
 	restart(): Promise<this>;
+	/** Waits until production webhooks answer (n8n registers them after it reports ready). */
+	waitForWebhooks(paths: string[], timeoutMs?: number): Promise<void>;
 	logTail(lines?: number): string;
 	/** Signs in as the owner: a fetch that sends the session cookie, and the cookie (`name=value; ...`) itself. */
 	login(): Promise<((path: string, init?: RequestInit) => Promise<Response>) & { cookie: string }>;

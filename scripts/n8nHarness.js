@@ -120,6 +120,8 @@ class N8nInstance {
 		this.userFolder = options.userFolder || fs.mkdtempSync(path.join(os.tmpdir(), 'n8n-ddos-'));
 		this.runtime = ensureN8n(this.n8nVersion);
 		this.process = undefined;
+		/** Production webhook paths of the published workflows' Webhook nodes, awaited by start(). */
+		this.webhookPaths = [];
 		this.logFile = options.logFile || path.join(this.userFolder, 'n8n.log');
 	}
 
@@ -204,6 +206,9 @@ class N8nInstance {
 		this.cli(['import:workflow', `--input=${this.writeJson('workflows.json', workflows)}`]);
 		if (!publish) return;
 		for (const workflow of workflows) {
+			for (const node of workflow.nodes) {
+				if (node.type === 'n8n-nodes-base.webhook' && !node.disabled) this.webhookPaths.push(node.parameters.path);
+			}
 			const activate = majorOf(this.n8nVersion) >= 2 ? ['publish:workflow'] : ['update:workflow', '--active=true'];
 			this.cli([...activate, `--id=${workflow.id}`]);
 		}
@@ -228,7 +233,10 @@ class N8nInstance {
 				(response) => response.status === 200,
 				() => false, // not listening yet
 			);
-			if (ready && activated() && (await this.setUpOwnerOverRest())) return this;
+			if (ready && activated() && (await this.setUpOwnerOverRest())) {
+				await this.waitForWebhooks(this.webhookPaths, Math.max(deadline - Date.now(), 1_000));
+				return this;
+			}
 			await new Promise((resolve) => setTimeout(resolve, 250));
 		}
 		await this.stop();
@@ -302,6 +310,25 @@ class N8nInstance {
 	async restart() {
 		await this.stop();
 		return await this.start();
+	}
+
+	/**
+	 * n8n reports ready before it has registered the published workflows' webhooks. A CORS preflight (OPTIONS with an
+	 * Origin) answers 204 only for a registered production webhook, and runs nothing.
+	 */
+	async waitForWebhooks(paths, timeoutMs = 60_000) {
+		const deadline = Date.now() + timeoutMs;
+		for (const webhookPath of paths) {
+			for (;;) {
+				const response = await fetch(`${this.url}/webhook/${webhookPath}`, {
+					method: 'OPTIONS',
+					headers: { origin: this.url, 'access-control-request-method': 'POST' },
+				});
+				if (response.status === 204) break;
+				if (Date.now() > deadline) throw new Error(`webhook ${webhookPath} was not registered in ${timeoutMs / 1000} s; log: ${this.logFile}\n${this.logTail()}`);
+				await new Promise((resolve) => setTimeout(resolve, 250));
+			}
+		}
 	}
 
 	logTail(lines = 40) {

@@ -63,9 +63,38 @@ interface SubscriptionRecord extends IDataObject {
 	signingSecret?: string;
 }
 
-function forgetSubscription(record: SubscriptionRecord): void {
+/**
+ * A process-wide copy of each trigger's record. n8n writes static data back as a whole document at the end of every
+ * execution, so an execution of another trigger of the same workflow (a Schedule Trigger running the gate's Tick)
+ * that loaded it before activation stored the secret can overwrite the secret with nothing. The copy heals that.
+ */
+const recordsInProcess = new Map<string, SubscriptionRecord>();
+
+const recordKey = (ctx: IHookFunctions | IWebhookFunctions) => `${ctx.getWorkflow().id}/${ctx.getNode().id}`;
+
+/** The node's record, restored from the process copy when a concurrent execution's save dropped it. */
+function subscriptionRecord(ctx: IHookFunctions | IWebhookFunctions): SubscriptionRecord {
+	const record = ctx.getWorkflowStaticData('node') as SubscriptionRecord;
+	const kept = recordsInProcess.get(recordKey(ctx));
+	if (!record.signingSecret && kept) Object.assign(record, kept);
+	return record;
+}
+
+/** Forgets the process copies, as an n8n restart does. */
+export function forgetProcessSubscriptions(): void {
+	recordsInProcess.clear();
+}
+
+function rememberSubscription(ctx: IHookFunctions, record: SubscriptionRecord, subscriptionId: string, signingSecret: string): void {
+	record.subscriptionId = subscriptionId;
+	record.signingSecret = signingSecret;
+	recordsInProcess.set(recordKey(ctx), { subscriptionId, signingSecret });
+}
+
+function forgetSubscription(ctx: IHookFunctions, record: SubscriptionRecord): void {
 	delete record.subscriptionId;
 	delete record.signingSecret;
+	recordsInProcess.delete(recordKey(ctx));
 }
 
 function wantedSubscription(ctx: IHookFunctions) {
@@ -197,26 +226,26 @@ export class PagerDutyIncidentTrigger implements INodeType {
 		default: {
 			/** Also runs at every n8n start: a subscription deleted, changed or suspended meanwhile is repaired here. */
 			async checkExists(this: IHookFunctions): Promise<boolean> {
-				const record = this.getWorkflowStaticData('node') as SubscriptionRecord;
+				const record = subscriptionRecord(this);
 				if (!record.subscriptionId) return false;
 				try {
 					const client = await ProviderClient.create(this, pagerDutyApi, LIFECYCLE_RETRY_POLICY);
 					if (!record.signingSecret) {
 						// Its deliveries could never be verified again; replace it rather than leave it behind.
 						await deleteSubscription(client, record.subscriptionId);
-						forgetSubscription(record);
+						forgetSubscription(this, record);
 						return false;
 					}
 					const subscription = await getSubscription(client, record.subscriptionId);
 					if (!subscription) {
-						forgetSubscription(record);
+						forgetSubscription(this, record);
 						return false;
 					}
 					const wanted = wantedSubscription(this);
 					// The delivery URL cannot be updated in place; a new subscription also brings a new secret.
 					if (subscription.delivery_method.url !== wanted.url) {
 						await deleteSubscription(client, subscription.id);
-						forgetSubscription(record);
+						forgetSubscription(this, record);
 						return false;
 					}
 					if (!subscription.active || !sameEvents(subscription.events, wanted.events) || !sameFilter(subscription.filter, wanted.filter)) {
@@ -230,7 +259,7 @@ export class PagerDutyIncidentTrigger implements INodeType {
 			},
 
 			async create(this: IHookFunctions): Promise<boolean> {
-				const record = this.getWorkflowStaticData('node') as SubscriptionRecord;
+				const record = subscriptionRecord(this);
 				try {
 					const wanted = wantedSubscription(this);
 					const client = await ProviderClient.create(this, pagerDutyApi, LIFECYCLE_RETRY_POLICY);
@@ -247,8 +276,7 @@ export class PagerDutyIncidentTrigger implements INodeType {
 							description: 'The subscription was deleted again. Check that the Base URL points at the PagerDuty REST API.',
 						});
 					}
-					record.subscriptionId = subscription.id;
-					record.signingSecret = secret;
+					rememberSubscription(this, record, subscription.id, secret);
 					return true;
 				} catch (error) {
 					throw toNodeError(this, error, 0);
@@ -256,7 +284,7 @@ export class PagerDutyIncidentTrigger implements INodeType {
 			},
 
 			async delete(this: IHookFunctions): Promise<boolean> {
-				const record = this.getWorkflowStaticData('node') as SubscriptionRecord;
+				const record = subscriptionRecord(this);
 				if (!record.subscriptionId) return true;
 				try {
 					const client = await ProviderClient.create(this, pagerDutyApi, LIFECYCLE_RETRY_POLICY);
@@ -266,7 +294,7 @@ export class PagerDutyIncidentTrigger implements INodeType {
 					this.logger.warn(`PagerDuty Incident Trigger "${this.getNode().name}" could not delete webhook subscription ${record.subscriptionId}: ${(error as Error).message}`);
 					return false;
 				}
-				forgetSubscription(record);
+				forgetSubscription(this, record);
 				return true;
 			},
 		},
@@ -275,7 +303,7 @@ export class PagerDutyIncidentTrigger implements INodeType {
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		try {
 			const rawBody = await readRawBody(this, MAX_BODY_BYTES);
-			const { signingSecret } = this.getWorkflowStaticData('node') as SubscriptionRecord;
+			const { signingSecret } = subscriptionRecord(this);
 			if (!signingSecret) {
 				this.logger.warn(`PagerDuty Incident Trigger "${this.getNode().name}" refused a delivery: no signing secret is stored. Deactivate and activate the workflow to create the subscription again.`);
 				throw new WebhookRejection(401, 'This trigger has no PagerDuty signing secret; reactivate the workflow');

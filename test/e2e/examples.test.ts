@@ -11,6 +11,10 @@ import { TOKEN as DIGITALOCEAN_TOKEN, startDigitalOcean } from '../unit/digitalO
 import { KEY as VULTR_KEY, startVultr } from '../unit/vultr/fixture';
 import { TOKEN as LINODE_TOKEN, startLinode } from '../unit/linode/fixture';
 import { SERVICE, TOKEN as PAGERDUTY_TOKEN, startPagerDuty } from '../unit/pagerDuty/fixture';
+import { SINGLE as OVH_SINGLE_IP_BLOCK, ovhCredentials, startOvh } from '../unit/ovh/fixture';
+import { SERVER as HETZNER_SERVER, SERVER_IP as HETZNER_SERVER_IP, hetznerCredentials, startHetzner } from '../unit/hetzner/fixture';
+import type { OvhSimulator } from '../simulators/ovh';
+import type { HetznerSimulator } from '../simulators/hetzner';
 
 /**
  * Every workflow in examples/ imported into a real n8n as a user would import it, wired to the simulators, and run
@@ -61,6 +65,8 @@ let cloudflare: CloudflareSimulator;
 let pagerDuty: PagerDutySimulator;
 let digitalOcean: DigitalOceanSimulator;
 let digitalOceanFirewallId: string;
+let ovh: OvhSimulator;
+let hetzner: HetznerSimulator;
 const stops: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
@@ -71,7 +77,9 @@ beforeAll(async () => {
 	digitalOceanFirewallId = doSetup.web.id;
 	const vultr = await startVultr();
 	const linode = await startLinode();
-	stops.push(() => cloudflare.stop(), () => pagerDuty.stop(), () => digitalOcean.stop(), () => vultr.sim.stop(), () => linode.sim.stop());
+	ovh = await startOvh();
+	hetzner = await startHetzner();
+	stops.push(() => cloudflare.stop(), () => pagerDuty.stop(), () => digitalOcean.stop(), () => vultr.sim.stop(), () => linode.sim.stop(), () => ovh.stop(), () => hetzner.stop());
 
 	const pagerDutyExample = loadExample('01-pagerduty-magic-transit.json', 'example01pdmt0001');
 	retarget(pagerDutyExample, 'cloudflareMagicTransit', { accountId: ACCOUNT, prefixId: PREFIX });
@@ -84,6 +92,8 @@ beforeAll(async () => {
 	retarget(fastNetMonExample, 'linodeFirewall', { firewallId: String(linode.web.id) });
 	shortenTimings(fastNetMonExample, 2);
 
+	const alertmanagerExample = loadExample('02-alertmanager-ovh-hetzner.json', 'example02amovh01');
+
 	n8n = await new N8nInstance().prepare();
 	installPackage(n8n.userFolder, buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-'))));
 	n8n.importCredentials([
@@ -92,9 +102,12 @@ beforeAll(async () => {
 		{ id: 'exampleDetectorSecret', name: 'Detector secret', type: 'incidentWebhookSecretApi', data: { secret: DETECTOR_SECRET } },
 		{ id: 'exampledigitalOceanMitigationApi', name: 'digitalOcean', type: 'digitalOceanMitigationApi', data: { accessToken: DIGITALOCEAN_TOKEN, baseUrl: digitalOcean.baseUrl } },
 		{ id: 'examplevultrMitigationApi', name: 'vultr', type: 'vultrMitigationApi', data: { apiKey: VULTR_KEY, baseUrl: vultr.sim.baseUrl } },
+		{ id: 'exampleAlertmanager', name: 'Alertmanager secret', type: 'incidentWebhookSecretApi', data: { secret: DETECTOR_SECRET } },
+		{ id: 'exampleOvh', name: 'OVH', type: 'ovhMitigationApi', data: ovhCredentials(ovh) },
+		{ id: 'exampleHetzner', name: 'Hetzner Robot', type: 'hetznerRobotMitigationApi', data: hetznerCredentials(hetzner) },
 		{ id: 'examplelinodeMitigationApi', name: 'linode', type: 'linodeMitigationApi', data: { accessToken: LINODE_TOKEN, baseUrl: linode.sim.baseUrl } },
 	]);
-	n8n.importWorkflows([pagerDutyExample, fastNetMonExample]);
+	n8n.importWorkflows([pagerDutyExample, alertmanagerExample, fastNetMonExample]);
 	await n8n.start();
 	// Published workflows go live shortly after n8n reports ready.
 	await waitUntil('the PagerDuty subscription exists', () => pagerDuty.subscriptions.size === 1);
@@ -103,13 +116,13 @@ beforeAll(async () => {
 afterAll(async () => {
 	await n8n?.stop();
 	for (const stop of stops) await stop();
-	n8n?.cleanup();
+	if (process.env.KEEP_N8N !== "1") n8n?.cleanup();
 });
 
 describe('examples/ in a real n8n', () => {
 	it('ships only workflows this suite imports', () => {
 		expect(readdirSync(EXAMPLES).filter((f) => f.endsWith('.json')).sort()).toEqual(
-			expect.arrayContaining(['01-pagerduty-magic-transit.json', '03-fastnetmon-firewall-lockdown.json']),
+			['01-pagerduty-magic-transit.json', '02-alertmanager-ovh-hetzner.json', '03-fastnetmon-firewall-lockdown.json'],
 		);
 	});
 
@@ -135,6 +148,40 @@ describe('examples/ in a real n8n', () => {
 		expect(prefix().advertised).toBe(true); // hold-down running
 		await waitUntil('the Tick withdraws the prefix', () => !prefix().advertised, 30_000);
 		expect(advertisements()).toBe(2);
+	});
+
+	it('02: Alertmanager alerts put the OVH address on permanent mitigation and the Hetzner firewall on, resolved alerts undo it', async () => {
+		const [ovhAddress] = OVH_SINGLE_IP_BLOCK.split('/');
+		const alert = (status: 'firing' | 'resolved', fingerprint: string, target: string, hoster: string) => ({
+			status,
+			labels: { alertname: 'InboundFlood', severity: 'critical', target, hoster },
+			annotations: { summary: `Inbound flood on ${target}` },
+			startsAt: '2026-11-24T09:41:03.123Z',
+			endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-24T09:58:03.123Z',
+			generatorURL: 'http://prometheus.example.net:9090/graph',
+			fingerprint,
+		});
+		const notify = (status: 'firing' | 'resolved', alerts: object[]) =>
+			fetch(`${n8n.url}/webhook/5b0c6a4e-1d0e-4d52-9a51-0d1f6b1e0a02/incident`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', authorization: `Bearer ${DETECTOR_SECRET}` },
+				body: JSON.stringify({ version: '4', groupKey: '{}:{alertname="InboundFlood"}', truncatedAlerts: 0, status, receiver: 'n8n-ddos', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://alertmanager.example.net:9093', alerts }),
+			});
+		const ovhPermanent = () => {
+			const entry = ovh.blocks.get(OVH_SINGLE_IP_BLOCK)!.mitigations.get(ovhAddress);
+			return entry !== undefined && entry.permanent && entry.state !== 'removalPending';
+		};
+		const hetznerStatus = () => hetzner.servers.get(HETZNER_SERVER)!.firewall!.status;
+		const rulesBefore = structuredClone(hetzner.servers.get(HETZNER_SERVER)!.firewall!.rules);
+		const statusBefore = hetznerStatus();
+
+		const firing = [alert('firing', 'a1', ovhAddress, 'ovh'), alert('firing', 'b1', HETZNER_SERVER_IP, 'hetzner')];
+		await waitUntil('the Alertmanager webhook listens', async () => (await notify('firing', firing)).status === 200);
+		await waitUntil('OVH permanent mitigation and the Hetzner firewall are on', () => ovhPermanent() && hetznerStatus() === 'active');
+
+		expect((await notify('resolved', [alert('resolved', 'a1', ovhAddress, 'ovh'), alert('resolved', 'b1', HETZNER_SERVER_IP, 'hetzner')])).status).toBe(200);
+		await waitUntil('both are undone', () => !ovhPermanent() && hetznerStatus() === statusBefore);
+		expect(hetzner.servers.get(HETZNER_SERVER)!.firewall!.rules).toEqual(rulesBefore);
 	});
 
 	it('03: a FastNetMon ban locks the attacked server\'s firewall down, the unban restores it exactly', async () => {

@@ -1,5 +1,6 @@
 import { activate, callWebhook, type TriggerOptions } from '../../helpers/runWebhook';
 import { type PagerDutySimulator, incidentEvent, pagerDutySignature } from '../../simulators/pagerDuty';
+import { forgetProcessSubscriptions } from '../../../nodes/PagerDuty/PagerDutyIncidentTrigger.node';
 import { SERVICE, startPagerDuty, trigger, triggerOptions } from './fixture';
 
 let sim: PagerDutySimulator;
@@ -151,6 +152,7 @@ describe('PagerDuty Incident Trigger: refused deliveries start nothing', () => {
 
 	it('refuses everything when no secret is stored, and says how to fix it in the log', async () => {
 		delete options.staticData.signingSecret;
+		forgetProcessSubscriptions();
 		const outcome = await delivery(triggered(), { signature: 'v1=00' });
 		expect(outcome).toMatchObject({ status: 401, items: undefined });
 		expect(outcome.warnings.join(' ')).toContain('Deactivate and activate the workflow');

@@ -1,5 +1,5 @@
 import { PagerDutyMitigationApi } from '../../../credentials/PagerDutyMitigationApi.credentials';
-import { PagerDutyIncidentTrigger } from '../../../nodes/PagerDuty/PagerDutyIncidentTrigger.node';
+import { PagerDutyIncidentTrigger, forgetProcessSubscriptions } from '../../../nodes/PagerDuty/PagerDutyIncidentTrigger.node';
 import type { IDataObject } from 'n8n-workflow';
 import { PagerDutySimulator } from '../../simulators/pagerDuty';
 import type { TriggerOptions } from '../../helpers/runWebhook';
@@ -13,6 +13,7 @@ export const trigger = new PagerDutyIncidentTrigger();
 
 /** A PagerDuty account with two services and a team. */
 export async function startPagerDuty(): Promise<PagerDutySimulator> {
+	forgetProcessSubscriptions();
 	const sim = new PagerDutySimulator();
 	sim.tokens.add(TOKEN);
 	sim.services.set(SERVICE, { id: SERVICE, name: 'Edge network' });

@@ -4,6 +4,7 @@ import { TEST_WEBHOOK_URL, activate, runHook } from '../../helpers/runWebhook';
 import type { PagerDutySimulator } from '../../simulators/pagerDuty';
 import { listSearch } from '../../helpers/runNode';
 import { PagerDutyMitigationApi } from '../../../credentials/PagerDutyMitigationApi.credentials';
+import { forgetProcessSubscriptions } from '../../../nodes/PagerDuty/PagerDutyIncidentTrigger.node';
 import { OTHER_SERVICE, SERVICE, TEAM, TOKEN, rl, startPagerDuty, trigger, triggerOptions } from './fixture';
 
 let sim: PagerDutySimulator;
@@ -37,8 +38,8 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 	});
 
 	it('subscribes to a team or to the whole account', async () => {
-		await activate(trigger, triggerOptions(sim, { filterType: 'team', teamId: rl(TEAM) }));
-		await activate(trigger, triggerOptions(sim, { filterType: 'account' }));
+		await activate(trigger, triggerOptions(sim, { filterType: 'team', teamId: rl(TEAM) }, { workflowId: 'team-workflow' }));
+		await activate(trigger, triggerOptions(sim, { filterType: 'account' }, { workflowId: 'account-workflow' }));
 		expect([...sim.subscriptions.values()].map((s) => s.filter)).toEqual([
 			{ type: 'team_reference', id: TEAM },
 			{ type: 'account_reference' },
@@ -65,11 +66,23 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 		expect(options.staticData).toEqual({ subscriptionId: second.id, signingSecret: second.secrets[0] });
 	});
 
-	it('replaces a subscription whose secret was lost (e.g. static data reset), leaving no orphan behind', async () => {
+	it('restores a secret that a concurrent execution\'s static-data save dropped, keeping the subscription', async () => {
+		const options = triggerOptions(sim);
+		await activate(trigger, options);
+		const subscription = onlySubscription();
+		delete options.staticData.subscriptionId;
+		delete options.staticData.signingSecret;
+		await activate(trigger, options);
+		expect(onlySubscription().id).toBe(subscription.id);
+		expect(options.staticData).toEqual({ subscriptionId: subscription.id, signingSecret: subscription.secrets[0] });
+	});
+
+	it('after a restart, replaces a subscription whose secret was lost, leaving no orphan behind', async () => {
 		const options = triggerOptions(sim);
 		await activate(trigger, options);
 		const orphan = onlySubscription();
 		delete options.staticData.signingSecret;
+		forgetProcessSubscriptions();
 		await activate(trigger, options);
 		const replacement = onlySubscription();
 		expect(replacement.id).not.toBe(orphan.id);
