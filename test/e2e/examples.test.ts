@@ -203,8 +203,12 @@ describe('examples/ in a real n8n', () => {
 		const lockdownFirewall = () => [...digitalOcean.firewalls.values()].find((f) => f.name.startsWith('ddos-lockdown-'));
 
 		await waitUntil('the FastNetMon webhook listens', async () => (await fastNetMon('fastnetmon-ban.json')).status === 200);
-		await waitUntil('the DigitalOcean firewall is locked down', () => lockdownFirewall() !== undefined);
-		expect(digitalOcean.firewalls.get(digitalOceanFirewallId)!.droplet_ids).toEqual([]);
+		// Lockdown attaches the lockdown firewall first, then detaches the original: wait for both steps.
+		await waitUntil(
+			'the DigitalOcean firewall is locked down',
+			() => lockdownFirewall() !== undefined && digitalOcean.firewalls.get(digitalOceanFirewallId)!.droplet_ids.length === 0,
+		);
+		expect(lockdownFirewall()!.droplet_ids).toEqual(original!.droplet_ids);
 
 		expect((await fastNetMon('fastnetmon-unban.json')).status).toBe(200);
 		await waitUntil('the lockdown is withdrawn', () => lockdownFirewall() === undefined, 30_000);
