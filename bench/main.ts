@@ -3,11 +3,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 
+import { endToEnd } from './endToEnd';
+import { gate } from './gate';
 import { providerEfficiency } from './providerEfficiency';
+import { storm } from './storm';
 import { formatTable, type Section } from './section';
 
 /** The sections in the order they run; `npm run bench -- <id> ...` runs only those named. */
-const SECTIONS: Section[] = [providerEfficiency];
+const SECTIONS: Section[] = [gate, endToEnd, storm, providerEfficiency];
 
 const RESULTS = join(__dirname, '..', 'bench-results', 'latest.json');
 

@@ -70,6 +70,7 @@ function providerNodes(): INodeType[] {
 	return filesUnder(join(ROOT, 'nodes'), '.node.ts')
 		.flatMap((file) => Object.values(require(file) as Record<string, unknown>))
 		.filter((exported): exported is new () => INodeType => typeof exported === 'function')
+		.filter((exported) => /^class\b/.test(Function.prototype.toString.call(exported)))
 		.map((NodeClass) => new NodeClass())
 		.filter(isProviderNode);
 }

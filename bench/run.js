@@ -1,25 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: runs the benchmark sections (all, or those named as arguments) straight from the TypeScript
-// sources. Transpiling them (types stripped, not checked) with the project's own TypeScript needs no ts-node and no build;
-// `npm run typecheck` checks bench/ like the rest.
+// sources, transpiled on load (scripts/typescript.js): no ts-node and no build. `npm run typecheck` checks bench/.
 'use strict';
 
-const fs = require('node:fs');
-const ts = require('typescript');
-
-function compileTypeScript(module, filename) {
-	const { outputText } = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
-		fileName: filename,
-		compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-	});
-	module._compile(outputText, filename);
-}
-
-// '.ts' goes first: Node tries extensions in this order, and `import './X.node'` must find X.node.ts, not the
-// X.node.json codex file next to it.
-const builtIn = { ...require.extensions };
-for (const extension of Object.keys(builtIn)) delete require.extensions[extension];
-Object.assign(require.extensions, { '.ts': compileTypeScript }, builtIn);
+require('../scripts/typescript').registerTypeScript();
 
 require('./main.ts')
 	.main(process.argv.slice(2))

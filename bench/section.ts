@@ -1,7 +1,7 @@
 /**
- * A benchmark section: one part of `npm run bench` (provider efficiency now; the gate, end-to-end and storm parts
- * later). A section measures, and where the issue asks for a ratio, measures its baseline in the same run, so that
- * both figures come from the same machine under the same load.
+ * A benchmark section: one part of `npm run bench` (gate, end to end, storm, provider efficiency). A section
+ * measures, and where the issue asks for a ratio, measures its baseline in the same run, so that both figures come
+ * from the same machine under the same load.
  */
 
 export interface Table {

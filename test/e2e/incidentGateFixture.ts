@@ -11,17 +11,18 @@ import { PACKAGE, postJson } from './workflows';
 
 export interface ProviderCounter {
 	url: string;
-	calls: { activate: unknown[]; withdraw: unknown[] };
+	/** `none`: calls to /none, for workflows that also report the gate's Unchanged output. */
+	calls: { activate: unknown[]; withdraw: unknown[]; none: unknown[] };
 	stop(): Promise<void>;
 }
 
 export async function startProviderCounter(): Promise<ProviderCounter> {
-	const calls = { activate: [] as unknown[], withdraw: [] as unknown[] };
+	const calls = { activate: [] as unknown[], withdraw: [] as unknown[], none: [] as unknown[] };
 	const server: Server = createServer((request, response) => {
 		let body = '';
 		request.on('data', (chunk: Buffer) => (body += chunk.toString()));
 		request.on('end', () => {
-			const which = request.url === '/activate' ? calls.activate : request.url === '/withdraw' ? calls.withdraw : undefined;
+			const which = { '/activate': calls.activate, '/withdraw': calls.withdraw, '/none': calls.none }[request.url ?? ''];
 			which?.push(JSON.parse(body || '{}'));
 			response.writeHead(which ? 200 : 404, { 'content-type': 'application/json' }).end('{"ok":true}');
 		});
@@ -37,6 +38,8 @@ export async function startProviderCounter(): Promise<ProviderCounter> {
 
 interface Node {
 	name: string;
+	/** Set for trigger nodes (webhook nodes get a fresh one). */
+	webhookId?: string;
 	type: string;
 	typeVersion: number;
 	parameters: Record<string, unknown>;
@@ -50,14 +53,15 @@ const webhookNode = (name: string, path: string): Node => ({
 	parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', responseData: 'allEntries', options: {} },
 });
 
-const providerCall = (name: string, url: string): Node => ({
+export const providerCall = (name: string, url: string): Node => ({
 	name,
 	type: 'n8n-nodes-base.httpRequest',
 	typeVersion: 4.2,
 	parameters: { method: 'POST', url, sendBody: true, specifyBody: 'json', jsonBody: '={{ JSON.stringify($json) }}', options: {} },
 });
 
-function buildWorkflow(id: string, name: string, nodes: Node[], connections: Record<string, Array<Array<string>>>) {
+/** A workflow whose connections list, per node, the targets of each of its outputs. */
+export function buildWorkflow(id: string, name: string, nodes: Node[], connections: Record<string, Array<Array<string>>>) {
 	return {
 		id,
 		name,
@@ -143,13 +147,21 @@ export async function storm(url: string, bodies: unknown[]): Promise<void> {
 	if (failed.length > 0) throw new Error(`${failed.length} webhook calls failed, e.g. ${JSON.stringify(failed[0])}`);
 }
 
-/** n8n reports ready before it has registered the published workflows' webhooks; wait for the gate's (read-only). */
-export async function waitForGateWebhooks(baseUrl: string, timeoutMs = 120_000): Promise<void> {
+/**
+ * n8n reports ready before it has registered the published workflows' webhooks: polls `url` with an empty POST until
+ * its status says the webhook is live (by default: anything but 404, e.g. a 401 from a trigger that wants a secret).
+ */
+export async function waitForWebhook(url: string, isLive = (status: number) => status !== 404, timeoutMs = 120_000): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
-	while ((await postJson(`${baseUrl}/webhook/incident-state`)).status !== 200) {
-		if (Date.now() > deadline) throw new Error(`the gate's webhooks were not registered within ${timeoutMs / 1000} s`);
+	while (!isLive((await postJson(url)).status)) {
+		if (Date.now() > deadline) throw new Error(`the webhook ${url} was not registered within ${timeoutMs / 1000} s`);
 		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
+}
+
+/** Waits for the gate's webhooks (read-only). */
+export async function waitForGateWebhooks(baseUrl: string, timeoutMs = 120_000): Promise<void> {
+	await waitForWebhook(`${baseUrl}/webhook/incident-state`, (status) => status === 200, timeoutMs);
 }
 
 export async function gateState(baseUrl: string): Promise<Record<string, unknown>> {

@@ -8,6 +8,8 @@ export interface WorkflowNode {
 	typeVersion?: number;
 	parameters: Record<string, unknown>;
 	credentials?: Record<string, { id: string; name: string }>;
+	/** Trigger nodes need one for their production URL (/webhook/<webhookId>/<path>), as the editor sets. */
+	webhookId?: string;
 }
 
 export const PACKAGE = 'n8n-nodes-ddos-mitigation';

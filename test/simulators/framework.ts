@@ -60,6 +60,8 @@ export interface LoggedRequest {
 
 export abstract class Simulator {
 	readonly log: LoggedRequest[] = [];
+	/** Called with each request once its body has arrived, before it is answered: e.g. to time when a write reached the provider. */
+	onRequest?: (request: SimRequest) => void;
 	private readonly routes: Route[] = [];
 	private faults: Array<Fault & { remaining: number }> = [];
 	private server?: Server;
@@ -139,6 +141,7 @@ export abstract class Simulator {
 			body: parseBody(rawBody, headers['content-type']),
 			params: {},
 		};
+		this.onRequest?.(request);
 
 		let response: SimResponse;
 		try {

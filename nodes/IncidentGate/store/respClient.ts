@@ -89,7 +89,10 @@ interface PendingCommand {
 }
 
 export class RedisConnection {
-	private buffer: Buffer = Buffer.alloc(0);
+	/** Received bytes not parsed yet are storage[start, end); storage grows by doubling so large replies cost O(n). */
+	private storage: Buffer = Buffer.allocUnsafe(64 * 1024);
+	private start = 0;
+	private end = 0;
 	private readonly pending: PendingCommand[] = [];
 	private timer: NodeJS.Timeout | undefined;
 	private failure: Error | undefined;
@@ -166,12 +169,13 @@ export class RedisConnection {
 	}
 
 	private receive(chunk: Buffer): void {
-		this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+		this.append(chunk);
+		const unparsed = this.storage.subarray(this.start, this.end);
 		let position = 0;
 		for (;;) {
 			let parsed: Parsed;
 			try {
-				parsed = parseReply(this.buffer, position);
+				parsed = parseReply(unparsed, position);
 			} catch (error) {
 				this.fail(error as Error);
 				this.socket.destroy();
@@ -183,13 +187,31 @@ export class RedisConnection {
 			if (parsed.value instanceof RedisReplyError) command?.reject(parsed.value);
 			else command?.resolve(parsed.value);
 		}
-		this.buffer = this.buffer.subarray(position);
+		this.start += position;
+		if (this.start === this.end) this.start = this.end = 0;
 		if (this.pending.length === 0) {
 			clearTimeout(this.timer);
 			this.socket.unref();
 		} else {
 			this.armTimer();
 		}
+	}
+
+	/** Copies a chunk in; parsed values are strings, so nothing keeps a view into storage. */
+	private append(chunk: Buffer): void {
+		const unparsed = this.end - this.start;
+		if (this.end + chunk.length > this.storage.length) {
+			const target =
+				unparsed + chunk.length <= this.storage.length
+					? this.storage
+					: Buffer.allocUnsafe(Math.max(2 * this.storage.length, unparsed + chunk.length));
+			this.storage.copy(target, 0, this.start, this.end);
+			this.storage = target;
+			this.start = 0;
+			this.end = unparsed;
+		}
+		chunk.copy(this.storage, this.end);
+		this.end += chunk.length;
 	}
 
 	private armTimer(): void {

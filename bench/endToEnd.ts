@@ -1,0 +1,198 @@
+import { performance } from 'node:perf_hooks';
+
+import type { N8nInstance } from '../scripts/n8nHarness';
+import { cloudflareCredentialData, cloudflareCredentials } from '../test/e2e/cloudflareWorkflow';
+import { PACKAGE, webhook, workflow } from '../test/e2e/workflows';
+import { hex32, type CloudflareSimulator } from '../test/simulators/cloudflare';
+import { ACCOUNT, TOKEN, rl, startCloudflare } from '../test/unit/cloudflare/fixture';
+import {
+	SENDER_SECRET,
+	importSenderSecret,
+	incidentTrigger,
+	newWebhookId,
+	percentile,
+	sendEvent,
+	startN8nWithPackage,
+	stopN8n,
+	triggerUrl,
+	waitForWebhooks,
+} from './realN8n';
+import type { Section, SectionResult } from './section';
+
+/**
+ * End to end in a real n8n: from the incident webhook POST to the moment the Cloudflare simulator receives the Magic
+ * Transit advertisement (the PATCH that turns mitigation on). Each incident opens in a fresh scope (its own prefix),
+ * so every one activates. The baseline is what a user would otherwise build, Webhook -> Code node counting open
+ * incidents in static data -> HTTP Request PATCH to the same endpoint; both run in the same n8n, alternating.
+ */
+
+const INCIDENTS = 200;
+const WARM_UP = 5;
+const ACTIVATION_TIMEOUT_MS = 30_000;
+
+type Contender = 'gate' | 'baseline';
+const CONTENDERS: Contender[] = ['gate', 'baseline'];
+
+/** A Cloudflare prefix per incident and contender; hex32 keeps the first 16 characters, so the number is padded. */
+const prefixFor = (contender: Contender, n: number) => hex32(`${contender === 'gate' ? 'g' : 'b'}-${String(n).padStart(6, '0')}`);
+
+const baselineHeaderCredential = { id: 'benchheader00001', name: 'Detector header' };
+
+function gateWorkflow(webhookId: string) {
+	return workflow('benchE2eGate0001', 'Incident Webhook -> Gate -> Magic Transit', [
+		[
+			incidentTrigger(webhookId),
+			{ name: 'Incident Gate', type: `${PACKAGE}.incidentGate`, parameters: { operation: 'event', scope: '={{ $json.scope }}', gateKey: 'bench-e2e' } },
+			{
+				name: 'Advertise Prefix',
+				type: `${PACKAGE}.cloudflareMagicTransit`,
+				parameters: { operation: 'activate', accountId: rl(ACCOUNT), prefixId: rl('={{ $json.scope }}'), requestOptions: {} },
+				credentials: cloudflareCredentials,
+			},
+		],
+	]);
+}
+
+/** Counts open incidents per scope in static data and lets an event through when its scope goes from none to one. */
+const COUNT_OPEN_INCIDENTS = `const counts = $getWorkflowStaticData('global');
+const { action, scope } = $input.first().json.body;
+const before = counts[scope] || 0;
+counts[scope] = Math.max(0, before + (action === 'open' ? 1 : action === 'resolve' ? -1 : 0));
+return before === 0 && counts[scope] === 1 ? [{ json: { scope } }] : [];`;
+
+function baselineWorkflow(sim: CloudflareSimulator) {
+	return workflow('benchE2eBase0001', 'Webhook -> Code -> HTTP Request (baseline)', [
+		[
+			{
+				...webhook('Webhook', 'bench-baseline'),
+				// Authenticated like the trigger, and answering on receipt like it.
+				parameters: { httpMethod: 'POST', path: 'bench-baseline', authentication: 'headerAuth', responseMode: 'onReceived', options: {} },
+				credentials: { httpHeaderAuth: baselineHeaderCredential },
+			},
+			{ name: 'Count Open Incidents', type: 'n8n-nodes-base.code', typeVersion: 2, parameters: { mode: 'runOnceForAllItems', jsCode: COUNT_OPEN_INCIDENTS } },
+			{
+				name: 'Advertise Prefix',
+				type: 'n8n-nodes-base.httpRequest',
+				typeVersion: 4.2,
+				parameters: {
+					method: 'PATCH',
+					url: `=${sim.baseUrl}/accounts/${ACCOUNT}/addressing/prefixes/{{ $json.scope }}/bgp/status`,
+					sendHeaders: true,
+					headerParameters: { parameters: [{ name: 'Authorization', value: `Bearer ${TOKEN}` }] },
+					sendBody: true,
+					specifyBody: 'json',
+					jsonBody: '{ "advertised": true }',
+					options: {},
+				},
+			},
+		],
+	]);
+}
+
+/** Times, by prefix, when the simulator received an advertisement for it. */
+function watchAdvertisements(sim: CloudflareSimulator) {
+	const waiting = new Map<string, (receivedAt: number) => void>();
+	sim.onRequest = (request) => {
+		const match = /\/addressing\/prefixes\/([^/]+)\/bgp\/status$/.exec(request.path);
+		const advertised = (request.body as { advertised?: unknown } | undefined)?.advertised === true;
+		if (request.method === 'PATCH' && match && advertised) waiting.get(match[1])?.(performance.now());
+	};
+	return async (prefix: string): Promise<number> =>
+		await new Promise<number>((resolve, reject) => {
+			const timer = setTimeout(() => {
+				waiting.delete(prefix);
+				reject(new Error(`no advertisement of ${prefix} within ${ACTIVATION_TIMEOUT_MS / 1000} s`));
+			}, ACTIVATION_TIMEOUT_MS);
+			waiting.set(prefix, (receivedAt) => {
+				clearTimeout(timer);
+				waiting.delete(prefix);
+				resolve(receivedAt);
+			});
+		});
+}
+
+interface Latencies {
+	p50: number;
+	p95: number;
+	p99: number;
+	mean: number;
+}
+
+function summarize(milliseconds: number[]): Latencies {
+	const sorted = [...milliseconds].sort((a, b) => a - b);
+	return {
+		p50: percentile(sorted, 0.5),
+		p95: percentile(sorted, 0.95),
+		p99: percentile(sorted, 0.99),
+		mean: sorted.reduce((sum, value) => sum + value, 0) / sorted.length,
+	};
+}
+
+async function run(): Promise<SectionResult> {
+	const sim = await startCloudflare();
+	for (const contender of CONTENDERS) {
+		for (let n = 0; n < WARM_UP + INCIDENTS; n++) sim.addPrefix(ACCOUNT, { id: prefixFor(contender, n), cidr: `10.${n >> 8}.${n & 255}.0/24` });
+	}
+	const triggerId = newWebhookId();
+	let n8n: N8nInstance | undefined;
+	try {
+		n8n = await startN8nWithPackage((instance) => {
+			importSenderSecret(instance);
+			instance.importCredentials([
+				{ ...cloudflareCredentials.cloudflareMitigationApi, type: 'cloudflareMitigationApi', data: cloudflareCredentialData(sim) },
+				{ ...baselineHeaderCredential, type: 'httpHeaderAuth', data: { name: 'Authorization', value: `Bearer ${SENDER_SECRET}` } },
+			]);
+			instance.importWorkflows([gateWorkflow(triggerId), baselineWorkflow(sim)]);
+		});
+		const urls: Record<Contender, string> = { gate: triggerUrl(n8n, triggerId), baseline: `${n8n.url}/webhook/bench-baseline` };
+		await waitForWebhooks(Object.values(urls));
+
+		const advertisement = watchAdvertisements(sim);
+		const latencies: Record<Contender, number[]> = { gate: [], baseline: [] };
+		const failures: string[] = [];
+		// Alternating, so both see the same n8n, the same load on the machine and the same growth of n8n's database.
+		for (let n = 0; n < WARM_UP + INCIDENTS; n++) {
+			for (const contender of CONTENDERS) {
+				const prefix = prefixFor(contender, n);
+				const received = advertisement(prefix);
+				const sentAt = performance.now();
+				const { status, answer } = await sendEvent(urls[contender], { action: 'open', incidentId: `INC-${n}`, scope: prefix });
+				try {
+					if (status !== 200) throw new Error(`the webhook answered ${status} ${answer.slice(0, 300)}`);
+					const latency = (await received) - sentAt;
+					if (n >= WARM_UP) latencies[contender].push(latency);
+				} catch (error) {
+					received.catch(() => undefined);
+					failures.push(`${contender}, incident ${n}: ${(error as Error).message}`);
+				}
+			}
+		}
+
+		const gate = summarize(latencies.gate);
+		const baseline = summarize(latencies.baseline);
+		const ms = (value: number) => `${value.toFixed(1)} ms`;
+		const row = (name: string, figures: Latencies, count: number) => [name, count, ms(figures.p50), ms(figures.p95), ms(figures.p99), ms(figures.mean)];
+		const ratio = (key: keyof Latencies) => `${(gate[key] / baseline[key]).toFixed(2)}×`;
+		return {
+			table: {
+				columns: ['Workflow', 'Incidents', 'p50', 'p95', 'p99', 'Mean'],
+				rows: [
+					row('Incident Webhook Trigger -> Incident Gate -> Magic Transit', gate, latencies.gate.length),
+					row('Baseline: Webhook -> Code (static data) -> HTTP Request', baseline, latencies.baseline.length),
+					['Gate ÷ baseline', '', ratio('p50'), ratio('p95'), ratio('p99'), ratio('mean')],
+				],
+			},
+			figures: { incidents: INCIDENTS, warmUp: WARM_UP, milliseconds: { gate, baseline }, failures: failures.length },
+			failures: failures.slice(0, 10).concat(failures.length > 10 ? [`... and ${failures.length - 10} more`] : []),
+			notes: [
+				`Milliseconds from the webhook POST (Bearer secret, normalized event {action: "open", incidentId, scope}) until the Cloudflare simulator received the PATCH advertising the prefix; one incident at a time, each in a fresh scope, gate and baseline alternating, after ${WARM_UP} warm-up incidents each.`,
+				'The Magic Transit node reads the token and prefix before it writes (idempotence, and to verify the result); the baseline sends its PATCH blindly.',
+			],
+		};
+	} finally {
+		if (n8n) await stopN8n(n8n);
+		await sim.stop();
+	}
+}
+
+export const endToEnd: Section = { id: 'end-to-end', title: 'End to end in a real n8n', run };
