@@ -16,6 +16,24 @@ import {
 } from './realN8n';
 import type { Section, SectionResult } from './section';
 
+/** Detectors deliver at least once: a refused or failed POST is retried with backoff, as Alertmanager and PagerDuty do. */
+const RETRY_FOR_MS = 120_000;
+
+interface Delivery {
+	status: number;
+	answer: string;
+	attempts: number;
+}
+
+async function deliverLikeADetector(url: string, event: IncidentEvent): Promise<Delivery> {
+	const giveUpAt = Date.now() + RETRY_FOR_MS;
+	for (let attempts = 1, waitMs = 1_000; ; attempts++, waitMs = Math.min(waitMs * 2, 10_000)) {
+		const { status, answer } = await sendEvent(url, event);
+		if (status === 200 || Date.now() + waitMs > giveUpAt) return { status, answer, attempts };
+		await sleep(waitMs);
+	}
+}
+
 /**
  * Storm: 1,000 open/resolve events paced evenly over 10 seconds into one real n8n, Incident Webhook Trigger ->
  * Incident Gate (static-data store) -> a counting HTTP "provider" on each of its three outputs. Ten scopes each get 50
@@ -111,14 +129,16 @@ async function run(): Promise<SectionResult> {
 
 		const events = schedule();
 		const startedAt = Date.now();
-		const answers: Array<Promise<{ status: number; answer: string }>> = [];
+		const answers: Array<Promise<Delivery>> = [];
 		try {
 			for (const [k, event] of events.entries()) {
 				await sleep(startedAt + (k * DURATION_MS) / EVENTS - Date.now());
-				answers.push(sendEvent(url, event));
+				answers.push(deliverLikeADetector(url, event));
 			}
 			const sentFor = (Date.now() - startedAt) / 1000;
-			const refused = (await Promise.all(answers)).filter(({ status }) => status !== 200);
+			const deliveries = await Promise.all(answers);
+			const refused = deliveries.filter(({ status }) => status !== 200);
+			const retried = deliveries.filter(({ attempts }) => attempts > 1).length;
 			const { handled, lastAt } = await waitForExecutions(counter);
 			clearInterval(sampler);
 			const executionsPerSecond = handled / ((lastAt - startedAt) / 1000);
@@ -139,6 +159,7 @@ async function run(): Promise<SectionResult> {
 				executionsPerSecond,
 				lastExecutionEndedAfterLastEventSeconds: (lastAt - (startedAt + sentFor * 1000)) / 1000,
 				refusedRequests: refused.length,
+				retriedDeliveries: retried,
 				executionsWithoutResult: lost,
 				n8nRssIdleBytes: idleRss,
 				n8nRssPeakBytes: peakRss,
@@ -153,7 +174,8 @@ async function run(): Promise<SectionResult> {
 						['Executions finished', `${handled} of ${EVENTS}`],
 						['Executions per second sustained', executionsPerSecond.toFixed(1)],
 						['Last execution ended after the last event', `${figures.lastExecutionEndedAfterLastEventSeconds.toFixed(1)} s`],
-						['Errors (refused requests, executions without a result)', `${refused.length}, ${lost}`],
+						['Deliveries retried after a refusal (as detectors do)', String(retried)],
+						['Errors (given up after retries, executions without a result)', `${refused.length}, ${lost}`],
 						['n8n memory (RSS, process tree): idle, peak', `${mib(idleRss)}, ${mib(peakRss)}`],
 					],
 				},
@@ -164,7 +186,7 @@ async function run(): Promise<SectionResult> {
 				],
 				notes: [
 					'Executions per second: executions finished (each reports its gate output to the counter) over the time from the first event sent to the last report.',
-					`Refused requests: webhook answers other than 200${refused[0] ? `, e.g. ${refused[0].status} ${refused[0].answer.slice(0, 200)}` : ''}.`,
+					`Refusals (answers other than 200) are retried with backoff for up to ${RETRY_FOR_MS / 1000} s, as Alertmanager and PagerDuty retry; given up${refused[0] ? `, e.g. ${refused[0].status} ${refused[0].answer.slice(0, 200)}` : ': none'}.`,
 				],
 			};
 		} finally {
