@@ -1,13 +1,8 @@
 import type { ILoadOptionsFunctions, INodeListSearchItems, INodeListSearchResult } from 'n8n-workflow';
 
 import { ProviderClient, type ProviderApiSpec } from '../shared/http';
+import { matchesSearch } from '../shared/properties';
 import { cloudflareListAll, cloudflareRequest } from './transport';
-
-function matches(filter: string | undefined, ...fields: Array<string | undefined>): boolean {
-	if (!filter) return true;
-	const needle = filter.toLowerCase();
-	return fields.some((field) => field?.toLowerCase().includes(needle));
-}
 
 function currentValue(ctx: ILoadOptionsFunctions, name: string): string {
 	const value = ctx.getCurrentNodeParameter(name, { extractValue: true });
@@ -22,7 +17,7 @@ export function cloudflareListSearch(api: ProviderApiSpec) {
 			const accounts = await cloudflareListAll<{ id: string; name: string }>(client, '/accounts');
 			return {
 				results: accounts
-					.filter((a) => matches(filter, a.name, a.id))
+					.filter((a) => matchesSearch(filter, a.name, a.id))
 					.map((a) => ({ name: a.name, value: a.id })),
 			};
 		},
@@ -36,7 +31,7 @@ export function cloudflareListSearch(api: ProviderApiSpec) {
 				`/accounts/${accountId}/addressing/prefixes`,
 			);
 			const results: INodeListSearchItems[] = prefixes
-				.filter((p) => matches(filter, p.cidr, p.description, p.id))
+				.filter((p) => matchesSearch(filter, p.cidr, p.description, p.id))
 				.map((p) => ({
 					name: `${p.cidr}${p.description ? ` (${p.description})` : ''}${p.on_demand_enabled ? '' : ' [not on-demand]'}`,
 					value: p.id,

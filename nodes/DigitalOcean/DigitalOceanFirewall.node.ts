@@ -10,7 +10,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { managementProperties, restoreConfigurationProperty } from '../shared/lockdown';
 import { ProviderClient } from '../shared/http';
-import { locatorProperty, operationProperty, requestOptionsProperty } from '../shared/properties';
+import { locatorProperty, matchesSearch, operationProperty, requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { LOCKDOWN_PREFIX, digitalOceanFirewall } from './operations';
 import { digitalOceanApi, listFirewalls } from './transport';
@@ -51,9 +51,8 @@ export class DigitalOceanFirewall implements INodeType {
 		listSearch: {
 			async searchFirewalls(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
 				const client = await ProviderClient.create(this, digitalOceanApi);
-				const needle = filter?.toLowerCase() ?? '';
 				const firewalls = (await listFirewalls(client)).filter(
-					(f) => !f.name.startsWith(LOCKDOWN_PREFIX) && (!needle || `${f.name} ${f.id}`.toLowerCase().includes(needle)),
+					(f) => !f.name.startsWith(LOCKDOWN_PREFIX) && matchesSearch(filter, f.name, f.id),
 				);
 				return {
 					results: firewalls.map((f) => ({

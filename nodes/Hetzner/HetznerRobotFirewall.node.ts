@@ -9,7 +9,7 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { ProviderClient } from '../shared/http';
-import { locatorProperty, operationProperty, requestOptionsProperty, settleProperties } from '../shared/properties';
+import { locatorProperty, matchesSearch, operationProperty, requestOptionsProperty, settleProperties } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { ROBOT_SETTLE, hetznerRobotFirewall } from './operations';
 import { robotApi } from './transport';
@@ -80,14 +80,13 @@ export class HetznerRobotFirewall implements INodeType {
 					method: 'GET',
 					path: '/server',
 				});
-				const needle = filter?.trim().toLowerCase() ?? '';
 				return {
 					results: (response.body ?? [])
 						.map(({ server }) => ({
 							name: `${server.server_number}${server.server_name ? ` ${server.server_name}` : ''}${server.server_ip ? ` (${server.server_ip})` : ''}`,
 							value: String(server.server_number),
 						}))
-						.filter((item) => item.name.toLowerCase().includes(needle)),
+						.filter((item) => matchesSearch(filter, item.name)),
 				};
 			},
 		},

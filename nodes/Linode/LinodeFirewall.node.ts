@@ -10,7 +10,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { ProviderClient } from '../shared/http';
 import { managementProperties, nothingSavedProperty, restoreConfigurationProperty } from '../shared/lockdown';
-import { locatorProperty, operationProperty, requestOptionsProperty } from '../shared/properties';
+import { locatorProperty, matchesSearch, operationProperty, requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { SNAPSHOT_PREFIX, linodeFirewall } from './operations';
 import { linodeApi, listFirewalls } from './transport';
@@ -52,9 +52,8 @@ export class LinodeFirewall implements INodeType {
 		listSearch: {
 			async searchFirewalls(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
 				const client = await ProviderClient.create(this, linodeApi);
-				const needle = filter?.toLowerCase() ?? '';
 				const firewalls = (await listFirewalls(client)).filter(
-					(f) => !f.label.startsWith(SNAPSHOT_PREFIX) && (!needle || `${f.label} ${f.id}`.toLowerCase().includes(needle)),
+					(f) => !f.label.startsWith(SNAPSHOT_PREFIX) && matchesSearch(filter, f.label, f.id),
 				);
 				return {
 					results: firewalls.map((f) => ({

@@ -10,7 +10,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { ProviderClient } from '../shared/http';
 import { managementProperties, restoreConfigurationProperty } from '../shared/lockdown';
-import { locatorProperty, operationProperty, requestOptionsProperty } from '../shared/properties';
+import { locatorProperty, matchesSearch, operationProperty, requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { LOCKDOWN_PREFIX, vultrFirewall } from './operations';
 import { listAll, vultrApi, type FirewallGroup } from './transport';
@@ -49,9 +49,8 @@ export class VultrFirewall implements INodeType {
 		listSearch: {
 			async searchFirewallGroups(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
 				const client = await ProviderClient.create(this, vultrApi);
-				const needle = filter?.toLowerCase() ?? '';
 				const groups = (await listAll<FirewallGroup>(client, '/firewalls', 'firewall_groups')).filter(
-					(g) => !g.description.startsWith(LOCKDOWN_PREFIX) && (!needle || `${g.description} ${g.id}`.toLowerCase().includes(needle)),
+					(g) => !g.description.startsWith(LOCKDOWN_PREFIX) && matchesSearch(filter, g.description, g.id),
 				);
 				return {
 					results: groups.map((g) => ({
