@@ -18,7 +18,7 @@ export class OvhMitigationApi implements ICredentialType {
 
 	displayName = 'OVH Mitigation API';
 
-	icon: Icon = 'file:icons/ovh.svg';
+	icon: Icon = { light: 'file:icons/ovh.svg', dark: 'file:icons/ovh.dark.svg' };
 
 	documentationUrl = 'https://help.ovhcloud.com/csm/en-gb-api-getting-started-ovhcloud-api?id=kb_article_view&sysparm_article=KB0042784';
 

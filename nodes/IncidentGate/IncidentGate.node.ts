@@ -18,7 +18,7 @@ export class IncidentGate implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Incident Gate',
 		name: 'incidentGate',
-		icon: 'file:incidentGate.svg',
+		icon: { light: 'file:incidentGate.svg', dark: 'file:incidentGate.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"]}}',

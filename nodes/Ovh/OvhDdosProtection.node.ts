@@ -20,7 +20,7 @@ export class OvhDdosProtection implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'OVH DDoS Protection',
 		name: 'ovhDdosProtection',
-		icon: 'file:ovhDdosProtection.svg',
+		icon: { light: 'file:ovhDdosProtection.svg', dark: 'file:ovhDdosProtection.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"]}}',

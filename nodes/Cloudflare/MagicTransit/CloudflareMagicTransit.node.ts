@@ -12,7 +12,7 @@ export class CloudflareMagicTransit implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Cloudflare Magic Transit',
 		name: 'cloudflareMagicTransit',
-		icon: 'file:cloudflareMagicTransit.svg',
+		icon: { light: 'file:cloudflareMagicTransit.svg', dark: 'file:cloudflareMagicTransit.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"]}}',
