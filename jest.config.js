@@ -16,6 +16,7 @@ module.exports = {
 			transform: { '^.+\\.ts$': tsJest },
 			testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
 			setupFilesAfterEnv: ['<rootDir>/test/e2e/setup.ts'],
+			globalSetup: '<rootDir>/test/e2e/globalSetup.ts',
 		},
 	],
 };

@@ -1,15 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { TAGS } from '../../nodes/AwsShield/operations';
-import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { AwsShieldSimulator } from '../simulators/awsShield';
 import { DISTRIBUTION, SESSION_TOKEN, TEMP_KEY, TEMP_SECRET, shieldCredentials, startShield } from '../unit/awsShield/fixture';
+import { OWNER, startN8nWith, stopN8n } from './harness';
 import { PACKAGE, postJson, webhook, workflow } from './workflows';
 
 const credentials = { awsShieldMitigationApi: { id: 'awssim000000001', name: 'AWS Shield (simulator)' } };
-const owner = { email: 'operator@example.test', password: 'Local-test-1' };
 
 const shieldNode = (operation: string, suffix: string) => ({
 	name: `Shield ${suffix}`,
@@ -25,25 +21,22 @@ const temporary = () => shieldCredentials(sim, { accessKeyId: TEMP_KEY, secretAc
 
 beforeAll(async () => {
 	sim = await startShield();
-	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
-	n8n = await new N8nInstance({ owner }).prepare();
-	installPackage(n8n.userFolder, tarball);
-	n8n.importCredentials([{ ...credentials.awsShieldMitigationApi, type: 'awsShieldMitigationApi', data: temporary() }]);
-	n8n.importWorkflows([
-		workflow('awsMitigation001', 'AWS Shield mitigation', [
-			[webhook('Activate', 'aws-activate'), shieldNode('activate', 'on')],
-			[webhook('Status', 'aws-status'), shieldNode('getStatus', 'status')],
-		]),
-		// Withdraw lives in another workflow: what to undo is read from the tags at AWS.
-		workflow('awsMitigation002', 'AWS Shield withdraw', [[webhook('Withdraw', 'aws-withdraw'), shieldNode('withdraw', 'off')]]),
-	]);
-	await n8n.start();
+	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
+		instance.importCredentials([{ ...credentials.awsShieldMitigationApi, type: 'awsShieldMitigationApi', data: temporary() }]);
+		instance.importWorkflows([
+			workflow('awsMitigation001', 'AWS Shield mitigation', [
+				[webhook('Activate', 'aws-activate'), shieldNode('activate', 'on')],
+				[webhook('Status', 'aws-status'), shieldNode('getStatus', 'status')],
+			]),
+			// Withdraw lives in another workflow: what to undo is read from the tags at AWS.
+			workflow('awsMitigation002', 'AWS Shield withdraw', [[webhook('Withdraw', 'aws-withdraw'), shieldNode('withdraw', 'off')]]),
+		]);
+	});
 });
 
 afterAll(async () => {
-	await n8n?.stop();
+	await stopN8n(n8n);
 	await sim?.stop();
-	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
 });
 
 describe('AWS Shield Advanced inside a real n8n', () => {

@@ -1,31 +1,23 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { CloudflareSimulator } from '../simulators/cloudflare';
 import { ACCOUNT, PREFIX, TOKEN, ZONE, startCloudflare } from '../unit/cloudflare/fixture';
 import { cloudflareCredentials as credentials, importCloudflareMitigation } from './cloudflareWorkflow';
+import { OWNER, startN8nWith, stopN8n } from './harness';
 import { postJson } from './workflows';
-
-const owner = { email: 'operator@example.test', password: 'Local-test-1' };
 
 let sim: CloudflareSimulator;
 let n8n: N8nInstance;
 
 beforeAll(async () => {
 	sim = await startCloudflare();
-	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
-	n8n = await new N8nInstance({ owner }).prepare();
-	installPackage(n8n.userFolder, tarball);
-	importCloudflareMitigation(n8n, sim);
-	await n8n.start();
+	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
+		importCloudflareMitigation(instance, sim);
+	});
 });
 
 afterAll(async () => {
-	await n8n?.stop();
+	await stopN8n(n8n);
 	await sim?.stop();
-	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
 });
 
 describe('Cloudflare nodes inside a real n8n', () => {

@@ -1,33 +1,29 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
-import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { CloudflareSimulator } from '../simulators/cloudflare';
 import { ACCOUNT, PREFIX, ZONE, startCloudflare } from '../unit/cloudflare/fixture';
 import { cloudflareCredentialData, cloudflareCredentials, importCloudflareMitigation } from './cloudflareWorkflow';
+import { OWNER, startN8nWith, stopN8n } from './harness';
 import { PACKAGE, postJson } from './workflows';
 
 /** The newest n8n 1.x on the npm registry (`npm view n8n versions`); it runs on Node 20. */
 const N8N_1_VERSION = '1.123.81';
-const owner = { email: 'operator@example.test', password: 'Local-test-1' };
 
 let sim: CloudflareSimulator;
 let n8n: N8nInstance;
 
 beforeAll(async () => {
 	sim = await startCloudflare();
-	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
-	n8n = await new N8nInstance({ owner, n8nVersion: N8N_1_VERSION }).prepare();
-	installPackage(n8n.userFolder, tarball);
-	importCloudflareMitigation(n8n, sim);
-	await n8n.start();
+	n8n = await startN8nWith({ owner: OWNER, n8nVersion: N8N_1_VERSION }, (instance) => {
+		importCloudflareMitigation(instance, sim);
+	});
 });
 
 afterAll(async () => {
-	await n8n?.stop();
+	await stopN8n(n8n);
 	await sim?.stop();
-	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
 });
 
 /** Type names n8n gives the installed package's nodes and credentials: the file name, lower camel case. */

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 
 import { REPO, freePort } from '../../scripts/n8nHarness';
 import type { DemoState } from '../../scripts/demo/statusPage';
+import { waitUntil as until } from './harness';
 
 /**
  * `npm start -- --demo` as a newcomer runs it: started as a child process, driven only by the commands it prints, and
@@ -28,13 +29,9 @@ let statusUrl: string;
 let n8nUrl: string;
 const userFolder = mkdtempSync(join(tmpdir(), 'ddos-demo-'));
 
-async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!(await condition())) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}; demo output:\n${output.slice(-4000)}`);
-		await sleep(250);
-	}
-}
+/** Waits for something the demo does; a timeout shows its output. */
+const waitUntil = (what: string, condition: () => boolean | Promise<boolean>, timeoutMs?: number) =>
+	until(what, condition, timeoutMs, () => `demo output:\n${output.slice(-4000)}`);
 
 const state = async () => (await (await fetch(`${statusUrl}state`)).json()) as DemoState;
 const simulator = (s: DemoState, name: string) => s.simulators.find((sim) => sim.name === name)!;

@@ -1,16 +1,12 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { lockdownName } from '../../nodes/DigitalOcean/operations';
-import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { DigitalOceanSimulator, SimFirewall } from '../simulators/digitalOcean';
 import { TOKEN, snapshot, startDigitalOcean } from '../unit/digitalOcean/fixture';
+import { OWNER, startN8nWith, stopN8n } from './harness';
 import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 const credentials = { digitalOceanMitigationApi: { id: 'dosim000000001', name: 'DigitalOcean (simulator)' } };
 const rl = (value: string) => ({ __rl: true, mode: 'id', value });
-const owner = { email: 'operator@example.test', password: 'Local-test-1' };
 
 let sim: DigitalOceanSimulator;
 let web: SimFirewall;
@@ -29,28 +25,25 @@ function firewallNode(operation: string, extra: Record<string, unknown> = {}): W
 beforeAll(async () => {
 	({ sim, web } = await startDigitalOcean());
 	before = snapshot(sim);
-	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
-	n8n = await new N8nInstance({ owner }).prepare();
-	installPackage(n8n.userFolder, tarball);
-	n8n.importCredentials([
-		{ ...credentials.digitalOceanMitigationApi, type: 'digitalOceanMitigationApi', data: { accessToken: TOKEN, baseUrl: sim.baseUrl } },
-	]);
-	// Activate and withdraw live in different workflows, as when an alert workflow locks down and a person
-	// (or another workflow) lifts it later: only what DigitalOcean holds connects the two.
-	n8n.importWorkflows([
-		workflow('doLockdown00001', 'DigitalOcean lockdown', [
-			[webhook('Activate', 'do-activate'), firewallNode('activate', { managementSources: '203.0.113.0/24, 2001:db8:1::/48' })],
-			[webhook('Status', 'do-status'), firewallNode('getStatus')],
-		]),
-		workflow('doRestore000001', 'DigitalOcean restore', [[webhook('Withdraw', 'do-withdraw'), firewallNode('withdraw')]]),
-	]);
-	await n8n.start();
+	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
+		instance.importCredentials([
+			{ ...credentials.digitalOceanMitigationApi, type: 'digitalOceanMitigationApi', data: { accessToken: TOKEN, baseUrl: sim.baseUrl } },
+		]);
+		// Activate and withdraw live in different workflows, as when an alert workflow locks down and a person
+		// (or another workflow) lifts it later: only what DigitalOcean holds connects the two.
+		instance.importWorkflows([
+			workflow('doLockdown00001', 'DigitalOcean lockdown', [
+				[webhook('Activate', 'do-activate'), firewallNode('activate', { managementSources: '203.0.113.0/24, 2001:db8:1::/48' })],
+				[webhook('Status', 'do-status'), firewallNode('getStatus')],
+			]),
+			workflow('doRestore000001', 'DigitalOcean restore', [[webhook('Withdraw', 'do-withdraw'), firewallNode('withdraw')]]),
+		]);
+	});
 });
 
 afterAll(async () => {
-	await n8n?.stop();
+	await stopN8n(n8n);
 	await sim?.stop();
-	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
 });
 
 describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {

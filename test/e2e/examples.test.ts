@@ -1,8 +1,7 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { N8nInstance } from '../../scripts/n8nHarness';
 import { incidentEvent, type PagerDutySimulator } from '../simulators/pagerDuty';
 import type { CloudflareSimulator } from '../simulators/cloudflare';
 import type { DigitalOceanSimulator } from '../simulators/digitalOcean';
@@ -15,6 +14,7 @@ import { SINGLE as OVH_SINGLE_IP_BLOCK, ovhCredentials, startOvh } from '../unit
 import { SERVER as HETZNER_SERVER, SERVER_IP as HETZNER_SERVER_IP, hetznerCredentials, startHetzner } from '../unit/hetzner/fixture';
 import type { OvhSimulator } from '../simulators/ovh';
 import type { HetznerSimulator } from '../simulators/hetzner';
+import { startN8nWith, stopN8n, waitUntil as until } from './harness';
 
 /**
  * Every workflow in examples/ imported into a real n8n as a user would import it, wired to the simulators, and run
@@ -31,7 +31,6 @@ type Example = { id?: string; name: string; nodes: ExampleNode[]; connections: u
 function loadExample(file: string, id: string): Example {
 	return { ...(JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')) as Example), id };
 }
-
 
 /** Points every node of a type at the user's own target, as picking it in the editor does. */
 function retarget(example: Example, type: string, targets: Record<string, string>) {
@@ -51,13 +50,9 @@ function shortenTimings(example: Example, withdrawDelaySeconds: number) {
 	}
 }
 
-async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!(await condition())) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}; n8n log:\n${n8n.logTail(40)}`);
-		await new Promise((resolve) => setTimeout(resolve, 250));
-	}
-}
+/** Waits for something n8n does; a timeout shows n8n's log. */
+const waitUntil = (what: string, condition: () => boolean | Promise<boolean>, timeoutMs?: number) =>
+	until(what, condition, timeoutMs, () => `n8n log:\n${n8n.logTail(40)}`);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -95,29 +90,27 @@ beforeAll(async () => {
 
 	const alertmanagerExample = loadExample('02-alertmanager-ovh-hetzner.json', 'example02amovh01');
 
-	n8n = await new N8nInstance().prepare();
-	installPackage(n8n.userFolder, buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-'))));
-	n8n.importCredentials([
-		{ id: 'exampleCloudflare', name: 'Cloudflare', type: 'cloudflareMitigationApi', data: { apiToken: CLOUDFLARE_TOKEN, baseUrl: cloudflare.baseUrl, accountId: '' } },
-		{ id: 'examplePagerDuty', name: 'PagerDuty', type: 'pagerDutyMitigationApi', data: { apiToken: PAGERDUTY_TOKEN, baseUrl: pagerDuty.baseUrl } },
-		{ id: 'exampleDetectorSecret', name: 'Detector secret', type: 'incidentWebhookSecretApi', data: { secret: DETECTOR_SECRET } },
-		{ id: 'exampledigitalOceanMitigationApi', name: 'digitalOcean', type: 'digitalOceanMitigationApi', data: { accessToken: DIGITALOCEAN_TOKEN, baseUrl: digitalOcean.baseUrl } },
-		{ id: 'examplevultrMitigationApi', name: 'vultr', type: 'vultrMitigationApi', data: { apiKey: VULTR_KEY, baseUrl: vultr.sim.baseUrl } },
-		{ id: 'exampleAlertmanager', name: 'Alertmanager secret', type: 'incidentWebhookSecretApi', data: { secret: DETECTOR_SECRET } },
-		{ id: 'exampleOvh', name: 'OVH', type: 'ovhMitigationApi', data: ovhCredentials(ovh) },
-		{ id: 'exampleHetzner', name: 'Hetzner Robot', type: 'hetznerRobotMitigationApi', data: hetznerCredentials(hetzner) },
-		{ id: 'examplelinodeMitigationApi', name: 'linode', type: 'linodeMitigationApi', data: { accessToken: LINODE_TOKEN, baseUrl: linode.sim.baseUrl } },
-	]);
-	n8n.importWorkflows([pagerDutyExample, alertmanagerExample, fastNetMonExample]);
-	await n8n.start();
+	n8n = await startN8nWith({}, (instance) => {
+		instance.importCredentials([
+			{ id: 'exampleCloudflare', name: 'Cloudflare', type: 'cloudflareMitigationApi', data: { apiToken: CLOUDFLARE_TOKEN, baseUrl: cloudflare.baseUrl, accountId: '' } },
+			{ id: 'examplePagerDuty', name: 'PagerDuty', type: 'pagerDutyMitigationApi', data: { apiToken: PAGERDUTY_TOKEN, baseUrl: pagerDuty.baseUrl } },
+			{ id: 'exampleDetectorSecret', name: 'Detector secret', type: 'incidentWebhookSecretApi', data: { secret: DETECTOR_SECRET } },
+			{ id: 'exampledigitalOceanMitigationApi', name: 'digitalOcean', type: 'digitalOceanMitigationApi', data: { accessToken: DIGITALOCEAN_TOKEN, baseUrl: digitalOcean.baseUrl } },
+			{ id: 'examplevultrMitigationApi', name: 'vultr', type: 'vultrMitigationApi', data: { apiKey: VULTR_KEY, baseUrl: vultr.sim.baseUrl } },
+			{ id: 'exampleAlertmanager', name: 'Alertmanager secret', type: 'incidentWebhookSecretApi', data: { secret: DETECTOR_SECRET } },
+			{ id: 'exampleOvh', name: 'OVH', type: 'ovhMitigationApi', data: ovhCredentials(ovh) },
+			{ id: 'exampleHetzner', name: 'Hetzner Robot', type: 'hetznerRobotMitigationApi', data: hetznerCredentials(hetzner) },
+			{ id: 'examplelinodeMitigationApi', name: 'linode', type: 'linodeMitigationApi', data: { accessToken: LINODE_TOKEN, baseUrl: linode.sim.baseUrl } },
+		]);
+		instance.importWorkflows([pagerDutyExample, alertmanagerExample, fastNetMonExample]);
+	});
 	// Published workflows go live shortly after n8n reports ready.
 	await waitUntil('the PagerDuty subscription exists', () => pagerDuty.subscriptions.size === 1);
 });
 
 afterAll(async () => {
-	await n8n?.stop();
+	await stopN8n(n8n);
 	for (const stop of stops) await stop();
-	if (process.env.KEEP_N8N !== "1") n8n?.cleanup();
 });
 
 describe('examples/ in a real n8n', () => {

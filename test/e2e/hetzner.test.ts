@@ -1,14 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { HetznerSimulator } from '../simulators/hetzner';
 import { RULES, SERVER, SERVER_IP, hetznerCredentials, startHetzner } from '../unit/hetzner/fixture';
+import { OWNER, startN8nWith, stopN8n } from './harness';
 import { PACKAGE, postJson, webhook, workflow } from './workflows';
 
 const credentials = { hetznerRobotMitigationApi: { id: 'hzsim0000000001', name: 'Hetzner Robot (simulator)' } };
-const owner = { email: 'operator@example.test', password: 'Local-test-1' };
 
 const robotNode = (operation: string, suffix: string) => ({
 	name: `Robot firewall ${suffix}`,
@@ -23,24 +19,21 @@ let n8n: N8nInstance;
 
 beforeAll(async () => {
 	sim = await startHetzner();
-	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
-	n8n = await new N8nInstance({ owner }).prepare();
-	installPackage(n8n.userFolder, tarball);
-	n8n.importCredentials([{ ...credentials.hetznerRobotMitigationApi, type: 'hetznerRobotMitigationApi', data: hetznerCredentials(sim) }]);
-	n8n.importWorkflows([
-		workflow('hzMitigation0001', 'Hetzner mitigation', [
-			[webhook('Activate', 'hz-activate'), robotNode('activate', 'on')],
-			[webhook('Withdraw', 'hz-withdraw'), robotNode('withdraw', 'off')],
-			[webhook('Status', 'hz-status'), robotNode('getStatus', 'status')],
-		]),
-	]);
-	await n8n.start();
+	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
+		instance.importCredentials([{ ...credentials.hetznerRobotMitigationApi, type: 'hetznerRobotMitigationApi', data: hetznerCredentials(sim) }]);
+		instance.importWorkflows([
+			workflow('hzMitigation0001', 'Hetzner mitigation', [
+				[webhook('Activate', 'hz-activate'), robotNode('activate', 'on')],
+				[webhook('Withdraw', 'hz-withdraw'), robotNode('withdraw', 'off')],
+				[webhook('Status', 'hz-status'), robotNode('getStatus', 'status')],
+			]),
+		]);
+	});
 });
 
 afterAll(async () => {
-	await n8n?.stop();
+	await stopN8n(n8n);
 	await sim?.stop();
-	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
 });
 
 describe('Hetzner Robot Firewall inside a real n8n', () => {

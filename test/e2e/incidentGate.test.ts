@@ -1,8 +1,5 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { N8nInstance } from '../../scripts/n8nHarness';
+import { startN8nWith, stopN8n } from './harness';
 import {
 	gateState,
 	gateWorkflow,
@@ -23,18 +20,15 @@ let n8n: N8nInstance;
 
 beforeAll(async () => {
 	counter = await startProviderCounter();
-	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
-	n8n = await new N8nInstance().prepare();
-	installPackage(n8n.userFolder, tarball);
-	n8n.importWorkflows([gateWorkflow('incidentGate00001', counter.url, { store: 'staticData' }), naiveCounterWorkflow('naiveCounter0001')]);
-	await n8n.start();
+	n8n = await startN8nWith({}, (instance) => {
+		instance.importWorkflows([gateWorkflow('incidentGate00001', counter.url, { store: 'staticData' }), naiveCounterWorkflow('naiveCounter0001')]);
+	});
 	await waitForGateWebhooks(n8n.url);
 });
 
 afterAll(async () => {
-	await n8n?.stop();
+	await stopN8n(n8n);
 	await counter?.stop();
-	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
 });
 
 describe('Incident Gate in a real n8n, regular mode, static-data store', () => {

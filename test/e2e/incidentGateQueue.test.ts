@@ -1,8 +1,6 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 
-import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { N8nInstance } from '../../scripts/n8nHarness';
 import {
 	gateState,
 	gateWorkflow,
@@ -12,6 +10,7 @@ import {
 	waitForGateWebhooks,
 	type ProviderCounter,
 } from './incidentGateFixture';
+import { startN8nWith, stopN8n } from './harness';
 import { startPostgres, startRedis, type Postgres, type Service } from './services';
 
 /**
@@ -29,8 +28,7 @@ let workerLogFiles: string[];
 
 beforeAll(async () => {
 	[counter, postgres, redis] = await Promise.all([startProviderCounter(), startPostgres(), startRedis()]);
-	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
-	n8n = await new N8nInstance({
+	n8n = await startN8nWith({
 		env: {
 			EXECUTIONS_MODE: 'queue',
 			QUEUE_BULL_REDIS_HOST: '127.0.0.1',
@@ -44,21 +42,19 @@ beforeAll(async () => {
 			// Many executions at once on each worker, so the two workers really overlap.
 			N8N_CONCURRENCY_PRODUCTION_LIMIT: '-1',
 		},
-	}).prepare();
-	installPackage(n8n.userFolder, tarball);
-	n8n.importCredentials([
-		{ ...redisCredential.redis, type: 'redis', data: { host: '127.0.0.1', port: redis.port, password: '', user: '', database: 2, ssl: false } },
-	]);
-	n8n.importWorkflows([gateWorkflow('incidentGateQ0001', counter.url, { store: 'redis', credentials: redisCredential })]);
-	await n8n.start();
+	}, (instance) => {
+		instance.importCredentials([
+			{ ...redisCredential.redis, type: 'redis', data: { host: '127.0.0.1', port: redis.port, password: '', user: '', database: 2, ssl: false } },
+		]);
+		instance.importWorkflows([gateWorkflow('incidentGateQ0001', counter.url, { store: 'redis', credentials: redisCredential })]);
+	});
 	workerLogFiles = (await Promise.all([n8n.startWorker(), n8n.startWorker()])).map((worker) => worker.logFile);
 	await waitForGateWebhooks(n8n.url);
 });
 
 afterAll(async () => {
-	await n8n?.stop();
+	await stopN8n(n8n);
 	await Promise.all([counter?.stop(), postgres?.stop(), redis?.stop()]);
-	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
 });
 
 describe('Incident Gate in a real n8n, queue mode (main + 2 workers, PostgreSQL), Redis store', () => {

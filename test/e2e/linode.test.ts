@@ -1,16 +1,12 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { snapshotLabel } from '../../nodes/Linode/operations';
-import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { LinodeSimulator, SimFirewall } from '../simulators/linode';
 import { TOKEN, snapshot, startLinode } from '../unit/linode/fixture';
+import { OWNER, startN8nWith, stopN8n } from './harness';
 import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 const credentials = { linodeMitigationApi: { id: 'lnsim000000001', name: 'Linode (simulator)' } };
 const rl = (value: string) => ({ __rl: true, mode: 'id', value });
-const owner = { email: 'operator@example.test', password: 'Local-test-1' };
 
 let sim: LinodeSimulator;
 let web: SimFirewall;
@@ -29,24 +25,21 @@ function firewallNode(operation: string, extra: Record<string, unknown> = {}): W
 beforeAll(async () => {
 	({ sim, web } = await startLinode());
 	before = snapshot(sim);
-	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
-	n8n = await new N8nInstance({ owner }).prepare();
-	installPackage(n8n.userFolder, tarball);
-	n8n.importCredentials([{ ...credentials.linodeMitigationApi, type: 'linodeMitigationApi', data: { accessToken: TOKEN, baseUrl: sim.baseUrl } }]);
-	// Activate and withdraw in different workflows: only the copy kept at Linode connects them.
-	n8n.importWorkflows([
-		workflow('lnLockdown00001', 'Linode lockdown', [
-			[webhook('Activate', 'ln-activate'), firewallNode('activate', { managementSources: '203.0.113.0/24, 2001:db8:1::/48' })],
-		]),
-		workflow('lnRestore000001', 'Linode restore', [[webhook('Withdraw', 'ln-withdraw'), firewallNode('withdraw')]]),
-	]);
-	await n8n.start();
+	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
+		instance.importCredentials([{ ...credentials.linodeMitigationApi, type: 'linodeMitigationApi', data: { accessToken: TOKEN, baseUrl: sim.baseUrl } }]);
+		// Activate and withdraw in different workflows: only the copy kept at Linode connects them.
+		instance.importWorkflows([
+			workflow('lnLockdown00001', 'Linode lockdown', [
+				[webhook('Activate', 'ln-activate'), firewallNode('activate', { managementSources: '203.0.113.0/24, 2001:db8:1::/48' })],
+			]),
+			workflow('lnRestore000001', 'Linode restore', [[webhook('Withdraw', 'ln-withdraw'), firewallNode('withdraw')]]),
+		]);
+	});
 });
 
 afterAll(async () => {
-	await n8n?.stop();
+	await stopN8n(n8n);
 	await sim?.stop();
-	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
 });
 
 describe('Linode Cloud Firewall node inside a real n8n', () => {

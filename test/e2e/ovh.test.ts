@@ -1,15 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { OvhSimulator } from '../simulators/ovh';
 import { BLOCK, IP, SINGLE, ovhCredentials, startOvh } from '../unit/ovh/fixture';
+import { OWNER, startN8nWith, stopN8n } from './harness';
 import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 const credentials = { ovhMitigationApi: { id: 'ovhsim000000001', name: 'OVH (simulator)' } };
 const rl = (value: string) => ({ __rl: true, mode: 'id', value });
-const owner = { email: 'operator@example.test', password: 'Local-test-1' };
 const SINGLE_IP = SINGLE.split('/')[0];
 
 /** Two OVH nodes: an IP of the /24 (off before), and a single-IP block the user put on permanent mitigation by hand. */
@@ -36,24 +32,21 @@ let n8n: N8nInstance;
 beforeAll(async () => {
 	sim = await startOvh();
 	sim.blocks.get(SINGLE)!.mitigations.set(SINGLE_IP, { ipOnMitigation: SINGLE_IP, auto: false, permanent: true, state: 'ok', pendingReads: 0 });
-	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
-	n8n = await new N8nInstance({ owner }).prepare();
-	installPackage(n8n.userFolder, tarball);
-	n8n.importCredentials([{ ...credentials.ovhMitigationApi, type: 'ovhMitigationApi', data: ovhCredentials(sim) }]);
-	n8n.importWorkflows([
-		workflow('ovhMitigation001', 'OVH mitigation', [
-			[webhook('Activate', 'ovh-activate'), ...ovhNodes('activate', 'on')],
-			[webhook('Withdraw', 'ovh-withdraw'), ...ovhNodes('withdraw', 'off')],
-			[webhook('Status', 'ovh-status'), ...ovhNodes('getStatus', 'status')],
-		]),
-	]);
-	await n8n.start();
+	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
+		instance.importCredentials([{ ...credentials.ovhMitigationApi, type: 'ovhMitigationApi', data: ovhCredentials(sim) }]);
+		instance.importWorkflows([
+			workflow('ovhMitigation001', 'OVH mitigation', [
+				[webhook('Activate', 'ovh-activate'), ...ovhNodes('activate', 'on')],
+				[webhook('Withdraw', 'ovh-withdraw'), ...ovhNodes('withdraw', 'off')],
+				[webhook('Status', 'ovh-status'), ...ovhNodes('getStatus', 'status')],
+			]),
+		]);
+	});
 });
 
 afterAll(async () => {
-	await n8n?.stop();
+	await stopN8n(n8n);
 	await sim?.stop();
-	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
 });
 
 const testCredential = async (data: Record<string, string>) => {

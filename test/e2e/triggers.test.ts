@@ -1,11 +1,11 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { N8nInstance, buildAndPack, ensureN8n, installPackage } from '../../scripts/n8nHarness';
+import { type N8nInstance, ensureN8n } from '../../scripts/n8nHarness';
 import { type PagerDutySimulator, incidentEvent } from '../simulators/pagerDuty';
 import { SERVICE, TOKEN, startPagerDuty } from '../unit/pagerDuty/fixture';
+import { OWNER, startN8nWith, stopN8n, waitUntil as until } from './harness';
 import { PACKAGE, workflow, type WorkflowNode } from './workflows';
 
 /**
@@ -14,7 +14,6 @@ import { PACKAGE, workflow, type WorkflowNode } from './workflows';
  * (counted through n8n's REST API).
  */
 
-const owner = { email: 'operator@example.test', password: 'Local-test-1' };
 const SECRET = '7c1e9a3f5b0d2e4f6a8c0b2d4e6f8a1c3e5b7d9f0a2c4e6b8d0f1a3c5e7b9d2f';
 const credentials = {
 	pagerDuty: { id: 'pdsim0000000001', name: 'PagerDuty (simulator)' },
@@ -102,13 +101,9 @@ async function post(path: string, rawBody: string, headers: Record<string, strin
 	return { status: response.status, text: await response.text() };
 }
 
-async function waitUntil(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!(await condition())) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}; n8n log:\n${n8n.logTail(60)}`);
-		await new Promise((resolve) => setTimeout(resolve, 250));
-	}
-}
+/** Waits for something n8n does; a timeout shows n8n's log. */
+const waitUntil = (what: string, condition: () => boolean | Promise<boolean>, timeoutMs?: number) =>
+	until(what, condition, timeoutMs, () => `n8n log:\n${n8n.logTail(60)}`);
 
 /**
  * n8n 2.x applies published workflows from an outbox after it reports ready, so triggers go live (and PagerDuty's
@@ -128,72 +123,69 @@ const pagerDutySubscription = () => {
 
 beforeAll(async () => {
 	sim = await startPagerDuty();
-	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
-	n8n = await new N8nInstance({ owner }).prepare();
-	installPackage(n8n.userFolder, tarball);
-	n8n.importCredentials([
-		{ ...credentials.pagerDuty, type: 'pagerDutyMitigationApi', data: { apiToken: TOKEN, baseUrl: sim.baseUrl } },
-		{ ...credentials.secret, type: 'incidentWebhookSecretApi', data: { secret: SECRET, previousSecret: '' } },
-	]);
-	n8n.importWorkflows([
-		withWebhookId(
-			workflow(ids.pagerDuty, 'PagerDuty detection', [
-				[
-					{
-						name: 'PagerDuty Incident Trigger',
-						type: `${PACKAGE}.pagerDutyIncidentTrigger`,
-						parameters: { filterType: 'service', serviceId: { __rl: true, mode: 'id', value: SERVICE } },
-						credentials: { pagerDutyMitigationApi: credentials.pagerDuty },
-					},
-					gate('pagerduty'),
-				],
-			]),
-			webhookIds.pagerDuty,
-		),
-		withWebhookId(
-			workflow(ids.alertmanager, 'Alertmanager detection', [
-				[
-					{
-						name: 'Incident Webhook Trigger',
-						type: `${PACKAGE}.incidentWebhookTrigger`,
-						parameters: {
-							authentication: 'hmacSignature',
-							signatureHeader: 'X-Signature-256',
-							timestampHeader: 'X-Signature-Timestamp',
-							format: 'alertmanager',
-							scopeLabel: 'prefix',
+	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
+		instance.importCredentials([
+			{ ...credentials.pagerDuty, type: 'pagerDutyMitigationApi', data: { apiToken: TOKEN, baseUrl: sim.baseUrl } },
+			{ ...credentials.secret, type: 'incidentWebhookSecretApi', data: { secret: SECRET, previousSecret: '' } },
+		]);
+		instance.importWorkflows([
+			withWebhookId(
+				workflow(ids.pagerDuty, 'PagerDuty detection', [
+					[
+						{
+							name: 'PagerDuty Incident Trigger',
+							type: `${PACKAGE}.pagerDutyIncidentTrigger`,
+							parameters: { filterType: 'service', serviceId: { __rl: true, mode: 'id', value: SERVICE } },
+							credentials: { pagerDutyMitigationApi: credentials.pagerDuty },
 						},
-						credentials: { incidentWebhookSecretApi: credentials.secret },
-					},
-					gate('alertmanager'),
-				],
-			]),
-			webhookIds.alertmanager,
-		),
-		withWebhookId(
-			workflow(ids.fastNetMon, 'FastNetMon detection', [
-				[
-					{
-						name: 'Incident Webhook Trigger',
-						type: `${PACKAGE}.incidentWebhookTrigger`,
-						parameters: { authentication: 'bearerSecret', format: 'fastnetmon' },
-						credentials: { incidentWebhookSecretApi: credentials.secret },
-					},
-					gate('fastnetmon'),
-				],
-			]),
-			webhookIds.fastNetMon,
-		),
-	]);
-	await n8n.start();
+						gate('pagerduty'),
+					],
+				]),
+				webhookIds.pagerDuty,
+			),
+			withWebhookId(
+				workflow(ids.alertmanager, 'Alertmanager detection', [
+					[
+						{
+							name: 'Incident Webhook Trigger',
+							type: `${PACKAGE}.incidentWebhookTrigger`,
+							parameters: {
+								authentication: 'hmacSignature',
+								signatureHeader: 'X-Signature-256',
+								timestampHeader: 'X-Signature-Timestamp',
+								format: 'alertmanager',
+								scopeLabel: 'prefix',
+							},
+							credentials: { incidentWebhookSecretApi: credentials.secret },
+						},
+						gate('alertmanager'),
+					],
+				]),
+				webhookIds.alertmanager,
+			),
+			withWebhookId(
+				workflow(ids.fastNetMon, 'FastNetMon detection', [
+					[
+						{
+							name: 'Incident Webhook Trigger',
+							type: `${PACKAGE}.incidentWebhookTrigger`,
+							parameters: { authentication: 'bearerSecret', format: 'fastnetmon' },
+							credentials: { incidentWebhookSecretApi: credentials.secret },
+						},
+						gate('fastnetmon'),
+					],
+				]),
+				webhookIds.fastNetMon,
+			),
+		]);
+	});
 	await waitForActivation();
 	api = await n8n.login();
 });
 
 afterAll(async () => {
-	await n8n?.stop();
+	await stopN8n(n8n);
 	await sim?.stop();
-	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
 });
 
 describe('PagerDuty Incident Trigger inside a real n8n', () => {

@@ -1,16 +1,12 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { lockdownDescription } from '../../nodes/Vultr/operations';
-import { N8nInstance, buildAndPack, installPackage } from '../../scripts/n8nHarness';
+import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { SimGroup, VultrSimulator } from '../simulators/vultr';
 import { KEY, snapshot, startVultr } from '../unit/vultr/fixture';
+import { OWNER, startN8nWith, stopN8n } from './harness';
 import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 const credentials = { vultrMitigationApi: { id: 'vusim000000001', name: 'Vultr (simulator)' } };
 const rl = (value: string) => ({ __rl: true, mode: 'id', value });
-const owner = { email: 'operator@example.test', password: 'Local-test-1' };
 
 let sim: VultrSimulator;
 let web: SimGroup;
@@ -29,22 +25,19 @@ function groupNode(operation: string): WorkflowNode {
 beforeAll(async () => {
 	({ sim, web } = await startVultr());
 	before = snapshot(sim);
-	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
-	n8n = await new N8nInstance({ owner }).prepare();
-	installPackage(n8n.userFolder, tarball);
-	n8n.importCredentials([{ ...credentials.vultrMitigationApi, type: 'vultrMitigationApi', data: { apiKey: KEY, baseUrl: sim.baseUrl } }]);
-	// Activate and withdraw in different workflows: only the lockdown group at Vultr connects them.
-	n8n.importWorkflows([
-		workflow('vuLockdown00001', 'Vultr lockdown', [[webhook('Activate', 'vu-activate'), groupNode('activate')]]),
-		workflow('vuRestore000001', 'Vultr restore', [[webhook('Withdraw', 'vu-withdraw'), groupNode('withdraw')]]),
-	]);
-	await n8n.start();
+	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
+		instance.importCredentials([{ ...credentials.vultrMitigationApi, type: 'vultrMitigationApi', data: { apiKey: KEY, baseUrl: sim.baseUrl } }]);
+		// Activate and withdraw in different workflows: only the lockdown group at Vultr connects them.
+		instance.importWorkflows([
+			workflow('vuLockdown00001', 'Vultr lockdown', [[webhook('Activate', 'vu-activate'), groupNode('activate')]]),
+			workflow('vuRestore000001', 'Vultr restore', [[webhook('Withdraw', 'vu-withdraw'), groupNode('withdraw')]]),
+		]);
+	});
 });
 
 afterAll(async () => {
-	await n8n?.stop();
+	await stopN8n(n8n);
 	await sim?.stop();
-	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
 });
 
 describe('Vultr Firewall node inside a real n8n', () => {

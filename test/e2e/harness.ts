@@ -1,0 +1,56 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { N8nInstance, buildAndPack, installPackage, type N8nOptions } from '../../scripts/n8nHarness';
+
+/** The owner account the tests log in with (n8n 2.x needs one for the REST API). */
+export const OWNER = { email: 'operator@example.test', password: 'Local-test-1' };
+
+/** Where globalSetup leaves the tarball: the package is built and packed once per jest run, not once per file. */
+const TARBALL_VARIABLE = 'DDOS_E2E_TARBALL';
+
+export function packedPackage(): string {
+	const packed = process.env[TARBALL_VARIABLE];
+	if (packed && existsSync(packed)) return packed;
+	const tarball = buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-pack-')));
+	process.env[TARBALL_VARIABLE] = tarball;
+	return tarball;
+}
+
+/**
+ * A real n8n with the packed package installed as the Community Nodes screen would, `load` run on it (import
+ * credentials and workflows), started. If it cannot start it is stopped here, since the caller never gets it.
+ */
+export async function startN8nWith(options: N8nOptions, load: (n8n: N8nInstance) => void = () => {}): Promise<N8nInstance> {
+	const n8n = await new N8nInstance(options).prepare();
+	try {
+		installPackage(n8n.userFolder, packedPackage());
+		load(n8n);
+		await n8n.start();
+		return n8n;
+	} catch (error) {
+		await stopN8n(n8n);
+		throw error;
+	}
+}
+
+/** Stops n8n (and its workers) and removes its folder, unless KEEP_N8N=1 asks to keep it for a look. */
+export async function stopN8n(n8n: N8nInstance | undefined): Promise<void> {
+	await n8n?.stop();
+	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
+}
+
+/** Polls until `condition` holds; on timeout the error carries what `diagnostics` returns (e.g. an n8n log tail). */
+export async function waitUntil(
+	what: string,
+	condition: () => boolean | Promise<boolean>,
+	timeoutMs = 60_000,
+	diagnostics: () => string = () => '',
+): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!(await condition())) {
+		if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}\n${diagnostics()}`);
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+}
