@@ -2,6 +2,7 @@ import type { ILoadOptionsFunctions, INodeListSearchItems, INodeListSearchResult
 
 import { ProviderClient, type ProviderApiSpec } from '../shared/http';
 import { matchesSearch } from '../shared/properties';
+import type { BgpPrefix } from './MagicTransit/operations';
 import { cloudflareListAll, cloudflareRequest } from './transport';
 
 function currentValue(ctx: ILoadOptionsFunctions, name: string): string {
@@ -9,7 +10,10 @@ function currentValue(ctx: ILoadOptionsFunctions, name: string): string {
 	return typeof value === 'string' ? value.trim() : '';
 }
 
-/** List-search methods for Cloudflare resource locators: accounts, prefixes of the chosen account, zones. */
+/**
+ * List-search methods for Cloudflare resource locators: accounts, prefixes of the chosen account, BGP prefixes of the
+ * chosen prefix, zones.
+ */
 export function cloudflareListSearch(api: ProviderApiSpec) {
 	return {
 		async searchAccounts(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
@@ -39,6 +43,22 @@ export function cloudflareListSearch(api: ProviderApiSpec) {
 			return { results };
 		},
 
+		async searchBgpPrefixes(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+			const accountId = currentValue(this, 'accountId');
+			const prefixId = currentValue(this, 'prefixId');
+			if (!accountId || !prefixId) return { results: [] };
+			const client = await ProviderClient.create(this, api);
+			const { result } = await cloudflareRequest<BgpPrefix[] | null>(
+				client,
+				'GET',
+				`/accounts/${accountId}/addressing/prefixes/${prefixId}/bgp/prefixes`,
+			);
+			const results: INodeListSearchItems[] = (result ?? [])
+				.filter((b) => matchesSearch(filter, b.cidr, b.id))
+				.map((b) => ({ name: `${b.cidr} (${bgpPrefixState(b)})`, value: b.id }));
+			return { results };
+		},
+
 		async searchZones(
 			this: ILoadOptionsFunctions,
 			filter?: string,
@@ -58,4 +78,11 @@ export function cloudflareListSearch(api: ProviderApiSpec) {
 			};
 		},
 	};
+}
+
+function bgpPrefixState(bgpPrefix: BgpPrefix): string {
+	const onDemand = bgpPrefix.on_demand;
+	const state = onDemand?.advertised ? 'advertised' : 'withdrawn';
+	if (!onDemand?.on_demand_enabled) return `${state}, not on-demand`;
+	return onDemand.on_demand_locked ? `${state}, locked` : state;
 }

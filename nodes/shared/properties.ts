@@ -1,4 +1,4 @@
-import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import type { INodeProperties, INodePropertyMode, INodePropertyOptions } from 'n8n-workflow';
 
 import { DEFAULT_RETRY_POLICY } from './http';
 
@@ -71,7 +71,10 @@ export const requestOptionsProperty: INodeProperties = {
 };
 
 
-/** A resource locator with "From List" (when the provider can list) and "By ID" modes. */
+/**
+ * A resource locator with "From List" (when the provider can list) and "By ID" modes, then any extra modes (e.g.
+ * "By CIDR"); operations that accept an extra mode read the locator's `mode` themselves.
+ */
 export function locatorProperty(spec: {
 	displayName: string;
 	name: string;
@@ -80,6 +83,7 @@ export function locatorProperty(spec: {
 	idPlaceholder: string;
 	idRegex?: string;
 	idError?: string;
+	extraModes?: INodePropertyMode[];
 	displayOptions?: INodeProperties['displayOptions'];
 }): INodeProperties {
 	const modes: INodeProperties['modes'] = [];
@@ -100,6 +104,7 @@ export function locatorProperty(spec: {
 			? [{ type: 'regex', properties: { regex: spec.idRegex, errorMessage: spec.idError ?? 'Not a valid ID' } }]
 			: undefined,
 	});
+	modes.push(...(spec.extraModes ?? []));
 	return {
 		displayName: spec.displayName,
 		name: spec.name,

@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
+
 import { Simulator, type SimRequest, type SimResponse } from './framework';
 
 /**
  * Cloudflare API v4 as the two Cloudflare nodes use it: token verification, accounts, Magic Transit prefixes
- * with on-demand BGP advertisement, zones and the security_level setting. Envelopes and error codes follow the
+ * with on-demand BGP advertisement (whole prefix through bgp/status, or per BGP prefix through bgp/prefixes),
+ * zones and the security_level setting. Envelopes and error codes follow the
  * official API schema; permissions are enforced per token.
  */
 
@@ -30,6 +33,27 @@ export interface SimPrefix {
 	on_demand_locked: boolean;
 	advertised: boolean;
 	advertised_modified_at: string | null;
+}
+
+/** The on-demand part of a BGP prefix, as `on_demand` in the API. */
+export interface SimOnDemand {
+	advertised: boolean;
+	advertised_modified_at: string | null;
+	on_demand_enabled: boolean;
+	on_demand_locked: boolean;
+}
+
+/** A BGP prefix: a subnet of an IP prefix (or the prefix itself) that Cloudflare can announce on its own. */
+export interface SimBgpPrefix {
+	id: string;
+	cidr: string;
+	asn: number | null;
+	asn_prepend_count: number;
+	auto_advertise_withdraw: boolean;
+	bgp_signal_opts: { enabled: boolean; modified_at: string | null };
+	created_at: string;
+	modified_at: string;
+	on_demand: SimOnDemand;
 }
 
 export interface SimZone {
@@ -64,6 +88,8 @@ export class CloudflareSimulator extends Simulator {
 	readonly tokens = new Map<string, SimToken>();
 	readonly accounts = new Map<string, { name: string; prefixes: Map<string, SimPrefix> }>();
 	readonly zones = new Map<string, SimZone>();
+	/** BGP prefixes by IP prefix id, then by BGP prefix id. */
+	readonly bgpPrefixes = new Map<string, Map<string, SimBgpPrefix>>();
 	private token?: SimToken;
 
 	constructor() {
@@ -100,6 +126,31 @@ export class CloudflareSimulator extends Simulator {
 					prefix.advertised_modified_at = new Date().toISOString();
 				}
 				return ok(advertisement(prefix));
+			}),
+		);
+		this.route('GET', '/accounts/:accountId/addressing/prefixes/:prefixId/bgp/prefixes', (req) =>
+			this.withPrefix(req, 'prefixes:read', (prefix) => ok([...this.bgpPrefixesOf(prefix.id).values()])),
+		);
+		this.route('GET', '/accounts/:accountId/addressing/prefixes/:prefixId/bgp/prefixes/:bgpPrefixId', (req) =>
+			this.withBgpPrefix(req, 'prefixes:read', (bgpPrefix) => ok(bgpPrefix)),
+		);
+		this.route('PATCH', '/accounts/:accountId/addressing/prefixes/:prefixId/bgp/prefixes/:bgpPrefixId', (req) =>
+			this.withBgpPrefix(req, 'prefixes:write', (bgpPrefix) => {
+				const advertised = (req.body as { on_demand?: { advertised?: unknown } } | undefined)?.on_demand?.advertised;
+				if (typeof advertised !== 'boolean') {
+					return fail(400, 1001, 'on_demand.advertised: expected a boolean');
+				}
+				const onDemand = bgpPrefix.on_demand;
+				if (!onDemand.on_demand_enabled || onDemand.on_demand_locked) {
+					return fail(400, 1202, 'BGP prefix is not enabled for on-demand advertisement or is locked');
+				}
+				if (onDemand.advertised !== advertised) {
+					const now = new Date().toISOString();
+					onDemand.advertised = advertised;
+					onDemand.advertised_modified_at = now;
+					bgpPrefix.modified_at = now;
+				}
+				return ok(bgpPrefix);
 			}),
 		);
 		this.route('GET', '/zones', (req) => {
@@ -146,7 +197,32 @@ export class CloudflareSimulator extends Simulator {
 			...prefix,
 		};
 		this.accounts.get(accountId)!.prefixes.set(prefix.id, full);
+		// Every IP prefix has a BGP prefix of its own CIDR; its on-demand state is the prefix's, so bgp/status and
+		// bgp/prefixes always agree about it.
+		const id = createHash('md5').update(`bgp:${prefix.id}`).digest('hex');
+		this.bgpPrefixes.set(prefix.id, new Map([[id, { ...newBgpPrefix(id, full.cidr, full.asn), on_demand: linkedOnDemand(full) }]]));
 		return full;
+	}
+
+	/** Onboards another BGP prefix (e.g. a /24 of a /22) under an IP prefix added before. */
+	addBgpPrefix(
+		prefixId: string,
+		bgpPrefix: Partial<Omit<SimBgpPrefix, 'on_demand'>> & { id: string; cidr: string; on_demand?: Partial<SimOnDemand> },
+	): SimBgpPrefix {
+		const { on_demand: onDemand, ...fields } = bgpPrefix;
+		const full: SimBgpPrefix = {
+			...newBgpPrefix(bgpPrefix.id, bgpPrefix.cidr, 64500),
+			...fields,
+			on_demand: { advertised: false, advertised_modified_at: null, on_demand_enabled: true, on_demand_locked: false, ...onDemand },
+		};
+		this.bgpPrefixesOf(prefixId).set(full.id, full);
+		return full;
+	}
+
+	bgpPrefixesOf(prefixId: string): Map<string, SimBgpPrefix> {
+		const bgpPrefixes = this.bgpPrefixes.get(prefixId);
+		if (!bgpPrefixes) throw new Error(`simulator: no IP prefix ${prefixId}`);
+		return bgpPrefixes;
 	}
 
 	addZone(zone: Partial<SimZone> & { id: string; name: string }): SimZone {
@@ -232,6 +308,14 @@ export class CloudflareSimulator extends Simulator {
 		});
 	}
 
+	private withBgpPrefix(req: SimRequest, permission: Permission, handler: (bgpPrefix: SimBgpPrefix) => SimResponse): SimResponse {
+		return this.withPrefix(req, permission, (prefix) => {
+			const bgpPrefix = this.bgpPrefixesOf(prefix.id).get(req.params.bgpPrefixId);
+			if (!bgpPrefix) return fail(404, 1000, 'BGP prefix not found');
+			return handler(bgpPrefix);
+		});
+	}
+
 	private withZone(req: SimRequest, permission: Permission, handler: (zone: SimZone) => SimResponse): SimResponse {
 		const zone = this.zones.get(req.params.zoneId);
 		if (!zone) {
@@ -244,6 +328,33 @@ export class CloudflareSimulator extends Simulator {
 
 function advertisement(prefix: SimPrefix) {
 	return { advertised: prefix.advertised, advertised_modified_at: prefix.advertised_modified_at };
+}
+
+function newBgpPrefix(id: string, cidr: string, asn: number | null): Omit<SimBgpPrefix, 'on_demand'> {
+	const now = new Date().toISOString();
+	return {
+		id,
+		cidr,
+		asn,
+		asn_prepend_count: 0,
+		auto_advertise_withdraw: false,
+		bgp_signal_opts: { enabled: false, modified_at: null },
+		created_at: now,
+		modified_at: now,
+	};
+}
+
+/** An `on_demand` whose fields read and write the IP prefix's own advertisement and on-demand flags. */
+function linkedOnDemand(prefix: SimPrefix): SimOnDemand {
+	const view = {} as SimOnDemand;
+	for (const key of ['advertised', 'advertised_modified_at', 'on_demand_enabled', 'on_demand_locked'] as const) {
+		Object.defineProperty(view, key, {
+			enumerable: true,
+			get: () => prefix[key],
+			set: (value: never) => (prefix[key] = value),
+		});
+	}
+	return view;
 }
 
 function setting(zone: SimZone) {

@@ -7,6 +7,7 @@ import { cloudflareListSearch } from '../listSearch';
 import { magicTransit, magicTransitApi } from './operations';
 
 const HEX32 = '^[0-9a-fA-F]{32}$';
+const ADVERTISEMENT_OPERATIONS = ['getStatus', 'activate', 'withdraw'];
 
 export class CloudflareMagicTransit implements INodeType {
 	description: INodeTypeDescription = {
@@ -55,13 +56,61 @@ export class CloudflareMagicTransit implements INodeType {
 				displayOptions: { hide: { operation: ['listPrefixes'] } },
 			}),
 			{
+				displayName: 'Advertise',
+				name: 'advertisement',
+				type: 'options',
+				default: 'prefix',
+				displayOptions: { show: { operation: ADVERTISEMENT_OPERATIONS } },
+				options: [
+					{
+						name: 'One BGP Prefix (Subnet)',
+						value: 'bgpPrefix',
+						description:
+							'Only one BGP prefix onboarded under the IP prefix, e.g. the attacked /24 of a /22; the other subnets are left as they are',
+					},
+					{
+						name: 'Whole IP Prefix',
+						value: 'prefix',
+						description: 'The whole IP prefix, as one announcement',
+					},
+				],
+			},
+			locatorProperty({
+				displayName: 'BGP Prefix',
+				name: 'bgpPrefixId',
+				description:
+					'The BGP prefix (subnet) to advertise. Only BGP prefixes onboarded under the IP prefix can be announced on their own.',
+				searchListMethod: 'searchBgpPrefixes',
+				idPlaceholder: '7009ba364c7a5760798ceb430e603b74',
+				idRegex: HEX32,
+				idError: 'A BGP Prefix ID is 32 hexadecimal characters',
+				extraModes: [
+					{
+						displayName: 'By CIDR',
+						name: 'cidr',
+						type: 'string',
+						placeholder: '203.0.113.0/24',
+						validation: [
+							{
+								type: 'regex',
+								properties: {
+									regex: '^\\s*[0-9a-fA-F.:]+(/\\d{1,3})?\\s*$',
+									errorMessage: 'Enter the BGP prefix as a CIDR block, e.g. 203.0.113.0/24 or 2001:db8::/48',
+								},
+							},
+						],
+					},
+				],
+				displayOptions: { show: { operation: ADVERTISEMENT_OPERATIONS, advertisement: ['bgpPrefix'] } },
+			}),
+			{
 				displayName: 'Force Withdraw',
 				name: 'forceWithdraw',
 				type: 'boolean',
 				default: false,
 				displayOptions: { show: { operation: ['withdraw'] } },
 				description:
-					'Whether to withdraw even a prefix that was already advertised before this package activated it. Off: such a prefix is left advertised.',
+					'Whether to withdraw even a prefix (or BGP prefix) that was already advertised before this package activated it. Off: such a prefix is left advertised.',
 			},
 			requestOptionsProperty,
 		],
