@@ -2,7 +2,7 @@ import { TAGS } from '../../nodes/AwsShield/operations';
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { AwsShieldSimulator } from '../simulators/awsShield';
 import { DISTRIBUTION, SESSION_TOKEN, TEMP_KEY, TEMP_SECRET, shieldCredentials, startShield } from '../unit/awsShield/fixture';
-import { OWNER, startN8nWith, stopN8n } from './harness';
+import { OWNER, startN8nWith, stopN8n, testCredential } from './harness';
 import { PACKAGE, postJson, webhook, workflow } from './workflows';
 
 const credentials = { awsShieldMitigationApi: { id: 'awssim000000001', name: 'AWS Shield (simulator)' } };
@@ -41,14 +41,7 @@ afterAll(async () => {
 
 describe('AWS Shield Advanced inside a real n8n', () => {
 	it('tests the credential through n8n with a SigV4-signed GetSubscriptionState; a wrong secret fails', async () => {
-		const api = await n8n.login();
-		const test = async (data: Record<string, string>) =>
-			((await (
-				await api('/rest/credentials/test', {
-					method: 'POST',
-					body: JSON.stringify({ credentials: { ...credentials.awsShieldMitigationApi, type: 'awsShieldMitigationApi', data } }),
-				})
-			).json()) as { data: { status: string; message: string } }).data;
+		const test = (data: Record<string, string>) => testCredential(n8n, { ...credentials.awsShieldMitigationApi, type: 'awsShieldMitigationApi' }, data);
 		expect(await test(temporary())).toMatchObject({ status: 'OK' });
 		expect(sim.operations).toContain('GetSubscriptionState');
 		expect((await test({ ...temporary(), secretAccessKey: 'wrong' })).status).toBe('Error');

@@ -1,17 +1,51 @@
 import type { N8nInstance } from '../../scripts/n8nHarness';
-import type { CloudflareSimulator } from '../simulators/cloudflare';
+import { type CloudflareSimulator, hex32 } from '../simulators/cloudflare';
 import { ACCOUNT, PREFIX, TOKEN, ZONE, startCloudflare } from '../unit/cloudflare/fixture';
 import { cloudflareCredentials as credentials, importCloudflareMitigation } from './cloudflareWorkflow';
-import { OWNER, startN8nWith, stopN8n } from './harness';
-import { postJson } from './workflows';
+import { OWNER, startN8nWith, stopN8n, testCredential } from './harness';
+import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+
+/** A /22 onboarded with its /24s as BGP prefixes, so one subnet can be announced alone. */
+const AGGREGATE = hex32('prefix-198-18');
+const SUBNET = { id: hex32('bgp-198-18-1'), cidr: '198.18.1.0/24' };
 
 let sim: CloudflareSimulator;
 let n8n: N8nInstance;
 
+/**
+ * Magic Transit on one BGP prefix, named by the CIDR the alert carries (an expression, as users wire it). On Error:
+ * continue, so a refusal comes back as the item's `error`.
+ */
+function subnetNode(operation: string): WorkflowNode {
+	return {
+		onError: 'continueRegularOutput',
+		name: `Magic Transit subnet ${operation}`,
+		type: `${PACKAGE}.cloudflareMagicTransit`,
+		parameters: {
+			operation,
+			accountId: { __rl: true, mode: 'id', value: ACCOUNT },
+			prefixId: { __rl: true, mode: 'id', value: AGGREGATE },
+			advertisement: 'bgpPrefix',
+			bgpPrefixId: { __rl: true, mode: 'cidr', value: '={{ $json.body.cidr }}' },
+			requestOptions: {},
+		},
+		credentials,
+	};
+}
+
 beforeAll(async () => {
 	sim = await startCloudflare();
+	sim.addPrefix(ACCOUNT, { id: AGGREGATE, cidr: '198.18.0.0/22', description: 'aggregate' });
+	sim.addBgpPrefix(AGGREGATE, SUBNET);
+	sim.addBgpPrefix(AGGREGATE, { id: hex32('bgp-198-18-2'), cidr: '198.18.2.0/24' });
 	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
 		importCloudflareMitigation(instance, sim);
+		instance.importWorkflows([
+			workflow('cfSubnet00000001', 'Cloudflare subnet', [
+				[webhook('Subnet on', 'cf-subnet-on'), subnetNode('activate')],
+				[webhook('Subnet off', 'cf-subnet-off'), subnetNode('withdraw')],
+			]),
+		]);
 	});
 });
 
@@ -22,21 +56,10 @@ afterAll(async () => {
 
 describe('Cloudflare nodes inside a real n8n', () => {
 	it('loads the package as a community package and tests the credential through n8n', async () => {
-		const api = await n8n.login();
-		const response = await api('/rest/credentials/test', {
-			method: 'POST',
-			body: JSON.stringify({
-				credentials: { id: credentials.cloudflareMitigationApi.id, name: 'Cloudflare (simulator)', type: 'cloudflareMitigationApi', data: { apiToken: TOKEN, baseUrl: sim.baseUrl, accountId: '' } },
-			}),
-		});
-		expect(await response.json()).toMatchObject({ data: { status: 'OK' } });
-		const bad = await api('/rest/credentials/test', {
-			method: 'POST',
-			body: JSON.stringify({
-				credentials: { id: credentials.cloudflareMitigationApi.id, name: 'bad', type: 'cloudflareMitigationApi', data: { apiToken: 'wrong', baseUrl: sim.baseUrl, accountId: '' } },
-			}),
-		});
-		expect(await bad.json()).toMatchObject({ data: { status: 'Error' } });
+		const test = (apiToken: string) =>
+			testCredential(n8n, { ...credentials.cloudflareMitigationApi, type: 'cloudflareMitigationApi' }, { apiToken, baseUrl: sim.baseUrl, accountId: '' });
+		expect(await test(TOKEN)).toMatchObject({ status: 'OK' });
+		expect(await test('wrong')).toMatchObject({ status: 'Error' });
 	});
 
 	it('advertises the prefix and turns Under Attack on, from a webhook', async () => {
@@ -62,6 +85,28 @@ describe('Cloudflare nodes inside a real n8n', () => {
 		const writes = sim.writes().length;
 		const { json } = await postJson(`${n8n.url}/webhook/cf-status`);
 		expect(json).toEqual([expect.objectContaining({ active: false, changed: false, securityLevel: 'high' })]);
+		expect(sim.writes()).toHaveLength(writes);
+	});
+
+	it('announces only the attacked subnet, named by CIDR in the alert, and withdraws it', async () => {
+		const subnetState = () => sim.bgpPrefixesOf(AGGREGATE).get(SUBNET.id)!.on_demand.advertised;
+		const on = await postJson(`${n8n.url}/webhook/cf-subnet-on`, { cidr: SUBNET.cidr });
+		expect(on.status).toBe(200);
+		expect(on.json).toEqual([expect.objectContaining({ active: true, changed: true, bgpPrefixId: SUBNET.id, cidr: SUBNET.cidr, ipPrefixCidr: '198.18.0.0/22' })]);
+		expect(subnetState()).toBe(true);
+		expect(sim.accounts.get(ACCOUNT)!.prefixes.get(AGGREGATE)!.advertised).toBe(false);
+		expect([...sim.bgpPrefixesOf(AGGREGATE).values()].filter((b) => b.on_demand.advertised).map((b) => b.cidr)).toEqual([SUBNET.cidr]);
+
+		const off = await postJson(`${n8n.url}/webhook/cf-subnet-off`, { cidr: SUBNET.cidr });
+		expect(off.json).toEqual([expect.objectContaining({ active: false, changed: true, bgpPrefixId: SUBNET.id })]);
+		expect(subnetState()).toBe(false);
+	});
+
+	it('refuses a subnet that is not onboarded, before any write, naming the ones that are', async () => {
+		const writes = sim.writes().length;
+		const { json } = await postJson(`${n8n.url}/webhook/cf-subnet-on`, { cidr: '198.18.3.0/24' });
+		const [item] = json as Array<{ error: string }>;
+		expect(item.error).toMatch(/198\.18\.3\.0\/24 is not a BGP prefix of IP prefix 198\.18\.0\.0\/22.*198\.18\.1\.0\/24/);
 		expect(sim.writes()).toHaveLength(writes);
 	});
 });

@@ -2,7 +2,7 @@ import { lockdownName } from '../../nodes/DigitalOcean/operations';
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { DigitalOceanSimulator, SimFirewall } from '../simulators/digitalOcean';
 import { TOKEN, snapshot, startDigitalOcean } from '../unit/digitalOcean/fixture';
-import { OWNER, startN8nWith, stopN8n } from './harness';
+import { OWNER, startN8nWith, stopN8n, testCredential } from './harness';
 import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 const credentials = { digitalOceanMitigationApi: { id: 'dosim000000001', name: 'DigitalOcean (simulator)' } };
@@ -48,18 +48,10 @@ afterAll(async () => {
 
 describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
 	it('tests the credential through n8n', async () => {
-		const api = await n8n.login();
-		const test = async (accessToken: string) =>
-			(await (
-				await api('/rest/credentials/test', {
-					method: 'POST',
-					body: JSON.stringify({
-						credentials: { ...credentials.digitalOceanMitigationApi, type: 'digitalOceanMitigationApi', data: { accessToken, baseUrl: sim.baseUrl } },
-					}),
-				})
-			).json()) as unknown;
-		expect(await test(TOKEN)).toMatchObject({ data: { status: 'OK' } });
-		expect(await test('dop_v1_wrong')).toMatchObject({ data: { status: 'Error' } });
+		const test = (accessToken: string) =>
+			testCredential(n8n, { ...credentials.digitalOceanMitigationApi, type: 'digitalOceanMitigationApi' }, { accessToken, baseUrl: sim.baseUrl });
+		expect(await test(TOKEN)).toMatchObject({ status: 'OK' });
+		expect(await test('dop_v1_wrong')).toMatchObject({ status: 'Error' });
 	});
 
 	it('locks the firewall down from one workflow, keeping the management sources open', async () => {

@@ -54,3 +54,14 @@ export async function waitUntil(
 		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
 }
+
+/** n8n's own credential test (the editor's "Test" button) for this credential with `data`: `{ status, message }`. */
+export async function testCredential(
+	n8n: N8nInstance,
+	credential: { id: string; name: string; type: string },
+	data: Record<string, unknown>,
+): Promise<{ status: string; message: string }> {
+	const api = await n8n.login();
+	const response = await api('/rest/credentials/test', { method: 'POST', body: JSON.stringify({ credentials: { ...credential, data } }) });
+	return ((await response.json()) as { data: { status: string; message: string } }).data;
+}

@@ -1,7 +1,7 @@
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { HetznerSimulator } from '../simulators/hetzner';
 import { RULES, SERVER, SERVER_IP, hetznerCredentials, startHetzner } from '../unit/hetzner/fixture';
-import { OWNER, startN8nWith, stopN8n } from './harness';
+import { OWNER, startN8nWith, stopN8n, testCredential } from './harness';
 import { PACKAGE, postJson, webhook, workflow } from './workflows';
 
 const credentials = { hetznerRobotMitigationApi: { id: 'hzsim0000000001', name: 'Hetzner Robot (simulator)' } };
@@ -38,16 +38,9 @@ afterAll(async () => {
 
 describe('Hetzner Robot Firewall inside a real n8n', () => {
 	it('tests the credential through n8n (Basic auth on /server); a wrong password fails', async () => {
-		const api = await n8n.login();
-		const test = async (data: Record<string, string>) =>
-			(await (
-				await api('/rest/credentials/test', {
-					method: 'POST',
-					body: JSON.stringify({ credentials: { ...credentials.hetznerRobotMitigationApi, type: 'hetznerRobotMitigationApi', data } }),
-				})
-			).json()) as { data: { status: string } };
-		expect(await test(hetznerCredentials(sim))).toMatchObject({ data: { status: 'OK' } });
-		expect(await test(hetznerCredentials(sim, { password: 'wrong' }))).toMatchObject({ data: { status: 'Error' } });
+		const test = (data: Record<string, string>) => testCredential(n8n, { ...credentials.hetznerRobotMitigationApi, type: 'hetznerRobotMitigationApi' }, data);
+		expect(await test(hetznerCredentials(sim))).toMatchObject({ status: 'OK' });
+		expect(await test(hetznerCredentials(sim, { password: 'wrong' }))).toMatchObject({ status: 'Error' });
 	});
 
 	it('activates through a 409 FIREWALL_IN_PROCESS, re-sending the form-encoded rules', async () => {

@@ -2,7 +2,7 @@ import { snapshotLabel } from '../../nodes/Linode/operations';
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { LinodeSimulator, SimFirewall } from '../simulators/linode';
 import { TOKEN, snapshot, startLinode } from '../unit/linode/fixture';
-import { OWNER, startN8nWith, stopN8n } from './harness';
+import { OWNER, startN8nWith, stopN8n, testCredential } from './harness';
 import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 const credentials = { linodeMitigationApi: { id: 'lnsim000000001', name: 'Linode (simulator)' } };
@@ -44,18 +44,10 @@ afterAll(async () => {
 
 describe('Linode Cloud Firewall node inside a real n8n', () => {
 	it('tests the credential through n8n', async () => {
-		const api = await n8n.login();
-		const test = async (accessToken: string) =>
-			(await (
-				await api('/rest/credentials/test', {
-					method: 'POST',
-					body: JSON.stringify({
-						credentials: { ...credentials.linodeMitigationApi, type: 'linodeMitigationApi', data: { accessToken, baseUrl: sim.baseUrl } },
-					}),
-				})
-			).json()) as unknown;
-		expect(await test(TOKEN)).toMatchObject({ data: { status: 'OK' } });
-		expect(await test('wrong-token')).toMatchObject({ data: { status: 'Error' } });
+		const test = (accessToken: string) =>
+			testCredential(n8n, { ...credentials.linodeMitigationApi, type: 'linodeMitigationApi' }, { accessToken, baseUrl: sim.baseUrl });
+		expect(await test(TOKEN)).toMatchObject({ status: 'OK' });
+		expect(await test('wrong-token')).toMatchObject({ status: 'Error' });
 	});
 
 	it('locks down from one workflow and keeps the original rules at Linode', async () => {

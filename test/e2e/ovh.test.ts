@@ -1,7 +1,7 @@
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { OvhSimulator } from '../simulators/ovh';
 import { BLOCK, IP, SINGLE, ovhCredentials, startOvh } from '../unit/ovh/fixture';
-import { OWNER, startN8nWith, stopN8n } from './harness';
+import { OWNER, startN8nWith, stopN8n, testCredential } from './harness';
 import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 const credentials = { ovhMitigationApi: { id: 'ovhsim000000001', name: 'OVH (simulator)' } };
@@ -49,21 +49,14 @@ afterAll(async () => {
 	await sim?.stop();
 });
 
-const testCredential = async (data: Record<string, string>) => {
-	const api = await n8n.login();
-	const response = await api('/rest/credentials/test', {
-		method: 'POST',
-		body: JSON.stringify({ credentials: { ...credentials.ovhMitigationApi, type: 'ovhMitigationApi', data } }),
-	});
-	return ((await response.json()) as { data: { status: string; message: string } }).data;
-};
+const testOvhCredential = (data: Record<string, string>) => testCredential(n8n, { ...credentials.ovhMitigationApi, type: 'ovhMitigationApi' }, data);
 
 describe('OVH DDoS Protection inside a real n8n', () => {
 	it('tests the credential through n8n: signed with OVH server time, and a wrong secret fails', async () => {
 		const before = sim.verifiedSignatures;
-		expect(await testCredential(ovhCredentials(sim))).toMatchObject({ status: 'OK' });
+		expect(await testOvhCredential(ovhCredentials(sim))).toMatchObject({ status: 'OK' });
 		expect(sim.verifiedSignatures).toBe(before + 1);
-		const bad = await testCredential(ovhCredentials(sim, { applicationSecret: 'wrong-secret' }));
+		const bad = await testOvhCredential(ovhCredentials(sim, { applicationSecret: 'wrong-secret' }));
 		expect(bad.status).toBe('Error');
 	});
 

@@ -2,7 +2,7 @@ import { lockdownDescription } from '../../nodes/Vultr/operations';
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { SimGroup, VultrSimulator } from '../simulators/vultr';
 import { KEY, snapshot, startVultr } from '../unit/vultr/fixture';
-import { OWNER, startN8nWith, stopN8n } from './harness';
+import { OWNER, startN8nWith, stopN8n, testCredential } from './harness';
 import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 const credentials = { vultrMitigationApi: { id: 'vusim000000001', name: 'Vultr (simulator)' } };
@@ -42,16 +42,9 @@ afterAll(async () => {
 
 describe('Vultr Firewall node inside a real n8n', () => {
 	it('tests the credential through n8n', async () => {
-		const api = await n8n.login();
-		const test = async (apiKey: string) =>
-			(await (
-				await api('/rest/credentials/test', {
-					method: 'POST',
-					body: JSON.stringify({ credentials: { ...credentials.vultrMitigationApi, type: 'vultrMitigationApi', data: { apiKey, baseUrl: sim.baseUrl } } }),
-				})
-			).json()) as unknown;
-		expect(await test(KEY)).toMatchObject({ data: { status: 'OK' } });
-		expect(await test('WRONGKEY')).toMatchObject({ data: { status: 'Error' } });
+		const test = (apiKey: string) => testCredential(n8n, { ...credentials.vultrMitigationApi, type: 'vultrMitigationApi' }, { apiKey, baseUrl: sim.baseUrl });
+		expect(await test(KEY)).toMatchObject({ status: 'OK' });
+		expect(await test('WRONGKEY')).toMatchObject({ status: 'Error' });
 	});
 
 	it('moves the instances to a lockdown group from one workflow', async () => {

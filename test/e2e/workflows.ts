@@ -10,6 +10,8 @@ export interface WorkflowNode {
 	credentials?: Record<string, { id: string; name: string }>;
 	/** Trigger nodes need one for their production URL (/webhook/<webhookId>/<path>), as the editor sets. */
 	webhookId?: string;
+	/** The node's Settings > On Error, e.g. 'continueRegularOutput' (continueOnFail). */
+	onError?: string;
 }
 
 export const PACKAGE = 'n8n-nodes-ddos-mitigation';
