@@ -112,13 +112,20 @@ async function readPrefix(api: ProviderClient, target: PrefixTarget) {
 	return result;
 }
 
+/** The IP prefix, read once per operation: an advertisement change does not touch its cidr, asn or on-demand flags. */
+function prefixOnce(api: ProviderClient, target: PrefixTarget): () => Promise<Prefix> {
+	let prefix: Promise<Prefix> | undefined;
+	return async () => await (prefix ??= readPrefix(api, target));
+}
+
 function wholePrefix(api: ProviderClient, target: PrefixTarget): AdvertisementTarget {
 	const statusPath = `${prefixPath(target)}/bgp/status`;
+	const prefixOf = prefixOnce(api, target);
 	return {
 		noun: 'prefix',
 		recordKey: recordKey(target),
 		async read() {
-			const prefix = await readPrefix(api, target);
+			const prefix = await prefixOf();
 			const { result: status } = await cloudflareRequest<AdvertisementStatus>(api, 'GET', statusPath);
 			return {
 				cidr: prefix.cidr,
@@ -138,11 +145,12 @@ function wholePrefix(api: ProviderClient, target: PrefixTarget): AdvertisementTa
 async function oneBgpPrefix(api: ProviderClient, target: PrefixTarget, ref: BgpPrefixRef): Promise<AdvertisementTarget> {
 	const id = 'id' in ref ? ref.id : await findBgpPrefixId(api, target, ref.cidr);
 	const path = `${prefixPath(target)}/bgp/prefixes/${id}`;
+	const prefixOf = prefixOnce(api, target);
 	return {
 		noun: 'BGP prefix',
 		recordKey: `${recordKey(target)}:bgp:${id}`,
 		async read() {
-			const prefix = await readPrefix(api, target);
+			const prefix = await prefixOf();
 			const { result: bgpPrefix } = await cloudflareRequest<BgpPrefix>(api, 'GET', path);
 			const onDemand = bgpPrefix.on_demand ?? {};
 			return {
