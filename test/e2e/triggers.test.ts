@@ -121,6 +121,17 @@ const pagerDutySubscription = () => {
 	return [...sim.subscriptions.values()][0];
 };
 
+/** Incident Webhook Trigger (signed with the shared secret credential) -> gate, for one detector. */
+function detectorWorkflow(id: string, name: string, webhookId: ReturnType<typeof randomUUID>, gateKey: string, parameters: Record<string, unknown>) {
+	const trigger: WorkflowNode = {
+		name: 'Incident Webhook Trigger',
+		type: `${PACKAGE}.incidentWebhookTrigger`,
+		parameters,
+		credentials: { incidentWebhookSecretApi: credentials.secret },
+	};
+	return withWebhookId(workflow(id, name, [[trigger, gate(gateKey)]]), webhookId);
+}
+
 beforeAll(async () => {
 	sim = await startPagerDuty();
 	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
@@ -143,40 +154,17 @@ beforeAll(async () => {
 				]),
 				webhookIds.pagerDuty,
 			),
-			withWebhookId(
-				workflow(ids.alertmanager, 'Alertmanager detection', [
-					[
-						{
-							name: 'Incident Webhook Trigger',
-							type: `${PACKAGE}.incidentWebhookTrigger`,
-							parameters: {
-								authentication: 'hmacSignature',
-								signatureHeader: 'X-Signature-256',
-								timestampHeader: 'X-Signature-Timestamp',
-								format: 'alertmanager',
-								scopeLabel: 'prefix',
-							},
-							credentials: { incidentWebhookSecretApi: credentials.secret },
-						},
-						gate('alertmanager'),
-					],
-				]),
-				webhookIds.alertmanager,
-			),
-			withWebhookId(
-				workflow(ids.fastNetMon, 'FastNetMon detection', [
-					[
-						{
-							name: 'Incident Webhook Trigger',
-							type: `${PACKAGE}.incidentWebhookTrigger`,
-							parameters: { authentication: 'bearerSecret', format: 'fastnetmon' },
-							credentials: { incidentWebhookSecretApi: credentials.secret },
-						},
-						gate('fastnetmon'),
-					],
-				]),
-				webhookIds.fastNetMon,
-			),
+			detectorWorkflow(ids.alertmanager, 'Alertmanager detection', webhookIds.alertmanager, 'alertmanager', {
+				authentication: 'hmacSignature',
+				signatureHeader: 'X-Signature-256',
+				timestampHeader: 'X-Signature-Timestamp',
+				format: 'alertmanager',
+				scopeLabel: 'prefix',
+			}),
+			detectorWorkflow(ids.fastNetMon, 'FastNetMon detection', webhookIds.fastNetMon, 'fastnetmon', {
+				authentication: 'bearerSecret',
+				format: 'fastnetmon',
+			}),
 		]);
 	});
 	await waitForActivation();
