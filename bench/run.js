@@ -3,6 +3,7 @@
 // sources, transpiled on load (scripts/typescript.js): no ts-node and no build. `npm run typecheck` checks bench/.
 'use strict';
 
+require('../scripts/dependencies').ensureDependencies();
 require('../scripts/typescript').registerTypeScript();
 
 require('./main.ts')

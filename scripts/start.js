@@ -6,6 +6,7 @@
 
 const path = require('node:path');
 const fs = require('node:fs');
+const { ensureDependencies } = require('./dependencies');
 const { N8nInstance, REPO, buildAndPack, installPackage, N8N_VERSION } = require('./n8nHarness');
 
 const owner = {
@@ -25,6 +26,7 @@ function demoUserFolder() {
 }
 
 async function main() {
+	ensureDependencies();
 	const userFolder = demoMode ? demoUserFolder() : process.env.N8N_DDOS_USER_FOLDER || path.join(REPO, '.cache', 'n8n-user');
 	fs.mkdirSync(userFolder, { recursive: true });
 	const n8n = new N8nInstance({ userFolder, port: Number(process.env.PORT || 5678), owner });
