@@ -2,7 +2,7 @@ import type { N8nInstance } from '../../scripts/n8nHarness';
 import { type CloudflareSimulator, hex32 } from '../simulators/cloudflare';
 import { ACCOUNT, PREFIX, TOKEN, ZONE, startCloudflare } from '../unit/cloudflare/fixture';
 import { cloudflareCredentials as credentials, importCloudflareMitigation } from './cloudflareWorkflow';
-import { OWNER, startN8nWith, stopN8n, testCredential } from './harness';
+import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
 import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 /** A /22 onboarded with its /24s as BGP prefixes, so one subnet can be announced alone. */
@@ -108,5 +108,18 @@ describe('Cloudflare nodes inside a real n8n', () => {
 		const [item] = json as Array<{ error: string }>;
 		expect(item.error).toMatch(/198\.18\.3\.0\/24 is not a BGP prefix of IP prefix 198\.18\.0\.0\/22.*198\.18\.1\.0\/24/);
 		expect(sim.writes()).toHaveLength(writes);
+	});
+
+	it('fills the editor\'s resource locators: accounts, the account\'s prefixes, the prefix\'s BGP prefixes, zones', async () => {
+		const rl = (value: string) => ({ __rl: true, mode: 'list', value });
+		const magicTransit = (methodName: string, parameter: string, parameters: Record<string, unknown> = {}, filter?: string) =>
+			listSearch(n8n, { nodeType: 'cloudflareMagicTransit', methodName, parameter, parameters: { operation: 'activate', ...parameters }, credentials, filter });
+		expect(await magicTransit('searchAccounts', 'accountId')).toEqual([expect.objectContaining({ value: ACCOUNT })]);
+		const prefixes = await magicTransit('searchPrefixes', 'prefixId', { accountId: rl(ACCOUNT) });
+		expect(prefixes.map((p) => p.value)).toEqual(expect.arrayContaining([PREFIX, AGGREGATE]));
+		const bgpPrefixes = await magicTransit('searchBgpPrefixes', 'bgpPrefixId', { accountId: rl(ACCOUNT), prefixId: rl(AGGREGATE), advertisement: 'bgpPrefix' }, '198.18.2');
+		expect(bgpPrefixes).toEqual([{ name: '198.18.2.0/24 (withdrawn)', value: hex32('bgp-198-18-2') }]);
+		const zones = await listSearch(n8n, { nodeType: 'cloudflareUnderAttack', methodName: 'searchZones', parameter: 'zoneId', credentials, filter: 'example' });
+		expect(zones).toEqual([expect.objectContaining({ name: 'example.com', value: ZONE })]);
 	});
 });

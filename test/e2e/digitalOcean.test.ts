@@ -2,7 +2,7 @@ import { lockdownName } from '../../nodes/DigitalOcean/operations';
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { DigitalOceanSimulator, SimFirewall } from '../simulators/digitalOcean';
 import { TOKEN, snapshot, startDigitalOcean } from '../unit/digitalOcean/fixture';
-import { OWNER, startN8nWith, stopN8n, testCredential } from './harness';
+import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
 import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 const credentials = { digitalOceanMitigationApi: { id: 'dosim000000001', name: 'DigitalOcean (simulator)' } };
@@ -90,5 +90,11 @@ describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
 		const { json } = await postJson(`${n8n.url}/webhook/do-status`);
 		expect(json).toEqual([expect.objectContaining({ active: false, changed: false, state: 'normal' })]);
 		expect(sim.writes()).toHaveLength(writes);
+	});
+
+	it('lists the account\'s firewalls for the editor\'s Firewall picker, filtered by what the user types', async () => {
+		const search = (filter?: string) => listSearch(n8n, { nodeType: 'digitalOceanFirewall', methodName: 'searchFirewalls', parameter: 'firewallId', credentials, filter });
+		expect((await search()).map((f) => f.value)).toContain(web.id);
+		expect(await search('web-pr')).toEqual([expect.objectContaining({ value: web.id })]);
 	});
 });

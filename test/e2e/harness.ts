@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { N8nInstance, buildAndPack, installPackage, type N8nOptions } from '../../scripts/n8nHarness';
+import { PACKAGE } from './workflows';
 
 /** The owner account the tests log in with (n8n 2.x needs one for the REST API). */
 export const OWNER = { email: 'operator@example.test', password: 'Local-test-1' };
@@ -64,4 +65,35 @@ export async function testCredential(
 	const api = await n8n.login();
 	const response = await api('/rest/credentials/test', { method: 'POST', body: JSON.stringify({ credentials: { ...credential, data } }) });
 	return ((await response.json()) as { data: { status: string; message: string } }).data;
+}
+
+/**
+ * What a resource locator's "From List" shows in the editor: n8n's REST call for it, with the node's other current
+ * parameters (a list can depend on them, e.g. a prefix's BGP prefixes) and its credential.
+ */
+export async function listSearch(
+	n8n: N8nInstance,
+	request: {
+		nodeType: string;
+		parameter: string;
+		methodName: string;
+		credentials: Record<string, { id: string; name: string }>;
+		parameters?: Record<string, unknown>;
+		filter?: string;
+	},
+): Promise<Array<{ name: string; value: string; url?: string }>> {
+	const api = await n8n.login();
+	const response = await api('/rest/dynamic-node-parameters/resource-locator-results', {
+		method: 'POST',
+		body: JSON.stringify({
+			nodeTypeAndVersion: { name: `${PACKAGE}.${request.nodeType}`, version: 1 },
+			path: request.parameter,
+			methodName: request.methodName,
+			filter: request.filter,
+			currentNodeParameters: request.parameters ?? {},
+			credentials: request.credentials,
+		}),
+	});
+	if (response.status !== 200) throw new Error(`list search ${request.methodName}: HTTP ${response.status} ${await response.text()}`);
+	return ((await response.json()) as { data: { results: Array<{ name: string; value: string; url?: string }> } }).data.results;
 }

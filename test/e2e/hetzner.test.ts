@@ -1,7 +1,7 @@
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { HetznerSimulator } from '../simulators/hetzner';
 import { RULES, SERVER, SERVER_IP, hetznerCredentials, startHetzner } from '../unit/hetzner/fixture';
-import { OWNER, startN8nWith, stopN8n, testCredential } from './harness';
+import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
 import { PACKAGE, postJson, webhook, workflow } from './workflows';
 
 const credentials = { hetznerRobotMitigationApi: { id: 'hzsim0000000001', name: 'Hetzner Robot (simulator)' } };
@@ -63,5 +63,10 @@ describe('Hetzner Robot Firewall inside a real n8n', () => {
 		const { json } = await postJson(`${n8n.url}/webhook/hz-status`);
 		expect(json).toEqual([expect.objectContaining({ active: false, changed: false, serverNumber: SERVER })]);
 		expect(sim.writes()).toHaveLength(writes);
+	});
+
+	it('lists the Robot servers for the editor\'s Server picker', async () => {
+		const servers = await listSearch(n8n, { nodeType: 'hetznerRobotFirewall', methodName: 'searchServers', parameter: 'server', credentials });
+		expect(servers.map((s) => s.value)).toContain(String(SERVER));
 	});
 });

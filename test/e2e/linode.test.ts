@@ -2,7 +2,7 @@ import { snapshotLabel } from '../../nodes/Linode/operations';
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { LinodeSimulator, SimFirewall } from '../simulators/linode';
 import { TOKEN, snapshot, startLinode } from '../unit/linode/fixture';
-import { OWNER, startN8nWith, stopN8n, testCredential } from './harness';
+import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
 import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 const credentials = { linodeMitigationApi: { id: 'lnsim000000001', name: 'Linode (simulator)' } };
@@ -64,5 +64,11 @@ describe('Linode Cloud Firewall node inside a real n8n', () => {
 		expect(status).toBe(200);
 		expect(json).toEqual([expect.objectContaining({ provider: 'linodeFirewall', active: false, changed: true })]);
 		expect(snapshot(sim)).toEqual(before);
+	});
+
+	it('lists the account\'s firewalls for the editor\'s Firewall picker, filtered by what the user types', async () => {
+		const search = (filter?: string) => listSearch(n8n, { nodeType: 'linodeFirewall', methodName: 'searchFirewalls', parameter: 'firewallId', credentials, filter });
+		expect((await search()).map((f) => f.value)).toContain(String(web.id));
+		expect(await search('web-pr')).toEqual([expect.objectContaining({ value: String(web.id) })]);
 	});
 });

@@ -1,7 +1,7 @@
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { OvhSimulator } from '../simulators/ovh';
 import { BLOCK, IP, SINGLE, ovhCredentials, startOvh } from '../unit/ovh/fixture';
-import { OWNER, startN8nWith, stopN8n, testCredential } from './harness';
+import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
 import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 const credentials = { ovhMitigationApi: { id: 'ovhsim000000001', name: 'OVH (simulator)' } };
@@ -87,5 +87,10 @@ describe('OVH DDoS Protection inside a real n8n', () => {
 		const { json } = await postJson(`${n8n.url}/webhook/ovh-status`);
 		expect(json).toEqual([expect.objectContaining({ target: SINGLE_IP, active: true, changed: false })]);
 		expect(sim.writes()).toHaveLength(writes);
+	});
+
+	it('lists the account\'s IP blocks for the editor\'s IP Block picker, every request signed inside n8n', async () => {
+		const blocks = await listSearch(n8n, { nodeType: 'ovhDdosProtection', methodName: 'searchIpBlocks', parameter: 'ipBlock', credentials });
+		expect(blocks.map((b) => b.value)).toEqual(expect.arrayContaining([BLOCK, SINGLE]));
 	});
 });

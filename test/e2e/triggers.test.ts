@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type N8nInstance, ensureN8n } from '../../scripts/n8nHarness';
 import { type PagerDutySimulator, incidentEvent } from '../simulators/pagerDuty';
 import { SERVICE, TOKEN, startPagerDuty } from '../unit/pagerDuty/fixture';
-import { OWNER, startN8nWith, stopN8n, waitUntil as until } from './harness';
+import { OWNER, listSearch, startN8nWith, stopN8n, waitUntil as until } from './harness';
 import { PACKAGE, workflow, type WorkflowNode } from './workflows';
 
 /**
@@ -219,6 +219,17 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 		expect(withdrawOutput).toEqual([expect.objectContaining({ scope: SERVICE, transition: 'withdraw', openIncidents: 0 })]);
 		expect((await sim.deliver(pagerDutySubscription().id, event, { webhookId: first.webhookId })).status).toBe(200);
 		await expectNoNewExecution(ids.pagerDuty, 2);
+	});
+
+	it('lists PagerDuty services for the editor\'s Service picker', async () => {
+		const services = await listSearch(n8n, {
+			nodeType: 'pagerDutyIncidentTrigger',
+			methodName: 'searchServices',
+			parameter: 'serviceId',
+			parameters: { filterType: 'service' },
+			credentials: { pagerDutyMitigationApi: credentials.pagerDuty },
+		});
+		expect(services.map((service) => service.value)).toContain(SERVICE);
 	});
 
 	it('deletes the subscription when the workflow is deactivated', async () => {

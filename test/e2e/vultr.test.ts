@@ -2,7 +2,7 @@ import { lockdownDescription } from '../../nodes/Vultr/operations';
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { SimGroup, VultrSimulator } from '../simulators/vultr';
 import { KEY, snapshot, startVultr } from '../unit/vultr/fixture';
-import { OWNER, startN8nWith, stopN8n, testCredential } from './harness';
+import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
 import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 const credentials = { vultrMitigationApi: { id: 'vusim000000001', name: 'Vultr (simulator)' } };
@@ -62,5 +62,11 @@ describe('Vultr Firewall node inside a real n8n', () => {
 		expect(json).toEqual([expect.objectContaining({ provider: 'vultrFirewall', active: false, changed: true })]);
 		expect(snapshot(sim)).toEqual(before);
 		expect(sim.exposures).toEqual([]);
+	});
+
+	it('lists the account\'s firewall groups for the editor\'s picker, filtered by what the user types', async () => {
+		const search = (filter?: string) => listSearch(n8n, { nodeType: 'vultrFirewall', methodName: 'searchFirewallGroups', parameter: 'firewallGroupId', credentials, filter });
+		expect((await search()).map((g) => g.value)).toContain(web.id);
+		expect(await search('web-pr')).toEqual([expect.objectContaining({ value: web.id })]);
 	});
 });
