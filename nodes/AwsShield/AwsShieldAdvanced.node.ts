@@ -1,9 +1,18 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	ILoadOptionsFunctions,
+	INodeExecutionData,
+	INodeListSearchResult,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { operationProperty, requestOptionsProperty } from '../shared/properties';
+import { ProviderClient } from '../shared/http';
+import { locatorProperty, matchesSearch, operationProperty, requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
-import { awsShieldAdvanced } from './operations';
+import { ARN, awsShieldAdvanced, type Protection } from './operations';
+import { shieldApi, shieldListAll } from './transport';
 
 export class AwsShieldAdvanced implements INodeType {
 	description: INodeTypeDescription = {
@@ -22,16 +31,17 @@ export class AwsShieldAdvanced implements INodeType {
 		credentials: [{ name: 'awsShieldMitigationApi', required: true }],
 		properties: [
 			operationProperty([], 'Shield Advanced mitigation'),
-			{
-				displayName: 'Resource ARN',
+			locatorProperty({
+				displayName: 'Resource',
 				name: 'resourceArn',
-				type: 'string',
-				default: '',
-				required: true,
-				placeholder: 'arn:aws:cloudfront::123456789012:distribution/E1A2B3C4D5E6F7',
 				description:
-					'ARN of the CloudFront distribution, Application or Classic Load Balancer, Elastic IP allocation, Global Accelerator or Route 53 hosted zone',
-			},
+					'The CloudFront distribution, Application or Classic Load Balancer, Elastic IP allocation, Global Accelerator or Route 53 hosted zone. The list shows resources Shield Advanced already protects; enter the ARN of any other.',
+				searchListMethod: 'searchProtectedResources',
+				idDisplayName: 'By ARN',
+				idPlaceholder: 'arn:aws:cloudfront::123456789012:distribution/E1A2B3C4D5E6F7',
+				idRegex: ARN.source,
+				idError: 'Enter the resource ARN, e.g. arn:aws:cloudfront::123456789012:distribution/E1A2B3C4D5E6F7',
+			}),
 			{
 				displayName: 'Automatic Response',
 				name: 'automaticResponse',
@@ -66,6 +76,20 @@ export class AwsShieldAdvanced implements INodeType {
 			},
 			requestOptionsProperty,
 		],
+	};
+
+	methods = {
+		listSearch: {
+			async searchProtectedResources(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+				const client = await ProviderClient.create(this, shieldApi);
+				const protections = await shieldListAll<Protection>(client, 'ListProtections', 'Protections');
+				return {
+					results: protections
+						.filter((p) => matchesSearch(filter, p.Name, p.ResourceArn))
+						.map((p) => ({ name: `${p.Name ?? p.Id} (${p.ResourceArn})`, value: p.ResourceArn })),
+				};
+			},
+		},
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

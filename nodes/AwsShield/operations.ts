@@ -15,7 +15,7 @@ export interface ShieldTarget {
 
 export type AutomaticResponse = 'DISABLED' | 'BLOCK' | 'COUNT';
 
-interface Protection {
+export interface Protection {
 	Id: string;
 	Name?: string;
 	ResourceArn: string;
@@ -43,7 +43,7 @@ interface AlreadyActiveRecord extends ActivationRecord {
 	alreadyActive: boolean;
 }
 
-const ARN = /^arn:aws(-[a-z]+)*:(cloudfront|elasticloadbalancing|ec2|globalaccelerator|route53):[a-z0-9-]*:(\d{12})?:[\w/.:-]+$/;
+export const ARN = /^arn:aws(-[a-z]+)*:(cloudfront|elasticloadbalancing|ec2|globalaccelerator|route53):[a-z0-9-]*:(\d{12})?:[\w/.:-]+$/;
 /** Application-layer (L7) automatic response exists for CloudFront distributions and Application Load Balancers. */
 const L7_ARN = /^arn:aws(-[a-z]+)*:(cloudfront::\d{12}:distribution\/|elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/app\/)/;
 

@@ -92,3 +92,15 @@ export async function shieldFind<T = IDataObject>(api: ProviderClient, operation
 		throw error;
 	}
 }
+
+/** Every page of a Shield List* call (NextToken paging); `listKey` names the array in each answer. */
+export async function shieldListAll<T>(api: ProviderClient, operation: string, listKey: string): Promise<T[]> {
+	const all: T[] = [];
+	let nextToken: string | undefined;
+	do {
+		const page = await shieldCall<Record<string, unknown>>(api, operation, { MaxResults: 100, ...(nextToken ? { NextToken: nextToken } : {}) });
+		all.push(...((page[listKey] as T[] | undefined) ?? []));
+		nextToken = typeof page.NextToken === 'string' && page.NextToken !== '' ? page.NextToken : undefined;
+	} while (nextToken);
+	return all;
+}

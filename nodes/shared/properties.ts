@@ -83,6 +83,8 @@ export function locatorProperty(spec: {
 	idPlaceholder: string;
 	idRegex?: string;
 	idError?: string;
+	/** Label of the `id` mode, e.g. "By ARN" where the provider's id is an ARN. */
+	idDisplayName?: string;
 	extraModes?: INodePropertyMode[];
 	displayOptions?: INodeProperties['displayOptions'];
 }): INodeProperties {
@@ -96,7 +98,7 @@ export function locatorProperty(spec: {
 		});
 	}
 	modes.push({
-		displayName: 'By ID',
+		displayName: spec.idDisplayName ?? 'By ID',
 		name: 'id',
 		type: 'string',
 		placeholder: spec.idPlaceholder,

@@ -1,8 +1,8 @@
 import { TAGS } from '../../nodes/AwsShield/operations';
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { AwsShieldSimulator } from '../simulators/awsShield';
-import { DISTRIBUTION, SESSION_TOKEN, TEMP_KEY, TEMP_SECRET, shieldCredentials, startShield } from '../unit/awsShield/fixture';
-import { OWNER, startN8nWith, stopN8n, testCredential } from './harness';
+import { ALB, DISTRIBUTION, SESSION_TOKEN, TEMP_KEY, TEMP_SECRET, shieldCredentials, startShield } from '../unit/awsShield/fixture';
+import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
 import { PACKAGE, postJson, webhook, workflow } from './workflows';
 
 const credentials = { awsShieldMitigationApi: { id: 'awssim000000001', name: 'AWS Shield (simulator)' } };
@@ -10,7 +10,7 @@ const credentials = { awsShieldMitigationApi: { id: 'awssim000000001', name: 'AW
 const shieldNode = (operation: string, suffix: string) => ({
 	name: `Shield ${suffix}`,
 	type: `${PACKAGE}.awsShieldAdvanced`,
-	parameters: { operation, resourceArn: DISTRIBUTION, automaticResponse: 'COUNT', requestOptions: {} },
+	parameters: { operation, resourceArn: { __rl: true, mode: 'id', value: DISTRIBUTION }, automaticResponse: 'COUNT', requestOptions: {} },
 	credentials,
 });
 
@@ -72,5 +72,12 @@ describe('AWS Shield Advanced inside a real n8n', () => {
 		const { json } = await postJson(`${n8n.url}/webhook/aws-status`);
 		expect(json).toEqual([expect.objectContaining({ active: false, changed: false, protected: false, subscriptionState: 'ACTIVE' })]);
 		expect(sim.writeOperations()).toHaveLength(writes);
+	});
+
+	it('lists the protected resources for the editor\'s Resource picker, filtered by what the user types', async () => {
+		sim.protect(ALB);
+		const search = (filter?: string) => listSearch(n8n, { nodeType: 'awsShieldAdvanced', methodName: 'searchProtectedResources', parameter: 'resourceArn', credentials, filter });
+		expect((await search()).map((r) => r.value)).toContain(ALB);
+		expect(await search('loadbalancer/app')).toEqual([{ name: `by hand (${ALB})`, value: ALB }]);
 	});
 });

@@ -74,6 +74,8 @@ export class AwsShieldSimulator extends Simulator {
 	subscription: 'ACTIVE' | 'INACTIVE' = 'ACTIVE';
 	proactiveEngagement: 'ENABLED' | 'DISABLED' = 'DISABLED';
 	emergencyContacts = true;
+	/** Most protections one ListProtections answer holds, whatever MaxResults asks for. */
+	pageSize = 20;
 	/** Successful signature checks. */
 	verifiedSignatures = 0;
 	/** Operations answered with success, in order (every call is POST /, so the log's methods say nothing). */
@@ -86,6 +88,21 @@ export class AwsShieldSimulator extends Simulator {
 			this.subscription === 'ACTIVE'
 				? ok({ Subscription: { SubscriptionArn: `arn:aws:shield::${ACCOUNT}:subscription/1a2b3c4d`, ProactiveEngagementStatus: this.proactiveEngagement, AutoRenew: 'ENABLED', SubscriptionLimits: {} } })
 				: error('ResourceNotFoundException', 'The subscription does not exist.'),
+		// AWS "might return fewer objects than you indicate" and pages with an opaque NextToken; pageSize forces that.
+		ListProtections: (input) => {
+			const maxResults = input.MaxResults === undefined ? 20 : Number(input.MaxResults);
+			if (!Number.isInteger(maxResults) || maxResults < 0 || maxResults > 10_000) return error('InvalidParameterException', 'MaxResults: invalid value');
+			let start = 0;
+			if (input.NextToken !== undefined) {
+				const decoded = /^page:(\d+)$/.exec(Buffer.from(String(input.NextToken), 'base64').toString());
+				if (!decoded) return error('InvalidPaginationTokenException', 'Invalid pagination token');
+				start = Number(decoded[1]);
+			}
+			const all = [...this.protections.values()];
+			const end = start + Math.min(maxResults || 20, this.pageSize);
+			const page = all.slice(start, end).map(view);
+			return ok({ Protections: page, ...(end < all.length ? { NextToken: Buffer.from(`page:${end}`).toString('base64') } : {}) });
+		},
 		DescribeProtection: (input) => {
 			const protection = this.find(input);
 			return protection ? ok({ Protection: view(protection) }) : error('ResourceNotFoundException', 'The referenced protection does not exist.');
