@@ -14,8 +14,8 @@ function ensureDependencies() {
 	const lock = path.join(REPO, 'package-lock.json');
 	if (fs.existsSync(installed) && fs.statSync(installed).mtimeMs >= fs.statSync(lock).mtimeMs) return;
 	process.stderr.write('[deps] installing the npm dependencies (npm install)\n');
-	// `npm install` honours the lock, as .ci/run does; `npm ci` refuses it here (the registry lacks some of jest's
-	// optional non-Linux bindings).
+	// `npm install` honours the lock; `npm ci` refuses it here (the registry lacks some of jest's optional non-Linux
+	// bindings).
 	execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: REPO, stdio: 'inherit' });
 }
 

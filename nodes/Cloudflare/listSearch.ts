@@ -2,7 +2,7 @@ import type { ILoadOptionsFunctions, INodeListSearchItems, INodeListSearchResult
 
 import { ProviderClient, type ProviderApiSpec } from '../shared/http';
 import { matchesSearch } from '../shared/properties';
-import type { BgpPrefix } from './MagicTransit/operations';
+import { listBgpPrefixes, type BgpPrefix } from './MagicTransit/operations';
 import { cloudflareListAll, cloudflareRequest } from './transport';
 
 function currentValue(ctx: ILoadOptionsFunctions, name: string): string {
@@ -48,12 +48,7 @@ export function cloudflareListSearch(api: ProviderApiSpec) {
 			const prefixId = currentValue(this, 'prefixId');
 			if (!accountId || !prefixId) return { results: [] };
 			const client = await ProviderClient.create(this, api);
-			const { result } = await cloudflareRequest<BgpPrefix[] | null>(
-				client,
-				'GET',
-				`/accounts/${accountId}/addressing/prefixes/${prefixId}/bgp/prefixes`,
-			);
-			const results: INodeListSearchItems[] = (result ?? [])
+			const results: INodeListSearchItems[] = (await listBgpPrefixes(client, { accountId, prefixId }))
 				.filter((b) => matchesSearch(filter, b.cidr, b.id))
 				.map((b) => ({ name: `${b.cidr} (${bgpPrefixState(b)})`, value: b.id }));
 			return { results };

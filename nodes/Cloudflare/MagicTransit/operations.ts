@@ -170,10 +170,15 @@ async function oneBgpPrefix(api: ProviderClient, target: PrefixTarget, ref: BgpP
 	};
 }
 
+/** The BGP prefixes onboarded under an IP prefix (one unpaged list; `null` when there are none). */
+export async function listBgpPrefixes(api: ProviderClient, target: PrefixTarget): Promise<BgpPrefix[]> {
+	const { result } = await cloudflareRequest<BgpPrefix[] | null>(api, 'GET', `${prefixPath(target)}/bgp/prefixes`);
+	return result ?? [];
+}
+
 /** Only onboarded BGP prefixes can be announced: any other CIDR is refused here, before any write. */
 async function findBgpPrefixId(api: ProviderClient, target: PrefixTarget, wanted: string): Promise<string> {
-	const { result } = await cloudflareRequest<BgpPrefix[] | null>(api, 'GET', `${prefixPath(target)}/bgp/prefixes`);
-	const bgpPrefixes = result ?? [];
+	const bgpPrefixes = await listBgpPrefixes(api, target);
 	const match = bgpPrefixes.find((bgpPrefix) => canonicalCidr(bgpPrefix.cidr) === wanted);
 	if (match) return match.id;
 	const prefix = await readPrefix(api, target);
