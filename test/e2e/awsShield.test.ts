@@ -3,14 +3,14 @@ import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { AwsShieldSimulator } from '../simulators/awsShield';
 import { ALB, DISTRIBUTION, SESSION_TOKEN, TEMP_KEY, TEMP_SECRET, shieldCredentials, startShield } from '../unit/awsShield/fixture';
 import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
-import { PACKAGE, postJson, webhook, workflow } from './workflows';
+import { PACKAGE, locator, postJson, webhook, workflow } from './workflows';
 
 const credentials = { awsShieldMitigationApi: { id: 'awssim000000001', name: 'AWS Shield (simulator)' } };
 
 const shieldNode = (operation: string, suffix: string) => ({
 	name: `Shield ${suffix}`,
 	type: `${PACKAGE}.awsShieldAdvanced`,
-	parameters: { operation, resourceArn: { __rl: true, mode: 'id', value: DISTRIBUTION }, automaticResponse: 'COUNT', requestOptions: {} },
+	parameters: { operation, resourceArn: locator(DISTRIBUTION), automaticResponse: 'COUNT', requestOptions: {} },
 	credentials,
 });
 

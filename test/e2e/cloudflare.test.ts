@@ -3,7 +3,7 @@ import { type CloudflareSimulator, hex32 } from '../simulators/cloudflare';
 import { ACCOUNT, PREFIX, TOKEN, ZONE, startCloudflare } from '../unit/cloudflare/fixture';
 import { cloudflareCredentials as credentials, importCloudflareMitigation } from './cloudflareWorkflow';
 import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
-import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+import { PACKAGE, locator, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 /** A /22 onboarded with its /24s as BGP prefixes, so one subnet can be announced alone. */
 const AGGREGATE = hex32('prefix-198-18');
@@ -23,10 +23,10 @@ function subnetNode(operation: string): WorkflowNode {
 		type: `${PACKAGE}.cloudflareMagicTransit`,
 		parameters: {
 			operation,
-			accountId: { __rl: true, mode: 'id', value: ACCOUNT },
-			prefixId: { __rl: true, mode: 'id', value: AGGREGATE },
+			accountId: locator(ACCOUNT),
+			prefixId: locator(AGGREGATE),
 			advertisement: 'bgpPrefix',
-			bgpPrefixId: { __rl: true, mode: 'cidr', value: '={{ $json.body.cidr }}' },
+			bgpPrefixId: locator('={{ $json.body.cidr }}', 'cidr'),
 			requestOptions: {},
 		},
 		credentials,
@@ -111,13 +111,12 @@ describe('Cloudflare nodes inside a real n8n', () => {
 	});
 
 	it('fills the editor\'s resource locators: accounts, the account\'s prefixes, the prefix\'s BGP prefixes, zones', async () => {
-		const rl = (value: string) => ({ __rl: true, mode: 'list', value });
 		const magicTransit = (methodName: string, parameter: string, parameters: Record<string, unknown> = {}, filter?: string) =>
 			listSearch(n8n, { nodeType: 'cloudflareMagicTransit', methodName, parameter, parameters: { operation: 'activate', ...parameters }, credentials, filter });
 		expect(await magicTransit('searchAccounts', 'accountId')).toEqual([expect.objectContaining({ value: ACCOUNT })]);
-		const prefixes = await magicTransit('searchPrefixes', 'prefixId', { accountId: rl(ACCOUNT) });
+		const prefixes = await magicTransit('searchPrefixes', 'prefixId', { accountId: locator(ACCOUNT, 'list') });
 		expect(prefixes.map((p) => p.value)).toEqual(expect.arrayContaining([PREFIX, AGGREGATE]));
-		const bgpPrefixes = await magicTransit('searchBgpPrefixes', 'bgpPrefixId', { accountId: rl(ACCOUNT), prefixId: rl(AGGREGATE), advertisement: 'bgpPrefix' }, '198.18.2');
+		const bgpPrefixes = await magicTransit('searchBgpPrefixes', 'bgpPrefixId', { accountId: locator(ACCOUNT, 'list'), prefixId: locator(AGGREGATE, 'list'), advertisement: 'bgpPrefix' }, '198.18.2');
 		expect(bgpPrefixes).toEqual([{ name: '198.18.2.0/24 (withdrawn)', value: hex32('bgp-198-18-2') }]);
 		const zones = await listSearch(n8n, { nodeType: 'cloudflareUnderAttack', methodName: 'searchZones', parameter: 'zoneId', credentials, filter: 'example' });
 		expect(zones).toEqual([expect.objectContaining({ name: 'example.com', value: ZONE })]);

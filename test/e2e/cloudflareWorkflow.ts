@@ -1,27 +1,25 @@
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { CloudflareSimulator } from '../simulators/cloudflare';
 import { ACCOUNT, PREFIX, TOKEN, ZONE } from '../unit/cloudflare/fixture';
-import { PACKAGE, webhook, workflow, type WorkflowNode } from './workflows';
+import { PACKAGE, locator, webhook, workflow, type WorkflowNode } from './workflows';
 
 /** The Cloudflare workflow the end-to-end suites run, on the current n8n and on the newest 1.x. */
 
 export const cloudflareCredentials = { cloudflareMitigationApi: { id: 'cfsim0000000001', name: 'Cloudflare (simulator)' } };
 export const cloudflareCredentialData = (sim: CloudflareSimulator) => ({ apiToken: TOKEN, baseUrl: sim.baseUrl, accountId: '' });
 
-const rl = (value: string) => ({ __rl: true, mode: 'id', value });
-
 function cloudflareNodes(operation: string, suffix: string): WorkflowNode[] {
 	return [
 		{
 			name: `Magic Transit ${suffix}`,
 			type: `${PACKAGE}.cloudflareMagicTransit`,
-			parameters: { operation, accountId: rl(ACCOUNT), prefixId: rl(PREFIX), requestOptions: {} },
+			parameters: { operation, accountId: locator(ACCOUNT), prefixId: locator(PREFIX), requestOptions: {} },
 			credentials: cloudflareCredentials,
 		},
 		{
 			name: `Under Attack ${suffix}`,
 			type: `${PACKAGE}.cloudflareUnderAttack`,
-			parameters: { operation, zoneId: rl(ZONE), requestOptions: {} },
+			parameters: { operation, zoneId: locator(ZONE), requestOptions: {} },
 			credentials: cloudflareCredentials,
 		},
 	];

@@ -3,11 +3,9 @@ import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { DigitalOceanSimulator, SimFirewall } from '../simulators/digitalOcean';
 import { TOKEN, snapshot, startDigitalOcean } from '../unit/digitalOcean/fixture';
 import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
-import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+import { PACKAGE, locator, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 const credentials = { digitalOceanMitigationApi: { id: 'dosim000000001', name: 'DigitalOcean (simulator)' } };
-const rl = (value: string) => ({ __rl: true, mode: 'id', value });
-
 let sim: DigitalOceanSimulator;
 let web: SimFirewall;
 let n8n: N8nInstance;
@@ -17,7 +15,7 @@ function firewallNode(operation: string, extra: Record<string, unknown> = {}): W
 	return {
 		name: `DigitalOcean ${operation}`,
 		type: `${PACKAGE}.digitalOceanFirewall`,
-		parameters: { operation, firewallId: rl(web.id), requestOptions: {}, ...extra },
+		parameters: { operation, firewallId: locator(web.id), requestOptions: {}, ...extra },
 		credentials,
 	};
 }

@@ -15,6 +15,7 @@ import { SERVER as HETZNER_SERVER, SERVER_IP as HETZNER_SERVER_IP, hetznerCreden
 import type { OvhSimulator } from '../simulators/ovh';
 import type { HetznerSimulator } from '../simulators/hetzner';
 import { startN8nWith, stopN8n, waitUntil as until } from './harness';
+import { locator } from './workflows';
 
 /**
  * Every workflow in examples/ imported into a real n8n as a user would import it, wired to the simulators, and run
@@ -35,7 +36,7 @@ function loadExample(file: string, id: string): Example {
 /** Points every node of a type at the user's own target, as picking it in the editor does. */
 function retarget(example: Example, type: string, targets: Record<string, string>) {
 	for (const node of example.nodes.filter((n) => n.type.endsWith(`.${type}`))) {
-		for (const [parameter, value] of Object.entries(targets)) node.parameters[parameter] = { __rl: true, mode: 'id', value };
+		for (const [parameter, value] of Object.entries(targets)) node.parameters[parameter] = locator(value);
 	}
 }
 

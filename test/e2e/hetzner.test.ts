@@ -2,7 +2,7 @@ import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { HetznerSimulator } from '../simulators/hetzner';
 import { RULES, SERVER, SERVER_IP, hetznerCredentials, startHetzner } from '../unit/hetzner/fixture';
 import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
-import { PACKAGE, postJson, webhook, workflow } from './workflows';
+import { PACKAGE, locator, postJson, webhook, workflow } from './workflows';
 
 const credentials = { hetznerRobotMitigationApi: { id: 'hzsim0000000001', name: 'Hetzner Robot (simulator)' } };
 
@@ -10,7 +10,7 @@ const robotNode = (operation: string, suffix: string) => ({
 	name: `Robot firewall ${suffix}`,
 	type: `${PACKAGE}.hetznerRobotFirewall`,
 	// The main IPv4, as users of the seed product enter it.
-	parameters: { operation, server: { __rl: true, mode: 'id', value: SERVER_IP }, requestOptions: {} },
+	parameters: { operation, server: locator(SERVER_IP), requestOptions: {} },
 	credentials,
 });
 

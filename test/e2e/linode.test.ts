@@ -3,11 +3,9 @@ import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { LinodeSimulator, SimFirewall } from '../simulators/linode';
 import { TOKEN, snapshot, startLinode } from '../unit/linode/fixture';
 import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
-import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+import { PACKAGE, locator, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 const credentials = { linodeMitigationApi: { id: 'lnsim000000001', name: 'Linode (simulator)' } };
-const rl = (value: string) => ({ __rl: true, mode: 'id', value });
-
 let sim: LinodeSimulator;
 let web: SimFirewall;
 let n8n: N8nInstance;
@@ -17,7 +15,7 @@ function firewallNode(operation: string, extra: Record<string, unknown> = {}): W
 	return {
 		name: `Linode ${operation}`,
 		type: `${PACKAGE}.linodeFirewall`,
-		parameters: { operation, firewallId: rl(String(web.id)), requestOptions: {}, ...extra },
+		parameters: { operation, firewallId: locator(String(web.id)), requestOptions: {}, ...extra },
 		credentials,
 	};
 }

@@ -2,10 +2,9 @@ import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { OvhSimulator } from '../simulators/ovh';
 import { BLOCK, IP, SINGLE, ovhCredentials, startOvh } from '../unit/ovh/fixture';
 import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
-import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+import { PACKAGE, locator, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 const credentials = { ovhMitigationApi: { id: 'ovhsim000000001', name: 'OVH (simulator)' } };
-const rl = (value: string) => ({ __rl: true, mode: 'id', value });
 const SINGLE_IP = SINGLE.split('/')[0];
 
 /** Two OVH nodes: an IP of the /24 (off before), and a single-IP block the user put on permanent mitigation by hand. */
@@ -14,13 +13,13 @@ function ovhNodes(operation: string, suffix: string): WorkflowNode[] {
 		{
 			name: `OVH block ${suffix}`,
 			type: `${PACKAGE}.ovhDdosProtection`,
-			parameters: { operation, ipBlock: rl(BLOCK), ip: IP, requestOptions: {} },
+			parameters: { operation, ipBlock: locator(BLOCK), ip: IP, requestOptions: {} },
 			credentials,
 		},
 		{
 			name: `OVH single ${suffix}`,
 			type: `${PACKAGE}.ovhDdosProtection`,
-			parameters: { operation, ipBlock: rl(SINGLE), ip: '', requestOptions: {} },
+			parameters: { operation, ipBlock: locator(SINGLE), ip: '', requestOptions: {} },
 			credentials,
 		},
 	];

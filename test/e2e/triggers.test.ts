@@ -6,7 +6,7 @@ import { type N8nInstance, ensureN8n } from '../../scripts/n8nHarness';
 import { type PagerDutySimulator, incidentEvent } from '../simulators/pagerDuty';
 import { SERVICE, TOKEN, startPagerDuty } from '../unit/pagerDuty/fixture';
 import { OWNER, listSearch, startN8nWith, stopN8n, waitUntil as until } from './harness';
-import { PACKAGE, workflow, type WorkflowNode } from './workflows';
+import { PACKAGE, locator, workflow, type WorkflowNode } from './workflows';
 
 /**
  * Both triggers inside a real n8n, wired to the Incident Gate: PagerDuty's subscription follows the workflow's
@@ -146,7 +146,7 @@ beforeAll(async () => {
 						{
 							name: 'PagerDuty Incident Trigger',
 							type: `${PACKAGE}.pagerDutyIncidentTrigger`,
-							parameters: { filterType: 'service', serviceId: { __rl: true, mode: 'id', value: SERVICE } },
+							parameters: { filterType: 'service', serviceId: locator(SERVICE) },
 							credentials: { pagerDutyMitigationApi: credentials.pagerDuty },
 						},
 						gate('pagerduty'),

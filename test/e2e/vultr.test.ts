@@ -3,11 +3,9 @@ import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { SimGroup, VultrSimulator } from '../simulators/vultr';
 import { KEY, snapshot, startVultr } from '../unit/vultr/fixture';
 import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
-import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+import { PACKAGE, locator, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 const credentials = { vultrMitigationApi: { id: 'vusim000000001', name: 'Vultr (simulator)' } };
-const rl = (value: string) => ({ __rl: true, mode: 'id', value });
-
 let sim: VultrSimulator;
 let web: SimGroup;
 let n8n: N8nInstance;
@@ -17,7 +15,7 @@ function groupNode(operation: string): WorkflowNode {
 	return {
 		name: `Vultr ${operation}`,
 		type: `${PACKAGE}.vultrFirewall`,
-		parameters: { operation, firewallGroupId: rl(web.id), requestOptions: {} },
+		parameters: { operation, firewallGroupId: locator(web.id), requestOptions: {} },
 		credentials,
 	};
 }

@@ -16,6 +16,9 @@ export interface WorkflowNode {
 
 export const PACKAGE = 'n8n-nodes-ddos-mitigation';
 
+/** A resource locator value as the editor saves it (`By ID` unless another mode is named). */
+export const locator = (value: string, mode = 'id') => ({ __rl: true, mode, value });
+
 export function webhook(name: string, path: string): WorkflowNode {
 	return {
 		name,
