@@ -5,10 +5,24 @@ import * as jsoncParser from 'jsonc-eslint-parser';
 import { n8nCommunityNodesPlugin } from '@n8n/eslint-plugin-community-nodes';
 
 export default [
-	{ ignores: ['dist/**', 'node_modules/**', '.cache/**', 'test/**', 'scripts/**', 'examples/**', '*.js', '*.mjs'] },
+	{
+		ignores: [
+			'dist/**',
+			'node_modules/**',
+			'.cache/**',
+			'test/**',
+			'scripts/**',
+			'examples/**',
+			'*.js',
+			'*.mjs',
+		],
+	},
 	{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } },
 	{ files: ['package.json'], languageOptions: { parser: jsoncParser } },
-	{ files: ['**/*.ts', 'package.json'], ...n8nCommunityNodesPlugin.configs.recommendedWithoutN8nCloudSupport },
+	{
+		files: ['**/*.ts', 'package.json'],
+		...n8nCommunityNodesPlugin.configs.recommendedWithoutN8nCloudSupport,
+	},
 	{
 		files: ['**/*.ts', 'package.json'],
 		rules: {

@@ -34,7 +34,8 @@ type Contender = 'gate' | 'baseline';
 const CONTENDERS: Contender[] = ['gate', 'baseline'];
 
 /** A Cloudflare prefix per incident and contender; hex32 keeps the first 16 characters, so the number is padded. */
-const prefixFor = (contender: Contender, n: number) => hex32(`${contender === 'gate' ? 'g' : 'b'}-${String(n).padStart(6, '0')}`);
+const prefixFor = (contender: Contender, n: number) =>
+	hex32(`${contender === 'gate' ? 'g' : 'b'}-${String(n).padStart(6, '0')}`);
 
 const baselineHeaderCredential = { id: 'benchheader00001', name: 'Detector header' };
 
@@ -42,11 +43,20 @@ function gateWorkflow(webhookId: string) {
 	return workflow('benchE2eGate0001', 'Incident Webhook -> Gate -> Magic Transit', [
 		[
 			incidentTrigger(webhookId),
-			{ name: 'Incident Gate', type: `${PACKAGE}.incidentGate`, parameters: { operation: 'event', scope: '={{ $json.scope }}', gateKey: 'bench-e2e' } },
+			{
+				name: 'Incident Gate',
+				type: `${PACKAGE}.incidentGate`,
+				parameters: { operation: 'event', scope: '={{ $json.scope }}', gateKey: 'bench-e2e' },
+			},
 			{
 				name: 'Advertise Prefix',
 				type: `${PACKAGE}.cloudflareMagicTransit`,
-				parameters: { operation: 'activate', accountId: rl(ACCOUNT), prefixId: rl('={{ $json.scope }}'), requestOptions: {} },
+				parameters: {
+					operation: 'activate',
+					accountId: rl(ACCOUNT),
+					prefixId: rl('={{ $json.scope }}'),
+					requestOptions: {},
+				},
 				credentials: cloudflareCredentials,
 			},
 		],
@@ -66,10 +76,21 @@ function baselineWorkflow(sim: CloudflareSimulator) {
 			{
 				...webhook('Webhook', 'bench-baseline'),
 				// Authenticated like the trigger, and answering on receipt like it.
-				parameters: { httpMethod: 'POST', path: 'bench-baseline', authentication: 'headerAuth', responseMode: 'onReceived', options: {} },
+				parameters: {
+					httpMethod: 'POST',
+					path: 'bench-baseline',
+					authentication: 'headerAuth',
+					responseMode: 'onReceived',
+					options: {},
+				},
 				credentials: { httpHeaderAuth: baselineHeaderCredential },
 			},
-			{ name: 'Count Open Incidents', type: 'n8n-nodes-base.code', typeVersion: 2, parameters: { mode: 'runOnceForAllItems', jsCode: COUNT_OPEN_INCIDENTS } },
+			{
+				name: 'Count Open Incidents',
+				type: 'n8n-nodes-base.code',
+				typeVersion: 2,
+				parameters: { mode: 'runOnceForAllItems', jsCode: COUNT_OPEN_INCIDENTS },
+			},
 			{
 				name: 'Advertise Prefix',
 				type: 'n8n-nodes-base.httpRequest',
@@ -95,7 +116,8 @@ function watchAdvertisements(sim: CloudflareSimulator) {
 	sim.onRequest = (request) => {
 		const match = /\/addressing\/prefixes\/([^/]+)\/bgp\/status$/.exec(request.path);
 		const advertised = (request.body as { advertised?: unknown } | undefined)?.advertised === true;
-		if (request.method === 'PATCH' && match && advertised) waiting.get(match[1])?.(performance.now());
+		if (request.method === 'PATCH' && match && advertised)
+			waiting.get(match[1])?.(performance.now());
 	};
 	return async (prefix: string): Promise<number> =>
 		await new Promise<number>((resolve, reject) => {
@@ -131,7 +153,8 @@ function summarize(milliseconds: number[]): Latencies {
 async function run(): Promise<SectionResult> {
 	const sim = await startCloudflare();
 	for (const contender of CONTENDERS) {
-		for (let n = 0; n < WARM_UP + INCIDENTS; n++) sim.addPrefix(ACCOUNT, { id: prefixFor(contender, n), cidr: `10.${n >> 8}.${n & 255}.0/24` });
+		for (let n = 0; n < WARM_UP + INCIDENTS; n++)
+			sim.addPrefix(ACCOUNT, { id: prefixFor(contender, n), cidr: `10.${n >> 8}.${n & 255}.0/24` });
 	}
 	const triggerId = newWebhookId();
 	let n8n: N8nInstance | undefined;
@@ -139,12 +162,23 @@ async function run(): Promise<SectionResult> {
 		n8n = await startN8nWithPackage((instance) => {
 			importSenderSecret(instance);
 			instance.importCredentials([
-				{ ...cloudflareCredentials.cloudflareMitigationApi, type: 'cloudflareMitigationApi', data: cloudflareCredentialData(sim) },
-				{ ...baselineHeaderCredential, type: 'httpHeaderAuth', data: { name: 'Authorization', value: `Bearer ${SENDER_SECRET}` } },
+				{
+					...cloudflareCredentials.cloudflareMitigationApi,
+					type: 'cloudflareMitigationApi',
+					data: cloudflareCredentialData(sim),
+				},
+				{
+					...baselineHeaderCredential,
+					type: 'httpHeaderAuth',
+					data: { name: 'Authorization', value: `Bearer ${SENDER_SECRET}` },
+				},
 			]);
 			instance.importWorkflows([gateWorkflow(triggerId), baselineWorkflow(sim)]);
 		});
-		const urls: Record<Contender, string> = { gate: triggerUrl(n8n, triggerId), baseline: `${n8n.url}/webhook/bench-baseline` };
+		const urls: Record<Contender, string> = {
+			gate: triggerUrl(n8n, triggerId),
+			baseline: `${n8n.url}/webhook/bench-baseline`,
+		};
 		await waitForWebhooks(Object.values(urls));
 
 		const advertisement = watchAdvertisements(sim);
@@ -156,9 +190,14 @@ async function run(): Promise<SectionResult> {
 				const prefix = prefixFor(contender, n);
 				const received = advertisement(prefix);
 				const sentAt = performance.now();
-				const { status, answer } = await sendEvent(urls[contender], { action: 'open', incidentId: `INC-${n}`, scope: prefix });
+				const { status, answer } = await sendEvent(urls[contender], {
+					action: 'open',
+					incidentId: `INC-${n}`,
+					scope: prefix,
+				});
 				try {
-					if (status !== 200) throw new Error(`the webhook answered ${status} ${answer.slice(0, 300)}`);
+					if (status !== 200)
+						throw new Error(`the webhook answered ${status} ${answer.slice(0, 300)}`);
 					const latency = (await received) - sentAt;
 					if (n >= WARM_UP) latencies[contender].push(latency);
 				} catch (error) {
@@ -171,19 +210,41 @@ async function run(): Promise<SectionResult> {
 		const gate = summarize(latencies.gate);
 		const baseline = summarize(latencies.baseline);
 		const ms = (value: number) => `${value.toFixed(1)} ms`;
-		const row = (name: string, figures: Latencies, count: number) => [name, count, ms(figures.p50), ms(figures.p95), ms(figures.p99), ms(figures.mean)];
+		const row = (name: string, figures: Latencies, count: number) => [
+			name,
+			count,
+			ms(figures.p50),
+			ms(figures.p95),
+			ms(figures.p99),
+			ms(figures.mean),
+		];
 		const ratio = (key: keyof Latencies) => `${(gate[key] / baseline[key]).toFixed(2)}×`;
 		return {
 			table: {
 				columns: ['Workflow', 'Incidents', 'p50', 'p95', 'p99', 'Mean'],
 				rows: [
-					row('Incident Webhook Trigger -> Incident Gate -> Magic Transit', gate, latencies.gate.length),
-					row('Baseline: Webhook -> Code (static data) -> HTTP Request', baseline, latencies.baseline.length),
+					row(
+						'Incident Webhook Trigger -> Incident Gate -> Magic Transit',
+						gate,
+						latencies.gate.length,
+					),
+					row(
+						'Baseline: Webhook -> Code (static data) -> HTTP Request',
+						baseline,
+						latencies.baseline.length,
+					),
 					['Gate ÷ baseline', '', ratio('p50'), ratio('p95'), ratio('p99'), ratio('mean')],
 				],
 			},
-			figures: { incidents: INCIDENTS, warmUp: WARM_UP, milliseconds: { gate, baseline }, failures: failures.length },
-			failures: failures.slice(0, 10).concat(failures.length > 10 ? [`... and ${failures.length - 10} more`] : []),
+			figures: {
+				incidents: INCIDENTS,
+				warmUp: WARM_UP,
+				milliseconds: { gate, baseline },
+				failures: failures.length,
+			},
+			failures: failures
+				.slice(0, 10)
+				.concat(failures.length > 10 ? [`... and ${failures.length - 10} more`] : []),
 			notes: [
 				`Milliseconds from the webhook POST (Bearer secret, normalized event {action: "open", incidentId, scope}) until the Cloudflare simulator received the PATCH advertising the prefix; one incident at a time, each in a fresh scope, gate and baseline alternating, after ${WARM_UP} warm-up incidents each.`,
 				'The Magic Transit node reads the token and prefix before it writes (idempotence, and to verify the result); the baseline sends its PATCH blindly.',

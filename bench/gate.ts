@@ -2,11 +2,22 @@ import { performance } from 'node:perf_hooks';
 
 import type { IDataObject } from 'n8n-workflow';
 
-import { DEFAULT_SETTINGS, decide, type GateEvent, type GateSettings, type OpenIncident, type ScopeState } from '../nodes/IncidentGate/stateMachine';
+import {
+	DEFAULT_SETTINGS,
+	decide,
+	type GateEvent,
+	type GateSettings,
+	type OpenIncident,
+	type ScopeState,
+} from '../nodes/IncidentGate/stateMachine';
 import type { GateStore } from '../nodes/IncidentGate/store/gateStore';
 import { RedisStore } from '../nodes/IncidentGate/store/redisStore';
 import { RedisConnection } from '../nodes/IncidentGate/store/respClient';
-import { StaticDataStore, forgetProcessCopies, staticDataField } from '../nodes/IncidentGate/store/staticDataStore';
+import {
+	StaticDataStore,
+	forgetProcessCopies,
+	staticDataField,
+} from '../nodes/IncidentGate/store/staticDataStore';
 import { startRedis } from '../test/e2e/services';
 import type { Section, SectionResult } from './section';
 
@@ -38,7 +49,10 @@ function scopeWith(size: number, rememberedResolves = SETTINGS.maxRememberedReso
 		lastSeen: NOW,
 		title: `Volumetric attack on 203.0.113.${i % 256}/32`,
 	}));
-	const recentResolves = Array.from({ length: rememberedResolves }, (_, i) => ({ id: `OLD-${i}`, at: NOW }));
+	const recentResolves = Array.from({ length: rememberedResolves }, (_, i) => ({
+		id: `OLD-${i}`,
+		at: NOW,
+	}));
 	return { status: 'active', activatedAt: NOW, open, recentResolves };
 }
 
@@ -55,16 +69,26 @@ interface Timing {
 	eventsPerSecond: number;
 }
 
-async function time({ events, warmUp }: typeof IN_PROCESS, handle: (event: GateEvent) => Promise<void> | void): Promise<Timing> {
+async function time(
+	{ events, warmUp }: typeof IN_PROCESS,
+	handle: (event: GateEvent) => Promise<void> | void,
+): Promise<Timing> {
 	for (let n = 0; n < warmUp; n++) await handle(eventAt(n));
 	const started = performance.now();
 	for (let n = warmUp; n < warmUp + events; n++) await handle(eventAt(n));
 	const seconds = (performance.now() - started) / 1000;
-	return { events, microsecondsPerEvent: (seconds * 1e6) / events, eventsPerSecond: events / seconds };
+	return {
+		events,
+		microsecondsPerEvent: (seconds * 1e6) / events,
+		eventsPerSecond: events / seconds,
+	};
 }
 
 const decideThrough = async (store: GateStore, event: GateEvent) =>
-	await store.update(SCOPE, (state, now) => ({ state: decide(state, event, now, SETTINGS).state, result: undefined }));
+	await store.update(SCOPE, (state, now) => ({
+		state: decide(state, event, now, SETTINGS).state,
+		result: undefined,
+	}));
 
 interface SizeFigures {
 	openIncidents: number;
@@ -83,7 +107,11 @@ async function measureSize(size: number, redis: RedisConnection): Promise<SizeFi
 
 	const staticStore = () => {
 		forgetProcessCopies();
-		const staticData: IDataObject = { [staticDataField(GATE_KEY)]: { scopes: { [SCOPE]: scopeWith(size) } } as unknown as IDataObject };
+		const staticData: IDataObject = {
+			[staticDataField(GATE_KEY)]: {
+				scopes: { [SCOPE]: scopeWith(size) },
+			} as unknown as IDataObject,
+		};
 		return { staticData, store: new StaticDataStore(staticData, 'bench', GATE_KEY, () => NOW) };
 	};
 	const alone = staticStore();
@@ -107,7 +135,8 @@ async function measureSize(size: number, redis: RedisConnection): Promise<SizeFi
 		staticDataStoreWithSave,
 		redisStore: redisTiming,
 		// The open incidents' share of the saved static data, without the remembered resolves.
-		persistedBytesPerOpenIncident: Buffer.byteLength(JSON.stringify({ scopes: { [SCOPE]: scopeWith(size, 0) } })) / size,
+		persistedBytesPerOpenIncident:
+			Buffer.byteLength(JSON.stringify({ scopes: { [SCOPE]: scopeWith(size, 0) } })) / size,
 	};
 }
 
@@ -116,7 +145,12 @@ const cell = ({ microsecondsPerEvent, eventsPerSecond }: Timing) =>
 
 async function run(): Promise<SectionResult> {
 	const server = await startRedis();
-	const redis = await RedisConnection.open({ host: '127.0.0.1', port: server.port, database: 0, ssl: false });
+	const redis = await RedisConnection.open({
+		host: '127.0.0.1',
+		port: server.port,
+		database: 0,
+		ssl: false,
+	});
 	const figures: SizeFigures[] = [];
 	try {
 		for (const size of SIZES) figures.push(await measureSize(size, redis));
@@ -126,7 +160,14 @@ async function run(): Promise<SectionResult> {
 	}
 	return {
 		table: {
-			columns: ['Open incidents', 'State machine', 'Static-data store', 'Static data + save', 'Redis store', 'Persisted bytes / open incident'],
+			columns: [
+				'Open incidents',
+				'State machine',
+				'Static-data store',
+				'Static data + save',
+				'Redis store',
+				'Persisted bytes / open incident',
+			],
 			rows: figures.map((f) => [
 				f.openIncidents.toLocaleString('en-US'),
 				cell(f.stateMachine),
@@ -136,7 +177,11 @@ async function run(): Promise<SectionResult> {
 				Math.round(f.persistedBytesPerOpenIncident),
 			]),
 		},
-		figures: { eventsPerSize: { inProcess: IN_PROCESS, serializing: SERIALIZING }, rememberedResolves: SETTINGS.maxRememberedResolves, sizes: figures },
+		figures: {
+			eventsPerSize: { inProcess: IN_PROCESS, serializing: SERIALIZING },
+			rememberedResolves: SETTINGS.maxRememberedResolves,
+			sizes: figures,
+		},
 		failures: [],
 		notes: [
 			`Microseconds per event (events per second) in one scope holding that many open incidents and ${SETTINGS.maxRememberedResolves} remembered resolves; events cycle open, update, resolve of a further incident.`,

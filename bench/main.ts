@@ -26,9 +26,13 @@ function machine() {
 
 /** The commit measured, marked when the working tree had changes on top of it. */
 function commit(): string {
-	const git = (...args: string[]) => execFileSync('git', args, { cwd: __dirname, encoding: 'utf8' }).trim();
+	const git = (...args: string[]) =>
+		execFileSync('git', args, { cwd: __dirname, encoding: 'utf8' }).trim();
 	try {
-		return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain') ? ' + uncommitted changes' : '');
+		return (
+			git('rev-parse', '--short', 'HEAD') +
+			(git('status', '--porcelain') ? ' + uncommitted changes' : '')
+		);
 	} catch {
 		return 'unknown';
 	}
@@ -37,12 +41,23 @@ function commit(): string {
 /** Runs the chosen sections, prints their tables, writes latest.json; resolves false if any promise was broken. */
 export async function main(args: string[]): Promise<boolean> {
 	const unknown = args.filter((arg) => !SECTIONS.some((section) => section.id === arg));
-	if (unknown.length > 0) throw new Error(`Unknown section ${unknown.join(', ')}; sections: ${SECTIONS.map((s) => s.id).join(', ')}`);
-	const selected = args.length > 0 ? SECTIONS.filter((section) => args.includes(section.id)) : SECTIONS;
+	if (unknown.length > 0)
+		throw new Error(
+			`Unknown section ${unknown.join(', ')}; sections: ${SECTIONS.map((s) => s.id).join(', ')}`,
+		);
+	const selected =
+		args.length > 0 ? SECTIONS.filter((section) => args.includes(section.id)) : SECTIONS;
 
-	const report = { ranAt: new Date().toISOString(), machine: machine(), commit: commit(), sections: {} as Record<string, unknown> };
+	const report = {
+		ranAt: new Date().toISOString(),
+		machine: machine(),
+		commit: commit(),
+		sections: {} as Record<string, unknown>,
+	};
 	const { cpu, cores, memoryGiB, os, node } = report.machine;
-	console.log(`Machine: ${cpu}, ${cores} cores, ${memoryGiB} GiB, ${os}, Node ${node}; commit ${report.commit}\n`);
+	console.log(
+		`Machine: ${cpu}, ${cores} cores, ${memoryGiB} GiB, ${os}, Node ${node}; commit ${report.commit}\n`,
+	);
 	let kept = true;
 	for (const section of selected) {
 		const result = await section.run();

@@ -33,7 +33,11 @@ export interface ProviderScenario {
 }
 
 /** The usual harness: the simulator's log counts the requests, its writes() the changes (unless given otherwise). */
-export function simulatorHarness(sim: Simulator, options: ProviderHarness['options'], writes = () => sim.writes().length): ProviderHarness {
+export function simulatorHarness(
+	sim: Simulator,
+	options: ProviderHarness['options'],
+	writes = () => sim.writes().length,
+): ProviderHarness {
 	return { requests: () => sim.log.length, writes, options, stop: async () => await sim.stop() };
 }
 
@@ -61,7 +65,9 @@ function filesUnder(dir: string, suffix: string): string[] {
 
 function isProviderNode(node: INodeType): boolean {
 	const operation = node.description.properties.find((p) => p.name === 'operation');
-	const values = (operation?.options ?? []).map((option) => ('value' in option ? option.value : undefined));
+	const values = (operation?.options ?? []).map((option) =>
+		'value' in option ? option.value : undefined,
+	);
 	return values.includes('activate') && values.includes('withdraw');
 }
 
@@ -89,10 +95,19 @@ async function measure(scenario: ProviderScenario): Promise<NodeFigures> {
 	const step = async (operation: MitigationOperation): Promise<Step> => {
 		const [requests, writes] = [provider.requests(), provider.writes()];
 		const { output } = await runNode(scenario.node, { ...provider.options(operation), staticData });
-		return { requests: provider.requests() - requests, writes: provider.writes() - writes, changed: output[0][0]?.json.changed };
+		return {
+			requests: provider.requests() - requests,
+			writes: provider.writes() - writes,
+			changed: output[0][0]?.json.changed,
+		};
 	};
 	try {
-		return { activate: await step('activate'), repeatedActivate: await step('activate'), withdraw: await step('withdraw'), repeatedWithdraw: await step('withdraw') };
+		return {
+			activate: await step('activate'),
+			repeatedActivate: await step('activate'),
+			withdraw: await step('withdraw'),
+			repeatedWithdraw: await step('withdraw'),
+		};
 	} finally {
 		await provider.stop();
 	}
@@ -101,10 +116,14 @@ async function measure(scenario: ProviderScenario): Promise<NodeFigures> {
 /** The promises a measurement must keep; a scenario that changes nothing would measure nothing. */
 function brokenPromises(name: string, figures: NodeFigures): string[] {
 	const failures: string[] = [];
-	if (figures.activate.changed !== true) failures.push(`${name}: the first activate did not change anything (check its scenario)`);
-	if (figures.withdraw.changed !== true) failures.push(`${name}: the first withdraw did not change anything (check its scenario)`);
-	if (figures.repeatedActivate.writes > 0) failures.push(`${name}: a repeated activate made ${figures.repeatedActivate.writes} write(s)`);
-	if (figures.repeatedWithdraw.writes > 0) failures.push(`${name}: a repeated withdraw made ${figures.repeatedWithdraw.writes} write(s)`);
+	if (figures.activate.changed !== true)
+		failures.push(`${name}: the first activate did not change anything (check its scenario)`);
+	if (figures.withdraw.changed !== true)
+		failures.push(`${name}: the first withdraw did not change anything (check its scenario)`);
+	if (figures.repeatedActivate.writes > 0)
+		failures.push(`${name}: a repeated activate made ${figures.repeatedActivate.writes} write(s)`);
+	if (figures.repeatedWithdraw.writes > 0)
+		failures.push(`${name}: a repeated withdraw made ${figures.repeatedWithdraw.writes} write(s)`);
 	return failures;
 }
 
@@ -137,13 +156,26 @@ async function run(): Promise<SectionResult> {
 	}
 	return {
 		table: {
-			columns: ['Provider node', 'Activate', 'Withdraw', 'Activate again', 'Withdraw again', 'Idempotent'],
+			columns: [
+				'Provider node',
+				'Activate',
+				'Withdraw',
+				'Activate again',
+				'Withdraw again',
+				'Idempotent',
+			],
 			rows,
 		},
 		figures,
 		failures,
-		notes: ['API calls (of which writes) per operation, counted by the provider simulators; "again" repeats it in the same workflow.'],
+		notes: [
+			'API calls (of which writes) per operation, counted by the provider simulators; "again" repeats it in the same workflow.',
+		],
 	};
 }
 
-export const providerEfficiency: Section = { id: 'provider-efficiency', title: 'Provider efficiency', run };
+export const providerEfficiency: Section = {
+	id: 'provider-efficiency',
+	title: 'Provider efficiency',
+	run,
+};

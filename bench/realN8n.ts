@@ -12,7 +12,10 @@ import { PACKAGE, type WorkflowNode } from '../test/e2e/workflows';
 let tarball: string | undefined;
 
 /** Starts an n8n with the package (built and packed once per bench run) after `setUp` imported what it needs. */
-export async function startN8nWithPackage(setUp: (n8n: N8nInstance) => void, options: N8nOptions = {}): Promise<N8nInstance> {
+export async function startN8nWithPackage(
+	setUp: (n8n: N8nInstance) => void,
+	options: N8nOptions = {},
+): Promise<N8nInstance> {
 	tarball ??= buildAndPack(mkdtempSync(join(tmpdir(), 'ddos-bench-pack-')));
 	const n8n = await new N8nInstance(options).prepare();
 	try {
@@ -36,7 +39,13 @@ export const SENDER_SECRET = 'bench-sender-secret-0123456789abcdef0123456789abcd
 export const senderSecretCredential = { id: 'benchsecret00001', name: 'Detector secret' };
 
 export function importSenderSecret(n8n: N8nInstance): void {
-	n8n.importCredentials([{ ...senderSecretCredential, type: 'incidentWebhookSecretApi', data: { secret: SENDER_SECRET, previousSecret: '' } }]);
+	n8n.importCredentials([
+		{
+			...senderSecretCredential,
+			type: 'incidentWebhookSecretApi',
+			data: { secret: SENDER_SECRET, previousSecret: '' },
+		},
+	]);
 }
 
 /** An Incident Webhook Trigger taking normalized events with the Bearer secret; `webhookId` makes its URL. */
@@ -50,7 +59,8 @@ export const incidentTrigger = (webhookId: string): WorkflowNode => ({
 });
 
 export const newWebhookId = () => randomUUID();
-export const triggerUrl = (n8n: N8nInstance, webhookId: string) => `${n8n.url}/webhook/${webhookId}/incident`;
+export const triggerUrl = (n8n: N8nInstance, webhookId: string) =>
+	`${n8n.url}/webhook/${webhookId}/incident`;
 
 /** Waits until every URL has a live webhook (a trigger refuses the unauthenticated probe with 401 once it listens). */
 export async function waitForWebhooks(urls: string[]): Promise<void> {
@@ -64,7 +74,10 @@ export interface IncidentEvent {
 }
 
 /** POSTs one event as a detector would; `answer` is the response text, or why the request itself failed (status 0). */
-export async function sendEvent(url: string, event: IncidentEvent): Promise<{ status: number; answer: string }> {
+export async function sendEvent(
+	url: string,
+	event: IncidentEvent,
+): Promise<{ status: number; answer: string }> {
 	try {
 		const response = await fetch(url, {
 			method: 'POST',

@@ -30,5 +30,7 @@ export function formatTable({ columns, rows }: Table): string {
 	const cells = [columns, ...rows.map((row) => row.map(String))];
 	const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
 	const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
-	return [line(cells[0]), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
+	return [line(cells[0]), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join(
+		'\n',
+	);
 }

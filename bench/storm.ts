@@ -1,5 +1,10 @@
 import type { N8nInstance } from '../scripts/n8nHarness';
-import { buildWorkflow, providerCall, startProviderCounter, type ProviderCounter } from '../test/e2e/incidentGateFixture';
+import {
+	buildWorkflow,
+	providerCall,
+	startProviderCounter,
+	type ProviderCounter,
+} from '../test/e2e/incidentGateFixture';
 import { PACKAGE } from '../test/e2e/workflows';
 import {
 	importSenderSecret,
@@ -55,7 +60,8 @@ function schedule(): IncidentEvent[] {
 	const events: IncidentEvent[] = [];
 	for (const action of ['open', 'resolve'] as const) {
 		for (let incident = 0; incident < INCIDENTS_PER_SCOPE; incident++) {
-			for (let scope = 0; scope < SCOPES; scope++) events.push({ action, incidentId: `S${scope}-INC-${incident}`, scope: `storm-${scope}` });
+			for (let scope = 0; scope < SCOPES; scope++)
+				events.push({ action, incidentId: `S${scope}-INC-${incident}`, scope: `storm-${scope}` });
 		}
 	}
 	return events;
@@ -71,20 +77,32 @@ function stormWorkflow(webhookId: string, counterUrl: string) {
 				name: 'Incident Gate',
 				type: `${PACKAGE}.incidentGate`,
 				typeVersion: 1,
-				parameters: { operation: 'event', store: 'staticData', scope: '={{ $json.scope }}', gateKey: 'bench-storm', options: {} },
+				parameters: {
+					operation: 'event',
+					store: 'staticData',
+					scope: '={{ $json.scope }}',
+					gateKey: 'bench-storm',
+					options: {},
+				},
 			},
 			providerCall('Activate Provider', `${counterUrl}/activate`),
 			providerCall('Withdraw Provider', `${counterUrl}/withdraw`),
 			// Reported too, so the counter sees every execution end and the bench needs no access to n8n's API.
 			providerCall('Unchanged', `${counterUrl}/none`),
 		],
-		{ 'Incident Webhook Trigger': [['Incident Gate']], 'Incident Gate': [['Activate Provider'], ['Withdraw Provider'], ['Unchanged']] },
+		{
+			'Incident Webhook Trigger': [['Incident Gate']],
+			'Incident Gate': [['Activate Provider'], ['Withdraw Provider'], ['Unchanged']],
+		},
 	);
 }
 
 /** Every execution ends in exactly one call to the counter (activate, withdraw or none): polls until all arrived. */
-async function waitForExecutions(counter: ProviderCounter): Promise<{ handled: number; lastAt: number }> {
-	const handled = () => counter.calls.activate.length + counter.calls.withdraw.length + counter.calls.none.length;
+async function waitForExecutions(
+	counter: ProviderCounter,
+): Promise<{ handled: number; lastAt: number }> {
+	const handled = () =>
+		counter.calls.activate.length + counter.calls.withdraw.length + counter.calls.none.length;
 	let progress = { handled: handled(), lastAt: Date.now() };
 	while (progress.handled < EVENTS && Date.now() - progress.lastAt < STALL_TIMEOUT_MS) {
 		await sleep(POLL_MS);
@@ -96,7 +114,8 @@ async function waitForExecutions(counter: ProviderCounter): Promise<{ handled: n
 /** Activations and withdrawals the counting provider received, per scope. */
 function transitionsPerScope(counter: ProviderCounter) {
 	const perScope = new Map<string, { activations: number; withdrawals: number }>();
-	for (let scope = 0; scope < SCOPES; scope++) perScope.set(`storm-${scope}`, { activations: 0, withdrawals: 0 });
+	for (let scope = 0; scope < SCOPES; scope++)
+		perScope.set(`storm-${scope}`, { activations: 0, withdrawals: 0 });
 	const count = (calls: unknown[], key: 'activations' | 'withdrawals') => {
 		for (const call of calls) {
 			const scope = String((call as { scope?: unknown }).scope);
@@ -125,7 +144,10 @@ async function run(): Promise<SectionResult> {
 		if (pid === undefined) throw new Error('n8n is not running');
 		const idleRss = processTreeRssBytes(pid);
 		let peakRss = idleRss;
-		const sampler = setInterval(() => (peakRss = Math.max(peakRss, processTreeRssBytes(pid))), MEMORY_SAMPLE_MS);
+		const sampler = setInterval(
+			() => (peakRss = Math.max(peakRss, processTreeRssBytes(pid))),
+			MEMORY_SAMPLE_MS,
+		);
 
 		const events = schedule();
 		const startedAt = Date.now();
@@ -145,8 +167,16 @@ async function run(): Promise<SectionResult> {
 			const lost = EVENTS - refused.length - handled;
 
 			const perScope = transitionsPerScope(counter);
-			const inexact = [...perScope].filter(([, { activations, withdrawals }]) => activations !== 1 || withdrawals !== 1);
-			const totals = [...perScope.values()].reduce((sum, entry) => ({ activations: sum.activations + entry.activations, withdrawals: sum.withdrawals + entry.withdrawals }), { activations: 0, withdrawals: 0 });
+			const inexact = [...perScope].filter(
+				([, { activations, withdrawals }]) => activations !== 1 || withdrawals !== 1,
+			);
+			const totals = [...perScope.values()].reduce(
+				(sum, entry) => ({
+					activations: sum.activations + entry.activations,
+					withdrawals: sum.withdrawals + entry.withdrawals,
+				}),
+				{ activations: 0, withdrawals: 0 },
+			);
 			const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
 			const figures = {
 				events: EVENTS,
@@ -168,21 +198,43 @@ async function run(): Promise<SectionResult> {
 				table: {
 					columns: ['Measure', 'Value'],
 					rows: [
-						['Events sent (open + resolve)', `${EVENTS} over ${sentFor.toFixed(1)} s, ${SCOPES} scopes × ${INCIDENTS_PER_SCOPE} incidents`],
-						['Activations', `${totals.activations} (${inexact.length === 0 ? 'exactly 1 per scope' : `${inexact.length} scope(s) not exactly 1`})`],
-						['Withdrawals', `${totals.withdrawals} (${inexact.length === 0 ? 'exactly 1 per scope' : `${inexact.length} scope(s) not exactly 1`})`],
+						[
+							'Events sent (open + resolve)',
+							`${EVENTS} over ${sentFor.toFixed(1)} s, ${SCOPES} scopes × ${INCIDENTS_PER_SCOPE} incidents`,
+						],
+						[
+							'Activations',
+							`${totals.activations} (${inexact.length === 0 ? 'exactly 1 per scope' : `${inexact.length} scope(s) not exactly 1`})`,
+						],
+						[
+							'Withdrawals',
+							`${totals.withdrawals} (${inexact.length === 0 ? 'exactly 1 per scope' : `${inexact.length} scope(s) not exactly 1`})`,
+						],
 						['Executions finished', `${handled} of ${EVENTS}`],
 						['Executions per second sustained', executionsPerSecond.toFixed(1)],
-						['Last execution ended after the last event', `${figures.lastExecutionEndedAfterLastEventSeconds.toFixed(1)} s`],
+						[
+							'Last execution ended after the last event',
+							`${figures.lastExecutionEndedAfterLastEventSeconds.toFixed(1)} s`,
+						],
 						['Deliveries retried after a refusal (as detectors do)', String(retried)],
-						['Errors (given up after retries, executions without a result)', `${refused.length}, ${lost}`],
+						[
+							'Errors (given up after retries, executions without a result)',
+							`${refused.length}, ${lost}`,
+						],
 						['n8n memory (RSS, process tree): idle, peak', `${mib(idleRss)}, ${mib(peakRss)}`],
 					],
 				},
 				figures,
 				failures: [
-					...inexact.map(([scope, { activations, withdrawals }]) => `${scope}: ${activations} activation(s) and ${withdrawals} withdrawal(s), expected exactly 1 each`),
-					...(handled < EVENTS ? [`only ${handled} of ${EVENTS} executions reached a gate output (none for ${STALL_TIMEOUT_MS / 1000} s after the last)`] : []),
+					...inexact.map(
+						([scope, { activations, withdrawals }]) =>
+							`${scope}: ${activations} activation(s) and ${withdrawals} withdrawal(s), expected exactly 1 each`,
+					),
+					...(handled < EVENTS
+						? [
+								`only ${handled} of ${EVENTS} executions reached a gate output (none for ${STALL_TIMEOUT_MS / 1000} s after the last)`,
+							]
+						: []),
 				],
 				notes: [
 					'Executions per second: executions finished (each reports its gate output to the counter) over the time from the first event sent to the last report.',

@@ -48,20 +48,38 @@ export class AwsShieldMitigationApi implements ICredentialType {
 			name: 'baseUrl',
 			type: 'string',
 			default: 'https://shield.us-east-1.amazonaws.com',
-			description: 'Shield API endpoint (a global API served from us-east-1). Change only for a VPC endpoint, gateway or test server.',
+			description:
+				'Shield API endpoint (a global API served from us-east-1). Change only for a VPC endpoint, gateway or test server.',
 		},
 	];
 
-	async authenticate(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		requestOptions: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
 		const base = String(requestOptions.baseURL ?? credentials.baseUrl ?? '').replace(/\/+$/, '');
-		const url = new URL(/^https?:\/\//i.test(requestOptions.url) ? requestOptions.url : base + requestOptions.url);
-		const body = typeof requestOptions.body === 'string' ? requestOptions.body : JSON.stringify(requestOptions.body ?? {});
+		const url = new URL(
+			/^https?:\/\//i.test(requestOptions.url) ? requestOptions.url : base + requestOptions.url,
+		);
+		const body =
+			typeof requestOptions.body === 'string'
+				? requestOptions.body
+				: JSON.stringify(requestOptions.body ?? {});
 		const headers: Record<string, string> = {};
-		for (const [name, value] of Object.entries(requestOptions.headers ?? {})) headers[name.toLowerCase()] = String(value);
+		for (const [name, value] of Object.entries(requestOptions.headers ?? {}))
+			headers[name.toLowerCase()] = String(value);
 		headers['content-type'] ??= 'application/x-amz-json-1.1';
 		const sessionToken = String(credentials.sessionToken ?? '').trim();
 		const signed = sign(
-			{ host: url.host, path: url.pathname + url.search, method: requestOptions.method ?? 'POST', headers, body, service: 'shield', region: 'us-east-1' },
+			{
+				host: url.host,
+				path: url.pathname + url.search,
+				method: requestOptions.method ?? 'POST',
+				headers,
+				body,
+				service: 'shield',
+				region: 'us-east-1',
+			},
 			{
 				accessKeyId: String(credentials.accessKeyId ?? '').trim(),
 				secretAccessKey: String(credentials.secretAccessKey ?? '').trim(),
@@ -69,7 +87,13 @@ export class AwsShieldMitigationApi implements ICredentialType {
 			},
 		);
 		const { baseURL: _base, ...rest } = requestOptions;
-		return { ...rest, url: url.toString(), method: signed.method as IHttpRequestOptions['method'], body, headers: signed.headers as IHttpRequestOptions['headers'] };
+		return {
+			...rest,
+			url: url.toString(),
+			method: signed.method as IHttpRequestOptions['method'],
+			body,
+			headers: signed.headers as IHttpRequestOptions['headers'],
+		};
 	}
 
 	test: ICredentialTestRequest = {
@@ -86,7 +110,8 @@ export class AwsShieldMitigationApi implements ICredentialType {
 				properties: {
 					key: 'SubscriptionState',
 					value: 'INACTIVE',
-					message: 'The credential works, but this AWS account has no active Shield Advanced subscription: subscribe in the AWS Shield console, or use the account that holds it',
+					message:
+						'The credential works, but this AWS account has no active Shield Advanced subscription: subscribe in the AWS Shield console, or use the account that holds it',
 				},
 			},
 		],

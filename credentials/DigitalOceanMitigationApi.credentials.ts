@@ -31,7 +31,8 @@ export class DigitalOceanMitigationApi implements ICredentialType {
 			name: 'baseUrl',
 			type: 'string',
 			default: 'https://api.digitalocean.com',
-			description: 'DigitalOcean API root (without /v2). Change only for an API gateway or a test server.',
+			description:
+				'DigitalOcean API root (without /v2). Change only for an API gateway or a test server.',
 		},
 	];
 

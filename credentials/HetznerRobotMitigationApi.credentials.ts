@@ -1,4 +1,10 @@
-import type { IAuthenticateGeneric, Icon, ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
+import type {
+	IAuthenticateGeneric,
+	Icon,
+	ICredentialTestRequest,
+	ICredentialType,
+	INodeProperties,
+} from 'n8n-workflow';
 
 /** Hetzner Robot webservice login (HTTP Basic), for dedicated servers; not a Hetzner Cloud token. */
 export class HetznerRobotMitigationApi implements ICredentialType {

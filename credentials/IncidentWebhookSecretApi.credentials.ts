@@ -11,7 +11,8 @@ export class IncidentWebhookSecretApi implements ICredentialType {
 
 	icon: Icon = 'file:icons/incidentWebhook.svg';
 
-	documentationUrl = 'https://github.com/n8n-nodes-ddos-mitigation/n8n-nodes-ddos-mitigation#incident-webhook-trigger';
+	documentationUrl =
+		'https://github.com/n8n-nodes-ddos-mitigation/n8n-nodes-ddos-mitigation#incident-webhook-trigger';
 
 	properties: INodeProperties[] = [
 		{

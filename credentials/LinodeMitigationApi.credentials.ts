@@ -13,7 +13,8 @@ export class LinodeMitigationApi implements ICredentialType {
 
 	icon: Icon = 'file:icons/linode.svg';
 
-	documentationUrl = 'https://techdocs.akamai.com/cloud-computing/docs/manage-personal-access-tokens';
+	documentationUrl =
+		'https://techdocs.akamai.com/cloud-computing/docs/manage-personal-access-tokens';
 
 	properties: INodeProperties[] = [
 		{

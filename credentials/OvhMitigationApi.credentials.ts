@@ -20,7 +20,8 @@ export class OvhMitigationApi implements ICredentialType {
 
 	icon: Icon = { light: 'file:icons/ovh.svg', dark: 'file:icons/ovh.dark.svg' };
 
-	documentationUrl = 'https://help.ovhcloud.com/csm/en-gb-api-getting-started-ovhcloud-api?id=kb_article_view&sysparm_article=KB0042784';
+	documentationUrl =
+		'https://help.ovhcloud.com/csm/en-gb-api-getting-started-ovhcloud-api?id=kb_article_view&sysparm_article=KB0042784';
 
 	properties: INodeProperties[] = [
 		{
@@ -58,7 +59,7 @@ export class OvhMitigationApi implements ICredentialType {
 			default: '',
 			required: true,
 			description:
-				'Create it at the endpoint\'s /createToken/ page with five access rules, each its own row: GET /ip, GET /ip/*, GET /ip/*/mitigation/*, POST /ip/*/mitigation, DELETE /ip/*/mitigation/*',
+				"Create it at the endpoint's /createToken/ page with five access rules, each its own row: GET /ip, GET /ip/*, GET /ip/*/mitigation/*, POST /ip/*/mitigation, DELETE /ip/*/mitigation/*",
 		},
 		{
 			displayName: 'Base URL',
@@ -66,11 +67,15 @@ export class OvhMitigationApi implements ICredentialType {
 			type: 'string',
 			default: '',
 			placeholder: 'https://eu.api.ovh.com/1.0',
-			description: "Leave empty to use the Endpoint's API root. Set only for an API gateway or a test server.",
+			description:
+				"Leave empty to use the Endpoint's API root. Set only for an API gateway or a test server.",
 		},
 	];
 
-	async authenticate(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		requestOptions: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
 		return await signOvhRequest(credentials, requestOptions);
 	}
 
@@ -83,16 +88,25 @@ export class OvhMitigationApi implements ICredentialType {
 				properties: {
 					key: 'status',
 					value: 'pendingValidation',
-					message: 'This consumer key has not been validated yet: open its validation URL and log in, or create keys at the /createToken/ page',
+					message:
+						'This consumer key has not been validated yet: open its validation URL and log in, or create keys at the /createToken/ page',
 				},
 			},
 			{
 				type: 'responseSuccessBody',
-				properties: { key: 'status', value: 'expired', message: 'This consumer key has expired: create new keys with an unlimited validity' },
+				properties: {
+					key: 'status',
+					value: 'expired',
+					message: 'This consumer key has expired: create new keys with an unlimited validity',
+				},
 			},
 			{
 				type: 'responseSuccessBody',
-				properties: { key: 'status', value: 'refused', message: 'This consumer key was refused at validation: create new keys' },
+				properties: {
+					key: 'status',
+					value: 'refused',
+					message: 'This consumer key was refused at validation: create new keys',
+				},
 			},
 		],
 	};

@@ -32,7 +32,8 @@ export class PagerDutyMitigationApi implements ICredentialType {
 			name: 'baseUrl',
 			type: 'string',
 			default: 'https://api.pagerduty.com',
-			description: 'PagerDuty REST API root. Use https://api.eu.pagerduty.com for EU service regions; change otherwise only for a gateway or a test server.',
+			description:
+				'PagerDuty REST API root. Use https://api.eu.pagerduty.com for EU service regions; change otherwise only for a gateway or a test server.',
 		},
 	];
 

@@ -12,7 +12,8 @@ function ensureDependencies() {
 	// npm writes this copy of the lock on every install: older than the lock (or absent) means install again.
 	const installed = path.join(REPO, 'node_modules', '.package-lock.json');
 	const lock = path.join(REPO, 'package-lock.json');
-	if (fs.existsSync(installed) && fs.statSync(installed).mtimeMs >= fs.statSync(lock).mtimeMs) return;
+	if (fs.existsSync(installed) && fs.statSync(installed).mtimeMs >= fs.statSync(lock).mtimeMs)
+		return;
 	process.stderr.write('[deps] installing the npm dependencies (npm install)\n');
 	// `npm install` honours the lock; `npm ci` refuses it here (the registry lacks some of jest's optional non-Linux
 	// bindings).

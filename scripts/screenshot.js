@@ -11,7 +11,15 @@ const path = require('node:path');
 const { N8nInstance, REPO, buildAndPack, ensureN8n, installPackage } = require('./n8nHarness');
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_FLAGS = [
+	'--headless',
+	'--no-sandbox',
+	'--disable-gpu',
+	'--disable-background-networking',
+	'--disable-component-update',
+	'--disable-sync',
+	'--no-first-run',
+];
 const VIEWPORT = { width: 1280, height: 720 };
 const owner = { email: 'operator@example.com', password: 'Screenshot-2026' };
 
@@ -21,8 +29,12 @@ function log(message) {
 
 function ensureChromium() {
 	if (fs.existsSync(CHROMIUM)) return;
-	log('installing Debian\'s chromium');
-	const install = () => execFileSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+	log("installing Debian's chromium");
+	const install = () =>
+		execFileSync('apt-get', ['install', '-y', 'chromium'], {
+			stdio: 'inherit',
+			env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+		});
 	try {
 		install();
 	} catch {
@@ -38,22 +50,50 @@ function playwright() {
 
 function cloudflareWorkflow() {
 	const account = { __rl: true, mode: 'id', value: '023e105f4ecef8ad9ca31a8372d0c353' };
-	const credentials = { cloudflareMitigationApi: { id: 'cfExample000001', name: 'Cloudflare account' } };
-	const node = (name, type, position, parameters, extra = {}) => ({ id: randomUUID(), name, type, typeVersion: 1, position, parameters, ...extra });
+	const credentials = {
+		cloudflareMitigationApi: { id: 'cfExample000001', name: 'Cloudflare account' },
+	};
+	const node = (name, type, position, parameters, extra = {}) => ({
+		id: randomUUID(),
+		name,
+		type,
+		typeVersion: 1,
+		position,
+		parameters,
+		...extra,
+	});
 	return {
 		id: 'screenshotCf0001',
 		name: 'DDoS alert: Cloudflare mitigation',
 		nodes: [
-			node('DDoS alert', 'n8n-nodes-base.webhook', [0, 0], { httpMethod: 'POST', path: 'ddos-alert', options: {} }, { typeVersion: 2, webhookId: randomUUID() }),
-			node('Advertise prefix', 'n8n-nodes-ddos-mitigation.cloudflareMagicTransit', [260, 0], {
-				operation: 'activate',
-				accountId: account,
-				prefixId: { __rl: true, mode: 'id', value: '2af39739cc4e3b5910c918468bb89828' },
-			}, { credentials }),
-			node('Under Attack Mode on', 'n8n-nodes-ddos-mitigation.cloudflareUnderAttack', [520, 0], {
-				operation: 'activate',
-				zoneId: { __rl: true, mode: 'id', value: '9a7806061c88ada191ed06f989cc3dac' },
-			}, { credentials }),
+			node(
+				'DDoS alert',
+				'n8n-nodes-base.webhook',
+				[0, 0],
+				{ httpMethod: 'POST', path: 'ddos-alert', options: {} },
+				{ typeVersion: 2, webhookId: randomUUID() },
+			),
+			node(
+				'Advertise prefix',
+				'n8n-nodes-ddos-mitigation.cloudflareMagicTransit',
+				[260, 0],
+				{
+					operation: 'activate',
+					accountId: account,
+					prefixId: { __rl: true, mode: 'id', value: '2af39739cc4e3b5910c918468bb89828' },
+				},
+				{ credentials },
+			),
+			node(
+				'Under Attack Mode on',
+				'n8n-nodes-ddos-mitigation.cloudflareUnderAttack',
+				[520, 0],
+				{
+					operation: 'activate',
+					zoneId: { __rl: true, mode: 'id', value: '9a7806061c88ada191ed06f989cc3dac' },
+				},
+				{ credentials },
+			),
 		],
 		connections: {
 			'DDoS alert': { main: [[{ node: 'Advertise prefix', type: 'main', index: 0 }]] },
@@ -74,7 +114,8 @@ function readWorkflow(file) {
 function placeholderCredentials(workflow) {
 	const byId = new Map();
 	for (const node of workflow.nodes) {
-		for (const [type, { id, name }] of Object.entries(node.credentials || {})) byId.set(id, { id, name, type, data: {} });
+		for (const [type, { id, name }] of Object.entries(node.credentials || {}))
+			byId.set(id, { id, name, type, data: {} });
 	}
 	return [...byId.values()];
 }
@@ -87,14 +128,20 @@ async function main() {
 	const n8n = await new N8nInstance({ owner }).prepare();
 	let browser;
 	try {
-		installPackage(n8n.userFolder, buildAndPack(fs.mkdtempSync(path.join(os.tmpdir(), 'ddos-pack-'))));
+		installPackage(
+			n8n.userFolder,
+			buildAndPack(fs.mkdtempSync(path.join(os.tmpdir(), 'ddos-pack-'))),
+		);
 		const credentials = placeholderCredentials(workflow);
 		if (credentials.length > 0) n8n.importCredentials(credentials);
 		n8n.importWorkflows([workflow], { publish: false });
 		await n8n.start();
 		const { cookie } = await n8n.login();
 
-		browser = await playwright().chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+		browser = await playwright().chromium.launch({
+			executablePath: CHROMIUM,
+			args: CHROMIUM_FLAGS,
+		});
 		const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 2 });
 		await context.addCookies(
 			cookie.split('; ').map((pair) => {

@@ -20,14 +20,17 @@ function demoUserFolder() {
 	const folder = process.env.N8N_DDOS_DEMO_FOLDER || path.join(REPO, '.cache', 'n8n-demo');
 	const n8nData = path.join(folder, '.n8n');
 	if (fs.existsSync(n8nData)) {
-		for (const file of fs.readdirSync(n8nData).filter((name) => name.startsWith('database.sqlite'))) fs.rmSync(path.join(n8nData, file));
+		for (const file of fs.readdirSync(n8nData).filter((name) => name.startsWith('database.sqlite')))
+			fs.rmSync(path.join(n8nData, file));
 	}
 	return folder;
 }
 
 async function main() {
 	ensureDependencies();
-	const userFolder = demoMode ? demoUserFolder() : process.env.N8N_DDOS_USER_FOLDER || path.join(REPO, '.cache', 'n8n-user');
+	const userFolder = demoMode
+		? demoUserFolder()
+		: process.env.N8N_DDOS_USER_FOLDER || path.join(REPO, '.cache', 'n8n-user');
 	fs.mkdirSync(userFolder, { recursive: true });
 	const n8n = new N8nInstance({ userFolder, port: Number(process.env.PORT || 5678), owner });
 	await n8n.prepare();
@@ -63,7 +66,13 @@ async function main() {
 			`  Sign in:   ${owner.email} / ${owner.password}`,
 			`  Data:      ${userFolder}${demoMode ? ' (starts afresh on every demo start)' : ''}`,
 			...(demoMode
-				? [`  n8n log:   ${n8n.logFile}`, '', ...demo.instructions(), '', 'Demo ready. Every call that changes a simulator is logged below. Ctrl-C stops n8n and the simulators.']
+				? [
+						`  n8n log:   ${n8n.logFile}`,
+						'',
+						...demo.instructions(),
+						'',
+						'Demo ready. Every call that changes a simulator is logged below. Ctrl-C stops n8n and the simulators.',
+					]
 				: [
 						'  Search the node panel for "Cloudflare", "Incident Gate" or "DDoS". Ctrl-C stops n8n.',
 						'  New here? `npm start -- --demo` runs the examples against local provider simulators.',

@@ -9,7 +9,11 @@ function compileTypeScript(module, filename) {
 	const ts = require('typescript');
 	const { outputText } = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
 		fileName: filename,
-		compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+		compilerOptions: {
+			module: ts.ModuleKind.CommonJS,
+			target: ts.ScriptTarget.ES2022,
+			esModuleInterop: true,
+		},
 	});
 	module._compile(outputText, filename);
 }

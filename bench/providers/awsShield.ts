@@ -9,7 +9,11 @@ export const scenarios: ProviderScenario[] = [
 		async start() {
 			const sim = await startShield();
 			// Every AWS call is a POST, so the log's methods cannot tell writes apart; the simulator names the operations.
-			return simulatorHarness(sim, (operation) => shieldRun(sim, { operation, resourceArn: DISTRIBUTION }), () => sim.writeOperations().length);
+			return simulatorHarness(
+				sim,
+				(operation) => shieldRun(sim, { operation, resourceArn: DISTRIBUTION }),
+				() => sim.writeOperations().length,
+			);
 		},
 	},
 ];

@@ -1,6 +1,13 @@
 import { CloudflareMagicTransit } from '../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node';
 import { CloudflareUnderAttack } from '../../nodes/Cloudflare/UnderAttack/CloudflareUnderAttack.node';
-import { ACCOUNT, PREFIX, ZONE, cloudflareRun, rl, startCloudflare } from '../../test/unit/cloudflare/fixture';
+import {
+	ACCOUNT,
+	PREFIX,
+	ZONE,
+	cloudflareRun,
+	rl,
+	startCloudflare,
+} from '../../test/unit/cloudflare/fixture';
 import { simulatorHarness, type ProviderScenario } from '../providerEfficiency';
 
 /** An on-demand prefix that is not advertised; a zone at security level "high". */
@@ -9,14 +16,18 @@ export const scenarios: ProviderScenario[] = [
 		node: new CloudflareMagicTransit(),
 		async start() {
 			const sim = await startCloudflare();
-			return simulatorHarness(sim, (operation) => cloudflareRun(sim, { operation, accountId: rl(ACCOUNT), prefixId: rl(PREFIX) }));
+			return simulatorHarness(sim, (operation) =>
+				cloudflareRun(sim, { operation, accountId: rl(ACCOUNT), prefixId: rl(PREFIX) }),
+			);
 		},
 	},
 	{
 		node: new CloudflareUnderAttack(),
 		async start() {
 			const sim = await startCloudflare();
-			return simulatorHarness(sim, (operation) => cloudflareRun(sim, { operation, zoneId: rl(ZONE) }));
+			return simulatorHarness(sim, (operation) =>
+				cloudflareRun(sim, { operation, zoneId: rl(ZONE) }),
+			);
 		},
 	},
 ];

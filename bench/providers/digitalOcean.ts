@@ -8,7 +8,9 @@ export const scenarios: ProviderScenario[] = [
 		node: new DigitalOceanFirewall(),
 		async start() {
 			const { sim, web } = await startDigitalOcean();
-			return simulatorHarness(sim, (operation) => digitalOceanRun(sim, { operation, firewallId: rl(web.id) }));
+			return simulatorHarness(sim, (operation) =>
+				digitalOceanRun(sim, { operation, firewallId: rl(web.id) }),
+			);
 		},
 	},
 ];

@@ -8,7 +8,9 @@ export const scenarios: ProviderScenario[] = [
 		node: new HetznerRobotFirewall(),
 		async start() {
 			const sim = await startHetzner();
-			return simulatorHarness(sim, (operation) => hetznerRun(sim, { operation, server: rl(SERVER) }));
+			return simulatorHarness(sim, (operation) =>
+				hetznerRun(sim, { operation, server: rl(SERVER) }),
+			);
 		},
 	},
 ];

@@ -8,7 +8,9 @@ export const scenarios: ProviderScenario[] = [
 		node: new LinodeFirewall(),
 		async start() {
 			const { sim, web } = await startLinode();
-			return simulatorHarness(sim, (operation) => linodeRun(sim, { operation, firewallId: rl(String(web.id)) }));
+			return simulatorHarness(sim, (operation) =>
+				linodeRun(sim, { operation, firewallId: rl(String(web.id)) }),
+			);
 		},
 	},
 ];

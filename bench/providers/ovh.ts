@@ -8,7 +8,9 @@ export const scenarios: ProviderScenario[] = [
 		node: new OvhDdosProtection(),
 		async start() {
 			const sim = await startOvh();
-			return simulatorHarness(sim, (operation) => ovhRun(sim, { operation, ipBlock: rl(BLOCK), ip: IP }));
+			return simulatorHarness(sim, (operation) =>
+				ovhRun(sim, { operation, ipBlock: rl(BLOCK), ip: IP }),
+			);
 		},
 	},
 ];

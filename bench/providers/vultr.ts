@@ -8,7 +8,9 @@ export const scenarios: ProviderScenario[] = [
 		node: new VultrFirewall(),
 		async start() {
 			const { sim, web } = await startVultr();
-			return simulatorHarness(sim, (operation) => vultrRun(sim, { operation, firewallGroupId: rl(web.id) }));
+			return simulatorHarness(sim, (operation) =>
+				vultrRun(sim, { operation, firewallGroupId: rl(web.id) }),
+			);
 		},
 	},
 ];

@@ -9,7 +9,12 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { ProviderClient } from '../shared/http';
-import { locatorProperty, matchesSearch, operationProperty, requestOptionsProperty } from '../shared/properties';
+import {
+	locatorProperty,
+	matchesSearch,
+	operationProperty,
+	requestOptionsProperty,
+} from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { ARN, awsShieldAdvanced, type Protection } from './operations';
 import { shieldApi, shieldListAll } from './transport';
@@ -40,7 +45,8 @@ export class AwsShieldAdvanced implements INodeType {
 				idDisplayName: 'By ARN',
 				idPlaceholder: 'arn:aws:cloudfront::123456789012:distribution/E1A2B3C4D5E6F7',
 				idRegex: ARN.source,
-				idError: 'Enter the resource ARN, e.g. arn:aws:cloudfront::123456789012:distribution/E1A2B3C4D5E6F7',
+				idError:
+					'Enter the resource ARN, e.g. arn:aws:cloudfront::123456789012:distribution/E1A2B3C4D5E6F7',
 			}),
 			{
 				displayName: 'Automatic Response',
@@ -49,9 +55,21 @@ export class AwsShieldAdvanced implements INodeType {
 				default: 'BLOCK',
 				displayOptions: { show: { operation: ['activate'] } },
 				options: [
-					{ name: 'Block', value: 'BLOCK', description: 'Shield adds WAF rules that block the attack requests' },
-					{ name: 'Count', value: 'COUNT', description: 'Shield adds WAF rules that only count the attack requests' },
-					{ name: 'Leave Unchanged', value: 'NONE', description: 'Only ensure the resource is protected (for resources without layer 7)' },
+					{
+						name: 'Block',
+						value: 'BLOCK',
+						description: 'Shield adds WAF rules that block the attack requests',
+					},
+					{
+						name: 'Count',
+						value: 'COUNT',
+						description: 'Shield adds WAF rules that only count the attack requests',
+					},
+					{
+						name: 'Leave Unchanged',
+						value: 'NONE',
+						description: 'Only ensure the resource is protected (for resources without layer 7)',
+					},
 				],
 				description:
 					'Application-layer (L7) automatic response to switch on; CloudFront distributions and Application Load Balancers only, with an AWS WAF web ACL associated',
@@ -80,9 +98,16 @@ export class AwsShieldAdvanced implements INodeType {
 
 	methods = {
 		listSearch: {
-			async searchProtectedResources(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+			async searchProtectedResources(
+				this: ILoadOptionsFunctions,
+				filter?: string,
+			): Promise<INodeListSearchResult> {
 				const client = await ProviderClient.create(this, shieldApi);
-				const protections = await shieldListAll<Protection>(client, 'ListProtections', 'Protections');
+				const protections = await shieldListAll<Protection>(
+					client,
+					'ListProtections',
+					'Protections',
+				);
 				return {
 					results: protections
 						.filter((p) => matchesSearch(filter, p.Name, p.ResourceArn))

@@ -20,7 +20,10 @@ export interface Protection {
 	Name?: string;
 	ResourceArn: string;
 	ProtectionArn: string;
-	ApplicationLayerAutomaticResponseConfiguration?: { Status: 'ENABLED' | 'DISABLED'; Action: { Block?: object; Count?: object } };
+	ApplicationLayerAutomaticResponseConfiguration?: {
+		Status: 'ENABLED' | 'DISABLED';
+		Action: { Block?: object; Count?: object };
+	};
 }
 
 interface Tag {
@@ -43,11 +46,16 @@ interface AlreadyActiveRecord extends ActivationRecord {
 	alreadyActive: boolean;
 }
 
-export const ARN = /^arn:aws(-[a-z]+)*:(cloudfront|elasticloadbalancing|ec2|globalaccelerator|route53):[a-z0-9-]*:(\d{12})?:[\w/.:-]+$/;
+export const ARN =
+	/^arn:aws(-[a-z]+)*:(cloudfront|elasticloadbalancing|ec2|globalaccelerator|route53):[a-z0-9-]*:(\d{12})?:[\w/.:-]+$/;
 /** Application-layer (L7) automatic response exists for CloudFront distributions and Application Load Balancers. */
-const L7_ARN = /^arn:aws(-[a-z]+)*:(cloudfront::\d{12}:distribution\/|elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/app\/)/;
+const L7_ARN =
+	/^arn:aws(-[a-z]+)*:(cloudfront::\d{12}:distribution\/|elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/app\/)/;
 
-export function validateTarget(resourceArn: string, automaticResponse: ShieldTarget['automaticResponse']): ShieldTarget {
+export function validateTarget(
+	resourceArn: string,
+	automaticResponse: ShieldTarget['automaticResponse'],
+): ShieldTarget {
 	const arn = resourceArn.trim();
 	if (!ARN.test(arn)) {
 		throw new InputError(
@@ -70,43 +78,76 @@ const automaticResponseOf = (protection: Protection | undefined): AutomaticRespo
 	return config.Action.Count ? 'COUNT' : 'BLOCK';
 };
 
-const responseAction = (value: 'BLOCK' | 'COUNT') => (value === 'BLOCK' ? { Block: {} } : { Count: {} });
+const responseAction = (value: 'BLOCK' | 'COUNT') =>
+	value === 'BLOCK' ? { Block: {} } : { Count: {} };
 
-async function readProtection(api: ProviderClient, resourceArn: string): Promise<Protection | undefined> {
-	return (await shieldFind<{ Protection: Protection }>(api, 'DescribeProtection', { ResourceArn: resourceArn }))?.Protection;
+async function readProtection(
+	api: ProviderClient,
+	resourceArn: string,
+): Promise<Protection | undefined> {
+	return (
+		await shieldFind<{ Protection: Protection }>(api, 'DescribeProtection', {
+			ResourceArn: resourceArn,
+		})
+	)?.Protection;
 }
 
-async function readTags(api: ProviderClient, protection: Protection | undefined): Promise<Record<string, string>> {
+async function readTags(
+	api: ProviderClient,
+	protection: Protection | undefined,
+): Promise<Record<string, string>> {
 	if (!protection) return {};
-	const { Tags } = await shieldCall<{ Tags?: Tag[] }>(api, 'ListTagsForResource', { ResourceARN: protection.ProtectionArn });
-	return Object.fromEntries((Tags ?? []).filter((t) => Object.values(TAGS).includes(t.Key)).map((t) => [t.Key, t.Value]));
+	const { Tags } = await shieldCall<{ Tags?: Tag[] }>(api, 'ListTagsForResource', {
+		ResourceARN: protection.ProtectionArn,
+	});
+	return Object.fromEntries(
+		(Tags ?? []).filter((t) => Object.values(TAGS).includes(t.Key)).map((t) => [t.Key, t.Value]),
+	);
 }
 
 async function requireSubscription(api: ProviderClient): Promise<void> {
-	const { SubscriptionState } = await shieldCall<{ SubscriptionState: string }>(api, 'GetSubscriptionState');
+	const { SubscriptionState } = await shieldCall<{ SubscriptionState: string }>(
+		api,
+		'GetSubscriptionState',
+	);
 	if (SubscriptionState !== 'ACTIVE') {
-		throw new ProviderError('This AWS account has no active Shield Advanced subscription (GetSubscriptionState: INACTIVE)', {
-			provider: 'AWS Shield',
-			hint: 'Subscribe to Shield Advanced in the AWS Shield console (it is billed monthly), or use the credential of the account that holds the subscription.',
-		});
+		throw new ProviderError(
+			'This AWS account has no active Shield Advanced subscription (GetSubscriptionState: INACTIVE)',
+			{
+				provider: 'AWS Shield',
+				hint: 'Subscribe to Shield Advanced in the AWS Shield console (it is billed monthly), or use the credential of the account that holds the subscription.',
+			},
+		);
 	}
 }
 
 /** Sets the L7 automatic response from `from` to `to` with the matching Enable / Update / Disable call. */
-async function setAutomaticResponse(api: ProviderClient, resourceArn: string, from: AutomaticResponse, to: AutomaticResponse): Promise<void> {
+async function setAutomaticResponse(
+	api: ProviderClient,
+	resourceArn: string,
+	from: AutomaticResponse,
+	to: AutomaticResponse,
+): Promise<void> {
 	if (from === to) return;
 	if (to === 'DISABLED') {
 		await shieldCall(api, 'DisableApplicationLayerAutomaticResponse', { ResourceArn: resourceArn });
 	} else {
-		await shieldCall(api, from === 'DISABLED' ? 'EnableApplicationLayerAutomaticResponse' : 'UpdateApplicationLayerAutomaticResponse', {
-			ResourceArn: resourceArn,
-			Action: responseAction(to),
-		});
+		await shieldCall(
+			api,
+			from === 'DISABLED'
+				? 'EnableApplicationLayerAutomaticResponse'
+				: 'UpdateApplicationLayerAutomaticResponse',
+			{
+				ResourceArn: resourceArn,
+				Action: responseAction(to),
+			},
+		);
 	}
 }
 
 const isActive = (protection: Protection | undefined, target: ShieldTarget) =>
-	protection !== undefined && (L7_ARN.test(target.resourceArn) ? automaticResponseOf(protection) !== 'DISABLED' : true);
+	protection !== undefined &&
+	(L7_ARN.test(target.resourceArn) ? automaticResponseOf(protection) !== 'DISABLED' : true);
 
 function describe(protection: Protection | undefined, tags: Record<string, string>): IDataObject {
 	return {
@@ -128,7 +169,14 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 	api: shieldApi,
 
 	readTarget(ctx: IExecuteFunctions, itemIndex: number, operation: string): ShieldTarget {
-		const automaticResponse = operation === 'activate' ? (ctx.getNodeParameter('automaticResponse', itemIndex, 'BLOCK') as ShieldTarget['automaticResponse']) : 'NONE';
+		const automaticResponse =
+			operation === 'activate'
+				? (ctx.getNodeParameter(
+						'automaticResponse',
+						itemIndex,
+						'BLOCK',
+					) as ShieldTarget['automaticResponse'])
+				: 'NONE';
 		return validateTarget(readLocator(ctx, 'resourceArn', itemIndex), automaticResponse);
 	},
 
@@ -136,10 +184,16 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 
 	operations: {
 		async getStatus(target, { api, records }): Promise<MitigationResult> {
-			const { SubscriptionState } = await shieldCall<{ SubscriptionState: string }>(api, 'GetSubscriptionState');
-			const protection = SubscriptionState === 'ACTIVE' ? await readProtection(api, target.resourceArn) : undefined;
+			const { SubscriptionState } = await shieldCall<{ SubscriptionState: string }>(
+				api,
+				'GetSubscriptionState',
+			);
+			const protection =
+				SubscriptionState === 'ACTIVE' ? await readProtection(api, target.resourceArn) : undefined;
 			const tags = await readTags(api, protection);
-			const alreadyActive = records.get<AlreadyActiveRecord>(`awsShieldAdvanced:${target.resourceArn}`);
+			const alreadyActive = records.get<AlreadyActiveRecord>(
+				`awsShieldAdvanced:${target.resourceArn}`,
+			);
 			return {
 				active: isActive(protection, target),
 				changed: false,
@@ -155,22 +209,36 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 			const before = await readProtection(api, target.resourceArn);
 			const tags = await readTags(api, before);
 			const current = automaticResponseOf(before);
-			const wantsResponse = target.automaticResponse !== 'NONE' && current !== target.automaticResponse;
+			const wantsResponse =
+				target.automaticResponse !== 'NONE' && current !== target.automaticResponse;
 			const proactiveStatus = proactive
-				? (await shieldCall<{ Subscription?: { ProactiveEngagementStatus?: string } }>(api, 'DescribeSubscription')).Subscription?.ProactiveEngagementStatus
+				? (
+						await shieldCall<{ Subscription?: { ProactiveEngagementStatus?: string } }>(
+							api,
+							'DescribeSubscription',
+						)
+					).Subscription?.ProactiveEngagementStatus
 				: undefined;
 			const wantsProactive = proactive && proactiveStatus !== 'ENABLED';
 			const key = `awsShieldAdvanced:${target.resourceArn}`;
 
 			if (before && !wantsResponse && !wantsProactive) {
-				if (Object.keys(tags).length === 0 && !records.get(key)) records.set(key, { alreadyActive: true });
-				return { active: true, changed: false, ...describe(before, tags), note: 'Protection and automatic response were already as requested.' };
+				if (Object.keys(tags).length === 0 && !records.get(key))
+					records.set(key, { alreadyActive: true });
+				return {
+					active: true,
+					changed: false,
+					...describe(before, tags),
+					note: 'Protection and automatic response were already as requested.',
+				};
 			}
 
 			// Record first, at AWS, what this call is about to change; a second activation never overwrites it.
 			const record: Tag[] = [];
-			if (wantsResponse && tags[TAGS.previousAutomaticResponse] === undefined) record.push({ Key: TAGS.previousAutomaticResponse, Value: current });
-			if (wantsProactive && tags[TAGS.enabledProactiveEngagement] === undefined) record.push({ Key: TAGS.enabledProactiveEngagement, Value: 'true' });
+			if (wantsResponse && tags[TAGS.previousAutomaticResponse] === undefined)
+				record.push({ Key: TAGS.previousAutomaticResponse, Value: current });
+			if (wantsProactive && tags[TAGS.enabledProactiveEngagement] === undefined)
+				record.push({ Key: TAGS.enabledProactiveEngagement, Value: 'true' });
 			let protection = before;
 			if (!protection) {
 				await shieldCall(api, 'CreateProtection', {
@@ -179,16 +247,30 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 					Tags: [{ Key: TAGS.created, Value: 'true' }, ...record] as unknown as IDataObject[],
 				});
 				protection = await readProtection(api, target.resourceArn);
-				if (!protection) throw new ProviderError(`AWS Shield did not show the protection it created for ${target.resourceArn}`, { provider: 'AWS Shield' });
+				if (!protection)
+					throw new ProviderError(
+						`AWS Shield did not show the protection it created for ${target.resourceArn}`,
+						{ provider: 'AWS Shield' },
+					);
 			} else if (record.length) {
-				await shieldCall(api, 'TagResource', { ResourceARN: protection.ProtectionArn, Tags: record as unknown as IDataObject[] });
+				await shieldCall(api, 'TagResource', {
+					ResourceARN: protection.ProtectionArn,
+					Tags: record as unknown as IDataObject[],
+				});
 			}
 			records.delete(key);
-			if (wantsResponse) await setAutomaticResponse(api, target.resourceArn, current, target.automaticResponse as AutomaticResponse);
+			if (wantsResponse)
+				await setAutomaticResponse(
+					api,
+					target.resourceArn,
+					current,
+					target.automaticResponse as AutomaticResponse,
+				);
 			if (wantsProactive) await shieldCall(api, 'EnableProactiveEngagement');
 			const after = await readProtection(api, target.resourceArn);
 			return {
-				active: isActive(after, target) || (after !== undefined && target.automaticResponse === 'NONE'),
+				active:
+					isActive(after, target) || (after !== undefined && target.automaticResponse === 'NONE'),
 				changed: true,
 				...describe(after, await readTags(api, after)),
 				...(proactive ? { proactiveEngagement: 'ENABLED' } : {}),
@@ -201,7 +283,12 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 			const before = await readProtection(api, target.resourceArn);
 			if (!before) {
 				records.delete(key);
-				return { active: false, changed: false, ...describe(undefined, {}), note: 'The resource has no Shield Advanced protection.' };
+				return {
+					active: false,
+					changed: false,
+					...describe(undefined, {}),
+					note: 'The resource has no Shield Advanced protection.',
+				};
 			}
 			const tags = await readTags(api, before);
 			const current = automaticResponseOf(before);
@@ -227,13 +314,19 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 			}
 
 			// A protection this package created had no automatic response before it.
-			const previous = (tags[TAGS.previousAutomaticResponse] as AutomaticResponse | undefined) ?? (tags[TAGS.created] === 'true' ? 'DISABLED' : current);
+			const previous =
+				(tags[TAGS.previousAutomaticResponse] as AutomaticResponse | undefined) ??
+				(tags[TAGS.created] === 'true' ? 'DISABLED' : current);
 			await setAutomaticResponse(api, target.resourceArn, current, force ? 'DISABLED' : previous);
-			if (tags[TAGS.enabledProactiveEngagement] === 'true') await shieldCall(api, 'DisableProactiveEngagement');
+			if (tags[TAGS.enabledProactiveEngagement] === 'true')
+				await shieldCall(api, 'DisableProactiveEngagement');
 			if (tags[TAGS.created] === 'true') {
 				await shieldCall(api, 'DeleteProtection', { ProtectionId: before.Id });
 			} else {
-				await shieldCall(api, 'UntagResource', { ResourceARN: before.ProtectionArn, TagKeys: Object.keys(tags) });
+				await shieldCall(api, 'UntagResource', {
+					ResourceARN: before.ProtectionArn,
+					TagKeys: Object.keys(tags),
+				});
 			}
 			records.delete(key);
 			const after = await readProtection(api, target.resourceArn);

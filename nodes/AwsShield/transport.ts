@@ -1,7 +1,12 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { ProviderError } from '../shared/errors';
-import type { ApiResponse, FailureDescription, ProviderApiSpec, ProviderClient } from '../shared/http';
+import type {
+	ApiResponse,
+	FailureDescription,
+	ProviderApiSpec,
+	ProviderClient,
+} from '../shared/http';
 
 /** AWS JSON 1.1 error body; `__type` may be namespaced (`aws.protocoljson#ThrottlingException`). */
 interface AwsErrorBody {
@@ -18,7 +23,15 @@ export const errorType = (body: unknown): string | undefined => {
 const IAM_ACTIONS =
 	'shield:GetSubscriptionState, shield:DescribeSubscription, shield:DescribeProtection, shield:CreateProtection, shield:DeleteProtection, shield:EnableApplicationLayerAutomaticResponse, shield:UpdateApplicationLayerAutomaticResponse, shield:DisableApplicationLayerAutomaticResponse, shield:TagResource, shield:UntagResource, shield:ListTagsForResource (plus shield:EnableProactiveEngagement / DisableProactiveEngagement if used)';
 
-const RETRYABLE = new Set(['ThrottlingException', 'ThrottledException', 'TooManyRequestsException', 'RequestLimitExceeded', 'OptimisticLockException', 'InternalErrorException', 'ServiceUnavailableException']);
+const RETRYABLE = new Set([
+	'ThrottlingException',
+	'ThrottledException',
+	'TooManyRequestsException',
+	'RequestLimitExceeded',
+	'OptimisticLockException',
+	'InternalErrorException',
+	'ServiceUnavailableException',
+]);
 
 export function describeShieldFailure(response: ApiResponse): FailureDescription {
 	const body = (response.body ?? {}) as AwsErrorBody;
@@ -31,31 +44,85 @@ export function describeShieldFailure(response: ApiResponse): FailureDescription
 		case 'ThrottledException':
 		case 'TooManyRequestsException':
 		case 'RequestLimitExceeded':
-			return { ...common, retryable: true, message: `AWS Shield throttled the request (${type})`, hint: 'The request is retried with backoff; raise Max Attempts or Max Retry Time under Options if this persists.' };
+			return {
+				...common,
+				retryable: true,
+				message: `AWS Shield throttled the request (${type})`,
+				hint: 'The request is retried with backoff; raise Max Attempts or Max Retry Time under Options if this persists.',
+			};
 		case 'OptimisticLockException':
-			return { ...common, retryable: true, message: 'AWS Shield reports a concurrent change to the same protection (OptimisticLockException)', hint: 'Retried with backoff; another workflow or the console changed the protection at the same moment.' };
+			return {
+				...common,
+				retryable: true,
+				message:
+					'AWS Shield reports a concurrent change to the same protection (OptimisticLockException)',
+				hint: 'Retried with backoff; another workflow or the console changed the protection at the same moment.',
+			};
 		case 'UnrecognizedClientException':
 		case 'InvalidClientTokenId':
-			return { ...common, retryable: false, message: 'AWS does not recognise the access key id (UnrecognizedClientException)', hint: 'Check the Access Key ID, and that a temporary key (starting with ASIA) comes with its Session Token.' };
+			return {
+				...common,
+				retryable: false,
+				message: 'AWS does not recognise the access key id (UnrecognizedClientException)',
+				hint: 'Check the Access Key ID, and that a temporary key (starting with ASIA) comes with its Session Token.',
+			};
 		case 'InvalidSignatureException':
 		case 'SignatureDoesNotMatch':
-			return { ...common, retryable: false, message: `AWS rejected the request signature (InvalidSignatureException)${said}`, hint: "Paste the Secret Access Key again (no spaces), and check this host's clock: AWS refuses signatures more than 5 minutes off." };
+			return {
+				...common,
+				retryable: false,
+				message: `AWS rejected the request signature (InvalidSignatureException)${said}`,
+				hint: "Paste the Secret Access Key again (no spaces), and check this host's clock: AWS refuses signatures more than 5 minutes off.",
+			};
 		case 'ExpiredTokenException':
-			return { ...common, retryable: false, message: 'The AWS session token has expired (ExpiredTokenException)', hint: 'Temporary credentials expire: put fresh Access Key ID, Secret Access Key and Session Token into the credential, or use an IAM user key without a session token.' };
+			return {
+				...common,
+				retryable: false,
+				message: 'The AWS session token has expired (ExpiredTokenException)',
+				hint: 'Temporary credentials expire: put fresh Access Key ID, Secret Access Key and Session Token into the credential, or use an IAM user key without a session token.',
+			};
 		case 'AccessDeniedException':
-			return { ...common, retryable: false, message: `The AWS credential is not allowed to make this call (AccessDeniedException)${said}`, hint: `Grant the IAM user or role these actions: ${IAM_ACTIONS}.` };
+			return {
+				...common,
+				retryable: false,
+				message: `The AWS credential is not allowed to make this call (AccessDeniedException)${said}`,
+				hint: `Grant the IAM user or role these actions: ${IAM_ACTIONS}.`,
+			};
 		case 'ResourceNotFoundException':
-			return { ...common, message: `AWS Shield could not find it (ResourceNotFoundException)${said}`, hint: 'Check the Resource ARN (copy it from the resource\'s console page) and that the account has an active Shield Advanced subscription.' };
+			return {
+				...common,
+				message: `AWS Shield could not find it (ResourceNotFoundException)${said}`,
+				hint: "Check the Resource ARN (copy it from the resource's console page) and that the account has an active Shield Advanced subscription.",
+			};
 		case 'InvalidResourceException':
-			return { ...common, message: `AWS Shield cannot protect this resource (InvalidResourceException)${said}`, hint: 'Shield Advanced protects CloudFront distributions, Route 53 hosted zones, Global Accelerator accelerators, Application and Classic Load Balancers and Elastic IPs.' };
+			return {
+				...common,
+				message: `AWS Shield cannot protect this resource (InvalidResourceException)${said}`,
+				hint: 'Shield Advanced protects CloudFront distributions, Route 53 hosted zones, Global Accelerator accelerators, Application and Classic Load Balancers and Elastic IPs.',
+			};
 		case 'InvalidOperationException':
-			return { ...common, message: `AWS Shield refused the operation (InvalidOperationException)${said}`, hint: 'Application-layer automatic response needs an AWS WAF web ACL associated with the resource; proactive engagement needs emergency contacts (Shield console > Overview > Edit emergency contacts).' };
+			return {
+				...common,
+				message: `AWS Shield refused the operation (InvalidOperationException)${said}`,
+				hint: 'Application-layer automatic response needs an AWS WAF web ACL associated with the resource; proactive engagement needs emergency contacts (Shield console > Overview > Edit emergency contacts).',
+			};
 		case 'LimitsExceededException':
-			return { ...common, message: `AWS Shield limit reached (LimitsExceededException)${said}`, hint: 'Remove protections you no longer need, or ask AWS to raise the limit.' };
+			return {
+				...common,
+				message: `AWS Shield limit reached (LimitsExceededException)${said}`,
+				hint: 'Remove protections you no longer need, or ask AWS to raise the limit.',
+			};
 		case 'InvalidParameterException':
-			return { ...common, message: `AWS Shield refused a parameter (InvalidParameterException)${said}` };
+			return {
+				...common,
+				message: `AWS Shield refused a parameter (InvalidParameterException)${said}`,
+			};
 	}
-	return { ...common, retryable: type !== undefined && RETRYABLE.has(type) ? true : undefined, message: `AWS Shield answered HTTP ${response.status}${type ? ` (${type})` : ''}${said}` };
+	return {
+		...common,
+		retryable: type !== undefined && RETRYABLE.has(type) ? true : undefined,
+		message: `AWS Shield answered HTTP ${response.status}${type ? ` (${type})` : ''}${said}`,
+	};
 }
 
 export const shieldApi: ProviderApiSpec = {
@@ -66,12 +133,19 @@ export const shieldApi: ProviderApiSpec = {
 };
 
 /** One Shield JSON 1.1 call: `POST /` with the operation in X-Amz-Target; `{}` when there is no input. */
-export async function shieldCall<T = IDataObject>(api: ProviderClient, operation: string, input: IDataObject = {}): Promise<T> {
+export async function shieldCall<T = IDataObject>(
+	api: ProviderClient,
+	operation: string,
+	input: IDataObject = {},
+): Promise<T> {
 	const response = await api.request<T>({
 		method: 'POST',
 		path: '/',
 		body: input,
-		headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `AWSShield_20160616.${operation}` },
+		headers: {
+			'content-type': 'application/x-amz-json-1.1',
+			'x-amz-target': `AWSShield_20160616.${operation}`,
+		},
 	});
 	if (response.body === null || typeof response.body !== 'object') {
 		throw new ProviderError(`AWS Shield answered ${operation} without a JSON object`, {
@@ -84,23 +158,39 @@ export async function shieldCall<T = IDataObject>(api: ProviderClient, operation
 }
 
 /** Like shieldCall, but ResourceNotFoundException is an answer (nothing there), not an error. */
-export async function shieldFind<T = IDataObject>(api: ProviderClient, operation: string, input: IDataObject): Promise<T | undefined> {
+export async function shieldFind<T = IDataObject>(
+	api: ProviderClient,
+	operation: string,
+	input: IDataObject,
+): Promise<T | undefined> {
 	try {
 		return await shieldCall<T>(api, operation, input);
 	} catch (error) {
-		if (error instanceof ProviderError && error.details.providerCode === 'ResourceNotFoundException') return undefined;
+		if (
+			error instanceof ProviderError &&
+			error.details.providerCode === 'ResourceNotFoundException'
+		)
+			return undefined;
 		throw error;
 	}
 }
 
 /** Every page of a Shield List* call (NextToken paging); `listKey` names the array in each answer. */
-export async function shieldListAll<T>(api: ProviderClient, operation: string, listKey: string): Promise<T[]> {
+export async function shieldListAll<T>(
+	api: ProviderClient,
+	operation: string,
+	listKey: string,
+): Promise<T[]> {
 	const all: T[] = [];
 	let nextToken: string | undefined;
 	do {
-		const page = await shieldCall<Record<string, unknown>>(api, operation, { MaxResults: 100, ...(nextToken ? { NextToken: nextToken } : {}) });
+		const page = await shieldCall<Record<string, unknown>>(api, operation, {
+			MaxResults: 100,
+			...(nextToken ? { NextToken: nextToken } : {}),
+		});
 		all.push(...((page[listKey] as T[] | undefined) ?? []));
-		nextToken = typeof page.NextToken === 'string' && page.NextToken !== '' ? page.NextToken : undefined;
+		nextToken =
+			typeof page.NextToken === 'string' && page.NextToken !== '' ? page.NextToken : undefined;
 	} while (nextToken);
 	return all;
 }

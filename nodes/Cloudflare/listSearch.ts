@@ -1,4 +1,8 @@
-import type { ILoadOptionsFunctions, INodeListSearchItems, INodeListSearchResult } from 'n8n-workflow';
+import type {
+	ILoadOptionsFunctions,
+	INodeListSearchItems,
+	INodeListSearchResult,
+} from 'n8n-workflow';
 
 import { ProviderClient, type ProviderApiSpec } from '../shared/http';
 import { matchesSearch } from '../shared/properties';
@@ -16,7 +20,10 @@ function currentValue(ctx: ILoadOptionsFunctions, name: string): string {
  */
 export function cloudflareListSearch(api: ProviderApiSpec) {
 	return {
-		async searchAccounts(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+		async searchAccounts(
+			this: ILoadOptionsFunctions,
+			filter?: string,
+		): Promise<INodeListSearchResult> {
 			const client = await ProviderClient.create(this, api);
 			const accounts = await cloudflareListAll<{ id: string; name: string }>(client, '/accounts');
 			return {
@@ -26,14 +33,19 @@ export function cloudflareListSearch(api: ProviderApiSpec) {
 			};
 		},
 
-		async searchPrefixes(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+		async searchPrefixes(
+			this: ILoadOptionsFunctions,
+			filter?: string,
+		): Promise<INodeListSearchResult> {
 			const accountId = currentValue(this, 'accountId');
 			if (!accountId) return { results: [] };
 			const client = await ProviderClient.create(this, api);
-			const prefixes = await cloudflareListAll<{ id: string; cidr: string; description?: string; on_demand_enabled?: boolean }>(
-				client,
-				`/accounts/${accountId}/addressing/prefixes`,
-			);
+			const prefixes = await cloudflareListAll<{
+				id: string;
+				cidr: string;
+				description?: string;
+				on_demand_enabled?: boolean;
+			}>(client, `/accounts/${accountId}/addressing/prefixes`);
 			const results: INodeListSearchItems[] = prefixes
 				.filter((p) => matchesSearch(filter, p.cidr, p.description, p.id))
 				.map((p) => ({
@@ -43,12 +55,17 @@ export function cloudflareListSearch(api: ProviderApiSpec) {
 			return { results };
 		},
 
-		async searchBgpPrefixes(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+		async searchBgpPrefixes(
+			this: ILoadOptionsFunctions,
+			filter?: string,
+		): Promise<INodeListSearchResult> {
 			const accountId = currentValue(this, 'accountId');
 			const prefixId = currentValue(this, 'prefixId');
 			if (!accountId || !prefixId) return { results: [] };
 			const client = await ProviderClient.create(this, api);
-			const results: INodeListSearchItems[] = (await listBgpPrefixes(client, { accountId, prefixId }))
+			const results: INodeListSearchItems[] = (
+				await listBgpPrefixes(client, { accountId, prefixId })
+			)
 				.filter((b) => matchesSearch(filter, b.cidr, b.id))
 				.map((b) => ({ name: `${b.cidr} (${bgpPrefixState(b)})`, value: b.id }));
 			return { results };
@@ -61,14 +78,24 @@ export function cloudflareListSearch(api: ProviderApiSpec) {
 		): Promise<INodeListSearchResult> {
 			const client = await ProviderClient.create(this, api);
 			const page = Number(paginationToken ?? 1);
-			const envelope = await cloudflareRequest<Array<{ id: string; name: string }>>(client, 'GET', '/zones', undefined, {
-				page,
-				per_page: 50,
-				...(filter ? { name: `contains:${filter}` } : {}),
-			});
+			const envelope = await cloudflareRequest<Array<{ id: string; name: string }>>(
+				client,
+				'GET',
+				'/zones',
+				undefined,
+				{
+					page,
+					per_page: 50,
+					...(filter ? { name: `contains:${filter}` } : {}),
+				},
+			);
 			const totalPages = envelope.result_info?.total_pages ?? 1;
 			return {
-				results: envelope.result.map((z) => ({ name: z.name, value: z.id, url: `https://dash.cloudflare.com/?zone=${z.id}` })),
+				results: envelope.result.map((z) => ({
+					name: z.name,
+					value: z.id,
+					url: `https://dash.cloudflare.com/?zone=${z.id}`,
+				})),
 				paginationToken: page < totalPages ? String(page + 1) : undefined,
 			};
 		},

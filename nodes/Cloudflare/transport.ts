@@ -1,15 +1,30 @@
 import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
 
-import type { ApiResponse, FailureDescription, ProviderApiSpec, ProviderClient } from '../shared/http';
+import type {
+	ApiResponse,
+	FailureDescription,
+	ProviderApiSpec,
+	ProviderClient,
+} from '../shared/http';
 import { ProviderError } from '../shared/errors';
 
 /** Cloudflare's v4 envelope. */
 export interface CloudflareEnvelope<T> {
 	success: boolean;
-	errors?: Array<{ code: number; message: string; error_chain?: Array<{ code: number; message: string }> }>;
+	errors?: Array<{
+		code: number;
+		message: string;
+		error_chain?: Array<{ code: number; message: string }>;
+	}>;
 	messages?: unknown[];
 	result: T;
-	result_info?: { page: number; per_page: number; total_pages: number; count: number; total_count: number };
+	result_info?: {
+		page: number;
+		per_page: number;
+		total_pages: number;
+		count: number;
+		total_count: number;
+	};
 }
 
 const INVALID_TOKEN_CODES = new Set([1000, 6003, 6100, 6101, 6102, 6103, 6111, 9106, 9107]);
@@ -28,12 +43,16 @@ export function cloudflareApi(hints: CloudflareHints): ProviderApiSpec {
 		provider: 'Cloudflare',
 		credentialType: 'cloudflareMitigationApi',
 		defaultBaseUrl: 'https://api.cloudflare.com/client/v4',
-		isFailure: (response) => (response.body as CloudflareEnvelope<unknown> | null)?.success === false,
+		isFailure: (response) =>
+			(response.body as CloudflareEnvelope<unknown> | null)?.success === false,
 		describeFailure: (response) => describeCloudflareFailure(response, hints),
 	};
 }
 
-function describeCloudflareFailure(response: ApiResponse, hints: CloudflareHints): FailureDescription {
+function describeCloudflareFailure(
+	response: ApiResponse,
+	hints: CloudflareHints,
+): FailureDescription {
 	const envelope = response.body as CloudflareEnvelope<unknown> | null;
 	const errors = envelope?.errors ?? [];
 	const codes = errors.flatMap((e) => [e.code, ...(e.error_chain ?? []).map((c) => c.code)]);
@@ -48,15 +67,22 @@ function describeCloudflareFailure(response: ApiResponse, hints: CloudflareHints
 			hint: 'The request is retried after the Retry-After delay; raise Max Attempts or Max Retry Time under Options if this persists.',
 		};
 	}
-	if (codes.includes(10000) || (response.status === 403 && !codes.some((c) => NOT_FOUND_CODES.has(c)))) {
+	if (
+		codes.includes(10000) ||
+		(response.status === 403 && !codes.some((c) => NOT_FOUND_CODES.has(c)))
+	) {
 		return {
 			...common,
 			retryable: false,
-			message: 'Forbidden: the Cloudflare API token lacks a permission this operation needs (Authentication error, code 10000)',
+			message:
+				'Forbidden: the Cloudflare API token lacks a permission this operation needs (Authentication error, code 10000)',
 			hint: `Edit the token at dash.cloudflare.com/profile/api-tokens and grant ${hints.permissions}. Also check the token's account and zone resources include this target.`,
 		};
 	}
-	if (response.status === 401 || (response.status === 400 && codes.some((c) => INVALID_TOKEN_CODES.has(c)))) {
+	if (
+		response.status === 401 ||
+		(response.status === 400 && codes.some((c) => INVALID_TOKEN_CODES.has(c)))
+	) {
 		return {
 			...common,
 			retryable: false,
@@ -65,7 +91,11 @@ function describeCloudflareFailure(response: ApiResponse, hints: CloudflareHints
 		};
 	}
 	if (response.status === 404 || codes.some((c) => NOT_FOUND_CODES.has(c))) {
-		return { ...common, message: `Cloudflare could not find ${hints.notFound.split(':')[0]}`, hint: hints.notFound };
+		return {
+			...common,
+			message: `Cloudflare could not find ${hints.notFound.split(':')[0]}`,
+			hint: hints.notFound,
+		};
 	}
 	return {
 		...common,
@@ -101,7 +131,11 @@ export async function cloudflareListAll<T>(
 ): Promise<T[]> {
 	const all: T[] = [];
 	for (let page = 1; page <= maxPages; page++) {
-		const envelope = await cloudflareRequest<T[]>(api, 'GET', path, undefined, { ...qs, page, per_page: 50 });
+		const envelope = await cloudflareRequest<T[]>(api, 'GET', path, undefined, {
+			...qs,
+			page,
+			per_page: 50,
+		});
 		all.push(...(envelope.result ?? []));
 		const totalPages = envelope.result_info?.total_pages ?? 1;
 		if (page >= totalPages) break;

@@ -10,7 +10,12 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { managementProperties, restoreConfigurationProperty } from '../shared/lockdown';
 import { ProviderClient } from '../shared/http';
-import { locatorProperty, matchesSearch, operationProperty, requestOptionsProperty } from '../shared/properties';
+import {
+	locatorProperty,
+	matchesSearch,
+	operationProperty,
+	requestOptionsProperty,
+} from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { LOCKDOWN_PREFIX, digitalOceanFirewall } from './operations';
 import { digitalOceanApi, listFirewalls } from './transport';
@@ -39,7 +44,8 @@ export class DigitalOceanFirewall implements INodeType {
 				searchListMethod: 'searchFirewalls',
 				idPlaceholder: 'bb4b2611-3d72-467b-8602-280330ecd65c',
 				idRegex: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
-				idError: 'A Firewall ID is a UUID (Networking > Firewalls > your firewall: the last part of the URL)',
+				idError:
+					'A Firewall ID is a UUID (Networking > Firewalls > your firewall: the last part of the URL)',
 			}),
 			...managementProperties,
 			restoreConfigurationProperty,
@@ -49,7 +55,10 @@ export class DigitalOceanFirewall implements INodeType {
 
 	methods = {
 		listSearch: {
-			async searchFirewalls(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+			async searchFirewalls(
+				this: ILoadOptionsFunctions,
+				filter?: string,
+			): Promise<INodeListSearchResult> {
 				const client = await ProviderClient.create(this, digitalOceanApi);
 				const firewalls = (await listFirewalls(client)).filter(
 					(f) => !f.name.startsWith(LOCKDOWN_PREFIX) && matchesSearch(filter, f.name, f.id),

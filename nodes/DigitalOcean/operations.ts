@@ -72,7 +72,8 @@ const unionOf = (first: Attachments, second: Attachments): Attachments => ({
 	tags: union(first.tags, second.tags),
 });
 const covers = (outer: Attachments, inner: Attachments) =>
-	inner.droplet_ids.every((id) => outer.droplet_ids.includes(id)) && inner.tags.every((tag) => outer.tags.includes(tag));
+	inner.droplet_ids.every((id) => outer.droplet_ids.includes(id)) &&
+	inner.tags.every((tag) => outer.tags.includes(tag));
 const sameAttachments = (a: Attachments, b: Attachments) => covers(a, b) && covers(b, a);
 
 const ruleTarget = z
@@ -87,10 +88,20 @@ const ruleTarget = z
 const protocol = z.enum(['tcp', 'udp', 'icmp']);
 const overrideSchema = z
 	.object({
-		droplet_ids: z.array(z.number().int().positive()).max(10, 'DigitalOcean allows at most 10 Droplets per firewall').optional(),
-		tags: z.array(z.string().min(1)).max(5, 'DigitalOcean allows at most 5 tags per firewall').optional(),
-		inbound_rules: z.array(z.object({ protocol, ports: z.string(), sources: ruleTarget }).strict()).optional(),
-		outbound_rules: z.array(z.object({ protocol, ports: z.string(), destinations: ruleTarget }).strict()).optional(),
+		droplet_ids: z
+			.array(z.number().int().positive())
+			.max(10, 'DigitalOcean allows at most 10 Droplets per firewall')
+			.optional(),
+		tags: z
+			.array(z.string().min(1))
+			.max(5, 'DigitalOcean allows at most 5 tags per firewall')
+			.optional(),
+		inbound_rules: z
+			.array(z.object({ protocol, ports: z.string(), sources: ruleTarget }).strict())
+			.optional(),
+		outbound_rules: z
+			.array(z.object({ protocol, ports: z.string(), destinations: ruleTarget }).strict())
+			.optional(),
 	})
 	.strict();
 const OVERRIDE_SHAPE =
@@ -130,12 +141,19 @@ function brief(firewall: Firewall) {
 function describeState({ original, lockdown }: ProviderState) {
 	const originalAttachments = attachmentsOf(original);
 	const active = lockdown !== undefined && !isAttached(originalAttachments);
-	const attached = lockdown ? unionOf(attachmentsOf(lockdown), originalAttachments) : originalAttachments;
+	const attached = lockdown
+		? unionOf(attachmentsOf(lockdown), originalAttachments)
+		: originalAttachments;
 	const warnings: string[] = [];
-	if (!isAttached(attached)) warnings.push(protectsNothingWarning('no Droplets or tags are attached to it'));
+	if (!isAttached(attached))
+		warnings.push(protectsNothingWarning('no Droplets or tags are attached to it'));
 	return {
 		active,
-		state: !lockdown ? 'normal' : active ? 'locked down' : 'interrupted (run Activate or Withdraw again to finish)',
+		state: !lockdown
+			? 'normal'
+			: active
+				? 'locked down'
+				: 'interrupted (run Activate or Withdraw again to finish)',
 		firewall: brief(original),
 		lockdownFirewall: lockdown ? brief(lockdown) : null,
 		attached,
@@ -178,7 +196,11 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 			const { original } = state;
 			const originalAttachments = attachmentsOf(original);
 			if (state.lockdown && !isAttached(originalAttachments)) {
-				return { ...describeState(state), changed: false, note: 'Already locked down; the saved original was kept.' };
+				return {
+					...describeState(state),
+					changed: false,
+					note: 'Already locked down; the saved original was kept.',
+				};
 			}
 			const inbound = lockdownInboundRules(options);
 			const outbound = original.outbound_rules ?? [];
@@ -189,7 +211,9 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 				);
 			}
 			const key = recordKey(target);
-			const toProtect = state.lockdown ? unionOf(attachmentsOf(state.lockdown), originalAttachments) : originalAttachments;
+			const toProtect = state.lockdown
+				? unionOf(attachmentsOf(state.lockdown), originalAttachments)
+				: originalAttachments;
 			if (!records.get<AttachmentsRecord>(key)) records.set(key, { original: toProtect });
 
 			const name = lockdownName(original.id);
@@ -222,7 +246,8 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 				'activate',
 				`detaching firewall '${original.name}'`,
 				`lockdown firewall '${name}' is attached alongside the original, so the Droplets still see the original rules; not locked down yet`,
-				async () => await putFirewall(api, original.id, wholeBody(original, { droplet_ids: [], tags: [] })),
+				async () =>
+					await putFirewall(api, original.id, wholeBody(original, { droplet_ids: [], tags: [] })),
 			);
 			return { ...describeState({ original: detached, lockdown }), changed: true };
 		},
@@ -248,7 +273,8 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 			}
 			if (override) {
 				saved = {
-					droplet_ids: override.droplet_ids ?? saved?.droplet_ids ?? originalAttachments.droplet_ids,
+					droplet_ids:
+						override.droplet_ids ?? saved?.droplet_ids ?? originalAttachments.droplet_ids,
 					tags: override.tags ?? saved?.tags ?? originalAttachments.tags,
 				};
 				restoredFrom = 'Configuration to Restore';
@@ -264,8 +290,12 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 
 			const restore = saved;
 			const rules = {
-				...(override?.inbound_rules ? { inbound_rules: override.inbound_rules as InboundRule[] } : {}),
-				...(override?.outbound_rules ? { outbound_rules: override.outbound_rules as Firewall['outbound_rules'] } : {}),
+				...(override?.inbound_rules
+					? { inbound_rules: override.inbound_rules as InboundRule[] }
+					: {}),
+				...(override?.outbound_rules
+					? { outbound_rules: override.outbound_rules as Firewall['outbound_rules'] }
+					: {}),
 			};
 			let restored = original;
 			if (!sameAttachments(originalAttachments, restore) || Object.keys(rules).length > 0) {
@@ -275,7 +305,8 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 					lockdown
 						? `lockdown firewall '${lockdown.name}' still holds the Droplets and tags; still locked down`
 						: `firewall '${original.name}' is still detached`,
-					async () => await putFirewall(api, original.id, wholeBody(original, { ...restore, ...rules })),
+					async () =>
+						await putFirewall(api, original.id, wholeBody(original, { ...restore, ...rules })),
 				);
 			}
 			if (lockdown) {

@@ -1,6 +1,11 @@
 import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
 
-import type { ApiResponse, FailureDescription, ProviderApiSpec, ProviderClient } from '../shared/http';
+import type {
+	ApiResponse,
+	FailureDescription,
+	ProviderApiSpec,
+	ProviderClient,
+} from '../shared/http';
 
 /** DigitalOcean's error body: `{"id": "not_found", "message": "...", "request_id": "..."}`. */
 interface DigitalOceanError {
@@ -41,7 +46,10 @@ export interface Firewall {
 }
 
 /** The writable attributes; a PUT must carry all of them, as anything left out is reset (droplets detached). */
-export type FirewallBody = Pick<Firewall, 'name' | 'droplet_ids' | 'tags' | 'inbound_rules' | 'outbound_rules'>;
+export type FirewallBody = Pick<
+	Firewall,
+	'name' | 'droplet_ids' | 'tags' | 'inbound_rules' | 'outbound_rules'
+>;
 
 export const digitalOceanApi: ProviderApiSpec = {
 	provider: 'DigitalOcean',
@@ -123,7 +131,9 @@ export async function listFirewalls(api: ProviderClient, maxPages = 50): Promise
 		all.push(...(body.firewalls ?? []));
 		const next = body.links?.pages?.next;
 		// The link names api.digitalocean.com even behind a gateway: only its page number is used.
-		const nextPage = next ? Number(new URL(next, 'https://api.digitalocean.com').searchParams.get('page')) : NaN;
+		const nextPage = next
+			? Number(new URL(next, 'https://api.digitalocean.com').searchParams.get('page'))
+			: NaN;
 		if (!Number.isInteger(nextPage) || nextPage <= page) break;
 		page = nextPage;
 	}
@@ -142,6 +152,17 @@ export function wholeBody(firewall: Firewall, changes: Partial<FirewallBody> = {
 	};
 }
 
-export async function putFirewall(api: ProviderClient, id: string, body: FirewallBody): Promise<Firewall> {
-	return (await doRequest<{ firewall: Firewall }>(api, 'PUT', `/v2/firewalls/${id}`, body as unknown as IDataObject)).firewall;
+export async function putFirewall(
+	api: ProviderClient,
+	id: string,
+	body: FirewallBody,
+): Promise<Firewall> {
+	return (
+		await doRequest<{ firewall: Firewall }>(
+			api,
+			'PUT',
+			`/v2/firewalls/${id}`,
+			body as unknown as IDataObject,
+		)
+	).firewall;
 }

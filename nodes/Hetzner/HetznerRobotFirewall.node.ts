@@ -9,7 +9,13 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { ProviderClient } from '../shared/http';
-import { locatorProperty, matchesSearch, operationProperty, requestOptionsProperty, settleProperties } from '../shared/properties';
+import {
+	locatorProperty,
+	matchesSearch,
+	operationProperty,
+	requestOptionsProperty,
+	settleProperties,
+} from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { ROBOT_SETTLE, hetznerRobotFirewall } from './operations';
 import { robotApi } from './transport';
@@ -45,7 +51,8 @@ export class HetznerRobotFirewall implements INodeType {
 				...locatorProperty({
 					displayName: 'Server',
 					name: 'server',
-					description: "The server number shown in Robot, or the server's main IPv4 address (not a failover IP)",
+					description:
+						"The server number shown in Robot, or the server's main IPv4 address (not a failover IP)",
 					searchListMethod: 'searchServers',
 					idPlaceholder: '321',
 					idRegex: '^\\s*(\\d{1,10}|\\d{1,3}(\\.\\d{1,3}){3})\\s*$',
@@ -74,9 +81,16 @@ export class HetznerRobotFirewall implements INodeType {
 
 	methods = {
 		listSearch: {
-			async searchServers(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+			async searchServers(
+				this: ILoadOptionsFunctions,
+				filter?: string,
+			): Promise<INodeListSearchResult> {
 				const client = await ProviderClient.create(this, robotApi);
-				const response = await client.request<Array<{ server: { server_number: number; server_ip: string | null; server_name?: string } }>>({
+				const response = await client.request<
+					Array<{
+						server: { server_number: number; server_ip: string | null; server_name?: string };
+					}>
+				>({
 					method: 'GET',
 					path: '/server',
 				});

@@ -14,7 +14,17 @@ export interface ServerTarget {
 	server: string;
 }
 
-const RULE_FIELDS = ['ip_version', 'name', 'dst_ip', 'src_ip', 'dst_port', 'src_port', 'protocol', 'tcp_flags', 'action'] as const;
+const RULE_FIELDS = [
+	'ip_version',
+	'name',
+	'dst_ip',
+	'src_ip',
+	'dst_port',
+	'src_port',
+	'protocol',
+	'tcp_flags',
+	'action',
+] as const;
 
 export type FirewallRule = Partial<Record<(typeof RULE_FIELDS)[number], string | null>>;
 
@@ -30,7 +40,13 @@ export interface Firewall {
 }
 
 interface RobotServer {
-	server: { server_ip: string | null; server_number: number; server_name?: string; product?: string; dc?: string };
+	server: {
+		server_ip: string | null;
+		server_number: number;
+		server_name?: string;
+		product?: string;
+		dc?: string;
+	};
 }
 
 /** The firewall status before our activation, restored exactly by withdraw. */
@@ -46,7 +62,10 @@ const NO_RULES_WARNING =
 export function validateServer(value: string): ServerTarget {
 	const server = value.trim();
 	if (/^\d{1,10}$/.test(server) || ipv4.safeParse(server).success) return { server };
-	throw new InputError(`Invalid server: '${value}' is neither a Robot server number nor an IPv4 address`, SERVER_HINT);
+	throw new InputError(
+		`Invalid server: '${value}' is neither a Robot server number nor an IPv4 address`,
+		SERVER_HINT,
+	);
 }
 
 /** The server number: as entered, or looked up from its main IPv4 (GET /server). */
@@ -55,16 +74,22 @@ async function serverNumber(api: ProviderClient, target: ServerTarget): Promise<
 	const response = await api.request<RobotServer[]>({ method: 'GET', path: '/server' });
 	const match = (response.body ?? []).find((s) => s.server.server_ip === target.server);
 	if (!match) {
-		throw new ProviderError(`Hetzner Robot has no server whose main IPv4 is ${target.server} in this account`, {
-			provider: 'Hetzner Robot',
-			hint: SERVER_HINT,
-		});
+		throw new ProviderError(
+			`Hetzner Robot has no server whose main IPv4 is ${target.server} in this account`,
+			{
+				provider: 'Hetzner Robot',
+				hint: SERVER_HINT,
+			},
+		);
 	}
 	return match.server.server_number;
 }
 
 async function readFirewall(api: ProviderClient, server: number): Promise<Firewall> {
-	const response = await api.request<{ firewall: Firewall }>({ method: 'GET', path: `/firewall/${server}` });
+	const response = await api.request<{ firewall: Firewall }>({
+		method: 'GET',
+		path: `/firewall/${server}`,
+	});
 	if (!response.body?.firewall) {
 		throw new ProviderError(`Hetzner Robot answered GET /firewall/${server} without a firewall`, {
 			provider: 'Hetzner Robot',
@@ -79,7 +104,11 @@ export const ROBOT_SETTLE = { on: true, maxWait: 60 };
 
 /** Reads the firewall, waiting (bounded) while Robot is still applying a change. */
 async function readSettled(op: OperationContext, server: number, maxWaitMs: number) {
-	const result = await waitUntilSettled(() => readFirewall(op.api, server), (f) => f.status !== 'in process', { maxWaitMs });
+	const result = await waitUntilSettled(
+		() => readFirewall(op.api, server),
+		(f) => f.status !== 'in process',
+		{ maxWaitMs },
+	);
 	return result.value;
 }
 
@@ -96,7 +125,8 @@ export function firewallForm(firewall: Firewall, status: 'active' | 'disabled'):
 		(firewall.rules[direction] ?? []).forEach((rule, index) => {
 			for (const field of RULE_FIELDS) {
 				const value = rule[field];
-				if (value !== null && value !== undefined) form.append(`rules[${direction}][${index}][${field}]`, String(value));
+				if (value !== null && value !== undefined)
+					form.append(`rules[${direction}][${index}][${field}]`, String(value));
 			}
 		});
 	}
@@ -113,7 +143,12 @@ const comparable = (firewall: Firewall) =>
 	});
 
 /** Posts the configuration with a new status, then checks that Robot kept every rule and setting. */
-async function setStatus(op: OperationContext, before: Firewall, status: 'active' | 'disabled', maxWaitMs: number) {
+async function setStatus(
+	op: OperationContext,
+	before: Firewall,
+	status: 'active' | 'disabled',
+	maxWaitMs: number,
+) {
 	const server = before.server_number;
 	await op.api.request({
 		method: 'POST',
@@ -121,12 +156,16 @@ async function setStatus(op: OperationContext, before: Firewall, status: 'active
 		body: firewallForm(before, status),
 		headers: { 'content-type': 'application/x-www-form-urlencoded' },
 	});
-	const after = maxWaitMs > 0 ? await readSettled(op, server, maxWaitMs) : await readFirewall(op.api, server);
+	const after =
+		maxWaitMs > 0 ? await readSettled(op, server, maxWaitMs) : await readFirewall(op.api, server);
 	if (comparable(after) !== comparable(before)) {
-		throw new ProviderError(`Hetzner Robot did not keep the firewall rules of server ${server} when its status was set to ${status}`, {
-			provider: 'Hetzner Robot',
-			hint: 'Compare the rules in Robot > Server > Firewall with the rules before the change (in the execution log) and restore them there.',
-		});
+		throw new ProviderError(
+			`Hetzner Robot did not keep the firewall rules of server ${server} when its status was set to ${status}`,
+			{
+				provider: 'Hetzner Robot',
+				hint: 'Compare the rules in Robot > Server > Firewall with the rules before the change (in the execution log) and restore them there.',
+			},
+		);
 	}
 	return after;
 }
@@ -147,7 +186,11 @@ function describe(firewall: Firewall): IDataObject {
 }
 
 const pendingNote = (firewall: Firewall) =>
-	firewall.status === 'in process' ? { note: 'Hetzner Robot is still applying the change (status "in process"); it goes on by itself.' } : {};
+	firewall.status === 'in process'
+		? {
+				note: 'Hetzner Robot is still applying the change (status "in process"); it goes on by itself.',
+			}
+		: {};
 
 export const hetznerRobotFirewall: MitigationProvider<ServerTarget> = {
 	name: 'hetznerRobotFirewall',
@@ -178,12 +221,22 @@ export const hetznerRobotFirewall: MitigationProvider<ServerTarget> = {
 			const key = recordKey(before.server_number);
 			if (before.status === 'active') {
 				if (!op.records.get(key)) op.records.set(key, { statusBefore: 'active' });
-				return { active: true, changed: false, ...describe(before), note: 'The firewall was already active.' };
+				return {
+					active: true,
+					changed: false,
+					...describe(before),
+					note: 'The firewall was already active.',
+				};
 			}
 			if (before.status === 'in process') throw stillInProcess(before);
 			op.records.set(key, { statusBefore: 'disabled' });
 			const after = await setStatus(op, before, 'active', maxWaitMs);
-			return { active: after.status !== 'disabled', changed: true, ...describe(after), ...pendingNote(after) };
+			return {
+				active: after.status !== 'disabled',
+				changed: true,
+				...describe(after),
+				...pendingNote(after),
+			};
 		},
 
 		async withdraw(target, op): Promise<MitigationResult> {
@@ -194,7 +247,12 @@ export const hetznerRobotFirewall: MitigationProvider<ServerTarget> = {
 			const record = op.records.get<StatusRecord>(key);
 			if (before.status === 'disabled') {
 				op.records.delete(key);
-				return { active: false, changed: false, ...describe(before), note: 'The firewall was not active.' };
+				return {
+					active: false,
+					changed: false,
+					...describe(before),
+					note: 'The firewall was not active.',
+				};
 			}
 			if (before.status === 'in process') throw stillInProcess(before);
 			if (record?.statusBefore === 'active' && !force) {
@@ -207,7 +265,12 @@ export const hetznerRobotFirewall: MitigationProvider<ServerTarget> = {
 			}
 			const after = await setStatus(op, before, 'disabled', maxWaitMs);
 			op.records.delete(key);
-			return { active: after.status === 'active', changed: true, ...describe(after), ...pendingNote(after) };
+			return {
+				active: after.status === 'active',
+				changed: true,
+				...describe(after),
+				...pendingNote(after),
+			};
 		},
 
 		async listServers(_target, { api }) {
@@ -224,8 +287,11 @@ export const hetznerRobotFirewall: MitigationProvider<ServerTarget> = {
 };
 
 function stillInProcess(firewall: Firewall): ProviderError {
-	return new ProviderError(`Hetzner Robot is still applying an earlier firewall change on server ${firewall.server_number}`, {
-		provider: 'Hetzner Robot',
-		hint: 'Turn on "Wait Until Applied" (or raise Max Wait) so the node waits for Robot to finish, or run it again in a minute.',
-	});
+	return new ProviderError(
+		`Hetzner Robot is still applying an earlier firewall change on server ${firewall.server_number}`,
+		{
+			provider: 'Hetzner Robot',
+			hint: 'Turn on "Wait Until Applied" (or raise Max Wait) so the node waits for Robot to finish, or run it again in a minute.',
+		},
+	);
 }

@@ -2,14 +2,20 @@ import type { ApiResponse, FailureDescription, ProviderApiSpec } from '../shared
 
 /** Robot error body: `{"error": {status, code, message, invalid?, max_request?, interval?}}`. */
 interface RobotError {
-	error?: { status?: number; code?: string; message?: string; invalid?: string[]; interval?: number };
+	error?: {
+		status?: number;
+		code?: string;
+		message?: string;
+		invalid?: string[];
+		interval?: number;
+	};
 }
 
 export const ROBOT_LOGIN_HINT =
-	'Use the Robot webservice login (robot.hetzner.com > Settings > Webservice and app settings), whose username starts with #ws+, and its password. Hetzner Cloud API tokens and your Hetzner account login do not work with Robot. Not retried: three failed logins block this n8n host\'s IP for ten minutes.';
+	"Use the Robot webservice login (robot.hetzner.com > Settings > Webservice and app settings), whose username starts with #ws+, and its password. Hetzner Cloud API tokens and your Hetzner account login do not work with Robot. Not retried: three failed logins block this n8n host's IP for ten minutes.";
 
 export const SERVER_HINT =
-	'Use the server number shown in Robot (e.g. 321) or the server\'s main IPv4 address, not a failover, additional or floating IP; pick the server from the list to be sure.';
+	"Use the server number shown in Robot (e.g. 321) or the server's main IPv4 address, not a failover, additional or floating IP; pick the server from the list to be sure.";
 
 export function describeRobotFailure(response: ApiResponse): FailureDescription {
 	const error = (response.body as RobotError | null)?.error ?? {};
@@ -31,11 +37,16 @@ export function describeRobotFailure(response: ApiResponse): FailureDescription 
 				hint: 'The change is retried with backoff until Robot has finished; raise Max Retry Time under Options if this persists.',
 			};
 		case 'SERVER_NOT_FOUND':
-			return { ...common, message: 'Hetzner Robot has no such server in this account (SERVER_NOT_FOUND)', hint: SERVER_HINT };
+			return {
+				...common,
+				message: 'Hetzner Robot has no such server in this account (SERVER_NOT_FOUND)',
+				hint: SERVER_HINT,
+			};
 		case 'FIREWALL_NOT_AVAILABLE':
 			return {
 				...common,
-				message: 'The Hetzner Robot firewall is not available for this server (FIREWALL_NOT_AVAILABLE)',
+				message:
+					'The Hetzner Robot firewall is not available for this server (FIREWALL_NOT_AVAILABLE)',
 				hint: 'Robot offers its stateless firewall only for dedicated root servers; check the Firewall tab of the server in Robot.',
 			};
 		case 'INVALID_INPUT':
@@ -46,9 +57,19 @@ export function describeRobotFailure(response: ApiResponse): FailureDescription 
 			};
 	}
 	if (response.status === 401 || error.code === 'UNAUTHORIZED') {
-		return { ...common, retryable: false, message: 'Hetzner Robot rejected the login (401)', hint: ROBOT_LOGIN_HINT };
+		return {
+			...common,
+			retryable: false,
+			message: 'Hetzner Robot rejected the login (401)',
+			hint: ROBOT_LOGIN_HINT,
+		};
 	}
-	if (response.status === 404) return { ...common, message: `Hetzner Robot could not find it: ${error.message ?? 'not found'}`, hint: SERVER_HINT };
+	if (response.status === 404)
+		return {
+			...common,
+			message: `Hetzner Robot could not find it: ${error.message ?? 'not found'}`,
+			hint: SERVER_HINT,
+		};
 	return {
 		...common,
 		message: `Hetzner Robot answered HTTP ${response.status}${error.message ? `: ${error.message}` : ''}${error.code ? ` (${error.code})` : ''}`,

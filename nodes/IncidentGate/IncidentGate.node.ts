@@ -50,25 +50,29 @@ export class IncidentGate implements INodeType {
 					{
 						name: 'Event',
 						value: 'event',
-						description: 'Feed incident events (open, update, resolve) and route each item by what it changed',
+						description:
+							'Feed incident events (open, update, resolve) and route each item by what it changed',
 						action: 'Feed an incident event',
 					},
 					{
 						name: 'Get State',
 						value: 'getState',
-						description: 'Read open incidents and mitigation state, for dashboards and reconciliation',
+						description:
+							'Read open incidents and mitigation state, for dashboards and reconciliation',
 						action: 'Get gate state',
 					},
 					{
 						name: 'Hold',
 						value: 'hold',
-						description: 'Keep mitigation on for a scope (activating it if needed); it is never withdrawn automatically',
+						description:
+							'Keep mitigation on for a scope (activating it if needed); it is never withdrawn automatically',
 						action: 'Hold mitigation on',
 					},
 					{
 						name: 'Release',
 						value: 'release',
-						description: 'End a hold; mitigation is withdrawn (after any hold-down) if no incident is open',
+						description:
+							'End a hold; mitigation is withdrawn (after any hold-down) if no incident is open',
 						action: 'Release a hold',
 					},
 					{
@@ -80,7 +84,8 @@ export class IncidentGate implements INodeType {
 					{
 						name: 'Tick',
 						value: 'tick',
-						description: 'Run from a Schedule Trigger: expire stale incidents, then release withdraws whose hold-down is over',
+						description:
+							'Run from a Schedule Trigger: expire stale incidents, then release withdraws whose hold-down is over',
 						action: 'Expire incidents and release due withdraws',
 					},
 				],
@@ -146,12 +151,14 @@ export class IncidentGate implements INodeType {
 					{
 						name: 'Workflow Static Data',
 						value: 'staticData',
-						description: 'No setup. Exact within one n8n process (regular mode); not across queue-mode workers.',
+						description:
+							'No setup. Exact within one n8n process (regular mode); not across queue-mode workers.',
 					},
 					{
 						name: 'Redis',
 						value: 'redis',
-						description: 'Exact across any number of n8n processes (queue mode, multi-main); uses a Redis credential',
+						description:
+							'Exact across any number of n8n processes (queue mode, multi-main); uses a Redis credential',
 					},
 				],
 				description: 'Where the gate keeps open incidents and mitigation state',
@@ -163,7 +170,7 @@ export class IncidentGate implements INodeType {
 				default: 'incident-gate',
 				required: true,
 				description:
-					'Names this gate\'s state. Gate nodes with the same key share state: in one workflow (e.g. the Event and the Tick node) with static data, across workflows and n8n instances with Redis.',
+					"Names this gate's state. Gate nodes with the same key share state: in one workflow (e.g. the Event and the Tick node) with static data, across workflows and n8n instances with Redis.",
 			},
 			{
 				displayName: 'Options',
@@ -178,21 +185,24 @@ export class IncidentGate implements INodeType {
 						name: 'openActions',
 						type: 'string',
 						default: 'open',
-						description: 'Comma-separated action values that open an incident (case-insensitive), e.g. open, triggered, firing',
+						description:
+							'Comma-separated action values that open an incident (case-insensitive), e.g. open, triggered, firing',
 					},
 					{
 						displayName: 'Action Words: Resolve',
 						name: 'resolveActions',
 						type: 'string',
 						default: 'resolve',
-						description: 'Comma-separated action values that resolve an incident, e.g. resolve, resolved, ok',
+						description:
+							'Comma-separated action values that resolve an incident, e.g. resolve, resolved, ok',
 					},
 					{
 						displayName: 'Action Words: Update',
 						name: 'updateActions',
 						type: 'string',
 						default: 'update',
-						description: 'Comma-separated action values that only refresh an open incident\'s last-seen time',
+						description:
+							"Comma-separated action values that only refresh an open incident's last-seen time",
 					},
 					{
 						displayName: 'Max Incident Age (Minutes)',
@@ -209,7 +219,8 @@ export class IncidentGate implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 1000,
-						description: 'Further incidents are not tracked (Unchanged, reason openIncidentLimitReached); mitigation is on anyway',
+						description:
+							'Further incidents are not tracked (Unchanged, reason openIncidentLimitReached); mitigation is on anyway',
 					},
 					{
 						displayName: 'Max Remembered Resolves per Scope',
@@ -224,7 +235,8 @@ export class IncidentGate implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 0 },
 						default: 0,
-						description: 'Mitigation stays on at least this long after activation; the withdraw is released by Tick',
+						description:
+							'Mitigation stays on at least this long after activation; the withdraw is released by Tick',
 					},
 					{
 						displayName: 'Resolve Memory (Minutes)',
@@ -256,7 +268,9 @@ export class IncidentGate implements INodeType {
 				credential: ICredentialsDecrypted,
 			): Promise<INodeCredentialTestResult> {
 				try {
-					const connection = await redisConnection(redisOptionsFromCredential(credential.data ?? {}));
+					const connection = await redisConnection(
+						redisOptionsFromCredential(credential.data ?? {}),
+					);
 					await connection.command(['PING']);
 					return { status: 'OK', message: 'Connection successful' };
 				} catch (error) {

@@ -1,8 +1,19 @@
-import type { ICredentialDataDecryptedObject, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+} from 'n8n-workflow';
 
 import { InputError, toNodeError } from '../shared/errors';
 import { splitList } from '../shared/validation';
-import { decide, type Decision, type GateEvent, type GateSettings, type ScopeState } from './stateMachine';
+import {
+	decide,
+	type Decision,
+	type GateEvent,
+	type GateSettings,
+	type ScopeState,
+} from './stateMachine';
 import type { GateStore } from './store/gateStore';
 import { RedisStore } from './store/redisStore';
 import { redisConnection, type RedisConnectionOptions } from './store/respClient';
@@ -40,7 +51,9 @@ function readSettings(options: GateOptions): GateSettings {
 	};
 }
 
-export function redisOptionsFromCredential(credential: ICredentialDataDecryptedObject): RedisConnectionOptions {
+export function redisOptionsFromCredential(
+	credential: ICredentialDataDecryptedObject,
+): RedisConnectionOptions {
 	return {
 		host: String(credential.host || 'localhost'),
 		port: Number(credential.port || 6379),
@@ -60,31 +73,53 @@ async function openStore(ctx: IExecuteFunctions, gateKey: string): Promise<GateS
 	const workflowId = ctx.getWorkflow().id ?? 'unsaved';
 	// n8n itself reads EXECUTIONS_MODE from the environment, so every main and worker of a queue-mode setup has it.
 	const queueMode = process.env.EXECUTIONS_MODE === 'queue';
-	return new StaticDataStore(ctx.getWorkflowStaticData('global'), workflowId, gateKey, Date.now, queueMode ? QUEUE_MODE_WARNING : undefined);
+	return new StaticDataStore(
+		ctx.getWorkflowStaticData('global'),
+		workflowId,
+		gateKey,
+		Date.now,
+		queueMode ? QUEUE_MODE_WARNING : undefined,
+	);
 }
 
 /** Turns one input item into a gate event, or says what is wrong with it; never touches state. */
-function readEvent(ctx: IExecuteFunctions, itemIndex: number, actionWords: Record<'open' | 'update' | 'resolve', string[]>) {
+function readEvent(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	actionWords: Record<'open' | 'update' | 'resolve', string[]>,
+) {
 	const rawAction = ctx.getNodeParameter('action', itemIndex, '') as unknown;
 	const action = typeof rawAction === 'string' ? rawAction.trim().toLowerCase() : '';
-	const type = (['open', 'update', 'resolve'] as const).find((candidate) => actionWords[candidate].includes(action));
+	const type = (['open', 'update', 'resolve'] as const).find((candidate) =>
+		actionWords[candidate].includes(action),
+	);
 	if (!type) {
 		const accepted = `The action must be one of: open (${actionWords.open.join(', ')}), update (${actionWords.update.join(', ')}), resolve (${actionWords.resolve.join(', ')}). Map other words under Options > Action Words.`;
-		throw new InputError(action ? `Unknown incident action ${JSON.stringify(rawAction)}` : 'The incident has no action', accepted);
+		throw new InputError(
+			action
+				? `Unknown incident action ${JSON.stringify(rawAction)}`
+				: 'The incident has no action',
+			accepted,
+		);
 	}
 	const rawId = ctx.getNodeParameter('incidentId', itemIndex, '') as unknown;
-	const incidentId = typeof rawId === 'number' ? String(rawId) : typeof rawId === 'string' ? rawId.trim() : '';
+	const incidentId =
+		typeof rawId === 'number' ? String(rawId) : typeof rawId === 'string' ? rawId.trim() : '';
 	if (!incidentId) {
 		throw new InputError(
 			'The incident has no ID',
-			'Set Incident ID to an expression that yields the incident\'s ID, e.g. {{ $json.incidentId }}',
+			"Set Incident ID to an expression that yields the incident's ID, e.g. {{ $json.incidentId }}",
 		);
 	}
 	const title = ctx.getNodeParameter('title', itemIndex, '') as unknown;
 	const event: GateEvent =
 		type === 'resolve'
 			? { type, incidentId }
-			: { type, incidentId, ...(typeof title === 'string' && title.trim() ? { title: title.trim() } : {}) };
+			: {
+					type,
+					incidentId,
+					...(typeof title === 'string' && title.trim() ? { title: title.trim() } : {}),
+				};
 	return { event, scope: readScope(ctx, itemIndex) };
 }
 
@@ -97,10 +132,15 @@ function readScope(ctx: IExecuteFunctions, itemIndex: number): string {
 	return String(scope).trim() || 'global';
 }
 
-const iso = (time: number | undefined) => (time === undefined ? null : new Date(time).toISOString());
+const iso = (time: number | undefined) =>
+	time === undefined ? null : new Date(time).toISOString();
 
 /** What every output item says about a scope, so downstream nodes need no extra look-ups. */
-function describeScope(scope: string, state: ScopeState | undefined, activatedAt: number | undefined): IDataObject {
+function describeScope(
+	scope: string,
+	state: ScopeState | undefined,
+	activatedAt: number | undefined,
+): IDataObject {
 	const open = state?.open ?? [];
 	return {
 		scope,
@@ -112,7 +152,11 @@ function describeScope(scope: string, state: ScopeState | undefined, activatedAt
 	};
 }
 
-function describeDecision(scope: string, previous: ScopeState | undefined, decision: Decision): IDataObject {
+function describeDecision(
+	scope: string,
+	previous: ScopeState | undefined,
+	decision: Decision,
+): IDataObject {
 	return {
 		transition: decision.transition,
 		reason: decision.reason,
@@ -122,7 +166,12 @@ function describeDecision(scope: string, previous: ScopeState | undefined, decis
 	};
 }
 
-async function decideOnStore(store: GateStore, scope: string, event: GateEvent, settings: GateSettings) {
+async function decideOnStore(
+	store: GateStore,
+	scope: string,
+	event: GateEvent,
+	settings: GateSettings,
+) {
 	return await store.update(scope, (previous, now) => {
 		const decision = decide(previous, event, now, settings);
 		return { state: decision.state, result: describeDecision(scope, previous, decision) };
@@ -135,7 +184,8 @@ export async function runGate(ctx: IExecuteFunctions): Promise<INodeExecutionDat
 	const operation = ctx.getNodeParameter('operation', 0) as Operation;
 	const options = ctx.getNodeParameter('options', 0, {}) as GateOptions;
 	const settings = readSettings(options);
-	const gateKey = String(ctx.getNodeParameter('gateKey', 0, 'incident-gate')).trim() || 'incident-gate';
+	const gateKey =
+		String(ctx.getNodeParameter('gateKey', 0, 'incident-gate')).trim() || 'incident-gate';
 
 	let store: GateStore;
 	try {
@@ -143,7 +193,8 @@ export async function runGate(ctx: IExecuteFunctions): Promise<INodeExecutionDat
 	} catch (error) {
 		throw toNodeError(ctx, error, 0);
 	}
-	const withWarning = (json: IDataObject): IDataObject => (store.warning ? { ...json, storeWarning: store.warning } : json);
+	const withWarning = (json: IDataObject): IDataObject =>
+		store.warning ? { ...json, storeWarning: store.warning } : json;
 	const emit = (json: IDataObject, itemIndex: number) => {
 		const output = OUTPUT[json.transition as keyof typeof OUTPUT] ?? OUTPUT.none;
 		outputs[output].push({ json: withWarning(json), pairedItem: { item: itemIndex } });
@@ -152,13 +203,21 @@ export async function runGate(ctx: IExecuteFunctions): Promise<INodeExecutionDat
 	// Scope-wide operations run once per execution, not once per input item (a Schedule Trigger sends one item).
 	if (operation === 'tick' || operation === 'getState') {
 		try {
-			const allScopes = operation === 'tick' || (ctx.getNodeParameter('allScopes', 0, true) as boolean);
+			const allScopes =
+				operation === 'tick' || (ctx.getNodeParameter('allScopes', 0, true) as boolean);
 			const scopes = allScopes ? await store.scopes() : [readScope(ctx, 0)];
 			for (const scope of scopes) {
 				if (operation === 'tick') {
 					emit(await decideOnStore(store, scope, { type: 'tick' }, settings), 0);
 				} else {
-					emit({ transition: 'none', reason: 'state', ...describeState(scope, await store.read(scope)) }, 0);
+					emit(
+						{
+							transition: 'none',
+							reason: 'state',
+							...describeState(scope, await store.read(scope)),
+						},
+						0,
+					);
 				}
 			}
 		} catch (error) {
@@ -178,8 +237,13 @@ export async function runGate(ctx: IExecuteFunctions): Promise<INodeExecutionDat
 	// good items before it must not have changed state whose transitions nobody downstream would then see.
 	const requests = items.map((item, itemIndex) => {
 		try {
-			if (operation === 'event') return { ...readEvent(ctx, itemIndex, actionWords), input: item.json };
-			return { event: { type: operation } as GateEvent, scope: readScope(ctx, itemIndex), input: undefined };
+			if (operation === 'event')
+				return { ...readEvent(ctx, itemIndex, actionWords), input: item.json };
+			return {
+				event: { type: operation } as GateEvent,
+				scope: readScope(ctx, itemIndex),
+				input: undefined,
+			};
 		} catch (error) {
 			const nodeError = toNodeError(ctx, error, itemIndex);
 			if (!ctx.continueOnFail()) throw nodeError;
@@ -196,7 +260,10 @@ export async function runGate(ctx: IExecuteFunctions): Promise<INodeExecutionDat
 			const nodeError = toNodeError(ctx, error, itemIndex);
 			if (!ctx.continueOnFail()) throw nodeError;
 			outputs[OUTPUT.none].push({
-				json: withWarning({ error: nodeError.message, ...(nodeError.description ? { hint: nodeError.description } : {}) }),
+				json: withWarning({
+					error: nodeError.message,
+					...(nodeError.description ? { hint: nodeError.description } : {}),
+				}),
 				pairedItem: { item: itemIndex },
 			});
 		}

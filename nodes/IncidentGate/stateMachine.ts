@@ -100,15 +100,26 @@ export interface Decision {
 
 export const emptyScope = (): ScopeState => ({ status: 'idle', open: [], recentResolves: [] });
 
-export const isMitigating = (state: ScopeState | undefined): boolean => state !== undefined && state.status !== 'idle';
+export const isMitigating = (state: ScopeState | undefined): boolean =>
+	state !== undefined && state.status !== 'idle';
 
-export function decide(previous: ScopeState | undefined, event: GateEvent, now: number, settings: GateSettings): Decision {
+export function decide(
+	previous: ScopeState | undefined,
+	event: GateEvent,
+	now: number,
+	settings: GateSettings,
+): Decision {
 	const state = forgetOldResolves(previous ?? emptyScope(), now, settings);
 	const decision = decideOn(state, event, now, settings);
 	return { ...decision, state: decision.state && compact(decision.state) };
 }
 
-function decideOn(state: ScopeState, event: GateEvent, now: number, settings: GateSettings): Decision {
+function decideOn(
+	state: ScopeState,
+	event: GateEvent,
+	now: number,
+	settings: GateSettings,
+): Decision {
 	switch (event.type) {
 		case 'open':
 			return open(state, event.incidentId, event.title, now, settings);
@@ -120,44 +131,73 @@ function decideOn(state: ScopeState, event: GateEvent, now: number, settings: Ga
 			return tick(state, now, settings);
 		case 'hold':
 			if (state.status === 'held') return unchanged(state, 'alreadyHeld');
-			if (state.status === 'idle') return { state: { ...state, status: 'held', activatedAt: now }, transition: 'activate', reason: 'held' };
+			if (state.status === 'idle')
+				return {
+					state: { ...state, status: 'held', activatedAt: now },
+					transition: 'activate',
+					reason: 'held',
+				};
 			return unchanged({ ...state, status: 'held', withdrawDueAt: undefined }, 'held');
 		case 'release':
 			if (state.status !== 'held') return unchanged(state, 'notHeld');
 			if (state.open.length > 0) return unchanged({ ...state, status: 'active' }, 'released');
 			return withdrawAfterHoldDown({ ...state, status: 'active' }, now, settings, 'released');
 		case 'reset':
-			return { state: undefined, transition: isMitigating(state) ? 'withdraw' : 'none', reason: 'reset' };
+			return {
+				state: undefined,
+				transition: isMitigating(state) ? 'withdraw' : 'none',
+				reason: 'reset',
+			};
 	}
 }
 
-function open(state: ScopeState, id: string, title: string | undefined, now: number, settings: GateSettings): Decision {
+function open(
+	state: ScopeState,
+	id: string,
+	title: string | undefined,
+	now: number,
+	settings: GateSettings,
+): Decision {
 	const existing = state.open.find((incident) => incident.id === id);
 	if (existing) return unchanged(refresh(state, id, title, now), 'duplicateOpen');
-	if (state.recentResolves.some((resolved) => resolved.id === id)) return unchanged(state, 'resolvedBeforeOpen');
-	if (state.open.length >= settings.maxOpenIncidents) return unchanged(state, 'openIncidentLimitReached');
+	if (state.recentResolves.some((resolved) => resolved.id === id))
+		return unchanged(state, 'resolvedBeforeOpen');
+	if (state.open.length >= settings.maxOpenIncidents)
+		return unchanged(state, 'openIncidentLimitReached');
 
 	const incident: OpenIncident = { id, openedAt: now, lastSeen: now, ...(title ? { title } : {}) };
 	const withIncident = { ...state, open: [...state.open, incident] };
 	switch (state.status) {
 		case 'idle':
-			return { state: { ...withIncident, status: 'active', activatedAt: now }, transition: 'activate', reason: 'activated' };
+			return {
+				state: { ...withIncident, status: 'active', activatedAt: now },
+				transition: 'activate',
+				reason: 'activated',
+			};
 		case 'withdrawPending':
-			return unchanged({ ...withIncident, status: 'active', withdrawDueAt: undefined }, 'withdrawCancelled');
+			return unchanged(
+				{ ...withIncident, status: 'active', withdrawDueAt: undefined },
+				'withdrawCancelled',
+			);
 		default:
 			return unchanged(withIncident, 'incidentOpened');
 	}
 }
 
 function update(state: ScopeState, id: string, title: string | undefined, now: number): Decision {
-	if (!state.open.some((incident) => incident.id === id)) return unchanged(state, 'unknownIncident');
+	if (!state.open.some((incident) => incident.id === id))
+		return unchanged(state, 'unknownIncident');
 	return unchanged(refresh(state, id, title, now), 'incidentUpdated');
 }
 
 function resolve(state: ScopeState, id: string, now: number, settings: GateSettings): Decision {
 	const remembered = remember(state, id, now, settings);
-	if (!state.open.some((incident) => incident.id === id)) return unchanged(remembered, 'unknownIncident');
-	const remaining = { ...remembered, open: remembered.open.filter((incident) => incident.id !== id) };
+	if (!state.open.some((incident) => incident.id === id))
+		return unchanged(remembered, 'unknownIncident');
+	const remaining = {
+		...remembered,
+		open: remembered.open.filter((incident) => incident.id !== id),
+	};
 	if (remaining.open.length > 0) return unchanged(remaining, 'incidentResolved');
 	return withdrawAfterHoldDown(remaining, now, settings, 'allIncidentsResolved');
 }
@@ -165,29 +205,45 @@ function resolve(state: ScopeState, id: string, now: number, settings: GateSetti
 /** Expires incidents not seen for the maximum age, then releases a withdraw whose hold-down is over. */
 function tick(state: ScopeState, now: number, settings: GateSettings): Decision {
 	const maxAge = settings.maxIncidentAgeMs;
-	const expired = maxAge > 0 ? state.open.filter((incident) => now - incident.lastSeen >= maxAge) : [];
+	const expired =
+		maxAge > 0 ? state.open.filter((incident) => now - incident.lastSeen >= maxAge) : [];
 	if (expired.length > 0) {
 		const expiredIncidentIds = expired.map((incident) => incident.id);
-		const remaining = { ...state, open: state.open.filter((incident) => !expiredIncidentIds.includes(incident.id)) };
+		const remaining = {
+			...state,
+			open: state.open.filter((incident) => !expiredIncidentIds.includes(incident.id)),
+		};
 		const decision =
 			remaining.open.length > 0
 				? unchanged(remaining, 'incidentsExpired')
 				: withdrawAfterHoldDown(remaining, now, settings, 'incidentsExpired');
 		return { ...decision, expiredIncidentIds };
 	}
-	if (state.status === 'withdrawPending' && state.withdrawDueAt !== undefined && state.withdrawDueAt <= now) {
+	if (
+		state.status === 'withdrawPending' &&
+		state.withdrawDueAt !== undefined &&
+		state.withdrawDueAt <= now
+	) {
 		return withdrawn(state, 'withdrawDue');
 	}
 	return unchanged(state, 'nothingDue');
 }
 
 /** The last incident is gone: withdraw now, or once the hold-down is over; never while an operator holds. */
-function withdrawAfterHoldDown(state: ScopeState, now: number, settings: GateSettings, reason: Reason): Decision {
+function withdrawAfterHoldDown(
+	state: ScopeState,
+	now: number,
+	settings: GateSettings,
+	reason: Reason,
+): Decision {
 	if (state.status === 'held') return unchanged(state, 'keptByHold');
 	const activatedAt = state.activatedAt ?? now;
 	const dueAt = Math.max(activatedAt + settings.minActiveMs, now + settings.withdrawDelayMs);
 	if (dueAt <= now) return withdrawn(state, reason);
-	return unchanged({ ...state, status: 'withdrawPending', withdrawDueAt: dueAt }, 'withdrawScheduled');
+	return unchanged(
+		{ ...state, status: 'withdrawPending', withdrawDueAt: dueAt },
+		'withdrawScheduled',
+	);
 }
 
 function withdrawn(state: ScopeState, reason: Reason): Decision {
@@ -198,9 +254,18 @@ function withdrawn(state: ScopeState, reason: Reason): Decision {
 	};
 }
 
-const unchanged = (state: ScopeState, reason: Reason): Decision => ({ state, transition: 'none', reason });
+const unchanged = (state: ScopeState, reason: Reason): Decision => ({
+	state,
+	transition: 'none',
+	reason,
+});
 
-function refresh(state: ScopeState, id: string, title: string | undefined, now: number): ScopeState {
+function refresh(
+	state: ScopeState,
+	id: string,
+	title: string | undefined,
+	now: number,
+): ScopeState {
 	return {
 		...state,
 		open: state.open.map((incident) =>
@@ -212,22 +277,36 @@ function refresh(state: ScopeState, id: string, title: string | undefined, now: 
 function remember(state: ScopeState, id: string, now: number, settings: GateSettings): ScopeState {
 	if (settings.resolveMemoryMs <= 0 || settings.maxRememberedResolves <= 0) return state;
 	const others = state.recentResolves.filter((resolved) => resolved.id !== id);
-	return { ...state, recentResolves: lastOf([...others, { id, at: now }], settings.maxRememberedResolves) };
+	return {
+		...state,
+		recentResolves: lastOf([...others, { id, at: now }], settings.maxRememberedResolves),
+	};
 }
 
 function forgetOldResolves(state: ScopeState, now: number, settings: GateSettings): ScopeState {
-	const recent = state.recentResolves.filter((resolved) => now - resolved.at < settings.resolveMemoryMs);
+	const recent = state.recentResolves.filter(
+		(resolved) => now - resolved.at < settings.resolveMemoryMs,
+	);
 	const recentResolves = lastOf(recent, settings.maxRememberedResolves);
-	return recentResolves.length === state.recentResolves.length ? state : { ...state, recentResolves };
+	return recentResolves.length === state.recentResolves.length
+		? state
+		: { ...state, recentResolves };
 }
 
 const lastOf = <T>(list: T[], count: number): T[] => (count > 0 ? list.slice(-count) : []);
 
 /** Drops fields that no longer apply, and the whole scope once there is nothing left to remember. */
 function compact(state: ScopeState): ScopeState | undefined {
-	if (state.status === 'idle' && state.open.length === 0 && state.recentResolves.length === 0) return undefined;
-	const result: ScopeState = { status: state.status, open: state.open, recentResolves: state.recentResolves };
-	if (state.status !== 'idle' && state.activatedAt !== undefined) result.activatedAt = state.activatedAt;
-	if (state.status === 'withdrawPending' && state.withdrawDueAt !== undefined) result.withdrawDueAt = state.withdrawDueAt;
+	if (state.status === 'idle' && state.open.length === 0 && state.recentResolves.length === 0)
+		return undefined;
+	const result: ScopeState = {
+		status: state.status,
+		open: state.open,
+		recentResolves: state.recentResolves,
+	};
+	if (state.status !== 'idle' && state.activatedAt !== undefined)
+		result.activatedAt = state.activatedAt;
+	if (state.status === 'withdrawPending' && state.withdrawDueAt !== undefined)
+		result.withdrawDueAt = state.withdrawDueAt;
 	return result;
 }

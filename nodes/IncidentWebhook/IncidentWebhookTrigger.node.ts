@@ -41,7 +41,9 @@ export class IncidentWebhookTrigger implements INodeType {
 				displayOptions: { show: { authentication: ['hmacSignature', 'bearerSecret'] } },
 			},
 		],
-		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'incident' }],
+		webhooks: [
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'incident' },
+		],
 		properties: [
 			{
 				displayName: 'Authentication',
@@ -58,9 +60,14 @@ export class IncidentWebhookTrigger implements INodeType {
 					{
 						name: 'Bearer Secret',
 						value: 'bearerSecret',
-						description: 'The sender sends "Authorization: Bearer <secret>" (Alertmanager http_config.authorization)',
+						description:
+							'The sender sends "Authorization: Bearer <secret>" (Alertmanager http_config.authorization)',
 					},
-					{ name: 'None', value: 'none', description: 'Anyone who can reach the URL can open incidents' },
+					{
+						name: 'None',
+						value: 'none',
+						description: 'Anyone who can reach the URL can open incidents',
+					},
 				],
 			},
 			{
@@ -98,7 +105,8 @@ export class IncidentWebhookTrigger implements INodeType {
 				typeOptions: { minValue: 1 },
 				default: 300,
 				displayOptions: { show: { authentication: ['hmacSignature'] } },
-				description: 'How far the timestamp may be from n8n\'s clock, either way. Used only with a Timestamp Header.',
+				description:
+					"How far the timestamp may be from n8n's clock, either way. Used only with a Timestamp Header.",
 			},
 			{
 				displayName: 'Payload Format',
@@ -110,19 +118,26 @@ export class IncidentWebhookTrigger implements INodeType {
 					{
 						name: 'Incident Event',
 						value: 'normalized',
-						description: 'The normalized event itself: { action, incidentId, scope?, title? }, or a list of them',
+						description:
+							'The normalized event itself: { action, incidentId, scope?, title? }, or a list of them',
 					},
 					{
 						name: 'Prometheus Alertmanager',
 						value: 'alertmanager',
-						description: 'A webhook_config notification: each alert becomes one event, ID = fingerprint',
+						description:
+							'A webhook_config notification: each alert becomes one event, ID = fingerprint',
 					},
 					{
 						name: 'FastNetMon',
 						value: 'fastnetmon',
-						description: 'FastNetMon JSON notify / web callback: ban opens, unban resolves, scope = attacked IP',
+						description:
+							'FastNetMon JSON notify / web callback: ban opens, unban resolves, scope = attacked IP',
 					},
-					{ name: 'Custom Mapping', value: 'mapping', description: 'Any JSON, with paths to the ID, action and scope' },
+					{
+						name: 'Custom Mapping',
+						value: 'mapping',
+						description: 'Any JSON, with paths to the ID, action and scope',
+					},
 				],
 			},
 			{
@@ -131,7 +146,8 @@ export class IncidentWebhookTrigger implements INodeType {
 				type: 'string',
 				default: 'instance',
 				displayOptions: { show: { format: ['alertmanager'] } },
-				description: 'Alert label whose value becomes the scope (e.g. prefix, instance, target). Alerts without it get no scope.',
+				description:
+					'Alert label whose value becomes the scope (e.g. prefix, instance, target). Alerts without it get no scope.',
 			},
 			{
 				displayName: 'Events Path',
@@ -140,7 +156,8 @@ export class IncidentWebhookTrigger implements INodeType {
 				default: '',
 				placeholder: 'alerts',
 				displayOptions: { show: { format: ['mapping'] } },
-				description: 'Dot path to a list of events in the body. Empty: the body is one event (or a list of events).',
+				description:
+					'Dot path to a list of events in the body. Empty: the body is one event (or a list of events).',
 			},
 			{
 				displayName: 'Incident ID Path',
@@ -149,7 +166,8 @@ export class IncidentWebhookTrigger implements INodeType {
 				default: 'id',
 				required: true,
 				displayOptions: { show: { format: ['mapping'] } },
-				description: 'Dot path, within one event, to the value identifying the incident (same value on open and resolve)',
+				description:
+					'Dot path, within one event, to the value identifying the incident (same value on open and resolve)',
 			},
 			{
 				displayName: 'Action Path',
@@ -174,7 +192,8 @@ export class IncidentWebhookTrigger implements INodeType {
 				type: 'string',
 				default: 'resolve, resolved, ok, recovered, unban',
 				displayOptions: { show: { format: ['mapping'] } },
-				description: 'Comma-separated action values meaning "resolve" (case-insensitive). Any other value means "update".',
+				description:
+					'Comma-separated action values meaning "resolve" (case-insensitive). Any other value means "update".',
 			},
 			{
 				displayName: 'Scope Path',
@@ -183,7 +202,8 @@ export class IncidentWebhookTrigger implements INodeType {
 				default: '',
 				placeholder: 'target.prefix',
 				displayOptions: { show: { format: ['mapping'] } },
-				description: 'Dot path to the scope (one mitigation per scope). Empty: no scope. When set, events without it are refused.',
+				description:
+					'Dot path to the scope (one mitigation per scope). Empty: no scope. When set, events without it are refused.',
 			},
 			{
 				displayName: 'Title Path',
@@ -216,9 +236,14 @@ export class IncidentWebhookTrigger implements INodeType {
 						default: 'update',
 						options: [
 							{ name: 'Emit With Action "Update"', value: 'update' },
-							{ name: 'Ignore', value: 'ignore', description: 'Accept them without starting the workflow' },
+							{
+								name: 'Ignore',
+								value: 'ignore',
+								description: 'Accept them without starting the workflow',
+							},
 						],
-						description: 'What to do with events that neither open nor resolve (e.g. FastNetMon partial_block)',
+						description:
+							'What to do with events that neither open nor resolve (e.g. FastNetMon partial_block)',
 					},
 					{
 						displayName: 'Source',
@@ -226,7 +251,8 @@ export class IncidentWebhookTrigger implements INodeType {
 						type: 'string',
 						default: '',
 						placeholder: 'edge-detector-1',
-						description: 'Value of `source` on every event. Empty: the format\'s name (alertmanager, fastnetmon, webhook).',
+						description:
+							"Value of `source` on every event. Empty: the format's name (alertmanager, fastnetmon, webhook).",
 					},
 				],
 			},
@@ -248,10 +274,16 @@ export class IncidentWebhookTrigger implements INodeType {
 					const value = typeof data[field] === 'string' ? (data[field] as string) : '';
 					if (field === 'previousSecret' && value === '') continue;
 					if (value.length < MIN_SECRET_LENGTH) {
-						return { status: 'Error', message: `${label} must be at least ${MIN_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)` };
+						return {
+							status: 'Error',
+							message: `${label} must be at least ${MIN_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)`,
+						};
 					}
 					if (value !== value.trim()) {
-						return { status: 'Error', message: `${label} starts or ends with whitespace, which senders usually drop` };
+						return {
+							status: 'Error',
+							message: `${label} starts or ends with whitespace, which senders usually drop`,
+						};
 					}
 				}
 				return { status: 'OK', message: 'The secret is usable' };
@@ -261,9 +293,17 @@ export class IncidentWebhookTrigger implements INodeType {
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		try {
-			const options = this.getNodeParameter('options', {}) as { maxBodyKb?: number; otherEvents?: string; source?: string };
+			const options = this.getNodeParameter('options', {}) as {
+				maxBodyKb?: number;
+				otherEvents?: string;
+				source?: string;
+			};
 			const rawBody = await readRawBody(this, Math.round((options.maxBodyKb ?? 256) * 1024));
-			await authenticateRequest(this, this.getNodeParameter('authentication', 'hmacSignature') as AuthenticationMethod, rawBody);
+			await authenticateRequest(
+				this,
+				this.getNodeParameter('authentication', 'hmacSignature') as AuthenticationMethod,
+				rawBody,
+			);
 
 			const format = this.getNodeParameter('format', 'normalized') as PayloadFormat;
 			const parameter = (name: string) => String(this.getNodeParameter(name, '')).trim();

@@ -33,7 +33,11 @@ export interface FieldMapping {
 /** More events than this in one request is a misconfigured sender, not an incident. */
 const MAX_EVENTS_PER_REQUEST = 1000;
 
-export function normalizePayload(format: PayloadFormat, body: unknown, options: NormalizeOptions): IncidentEvent[] {
+export function normalizePayload(
+	format: PayloadFormat,
+	body: unknown,
+	options: NormalizeOptions,
+): IncidentEvent[] {
 	switch (format) {
 		case 'normalized':
 			return normalizedEvents(body, options.source);
@@ -49,12 +53,17 @@ export function normalizePayload(format: PayloadFormat, body: unknown, options: 
 /** zod paths as a reader writes them: `alerts[0].fingerprint`. */
 function fieldName(path: Array<string | number>): string {
 	return path.reduce<string>(
-		(name, step) => (typeof step === 'number' ? `${name}[${step}]` : name ? `${name}.${step}` : step),
+		(name, step) =>
+			typeof step === 'number' ? `${name}[${step}]` : name ? `${name}.${step}` : step,
 		'',
 	);
 }
 
-function parseOrRefuse<S extends z.ZodTypeAny>(schema: S, body: unknown, what: string): z.output<S> {
+function parseOrRefuse<S extends z.ZodTypeAny>(
+	schema: S,
+	body: unknown,
+	what: string,
+): z.output<S> {
 	const result = schema.safeParse(body);
 	if (result.success) return result.data;
 	const problems = result.error.issues.slice(0, 5).map((issue) => {
@@ -66,7 +75,9 @@ function parseOrRefuse<S extends z.ZodTypeAny>(schema: S, body: unknown, what: s
 
 const idText = z
 	.union([z.string().trim().min(1, 'must not be empty'), z.number()], {
-		errorMap: (_issue, ctx) => ({ message: ctx.data === undefined ? 'Required' : 'must be a non-empty string or a number' }),
+		errorMap: (_issue, ctx) => ({
+			message: ctx.data === undefined ? 'Required' : 'must be a non-empty string or a number',
+		}),
 	})
 	.transform(String);
 
@@ -76,13 +87,19 @@ const normalizedEvent = z
 			errorMap: () => ({ message: 'must be "open", "resolve" or "update"' }),
 		}),
 		incidentId: idText,
-		scope: z.union([z.string().trim().min(1), z.number()]).transform(String).optional(),
+		scope: z
+			.union([z.string().trim().min(1), z.number()])
+			.transform(String)
+			.optional(),
 		title: z.string().optional(),
 		source: z.string().trim().min(1).optional(),
 	})
 	.passthrough();
 
-const normalizedList = z.array(normalizedEvent).min(1, 'expected at least one event').max(MAX_EVENTS_PER_REQUEST);
+const normalizedList = z
+	.array(normalizedEvent)
+	.min(1, 'expected at least one event')
+	.max(MAX_EVENTS_PER_REQUEST);
 
 function normalizedEvents(body: unknown, source: string): IncidentEvent[] {
 	// Checked separately (not as a union) so that the refusal names the field, not "Invalid input".
@@ -100,7 +117,9 @@ function normalizedEvents(body: unknown, source: string): IncidentEvent[] {
 // Prometheus Alertmanager webhook_config payload, version 4 (prometheus.io/docs/alerting/latest/configuration/#webhook_config).
 const alertmanagerAlert = z
 	.object({
-		status: z.enum(['firing', 'resolved'], { errorMap: () => ({ message: 'must be "firing" or "resolved"' }) }),
+		status: z.enum(['firing', 'resolved'], {
+			errorMap: () => ({ message: 'must be "firing" or "resolved"' }),
+		}),
 		labels: z.record(z.string()).default({}),
 		annotations: z.record(z.string()).default({}),
 		startsAt: z.string().optional(),
@@ -117,7 +136,10 @@ const alertmanagerNotification = z
 		status: z.string().optional(),
 		receiver: z.string().optional(),
 		externalURL: z.string().optional(),
-		alerts: z.array(alertmanagerAlert).min(1, 'expected at least one alert').max(MAX_EVENTS_PER_REQUEST),
+		alerts: z
+			.array(alertmanagerAlert)
+			.min(1, 'expected at least one alert')
+			.max(MAX_EVENTS_PER_REQUEST),
 	})
 	.passthrough();
 
@@ -170,7 +192,9 @@ const FASTNETMON_ACTIONS: Record<string, IncidentAction> = { ban: 'open', unban:
 function fastNetMonEvent(body: unknown, source: string): IncidentEvent {
 	const notification = parseOrRefuse(fastNetMonNotification, body, 'FastNetMon notification');
 	const details = notification.attack_details ?? {};
-	const describedAs = [details.attack_type, details.attack_direction].filter((part) => part && part !== 'unknown');
+	const describedAs = [details.attack_type, details.attack_direction].filter(
+		(part) => part && part !== 'unknown',
+	);
 	return {
 		action: FASTNETMON_ACTIONS[notification.action] ?? 'update',
 		// The ban and the unban of one attack carry the same uuid; without one, the attacked IP pairs them.
@@ -187,12 +211,18 @@ function fastNetMonEvent(body: unknown, source: string): IncidentEvent {
 function mappedEvents(body: unknown, mapping: FieldMapping, source: string): IncidentEvent[] {
 	const root = mapping.eventsPath ? valueAtPath(body, mapping.eventsPath) : body;
 	if (mapping.eventsPath && !Array.isArray(root)) {
-		throw new WebhookRejection(400, `Field "${mapping.eventsPath}" (events list) is missing or not a list`);
+		throw new WebhookRejection(
+			400,
+			`Field "${mapping.eventsPath}" (events list) is missing or not a list`,
+		);
 	}
 	const items = Array.isArray(root) ? root : [root];
 	if (items.length === 0) throw new WebhookRejection(400, 'The request contains no events');
 	if (items.length > MAX_EVENTS_PER_REQUEST) {
-		throw new WebhookRejection(400, `The request contains ${items.length} events, over the limit of ${MAX_EVENTS_PER_REQUEST}`);
+		throw new WebhookRejection(
+			400,
+			`The request contains ${items.length} events, over the limit of ${MAX_EVENTS_PER_REQUEST}`,
+		);
 	}
 	const openValues = new Set(mapping.openValues.map((value) => value.toLowerCase()));
 	const resolveValues = new Set(mapping.resolveValues.map((value) => value.toLowerCase()));
@@ -200,7 +230,8 @@ function mappedEvents(body: unknown, mapping: FieldMapping, source: string): Inc
 		const where = items.length > 1 ? ` in event ${index}` : '';
 		const required = (path: string, role: string): string => {
 			const value = scalarText(valueAtPath(item, path));
-			if (value === undefined) throw new WebhookRejection(400, `Field "${path}" (${role}) is missing or empty${where}`);
+			if (value === undefined)
+				throw new WebhookRejection(400, `Field "${path}" (${role}) is missing or empty${where}`);
 			return value;
 		};
 		const incidentId = required(mapping.idPath, 'incident ID');
@@ -210,7 +241,13 @@ function mappedEvents(body: unknown, mapping: FieldMapping, source: string): Inc
 			: resolveValues.has(actionValue)
 				? 'resolve'
 				: 'update';
-		const event: IncidentEvent = { action, incidentId, source, sourceAction: actionValue, payload: item as IDataObject };
+		const event: IncidentEvent = {
+			action,
+			incidentId,
+			source,
+			sourceAction: actionValue,
+			payload: item as IDataObject,
+		};
 		if (mapping.scopePath) event.scope = required(mapping.scopePath, 'scope');
 		const title = mapping.titlePath ? scalarText(valueAtPath(item, mapping.titlePath)) : undefined;
 		if (title !== undefined) event.title = title;

@@ -31,24 +31,35 @@ export function refuse(ctx: IWebhookFunctions, rejection: WebhookRejection): IWe
 /** The body bytes n8n read from the socket (decompressed, otherwise untouched). */
 export async function readRawBody(ctx: IWebhookFunctions, maxBytes: number): Promise<Buffer> {
 	const req = ctx.getRequestObject();
-	if (!Buffer.isBuffer(req.rawBody) && typeof req.readRawBody === 'function') await req.readRawBody();
+	if (!Buffer.isBuffer(req.rawBody) && typeof req.readRawBody === 'function')
+		await req.readRawBody();
 	const raw: unknown = req.rawBody;
 	if (!Buffer.isBuffer(raw)) {
-		throw new WebhookRejection(400, 'The request body could not be read: send JSON (Content-Type: application/json), not a multipart form');
+		throw new WebhookRejection(
+			400,
+			'The request body could not be read: send JSON (Content-Type: application/json), not a multipart form',
+		);
 	}
 	if (raw.length > maxBytes) {
-		throw new WebhookRejection(400, `The request body is ${raw.length} bytes, over the limit of ${maxBytes} bytes set on the trigger`);
+		throw new WebhookRejection(
+			400,
+			`The request body is ${raw.length} bytes, over the limit of ${maxBytes} bytes set on the trigger`,
+		);
 	}
 	return raw;
 }
 
 export function parseJsonBody(raw: Buffer): unknown {
 	const text = raw.toString('utf8').replace(/^\uFEFF/, '');
-	if (text.trim() === '') throw new WebhookRejection(400, 'The request body is empty; expected a JSON document');
+	if (text.trim() === '')
+		throw new WebhookRejection(400, 'The request body is empty; expected a JSON document');
 	try {
 		return JSON.parse(text);
 	} catch (error) {
-		throw new WebhookRejection(400, `The request body is not valid JSON (${(error as Error).message})`);
+		throw new WebhookRejection(
+			400,
+			`The request body is not valid JSON (${(error as Error).message})`,
+		);
 	}
 }
 

@@ -9,8 +9,17 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { ProviderClient } from '../shared/http';
-import { managementProperties, nothingSavedProperty, restoreConfigurationProperty } from '../shared/lockdown';
-import { locatorProperty, matchesSearch, operationProperty, requestOptionsProperty } from '../shared/properties';
+import {
+	managementProperties,
+	nothingSavedProperty,
+	restoreConfigurationProperty,
+} from '../shared/lockdown';
+import {
+	locatorProperty,
+	matchesSearch,
+	operationProperty,
+	requestOptionsProperty,
+} from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { SNAPSHOT_PREFIX, linodeFirewall } from './operations';
 import { linodeApi, listFirewalls } from './transport';
@@ -39,7 +48,8 @@ export class LinodeFirewall implements INodeType {
 				searchListMethod: 'searchFirewalls',
 				idPlaceholder: '123456',
 				idRegex: '^\\d+$',
-				idError: 'A Firewall ID is a number (Network > Firewalls > your firewall: the number in the URL)',
+				idError:
+					'A Firewall ID is a number (Network > Firewalls > your firewall: the number in the URL)',
 			}),
 			...managementProperties,
 			restoreConfigurationProperty,
@@ -50,7 +60,10 @@ export class LinodeFirewall implements INodeType {
 
 	methods = {
 		listSearch: {
-			async searchFirewalls(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+			async searchFirewalls(
+				this: ILoadOptionsFunctions,
+				filter?: string,
+			): Promise<INodeListSearchResult> {
 				const client = await ProviderClient.create(this, linodeApi);
 				const firewalls = (await listFirewalls(client)).filter(
 					(f) => !f.label.startsWith(SNAPSHOT_PREFIX) && matchesSearch(filter, f.label, f.id),

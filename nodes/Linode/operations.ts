@@ -17,7 +17,15 @@ import {
 import type { MitigationProvider, MitigationResult } from '../shared/provider';
 import { readLocator } from '../shared/provider';
 import { validate } from '../shared/validation';
-import { linodeApi, linodeRequest, listFirewalls, ruleSetOf, type Firewall, type LinodeRule, type RuleSet } from './transport';
+import {
+	linodeApi,
+	linodeRequest,
+	listFirewalls,
+	ruleSetOf,
+	type Firewall,
+	type LinodeRule,
+	type RuleSet,
+} from './transport';
 
 /**
  * A Linode can have only one active firewall, so moving it to a lockdown firewall would leave a moment with none
@@ -63,7 +71,9 @@ const ruleSchema = z
 		action: policy,
 		protocol: z.enum(['TCP', 'UDP', 'ICMP', 'IPENCAP']),
 		ports: z.string().nullable().optional(),
-		addresses: z.object({ ipv4: z.array(z.string()).optional(), ipv6: z.array(z.string()).optional() }).strict(),
+		addresses: z
+			.object({ ipv4: z.array(z.string()).optional(), ipv6: z.array(z.string()).optional() })
+			.strict(),
 		label: z.string().optional(),
 		description: z.string().optional(),
 	})
@@ -76,13 +86,19 @@ const ruleSetSchema = z
 		outbound_policy: policy,
 	})
 	.strict()
-	.refine((r) => (r.inbound?.length ?? 0) + (r.outbound?.length ?? 0) <= MAX_RULES, `Linode allows at most ${MAX_RULES} rules`);
-const OVERRIDE_SHAPE = '{"inbound": [...], "inbound_policy": "ACCEPT"|"DROP", "outbound": [...], "outbound_policy": "ACCEPT"|"DROP"} (the "original" field of an Activate or Get Status output)';
+	.refine(
+		(r) => (r.inbound?.length ?? 0) + (r.outbound?.length ?? 0) <= MAX_RULES,
+		`Linode allows at most ${MAX_RULES} rules`,
+	);
+const OVERRIDE_SHAPE =
+	'{"inbound": [...], "inbound_policy": "ACCEPT"|"DROP", "outbound": [...], "outbound_policy": "ACCEPT"|"DROP"} (the "original" field of an Activate or Get Status output)';
 
 /** Rules that keep the management ports open from the management sources, IPv4 and IPv6 in the same rule. */
 export function managementRules(options: LockdownOptions): LinodeRule[] {
 	if (options.sources.length > MAX_ADDRESSES) {
-		throw new InputError(`Linode allows at most ${MAX_ADDRESSES} addresses in a rule; ${options.sources.length} management sources were given`);
+		throw new InputError(
+			`Linode allows at most ${MAX_ADDRESSES} addresses in a rule; ${options.sources.length} management sources were given`,
+		);
 	}
 	const ipv4 = options.sources.filter((s) => s.version === 4).map((s) => s.cidr);
 	const ipv6 = options.sources.filter((s) => s.version === 6).map((s) => s.cidr);
@@ -109,28 +125,52 @@ export function managementRules(options: LockdownOptions): LinodeRule[] {
 
 /** The lockdown changes inbound only: outbound rules and policy stay as they were. */
 function lockdownRules(current: RuleSet, options: LockdownOptions): RuleSet {
-	return { inbound: managementRules(options), inbound_policy: 'DROP', outbound: current.outbound, outbound_policy: current.outbound_policy };
+	return {
+		inbound: managementRules(options),
+		inbound_policy: 'DROP',
+		outbound: current.outbound,
+		outbound_policy: current.outbound_policy,
+	};
 }
 
 export const isLockedDown = (rules: RuleSet) =>
-	rules.inbound_policy === 'DROP' && (rules.inbound ?? []).length > 0 && (rules.inbound ?? []).every((r) => r.label === MANAGEMENT_LABEL);
+	rules.inbound_policy === 'DROP' &&
+	(rules.inbound ?? []).length > 0 &&
+	(rules.inbound ?? []).every((r) => r.label === MANAGEMENT_LABEL);
 
 async function readState(api: ProviderClient, target: FirewallTarget): Promise<ProviderState> {
-	const firewall = await linodeRequest<Firewall>(api, 'GET', `/networking/firewalls/${target.firewallId}`);
+	const firewall = await linodeRequest<Firewall>(
+		api,
+		'GET',
+		`/networking/firewalls/${target.firewallId}`,
+	);
 	if (firewall.label.startsWith(SNAPSHOT_PREFIX)) {
 		throw new InputError(
 			`Firewall '${firewall.label}' is the copy of another firewall's rules saved by this node, not a firewall to protect`,
 			`Choose the original firewall: its id is the number after '${SNAPSHOT_PREFIX}'.`,
 		);
 	}
-	const rules = ruleSetOf(await linodeRequest<RuleSet>(api, 'GET', `/networking/firewalls/${target.firewallId}/rules`));
-	const devices = await linodeRequest<{ data: Device[] }>(api, 'GET', `/networking/firewalls/${target.firewallId}/devices`, undefined, {
-		qs: { page_size: 500 },
-	});
+	const rules = ruleSetOf(
+		await linodeRequest<RuleSet>(api, 'GET', `/networking/firewalls/${target.firewallId}/rules`),
+	);
+	const devices = await linodeRequest<{ data: Device[] }>(
+		api,
+		'GET',
+		`/networking/firewalls/${target.firewallId}/devices`,
+		undefined,
+		{
+			qs: { page_size: 500 },
+		},
+	);
 	const label = snapshotLabel(firewall.id);
 	const copy = (await listFirewalls(api, { label })).find((f) => f.label === label);
 	const snapshot = copy
-		? { firewall: copy, rules: ruleSetOf(await linodeRequest<RuleSet>(api, 'GET', `/networking/firewalls/${copy.id}/rules`)) }
+		? {
+				firewall: copy,
+				rules: ruleSetOf(
+					await linodeRequest<RuleSet>(api, 'GET', `/networking/firewalls/${copy.id}/rules`),
+				),
+			}
 		: undefined;
 	return { firewall, rules, devices: devices.data ?? [], snapshot };
 }
@@ -138,15 +178,31 @@ async function readState(api: ProviderClient, target: FirewallTarget): Promise<P
 function describeState({ firewall, rules, devices, snapshot }: ProviderState, saved?: RuleSet) {
 	const active = isLockedDown(rules);
 	const warnings: string[] = [];
-	if (devices.length === 0) warnings.push(protectsNothingWarning('it is not attached to any Linode or NodeBalancer'));
-	if (firewall.status === 'disabled') warnings.push('This firewall is disabled: its rules, lockdown included, apply to nothing until it is enabled.');
+	if (devices.length === 0)
+		warnings.push(protectsNothingWarning('it is not attached to any Linode or NodeBalancer'));
+	if (firewall.status === 'disabled')
+		warnings.push(
+			'This firewall is disabled: its rules, lockdown included, apply to nothing until it is enabled.',
+		);
 	const original = snapshot?.rules ?? saved ?? null;
 	return {
 		active,
-		state: active ? (original ? 'locked down' : 'locked down, original not found') : snapshot ? 'interrupted (run Activate or Withdraw again to finish)' : 'normal',
+		state: active
+			? original
+				? 'locked down'
+				: 'locked down, original not found'
+			: snapshot
+				? 'interrupted (run Activate or Withdraw again to finish)'
+				: 'normal',
 		firewall: { id: firewall.id, label: firewall.label, status: firewall.status },
-		snapshotFirewall: snapshot ? { id: snapshot.firewall.id, label: snapshot.firewall.label } : null,
-		attached: devices.map((d) => ({ id: d.entity.id, type: d.entity.type, label: d.entity.label ?? null })),
+		snapshotFirewall: snapshot
+			? { id: snapshot.firewall.id, label: snapshot.firewall.label }
+			: null,
+		attached: devices.map((d) => ({
+			id: d.entity.id,
+			type: d.entity.type,
+			label: d.entity.label ?? null,
+		})),
 		inboundPolicy: rules.inbound_policy,
 		inboundRuleCount: rules.inbound?.length ?? 0,
 		original,
@@ -165,7 +221,15 @@ export const linodeFirewall: MitigationProvider<FirewallTarget> = {
 
 	readTarget(ctx: IExecuteFunctions, itemIndex: number) {
 		return validate(
-			z.object({ firewallId: z.string().trim().regex(/^\d{1,12}$/, 'Firewall ID must be the number in the dashboard URL (Network > Firewalls > your firewall)') }),
+			z.object({
+				firewallId: z
+					.string()
+					.trim()
+					.regex(
+						/^\d{1,12}$/,
+						'Firewall ID must be the number in the dashboard URL (Network > Firewalls > your firewall)',
+					),
+			}),
 			{ firewallId: readLocator(ctx, 'firewallId', itemIndex) },
 			'firewall',
 		);
@@ -184,7 +248,10 @@ export const linodeFirewall: MitigationProvider<FirewallTarget> = {
 			const state = await readState(api, target);
 			const key = recordKey(target);
 			if (isLockedDown(state.rules)) {
-				const result = { ...describeState(state, records.get<RulesRecord>(key)?.original), changed: false };
+				const result = {
+					...describeState(state, records.get<RulesRecord>(key)?.original),
+					changed: false,
+				};
 				return { ...result, note: 'Already locked down; the saved original was kept.' };
 			}
 			const current = state.rules;
@@ -207,7 +274,11 @@ export const linodeFirewall: MitigationProvider<FirewallTarget> = {
 						await linodeRequest<Firewall>(api, 'POST', '/networking/firewalls', {
 							label,
 							tags: ['ddos-mitigation'],
-							rules: { ...current, inbound: current.inbound ?? [], outbound: current.outbound ?? [] },
+							rules: {
+								...current,
+								inbound: current.inbound ?? [],
+								outbound: current.outbound ?? [],
+							},
 						}),
 				);
 				snapshot = { firewall: created, rules: current };
@@ -218,7 +289,13 @@ export const linodeFirewall: MitigationProvider<FirewallTarget> = {
 					'activate',
 					`updating the saved copy '${label}'`,
 					`firewall '${state.firewall.label}' is unchanged; not locked down`,
-					async () => await linodeRequest(api, 'PUT', `/networking/firewalls/${stale.firewall.id}/rules`, current as unknown as IDataObject),
+					async () =>
+						await linodeRequest(
+							api,
+							'PUT',
+							`/networking/firewalls/${stale.firewall.id}/rules`,
+							current as unknown as IDataObject,
+						),
 				);
 				snapshot = { ...stale, rules: current };
 			}
@@ -226,13 +303,20 @@ export const linodeFirewall: MitigationProvider<FirewallTarget> = {
 				'activate',
 				`replacing the rules of '${state.firewall.label}' with the lockdown`,
 				`the original rules are saved in firewall '${label}'; '${state.firewall.label}' still has its own rules, not locked down`,
-				async () => await linodeRequest<RuleSet>(api, 'PUT', `/networking/firewalls/${target.firewallId}/rules`, lockdown as unknown as IDataObject),
+				async () =>
+					await linodeRequest<RuleSet>(
+						api,
+						'PUT',
+						`/networking/firewalls/${target.firewallId}/rules`,
+						lockdown as unknown as IDataObject,
+					),
 			);
 			return { ...describeState({ ...state, rules: ruleSetOf(after), snapshot }), changed: true };
 		},
 
 		async withdraw(target, { api, records, ctx, itemIndex }): Promise<MitigationResult> {
-			const override = readRestoreOverride(ctx, itemIndex, ruleSetSchema, OVERRIDE_SHAPE) as RuleSet | undefined;
+			const override = readRestoreOverride(ctx, itemIndex, ruleSetSchema, OVERRIDE_SHAPE) as
+				RuleSet | undefined;
 			const whenNothingSaved = readNothingSavedChoice(ctx, itemIndex);
 			const state = await readState(api, target);
 			const { firewall, snapshot } = state;
@@ -242,42 +326,81 @@ export const linodeFirewall: MitigationProvider<FirewallTarget> = {
 
 			if (!locked && !override) {
 				records.delete(key);
-				if (!snapshot) return { ...describeState(state), changed: false, note: 'Not locked down. Nothing to restore.' };
+				if (!snapshot)
+					return {
+						...describeState(state),
+						changed: false,
+						note: 'Not locked down. Nothing to restore.',
+					};
 				// The rules are already the original (a withdraw was interrupted after restoring them): remove the copy.
-				await step('withdraw', `deleting the saved copy '${snapshot.firewall.label}'`, 'the original rules are in place; the copy still exists', async () =>
-					await linodeRequest(api, 'DELETE', `/networking/firewalls/${snapshot.firewall.id}`),
+				await step(
+					'withdraw',
+					`deleting the saved copy '${snapshot.firewall.label}'`,
+					'the original rules are in place; the copy still exists',
+					async () =>
+						await linodeRequest(api, 'DELETE', `/networking/firewalls/${snapshot.firewall.id}`),
 				);
-				return { ...describeState({ ...state, snapshot: undefined }), changed: true, note: 'The original rules were already in place; removed the saved copy.' };
+				return {
+					...describeState({ ...state, snapshot: undefined }),
+					changed: true,
+					note: 'The original rules were already in place; removed the saved copy.',
+				};
 			}
 
 			let restore: RuleSet;
 			let restoredFrom: string;
 			if (override) [restore, restoredFrom] = [override, 'Configuration to Restore'];
-			else if (snapshot) [restore, restoredFrom] = [snapshot.rules, `saved copy '${snapshot.firewall.label}'`];
-			else if (record) [restore, restoredFrom] = [record.original, 'activation record (the copy at Linode was deleted)'];
+			else if (snapshot)
+				[restore, restoredFrom] = [snapshot.rules, `saved copy '${snapshot.firewall.label}'`];
+			else if (record)
+				[restore, restoredFrom] = [
+					record.original,
+					'activation record (the copy at Linode was deleted)',
+				];
 			else if (whenNothingSaved === 'allowAll') {
-				restore = { inbound: [], inbound_policy: 'ACCEPT', outbound: state.rules.outbound, outbound_policy: state.rules.outbound_policy };
+				restore = {
+					inbound: [],
+					inbound_policy: 'ACCEPT',
+					outbound: state.rules.outbound,
+					outbound_policy: state.rules.outbound_policy,
+				};
 				restoredFrom = 'fallback: allow all inbound';
 			} else {
-				throw nothingSavedError('Linode', `no firewall labelled '${snapshotLabel(firewall.id)}' and no activation record`);
+				throw nothingSavedError(
+					'Linode',
+					`no firewall labelled '${snapshotLabel(firewall.id)}' and no activation record`,
+				);
 			}
 
 			const after = await step(
 				'withdraw',
 				`restoring the rules of '${firewall.label}'`,
-				snapshot ? `still locked down; the original rules are safe in firewall '${snapshot.firewall.label}'` : 'still locked down',
-				async () => await linodeRequest<RuleSet>(api, 'PUT', `/networking/firewalls/${target.firewallId}/rules`, ruleSetOf(restore) as unknown as IDataObject),
+				snapshot
+					? `still locked down; the original rules are safe in firewall '${snapshot.firewall.label}'`
+					: 'still locked down',
+				async () =>
+					await linodeRequest<RuleSet>(
+						api,
+						'PUT',
+						`/networking/firewalls/${target.firewallId}/rules`,
+						ruleSetOf(restore) as unknown as IDataObject,
+					),
 			);
 			if (snapshot) {
 				await step(
 					'withdraw',
 					`deleting the saved copy '${snapshot.firewall.label}'`,
 					`the original rules are restored; the copy '${snapshot.firewall.label}' still exists`,
-					async () => await linodeRequest(api, 'DELETE', `/networking/firewalls/${snapshot.firewall.id}`),
+					async () =>
+						await linodeRequest(api, 'DELETE', `/networking/firewalls/${snapshot.firewall.id}`),
 				);
 			}
 			records.delete(key);
-			return { ...describeState({ ...state, rules: ruleSetOf(after), snapshot: undefined }), changed: true, restoredFrom };
+			return {
+				...describeState({ ...state, rules: ruleSetOf(after), snapshot: undefined }),
+				changed: true,
+				restoredFrom,
+			};
 		},
 	},
 };

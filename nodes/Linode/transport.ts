@@ -1,6 +1,11 @@
 import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
 
-import type { ApiResponse, FailureDescription, ProviderApiSpec, ProviderClient } from '../shared/http';
+import type {
+	ApiResponse,
+	FailureDescription,
+	ProviderApiSpec,
+	ProviderClient,
+} from '../shared/http';
 
 export interface LinodeRule {
 	action: 'ACCEPT' | 'DROP';
@@ -41,7 +46,8 @@ export const linodeApi: ProviderApiSpec = {
 
 function describeFailure(response: ApiResponse): FailureDescription {
 	const errors = (response.body as LinodeErrors | null)?.errors ?? [];
-	const providerMessage = errors.map((e) => (e.field ? `${e.field}: ${e.reason}` : e.reason)).join('; ') || undefined;
+	const providerMessage =
+		errors.map((e) => (e.field ? `${e.field}: ${e.reason}` : e.reason)).join('; ') || undefined;
 	const common = { providerMessage };
 	const said = providerMessage ? `: ${providerMessage}` : '';
 	switch (response.status) {
@@ -74,7 +80,10 @@ function describeFailure(response: ApiResponse): FailureDescription {
 				...common,
 				message: `Linode answered HTTP ${response.status}${said}`,
 				// "Linode busy." is transient: Linode's own client retries it.
-				retryable: response.status === 400 && errors.some((e) => /busy/i.test(e.reason ?? '')) ? true : undefined,
+				retryable:
+					response.status === 400 && errors.some((e) => /busy/i.test(e.reason ?? ''))
+						? true
+						: undefined,
 			};
 	}
 }
@@ -90,13 +99,23 @@ export async function linodeRequest<T>(
 }
 
 /** Every firewall matching an optional X-Filter, all pages. */
-export async function listFirewalls(api: ProviderClient, filter?: IDataObject, maxPages = 50): Promise<Firewall[]> {
+export async function listFirewalls(
+	api: ProviderClient,
+	filter?: IDataObject,
+	maxPages = 50,
+): Promise<Firewall[]> {
 	const all: Firewall[] = [];
 	for (let page = 1; page <= maxPages; page++) {
-		const body = await linodeRequest<{ data: Firewall[]; page: number; pages: number }>(api, 'GET', '/networking/firewalls', undefined, {
-			qs: { page, page_size: 500 },
-			headers: filter ? { 'X-Filter': JSON.stringify(filter) } : undefined,
-		});
+		const body = await linodeRequest<{ data: Firewall[]; page: number; pages: number }>(
+			api,
+			'GET',
+			'/networking/firewalls',
+			undefined,
+			{
+				qs: { page, page_size: 500 },
+				headers: filter ? { 'X-Filter': JSON.stringify(filter) } : undefined,
+			},
+		);
 		all.push(...(body.data ?? []));
 		if (page >= (body.pages ?? 1)) break;
 	}

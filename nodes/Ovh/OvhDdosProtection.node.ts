@@ -9,7 +9,12 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { ProviderClient } from '../shared/http';
-import { locatorProperty, operationProperty, requestOptionsProperty, settleProperties } from '../shared/properties';
+import {
+	locatorProperty,
+	operationProperty,
+	requestOptionsProperty,
+	settleProperties,
+} from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { OVH_SETTLE, ovhDdosProtection } from './operations';
 import { ovhApi, ovhRequest } from './transport';
@@ -53,7 +58,8 @@ export class OvhDdosProtection implements INodeType {
 				...locatorProperty({
 					displayName: 'IP Block',
 					name: 'ipBlock',
-					description: 'The block as OVH lists it, e.g. 203.0.113.0/24, or 198.51.100.7/32 for a single IP',
+					description:
+						'The block as OVH lists it, e.g. 203.0.113.0/24, or 198.51.100.7/32 for a single IP',
 					searchListMethod: 'searchIpBlocks',
 					idPlaceholder: '203.0.113.0/24',
 					idRegex: '^\\s*\\d{1,3}(\\.\\d{1,3}){3}(/\\d{1,2})?\\s*$',
@@ -92,7 +98,10 @@ export class OvhDdosProtection implements INodeType {
 
 	methods = {
 		listSearch: {
-			async searchIpBlocks(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+			async searchIpBlocks(
+				this: ILoadOptionsFunctions,
+				filter?: string,
+			): Promise<INodeListSearchResult> {
 				const client = await ProviderClient.create(this, ovhApi);
 				const response = await ovhRequest<string[]>(client, { method: 'GET', path: '/ip' });
 				const needle = filter?.trim() ?? '';

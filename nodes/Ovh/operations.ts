@@ -36,23 +36,35 @@ interface PermanentRecord extends ActivationRecord {
 	permanentBefore: boolean;
 }
 
-const BLOCK_HINT = 'Enter the block exactly as OVH lists it (e.g. 203.0.113.0/24, or 198.51.100.7/32 for a single IP), or pick it from the list.';
+const BLOCK_HINT =
+	'Enter the block exactly as OVH lists it (e.g. 203.0.113.0/24, or 198.51.100.7/32 for a single IP), or pick it from the list.';
 
 const ipv4ToInt = (ip: string) => ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-const intToIpv4 = (n: number) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+const intToIpv4 = (n: number) =>
+	[24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
 
 /** Validates the block (IPv4, starting on its boundary) and returns it in OVH's "address/length" form. */
 export function normalizeBlock(value: string): string {
 	const parsed = parseCidr(value);
-	if (!parsed) throw new InputError(`Invalid IP block: '${value}' is not an IPv4 address or block`, BLOCK_HINT);
+	if (!parsed)
+		throw new InputError(
+			`Invalid IP block: '${value}' is not an IPv4 address or block`,
+			BLOCK_HINT,
+		);
 	if (parsed.version !== 4) {
-		throw new InputError(`Invalid IP block: OVH permanent mitigation applies to IPv4 addresses only, not '${value}'`, BLOCK_HINT);
+		throw new InputError(
+			`Invalid IP block: OVH permanent mitigation applies to IPv4 addresses only, not '${value}'`,
+			BLOCK_HINT,
+		);
 	}
 	const size = 2 ** (32 - parsed.prefixLength);
 	const start = ipv4ToInt(parsed.address);
 	if (start % size !== 0) {
 		const aligned = `${intToIpv4(start - (start % size))}/${parsed.prefixLength}`;
-		throw new InputError(`Invalid IP block: '${value}' does not start on its /${parsed.prefixLength} boundary`, `Did you mean ${aligned}? ${BLOCK_HINT}`);
+		throw new InputError(
+			`Invalid IP block: '${value}' does not start on its /${parsed.prefixLength} boundary`,
+			`Did you mean ${aligned}? ${BLOCK_HINT}`,
+		);
 	}
 	return `${parsed.address}/${parsed.prefixLength}`;
 }
@@ -70,11 +82,15 @@ export function resolveIp(block: string, value: string): string {
 	}
 	const parsed = parseCidr(ip);
 	if (!parsed || parsed.version !== 4 || parsed.prefixLength !== 32 || ip.includes('/')) {
-		throw new InputError(`Invalid IP: '${ip}' is not an IPv4 address`, 'OVH permanent mitigation takes one IPv4 address, e.g. 203.0.113.10.');
+		throw new InputError(
+			`Invalid IP: '${ip}' is not an IPv4 address`,
+			'OVH permanent mitigation takes one IPv4 address, e.g. 203.0.113.10.',
+		);
 	}
 	const size = 2 ** (32 - Number(length));
 	const offset = ipv4ToInt(ip) - ipv4ToInt(address);
-	if (offset < 0 || offset >= size) throw new InputError(`Invalid IP: ${ip} is not inside the block ${block}`, BLOCK_HINT);
+	if (offset < 0 || offset >= size)
+		throw new InputError(`Invalid IP: ${ip} is not inside the block ${block}`, BLOCK_HINT);
 	return ip;
 }
 
@@ -88,12 +104,20 @@ async function readBlock(api: ProviderClient, target: OvhTarget): Promise<IpBloc
 }
 
 /** The mitigation entry, or undefined when OVH answers 404 (the IP is not on mitigation: not an error). */
-async function readMitigation(api: ProviderClient, target: OvhTarget): Promise<MitigationIp | undefined> {
-	const response = await ovhRequest<MitigationIp>(api, { method: 'GET', path: mitigationPath(target), acceptStatus: [404] });
+async function readMitigation(
+	api: ProviderClient,
+	target: OvhTarget,
+): Promise<MitigationIp | undefined> {
+	const response = await ovhRequest<MitigationIp>(api, {
+		method: 'GET',
+		path: mitigationPath(target),
+		acceptStatus: [404],
+	});
 	return response.status === 404 ? undefined : response.body;
 }
 
-const isPermanent = (entry: MitigationIp | undefined) => entry?.permanent === true && entry.state !== 'removalPending';
+const isPermanent = (entry: MitigationIp | undefined) =>
+	entry?.permanent === true && entry.state !== 'removalPending';
 
 function describe(block: IpBlock, target: OvhTarget, entry: MitigationIp | undefined): IDataObject {
 	return {
@@ -135,7 +159,10 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 		if (operation === 'listIpBlocks') return { ipBlock: '', ip: '' };
 		const ipBlock = normalizeBlock(readLocator(ctx, 'ipBlock', itemIndex));
 		if (operation === 'listMitigations') return { ipBlock, ip: '' };
-		return { ipBlock, ip: resolveIp(ipBlock, String(ctx.getNodeParameter('ip', itemIndex, '') ?? '')) };
+		return {
+			ipBlock,
+			ip: resolveIp(ipBlock, String(ctx.getNodeParameter('ip', itemIndex, '') ?? '')),
+		};
 	},
 
 	describeTarget: (target) => target.ip || target.ipBlock,
@@ -161,7 +188,12 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 			if (isPermanent(before)) {
 				// Already on: no write, and an existing record is kept (a repeat never replaces what was saved).
 				if (!records.get(key)) records.set(key, { permanentBefore: true });
-				return { active: true, changed: false, ...describe(block, target, before), note: 'The IP was already on permanent mitigation.' };
+				return {
+					active: true,
+					changed: false,
+					...describe(block, target, before),
+					note: 'The IP was already on permanent mitigation.',
+				};
 			}
 			records.set(key, { permanentBefore: false });
 			let created: MitigationIp | undefined;
@@ -177,14 +209,23 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 				if (!(error instanceof ProviderError && error.details.httpCode === 409)) throw error;
 				const now = await readMitigation(api, target);
 				if (!isPermanent(now)) throw error;
-				return { active: true, changed: false, ...describe(block, target, now), note: 'The IP was put on permanent mitigation by another change at the same time.' };
+				return {
+					active: true,
+					changed: false,
+					...describe(block, target, now),
+					note: 'The IP was put on permanent mitigation by another change at the same time.',
+				};
 			}
 			const settled = await settle(op, target, created, (e) => e?.state === 'ok');
 			return {
 				active: true,
 				changed: true,
 				...describe(block, target, settled.entry),
-				note: settled.note ?? (settled.entry?.state === 'ok' ? 'Permanent mitigation is on.' : 'OVH is applying permanent mitigation (creationPending -> ok).'),
+				note:
+					settled.note ??
+					(settled.entry?.state === 'ok'
+						? 'Permanent mitigation is on.'
+						: 'OVH is applying permanent mitigation (creationPending -> ok).'),
 			};
 		},
 
@@ -197,11 +238,12 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 			const record = records.get<PermanentRecord>(key);
 			if (!isPermanent(before)) {
 				records.delete(key);
-				const note = before?.state === 'removalPending'
-					? 'OVH is already removing the IP from permanent mitigation.'
-					: before?.auto
-						? "The IP is not on permanent mitigation; OVH's automatic mitigation is handling it and ends by itself."
-						: 'The IP was not on permanent mitigation.';
+				const note =
+					before?.state === 'removalPending'
+						? 'OVH is already removing the IP from permanent mitigation.'
+						: before?.auto
+							? "The IP is not on permanent mitigation; OVH's automatic mitigation is handling it and ends by itself."
+							: 'The IP was not on permanent mitigation.';
 				return { active: false, changed: false, ...describe(block, target, before), note };
 			}
 			if (record?.permanentBefore && !force) {
@@ -212,24 +254,44 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 					note: 'Left on: the IP was already on permanent mitigation before activation. Turn on "Force Withdraw" to remove it anyway.',
 				};
 			}
-			const response = await ovhRequest<MitigationIp | null>(api, { method: 'DELETE', path: mitigationPath(target), acceptStatus: [404] });
+			const response = await ovhRequest<MitigationIp | null>(api, {
+				method: 'DELETE',
+				path: mitigationPath(target),
+				acceptStatus: [404],
+			});
 			records.delete(key);
 			const after = response.status === 404 ? undefined : (response.body ?? undefined);
-			const settled = await settle(op, target, after, (e) => e === undefined || (!e.permanent && e.state === 'ok'));
+			const settled = await settle(
+				op,
+				target,
+				after,
+				(e) => e === undefined || (!e.permanent && e.state === 'ok'),
+			);
 			return {
 				active: false,
 				changed: response.status !== 404,
 				...describe(block, target, settled.entry),
-				note: settled.note ?? 'Permanent mitigation is off; OVH mitigates the IP automatically again when it detects an attack.',
+				note:
+					settled.note ??
+					'Permanent mitigation is off; OVH mitigates the IP automatically again when it detects an attack.',
 			};
 		},
 
 		async listMitigations(target, { api }) {
-			const response = await ovhRequest<string[]>(api, { method: 'GET', path: `${blockPath(target)}/mitigation` });
+			const response = await ovhRequest<string[]>(api, {
+				method: 'GET',
+				path: `${blockPath(target)}/mitigation`,
+			});
 			const rows: IDataObject[] = [];
 			for (const ip of response.body ?? []) {
 				const entry = await readMitigation(api, { ...target, ip });
-				if (entry) rows.push({ ipBlock: target.ipBlock, ...entry, active: isPermanent(entry), changed: false });
+				if (entry)
+					rows.push({
+						ipBlock: target.ipBlock,
+						...entry,
+						active: isPermanent(entry),
+						changed: false,
+					});
 			}
 			return rows;
 		},

@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestOptions } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IHttpRequestOptions,
+} from 'n8n-workflow';
 
 /**
  * OVHcloud request signing, as the official clients (python-ovh, node-ovh, go-ovh) do it:
@@ -10,13 +14,41 @@ import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestOptions }
 
 /** API roots of the official clients' endpoint names. */
 export const OVH_ENDPOINTS: Record<string, { name: string; url: string; createToken: string }> = {
-	'ovh-eu': { name: 'OVHcloud Europe', url: 'https://eu.api.ovh.com/1.0', createToken: 'https://eu.api.ovh.com/createToken/' },
-	'ovh-ca': { name: 'OVHcloud Canada', url: 'https://ca.api.ovh.com/1.0', createToken: 'https://ca.api.ovh.com/createToken/' },
-	'ovh-us': { name: 'OVHcloud US', url: 'https://api.us.ovhcloud.com/1.0', createToken: 'https://api.us.ovhcloud.com/createToken/' },
-	'kimsufi-eu': { name: 'Kimsufi Europe', url: 'https://eu.api.kimsufi.com/1.0', createToken: 'https://eu.api.kimsufi.com/createToken/' },
-	'kimsufi-ca': { name: 'Kimsufi Canada', url: 'https://ca.api.kimsufi.com/1.0', createToken: 'https://ca.api.kimsufi.com/createToken/' },
-	'soyoustart-eu': { name: 'So you Start Europe', url: 'https://eu.api.soyoustart.com/1.0', createToken: 'https://eu.api.soyoustart.com/createToken/' },
-	'soyoustart-ca': { name: 'So you Start Canada', url: 'https://ca.api.soyoustart.com/1.0', createToken: 'https://ca.api.soyoustart.com/createToken/' },
+	'ovh-eu': {
+		name: 'OVHcloud Europe',
+		url: 'https://eu.api.ovh.com/1.0',
+		createToken: 'https://eu.api.ovh.com/createToken/',
+	},
+	'ovh-ca': {
+		name: 'OVHcloud Canada',
+		url: 'https://ca.api.ovh.com/1.0',
+		createToken: 'https://ca.api.ovh.com/createToken/',
+	},
+	'ovh-us': {
+		name: 'OVHcloud US',
+		url: 'https://api.us.ovhcloud.com/1.0',
+		createToken: 'https://api.us.ovhcloud.com/createToken/',
+	},
+	'kimsufi-eu': {
+		name: 'Kimsufi Europe',
+		url: 'https://eu.api.kimsufi.com/1.0',
+		createToken: 'https://eu.api.kimsufi.com/createToken/',
+	},
+	'kimsufi-ca': {
+		name: 'Kimsufi Canada',
+		url: 'https://ca.api.kimsufi.com/1.0',
+		createToken: 'https://ca.api.kimsufi.com/createToken/',
+	},
+	'soyoustart-eu': {
+		name: 'So you Start Europe',
+		url: 'https://eu.api.soyoustart.com/1.0',
+		createToken: 'https://eu.api.soyoustart.com/createToken/',
+	},
+	'soyoustart-ca': {
+		name: 'So you Start Canada',
+		url: 'https://ca.api.soyoustart.com/1.0',
+		createToken: 'https://ca.api.soyoustart.com/createToken/',
+	},
 };
 
 export const TIMESTAMP_HEADER = 'X-Ovh-Timestamp';
@@ -24,7 +56,8 @@ export const TIMESTAMP_HEADER = 'X-Ovh-Timestamp';
 /** The API root: the credential's Base URL when set, otherwise the chosen endpoint's. */
 export function ovhBaseUrl(credentials: ICredentialDataDecryptedObject): string {
 	const configured = typeof credentials.baseUrl === 'string' ? credentials.baseUrl.trim() : '';
-	const endpoint = OVH_ENDPOINTS[String(credentials.endpoint ?? 'ovh-eu')] ?? OVH_ENDPOINTS['ovh-eu'];
+	const endpoint =
+		OVH_ENDPOINTS[String(credentials.endpoint ?? 'ovh-eu')] ?? OVH_ENDPOINTS['ovh-eu'];
 	return (configured || endpoint.url).replace(/\/+$/, '');
 }
 
@@ -37,7 +70,9 @@ export function ovhSignature(parts: {
 	timestamp: string;
 }): string {
 	const { applicationSecret, consumerKey, method, url, body, timestamp } = parts;
-	const payload = [applicationSecret, consumerKey, method.toUpperCase(), url, body, timestamp].join('+');
+	const payload = [applicationSecret, consumerKey, method.toUpperCase(), url, body, timestamp].join(
+		'+',
+	);
 	return '$1$' + createHash('sha1').update(payload, 'utf8').digest('hex');
 }
 
@@ -62,7 +97,8 @@ async function fetchServerOffset(baseUrl: string): Promise<number> {
 	const sentAt = Date.now();
 	const response = await fetch(`${baseUrl}/auth/time`, { signal: AbortSignal.timeout(10_000) });
 	const epoch = Number(await response.text());
-	if (!response.ok || !Number.isFinite(epoch)) throw new Error(`GET ${baseUrl}/auth/time answered HTTP ${response.status}`);
+	if (!response.ok || !Number.isFinite(epoch))
+		throw new Error(`GET ${baseUrl}/auth/time answered HTTP ${response.status}`);
 	return ovhClock.record(baseUrl, epoch, sentAt, Date.now());
 }
 
@@ -76,13 +112,17 @@ export async function signOvhRequest(
 	credentials: ICredentialDataDecryptedObject,
 	requestOptions: IHttpRequestOptions,
 ): Promise<IHttpRequestOptions> {
-	const options: IHttpRequestOptions = { ...requestOptions, headers: { ...requestOptions.headers } };
+	const options: IHttpRequestOptions = {
+		...requestOptions,
+		headers: { ...requestOptions.headers },
+	};
 	const headers = options.headers as IDataObject;
 	const baseUrl = ovhBaseUrl(credentials);
 
 	// Relative URLs (the credential test) resolve against the chosen endpoint.
 	let url = options.url;
-	if (!/^https?:\/\//i.test(url)) url = (options.baseURL ? options.baseURL.replace(/\/+$/, '') : baseUrl) + url;
+	if (!/^https?:\/\//i.test(url))
+		url = (options.baseURL ? options.baseURL.replace(/\/+$/, '') : baseUrl) + url;
 	delete options.baseURL;
 	// The query string goes into the URL itself, so the signed URL is the one sent.
 	const query = new URLSearchParams();
@@ -97,10 +137,15 @@ export async function signOvhRequest(
 	let body = '';
 	if (typeof options.body === 'string') {
 		body = options.body;
-	} else if (options.body && typeof options.body === 'object' && Object.keys(options.body).length > 0) {
+	} else if (
+		options.body &&
+		typeof options.body === 'object' &&
+		Object.keys(options.body).length > 0
+	) {
 		body = JSON.stringify(options.body);
 		options.body = body;
-		if (headerValue(headers, 'content-type') === undefined) headers['Content-Type'] = 'application/json';
+		if (headerValue(headers, 'content-type') === undefined)
+			headers['Content-Type'] = 'application/json';
 	} else {
 		delete options.body;
 	}

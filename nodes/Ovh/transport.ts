@@ -1,4 +1,10 @@
-import type { ApiResponse, FailureDescription, ProviderApiSpec, ProviderClient, RequestSpec } from '../shared/http';
+import type {
+	ApiResponse,
+	FailureDescription,
+	ProviderApiSpec,
+	ProviderClient,
+	RequestSpec,
+} from '../shared/http';
 import { ProviderError } from '../shared/errors';
 import { OVH_ENDPOINTS, TIMESTAMP_HEADER, ovhBaseUrl, ovhClock } from './signature';
 
@@ -9,7 +15,13 @@ interface OvhErrorBody {
 	message?: string;
 }
 
-export const ACCESS_RULES = ['GET /ip', 'GET /ip/*', 'GET /ip/*/mitigation/*', 'POST /ip/*/mitigation', 'DELETE /ip/*/mitigation/*'];
+export const ACCESS_RULES = [
+	'GET /ip',
+	'GET /ip/*',
+	'GET /ip/*/mitigation/*',
+	'POST /ip/*/mitigation',
+	'DELETE /ip/*/mitigation/*',
+];
 
 const CREATE_TOKEN = `${OVH_ENDPOINTS['ovh-eu'].createToken} (or your endpoint's /createToken/ page)`;
 const NEW_KEY_HINT = `Create keys at ${CREATE_TOKEN} with these five access rules, each as its own row: ${ACCESS_RULES.join(', ')}.`;
@@ -26,7 +38,8 @@ export function describeOvhFailure(response: ApiResponse): FailureDescription {
 			return {
 				...common,
 				retryable: false,
-				message: 'OVH has not granted this call to the consumer key (NOT_GRANTED_CALL: "This call has not been granted")',
+				message:
+					'OVH has not granted this call to the consumer key (NOT_GRANTED_CALL: "This call has not been granted")',
 				hint: `The consumer key lacks one of the five access rules the node needs: ${ACCESS_RULES.join(', ')}. Each must be its own row with its own HTTP method; the most common mistake is forgetting GET /ip without the wildcard. Generate a new consumer key at ${CREATE_TOKEN} with all five rules and put it in the credential.`,
 			};
 		case 'INVALID_CREDENTIAL':
@@ -34,7 +47,8 @@ export function describeOvhFailure(response: ApiResponse): FailureDescription {
 			return {
 				...common,
 				retryable: false,
-				message: 'OVH does not accept this consumer key (invalid, expired, revoked or never validated)',
+				message:
+					'OVH does not accept this consumer key (invalid, expired, revoked or never validated)',
 				hint: `${NEW_KEY_HINT} Use the consumer key shown with them, and validate it (log in on the validation page) if you created it through POST /auth/credential.`,
 			};
 		case 'INVALID_KEY':
@@ -55,12 +69,17 @@ export function describeOvhFailure(response: ApiResponse): FailureDescription {
 			return {
 				...common,
 				retryable: false,
-				message: "OVH rejected the request's timestamp (QUERY_TIME_OUT), even after re-reading the server time",
+				message:
+					"OVH rejected the request's timestamp (QUERY_TIME_OUT), even after re-reading the server time",
 				hint: 'The clock of this n8n host moves too fast or too slowly to keep in step with OVH; enable NTP on it.',
 			};
 	}
 	if (response.status === 429) {
-		return { ...common, message: 'OVH rate limit reached', hint: 'The request is retried with backoff; OVH asks clients to stay well under 60 requests per minute per consumer key.' };
+		return {
+			...common,
+			message: 'OVH rate limit reached',
+			hint: 'The request is retried with backoff; OVH asks clients to stay well under 60 requests per minute per consumer key.',
+		};
 	}
 	if (response.status === 404) {
 		return {
@@ -70,9 +89,17 @@ export function describeOvhFailure(response: ApiResponse): FailureDescription {
 		};
 	}
 	if (response.status === 401 || response.status === 403) {
-		return { ...common, retryable: false, message: `OVH refused the request (HTTP ${response.status}): ${body.message ?? code ?? 'forbidden'}`, hint: NEW_KEY_HINT };
+		return {
+			...common,
+			retryable: false,
+			message: `OVH refused the request (HTTP ${response.status}): ${body.message ?? code ?? 'forbidden'}`,
+			hint: NEW_KEY_HINT,
+		};
 	}
-	return { ...common, message: `OVH answered HTTP ${response.status}${body.message ? `: ${body.message}` : ''}${code ? ` (${code})` : ''}` };
+	return {
+		...common,
+		message: `OVH answered HTTP ${response.status}${body.message ? `: ${body.message}` : ''}${code ? ` (${code})` : ''}`,
+	};
 }
 
 export const ovhApi: ProviderApiSpec = {
@@ -85,7 +112,10 @@ export const ovhApi: ProviderApiSpec = {
 	async prepareAttempt(request: RequestSpec, client: ProviderClient): Promise<RequestSpec> {
 		if (request.path === '/auth/time') return request;
 		const offset = ovhClock.offset(client.baseUrl) ?? (await syncClock(client));
-		return { ...request, headers: { ...request.headers, [TIMESTAMP_HEADER]: ovhClock.now(offset) } };
+		return {
+			...request,
+			headers: { ...request.headers, [TIMESTAMP_HEADER]: ovhClock.now(offset) },
+		};
 	},
 };
 
@@ -107,7 +137,10 @@ export async function syncClock(client: ProviderClient): Promise<number> {
  * Sends one signed request. A signature or timestamp rejection re-reads the server time once and tries again
  * (OVH's clock may have moved since it was read); a second rejection is the real answer.
  */
-export async function ovhRequest<T>(client: ProviderClient, request: RequestSpec): Promise<ApiResponse<T>> {
+export async function ovhRequest<T>(
+	client: ProviderClient,
+	request: RequestSpec,
+): Promise<ApiResponse<T>> {
 	try {
 		return await client.request<T>(request);
 	} catch (error) {

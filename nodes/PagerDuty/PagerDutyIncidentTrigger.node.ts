@@ -8,7 +8,14 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
-import { RecentKeys, WebhookRejection, headerValue, parseJsonBody, readRawBody, refuse } from '../IncidentWebhook/webhookRequest';
+import {
+	RecentKeys,
+	WebhookRejection,
+	headerValue,
+	parseJsonBody,
+	readRawBody,
+	refuse,
+} from '../IncidentWebhook/webhookRequest';
 import { toNodeError } from '../shared/errors';
 import { ProviderClient } from '../shared/http';
 import { locatorProperty } from '../shared/properties';
@@ -70,7 +77,8 @@ interface SubscriptionRecord extends IDataObject {
  */
 const recordsInProcess = new Map<string, SubscriptionRecord>();
 
-const recordKey = (ctx: IHookFunctions | IWebhookFunctions) => `${ctx.getWorkflow().id}/${ctx.getNode().id}`;
+const recordKey = (ctx: IHookFunctions | IWebhookFunctions) =>
+	`${ctx.getWorkflow().id}/${ctx.getNode().id}`;
 
 /** The node's record, restored from the process copy when a concurrent execution's save dropped it. */
 function subscriptionRecord(ctx: IHookFunctions | IWebhookFunctions): SubscriptionRecord {
@@ -85,7 +93,12 @@ export function forgetProcessSubscriptions(): void {
 	recordsInProcess.clear();
 }
 
-function rememberSubscription(ctx: IHookFunctions, record: SubscriptionRecord, subscriptionId: string, signingSecret: string): void {
+function rememberSubscription(
+	ctx: IHookFunctions,
+	record: SubscriptionRecord,
+	subscriptionId: string,
+	signingSecret: string,
+): void {
 	record.subscriptionId = subscriptionId;
 	record.signingSecret = signingSecret;
 	recordsInProcess.set(recordKey(ctx), { subscriptionId, signingSecret });
@@ -99,7 +112,11 @@ function forgetSubscription(ctx: IHookFunctions, record: SubscriptionRecord): vo
 
 function wantedSubscription(ctx: IHookFunctions) {
 	const url = ctx.getNodeWebhookUrl('default');
-	if (!url) throw new NodeOperationError(ctx.getNode(), 'n8n did not provide a webhook URL for this trigger');
+	if (!url)
+		throw new NodeOperationError(
+			ctx.getNode(),
+			'n8n did not provide a webhook URL for this trigger',
+		);
 	const filterType = ctx.getNodeParameter('filterType') as 'service' | 'team' | 'account';
 	let filter: SubscriptionFilter;
 	if (filterType === 'account') {
@@ -107,7 +124,11 @@ function wantedSubscription(ctx: IHookFunctions) {
 	} else {
 		const parameter = filterType === 'service' ? 'serviceId' : 'teamId';
 		const id = String(ctx.getNodeParameter(parameter, '', { extractValue: true })).trim();
-		if (!id) throw new NodeOperationError(ctx.getNode(), `Choose the ${filterType} whose incidents should trigger this workflow`);
+		if (!id)
+			throw new NodeOperationError(
+				ctx.getNode(),
+				`Choose the ${filterType} whose incidents should trigger this workflow`,
+			);
 		filter = { type: filterType === 'service' ? 'service_reference' : 'team_reference', id };
 	}
 	const events = ctx.getNodeParameter('events', DEFAULT_EVENTS) as string[];
@@ -116,7 +137,10 @@ function wantedSubscription(ctx: IHookFunctions) {
 }
 
 function sameFilter(actual: WebhookSubscription['filter'], wanted: SubscriptionFilter): boolean {
-	return actual.type === wanted.type && (actual.id ?? undefined) === ('id' in wanted ? wanted.id : undefined);
+	return (
+		actual.type === wanted.type &&
+		(actual.id ?? undefined) === ('id' in wanted ? wanted.id : undefined)
+	);
 }
 
 function sameEvents(actual: string[], wanted: string[]): boolean {
@@ -137,7 +161,9 @@ export class PagerDutyIncidentTrigger implements INodeType {
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'pagerDutyMitigationApi', required: true }],
-		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' }],
+		webhooks: [
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' },
+		],
 		properties: [
 			{
 				displayName:
@@ -154,8 +180,16 @@ export class PagerDutyIncidentTrigger implements INodeType {
 				default: 'service',
 				options: [
 					{ name: 'A Service', value: 'service', description: 'Incidents of one service' },
-					{ name: 'A Team', value: 'team', description: 'Incidents of every service the team owns' },
-					{ name: 'The Whole Account', value: 'account', description: 'Every incident in the account' },
+					{
+						name: 'A Team',
+						value: 'team',
+						description: 'Incidents of every service the team owns',
+					},
+					{
+						name: 'The Whole Account',
+						value: 'account',
+						description: 'Every incident in the account',
+					},
 				],
 			},
 			locatorProperty({
@@ -190,9 +224,14 @@ export class PagerDutyIncidentTrigger implements INodeType {
 				default: 'update',
 				options: [
 					{ name: 'Emit With Action "Update"', value: 'update' },
-					{ name: 'Ignore', value: 'ignore', description: 'Acknowledge them to PagerDuty without starting the workflow' },
+					{
+						name: 'Ignore',
+						value: 'ignore',
+						description: 'Acknowledge them to PagerDuty without starting the workflow',
+					},
 				],
-				description: 'What to do with events other than triggered, reopened and resolved (e.g. acknowledged)',
+				description:
+					'What to do with events other than triggered, reopened and resolved (e.g. acknowledged)',
 			},
 			{
 				displayName: 'Scope',
@@ -200,13 +239,29 @@ export class PagerDutyIncidentTrigger implements INodeType {
 				type: 'options',
 				default: 'serviceId',
 				options: [
-					{ name: 'Service ID', value: 'serviceId', description: 'One mitigation per PagerDuty service' },
-					{ name: 'Incident Key', value: 'incidentKey', description: 'The dedup key the alert source set (e.g. the attacked prefix)' },
-					{ name: 'Event Field', value: 'field', description: 'A field of the PagerDuty event, by path' },
-					{ name: 'None', value: 'none', description: "Leave it to the Incident Gate's default scope" },
+					{
+						name: 'Service ID',
+						value: 'serviceId',
+						description: 'One mitigation per PagerDuty service',
+					},
+					{
+						name: 'Incident Key',
+						value: 'incidentKey',
+						description: 'The dedup key the alert source set (e.g. the attacked prefix)',
+					},
+					{
+						name: 'Event Field',
+						value: 'field',
+						description: 'A field of the PagerDuty event, by path',
+					},
+					{
+						name: 'None',
+						value: 'none',
+						description: "Leave it to the Incident Gate's default scope",
+					},
 				],
 				description:
-					'What the emitted `scope` is: the Incident Gate keeps one mitigation per scope. For anything else, set the gate\'s Scope to an expression on this output.',
+					"What the emitted `scope` is: the Incident Gate keeps one mitigation per scope. For anything else, set the gate's Scope to an expression on this output.",
 			},
 			{
 				displayName: 'Scope Field',
@@ -215,7 +270,8 @@ export class PagerDutyIncidentTrigger implements INodeType {
 				default: 'data.service.summary',
 				placeholder: 'data.priority.summary',
 				displayOptions: { show: { scopeFrom: ['field'] } },
-				description: 'Dot path inside the PagerDuty event object (`event`), e.g. data.service.summary or data.incident_type.name',
+				description:
+					'Dot path inside the PagerDuty event object (`event`), e.g. data.service.summary or data.incident_type.name',
 			},
 		],
 	};
@@ -248,10 +304,19 @@ export class PagerDutyIncidentTrigger implements INodeType {
 						forgetSubscription(this, record);
 						return false;
 					}
-					if (!subscription.active || !sameEvents(subscription.events, wanted.events) || !sameFilter(subscription.filter, wanted.filter)) {
-						await updateSubscription(client, subscription.id, { events: wanted.events, filter: wanted.filter, active: true });
+					if (
+						!subscription.active ||
+						!sameEvents(subscription.events, wanted.events) ||
+						!sameFilter(subscription.filter, wanted.filter)
+					) {
+						await updateSubscription(client, subscription.id, {
+							events: wanted.events,
+							filter: wanted.filter,
+							active: true,
+						});
 					}
-					if (subscription.delivery_method.temporarily_disabled) await enableSubscription(client, subscription.id);
+					if (subscription.delivery_method.temporarily_disabled)
+						await enableSubscription(client, subscription.id);
 					return true;
 				} catch (error) {
 					throw toNodeError(this, error, 0);
@@ -272,9 +337,14 @@ export class PagerDutyIncidentTrigger implements INodeType {
 					if (!secret) {
 						// Deliveries could never be verified; do not leave a subscription that only produces 401s.
 						await deleteSubscription(client, subscription.id);
-						throw new NodeOperationError(this.getNode(), 'PagerDuty created the webhook subscription without a signing secret', {
-							description: 'The subscription was deleted again. Check that the Base URL points at the PagerDuty REST API.',
-						});
+						throw new NodeOperationError(
+							this.getNode(),
+							'PagerDuty created the webhook subscription without a signing secret',
+							{
+								description:
+									'The subscription was deleted again. Check that the Base URL points at the PagerDuty REST API.',
+							},
+						);
 					}
 					rememberSubscription(this, record, subscription.id, secret);
 					return true;
@@ -291,7 +361,9 @@ export class PagerDutyIncidentTrigger implements INodeType {
 					await deleteSubscription(client, record.subscriptionId);
 				} catch (error) {
 					// Keep the record so that the next deactivation (or a later activation's check) can try again.
-					this.logger.warn(`PagerDuty Incident Trigger "${this.getNode().name}" could not delete webhook subscription ${record.subscriptionId}: ${(error as Error).message}`);
+					this.logger.warn(
+						`PagerDuty Incident Trigger "${this.getNode().name}" could not delete webhook subscription ${record.subscriptionId}: ${(error as Error).message}`,
+					);
 					return false;
 				}
 				forgetSubscription(this, record);
@@ -305,14 +377,24 @@ export class PagerDutyIncidentTrigger implements INodeType {
 			const rawBody = await readRawBody(this, MAX_BODY_BYTES);
 			const { signingSecret } = subscriptionRecord(this);
 			if (!signingSecret) {
-				this.logger.warn(`PagerDuty Incident Trigger "${this.getNode().name}" refused a delivery: no signing secret is stored. Deactivate and activate the workflow to create the subscription again.`);
-				throw new WebhookRejection(401, 'This trigger has no PagerDuty signing secret; reactivate the workflow');
+				this.logger.warn(
+					`PagerDuty Incident Trigger "${this.getNode().name}" refused a delivery: no signing secret is stored. Deactivate and activate the workflow to create the subscription again.`,
+				);
+				throw new WebhookRejection(
+					401,
+					'This trigger has no PagerDuty signing secret; reactivate the workflow',
+				);
 			}
 			verifyPagerDutySignature(headerValue(this, 'x-pagerduty-signature'), rawBody, signingSecret);
 			const body = parseJsonBody(rawBody);
 
 			const deliveryId = headerValue(this, 'x-webhook-id');
-			if (deliveryId && recentDeliveries.checkAndRemember(`${this.getWorkflow().id}/${this.getNode().id}/${deliveryId}`)) {
+			if (
+				deliveryId &&
+				recentDeliveries.checkAndRemember(
+					`${this.getWorkflow().id}/${this.getNode().id}/${deliveryId}`,
+				)
+			) {
 				return { webhookResponse: { received: true, duplicate: true } };
 			}
 			const outcome = normalizePagerDutyDelivery(body, {
@@ -320,7 +402,8 @@ export class PagerDutyIncidentTrigger implements INodeType {
 				scopeFrom: this.getNodeParameter('scopeFrom', 'serviceId') as ScopeSource,
 				scopeField: this.getNodeParameter('scopeField', '') as string,
 			});
-			if (outcome.kind === 'acknowledged') return { webhookResponse: { received: true, started: false, reason: outcome.reason } };
+			if (outcome.kind === 'acknowledged')
+				return { webhookResponse: { received: true, started: false, reason: outcome.reason } };
 			return {
 				webhookResponse: { received: true, started: true },
 				workflowData: [this.helpers.returnJsonArray([outcome.event])],

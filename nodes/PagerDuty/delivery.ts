@@ -1,8 +1,17 @@
 import type { IDataObject } from 'n8n-workflow';
 import { z } from 'zod';
 
-import { type IncidentAction, type IncidentEvent, scalarText, valueAtPath } from '../IncidentWebhook/event';
-import { WebhookRejection, anySignatureMatches, hmacSha256Hex } from '../IncidentWebhook/webhookRequest';
+import {
+	type IncidentAction,
+	type IncidentEvent,
+	scalarText,
+	valueAtPath,
+} from '../IncidentWebhook/event';
+import {
+	WebhookRejection,
+	anySignatureMatches,
+	hmacSha256Hex,
+} from '../IncidentWebhook/webhookRequest';
 
 /** What arrives from a PagerDuty v3 webhook: signature check and translation into the normalized incident event. */
 
@@ -10,16 +19,24 @@ import { WebhookRejection, anySignatureMatches, hmacSha256Hex } from '../Inciden
  * Accepts `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>...]` when any v1 value is HMAC-SHA256(secret, raw body).
  * PagerDuty sends one value per active secret while a secret is being rotated.
  */
-export function verifyPagerDutySignature(header: string | undefined, rawBody: Buffer, secret: string): void {
+export function verifyPagerDutySignature(
+	header: string | undefined,
+	rawBody: Buffer,
+	secret: string,
+): void {
 	if (!header) throw new WebhookRejection(401, 'Missing X-PagerDuty-Signature header');
 	const provided = header
 		.split(',')
 		.map((part) => part.trim())
 		.filter((part) => part.startsWith('v1='))
 		.map((part) => part.slice('v1='.length));
-	if (provided.length === 0) throw new WebhookRejection(401, 'X-PagerDuty-Signature carries no v1 signature');
+	if (provided.length === 0)
+		throw new WebhookRejection(401, 'X-PagerDuty-Signature carries no v1 signature');
 	if (!anySignatureMatches([hmacSha256Hex(secret, rawBody)], provided)) {
-		throw new WebhookRejection(401, 'X-PagerDuty-Signature does not match this subscription\'s signing secret');
+		throw new WebhookRejection(
+			401,
+			"X-PagerDuty-Signature does not match this subscription's signing secret",
+		);
 	}
 }
 
@@ -34,8 +51,7 @@ export interface PagerDutyNormalizeOptions {
 }
 
 export type DeliveryOutcome =
-	| { kind: 'event'; event: IncidentEvent }
-	| { kind: 'acknowledged'; reason: string };
+	{ kind: 'event'; event: IncidentEvent } | { kind: 'acknowledged'; reason: string };
 
 const ACTIONS: Record<string, IncidentAction> = {
 	'incident.triggered': 'open',
@@ -43,7 +59,9 @@ const ACTIONS: Record<string, IncidentAction> = {
 	'incident.resolved': 'resolve',
 };
 
-const reference = z.object({ id: z.string(), summary: z.string().optional(), html_url: z.string().optional() }).passthrough();
+const reference = z
+	.object({ id: z.string(), summary: z.string().optional(), html_url: z.string().optional() })
+	.passthrough();
 
 const incidentData = z
 	.object({
@@ -74,22 +92,32 @@ const envelope = z.object({
 		.passthrough(),
 });
 
-export function normalizePagerDutyDelivery(body: unknown, options: PagerDutyNormalizeOptions): DeliveryOutcome {
+export function normalizePagerDutyDelivery(
+	body: unknown,
+	options: PagerDutyNormalizeOptions,
+): DeliveryOutcome {
 	const parsed = envelope.safeParse(body);
 	if (!parsed.success) {
 		const issue = parsed.error.issues[0];
-		throw new WebhookRejection(400, `Not a PagerDuty v3 webhook event: ${issue.path.join('.') || 'body'}: ${issue.message}`);
+		throw new WebhookRejection(
+			400,
+			`Not a PagerDuty v3 webhook event: ${issue.path.join('.') || 'body'}: ${issue.message}`,
+		);
 	}
 	const event = parsed.data.event;
 	if (event.event_type === 'pagey.ping') return { kind: 'acknowledged', reason: 'ping' };
 
 	const incident = incidentData.safeParse(event.data);
 	const incidentId = incident.success ? incident.data.id : event.data.incident?.id;
-	if (!incidentId) return { kind: 'acknowledged', reason: `${event.event_type} is not about an incident` };
+	if (!incidentId)
+		return { kind: 'acknowledged', reason: `${event.event_type} is not about an incident` };
 
 	const action = ACTIONS[event.event_type] ?? 'update';
 	if (action === 'update' && options.otherEvents === 'ignore') {
-		return { kind: 'acknowledged', reason: `${event.event_type} ignored (Other Incident Events: Ignore)` };
+		return {
+			kind: 'acknowledged',
+			reason: `${event.event_type} ignored (Other Incident Events: Ignore)`,
+		};
 	}
 
 	const details = incident.success ? incident.data : undefined;

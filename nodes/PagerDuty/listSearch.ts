@@ -17,7 +17,12 @@ async function search(
 	paginationToken: string | undefined,
 ): Promise<INodeListSearchResult> {
 	const client = await ProviderClient.create(ctx, pagerDutyApi);
-	const page = await listPage<NamedObject>(client, collection, filter?.trim() || undefined, Number(paginationToken ?? 0));
+	const page = await listPage<NamedObject>(
+		client,
+		collection,
+		filter?.trim() || undefined,
+		Number(paginationToken ?? 0),
+	);
 	return {
 		results: page.items.map((item) => ({
 			name: item.name ?? item.summary ?? item.id,

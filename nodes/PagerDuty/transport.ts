@@ -62,12 +62,17 @@ function describePagerDutyFailure(response: ApiResponse): FailureDescription {
 		return {
 			...common,
 			retryable: false,
-			message: 'PagerDuty denied access: the API key may not manage webhook subscriptions for this service or team',
+			message:
+				'PagerDuty denied access: the API key may not manage webhook subscriptions for this service or team',
 			hint: 'Use a general access key that is not read-only, or a user token whose user can manage the chosen service or team.',
 		};
 	}
 	if (response.status === 404) {
-		return { ...common, message: 'PagerDuty could not find the service, team or webhook subscription', hint: 'Check the service or team chosen on the trigger still exists.' };
+		return {
+			...common,
+			message: 'PagerDuty could not find the service, team or webhook subscription',
+			hint: 'Check the service or team chosen on the trigger still exists.',
+		};
 	}
 	return {
 		...common,
@@ -110,7 +115,10 @@ interface SubscriptionEnvelope {
 	webhook_subscription?: WebhookSubscription;
 }
 
-function subscriptionOf(response: ApiResponse<SubscriptionEnvelope>, action: string): WebhookSubscription {
+function subscriptionOf(
+	response: ApiResponse<SubscriptionEnvelope>,
+	action: string,
+): WebhookSubscription {
 	const subscription = response.body?.webhook_subscription;
 	if (!subscription?.id) {
 		throw new ProviderError(`PagerDuty answered "${action}" without a webhook subscription`, {
@@ -126,25 +134,38 @@ export async function createSubscription(
 	client: ProviderClient,
 	spec: { url: string; events: string[]; filter: SubscriptionFilter; description: string },
 ): Promise<WebhookSubscription> {
-	const response = await pagerDutyRequest<SubscriptionEnvelope>(client, 'POST', '/webhook_subscriptions', {
-		body: {
-			webhook_subscription: {
-				type: 'webhook_subscription',
-				delivery_method: { type: 'http_delivery_method', url: spec.url },
-				events: spec.events,
-				filter: spec.filter,
-				description: spec.description,
+	const response = await pagerDutyRequest<SubscriptionEnvelope>(
+		client,
+		'POST',
+		'/webhook_subscriptions',
+		{
+			body: {
+				webhook_subscription: {
+					type: 'webhook_subscription',
+					delivery_method: { type: 'http_delivery_method', url: spec.url },
+					events: spec.events,
+					filter: spec.filter,
+					description: spec.description,
+				},
 			},
 		},
-	});
+	);
 	return subscriptionOf(response, 'create webhook subscription');
 }
 
 /** Undefined when PagerDuty no longer has it (deleted in the web app or by another tool). */
-export async function getSubscription(client: ProviderClient, id: string): Promise<WebhookSubscription | undefined> {
-	const response = await pagerDutyRequest<SubscriptionEnvelope>(client, 'GET', `/webhook_subscriptions/${encodeURIComponent(id)}`, {
-		acceptStatus: [404],
-	});
+export async function getSubscription(
+	client: ProviderClient,
+	id: string,
+): Promise<WebhookSubscription | undefined> {
+	const response = await pagerDutyRequest<SubscriptionEnvelope>(
+		client,
+		'GET',
+		`/webhook_subscriptions/${encodeURIComponent(id)}`,
+		{
+			acceptStatus: [404],
+		},
+	);
 	return response.status === 404 ? undefined : subscriptionOf(response, 'get webhook subscription');
 }
 
@@ -153,23 +174,40 @@ export async function updateSubscription(
 	id: string,
 	changes: { events?: string[]; filter?: SubscriptionFilter; active?: boolean },
 ): Promise<WebhookSubscription> {
-	const response = await pagerDutyRequest<SubscriptionEnvelope>(client, 'PUT', `/webhook_subscriptions/${encodeURIComponent(id)}`, {
-		body: { webhook_subscription: changes as IDataObject },
-	});
+	const response = await pagerDutyRequest<SubscriptionEnvelope>(
+		client,
+		'PUT',
+		`/webhook_subscriptions/${encodeURIComponent(id)}`,
+		{
+			body: { webhook_subscription: changes as IDataObject },
+		},
+	);
 	return subscriptionOf(response, 'update webhook subscription');
 }
 
 /** Lifts PagerDuty's 24-hour suspension after repeatedly refused deliveries. */
-export async function enableSubscription(client: ProviderClient, id: string): Promise<WebhookSubscription> {
-	const response = await pagerDutyRequest<SubscriptionEnvelope>(client, 'POST', `/webhook_subscriptions/${encodeURIComponent(id)}/enable`);
+export async function enableSubscription(
+	client: ProviderClient,
+	id: string,
+): Promise<WebhookSubscription> {
+	const response = await pagerDutyRequest<SubscriptionEnvelope>(
+		client,
+		'POST',
+		`/webhook_subscriptions/${encodeURIComponent(id)}/enable`,
+	);
 	return subscriptionOf(response, 'enable webhook subscription');
 }
 
 /** False when it was already gone. */
 export async function deleteSubscription(client: ProviderClient, id: string): Promise<boolean> {
-	const response = await pagerDutyRequest(client, 'DELETE', `/webhook_subscriptions/${encodeURIComponent(id)}`, {
-		acceptStatus: [404],
-	});
+	const response = await pagerDutyRequest(
+		client,
+		'DELETE',
+		`/webhook_subscriptions/${encodeURIComponent(id)}`,
+		{
+			acceptStatus: [404],
+		},
+	);
 	return response.status !== 404;
 }
 
@@ -187,9 +225,18 @@ export async function listPage<T>(
 	offset: number,
 ): Promise<ListPage<T>> {
 	const limit = 100;
-	const response = await pagerDutyRequest<Record<string, unknown> & { more?: boolean }>(client, 'GET', `/${collection}`, {
-		qs: { limit, offset, ...(query ? { query } : {}) },
-	});
+	const response = await pagerDutyRequest<Record<string, unknown> & { more?: boolean }>(
+		client,
+		'GET',
+		`/${collection}`,
+		{
+			qs: { limit, offset, ...(query ? { query } : {}) },
+		},
+	);
 	const items = response.body?.[collection];
-	return { items: Array.isArray(items) ? (items as T[]) : [], more: response.body?.more === true, offset: offset + limit };
+	return {
+		items: Array.isArray(items) ? (items as T[]) : [],
+		more: response.body?.more === true,
+		offset: offset + limit,
+	};
 }

@@ -10,7 +10,12 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { ProviderClient } from '../shared/http';
 import { managementProperties, restoreConfigurationProperty } from '../shared/lockdown';
-import { locatorProperty, matchesSearch, operationProperty, requestOptionsProperty } from '../shared/properties';
+import {
+	locatorProperty,
+	matchesSearch,
+	operationProperty,
+	requestOptionsProperty,
+} from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { LOCKDOWN_PREFIX, vultrFirewall } from './operations';
 import { listAll, vultrApi, type FirewallGroup } from './transport';
@@ -47,10 +52,17 @@ export class VultrFirewall implements INodeType {
 
 	methods = {
 		listSearch: {
-			async searchFirewallGroups(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
+			async searchFirewallGroups(
+				this: ILoadOptionsFunctions,
+				filter?: string,
+			): Promise<INodeListSearchResult> {
 				const client = await ProviderClient.create(this, vultrApi);
-				const groups = (await listAll<FirewallGroup>(client, '/firewalls', 'firewall_groups')).filter(
-					(g) => !g.description.startsWith(LOCKDOWN_PREFIX) && matchesSearch(filter, g.description, g.id),
+				const groups = (
+					await listAll<FirewallGroup>(client, '/firewalls', 'firewall_groups')
+				).filter(
+					(g) =>
+						!g.description.startsWith(LOCKDOWN_PREFIX) &&
+						matchesSearch(filter, g.description, g.id),
 				);
 				return {
 					results: groups.map((g) => ({

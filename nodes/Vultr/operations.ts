@@ -15,7 +15,14 @@ import {
 import type { MitigationProvider, MitigationResult } from '../shared/provider';
 import { readLocator } from '../shared/provider';
 import { validate } from '../shared/validation';
-import { listAll, vultrApi, vultrRequest, type FirewallGroup, type FirewallRule, type Instance } from './transport';
+import {
+	listAll,
+	vultrApi,
+	vultrRequest,
+	type FirewallGroup,
+	type FirewallRule,
+	type Instance,
+} from './transport';
 
 /**
  * Vultr rules are accept-only over a default drop and cannot be replaced in one call, but an instance belongs to
@@ -40,7 +47,10 @@ interface ProviderState {
 	lockdown?: { group: FirewallGroup; rules: FirewallRule[]; instances: Instance[] };
 }
 
-type RuleRequest = Pick<FirewallRule, 'ip_type' | 'protocol' | 'port' | 'subnet' | 'subnet_size' | 'notes'>;
+type RuleRequest = Pick<
+	FirewallRule,
+	'ip_type' | 'protocol' | 'port' | 'subnet' | 'subnet_size' | 'notes'
+>;
 
 export const LOCKDOWN_PREFIX = 'ddos-lockdown-';
 export const lockdownDescription = (groupId: string) => `${LOCKDOWN_PREFIX}${groupId}`;
@@ -48,8 +58,11 @@ const MANAGEMENT_NOTE = 'management access kept open by the DDoS lockdown';
 
 const recordKey = (target: GroupTarget) => `vultrFirewall:${target.firewallGroupId}`;
 
-const overrideSchema = z.object({ instance_ids: z.array(z.string().trim().min(1)).min(1) }).strict();
-const OVERRIDE_SHAPE = '{"instance_ids": ["<instance id>", ...]} (the "original" field of an Activate or Get Status output)';
+const overrideSchema = z
+	.object({ instance_ids: z.array(z.string().trim().min(1)).min(1) })
+	.strict();
+const OVERRIDE_SHAPE =
+	'{"instance_ids": ["<instance id>", ...]} (the "original" field of an Activate or Get Status output)';
 
 /** One accept rule per management source and port; Vultr writes port ranges with a colon. */
 export function managementRules(options: LockdownOptions): RuleRequest[] {
@@ -66,14 +79,22 @@ export function managementRules(options: LockdownOptions): RuleRequest[] {
 }
 
 const sameRule = (a: RuleRequest, b: RuleRequest) =>
-	a.ip_type === b.ip_type && a.protocol.toLowerCase() === b.protocol.toLowerCase() && a.port === b.port && a.subnet === b.subnet && a.subnet_size === b.subnet_size;
+	a.ip_type === b.ip_type &&
+	a.protocol.toLowerCase() === b.protocol.toLowerCase() &&
+	a.port === b.port &&
+	a.subnet === b.subnet &&
+	a.subnet_size === b.subnet_size;
 
 async function membersOf(api: ProviderClient, groupId: string): Promise<Instance[]> {
 	return await listAll<Instance>(api, '/instances', 'instances', { firewall_group_id: groupId });
 }
 
 async function readState(api: ProviderClient, target: GroupTarget): Promise<ProviderState> {
-	const { firewall_group: group } = await vultrRequest<{ firewall_group: FirewallGroup }>(api, 'GET', `/firewalls/${target.firewallGroupId}`);
+	const { firewall_group: group } = await vultrRequest<{ firewall_group: FirewallGroup }>(
+		api,
+		'GET',
+		`/firewalls/${target.firewallGroupId}`,
+	);
 	if (group.description.startsWith(LOCKDOWN_PREFIX)) {
 		throw new InputError(
 			`Firewall group '${group.description}' is a lockdown group created by this node, not the group to protect`,
@@ -81,7 +102,9 @@ async function readState(api: ProviderClient, target: GroupTarget): Promise<Prov
 		);
 	}
 	const description = lockdownDescription(group.id);
-	const found = (await listAll<FirewallGroup>(api, '/firewalls', 'firewall_groups')).find((g) => g.description === description);
+	const found = (await listAll<FirewallGroup>(api, '/firewalls', 'firewall_groups')).find(
+		(g) => g.description === description,
+	);
 	const instances = await membersOf(api, group.id);
 	if (!found) return { group, instances };
 	return {
@@ -95,18 +118,34 @@ async function readState(api: ProviderClient, target: GroupTarget): Promise<Prov
 	};
 }
 
-const isActive = ({ instances, lockdown }: ProviderState) => lockdown !== undefined && lockdown.rules.length > 0 && instances.length === 0;
+const isActive = ({ instances, lockdown }: ProviderState) =>
+	lockdown !== undefined && lockdown.rules.length > 0 && instances.length === 0;
 
 function describeState(state: ProviderState) {
 	const { group, instances, lockdown } = state;
 	const active = isActive(state);
-	const attached = [...(lockdown?.instances ?? []), ...instances].map((i) => ({ id: i.id, label: i.label, main_ip: i.main_ip }));
-	const warnings = attached.length === 0 ? [protectsNothingWarning('no instance is in this firewall group')] : [];
+	const attached = [...(lockdown?.instances ?? []), ...instances].map((i) => ({
+		id: i.id,
+		label: i.label,
+		main_ip: i.main_ip,
+	}));
+	const warnings =
+		attached.length === 0 ? [protectsNothingWarning('no instance is in this firewall group')] : [];
 	return {
 		active,
-		state: !lockdown ? 'normal' : active ? 'locked down' : 'interrupted (run Activate or Withdraw again to finish)',
+		state: !lockdown
+			? 'normal'
+			: active
+				? 'locked down'
+				: 'interrupted (run Activate or Withdraw again to finish)',
 		firewallGroup: { id: group.id, description: group.description, rule_count: group.rule_count },
-		lockdownGroup: lockdown ? { id: lockdown.group.id, description: lockdown.group.description, rule_count: lockdown.rules.length } : null,
+		lockdownGroup: lockdown
+			? {
+					id: lockdown.group.id,
+					description: lockdown.group.description,
+					rule_count: lockdown.rules.length,
+				}
+			: null,
 		attached,
 		// What withdraw gives back: the instances return to the original group, whose rules were never touched.
 		original: lockdown ? { instance_ids: attached.map((i) => i.id) } : null,
@@ -117,10 +156,20 @@ function describeState(state: ProviderState) {
 	};
 }
 
-async function moveInstances(api: ProviderClient, ids: string[], groupId: string, operation: 'activate' | 'withdraw', state: string) {
+async function moveInstances(
+	api: ProviderClient,
+	ids: string[],
+	groupId: string,
+	operation: 'activate' | 'withdraw',
+	state: string,
+) {
 	for (const id of ids) {
-		await step(operation, `moving instance ${id} to firewall group ${groupId}`, state, async () =>
-			await vultrRequest(api, 'PATCH', `/instances/${id}`, { firewall_group_id: groupId }),
+		await step(
+			operation,
+			`moving instance ${id} to firewall group ${groupId}`,
+			state,
+			async () =>
+				await vultrRequest(api, 'PATCH', `/instances/${id}`, { firewall_group_id: groupId }),
 		);
 	}
 }
@@ -135,7 +184,10 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 				firewallGroupId: z
 					.string()
 					.trim()
-					.regex(/^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{8})$/i, 'Firewall Group ID must be the id shown in the URL of the group (Products > Firewall)'),
+					.regex(
+						/^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{8})$/i,
+						'Firewall Group ID must be the id shown in the URL of the group (Products > Firewall)',
+					),
 			}),
 			{ firewallGroupId: readLocator(ctx, 'firewallGroupId', itemIndex) },
 			'firewall group',
@@ -156,32 +208,68 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 		async activate(target, { api, records, ctx, itemIndex }): Promise<MitigationResult> {
 			const options = readLockdownOptions(ctx, itemIndex);
 			const state = await readState(api, target);
-			if (isActive(state)) return { ...describeState(state), changed: false, note: 'Already locked down; the saved original was kept.' };
+			if (isActive(state))
+				return {
+					...describeState(state),
+					changed: false,
+					note: 'Already locked down; the saved original was kept.',
+				};
 			const wanted = managementRules(options);
 			if (wanted.length > 50) {
-				throw new InputError(`The lockdown needs ${wanted.length} rules (sources x ports); a Vultr group holds 50`, 'Use fewer management sources or ports. Nothing was changed.');
+				throw new InputError(
+					`The lockdown needs ${wanted.length} rules (sources x ports); a Vultr group holds 50`,
+					'Use fewer management sources or ports. Nothing was changed.',
+				);
 			}
 			const key = recordKey(target);
 			const toMove = state.instances.map((i) => i.id);
 			const previous = records.get<InstancesRecord>(key)?.original.instance_ids ?? [];
-			records.set(key, { original: { instance_ids: union(previous, [...(state.lockdown?.instances ?? []).map((i) => i.id), ...toMove]) } });
+			records.set(key, {
+				original: {
+					instance_ids: union(previous, [
+						...(state.lockdown?.instances ?? []).map((i) => i.id),
+						...toMove,
+					]),
+				},
+			});
 
 			const description = lockdownDescription(state.group.id);
 			const lockdownGroup =
 				state.lockdown?.group ??
 				(
-					await step('activate', `creating lockdown group '${description}'`, `group '${state.group.description}' and its instances are unchanged; not locked down`, async () =>
-						await vultrRequest<{ firewall_group: FirewallGroup }>(api, 'POST', '/firewalls', { description }),
+					await step(
+						'activate',
+						`creating lockdown group '${description}'`,
+						`group '${state.group.description}' and its instances are unchanged; not locked down`,
+						async () =>
+							await vultrRequest<{ firewall_group: FirewallGroup }>(api, 'POST', '/firewalls', {
+								description,
+							}),
 					)
 				).firewall_group;
 			const existing = state.lockdown?.rules ?? [];
 			const notYetLocked = `lockdown group ${lockdownGroup.id} exists; the instances are still in group '${state.group.description}' with its rules; not locked down yet`;
 			for (const rule of wanted.filter((w) => !existing.some((e) => sameRule(e, w)))) {
-				await step('activate', `adding management rule ${rule.subnet}/${rule.subnet_size} port ${rule.port}`, notYetLocked, async () =>
-					await vultrRequest(api, 'POST', `/firewalls/${lockdownGroup.id}/rules`, rule as unknown as IDataObject),
+				await step(
+					'activate',
+					`adding management rule ${rule.subnet}/${rule.subnet_size} port ${rule.port}`,
+					notYetLocked,
+					async () =>
+						await vultrRequest(
+							api,
+							'POST',
+							`/firewalls/${lockdownGroup.id}/rules`,
+							rule as unknown as IDataObject,
+						),
 				);
 			}
-			await moveInstances(api, toMove, lockdownGroup.id, 'activate', `lockdown group ${lockdownGroup.id} is ready; some instances are already in it (locked down), the others are still in group '${state.group.description}'`);
+			await moveInstances(
+				api,
+				toMove,
+				lockdownGroup.id,
+				'activate',
+				`lockdown group ${lockdownGroup.id} is ready; some instances are already in it (locked down), the others are still in group '${state.group.description}'`,
+			);
 			return { ...describeState(await readState(api, target)), changed: true };
 		},
 
@@ -196,11 +284,23 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 			let toReturn: string[];
 			let restoredFrom: string;
 			if (override) [toReturn, restoredFrom] = [override.instance_ids, 'Configuration to Restore'];
-			else if (lockdown) [toReturn, restoredFrom] = [lockdown.instances.map((i) => i.id), `lockdown group ${lockdown.group.id}`];
-			else if (record && inOriginal.size === 0) [toReturn, restoredFrom] = [record.original.instance_ids, 'activation record (the lockdown group was deleted)'];
+			else if (lockdown)
+				[toReturn, restoredFrom] = [
+					lockdown.instances.map((i) => i.id),
+					`lockdown group ${lockdown.group.id}`,
+				];
+			else if (record && inOriginal.size === 0)
+				[toReturn, restoredFrom] = [
+					record.original.instance_ids,
+					'activation record (the lockdown group was deleted)',
+				];
 			else {
 				records.delete(key);
-				return { ...describeState(state), changed: false, note: 'Not locked down. Nothing to restore.' };
+				return {
+					...describeState(state),
+					changed: false,
+					note: 'Not locked down. Nothing to restore.',
+				};
 			}
 
 			await moveInstances(
@@ -211,8 +311,11 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 				`some instances are back in group '${group.description}', the others are still in the lockdown group`,
 			);
 			if (lockdown) {
-				await step('withdraw', `deleting lockdown group ${lockdown.group.id}`, `every instance is back in group '${group.description}'; the empty lockdown group still exists`, async () =>
-					await vultrRequest(api, 'DELETE', `/firewalls/${lockdown.group.id}`),
+				await step(
+					'withdraw',
+					`deleting lockdown group ${lockdown.group.id}`,
+					`every instance is back in group '${group.description}'; the empty lockdown group still exists`,
+					async () => await vultrRequest(api, 'DELETE', `/firewalls/${lockdown.group.id}`),
 				);
 			}
 			records.delete(key);

@@ -1,7 +1,12 @@
 import type { IDataObject, IHttpRequestMethods } from 'n8n-workflow';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import type { ApiResponse, FailureDescription, ProviderApiSpec, ProviderClient } from '../shared/http';
+import type {
+	ApiResponse,
+	FailureDescription,
+	ProviderApiSpec,
+	ProviderClient,
+} from '../shared/http';
 
 export interface FirewallGroup {
 	id: string;
@@ -96,15 +101,27 @@ export async function vultrRequest<T>(
 }
 
 /** Every item of a cursor-paged list, following meta.links.next until it is empty. */
-export async function listAll<T>(api: ProviderClient, path: string, key: string, qs: IDataObject = {}, maxPages = 100): Promise<T[]> {
+export async function listAll<T>(
+	api: ProviderClient,
+	path: string,
+	key: string,
+	qs: IDataObject = {},
+	maxPages = 100,
+): Promise<T[]> {
 	const all: T[] = [];
 	let cursor = '';
 	for (let page = 0; page < maxPages; page++) {
-		const body = await vultrRequest<Record<string, unknown> & { meta?: Meta }>(api, 'GET', path, undefined, {
-			...qs,
-			per_page: 500,
-			...(cursor ? { cursor } : {}),
-		});
+		const body = await vultrRequest<Record<string, unknown> & { meta?: Meta }>(
+			api,
+			'GET',
+			path,
+			undefined,
+			{
+				...qs,
+				per_page: 500,
+				...(cursor ? { cursor } : {}),
+			},
+		);
 		all.push(...((body[key] as T[] | undefined) ?? []));
 		cursor = body.meta?.links?.next ?? '';
 		if (!cursor) break;

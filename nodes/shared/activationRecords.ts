@@ -27,7 +27,8 @@ export class ActivationRecords {
 		const persisted = this.persisted()[key] as T | undefined;
 		const inProcess = processRecords.get(key) as T | undefined;
 		const deletedAt = deletedInProcess.get(key);
-		if (deletedAt !== undefined) return persisted && persisted.recordedAt > deletedAt ? persisted : undefined;
+		if (deletedAt !== undefined)
+			return persisted && persisted.recordedAt > deletedAt ? persisted : undefined;
 		if (!persisted) return inProcess;
 		if (!inProcess) return persisted;
 		return persisted.recordedAt >= inProcess.recordedAt ? persisted : inProcess;

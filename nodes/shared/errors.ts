@@ -1,4 +1,9 @@
-import type { IExecuteFunctions, IHookFunctions, ILoadOptionsFunctions, JsonObject } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	IHookFunctions,
+	ILoadOptionsFunctions,
+	JsonObject,
+} from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 /**
@@ -38,7 +43,11 @@ export class InputError extends Error {
 type NodeContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions;
 
 /** Converts anything thrown by an operation into the n8n error a user sees on the node, with its item index. */
-export function toNodeError(ctx: NodeContext, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
+export function toNodeError(
+	ctx: NodeContext,
+	error: unknown,
+	itemIndex: number,
+): NodeApiError | NodeOperationError {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
 	if (error instanceof ProviderError) {
 		const { provider, hint, httpCode, providerCode, providerMessage } = error.details;
@@ -53,7 +62,10 @@ export function toNodeError(ctx: NodeContext, error: unknown, itemIndex: number)
 		});
 	}
 	if (error instanceof InputError) {
-		return new NodeOperationError(ctx.getNode(), error.message, { itemIndex, description: error.hint });
+		return new NodeOperationError(ctx.getNode(), error.message, {
+			itemIndex,
+			description: error.hint,
+		});
 	}
 	const message = error instanceof Error ? error.message : String(error);
 	return new NodeOperationError(ctx.getNode(), message, { itemIndex });

@@ -105,10 +105,16 @@ export class ProviderClient {
 		readonly retry: RetryPolicy = DEFAULT_RETRY_POLICY,
 	) {}
 
-	static async create(ctx: RequestContext, spec: ProviderApiSpec, retry?: RetryPolicy): Promise<ProviderClient> {
+	static async create(
+		ctx: RequestContext,
+		spec: ProviderApiSpec,
+		retry?: RetryPolicy,
+	): Promise<ProviderClient> {
 		const credentials = await ctx.getCredentials(spec.credentialType);
 		const configured = typeof credentials.baseUrl === 'string' ? credentials.baseUrl.trim() : '';
-		const baseUrl = spec.baseUrlOf ? spec.baseUrlOf(credentials) : configured || spec.defaultBaseUrl;
+		const baseUrl = spec.baseUrlOf
+			? spec.baseUrlOf(credentials)
+			: configured || spec.defaultBaseUrl;
 		return new ProviderClient(ctx, spec, trimSlash(baseUrl), retry);
 	}
 
@@ -117,7 +123,9 @@ export class ProviderClient {
 		for (let attempt = 1; ; attempt++) {
 			let failure: { error: ProviderError; retryable: boolean; waitMs?: number };
 			try {
-				const response = await this.send(this.spec.prepareAttempt ? await this.spec.prepareAttempt(req, this) : req);
+				const response = await this.send(
+					this.spec.prepareAttempt ? await this.spec.prepareAttempt(req, this) : req,
+				);
 				const failed =
 					(response.status >= 400 && !req.acceptStatus?.includes(response.status)) ||
 					(response.status < 400 && this.spec.isFailure?.(response) === true);
@@ -129,7 +137,11 @@ export class ProviderClient {
 			}
 			const elapsed = Date.now() - started;
 			const waitMs = failure.waitMs ?? this.backoff(attempt);
-			if (!failure.retryable || attempt >= this.retry.maxAttempts || elapsed + waitMs > this.retry.maxRetryTimeMs) {
+			if (
+				!failure.retryable ||
+				attempt >= this.retry.maxAttempts ||
+				elapsed + waitMs > this.retry.maxRetryTimeMs
+			) {
 				if (failure.retryable && attempt > 1) {
 					failure.error.message += ` (gave up after ${attempt} attempts in ${Math.round(elapsed / 1000)} s)`;
 				}
@@ -153,7 +165,11 @@ export class ProviderClient {
 			ignoreHttpStatusErrors: true,
 			timeout: this.retry.timeoutMs,
 		};
-		if (req.body !== undefined && !(req.body instanceof URLSearchParams) && typeof req.body !== 'string') {
+		if (
+			req.body !== undefined &&
+			!(req.body instanceof URLSearchParams) &&
+			typeof req.body !== 'string'
+		) {
 			options.body = JSON.stringify(req.body);
 			options.headers = { 'content-type': 'application/json', ...options.headers };
 		}
@@ -192,8 +208,7 @@ export class ProviderClient {
 
 	private failureOf(response: ApiResponse) {
 		const description = this.spec.describeFailure(response);
-		const retryable =
-			description.retryable ?? (response.status === 429 || response.status >= 500);
+		const retryable = description.retryable ?? (response.status === 429 || response.status >= 500);
 		const error = new ProviderError(description.message, {
 			provider: this.spec.provider,
 			hint: description.hint,
@@ -202,7 +217,12 @@ export class ProviderClient {
 			providerMessage: description.providerMessage,
 		});
 		const retryAfter = parseRetryAfter(response.headers['retry-after']) ?? description.retryAfterMs;
-		return { error, retryable, waitMs: retryAfter === undefined ? undefined : Math.min(retryAfter, this.retry.maxRetryTimeMs) };
+		return {
+			error,
+			retryable,
+			waitMs:
+				retryAfter === undefined ? undefined : Math.min(retryAfter, this.retry.maxRetryTimeMs),
+		};
 	}
 
 	private connectionFailure(req: RequestSpec, error: unknown) {

@@ -44,7 +44,8 @@ export const managementProperties: INodeProperties[] = [
 		type: 'string',
 		default: '22',
 		displayOptions: { show: { operation: ['activate'] } },
-		description: 'TCP ports or ranges (comma separated, e.g. "22, 8443-8444") that stay open from the management sources',
+		description:
+			'TCP ports or ranges (comma separated, e.g. "22, 8443-8444") that stay open from the management sources',
 	},
 ];
 
@@ -70,26 +71,33 @@ export const nothingSavedProperty: INodeProperties = {
 		{
 			name: 'Refuse (Error)',
 			value: 'refuse',
-			description: 'Stop with an error and change nothing; restore by hand or pass Configuration to Restore',
+			description:
+				'Stop with an error and change nothing; restore by hand or pass Configuration to Restore',
 		},
 		{
 			name: 'Allow All Inbound',
 			value: 'allowAll',
-			description: 'Open all inbound traffic, as the hosted product does. Your own rules are not restored.',
+			description:
+				'Open all inbound traffic, as the hosted product does. Your own rules are not restored.',
 		},
 	],
 	description:
 		'What withdraw does when the firewall is locked down but no saved original configuration is found (for example it was deleted by hand)',
 };
 
-const portList = z.array(portRange).min(1, 'at least one management port is required, or the lockdown would lock you out');
-const sourceList = z.array(cidr).min(1, 'at least one management source is required, or the lockdown would lock you out');
+const portList = z
+	.array(portRange)
+	.min(1, 'at least one management port is required, or the lockdown would lock you out');
+const sourceList = z
+	.array(cidr)
+	.min(1, 'at least one management source is required, or the lockdown would lock you out');
 
 /** Reads and validates the lockdown options; call before any write. */
 export function readLockdownOptions(ctx: IExecuteFunctions, itemIndex: number): LockdownOptions {
 	const rawSources = splitList(ctx.getNodeParameter('managementSources', itemIndex, ANYWHERE));
 	const rawPorts = splitList(ctx.getNodeParameter('managementPorts', itemIndex, '22'));
-	const hint = 'Management sources are IPv4/IPv6 addresses or CIDR blocks; ports are 1-65535 or ranges like 8000-8100.';
+	const hint =
+		'Management sources are IPv4/IPv6 addresses or CIDR blocks; ports are 1-65535 or ranges like 8000-8100.';
 	const sources = validate(sourceList, rawSources, 'management sources', hint).map((value) => {
 		const parsed = parseCidr(value)!;
 		return { ...parsed, cidr: `${parsed.address}/${parsed.prefixLength}` };
@@ -106,7 +114,8 @@ export function readRestoreOverride<T>(
 	shape: string,
 ): T | undefined {
 	let value = ctx.getNodeParameter('restoreConfiguration', itemIndex, '') as unknown;
-	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
+	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === ''))
+		return undefined;
 	if (typeof value === 'string') {
 		try {
 			value = JSON.parse(value);
@@ -114,14 +123,20 @@ export function readRestoreOverride<T>(
 			throw new InputError('Configuration to Restore is not valid JSON', `Expected ${shape}.`);
 		}
 	}
-	if (typeof value === 'object' && value !== null && Object.keys(value).length === 0) return undefined;
+	if (typeof value === 'object' && value !== null && Object.keys(value).length === 0)
+		return undefined;
 	return validate(schema, value, 'Configuration to Restore', `Expected ${shape}.`);
 }
 
 export type NothingSavedChoice = 'refuse' | 'allowAll';
 
-export function readNothingSavedChoice(ctx: IExecuteFunctions, itemIndex: number): NothingSavedChoice {
-	return ctx.getNodeParameter('whenNothingSaved', itemIndex, 'refuse') === 'allowAll' ? 'allowAll' : 'refuse';
+export function readNothingSavedChoice(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+): NothingSavedChoice {
+	return ctx.getNodeParameter('whenNothingSaved', itemIndex, 'refuse') === 'allowAll'
+		? 'allowAll'
+		: 'refuse';
 }
 
 /** The refusal of a withdraw that finds a lockdown but nothing to restore. */

@@ -3,7 +3,10 @@ import type { INodeProperties, INodePropertyMode, INodePropertyOptions } from 'n
 import { DEFAULT_RETRY_POLICY } from './http';
 
 /** The `operation` parameter: the three contract operations first, then the provider's extras. */
-export function operationProperty(extra: INodePropertyOptions[] = [], what = 'mitigation'): INodeProperties {
+export function operationProperty(
+	extra: INodePropertyOptions[] = [],
+	what = 'mitigation',
+): INodeProperties {
 	return {
 		displayName: 'Operation',
 		name: 'operation',
@@ -70,7 +73,6 @@ export const requestOptionsProperty: INodeProperties = {
 	],
 };
 
-
 /**
  * A resource locator with "From List" (when the provider can list) and "By ID" modes, then any extra modes (e.g.
  * "By CIDR"); operations that accept an extra mode read the locator's `mode` themselves.
@@ -103,7 +105,12 @@ export function locatorProperty(spec: {
 		type: 'string',
 		placeholder: spec.idPlaceholder,
 		validation: spec.idRegex
-			? [{ type: 'regex', properties: { regex: spec.idRegex, errorMessage: spec.idError ?? 'Not a valid ID' } }]
+			? [
+					{
+						type: 'regex',
+						properties: { regex: spec.idRegex, errorMessage: spec.idError ?? 'Not a valid ID' },
+					},
+				]
 			: undefined,
 	});
 	modes.push(...(spec.extraModes ?? []));
@@ -123,7 +130,11 @@ export function locatorProperty(spec: {
  * "Wait Until Applied" and "Max Wait (Seconds)" for providers that apply a change asynchronously (OVH's pending
  * states, Hetzner's "in process"); read with readSettleWait().
  */
-export function settleProperties(spec: { defaultOn: boolean; maxWait: number; description: string }): INodeProperties[] {
+export function settleProperties(spec: {
+	defaultOn: boolean;
+	maxWait: number;
+	description: string;
+}): INodeProperties[] {
 	const operations = ['activate', 'withdraw'];
 	return [
 		{
@@ -141,13 +152,24 @@ export function settleProperties(spec: { defaultOn: boolean; maxWait: number; de
 			typeOptions: { minValue: 1, maxValue: 900 },
 			default: spec.maxWait,
 			displayOptions: { show: { operation: operations, waitUntilApplied: [true] } },
-			description: 'Stop waiting after this long and report the state the provider shows then (the change goes on by itself)',
+			description:
+				'Stop waiting after this long and report the state the provider shows then (the change goes on by itself)',
 		},
 	];
 }
 
 /** List-search filtering: whether what the user typed appears in any of a listed item's fields (case-insensitive). */
-export function matchesSearch(filter: string | undefined, ...fields: Array<string | number | undefined>): boolean {
+export function matchesSearch(
+	filter: string | undefined,
+	...fields: Array<string | number | undefined>
+): boolean {
 	const needle = filter?.trim().toLowerCase() ?? '';
-	return !needle || fields.filter((field) => field !== undefined).join(' ').toLowerCase().includes(needle);
+	return (
+		!needle ||
+		fields
+			.filter((field) => field !== undefined)
+			.join(' ')
+			.toLowerCase()
+			.includes(needle)
+	);
 }

@@ -2,7 +2,12 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 
 import { ActivationRecords } from './activationRecords';
 import { toNodeError } from './errors';
-import { DEFAULT_RETRY_POLICY, ProviderClient, type ProviderApiSpec, type RetryPolicy } from './http';
+import {
+	DEFAULT_RETRY_POLICY,
+	ProviderClient,
+	type ProviderApiSpec,
+	type RetryPolicy,
+} from './http';
 
 /** The fields every provider node's output item carries (CONTRACT.md), plus provider details. */
 export interface MitigationResult extends IDataObject {
@@ -70,7 +75,12 @@ export async function runProvider<Target>(
 			const rows = Array.isArray(result) ? result : [result];
 			for (const row of rows) {
 				output.push({
-					json: { provider: provider.name, target: provider.describeTarget(target), operation, ...row },
+					json: {
+						provider: provider.name,
+						target: provider.describeTarget(target),
+						operation,
+						...row,
+					},
 					pairedItem: { item: itemIndex },
 				});
 			}
@@ -106,6 +116,7 @@ function readRetryPolicy(ctx: IExecuteFunctions, itemIndex: number): RetryPolicy
 /** Reads a resource-locator (or plain string) parameter as its value. */
 export function readLocator(ctx: IExecuteFunctions, name: string, itemIndex: number): string {
 	const value = ctx.getNodeParameter(name, itemIndex, '', { extractValue: true }) as unknown;
-	if (typeof value === 'object' && value !== null && 'value' in value) return String((value as { value: unknown }).value ?? '');
+	if (typeof value === 'object' && value !== null && 'value' in value)
+		return String((value as { value: unknown }).value ?? '');
 	return String(value ?? '');
 }

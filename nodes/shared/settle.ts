@@ -24,7 +24,11 @@ export async function waitUntilSettled<T>(
 }
 
 /** Milliseconds to wait for a change to settle per the node's settleProperties(); 0 when waiting is off. */
-export function readSettleWait(ctx: IExecuteFunctions, itemIndex: number, defaults: { on: boolean; maxWait: number }): number {
+export function readSettleWait(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	defaults: { on: boolean; maxWait: number },
+): number {
 	if (!(ctx.getNodeParameter('waitUntilApplied', itemIndex, defaults.on) as boolean)) return 0;
 	return (ctx.getNodeParameter('maxWait', itemIndex, defaults.maxWait) as number) * 1000;
 }

@@ -16,11 +16,19 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown, what: string, 
 
 const trimmed = z.string().trim();
 
-export const ipv4 = trimmed.refine((v) => isIP(v) === 4, (v) => ({ message: `'${v}' is not an IPv4 address` }));
-export const ipAddress = trimmed.refine((v) => isIP(v) !== 0, (v) => ({ message: `'${v}' is not an IP address` }));
+export const ipv4 = trimmed.refine(
+	(v) => isIP(v) === 4,
+	(v) => ({ message: `'${v}' is not an IPv4 address` }),
+);
+export const ipAddress = trimmed.refine(
+	(v) => isIP(v) !== 0,
+	(v) => ({ message: `'${v}' is not an IP address` }),
+);
 
 /** Parses "addr/len" (or a bare address, meaning a host route) into its parts; undefined when malformed. */
-export function parseCidr(value: string): { address: string; prefixLength: number; version: 4 | 6 } | undefined {
+export function parseCidr(
+	value: string,
+): { address: string; prefixLength: number; version: 4 | 6 } | undefined {
 	const [address, length, extra] = value.trim().split('/');
 	if (extra !== undefined) return undefined;
 	const family = isIP(address);
@@ -34,26 +42,39 @@ export function parseCidr(value: string): { address: string; prefixLength: numbe
 	return { address, prefixLength, version };
 }
 
-export const cidr = trimmed.refine((v) => parseCidr(v) !== undefined, (v) => ({
-	message: `'${v}' is not an IPv4 or IPv6 address or CIDR block (e.g. 203.0.113.0/24 or 2001:db8::/32)`,
-}));
+export const cidr = trimmed.refine(
+	(v) => parseCidr(v) !== undefined,
+	(v) => ({
+		message: `'${v}' is not an IPv4 or IPv6 address or CIDR block (e.g. 203.0.113.0/24 or 2001:db8::/32)`,
+	}),
+);
 
 /** Cloudflare account, zone and prefix ids: 32 hex characters. */
 export const cloudflareId = (label: string) =>
-	trimmed.regex(/^[0-9a-f]{32}$/i, `${label} must be the 32-character hexadecimal id Cloudflare shows`);
+	trimmed.regex(
+		/^[0-9a-f]{32}$/i,
+		`${label} must be the 32-character hexadecimal id Cloudflare shows`,
+	);
 
 /** A port or range: "22", "8000-8100". */
-export const portRange = trimmed.refine((v) => {
-	const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(v);
-	if (!match) return false;
-	const from = Number(match[1]);
-	const to = match[2] === undefined ? from : Number(match[2]);
-	return from >= 1 && to <= 65535 && from <= to;
-}, (v) => ({ message: `'${v}' is not a port (1-65535) or port range like 8000-8100` }));
+export const portRange = trimmed.refine(
+	(v) => {
+		const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(v);
+		if (!match) return false;
+		const from = Number(match[1]);
+		const to = match[2] === undefined ? from : Number(match[2]);
+		return from >= 1 && to <= 65535 && from <= to;
+	},
+	(v) => ({ message: `'${v}' is not a port (1-65535) or port range like 8000-8100` }),
+);
 
 /** Splits a comma/space/newline separated list typed into one n8n field. */
 export function splitList(value: unknown): string[] {
-	if (Array.isArray(value)) return value.map(String).map((v) => v.trim()).filter(Boolean);
+	if (Array.isArray(value))
+		return value
+			.map(String)
+			.map((v) => v.trim())
+			.filter(Boolean);
 	if (typeof value !== 'string') return [];
 	return value
 		.split(/[\s,]+/)

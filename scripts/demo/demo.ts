@@ -37,7 +37,12 @@ export async function prepareDemo(n8n: N8nInstance, options: DemoOptions) {
 	const requests: RequestSeen[] = [];
 	const incidents: DemoState['incidents'] = [];
 	const openIncidents = new Set<string>();
-	const watched = simulators.map((s) => ({ ...s, seen: 0, last: s.state(), changes: [] as DemoState['simulators'][number]['changes'] }));
+	const watched = simulators.map((s) => ({
+		...s,
+		seen: 0,
+		last: s.state(),
+		changes: [] as DemoState['simulators'][number]['changes'],
+	}));
 	const width = Math.max(...simulators.map((s) => s.name.length));
 
 	// The simulators keep a request log, not events: polling it often enough reads as live.
@@ -49,15 +54,20 @@ export async function prepareDemo(n8n: N8nInstance, options: DemoOptions) {
 			for (const request of fresh) {
 				requests.unshift({ at: now(), simulator: simulator.name, ...request });
 				if (request.method !== 'GET' && request.method !== 'HEAD') {
-					options.log(`${clock()} ${simulator.name.padEnd(width)} ${request.method} ${request.path} -> ${request.status}`);
+					options.log(
+						`${clock()} ${simulator.name.padEnd(width)} ${request.method} ${request.path} -> ${request.status}`,
+					);
 				}
 			}
 			requests.splice(200);
 			const current = simulator.state();
-			for (const line of current.resources.filter((r) => !simulator.last.resources.includes(r))) options.log(`${clock()} ${simulator.name.padEnd(width)} now: ${line}`);
+			for (const line of current.resources.filter((r) => !simulator.last.resources.includes(r)))
+				options.log(`${clock()} ${simulator.name.padEnd(width)} now: ${line}`);
 			if (current.mitigating !== simulator.last.mitigating) {
 				simulator.changes.push({ at: now(), mitigating: current.mitigating });
-				options.log(`${clock()} >>> ${simulator.name} mitigation ${current.mitigating ? 'ON' : 'OFF'}`);
+				options.log(
+					`${clock()} >>> ${simulator.name} mitigation ${current.mitigating ? 'ON' : 'OFF'}`,
+				);
 			}
 			simulator.last = current;
 		}
@@ -69,11 +79,15 @@ export async function prepareDemo(n8n: N8nInstance, options: DemoOptions) {
 		options.log(`${clock()} incident ${id} ${action}: the detectors report it to n8n`);
 		const deliveries = await fireIncident(action, id, { n8nUrl: n8n.url, workflows, pagerDuty });
 		incidents.push({ at, action, id, deliveries });
-		options.log(`${clock()} incident ${id} ${action}: ${deliveries.map((d) => `${d.detector} -> n8n ${d.status}`).join('; ')}`);
+		options.log(
+			`${clock()} incident ${id} ${action}: ${deliveries.map((d) => `${d.detector} -> n8n ${d.status}`).join('; ')}`,
+		);
 		if (action === 'open') openIncidents.add(id);
 		else openIncidents.delete(id);
 		if (action === 'resolve' && openIncidents.size === 0) {
-			options.log(`${clock()} last incident resolved: mitigation with a hold-down comes off in about ${options.timings.withdrawDelaySeconds} s (Tick every ${options.timings.tickSeconds} s)`);
+			options.log(
+				`${clock()} last incident resolved: mitigation with a hold-down comes off in about ${options.timings.withdrawDelaySeconds} s (Tick every ${options.timings.tickSeconds} s)`,
+			);
 		}
 		return deliveries;
 	};
@@ -99,10 +113,15 @@ export async function prepareDemo(n8n: N8nInstance, options: DemoOptions) {
 		statusUrl,
 		/** n8n reports ready before the PagerDuty trigger has created its webhook subscription. */
 		async waitUntilLive(timeoutMs = 60_000) {
-			const pagerDutyTriggers = workflows.flatMap((w) => w.nodes).filter((n) => n.type.endsWith('.pagerDutyIncidentTrigger')).length;
+			const pagerDutyTriggers = workflows
+				.flatMap((w) => w.nodes)
+				.filter((n) => n.type.endsWith('.pagerDutyIncidentTrigger')).length;
 			const deadline = Date.now() + timeoutMs;
 			while (pagerDuty.subscriptions.size < pagerDutyTriggers) {
-				if (Date.now() > deadline) throw new Error(`the PagerDuty trigger did not subscribe in ${timeoutMs / 1000} s; n8n log: ${n8n.logFile}`);
+				if (Date.now() > deadline)
+					throw new Error(
+						`the PagerDuty trigger did not subscribe in ${timeoutMs / 1000} s; n8n log: ${n8n.logFile}`,
+					);
 				await new Promise((resolve) => setTimeout(resolve, 250));
 			}
 		},
@@ -128,7 +147,7 @@ export async function prepareDemo(n8n: N8nInstance, options: DemoOptions) {
 				'',
 				'Go live: in n8n > Credentials, put your real keys into each "(demo simulator)" credential and set its Base URL',
 				"back to the provider's default; the workflows keep using them unchanged. Then pick your own prefix, firewall or",
-				'server in each provider node (the demo points them at the simulators\' sample resources).',
+				"server in each provider node (the demo points them at the simulators' sample resources).",
 			];
 		},
 		async stop() {

@@ -22,52 +22,91 @@ export interface Delivery {
 }
 
 const FIXTURES = join(__dirname, '..', '..', 'test', 'fixtures');
-const fixture = (name: string) => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as Record<string, unknown>;
+const fixture = (name: string) =>
+	JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as Record<string, unknown>;
 
 /** Stable per incident and address, so that a resolve names the incident its open created. */
 const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex');
-const uuidFrom = (hex: string) => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+const uuidFrom = (hex: string) =>
+	`${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 
 function fastNetMonNotifications(action: IncidentAction, incidentId: string) {
 	const template = fixture(action === 'open' ? 'fastnetmon-ban.json' : 'fastnetmon-unban.json');
 	return [ATTACKED.digitalOcean, ATTACKED.vultr, ATTACKED.linode].map((ip) => ({
 		label: `FastNetMon ${template.action} ${ip}`,
-		body: { ...template, ip, attack_details: { ...(template.attack_details as object), attack_uuid: uuidFrom(digest(incidentId, ip)) } },
+		body: {
+			...template,
+			ip,
+			attack_details: {
+				...(template.attack_details as object),
+				attack_uuid: uuidFrom(digest(incidentId, ip)),
+			},
+		},
 	}));
 }
 
 function alertmanagerNotification(action: IncidentAction, incidentId: string, scopeLabel: string) {
-	const envelope = fixture(action === 'open' ? 'alertmanager-firing.json' : 'alertmanager-resolved.json');
+	const envelope = fixture(
+		action === 'open' ? 'alertmanager-firing.json' : 'alertmanager-resolved.json',
+	);
 	const [template] = envelope.alerts as Array<Record<string, unknown>>;
 	// Example 02 reads where the address is hosted from the `hoster` label.
-	const alerts = Object.entries({ ovh: ATTACKED.ovh, hetzner: ATTACKED.hetzner }).map(([hoster, address]) => ({
-		...template,
-		labels: { alertname: 'InboundFlood', severity: 'critical', [scopeLabel]: address, hoster },
-		annotations: { summary: `Inbound flood on ${address} (demo ${incidentId})` },
-		fingerprint: digest(incidentId, address).slice(0, 16),
-	}));
+	const alerts = Object.entries({ ovh: ATTACKED.ovh, hetzner: ATTACKED.hetzner }).map(
+		([hoster, address]) => ({
+			...template,
+			labels: { alertname: 'InboundFlood', severity: 'critical', [scopeLabel]: address, hoster },
+			annotations: { summary: `Inbound flood on ${address} (demo ${incidentId})` },
+			fingerprint: digest(incidentId, address).slice(0, 16),
+		}),
+	);
 	return {
 		label: `Alertmanager ${envelope.status} ${alerts.map((a) => a.labels[scopeLabel]).join(', ')}`,
-		body: { ...envelope, commonLabels: { alertname: 'InboundFlood', severity: 'critical' }, commonAnnotations: {}, alerts },
+		body: {
+			...envelope,
+			commonLabels: { alertname: 'InboundFlood', severity: 'critical' },
+			commonAnnotations: {},
+			alerts,
+		},
 	};
 }
 
 function notificationsFor(node: WorkflowNode, action: IncidentAction, incidentId: string) {
 	const format = String(node.parameters.format ?? 'normalized');
 	if (format === 'fastnetmon') return fastNetMonNotifications(action, incidentId);
-	if (format === 'alertmanager') return [alertmanagerNotification(action, incidentId, String(node.parameters.scopeLabel ?? 'instance'))];
-	if (format === 'normalized') return [{ label: `incident event ${action} ${incidentId}`, body: { action, incidentId, scope: 'demo', title: `Demo incident ${incidentId}` } }];
+	if (format === 'alertmanager')
+		return [
+			alertmanagerNotification(
+				action,
+				incidentId,
+				String(node.parameters.scopeLabel ?? 'instance'),
+			),
+		];
+	if (format === 'normalized')
+		return [
+			{
+				label: `incident event ${action} ${incidentId}`,
+				body: { action, incidentId, scope: 'demo', title: `Demo incident ${incidentId}` },
+			},
+		];
 	return [];
 }
 
-const FORMAT_SENDERS: Record<string, string> = { fastnetmon: 'FastNetMon', alertmanager: 'Alertmanager', normalized: 'a webhook sender' };
+const FORMAT_SENDERS: Record<string, string> = {
+	fastnetmon: 'FastNetMon',
+	alertmanager: 'Alertmanager',
+	normalized: 'a webhook sender',
+};
 
 /** Who reports the demo's incidents to these workflows, for the printed instructions. */
 export function detectorsOf(workflows: DemoWorkflow[]): string[] {
 	const senders = workflows
 		.flatMap((w) => w.nodes)
 		.map((n) =>
-			n.type.endsWith('.pagerDutyIncidentTrigger') ? 'PagerDuty' : n.type.endsWith('.incidentWebhookTrigger') ? FORMAT_SENDERS[String(n.parameters.format ?? 'normalized')] : undefined,
+			n.type.endsWith('.pagerDutyIncidentTrigger')
+				? 'PagerDuty'
+				: n.type.endsWith('.incidentWebhookTrigger')
+					? FORMAT_SENDERS[String(n.parameters.format ?? 'normalized')]
+					: undefined,
 		);
 	return [...new Set(senders.filter((sender): sender is string => sender !== undefined))];
 }
@@ -79,13 +118,27 @@ function authenticationHeaders(node: WorkflowNode, rawBody: string): Record<stri
 	if (authentication !== 'hmacSignature') return {};
 	const timestampHeader = String(node.parameters.timestampHeader ?? '');
 	const timestamp = String(Math.floor(Date.now() / 1000));
-	const signature = createHmac('sha256', DETECTOR_SECRET).update(timestampHeader ? `${timestamp}.${rawBody}` : rawBody).digest('hex');
-	return { [String(node.parameters.signatureHeader ?? 'X-Signature-256')]: `sha256=${signature}`, ...(timestampHeader ? { [timestampHeader]: timestamp } : {}) };
+	const signature = createHmac('sha256', DETECTOR_SECRET)
+		.update(timestampHeader ? `${timestamp}.${rawBody}` : rawBody)
+		.digest('hex');
+	return {
+		[String(node.parameters.signatureHeader ?? 'X-Signature-256')]: `sha256=${signature}`,
+		...(timestampHeader ? { [timestampHeader]: timestamp } : {}),
+	};
 }
 
-async function post(url: string, rawBody: string, headers: Record<string, string>): Promise<number | string> {
+async function post(
+	url: string,
+	rawBody: string,
+	headers: Record<string, string>,
+): Promise<number | string> {
 	try {
-		const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: rawBody, signal: AbortSignal.timeout(10_000) });
+		const response = await fetch(url, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', ...headers },
+			body: rawBody,
+			signal: AbortSignal.timeout(10_000),
+		});
 		return response.status;
 	} catch (error) {
 		return String((error as Error).message);
@@ -99,20 +152,31 @@ export async function fireIncident(
 	context: { n8nUrl: string; workflows: DemoWorkflow[]; pagerDuty: PagerDutySimulator },
 ): Promise<Delivery[]> {
 	const eventType = action === 'open' ? 'incident.triggered' : 'incident.resolved';
-	const pagerDutyDeliveries = [...context.pagerDuty.subscriptions.values()].map(async (subscription): Promise<Delivery> => {
-		const detector = `PagerDuty ${eventType} ${incidentId}`;
-		try {
-			const { status } = await context.pagerDuty.deliver(subscription.id, incidentEvent(eventType, { id: incidentId, serviceId: SERVICE }));
-			return { detector, status };
-		} catch (error) {
-			return { detector, status: String((error as Error).message) };
-		}
-	});
-	const webhookTriggers = context.workflows.flatMap((w) => w.nodes).filter((n) => n.type.endsWith('.incidentWebhookTrigger') && n.webhookId);
+	const pagerDutyDeliveries = [...context.pagerDuty.subscriptions.values()].map(
+		async (subscription): Promise<Delivery> => {
+			const detector = `PagerDuty ${eventType} ${incidentId}`;
+			try {
+				const { status } = await context.pagerDuty.deliver(
+					subscription.id,
+					incidentEvent(eventType, { id: incidentId, serviceId: SERVICE }),
+				);
+				return { detector, status };
+			} catch (error) {
+				return { detector, status: String((error as Error).message) };
+			}
+		},
+	);
+	const webhookTriggers = context.workflows
+		.flatMap((w) => w.nodes)
+		.filter((n) => n.type.endsWith('.incidentWebhookTrigger') && n.webhookId);
 	const webhookDeliveries = webhookTriggers.flatMap((node) =>
 		notificationsFor(node, action, incidentId).map(async (notification): Promise<Delivery> => {
 			const rawBody = JSON.stringify(notification.body);
-			const status = await post(`${context.n8nUrl}/webhook/${node.webhookId}/incident`, rawBody, authenticationHeaders(node, rawBody));
+			const status = await post(
+				`${context.n8nUrl}/webhook/${node.webhookId}/incident`,
+				rawBody,
+				authenticationHeaders(node, rawBody),
+			);
 			return { detector: notification.label, status };
 		}),
 	);

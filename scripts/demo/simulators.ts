@@ -4,12 +4,36 @@ import { LOCKDOWN_PREFIX as VULTR_LOCKDOWN_PREFIX } from '../../nodes/Vultr/oper
 import type { Simulator } from '../../test/simulators/framework';
 import type { PagerDutySimulator } from '../../test/simulators/pagerDuty';
 import { DISTRIBUTION, shieldCredentials, startShield } from '../../test/unit/awsShield/fixture';
-import { ACCOUNT, PREFIX, TOKEN as CLOUDFLARE_TOKEN, ZONE, startCloudflare } from '../../test/unit/cloudflare/fixture';
-import { TOKEN as DIGITALOCEAN_TOKEN, startDigitalOcean } from '../../test/unit/digitalOcean/fixture';
-import { SERVER as HETZNER_SERVER, SERVER_IP as HETZNER_SERVER_IP, hetznerCredentials, startHetzner } from '../../test/unit/hetzner/fixture';
+import {
+	ACCOUNT,
+	PREFIX,
+	TOKEN as CLOUDFLARE_TOKEN,
+	ZONE,
+	startCloudflare,
+} from '../../test/unit/cloudflare/fixture';
+import {
+	TOKEN as DIGITALOCEAN_TOKEN,
+	startDigitalOcean,
+} from '../../test/unit/digitalOcean/fixture';
+import {
+	SERVER as HETZNER_SERVER,
+	SERVER_IP as HETZNER_SERVER_IP,
+	hetznerCredentials,
+	startHetzner,
+} from '../../test/unit/hetzner/fixture';
 import { TOKEN as LINODE_TOKEN, startLinode } from '../../test/unit/linode/fixture';
-import { BLOCK as OVH_BLOCK, IP as OVH_IP, SINGLE as OVH_SINGLE_IP_BLOCK, ovhCredentials, startOvh } from '../../test/unit/ovh/fixture';
-import { SERVICE, TOKEN as PAGERDUTY_TOKEN, startPagerDuty } from '../../test/unit/pagerDuty/fixture';
+import {
+	BLOCK as OVH_BLOCK,
+	IP as OVH_IP,
+	SINGLE as OVH_SINGLE_IP_BLOCK,
+	ovhCredentials,
+	startOvh,
+} from '../../test/unit/ovh/fixture';
+import {
+	SERVICE,
+	TOKEN as PAGERDUTY_TOKEN,
+	startPagerDuty,
+} from '../../test/unit/pagerDuty/fixture';
 import { KEY as VULTR_KEY, startVultr } from '../../test/unit/vultr/fixture';
 
 /**
@@ -54,7 +78,10 @@ export const ATTACKED = {
 
 export const DETECTOR_SECRET = 'demo-detector-secret-0123456789abcdef';
 
-export async function startDemoSimulators(): Promise<{ simulators: DemoSimulator[]; pagerDuty: PagerDutySimulator }> {
+export async function startDemoSimulators(): Promise<{
+	simulators: DemoSimulator[];
+	pagerDuty: PagerDutySimulator;
+}> {
 	const cloudflare = await startCloudflare();
 	const digitalOcean = await startDigitalOcean();
 	const vultr = await startVultr();
@@ -68,15 +95,29 @@ export async function startDemoSimulators(): Promise<{ simulators: DemoSimulator
 		{
 			name: 'Cloudflare',
 			sim: cloudflare,
-			credential: { type: 'cloudflareMitigationApi', name: 'Cloudflare (demo simulator)', data: { apiToken: CLOUDFLARE_TOKEN, baseUrl: cloudflare.baseUrl, accountId: '' } },
-			targets: { cloudflareMagicTransit: { accountId: ACCOUNT, prefixId: PREFIX }, cloudflareUnderAttack: { zoneId: ZONE } },
+			credential: {
+				type: 'cloudflareMitigationApi',
+				name: 'Cloudflare (demo simulator)',
+				data: { apiToken: CLOUDFLARE_TOKEN, baseUrl: cloudflare.baseUrl, accountId: '' },
+			},
+			targets: {
+				cloudflareMagicTransit: { accountId: ACCOUNT, prefixId: PREFIX },
+				cloudflareUnderAttack: { zoneId: ZONE },
+			},
 			state: () => {
-				const prefixes = [...cloudflare.accounts.values()].flatMap((account) => [...account.prefixes.values()]);
+				const prefixes = [...cloudflare.accounts.values()].flatMap((account) => [
+					...account.prefixes.values(),
+				]);
 				const zones = [...cloudflare.zones.values()];
 				return {
-					mitigating: prefixes.some((p) => p.advertised) || zones.some((z) => z.security_level === 'under_attack'),
+					mitigating:
+						prefixes.some((p) => p.advertised) ||
+						zones.some((z) => z.security_level === 'under_attack'),
 					resources: [
-						...prefixes.map((p) => `Magic Transit prefix ${p.cidr}: ${p.advertised ? 'ADVERTISED' : 'not advertised'}`),
+						...prefixes.map(
+							(p) =>
+								`Magic Transit prefix ${p.cidr}: ${p.advertised ? 'ADVERTISED' : 'not advertised'}`,
+						),
 						...zones.map((z) => `zone ${z.name}: security level ${z.security_level}`),
 					],
 				};
@@ -85,14 +126,19 @@ export async function startDemoSimulators(): Promise<{ simulators: DemoSimulator
 		{
 			name: 'DigitalOcean',
 			sim: digitalOcean.sim,
-			credential: { type: 'digitalOceanMitigationApi', name: 'DigitalOcean (demo simulator)', data: { accessToken: DIGITALOCEAN_TOKEN, baseUrl: digitalOcean.sim.baseUrl } },
+			credential: {
+				type: 'digitalOceanMitigationApi',
+				name: 'DigitalOcean (demo simulator)',
+				data: { accessToken: DIGITALOCEAN_TOKEN, baseUrl: digitalOcean.sim.baseUrl },
+			},
 			targets: { digitalOceanFirewall: { firewallId: digitalOcean.web.id } },
 			state: () => {
 				const firewalls = [...digitalOcean.sim.firewalls.values()];
 				return {
 					mitigating: firewalls.some((f) => f.name.startsWith(DIGITALOCEAN_LOCKDOWN_PREFIX)),
 					resources: firewalls.map(
-						(f) => `firewall ${f.name}: Droplets [${f.droplet_ids.join(', ')}], tags [${f.tags.join(', ')}], ${f.inbound_rules.length} inbound rules`,
+						(f) =>
+							`firewall ${f.name}: Droplets [${f.droplet_ids.join(', ')}], tags [${f.tags.join(', ')}], ${f.inbound_rules.length} inbound rules`,
 					),
 				};
 			},
@@ -100,7 +146,11 @@ export async function startDemoSimulators(): Promise<{ simulators: DemoSimulator
 		{
 			name: 'Vultr',
 			sim: vultr.sim,
-			credential: { type: 'vultrMitigationApi', name: 'Vultr (demo simulator)', data: { apiKey: VULTR_KEY, baseUrl: vultr.sim.baseUrl } },
+			credential: {
+				type: 'vultrMitigationApi',
+				name: 'Vultr (demo simulator)',
+				data: { apiKey: VULTR_KEY, baseUrl: vultr.sim.baseUrl },
+			},
 			targets: { vultrFirewall: { firewallGroupId: vultr.web.id } },
 			state: () => {
 				const groups = [...vultr.sim.groups.values()];
@@ -108,7 +158,9 @@ export async function startDemoSimulators(): Promise<{ simulators: DemoSimulator
 				return {
 					mitigating: groups.some((g) => g.description.startsWith(VULTR_LOCKDOWN_PREFIX)),
 					resources: groups.map((g) => {
-						const members = instances.filter((i) => i.firewall_group_id === g.id).map((i) => i.label);
+						const members = instances
+							.filter((i) => i.firewall_group_id === g.id)
+							.map((i) => i.label);
 						return `firewall group ${g.description}: instances [${members.join(', ')}], ${g.rules.length} rules`;
 					}),
 				};
@@ -117,11 +169,16 @@ export async function startDemoSimulators(): Promise<{ simulators: DemoSimulator
 		{
 			name: 'Linode',
 			sim: linode.sim,
-			credential: { type: 'linodeMitigationApi', name: 'Linode (demo simulator)', data: { accessToken: LINODE_TOKEN, baseUrl: linode.sim.baseUrl } },
+			credential: {
+				type: 'linodeMitigationApi',
+				name: 'Linode (demo simulator)',
+				data: { accessToken: LINODE_TOKEN, baseUrl: linode.sim.baseUrl },
+			},
 			targets: { linodeFirewall: { firewallId: String(linode.web.id) } },
 			state: () => {
 				const firewalls = [...linode.sim.firewalls.values()];
-				const lockedDown = (rules: { label?: string }[] | null) => (rules ?? []).some((r) => r.label === LINODE_LOCKDOWN_RULE);
+				const lockedDown = (rules: { label?: string }[] | null) =>
+					(rules ?? []).some((r) => r.label === LINODE_LOCKDOWN_RULE);
 				return {
 					mitigating: firewalls.some((f) => lockedDown(f.rules.inbound)),
 					resources: firewalls.map(
@@ -135,15 +192,23 @@ export async function startDemoSimulators(): Promise<{ simulators: DemoSimulator
 		{
 			name: 'OVH',
 			sim: ovh,
-			credential: { type: 'ovhMitigationApi', name: 'OVH (demo simulator)', data: ovhCredentials(ovh) },
+			credential: {
+				type: 'ovhMitigationApi',
+				name: 'OVH (demo simulator)',
+				data: ovhCredentials(ovh),
+			},
 			targets: { ovhDdosProtection: { ipBlock: OVH_BLOCK, ip: OVH_IP } },
 			state: () => {
 				const blocks = [...ovh.blocks.values()];
-				const permanent = blocks.flatMap((b) => [...b.mitigations.values()]).filter((m) => m.permanent && m.state !== 'removalPending');
+				const permanent = blocks
+					.flatMap((b) => [...b.mitigations.values()])
+					.filter((m) => m.permanent && m.state !== 'removalPending');
 				return {
 					mitigating: permanent.length > 0,
 					resources: blocks.map((b) => {
-						const entries = [...b.mitigations.values()].map((m) => `${m.ipOnMitigation} ${m.permanent ? 'PERMANENT' : 'auto'} (${m.state})`);
+						const entries = [...b.mitigations.values()].map(
+							(m) => `${m.ipOnMitigation} ${m.permanent ? 'PERMANENT' : 'auto'} (${m.state})`,
+						);
 						return `IP block ${b.ip}: ${entries.length ? entries.join(', ') : 'no mitigation entry (auto mitigation only)'}`;
 					}),
 				};
@@ -152,7 +217,11 @@ export async function startDemoSimulators(): Promise<{ simulators: DemoSimulator
 		{
 			name: 'Hetzner Robot',
 			sim: hetzner,
-			credential: { type: 'hetznerRobotMitigationApi', name: 'Hetzner Robot (demo simulator)', data: hetznerCredentials(hetzner) },
+			credential: {
+				type: 'hetznerRobotMitigationApi',
+				name: 'Hetzner Robot (demo simulator)',
+				data: hetznerCredentials(hetzner),
+			},
 			targets: { hetznerRobotFirewall: { server: String(HETZNER_SERVER) } },
 			state: () => {
 				const servers = [...hetzner.servers.entries()];
@@ -169,23 +238,34 @@ export async function startDemoSimulators(): Promise<{ simulators: DemoSimulator
 		{
 			name: 'AWS Shield Advanced',
 			sim: shield,
-			credential: { type: 'awsShieldMitigationApi', name: 'AWS Shield Advanced (demo simulator)', data: shieldCredentials(shield) },
+			credential: {
+				type: 'awsShieldMitigationApi',
+				name: 'AWS Shield Advanced (demo simulator)',
+				data: shieldCredentials(shield),
+			},
 			targets: { awsShieldAdvanced: { resourceArn: DISTRIBUTION } },
 			state: () => ({
 				mitigating: shield.protections.size > 0,
-				resources: [...shield.resources.keys()].map((arn) => `${arn}: ${shield.protectionOf(arn) ? 'PROTECTED' : 'not protected'}`),
+				resources: [...shield.resources.keys()].map(
+					(arn) => `${arn}: ${shield.protectionOf(arn) ? 'PROTECTED' : 'not protected'}`,
+				),
 			}),
 		},
 		{
 			name: 'PagerDuty',
 			sim: pagerDuty,
-			credential: { type: 'pagerDutyMitigationApi', name: 'PagerDuty (demo simulator)', data: { apiToken: PAGERDUTY_TOKEN, baseUrl: pagerDuty.baseUrl } },
+			credential: {
+				type: 'pagerDutyMitigationApi',
+				name: 'PagerDuty (demo simulator)',
+				data: { apiToken: PAGERDUTY_TOKEN, baseUrl: pagerDuty.baseUrl },
+			},
 			targets: { pagerDutyIncidentTrigger: { serviceId: SERVICE } },
 			// A detector, not a mitigation: its state is the webhook subscription the trigger created.
 			state: () => ({
 				mitigating: false,
 				resources: [...pagerDuty.subscriptions.values()].map(
-					(s) => `webhook subscription ${s.id} -> ${s.delivery_method.url} (${s.active && !s.delivery_method.temporarily_disabled ? 'active' : 'disabled'})`,
+					(s) =>
+						`webhook subscription ${s.id} -> ${s.delivery_method.url} (${s.active && !s.delivery_method.temporarily_disabled ? 'active' : 'disabled'})`,
 				),
 			}),
 		},

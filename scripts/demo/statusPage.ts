@@ -34,13 +34,16 @@ export interface DemoState {
 	requests: RequestSeen[];
 }
 
-const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const escape = (text: string) =>
+	text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const time = (iso: string) => iso.slice(11, 19);
 
 function render(state: DemoState): string {
 	const simulators = state.simulators
 		.map(
-			(s) => `<section class="${s.mitigating ? 'on' : 'off'}"><h2>${escape(s.name)} <span>${s.name === 'PagerDuty' ? 'detector' : s.mitigating ? 'MITIGATING' : 'idle'}</span></h2>
+			(
+				s,
+			) => `<section class="${s.mitigating ? 'on' : 'off'}"><h2>${escape(s.name)} <span>${s.name === 'PagerDuty' ? 'detector' : s.mitigating ? 'MITIGATING' : 'idle'}</span></h2>
 <ul>${s.resources.map((r) => `<li>${escape(r)}</li>`).join('')}</ul>
 <p class="meta">${s.writes} write calls · credential "${escape(s.credential)}" · ${escape(s.baseUrl)}</p></section>`,
 		)
@@ -48,11 +51,17 @@ function render(state: DemoState): string {
 	const incidents = state.incidents
 		.slice(-10)
 		.reverse()
-		.map((i) => `<tr><td>${time(i.at)}</td><td>${i.action} ${escape(i.id)}</td><td>${i.deliveries.map((d) => `${escape(d.detector)}: ${escape(String(d.status))}`).join('<br>')}</td></tr>`)
+		.map(
+			(i) =>
+				`<tr><td>${time(i.at)}</td><td>${i.action} ${escape(i.id)}</td><td>${i.deliveries.map((d) => `${escape(d.detector)}: ${escape(String(d.status))}`).join('<br>')}</td></tr>`,
+		)
 		.join('');
 	const requests = state.requests
 		.slice(0, 30)
-		.map((r) => `<tr class="${r.method === 'GET' ? '' : 'write'}"><td>${time(r.at)}</td><td>${escape(r.simulator)}</td><td>${r.method}</td><td>${escape(r.path)}</td><td>${r.status}</td></tr>`)
+		.map(
+			(r) =>
+				`<tr class="${r.method === 'GET' ? '' : 'write'}"><td>${time(r.at)}</td><td>${escape(r.simulator)}</td><td>${r.method}</td><td>${escape(r.path)}</td><td>${r.status}</td></tr>`,
+		)
 		.join('');
 	return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>DDoS mitigation demo</title>
 <style>body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}section{border:1px solid #ccc;border-radius:6px;padding:.5em 1em;margin:.5em 0}
@@ -74,14 +83,17 @@ export async function startStatusPage(
 	const server = createServer((req, res) => {
 		const url = new URL(req.url ?? '/', 'http://127.0.0.1');
 		const incident = /^\/incidents\/([^/]+)\/(open|resolve)$/.exec(url.pathname);
-		const reply = (status: number, type: string, body: string) => res.writeHead(status, { 'content-type': type }).end(body);
+		const reply = (status: number, type: string, body: string) =>
+			res.writeHead(status, { 'content-type': type }).end(body);
 		if (req.method === 'POST' && incident) {
 			handlers.fire(incident[2] as IncidentAction, decodeURIComponent(incident[1])).then(
 				(deliveries) => reply(200, 'application/json', JSON.stringify({ deliveries })),
 				(error: Error) => reply(500, 'application/json', JSON.stringify({ error: error.message })),
 			);
-		} else if (req.method === 'GET' && url.pathname === '/state') reply(200, 'application/json', JSON.stringify(handlers.state(), null, 2));
-		else if (req.method === 'GET' && url.pathname === '/') reply(200, 'text/html; charset=utf-8', render(handlers.state()));
+		} else if (req.method === 'GET' && url.pathname === '/state')
+			reply(200, 'application/json', JSON.stringify(handlers.state(), null, 2));
+		else if (req.method === 'GET' && url.pathname === '/')
+			reply(200, 'text/html; charset=utf-8', render(handlers.state()));
 		else reply(404, 'text/plain', 'not found');
 	});
 	await new Promise<void>((resolve, reject) => {

@@ -38,11 +38,17 @@ const credentialId = (type: string) => `demo${type[0].toUpperCase()}${type.slice
 
 /** A literal target (not an expression, not left empty for the node's default) is replaced by the simulator's. */
 function retarget(node: WorkflowNode, targets: Record<string, string>): void {
-	const isLiteral = (value: unknown): value is string => typeof value === 'string' && value !== '' && !value.startsWith('=');
+	const isLiteral = (value: unknown): value is string =>
+		typeof value === 'string' && value !== '' && !value.startsWith('=');
 	for (const [parameter, id] of Object.entries(targets)) {
 		const saved = node.parameters[parameter];
 		if (isLiteral(saved)) node.parameters[parameter] = id;
-		else if (typeof saved === 'object' && saved !== null && '__rl' in saved && isLiteral((saved as { value?: unknown }).value)) {
+		else if (
+			typeof saved === 'object' &&
+			saved !== null &&
+			'__rl' in saved &&
+			isLiteral((saved as { value?: unknown }).value)
+		) {
 			node.parameters[parameter] = { ...saved, value: id };
 		}
 	}
@@ -50,36 +56,67 @@ function retarget(node: WorkflowNode, targets: Record<string, string>): void {
 
 /** Only gates that already hold down get the short delay: one without a hold-down has no Tick to release it. */
 function shortenTimings(workflow: DemoWorkflow, timings: DemoTimings): void {
-	const ticks = new Set(workflow.nodes.filter((n) => n.type === `${PACKAGE_PREFIX}incidentGate` && n.parameters.operation === 'tick').map((n) => n.name));
+	const ticks = new Set(
+		workflow.nodes
+			.filter(
+				(n) => n.type === `${PACKAGE_PREFIX}incidentGate` && n.parameters.operation === 'tick',
+			)
+			.map((n) => n.name),
+	);
 	for (const node of workflow.nodes) {
 		const options = node.parameters.options as Record<string, unknown> | undefined;
-		if (node.type === `${PACKAGE_PREFIX}incidentGate` && options?.withdrawDelaySeconds !== undefined) {
+		if (
+			node.type === `${PACKAGE_PREFIX}incidentGate` &&
+			options?.withdrawDelaySeconds !== undefined
+		) {
 			node.parameters.options = { ...options, withdrawDelaySeconds: timings.withdrawDelaySeconds };
 		}
 		const feeds = (workflow.connections[node.name]?.main ?? []).flat().map((c) => c?.node);
-		if (node.type === 'n8n-nodes-base.scheduleTrigger' && feeds.some((name) => name !== undefined && ticks.has(name))) {
-			node.parameters.rule = { interval: [{ field: 'seconds', secondsInterval: timings.tickSeconds }] };
+		if (
+			node.type === 'n8n-nodes-base.scheduleTrigger' &&
+			feeds.some((name) => name !== undefined && ticks.has(name))
+		) {
+			node.parameters.rule = {
+				interval: [{ field: 'seconds', secondsInterval: timings.tickSeconds }],
+			};
 		}
 	}
 }
 
-export function demoWorkflows(examplesDir: string, simulators: DemoSimulator[], timings: DemoTimings) {
-	const credentials: ImportedCredential[] = [...simulators.map((s) => s.credential), detectorCredential].map((c) => ({ ...c, id: credentialId(c.type) }));
+export function demoWorkflows(
+	examplesDir: string,
+	simulators: DemoSimulator[],
+	timings: DemoTimings,
+) {
+	const credentials: ImportedCredential[] = [
+		...simulators.map((s) => s.credential),
+		detectorCredential,
+	].map((c) => ({ ...c, id: credentialId(c.type) }));
 	const byType = new Map(credentials.map((c) => [c.type, c]));
 	const examples: Array<{ file: string; workflow: DemoWorkflow }> = [];
 	const skipped: string[] = [];
 
-	const files = readdirSync(examplesDir).filter((f) => f.endsWith('.json')).sort();
+	const files = readdirSync(examplesDir)
+		.filter((f) => f.endsWith('.json'))
+		.sort();
 	for (const [index, file] of files.entries()) {
 		const example = JSON.parse(readFileSync(join(examplesDir, file), 'utf8')) as DemoWorkflow;
-		const workflow: DemoWorkflow = { ...example, id: `demoExample${String(index + 1).padStart(2, '0')}` };
-		const missing = workflow.nodes.flatMap((n) => Object.keys(n.credentials ?? {})).filter((type) => !byType.has(type));
+		const workflow: DemoWorkflow = {
+			...example,
+			id: `demoExample${String(index + 1).padStart(2, '0')}`,
+		};
+		const missing = workflow.nodes
+			.flatMap((n) => Object.keys(n.credentials ?? {}))
+			.filter((type) => !byType.has(type));
 		if (missing.length > 0) {
 			skipped.push(`${file} (no simulator for ${[...new Set(missing)].join(', ')})`);
 			continue;
 		}
 		for (const node of workflow.nodes) {
-			const simulator = simulators.find((s) => node.type.startsWith(PACKAGE_PREFIX) && s.targets[node.type.slice(PACKAGE_PREFIX.length)]);
+			const simulator = simulators.find(
+				(s) =>
+					node.type.startsWith(PACKAGE_PREFIX) && s.targets[node.type.slice(PACKAGE_PREFIX.length)],
+			);
 			if (simulator) retarget(node, simulator.targets[node.type.slice(PACKAGE_PREFIX.length)]);
 			for (const type of Object.keys(node.credentials ?? {})) {
 				const credential = byType.get(type)!;

@@ -1,7 +1,10 @@
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import { type CloudflareSimulator, hex32 } from '../simulators/cloudflare';
 import { ACCOUNT, PREFIX, TOKEN, ZONE, startCloudflare } from '../unit/cloudflare/fixture';
-import { cloudflareCredentials as credentials, importCloudflareMitigation } from './cloudflareWorkflow';
+import {
+	cloudflareCredentials as credentials,
+	importCloudflareMitigation,
+} from './cloudflareWorkflow';
 import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
 import { PACKAGE, locator, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
@@ -57,7 +60,11 @@ afterAll(async () => {
 describe('Cloudflare nodes inside a real n8n', () => {
 	it('loads the package as a community package and tests the credential through n8n', async () => {
 		const test = (apiToken: string) =>
-			testCredential(n8n, { ...credentials.cloudflareMitigationApi, type: 'cloudflareMitigationApi' }, { apiToken, baseUrl: sim.baseUrl, accountId: '' });
+			testCredential(
+				n8n,
+				{ ...credentials.cloudflareMitigationApi, type: 'cloudflareMitigationApi' },
+				{ apiToken, baseUrl: sim.baseUrl, accountId: '' },
+			);
 		expect(await test(TOKEN)).toMatchObject({ status: 'OK' });
 		expect(await test('wrong')).toMatchObject({ status: 'Error' });
 	});
@@ -65,17 +72,39 @@ describe('Cloudflare nodes inside a real n8n', () => {
 	it('advertises the prefix and turns Under Attack on, from a webhook', async () => {
 		const { status, json } = await postJson(`${n8n.url}/webhook/cf-activate`);
 		expect(status).toBe(200);
-		expect(json).toEqual([expect.objectContaining({ provider: 'cloudflareUnderAttack', active: true, changed: true, previousLevel: 'high' })]);
+		expect(json).toEqual([
+			expect.objectContaining({
+				provider: 'cloudflareUnderAttack',
+				active: true,
+				changed: true,
+				previousLevel: 'high',
+			}),
+		]);
 		expect(sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!.advertised).toBe(true);
 		expect(sim.zones.get(ZONE)!.security_level).toBe('under_attack');
 	});
 
 	it('after an n8n restart, withdraws and restores the original level (high) from static data', async () => {
 		await n8n.restart();
-		sim.inject({ method: 'PATCH', path: /security_level/, response: { status: 429, headers: { 'retry-after': '1' }, body: { success: false, errors: [{ code: 971, message: 'rate limited' }] } } });
+		sim.inject({
+			method: 'PATCH',
+			path: /security_level/,
+			response: {
+				status: 429,
+				headers: { 'retry-after': '1' },
+				body: { success: false, errors: [{ code: 971, message: 'rate limited' }] },
+			},
+		});
 		const { status, json } = await postJson(`${n8n.url}/webhook/cf-withdraw`);
 		expect(status).toBe(200);
-		expect(json).toEqual([expect.objectContaining({ provider: 'cloudflareUnderAttack', active: false, changed: true, securityLevel: 'high' })]);
+		expect(json).toEqual([
+			expect.objectContaining({
+				provider: 'cloudflareUnderAttack',
+				active: false,
+				changed: true,
+				securityLevel: 'high',
+			}),
+		]);
 		expect(sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!.advertised).toBe(false);
 		expect(sim.zones.get(ZONE)!.security_level).toBe('high');
 		expect(sim.log.filter((r) => r.method === 'PATCH' && r.status === 429)).toHaveLength(1);
@@ -84,7 +113,9 @@ describe('Cloudflare nodes inside a real n8n', () => {
 	it('reads status without writing', async () => {
 		const writes = sim.writes().length;
 		const { json } = await postJson(`${n8n.url}/webhook/cf-status`);
-		expect(json).toEqual([expect.objectContaining({ active: false, changed: false, securityLevel: 'high' })]);
+		expect(json).toEqual([
+			expect.objectContaining({ active: false, changed: false, securityLevel: 'high' }),
+		]);
 		expect(sim.writes()).toHaveLength(writes);
 	});
 
@@ -92,13 +123,27 @@ describe('Cloudflare nodes inside a real n8n', () => {
 		const subnetState = () => sim.bgpPrefixesOf(AGGREGATE).get(SUBNET.id)!.on_demand.advertised;
 		const on = await postJson(`${n8n.url}/webhook/cf-subnet-on`, { cidr: SUBNET.cidr });
 		expect(on.status).toBe(200);
-		expect(on.json).toEqual([expect.objectContaining({ active: true, changed: true, bgpPrefixId: SUBNET.id, cidr: SUBNET.cidr, ipPrefixCidr: '198.18.0.0/22' })]);
+		expect(on.json).toEqual([
+			expect.objectContaining({
+				active: true,
+				changed: true,
+				bgpPrefixId: SUBNET.id,
+				cidr: SUBNET.cidr,
+				ipPrefixCidr: '198.18.0.0/22',
+			}),
+		]);
 		expect(subnetState()).toBe(true);
 		expect(sim.accounts.get(ACCOUNT)!.prefixes.get(AGGREGATE)!.advertised).toBe(false);
-		expect([...sim.bgpPrefixesOf(AGGREGATE).values()].filter((b) => b.on_demand.advertised).map((b) => b.cidr)).toEqual([SUBNET.cidr]);
+		expect(
+			[...sim.bgpPrefixesOf(AGGREGATE).values()]
+				.filter((b) => b.on_demand.advertised)
+				.map((b) => b.cidr),
+		).toEqual([SUBNET.cidr]);
 
 		const off = await postJson(`${n8n.url}/webhook/cf-subnet-off`, { cidr: SUBNET.cidr });
-		expect(off.json).toEqual([expect.objectContaining({ active: false, changed: true, bgpPrefixId: SUBNET.id })]);
+		expect(off.json).toEqual([
+			expect.objectContaining({ active: false, changed: true, bgpPrefixId: SUBNET.id }),
+		]);
 		expect(subnetState()).toBe(false);
 	});
 
@@ -106,19 +151,54 @@ describe('Cloudflare nodes inside a real n8n', () => {
 		const writes = sim.writes().length;
 		const { json } = await postJson(`${n8n.url}/webhook/cf-subnet-on`, { cidr: '198.18.3.0/24' });
 		const [item] = json as Array<{ error: string }>;
-		expect(item.error).toMatch(/198\.18\.3\.0\/24 is not a BGP prefix of IP prefix 198\.18\.0\.0\/22.*198\.18\.1\.0\/24/);
+		expect(item.error).toMatch(
+			/198\.18\.3\.0\/24 is not a BGP prefix of IP prefix 198\.18\.0\.0\/22.*198\.18\.1\.0\/24/,
+		);
 		expect(sim.writes()).toHaveLength(writes);
 	});
 
-	it('fills the editor\'s resource locators: accounts, the account\'s prefixes, the prefix\'s BGP prefixes, zones', async () => {
-		const magicTransit = (methodName: string, parameter: string, parameters: Record<string, unknown> = {}, filter?: string) =>
-			listSearch(n8n, { nodeType: 'cloudflareMagicTransit', methodName, parameter, parameters: { operation: 'activate', ...parameters }, credentials, filter });
-		expect(await magicTransit('searchAccounts', 'accountId')).toEqual([expect.objectContaining({ value: ACCOUNT })]);
-		const prefixes = await magicTransit('searchPrefixes', 'prefixId', { accountId: locator(ACCOUNT, 'list') });
+	it("fills the editor's resource locators: accounts, the account's prefixes, the prefix's BGP prefixes, zones", async () => {
+		const magicTransit = (
+			methodName: string,
+			parameter: string,
+			parameters: Record<string, unknown> = {},
+			filter?: string,
+		) =>
+			listSearch(n8n, {
+				nodeType: 'cloudflareMagicTransit',
+				methodName,
+				parameter,
+				parameters: { operation: 'activate', ...parameters },
+				credentials,
+				filter,
+			});
+		expect(await magicTransit('searchAccounts', 'accountId')).toEqual([
+			expect.objectContaining({ value: ACCOUNT }),
+		]);
+		const prefixes = await magicTransit('searchPrefixes', 'prefixId', {
+			accountId: locator(ACCOUNT, 'list'),
+		});
 		expect(prefixes.map((p) => p.value)).toEqual(expect.arrayContaining([PREFIX, AGGREGATE]));
-		const bgpPrefixes = await magicTransit('searchBgpPrefixes', 'bgpPrefixId', { accountId: locator(ACCOUNT, 'list'), prefixId: locator(AGGREGATE, 'list'), advertisement: 'bgpPrefix' }, '198.18.2');
-		expect(bgpPrefixes).toEqual([{ name: '198.18.2.0/24 (withdrawn)', value: hex32('bgp-198-18-2') }]);
-		const zones = await listSearch(n8n, { nodeType: 'cloudflareUnderAttack', methodName: 'searchZones', parameter: 'zoneId', credentials, filter: 'example' });
+		const bgpPrefixes = await magicTransit(
+			'searchBgpPrefixes',
+			'bgpPrefixId',
+			{
+				accountId: locator(ACCOUNT, 'list'),
+				prefixId: locator(AGGREGATE, 'list'),
+				advertisement: 'bgpPrefix',
+			},
+			'198.18.2',
+		);
+		expect(bgpPrefixes).toEqual([
+			{ name: '198.18.2.0/24 (withdrawn)', value: hex32('bgp-198-18-2') },
+		]);
+		const zones = await listSearch(n8n, {
+			nodeType: 'cloudflareUnderAttack',
+			methodName: 'searchZones',
+			parameter: 'zoneId',
+			credentials,
+			filter: 'example',
+		});
 		expect(zones).toEqual([expect.objectContaining({ name: 'example.com', value: ZONE })]);
 	});
 });

@@ -5,15 +5,26 @@ import { PACKAGE, locator, webhook, workflow, type WorkflowNode } from './workfl
 
 /** The Cloudflare workflow the end-to-end suites run, on the current n8n and on the newest 1.x. */
 
-export const cloudflareCredentials = { cloudflareMitigationApi: { id: 'cfsim0000000001', name: 'Cloudflare (simulator)' } };
-export const cloudflareCredentialData = (sim: CloudflareSimulator) => ({ apiToken: TOKEN, baseUrl: sim.baseUrl, accountId: '' });
+export const cloudflareCredentials = {
+	cloudflareMitigationApi: { id: 'cfsim0000000001', name: 'Cloudflare (simulator)' },
+};
+export const cloudflareCredentialData = (sim: CloudflareSimulator) => ({
+	apiToken: TOKEN,
+	baseUrl: sim.baseUrl,
+	accountId: '',
+});
 
 function cloudflareNodes(operation: string, suffix: string): WorkflowNode[] {
 	return [
 		{
 			name: `Magic Transit ${suffix}`,
 			type: `${PACKAGE}.cloudflareMagicTransit`,
-			parameters: { operation, accountId: locator(ACCOUNT), prefixId: locator(PREFIX), requestOptions: {} },
+			parameters: {
+				operation,
+				accountId: locator(ACCOUNT),
+				prefixId: locator(PREFIX),
+				requestOptions: {},
+			},
 			credentials: cloudflareCredentials,
 		},
 		{
@@ -30,7 +41,13 @@ function cloudflareNodes(operation: string, suffix: string): WorkflowNode[] {
  * Magic Transit then Under Attack, and activates it.
  */
 export function importCloudflareMitigation(n8n: N8nInstance, sim: CloudflareSimulator): void {
-	n8n.importCredentials([{ ...cloudflareCredentials.cloudflareMitigationApi, type: 'cloudflareMitigationApi', data: cloudflareCredentialData(sim) }]);
+	n8n.importCredentials([
+		{
+			...cloudflareCredentials.cloudflareMitigationApi,
+			type: 'cloudflareMitigationApi',
+			data: cloudflareCredentialData(sim),
+		},
+	]);
 	n8n.importWorkflows([
 		workflow('cfMitigation0001', 'Cloudflare mitigation', [
 			[webhook('Activate', 'cf-activate'), ...cloudflareNodes('activate', 'on')],

@@ -4,7 +4,11 @@ import { basename, join } from 'node:path';
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { CloudflareSimulator } from '../simulators/cloudflare';
 import { ACCOUNT, PREFIX, ZONE, startCloudflare } from '../unit/cloudflare/fixture';
-import { cloudflareCredentialData, cloudflareCredentials, importCloudflareMitigation } from './cloudflareWorkflow';
+import {
+	cloudflareCredentialData,
+	cloudflareCredentials,
+	importCloudflareMitigation,
+} from './cloudflareWorkflow';
 import { OWNER, startN8nWith, stopN8n } from './harness';
 import { PACKAGE, postJson } from './workflows';
 
@@ -29,7 +33,9 @@ afterAll(async () => {
 /** Type names n8n gives the installed package's nodes and credentials: the file name, lower camel case. */
 function installedTypeNames(kind: 'nodes' | 'credentials'): string[] {
 	const manifest = join(n8n.userFolder, '.n8n', 'nodes', 'node_modules', PACKAGE, 'package.json');
-	const files = (JSON.parse(readFileSync(manifest, 'utf8')) as { n8n: Record<typeof kind, string[]> }).n8n[kind];
+	const files = (
+		JSON.parse(readFileSync(manifest, 'utf8')) as { n8n: Record<typeof kind, string[]> }
+	).n8n[kind];
 	return files.map((file) => {
 		const name = basename(file).split('.')[0];
 		return name[0].toLowerCase() + name.slice(1);
@@ -39,15 +45,25 @@ function installedTypeNames(kind: 'nodes' | 'credentials'): string[] {
 describe(`the package on n8n ${N8N_1_VERSION}`, () => {
 	it('loads every node and credential of the package, and tests a credential through n8n', async () => {
 		const api = await n8n.login();
-		const nodeTypes = ((await (await api('/types/nodes.json')).json()) as Array<{ name: string }>).map((t) => t.name);
-		expect(nodeTypes).toEqual(expect.arrayContaining(installedTypeNames('nodes').map((name) => `${PACKAGE}.${name}`)));
-		const credentialTypes = ((await (await api('/types/credentials.json')).json()) as Array<{ name: string }>).map((t) => t.name);
+		const nodeTypes = (
+			(await (await api('/types/nodes.json')).json()) as Array<{ name: string }>
+		).map((t) => t.name);
+		expect(nodeTypes).toEqual(
+			expect.arrayContaining(installedTypeNames('nodes').map((name) => `${PACKAGE}.${name}`)),
+		);
+		const credentialTypes = (
+			(await (await api('/types/credentials.json')).json()) as Array<{ name: string }>
+		).map((t) => t.name);
 		expect(credentialTypes).toEqual(expect.arrayContaining(installedTypeNames('credentials')));
 
 		const response = await api('/rest/credentials/test', {
 			method: 'POST',
 			body: JSON.stringify({
-				credentials: { ...cloudflareCredentials.cloudflareMitigationApi, type: 'cloudflareMitigationApi', data: cloudflareCredentialData(sim) },
+				credentials: {
+					...cloudflareCredentials.cloudflareMitigationApi,
+					type: 'cloudflareMitigationApi',
+					data: cloudflareCredentialData(sim),
+				},
 			}),
 		});
 		expect(await response.json()).toMatchObject({ data: { status: 'OK' } });
@@ -56,7 +72,14 @@ describe(`the package on n8n ${N8N_1_VERSION}`, () => {
 	it('advertises the prefix and turns Under Attack on from a webhook', async () => {
 		const { status, json } = await postJson(`${n8n.url}/webhook/cf-activate`);
 		expect(status).toBe(200);
-		expect(json).toEqual([expect.objectContaining({ provider: 'cloudflareUnderAttack', active: true, changed: true, previousLevel: 'high' })]);
+		expect(json).toEqual([
+			expect.objectContaining({
+				provider: 'cloudflareUnderAttack',
+				active: true,
+				changed: true,
+				previousLevel: 'high',
+			}),
+		]);
 		expect(sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!.advertised).toBe(true);
 		expect(sim.zones.get(ZONE)!.security_level).toBe('under_attack');
 	});
@@ -65,7 +88,14 @@ describe(`the package on n8n ${N8N_1_VERSION}`, () => {
 		await n8n.restart();
 		const { status, json } = await postJson(`${n8n.url}/webhook/cf-withdraw`);
 		expect(status).toBe(200);
-		expect(json).toEqual([expect.objectContaining({ provider: 'cloudflareUnderAttack', active: false, changed: true, securityLevel: 'high' })]);
+		expect(json).toEqual([
+			expect.objectContaining({
+				provider: 'cloudflareUnderAttack',
+				active: false,
+				changed: true,
+				securityLevel: 'high',
+			}),
+		]);
 		expect(sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!.advertised).toBe(false);
 		expect(sim.zones.get(ZONE)!.security_level).toBe('high');
 

@@ -46,14 +46,23 @@ beforeAll(async () => {
 	statusUrl = `http://127.0.0.1:${statusPort}/`;
 	demo = spawn(process.execPath, ['scripts/start.js', '--demo'], {
 		cwd: REPO,
-		env: { ...process.env, PORT: String(port), DEMO_PORT: String(statusPort), N8N_DDOS_DEMO_FOLDER: userFolder },
+		env: {
+			...process.env,
+			PORT: String(port),
+			DEMO_PORT: String(statusPort),
+			N8N_DDOS_DEMO_FOLDER: userFolder,
+		},
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});
 	exited = new Promise((resolve) => demo.once('exit', (code, signal) => resolve({ code, signal })));
 	demo.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
 	demo.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
 	// A fresh clone builds and packs first.
-	await waitUntil('the demo is ready', () => output.includes('Demo ready.') || demo.exitCode !== null, 10 * 60_000);
+	await waitUntil(
+		'the demo is ready',
+		() => output.includes('Demo ready.') || demo.exitCode !== null,
+		10 * 60_000,
+	);
 	if (demo.exitCode !== null) throw new Error(`the demo exited while starting:\n${output}`);
 });
 
@@ -69,7 +78,11 @@ describe('npm start -- --demo', () => {
 	it('prints the login, the status page and the incident commands', () => {
 		expect(output).toContain(`Open:      ${n8nUrl}`);
 		expect(output).toContain(`Status page: ${statusUrl}`);
-		for (const example of ['01-pagerduty-magic-transit.json', '03-fastnetmon-firewall-lockdown.json']) expect(output).toContain(example);
+		for (const example of [
+			'01-pagerduty-magic-transit.json',
+			'03-fastnetmon-firewall-lockdown.json',
+		])
+			expect(output).toContain(example);
 		expect(output).toContain(`Hold-downs here are ${HOLD_DOWN_SECONDS} s`);
 	});
 
@@ -81,24 +94,53 @@ describe('npm start -- --demo', () => {
 			body: JSON.stringify({ emailOrLdapLoginId: email, password }),
 		});
 		expect(login.status).toBe(200);
-		const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-		const rest = async <T>(path: string) => ((await (await fetch(`${n8nUrl}/rest${path}`, { headers: { cookie } })).json()) as { data: T }).data;
+		const cookie = login.headers
+			.getSetCookie()
+			.map((c) => c.split(';')[0])
+			.join('; ');
+		const rest = async <T>(path: string) =>
+			(
+				(await (await fetch(`${n8nUrl}/rest${path}`, { headers: { cookie } })).json()) as {
+					data: T;
+				}
+			).data;
 
 		const credentials = await rest<Array<{ name: string }>>('/credentials');
-		expect(credentials.map((c) => c.name)).toEqual(expect.arrayContaining(['Cloudflare (demo simulator)', 'PagerDuty (demo simulator)', 'Detector secret (demo)']));
+		expect(credentials.map((c) => c.name)).toEqual(
+			expect.arrayContaining([
+				'Cloudflare (demo simulator)',
+				'PagerDuty (demo simulator)',
+				'Detector secret (demo)',
+			]),
+		);
 		const workflows = await rest<Array<{ id: string }>>('/workflows');
 		expect(workflows.length).toBeGreaterThanOrEqual(2);
 		const used = new Set<string>();
 		for (const { id } of workflows) {
-			const { nodes } = await rest<{ nodes: Array<{ credentials?: Record<string, { name: string }> }> }>(`/workflows/${id}`);
-			for (const node of nodes) for (const { name } of Object.values(node.credentials ?? {})) used.add(name);
+			const { nodes } = await rest<{
+				nodes: Array<{ credentials?: Record<string, { name: string }> }>;
+			}>(`/workflows/${id}`);
+			for (const node of nodes)
+				for (const { name } of Object.values(node.credentials ?? {})) used.add(name);
 		}
-		expect([...used]).toEqual(expect.arrayContaining(['Cloudflare (demo simulator)', 'DigitalOcean (demo simulator)', 'PagerDuty (demo simulator)']));
-		expect([...used].every((name) => credentials.some((c) => c.name === name) && /\(demo( simulator)?\)$/.test(name))).toBe(true);
+		expect([...used]).toEqual(
+			expect.arrayContaining([
+				'Cloudflare (demo simulator)',
+				'DigitalOcean (demo simulator)',
+				'PagerDuty (demo simulator)',
+			]),
+		);
+		expect(
+			[...used].every(
+				(name) => credentials.some((c) => c.name === name) && /\(demo( simulator)?\)$/.test(name),
+			),
+		).toBe(true);
 	});
 
 	it('turns mitigation on once, keeps it through a second wave, and turns it off after the last resolve', async () => {
-		const commands = [...output.matchAll(/^ {2}node (scripts\/demo-incident\.js .+)$/gm)].map((match) => match[1].split(' '));
+		const commands = [...output.matchAll(/^ {2}node (scripts\/demo-incident\.js .+)$/gm)].map(
+			(match) => match[1].split(' '),
+		);
 		expect(commands.map((args) => args.slice(1, 3))).toEqual([
 			['open', 'wave-1'],
 			['open', 'wave-2'],
@@ -106,10 +148,15 @@ describe('npm start -- --demo', () => {
 			['resolve', 'wave-2'],
 		]);
 		const [openFirst, openSecond, resolveFirst, resolveSecond] = commands;
-		const runPrinted = async (args: string[]) => expect((await run(process.execPath, args, { cwd: REPO })).stdout).toContain('-> n8n 200');
+		const runPrinted = async (args: string[]) =>
+			expect((await run(process.execPath, args, { cwd: REPO })).stdout).toContain('-> n8n 200');
 
 		await runPrinted(openFirst);
-		await waitUntil('every provider mitigates', async () => (await mitigating(MITIGATORS)).every(Boolean), 90_000);
+		await waitUntil(
+			'every provider mitigates',
+			async () => (await mitigating(MITIGATORS)).every(Boolean),
+			90_000,
+		);
 		expect(await (await fetch(statusUrl)).text()).toContain('MITIGATING');
 		const writesWhenOn = (await state()).simulators.map((s) => s.writes);
 
@@ -122,10 +169,15 @@ describe('npm start -- --demo', () => {
 
 		await runPrinted(resolveSecond);
 		const resolvedAt = Date.parse((await state()).incidents.at(-1)!.at);
-		await waitUntil('every provider stops mitigating', async () => (await mitigating(MITIGATORS)).every((on) => !on), 120_000);
+		await waitUntil(
+			'every provider stops mitigating',
+			async () => (await mitigating(MITIGATORS)).every((on) => !on),
+			120_000,
+		);
 
 		const final = await state();
-		for (const name of MITIGATORS) expect(simulator(final, name).changes.map((c) => c.mitigating)).toEqual([true, false]);
+		for (const name of MITIGATORS)
+			expect(simulator(final, name).changes.map((c) => c.mitigating)).toEqual([true, false]);
 		for (const name of HELD_DOWN) {
 			const offAt = Date.parse(simulator(final, name).changes[1].at);
 			expect(offAt - resolvedAt).toBeGreaterThanOrEqual(HOLD_DOWN_SECONDS * 1000);
@@ -139,6 +191,7 @@ describe('npm start -- --demo', () => {
 		const simulatorUrls = (await state()).simulators.map((s) => s.baseUrl);
 		demo.kill('SIGINT');
 		expect(await exited).toEqual({ code: 0, signal: null });
-		for (const url of [statusUrl, `${n8nUrl}/healthz`, ...simulatorUrls]) await expect(fetch(url)).rejects.toThrow();
+		for (const url of [statusUrl, `${n8nUrl}/healthz`, ...simulatorUrls])
+			await expect(fetch(url)).rejects.toThrow();
 	});
 });

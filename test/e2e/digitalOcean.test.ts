@@ -5,7 +5,9 @@ import { TOKEN, snapshot, startDigitalOcean } from '../unit/digitalOcean/fixture
 import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
 import { PACKAGE, locator, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
-const credentials = { digitalOceanMitigationApi: { id: 'dosim000000001', name: 'DigitalOcean (simulator)' } };
+const credentials = {
+	digitalOceanMitigationApi: { id: 'dosim000000001', name: 'DigitalOcean (simulator)' },
+};
 let sim: DigitalOceanSimulator;
 let web: SimFirewall;
 let n8n: N8nInstance;
@@ -25,16 +27,25 @@ beforeAll(async () => {
 	before = snapshot(sim);
 	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
 		instance.importCredentials([
-			{ ...credentials.digitalOceanMitigationApi, type: 'digitalOceanMitigationApi', data: { accessToken: TOKEN, baseUrl: sim.baseUrl } },
+			{
+				...credentials.digitalOceanMitigationApi,
+				type: 'digitalOceanMitigationApi',
+				data: { accessToken: TOKEN, baseUrl: sim.baseUrl },
+			},
 		]);
 		// Activate and withdraw live in different workflows, as when an alert workflow locks down and a person
 		// (or another workflow) lifts it later: only what DigitalOcean holds connects the two.
 		instance.importWorkflows([
 			workflow('doLockdown00001', 'DigitalOcean lockdown', [
-				[webhook('Activate', 'do-activate'), firewallNode('activate', { managementSources: '203.0.113.0/24, 2001:db8:1::/48' })],
+				[
+					webhook('Activate', 'do-activate'),
+					firewallNode('activate', { managementSources: '203.0.113.0/24, 2001:db8:1::/48' }),
+				],
 				[webhook('Status', 'do-status'), firewallNode('getStatus')],
 			]),
-			workflow('doRestore000001', 'DigitalOcean restore', [[webhook('Withdraw', 'do-withdraw'), firewallNode('withdraw')]]),
+			workflow('doRestore000001', 'DigitalOcean restore', [
+				[webhook('Withdraw', 'do-withdraw'), firewallNode('withdraw')],
+			]),
 		]);
 	});
 });
@@ -47,7 +58,11 @@ afterAll(async () => {
 describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
 	it('tests the credential through n8n', async () => {
 		const test = (accessToken: string) =>
-			testCredential(n8n, { ...credentials.digitalOceanMitigationApi, type: 'digitalOceanMitigationApi' }, { accessToken, baseUrl: sim.baseUrl });
+			testCredential(
+				n8n,
+				{ ...credentials.digitalOceanMitigationApi, type: 'digitalOceanMitigationApi' },
+				{ accessToken, baseUrl: sim.baseUrl },
+			);
 		expect(await test(TOKEN)).toMatchObject({ status: 'OK' });
 		expect(await test('dop_v1_wrong')).toMatchObject({ status: 'Error' });
 	});
@@ -55,12 +70,20 @@ describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
 	it('locks the firewall down from one workflow, keeping the management sources open', async () => {
 		const { status, json } = await postJson(`${n8n.url}/webhook/do-activate`);
 		expect(status).toBe(200);
-		expect(json).toEqual([expect.objectContaining({ provider: 'digitalOceanFirewall', active: true, changed: true })]);
+		expect(json).toEqual([
+			expect.objectContaining({ provider: 'digitalOceanFirewall', active: true, changed: true }),
+		]);
 		const lockdown = [...sim.firewalls.values()].find((f) => f.name === lockdownName(web.id))!;
 		expect(lockdown).toMatchObject({
 			droplet_ids: [101, 102],
 			tags: ['web'],
-			inbound_rules: [{ protocol: 'tcp', ports: '22', sources: { addresses: ['203.0.113.0/24', '2001:db8:1::/48'] } }],
+			inbound_rules: [
+				{
+					protocol: 'tcp',
+					ports: '22',
+					sources: { addresses: ['203.0.113.0/24', '2001:db8:1::/48'] },
+				},
+			],
 		});
 		expect(sim.firewalls.get(web.id)).toMatchObject({ droplet_ids: [], tags: [] });
 	});
@@ -74,10 +97,19 @@ describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
 	});
 
 	it('withdraws from another workflow through a rate limit, and the account is exactly as before', async () => {
-		sim.inject({ method: 'PUT', response: { status: 429, headers: { 'retry-after': '1' }, body: { id: 'too_many_requests', message: 'API rate limit exceeded.' } } });
+		sim.inject({
+			method: 'PUT',
+			response: {
+				status: 429,
+				headers: { 'retry-after': '1' },
+				body: { id: 'too_many_requests', message: 'API rate limit exceeded.' },
+			},
+		});
 		const { status, json } = await postJson(`${n8n.url}/webhook/do-withdraw`);
 		expect(status).toBe(200);
-		expect(json).toEqual([expect.objectContaining({ provider: 'digitalOceanFirewall', active: false, changed: true })]);
+		expect(json).toEqual([
+			expect.objectContaining({ provider: 'digitalOceanFirewall', active: false, changed: true }),
+		]);
 		expect(snapshot(sim)).toEqual(before);
 		expect(sim.exposures).toEqual([]);
 		expect(sim.log.filter((r) => r.status === 429)).toHaveLength(1);
@@ -86,12 +118,21 @@ describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
 	it('reports status without writing', async () => {
 		const writes = sim.writes().length;
 		const { json } = await postJson(`${n8n.url}/webhook/do-status`);
-		expect(json).toEqual([expect.objectContaining({ active: false, changed: false, state: 'normal' })]);
+		expect(json).toEqual([
+			expect.objectContaining({ active: false, changed: false, state: 'normal' }),
+		]);
 		expect(sim.writes()).toHaveLength(writes);
 	});
 
-	it('lists the account\'s firewalls for the editor\'s Firewall picker, filtered by what the user types', async () => {
-		const search = (filter?: string) => listSearch(n8n, { nodeType: 'digitalOceanFirewall', methodName: 'searchFirewalls', parameter: 'firewallId', credentials, filter });
+	it("lists the account's firewalls for the editor's Firewall picker, filtered by what the user types", async () => {
+		const search = (filter?: string) =>
+			listSearch(n8n, {
+				nodeType: 'digitalOceanFirewall',
+				methodName: 'searchFirewalls',
+				parameter: 'firewallId',
+				credentials,
+				filter,
+			});
 		expect((await search()).map((f) => f.value)).toContain(web.id);
 		expect(await search('web-pr')).toEqual([expect.objectContaining({ value: web.id })]);
 	});

@@ -5,13 +5,23 @@ import type { N8nInstance } from '../../scripts/n8nHarness';
 import { incidentEvent, type PagerDutySimulator } from '../simulators/pagerDuty';
 import type { CloudflareSimulator } from '../simulators/cloudflare';
 import type { DigitalOceanSimulator } from '../simulators/digitalOcean';
-import { ACCOUNT, PREFIX, TOKEN as CLOUDFLARE_TOKEN, startCloudflare } from '../unit/cloudflare/fixture';
+import {
+	ACCOUNT,
+	PREFIX,
+	TOKEN as CLOUDFLARE_TOKEN,
+	startCloudflare,
+} from '../unit/cloudflare/fixture';
 import { TOKEN as DIGITALOCEAN_TOKEN, startDigitalOcean } from '../unit/digitalOcean/fixture';
 import { KEY as VULTR_KEY, startVultr } from '../unit/vultr/fixture';
 import { TOKEN as LINODE_TOKEN, startLinode } from '../unit/linode/fixture';
 import { SERVICE, TOKEN as PAGERDUTY_TOKEN, startPagerDuty } from '../unit/pagerDuty/fixture';
 import { SINGLE as OVH_SINGLE_IP_BLOCK, ovhCredentials, startOvh } from '../unit/ovh/fixture';
-import { SERVER as HETZNER_SERVER, SERVER_IP as HETZNER_SERVER_IP, hetznerCredentials, startHetzner } from '../unit/hetzner/fixture';
+import {
+	SERVER as HETZNER_SERVER,
+	SERVER_IP as HETZNER_SERVER_IP,
+	hetznerCredentials,
+	startHetzner,
+} from '../unit/hetzner/fixture';
 import type { OvhSimulator } from '../simulators/ovh';
 import type { HetznerSimulator } from '../simulators/hetzner';
 import { startN8nWith, stopN8n, waitUntil as until } from './harness';
@@ -26,7 +36,12 @@ import { locator } from './workflows';
 const EXAMPLES = join(__dirname, '../../examples');
 const DETECTOR_SECRET = 'example-detector-secret-0123456789';
 
-type ExampleNode = { name: string; type: string; parameters: Record<string, unknown>; webhookId?: string };
+type ExampleNode = {
+	name: string;
+	type: string;
+	parameters: Record<string, unknown>;
+	webhookId?: string;
+};
 type Example = { id?: string; name: string; nodes: ExampleNode[]; connections: unknown };
 
 function loadExample(file: string, id: string): Example {
@@ -36,7 +51,8 @@ function loadExample(file: string, id: string): Example {
 /** Points every node of a type at the user's own target, as picking it in the editor does. */
 function retarget(example: Example, type: string, targets: Record<string, string>) {
 	for (const node of example.nodes.filter((n) => n.type.endsWith(`.${type}`))) {
-		for (const [parameter, value] of Object.entries(targets)) node.parameters[parameter] = locator(value);
+		for (const [parameter, value] of Object.entries(targets))
+			node.parameters[parameter] = locator(value);
 	}
 }
 
@@ -44,9 +60,12 @@ function retarget(example: Example, type: string, targets: Record<string, string
 function shortenTimings(example: Example, withdrawDelaySeconds: number) {
 	const scheduleSeconds: Record<string, number> = { 'Every Minute': 1, 'Every 5 Minutes': 2 };
 	for (const node of example.nodes) {
-		if (node.type.endsWith('.incidentGate')) node.parameters.options = { ...(node.parameters.options as object), withdrawDelaySeconds };
+		if (node.type.endsWith('.incidentGate'))
+			node.parameters.options = { ...(node.parameters.options as object), withdrawDelaySeconds };
 		if (node.type === 'n8n-nodes-base.scheduleTrigger' && scheduleSeconds[node.name]) {
-			node.parameters.rule = { interval: [{ field: 'seconds', secondsInterval: scheduleSeconds[node.name] }] };
+			node.parameters.rule = {
+				interval: [{ field: 'seconds', secondsInterval: scheduleSeconds[node.name] }],
+			};
 		}
 	}
 }
@@ -76,14 +95,25 @@ beforeAll(async () => {
 	const linode = await startLinode();
 	ovh = await startOvh();
 	hetzner = await startHetzner();
-	stops.push(() => cloudflare.stop(), () => pagerDuty.stop(), () => digitalOcean.stop(), () => vultr.sim.stop(), () => linode.sim.stop(), () => ovh.stop(), () => hetzner.stop());
+	stops.push(
+		() => cloudflare.stop(),
+		() => pagerDuty.stop(),
+		() => digitalOcean.stop(),
+		() => vultr.sim.stop(),
+		() => linode.sim.stop(),
+		() => ovh.stop(),
+		() => hetzner.stop(),
+	);
 
 	const pagerDutyExample = loadExample('01-pagerduty-magic-transit.json', 'example01pdmt0001');
 	retarget(pagerDutyExample, 'cloudflareMagicTransit', { accountId: ACCOUNT, prefixId: PREFIX });
 	retarget(pagerDutyExample, 'pagerDutyIncidentTrigger', { serviceId: SERVICE });
 	shortenTimings(pagerDutyExample, 3);
 
-	const fastNetMonExample = loadExample('03-fastnetmon-firewall-lockdown.json', 'example03fnmfw001');
+	const fastNetMonExample = loadExample(
+		'03-fastnetmon-firewall-lockdown.json',
+		'example03fnmfw001',
+	);
 	retarget(fastNetMonExample, 'digitalOceanFirewall', { firewallId: digitalOceanFirewallId });
 	retarget(fastNetMonExample, 'vultrFirewall', { firewallGroupId: vultr.web.id });
 	retarget(fastNetMonExample, 'linodeFirewall', { firewallId: String(linode.web.id) });
@@ -93,15 +123,55 @@ beforeAll(async () => {
 
 	n8n = await startN8nWith({}, (instance) => {
 		instance.importCredentials([
-			{ id: 'exampleCloudflare', name: 'Cloudflare', type: 'cloudflareMitigationApi', data: { apiToken: CLOUDFLARE_TOKEN, baseUrl: cloudflare.baseUrl, accountId: '' } },
-			{ id: 'examplePagerDuty', name: 'PagerDuty', type: 'pagerDutyMitigationApi', data: { apiToken: PAGERDUTY_TOKEN, baseUrl: pagerDuty.baseUrl } },
-			{ id: 'exampleDetectorSecret', name: 'Detector secret', type: 'incidentWebhookSecretApi', data: { secret: DETECTOR_SECRET } },
-			{ id: 'exampledigitalOceanMitigationApi', name: 'digitalOcean', type: 'digitalOceanMitigationApi', data: { accessToken: DIGITALOCEAN_TOKEN, baseUrl: digitalOcean.baseUrl } },
-			{ id: 'examplevultrMitigationApi', name: 'vultr', type: 'vultrMitigationApi', data: { apiKey: VULTR_KEY, baseUrl: vultr.sim.baseUrl } },
-			{ id: 'exampleAlertmanager', name: 'Alertmanager secret', type: 'incidentWebhookSecretApi', data: { secret: DETECTOR_SECRET } },
+			{
+				id: 'exampleCloudflare',
+				name: 'Cloudflare',
+				type: 'cloudflareMitigationApi',
+				data: { apiToken: CLOUDFLARE_TOKEN, baseUrl: cloudflare.baseUrl, accountId: '' },
+			},
+			{
+				id: 'examplePagerDuty',
+				name: 'PagerDuty',
+				type: 'pagerDutyMitigationApi',
+				data: { apiToken: PAGERDUTY_TOKEN, baseUrl: pagerDuty.baseUrl },
+			},
+			{
+				id: 'exampleDetectorSecret',
+				name: 'Detector secret',
+				type: 'incidentWebhookSecretApi',
+				data: { secret: DETECTOR_SECRET },
+			},
+			{
+				id: 'exampledigitalOceanMitigationApi',
+				name: 'digitalOcean',
+				type: 'digitalOceanMitigationApi',
+				data: { accessToken: DIGITALOCEAN_TOKEN, baseUrl: digitalOcean.baseUrl },
+			},
+			{
+				id: 'examplevultrMitigationApi',
+				name: 'vultr',
+				type: 'vultrMitigationApi',
+				data: { apiKey: VULTR_KEY, baseUrl: vultr.sim.baseUrl },
+			},
+			{
+				id: 'exampleAlertmanager',
+				name: 'Alertmanager secret',
+				type: 'incidentWebhookSecretApi',
+				data: { secret: DETECTOR_SECRET },
+			},
 			{ id: 'exampleOvh', name: 'OVH', type: 'ovhMitigationApi', data: ovhCredentials(ovh) },
-			{ id: 'exampleHetzner', name: 'Hetzner Robot', type: 'hetznerRobotMitigationApi', data: hetznerCredentials(hetzner) },
-			{ id: 'examplelinodeMitigationApi', name: 'linode', type: 'linodeMitigationApi', data: { accessToken: LINODE_TOKEN, baseUrl: linode.sim.baseUrl } },
+			{
+				id: 'exampleHetzner',
+				name: 'Hetzner Robot',
+				type: 'hetznerRobotMitigationApi',
+				data: hetznerCredentials(hetzner),
+			},
+			{
+				id: 'examplelinodeMitigationApi',
+				name: 'linode',
+				type: 'linodeMitigationApi',
+				data: { accessToken: LINODE_TOKEN, baseUrl: linode.sim.baseUrl },
+			},
 		]);
 		instance.importWorkflows([pagerDutyExample, alertmanagerExample, fastNetMonExample]);
 	});
@@ -116,16 +186,29 @@ afterAll(async () => {
 
 describe('examples/ in a real n8n', () => {
 	it('ships only workflows this suite imports', () => {
-		expect(readdirSync(EXAMPLES).filter((f) => f.endsWith('.json')).sort()).toEqual(
-			['01-pagerduty-magic-transit.json', '02-alertmanager-ovh-hetzner.json', '03-fastnetmon-firewall-lockdown.json'],
-		);
+		expect(
+			readdirSync(EXAMPLES)
+				.filter((f) => f.endsWith('.json'))
+				.sort(),
+		).toEqual([
+			'01-pagerduty-magic-transit.json',
+			'02-alertmanager-ovh-hetzner.json',
+			'03-fastnetmon-firewall-lockdown.json',
+		]);
 	});
 
 	it('01: PagerDuty incidents advertise the prefix once, keep it through a second wave and a drift, withdraw after the hold-down', async () => {
 		const prefix = () => cloudflare.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!;
 		const subscriptionId = [...pagerDuty.subscriptions.keys()][0];
 		const deliver = async (type: string, incidentId: string) =>
-			expect((await pagerDuty.deliver(subscriptionId, incidentEvent(type, { id: incidentId, serviceId: SERVICE }))).status).toBe(200);
+			expect(
+				(
+					await pagerDuty.deliver(
+						subscriptionId,
+						incidentEvent(type, { id: incidentId, serviceId: SERVICE }),
+					)
+				).status,
+			).toBe(200);
 
 		await deliver('incident.triggered', 'QWAVE1');
 		await waitUntil('the prefix is advertised', () => prefix().advertised);
@@ -134,7 +217,11 @@ describe('examples/ in a real n8n', () => {
 
 		// Someone withdraws the prefix by hand during the attack: reconciliation advertises it again.
 		prefix().advertised = false;
-		await waitUntil('reconciliation advertises the prefix again', () => prefix().advertised, 30_000);
+		await waitUntil(
+			'reconciliation advertises the prefix again',
+			() => prefix().advertised,
+			30_000,
+		);
 		expect(advertisements()).toBe(2);
 
 		await deliver('incident.triggered', 'QWAVE2');
@@ -154,7 +241,12 @@ describe('examples/ in a real n8n', () => {
 
 	it('02: Alertmanager alerts put the OVH address on permanent mitigation and the Hetzner firewall on, resolved alerts undo it', async () => {
 		const [ovhAddress] = OVH_SINGLE_IP_BLOCK.split('/');
-		const alert = (status: 'firing' | 'resolved', fingerprint: string, target: string, hoster: string) => ({
+		const alert = (
+			status: 'firing' | 'resolved',
+			fingerprint: string,
+			target: string,
+			hoster: string,
+		) => ({
 			status,
 			labels: { alertname: 'InboundFlood', severity: 'critical', target, hoster },
 			annotations: { summary: `Inbound flood on ${target}` },
@@ -167,7 +259,18 @@ describe('examples/ in a real n8n', () => {
 			fetch(`${n8n.url}/webhook/5b0c6a4e-1d0e-4d52-9a51-0d1f6b1e0a02/incident`, {
 				method: 'POST',
 				headers: { 'content-type': 'application/json', authorization: `Bearer ${DETECTOR_SECRET}` },
-				body: JSON.stringify({ version: '4', groupKey: '{}:{alertname="InboundFlood"}', truncatedAlerts: 0, status, receiver: 'n8n-ddos', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://alertmanager.example.net:9093', alerts }),
+				body: JSON.stringify({
+					version: '4',
+					groupKey: '{}:{alertname="InboundFlood"}',
+					truncatedAlerts: 0,
+					status,
+					receiver: 'n8n-ddos',
+					groupLabels: {},
+					commonLabels: {},
+					commonAnnotations: {},
+					externalURL: 'http://alertmanager.example.net:9093',
+					alerts,
+				}),
 			});
 		const ovhPermanent = () => {
 			const entry = ovh.blocks.get(OVH_SINGLE_IP_BLOCK)!.mitigations.get(ovhAddress);
@@ -177,16 +280,32 @@ describe('examples/ in a real n8n', () => {
 		const rulesBefore = structuredClone(hetzner.servers.get(HETZNER_SERVER)!.firewall!.rules);
 		const statusBefore = hetznerStatus();
 
-		const firing = [alert('firing', 'a1', ovhAddress, 'ovh'), alert('firing', 'b1', HETZNER_SERVER_IP, 'hetzner')];
-		await waitUntil('the Alertmanager webhook listens', async () => (await notify('firing', firing)).status === 200);
-		await waitUntil('OVH permanent mitigation and the Hetzner firewall are on', () => ovhPermanent() && hetznerStatus() === 'active');
+		const firing = [
+			alert('firing', 'a1', ovhAddress, 'ovh'),
+			alert('firing', 'b1', HETZNER_SERVER_IP, 'hetzner'),
+		];
+		await waitUntil(
+			'the Alertmanager webhook listens',
+			async () => (await notify('firing', firing)).status === 200,
+		);
+		await waitUntil(
+			'OVH permanent mitigation and the Hetzner firewall are on',
+			() => ovhPermanent() && hetznerStatus() === 'active',
+		);
 
-		expect((await notify('resolved', [alert('resolved', 'a1', ovhAddress, 'ovh'), alert('resolved', 'b1', HETZNER_SERVER_IP, 'hetzner')])).status).toBe(200);
+		expect(
+			(
+				await notify('resolved', [
+					alert('resolved', 'a1', ovhAddress, 'ovh'),
+					alert('resolved', 'b1', HETZNER_SERVER_IP, 'hetzner'),
+				])
+			).status,
+		).toBe(200);
 		await waitUntil('both are undone', () => !ovhPermanent() && hetznerStatus() === statusBefore);
 		expect(hetzner.servers.get(HETZNER_SERVER)!.firewall!.rules).toEqual(rulesBefore);
 	});
 
-	it('03: a FastNetMon ban locks the attacked server\'s firewall down, the unban restores it exactly', async () => {
+	it("03: a FastNetMon ban locks the attacked server's firewall down, the unban restores it exactly", async () => {
 		const original = structuredClone(digitalOcean.firewalls.get(digitalOceanFirewallId));
 		const fastNetMon = (file: string) =>
 			fetch(`${n8n.url}/webhook/5b0c6a4e-1d0e-4d52-9a51-0d1f6b1e0a03/incident`, {
@@ -194,19 +313,29 @@ describe('examples/ in a real n8n', () => {
 				headers: { 'content-type': 'application/json', authorization: `Bearer ${DETECTOR_SECRET}` },
 				body: readFileSync(join(__dirname, '../fixtures', file), 'utf8'),
 			});
-		const lockdownFirewall = () => [...digitalOcean.firewalls.values()].find((f) => f.name.startsWith('ddos-lockdown-'));
+		const lockdownFirewall = () =>
+			[...digitalOcean.firewalls.values()].find((f) => f.name.startsWith('ddos-lockdown-'));
 
-		await waitUntil('the FastNetMon webhook listens', async () => (await fastNetMon('fastnetmon-ban.json')).status === 200);
+		await waitUntil(
+			'the FastNetMon webhook listens',
+			async () => (await fastNetMon('fastnetmon-ban.json')).status === 200,
+		);
 		// Lockdown attaches the lockdown firewall first, then detaches the original: wait for both steps.
 		await waitUntil(
 			'the DigitalOcean firewall is locked down',
-			() => lockdownFirewall() !== undefined && digitalOcean.firewalls.get(digitalOceanFirewallId)!.droplet_ids.length === 0,
+			() =>
+				lockdownFirewall() !== undefined &&
+				digitalOcean.firewalls.get(digitalOceanFirewallId)!.droplet_ids.length === 0,
 		);
 		expect(lockdownFirewall()!.droplet_ids).toEqual(original!.droplet_ids);
 
 		expect((await fastNetMon('fastnetmon-unban.json')).status).toBe(200);
 		await waitUntil('the lockdown is withdrawn', () => lockdownFirewall() === undefined, 30_000);
 		const restored = digitalOcean.firewalls.get(digitalOceanFirewallId)!;
-		expect({ ...restored, pending_changes: undefined, status: undefined }).toEqual({ ...original, pending_changes: undefined, status: undefined });
+		expect({ ...restored, pending_changes: undefined, status: undefined }).toEqual({
+			...original,
+			pending_changes: undefined,
+			status: undefined,
+		});
 	});
 });

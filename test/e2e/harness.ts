@@ -2,7 +2,12 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { N8nInstance, buildAndPack, installPackage, type N8nOptions } from '../../scripts/n8nHarness';
+import {
+	N8nInstance,
+	buildAndPack,
+	installPackage,
+	type N8nOptions,
+} from '../../scripts/n8nHarness';
 import { PACKAGE } from './workflows';
 
 /** The owner account the tests log in with (n8n 2.x needs one for the REST API). */
@@ -23,7 +28,10 @@ export function packedPackage(): string {
  * A real n8n with the packed package installed as the Community Nodes screen would, `load` run on it (import
  * credentials and workflows), started. If it cannot start it is stopped here, since the caller never gets it.
  */
-export async function startN8nWith(options: N8nOptions, load: (n8n: N8nInstance) => void = () => {}): Promise<N8nInstance> {
+export async function startN8nWith(
+	options: N8nOptions,
+	load: (n8n: N8nInstance) => void = () => {},
+): Promise<N8nInstance> {
 	const n8n = await new N8nInstance(options).prepare();
 	try {
 		installPackage(n8n.userFolder, packedPackage());
@@ -63,7 +71,10 @@ export async function testCredential(
 	data: Record<string, unknown>,
 ): Promise<{ status: string; message: string }> {
 	const api = await n8n.login();
-	const response = await api('/rest/credentials/test', { method: 'POST', body: JSON.stringify({ credentials: { ...credential, data } }) });
+	const response = await api('/rest/credentials/test', {
+		method: 'POST',
+		body: JSON.stringify({ credentials: { ...credential, data } }),
+	});
 	return ((await response.json()) as { data: { status: string; message: string } }).data;
 }
 
@@ -94,6 +105,13 @@ export async function listSearch(
 			credentials: request.credentials,
 		}),
 	});
-	if (response.status !== 200) throw new Error(`list search ${request.methodName}: HTTP ${response.status} ${await response.text()}`);
-	return ((await response.json()) as { data: { results: Array<{ name: string; value: string; url?: string }> } }).data.results;
+	if (response.status !== 200)
+		throw new Error(
+			`list search ${request.methodName}: HTTP ${response.status} ${await response.text()}`,
+		);
+	return (
+		(await response.json()) as {
+			data: { results: Array<{ name: string; value: string; url?: string }> };
+		}
+	).data.results;
 }

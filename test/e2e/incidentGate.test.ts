@@ -21,7 +21,10 @@ let n8n: N8nInstance;
 beforeAll(async () => {
 	counter = await startProviderCounter();
 	n8n = await startN8nWith({}, (instance) => {
-		instance.importWorkflows([gateWorkflow('incidentGate00001', counter.url, { store: 'staticData' }), naiveCounterWorkflow('naiveCounter0001')]);
+		instance.importWorkflows([
+			gateWorkflow('incidentGate00001', counter.url, { store: 'staticData' }),
+			naiveCounterWorkflow('naiveCounter0001'),
+		]);
 	});
 	await waitForGateWebhooks(n8n.url);
 });
@@ -35,8 +38,13 @@ describe('Incident Gate in a real n8n, regular mode, static-data store', () => {
 	const ids = incidentIds(STORM);
 
 	it(`${STORM} concurrent opens with distinct ids activate exactly once`, async () => {
-		await storm(`${n8n.url}/webhook/incident`, ids.map((incidentId) => ({ action: 'open', incidentId })));
-		expect(counter.calls.activate).toEqual([expect.objectContaining({ scope: 'edge', transition: 'activate', reason: 'activated' })]);
+		await storm(
+			`${n8n.url}/webhook/incident`,
+			ids.map((incidentId) => ({ action: 'open', incidentId })),
+		);
+		expect(counter.calls.activate).toEqual([
+			expect.objectContaining({ scope: 'edge', transition: 'activate', reason: 'activated' }),
+		]);
 		expect(counter.calls.withdraw).toEqual([]);
 		expect(await gateState(n8n.url)).toMatchObject({ mitigation: 'active', openIncidents: STORM });
 	});
@@ -50,19 +58,31 @@ describe('Incident Gate in a real n8n, regular mode, static-data store', () => {
 	});
 
 	it(`${STORM} concurrent resolves withdraw exactly once, after the last one`, async () => {
-		await storm(`${n8n.url}/webhook/incident`, ids.map((incidentId) => ({ action: 'resolve', incidentId })));
-		expect(counter.calls.withdraw).toEqual([expect.objectContaining({ scope: 'edge', transition: 'withdraw', openIncidents: 0 })]);
+		await storm(
+			`${n8n.url}/webhook/incident`,
+			ids.map((incidentId) => ({ action: 'resolve', incidentId })),
+		);
+		expect(counter.calls.withdraw).toEqual([
+			expect.objectContaining({ scope: 'edge', transition: 'withdraw', openIncidents: 0 }),
+		]);
 		expect(counter.calls.activate).toHaveLength(1);
 		expect(await gateState(n8n.url)).toMatchObject({ mitigation: 'idle', openIncidents: 0 });
 	});
 
 	it('for comparison: naive static-data counting in a Code node loses updates under the same load', async () => {
-		const count = async () => ((await postJson(`${n8n.url}/webhook/naive-count`)).json as Array<{ count: number }>)[0].count;
+		const count = async () =>
+			((await postJson(`${n8n.url}/webhook/naive-count`)).json as Array<{ count: number }>)[0]
+				.count;
 		const before = await count();
-		await storm(`${n8n.url}/webhook/naive-count`, ids.map(() => ({})));
+		await storm(
+			`${n8n.url}/webhook/naive-count`,
+			ids.map(() => ({})),
+		);
 		const counted = (await count()) - before - 1;
 		// Not asserted beyond plausibility: how many updates are lost depends on scheduling. Reported for the README.
-		process.stderr.write(`[incident-gate] naive static-data counter counted ${counted} of ${STORM} concurrent executions\n`);
+		process.stderr.write(
+			`[incident-gate] naive static-data counter counted ${counted} of ${STORM} concurrent executions\n`,
+		);
 		expect(counted).toBeLessThanOrEqual(STORM);
 	});
 });

@@ -22,9 +22,15 @@ export async function startProviderCounter(): Promise<ProviderCounter> {
 		let body = '';
 		request.on('data', (chunk: Buffer) => (body += chunk.toString()));
 		request.on('end', () => {
-			const which = { '/activate': calls.activate, '/withdraw': calls.withdraw, '/none': calls.none }[request.url ?? ''];
+			const which = {
+				'/activate': calls.activate,
+				'/withdraw': calls.withdraw,
+				'/none': calls.none,
+			}[request.url ?? ''];
 			which?.push(JSON.parse(body || '{}'));
-			response.writeHead(which ? 200 : 404, { 'content-type': 'application/json' }).end('{"ok":true}');
+			response
+				.writeHead(which ? 200 : 404, { 'content-type': 'application/json' })
+				.end('{"ok":true}');
 		});
 	});
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -50,18 +56,36 @@ const webhookNode = (name: string, path: string): Node => ({
 	name,
 	type: 'n8n-nodes-base.webhook',
 	typeVersion: 2,
-	parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', responseData: 'allEntries', options: {} },
+	parameters: {
+		httpMethod: 'POST',
+		path,
+		responseMode: 'lastNode',
+		responseData: 'allEntries',
+		options: {},
+	},
 });
 
 export const providerCall = (name: string, url: string): Node => ({
 	name,
 	type: 'n8n-nodes-base.httpRequest',
 	typeVersion: 4.2,
-	parameters: { method: 'POST', url, sendBody: true, specifyBody: 'json', jsonBody: '={{ JSON.stringify($json) }}', options: {} },
+	parameters: {
+		method: 'POST',
+		url,
+		sendBody: true,
+		specifyBody: 'json',
+		jsonBody: '={{ JSON.stringify($json) }}',
+		options: {},
+	},
 });
 
 /** A workflow whose connections list, per node, the targets of each of its outputs. */
-export function buildWorkflow(id: string, name: string, nodes: Node[], connections: Record<string, Array<Array<string>>>) {
+export function buildWorkflow(
+	id: string,
+	name: string,
+	nodes: Node[],
+	connections: Record<string, Array<Array<string>>>,
+) {
 	return {
 		id,
 		name,
@@ -77,7 +101,11 @@ export function buildWorkflow(id: string, name: string, nodes: Node[], connectio
 		connections: Object.fromEntries(
 			Object.entries(connections).map(([from, outputs]) => [
 				from,
-				{ main: outputs.map((targets) => targets.map((target) => ({ node: target, type: 'main', index: 0 }))) },
+				{
+					main: outputs.map((targets) =>
+						targets.map((target) => ({ node: target, type: 'main', index: 0 })),
+					),
+				},
 			]),
 		),
 	};
@@ -102,7 +130,12 @@ export function gateWorkflow(id: string, counterUrl: string, choice: GateStoreCh
 		'Incident gate',
 		[
 			webhookNode('Incident', 'incident'),
-			gate('Gate', { operation: 'event', action: '={{ $json.body.action }}', incidentId: '={{ $json.body.incidentId }}', scope: 'edge' }),
+			gate('Gate', {
+				operation: 'event',
+				action: '={{ $json.body.action }}',
+				incidentId: '={{ $json.body.incidentId }}',
+				scope: 'edge',
+			}),
 			providerCall('Activate Provider', `${counterUrl}/activate`),
 			providerCall('Withdraw Provider', `${counterUrl}/withdraw`),
 			webhookNode('State', 'incident-state'),
@@ -144,17 +177,23 @@ export function naiveCounterWorkflow(id: string) {
 export async function storm(url: string, bodies: unknown[]): Promise<void> {
 	const responses = await Promise.all(bodies.map((body) => postJson(url, body)));
 	const failed = responses.filter((response) => response.status !== 200);
-	if (failed.length > 0) throw new Error(`${failed.length} webhook calls failed, e.g. ${JSON.stringify(failed[0])}`);
+	if (failed.length > 0)
+		throw new Error(`${failed.length} webhook calls failed, e.g. ${JSON.stringify(failed[0])}`);
 }
 
 /**
  * n8n reports ready before it has registered the published workflows' webhooks: polls `url` with an empty POST until
  * its status says the webhook is live (by default: anything but 404, e.g. a 401 from a trigger that wants a secret).
  */
-export async function waitForWebhook(url: string, isLive = (status: number) => status !== 404, timeoutMs = 120_000): Promise<void> {
+export async function waitForWebhook(
+	url: string,
+	isLive = (status: number) => status !== 404,
+	timeoutMs = 120_000,
+): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (!isLive((await postJson(url)).status)) {
-		if (Date.now() > deadline) throw new Error(`the webhook ${url} was not registered within ${timeoutMs / 1000} s`);
+		if (Date.now() > deadline)
+			throw new Error(`the webhook ${url} was not registered within ${timeoutMs / 1000} s`);
 		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
 }
@@ -166,8 +205,10 @@ export async function waitForGateWebhooks(baseUrl: string, timeoutMs = 120_000):
 
 export async function gateState(baseUrl: string): Promise<Record<string, unknown>> {
 	const { status, json } = await postJson(`${baseUrl}/webhook/incident-state`);
-	if (status !== 200 || !Array.isArray(json)) throw new Error(`state webhook answered ${status}: ${JSON.stringify(json)}`);
+	if (status !== 200 || !Array.isArray(json))
+		throw new Error(`state webhook answered ${status}: ${JSON.stringify(json)}`);
 	return json[0] as Record<string, unknown>;
 }
 
-export const incidentIds = (count: number) => Array.from({ length: count }, (_, i) => `INC-${String(i).padStart(3, '0')}`);
+export const incidentIds = (count: number) =>
+	Array.from({ length: count }, (_, i) => `INC-${String(i).padStart(3, '0')}`);

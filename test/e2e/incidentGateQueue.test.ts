@@ -27,28 +27,53 @@ let n8n: N8nInstance;
 let workerLogFiles: string[];
 
 beforeAll(async () => {
-	[counter, postgres, redis] = await Promise.all([startProviderCounter(), startPostgres(), startRedis()]);
-	n8n = await startN8nWith({
-		env: {
-			EXECUTIONS_MODE: 'queue',
-			QUEUE_BULL_REDIS_HOST: '127.0.0.1',
-			QUEUE_BULL_REDIS_PORT: String(redis.port),
-			DB_TYPE: 'postgresdb',
-			DB_POSTGRESDB_HOST: '127.0.0.1',
-			DB_POSTGRESDB_PORT: String(postgres.port),
-			DB_POSTGRESDB_USER: postgres.user,
-			DB_POSTGRESDB_PASSWORD: '',
-			DB_POSTGRESDB_DATABASE: postgres.database,
-			// Many executions at once on each worker, so the two workers really overlap.
-			N8N_CONCURRENCY_PRODUCTION_LIMIT: '-1',
+	[counter, postgres, redis] = await Promise.all([
+		startProviderCounter(),
+		startPostgres(),
+		startRedis(),
+	]);
+	n8n = await startN8nWith(
+		{
+			env: {
+				EXECUTIONS_MODE: 'queue',
+				QUEUE_BULL_REDIS_HOST: '127.0.0.1',
+				QUEUE_BULL_REDIS_PORT: String(redis.port),
+				DB_TYPE: 'postgresdb',
+				DB_POSTGRESDB_HOST: '127.0.0.1',
+				DB_POSTGRESDB_PORT: String(postgres.port),
+				DB_POSTGRESDB_USER: postgres.user,
+				DB_POSTGRESDB_PASSWORD: '',
+				DB_POSTGRESDB_DATABASE: postgres.database,
+				// Many executions at once on each worker, so the two workers really overlap.
+				N8N_CONCURRENCY_PRODUCTION_LIMIT: '-1',
+			},
 		},
-	}, (instance) => {
-		instance.importCredentials([
-			{ ...redisCredential.redis, type: 'redis', data: { host: '127.0.0.1', port: redis.port, password: '', user: '', database: 2, ssl: false } },
-		]);
-		instance.importWorkflows([gateWorkflow('incidentGateQ0001', counter.url, { store: 'redis', credentials: redisCredential })]);
-	});
-	workerLogFiles = (await Promise.all([n8n.startWorker(), n8n.startWorker()])).map((worker) => worker.logFile);
+		(instance) => {
+			instance.importCredentials([
+				{
+					...redisCredential.redis,
+					type: 'redis',
+					data: {
+						host: '127.0.0.1',
+						port: redis.port,
+						password: '',
+						user: '',
+						database: 2,
+						ssl: false,
+					},
+				},
+			]);
+			instance.importWorkflows([
+				gateWorkflow('incidentGateQ0001', counter.url, {
+					store: 'redis',
+					credentials: redisCredential,
+				}),
+			]);
+		},
+	);
+	workerLogFiles = (await Promise.all([n8n.startWorker(), n8n.startWorker()])).map(
+		(worker) => worker.logFile,
+	);
 	await waitForGateWebhooks(n8n.url);
 });
 
@@ -61,17 +86,28 @@ describe('Incident Gate in a real n8n, queue mode (main + 2 workers, PostgreSQL)
 	const ids = incidentIds(STORM);
 
 	it(`${STORM} concurrent opens activate exactly once, then ${STORM} concurrent resolves withdraw exactly once`, async () => {
-		await storm(`${n8n.url}/webhook/incident`, ids.map((incidentId) => ({ action: 'open', incidentId })));
-		expect(counter.calls.activate).toEqual([expect.objectContaining({ scope: 'edge', transition: 'activate' })]);
+		await storm(
+			`${n8n.url}/webhook/incident`,
+			ids.map((incidentId) => ({ action: 'open', incidentId })),
+		);
+		expect(counter.calls.activate).toEqual([
+			expect.objectContaining({ scope: 'edge', transition: 'activate' }),
+		]);
 		expect(await gateState(n8n.url)).toMatchObject({ mitigation: 'active', openIncidents: STORM });
 
-		await storm(`${n8n.url}/webhook/incident`, ids.map((incidentId) => ({ action: 'resolve', incidentId })));
-		expect(counter.calls.withdraw).toEqual([expect.objectContaining({ scope: 'edge', transition: 'withdraw', openIncidents: 0 })]);
+		await storm(
+			`${n8n.url}/webhook/incident`,
+			ids.map((incidentId) => ({ action: 'resolve', incidentId })),
+		);
+		expect(counter.calls.withdraw).toEqual([
+			expect.objectContaining({ scope: 'edge', transition: 'withdraw', openIncidents: 0 }),
+		]);
 		expect(counter.calls.activate).toHaveLength(1);
 		expect(await gateState(n8n.url)).toMatchObject({ mitigation: 'idle', openIncidents: 0 });
 	});
 
 	it('ran the storm on both workers', () => {
-		for (const logFile of workerLogFiles) expect(readFileSync(logFile, 'utf8')).toMatch(/started execution/i);
+		for (const logFile of workerLogFiles)
+			expect(readFileSync(logFile, 'utf8')).toMatch(/started execution/i);
 	});
 });

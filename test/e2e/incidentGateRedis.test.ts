@@ -3,7 +3,12 @@ import type { IDataObject } from 'n8n-workflow';
 import { IncidentGate } from '../../nodes/IncidentGate/IncidentGate.node';
 import { DEFAULT_SETTINGS, decide, type GateEvent } from '../../nodes/IncidentGate/stateMachine';
 import { RedisStore } from '../../nodes/IncidentGate/store/redisStore';
-import { RedisConnection, RedisReplyError, redisConnection, type RedisConnectionOptions } from '../../nodes/IncidentGate/store/respClient';
+import {
+	RedisConnection,
+	RedisReplyError,
+	redisConnection,
+	type RedisConnectionOptions,
+} from '../../nodes/IncidentGate/store/respClient';
 import { runNode } from '../helpers/runNode';
 import { startRedis, type Service } from './services';
 
@@ -40,7 +45,9 @@ async function feed(store: RedisStore, scope: string, event: GateEvent) {
 describe('RESP client', () => {
 	it('authenticates with user and password, selects the database, and reports error replies', async () => {
 		await admin.command(['ACL', 'SETUSER', 'gate', 'on', '>s3cret', '~*', '+@all']);
-		const connection = await RedisConnection.open(options({ user: 'gate', password: 's3cret', database: 3 }));
+		const connection = await RedisConnection.open(
+			options({ user: 'gate', password: 's3cret', database: 3 }),
+		);
 		await connection.command(['SET', 'where-am-i', 'db3']);
 		expect(await admin.command(['GET', 'where-am-i'])).toBeNull();
 		await admin.command(['SELECT', 3]);
@@ -51,8 +58,10 @@ describe('RESP client', () => {
 		connection.close();
 	});
 
-	it('refuses a wrong password with Redis\'s own message', async () => {
-		await expect(RedisConnection.open(options({ user: 'gate', password: 'wrong' }))).rejects.toThrow(/WRONGPASS/);
+	it("refuses a wrong password with Redis's own message", async () => {
+		await expect(
+			RedisConnection.open(options({ user: 'gate', password: 'wrong' })),
+		).rejects.toThrow(/WRONGPASS/);
 	});
 
 	it('reuses one connection per server and credential, and replaces it once it broke', async () => {
@@ -78,11 +87,19 @@ describe('Redis store', () => {
 		const stores = workers.map((connection) => new RedisStore(connection, 'storm'));
 		const ids = Array.from({ length: 200 }, (_, i) => `inc-${i}`);
 
-		const opens = await Promise.all(ids.map((id, i) => feed(stores[i % stores.length], 'global', { type: 'open', incidentId: id })));
+		const opens = await Promise.all(
+			ids.map((id, i) =>
+				feed(stores[i % stores.length], 'global', { type: 'open', incidentId: id }),
+			),
+		);
 		expect(opens.filter((t) => t === 'activate')).toHaveLength(1);
 		expect((await stores[0].read('global'))?.open).toHaveLength(200);
 
-		const resolves = await Promise.all(ids.map((id, i) => feed(stores[(i + 1) % stores.length], 'global', { type: 'resolve', incidentId: id })));
+		const resolves = await Promise.all(
+			ids.map((id, i) =>
+				feed(stores[(i + 1) % stores.length], 'global', { type: 'resolve', incidentId: id }),
+			),
+		);
 		expect(resolves.filter((t) => t === 'withdraw')).toHaveLength(1);
 		expect(resolves.indexOf('withdraw')).toBeGreaterThanOrEqual(0);
 		expect((await stores[0].read('global'))?.status).toBe('idle');
@@ -106,19 +123,38 @@ describe('Redis store', () => {
 	});
 
 	it('keeps gates with different keys apart', async () => {
-		expect(await feed(new RedisStore(admin, 'gate-one'), 'global', { type: 'open', incidentId: 'x' })).toBe('activate');
-		expect(await feed(new RedisStore(admin, 'gate-two'), 'global', { type: 'open', incidentId: 'x' })).toBe('activate');
+		expect(
+			await feed(new RedisStore(admin, 'gate-one'), 'global', { type: 'open', incidentId: 'x' }),
+		).toBe('activate');
+		expect(
+			await feed(new RedisStore(admin, 'gate-two'), 'global', { type: 'open', incidentId: 'x' }),
+		).toBe('activate');
 	});
 });
 
 describe('Incident Gate node on the Redis store', () => {
 	const node = new IncidentGate();
-	const run = async (gateKey: string, items: IDataObject[], workflowId: string, continueOnFail = false, port?: number) =>
+	const run = async (
+		gateKey: string,
+		items: IDataObject[],
+		workflowId: string,
+		continueOnFail = false,
+		port?: number,
+	) =>
 		await runNode(node, {
 			parameters: { operation: 'event', store: 'redis', gateKey, scope: 'edge' },
 			itemParameters: items.map((json) => ({ action: json.action, incidentId: json.incidentId })),
 			items: items.map((json) => ({ json })),
-			credentials: { redis: { host: '127.0.0.1', port: port ?? redis.port, password: '', user: '', database: 0, ssl: false } },
+			credentials: {
+				redis: {
+					host: '127.0.0.1',
+					port: port ?? redis.port,
+					password: '',
+					user: '',
+					database: 0,
+					ssl: false,
+				},
+			},
 			credentialTypes: [],
 			continueOnFail,
 			workflowId,
@@ -127,22 +163,49 @@ describe('Incident Gate node on the Redis store', () => {
 	it('shares one gate between workflows through the gate key', async () => {
 		const first = await run('shared-gate', [{ action: 'open', incidentId: 'a' }], 'workflow-A');
 		const second = await run('shared-gate', [{ action: 'open', incidentId: 'b' }], 'workflow-B');
-		expect(first.output[0]).toEqual([expect.objectContaining({ json: expect.objectContaining({ scope: 'edge', transition: 'activate' }) })]);
-		expect(second.output[2]).toEqual([expect.objectContaining({ json: expect.objectContaining({ reason: 'incidentOpened', openIncidents: 2 }) })]);
+		expect(first.output[0]).toEqual([
+			expect.objectContaining({
+				json: expect.objectContaining({ scope: 'edge', transition: 'activate' }),
+			}),
+		]);
+		expect(second.output[2]).toEqual([
+			expect.objectContaining({
+				json: expect.objectContaining({ reason: 'incidentOpened', openIncidents: 2 }),
+			}),
+		]);
 		expect(second.output[0][0]?.json.storeWarning).toBeUndefined();
-		const resolved = await run('shared-gate', [{ action: 'resolve', incidentId: 'a' }, { action: 'resolve', incidentId: 'b' }], 'workflow-A');
+		const resolved = await run(
+			'shared-gate',
+			[
+				{ action: 'resolve', incidentId: 'a' },
+				{ action: 'resolve', incidentId: 'b' },
+			],
+			'workflow-A',
+		);
 		expect(resolved.output[1]).toHaveLength(1);
 	});
 
 	it('fails the item with a clear error when Redis cannot be reached', async () => {
-		await expect(run('unreachable', [{ action: 'open', incidentId: 'a' }], 'workflow-C', false, 1)).rejects.toThrow(/refused the connection/);
+		await expect(
+			run('unreachable', [{ action: 'open', incidentId: 'a' }], 'workflow-C', false, 1),
+		).rejects.toThrow(/refused the connection/);
 	});
 
 	it('answers the credential test with a PING', async () => {
 		const test = node.methods.credentialTest.incidentGateRedisTest;
-		const ok = await test.call({} as never, { id: '1', name: 'r', type: 'redis', data: { host: '127.0.0.1', port: redis.port } });
+		const ok = await test.call({} as never, {
+			id: '1',
+			name: 'r',
+			type: 'redis',
+			data: { host: '127.0.0.1', port: redis.port },
+		});
 		expect(ok.status).toBe('OK');
-		const bad = await test.call({} as never, { id: '1', name: 'r', type: 'redis', data: { host: '127.0.0.1', port: 1 } });
+		const bad = await test.call({} as never, {
+			id: '1',
+			name: 'r',
+			type: 'redis',
+			data: { host: '127.0.0.1', port: 1 },
+		});
 		expect(bad.status).toBe('Error');
 	});
 });

@@ -30,9 +30,17 @@ let n8n: N8nInstance;
 
 beforeAll(async () => {
 	sim = await startOvh();
-	sim.blocks.get(SINGLE)!.mitigations.set(SINGLE_IP, { ipOnMitigation: SINGLE_IP, auto: false, permanent: true, state: 'ok', pendingReads: 0 });
+	sim.blocks.get(SINGLE)!.mitigations.set(SINGLE_IP, {
+		ipOnMitigation: SINGLE_IP,
+		auto: false,
+		permanent: true,
+		state: 'ok',
+		pendingReads: 0,
+	});
 	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
-		instance.importCredentials([{ ...credentials.ovhMitigationApi, type: 'ovhMitigationApi', data: ovhCredentials(sim) }]);
+		instance.importCredentials([
+			{ ...credentials.ovhMitigationApi, type: 'ovhMitigationApi', data: ovhCredentials(sim) },
+		]);
 		instance.importWorkflows([
 			workflow('ovhMitigation001', 'OVH mitigation', [
 				[webhook('Activate', 'ovh-activate'), ...ovhNodes('activate', 'on')],
@@ -48,7 +56,8 @@ afterAll(async () => {
 	await sim?.stop();
 });
 
-const testOvhCredential = (data: Record<string, string>) => testCredential(n8n, { ...credentials.ovhMitigationApi, type: 'ovhMitigationApi' }, data);
+const testOvhCredential = (data: Record<string, string>) =>
+	testCredential(n8n, { ...credentials.ovhMitigationApi, type: 'ovhMitigationApi' }, data);
 
 describe('OVH DDoS Protection inside a real n8n', () => {
 	it('tests the credential through n8n: signed with OVH server time, and a wrong secret fails', async () => {
@@ -63,19 +72,42 @@ describe('OVH DDoS Protection inside a real n8n', () => {
 		const logStart = sim.log.length;
 		const { status, json } = await postJson(`${n8n.url}/webhook/ovh-activate`);
 		expect(status).toBe(200);
-		expect(json).toEqual([expect.objectContaining({ provider: 'ovhDdosProtection', target: SINGLE_IP, active: true, changed: false })]);
+		expect(json).toEqual([
+			expect.objectContaining({
+				provider: 'ovhDdosProtection',
+				target: SINGLE_IP,
+				active: true,
+				changed: false,
+			}),
+		]);
 		expect(sim.mitigation(BLOCK, IP)).toMatchObject({ permanent: true });
 		// Accepted signatures only: the one 404 is "not on mitigation" for the /24 IP.
-		expect(sim.log.slice(logStart).map((r) => r.status).filter((s) => s >= 400)).toEqual([404]);
-		expect(sim.writes()).toEqual([{ method: 'POST', path: `/ip/${BLOCK}/mitigation`, status: 200 }]);
+		expect(
+			sim.log
+				.slice(logStart)
+				.map((r) => r.status)
+				.filter((s) => s >= 400),
+		).toEqual([404]);
+		expect(sim.writes()).toEqual([
+			{ method: 'POST', path: `/ip/${BLOCK}/mitigation`, status: 200 },
+		]);
 	});
 
 	it('after an n8n restart, withdraws only what it activated (static data), through a 429', async () => {
 		await n8n.restart();
-		sim.inject({ method: 'DELETE', response: { status: 429, headers: { 'retry-after': '1' }, body: { message: 'Too many requests' } } });
+		sim.inject({
+			method: 'DELETE',
+			response: {
+				status: 429,
+				headers: { 'retry-after': '1' },
+				body: { message: 'Too many requests' },
+			},
+		});
 		const { status, json } = await postJson(`${n8n.url}/webhook/ovh-withdraw`);
 		expect(status).toBe(200);
-		expect(json).toEqual([expect.objectContaining({ target: SINGLE_IP, active: true, changed: false })]);
+		expect(json).toEqual([
+			expect.objectContaining({ target: SINGLE_IP, active: true, changed: false }),
+		]);
 		expect(sim.mitigation(BLOCK, IP)).toMatchObject({ state: 'removalPending' });
 		expect(sim.mitigation(SINGLE, SINGLE_IP)).toMatchObject({ permanent: true, state: 'ok' });
 		expect(sim.log.filter((r) => r.method === 'DELETE').map((r) => r.status)).toEqual([429, 200]);
@@ -84,12 +116,19 @@ describe('OVH DDoS Protection inside a real n8n', () => {
 	it('reads status without writing', async () => {
 		const writes = sim.writes().length;
 		const { json } = await postJson(`${n8n.url}/webhook/ovh-status`);
-		expect(json).toEqual([expect.objectContaining({ target: SINGLE_IP, active: true, changed: false })]);
+		expect(json).toEqual([
+			expect.objectContaining({ target: SINGLE_IP, active: true, changed: false }),
+		]);
 		expect(sim.writes()).toHaveLength(writes);
 	});
 
-	it('lists the account\'s IP blocks for the editor\'s IP Block picker, every request signed inside n8n', async () => {
-		const blocks = await listSearch(n8n, { nodeType: 'ovhDdosProtection', methodName: 'searchIpBlocks', parameter: 'ipBlock', credentials });
+	it("lists the account's IP blocks for the editor's IP Block picker, every request signed inside n8n", async () => {
+		const blocks = await listSearch(n8n, {
+			nodeType: 'ovhDdosProtection',
+			methodName: 'searchIpBlocks',
+			parameter: 'ipBlock',
+			credentials,
+		});
 		expect(blocks.map((b) => b.value)).toEqual(expect.arrayContaining([BLOCK, SINGLE]));
 	});
 });

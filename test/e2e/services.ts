@@ -31,7 +31,12 @@ function aptInstall(...packages: string[]): void {
 	execFileSync('apt-get', ['install', '-y', '-qq', ...packages], { stdio: 'inherit', env });
 }
 
-async function waitForPort(port: number, child: ChildProcess, what: string, timeoutMs = 60_000): Promise<void> {
+async function waitForPort(
+	port: number,
+	child: ChildProcess,
+	what: string,
+	timeoutMs = 60_000,
+): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline) {
 		if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
@@ -63,7 +68,20 @@ export async function startRedis(): Promise<Service> {
 	const port = await freePort();
 	const child = spawn(
 		'redis-server',
-		['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+		[
+			'--port',
+			String(port),
+			'--bind',
+			'127.0.0.1',
+			'--dir',
+			dir,
+			'--save',
+			'',
+			'--appendonly',
+			'no',
+			'--daemonize',
+			'no',
+		],
 		{ stdio: 'ignore' },
 	);
 	await waitForPort(port, child, 'redis-server');
@@ -106,18 +124,46 @@ export async function startPostgres(database = 'n8n'): Promise<Postgres> {
 		chownSync(dir, uid, gid);
 	}
 	const asPostgres = (command: string, args: string[]) =>
-		asRoot ? (['runuser', ['-u', 'postgres', '--', command, ...args]] as const) : ([command, args] as const);
+		asRoot
+			? (['runuser', ['-u', 'postgres', '--', command, ...args]] as const)
+			: ([command, args] as const);
 	const data = join(dir, 'data');
-	const [initCommand, initArgs] = asPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
+	const [initCommand, initArgs] = asPostgres(join(bin, 'initdb'), [
+		'-D',
+		data,
+		'-U',
+		'postgres',
+		'--auth=trust',
+		'-E',
+		'UTF8',
+	]);
 	execFileSync(initCommand, [...initArgs], { stdio: 'ignore' });
 	const port = await freePort();
 	const [command, args] = asPostgres(join(bin, 'postgres'), [
-		'-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off',
+		'-D',
+		data,
+		'-p',
+		String(port),
+		'-k',
+		dir,
+		'-c',
+		'listen_addresses=127.0.0.1',
+		'-c',
+		'max_connections=200',
+		'-c',
+		'fsync=off',
 	]);
 	const child = spawn(command, [...args], { stdio: 'ignore' });
 	await waitForPort(port, child, 'postgres');
 	const [psqlCommand, psqlArgs] = asPostgres(join(bin, 'psql'), [
-		'-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-c', `CREATE DATABASE ${database}`,
+		'-h',
+		'127.0.0.1',
+		'-p',
+		String(port),
+		'-U',
+		'postgres',
+		'-c',
+		`CREATE DATABASE ${database}`,
 	]);
 	// The port opens slightly before the server accepts connections.
 	for (let attempt = 1; ; attempt++) {

@@ -24,8 +24,16 @@ const credentials = {
 const flatted = require(join(ensureN8n().modules, 'flatted')) as { parse(text: string): unknown };
 const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures', name), 'utf8');
 
-const ids = { pagerDuty: 'pdTrigger0000001', alertmanager: 'amTrigger0000001', fastNetMon: 'fnmTrigger000001' };
-const webhookIds = { pagerDuty: randomUUID(), alertmanager: randomUUID(), fastNetMon: randomUUID() };
+const ids = {
+	pagerDuty: 'pdTrigger0000001',
+	alertmanager: 'amTrigger0000001',
+	fastNetMon: 'fnmTrigger000001',
+};
+const webhookIds = {
+	pagerDuty: randomUUID(),
+	alertmanager: randomUUID(),
+	fastNetMon: randomUUID(),
+};
 
 function gate(gateKey: string): WorkflowNode {
 	return {
@@ -36,7 +44,10 @@ function gate(gateKey: string): WorkflowNode {
 }
 
 /** Trigger nodes need a webhookId for their production URL (/webhook/<webhookId>/<path>), as the editor sets. */
-function withWebhookId(built: ReturnType<typeof workflow>, webhookId: ReturnType<typeof randomUUID>) {
+function withWebhookId(
+	built: ReturnType<typeof workflow>,
+	webhookId: ReturnType<typeof randomUUID>,
+) {
 	built.nodes[0] = { ...built.nodes[0], webhookId };
 	return built;
 }
@@ -52,7 +63,9 @@ interface ExecutionSummary {
 }
 
 async function executionsOf(workflowId: string): Promise<ExecutionSummary[]> {
-	const response = await api(`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`);
+	const response = await api(
+		`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`,
+	);
 	expect(response.status).toBe(200);
 	const body = (await response.json()) as { data: { results: ExecutionSummary[] } };
 	return body.data.results;
@@ -64,8 +77,15 @@ async function waitForExecutions(workflowId: string, count: number): Promise<Exe
 	for (;;) {
 		const executions = await executionsOf(workflowId);
 		expect(executions.length).toBeLessThanOrEqual(count);
-		if (executions.length === count && executions.every((e) => !['new', 'running', 'waiting'].includes(e.status))) return executions;
-		if (Date.now() > deadline) throw new Error(`expected ${count} finished executions of ${workflowId}, have ${JSON.stringify(executions)}`);
+		if (
+			executions.length === count &&
+			executions.every((e) => !['new', 'running', 'waiting'].includes(e.status))
+		)
+			return executions;
+		if (Date.now() > deadline)
+			throw new Error(
+				`expected ${count} finished executions of ${workflowId}, have ${JSON.stringify(executions)}`,
+			);
 		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
 }
@@ -77,12 +97,20 @@ async function expectNoNewExecution(workflowId: string, before: number): Promise
 }
 
 /** Items each output of a node produced in an execution. */
-async function nodeOutputs(executionId: string, nodeName: string): Promise<Array<Array<Record<string, unknown>>>> {
+async function nodeOutputs(
+	executionId: string,
+	nodeName: string,
+): Promise<Array<Array<Record<string, unknown>>>> {
 	const response = await api(`/rest/executions/${executionId}`);
 	const body = (await response.json()) as { data: { data: string; status: string } };
 	expect(body.data.status).toBe('success');
 	const run = flatted.parse(body.data.data) as {
-		resultData: { runData: Record<string, Array<{ data: { main: Array<Array<{ json: Record<string, unknown> }> | null> } }>> };
+		resultData: {
+			runData: Record<
+				string,
+				Array<{ data: { main: Array<Array<{ json: Record<string, unknown> }> | null> } }>
+			>;
+		};
 	};
 	const main = run.resultData.runData[nodeName]?.[0]?.data.main ?? [];
 	return main.map((items) => (items ?? []).map((item) => item.json));
@@ -97,7 +125,11 @@ function signedHeaders(rawBody: string, timestamp = String(Math.floor(Date.now()
 }
 
 async function post(path: string, rawBody: string, headers: Record<string, string>) {
-	const response = await fetch(`${n8n.url}/webhook/${path}`, { method: 'POST', headers, body: rawBody });
+	const response = await fetch(`${n8n.url}/webhook/${path}`, {
+		method: 'POST',
+		headers,
+		body: rawBody,
+	});
 	return { status: response.status, text: await response.text() };
 }
 
@@ -112,7 +144,12 @@ const waitUntil = (what: string, condition: () => boolean | Promise<boolean>, ti
 async function waitForActivation(): Promise<void> {
 	await waitUntil('the PagerDuty subscription exists', () => sim.subscriptions.size === 1);
 	for (const webhookId of [webhookIds.alertmanager, webhookIds.fastNetMon]) {
-		await waitUntil(`the trigger ${webhookId} listens`, async () => (await post(`${webhookId}/incident`, '{}', { 'content-type': 'application/json' })).status === 401);
+		await waitUntil(
+			`the trigger ${webhookId} listens`,
+			async () =>
+				(await post(`${webhookId}/incident`, '{}', { 'content-type': 'application/json' }))
+					.status === 401,
+		);
 	}
 }
 
@@ -122,7 +159,13 @@ const pagerDutySubscription = () => {
 };
 
 /** Incident Webhook Trigger (signed with the shared secret credential) -> gate, for one detector. */
-function detectorWorkflow(id: string, name: string, webhookId: ReturnType<typeof randomUUID>, gateKey: string, parameters: Record<string, unknown>) {
+function detectorWorkflow(
+	id: string,
+	name: string,
+	webhookId: ReturnType<typeof randomUUID>,
+	gateKey: string,
+	parameters: Record<string, unknown>,
+) {
 	const trigger: WorkflowNode = {
 		name: 'Incident Webhook Trigger',
 		type: `${PACKAGE}.incidentWebhookTrigger`,
@@ -136,8 +179,16 @@ beforeAll(async () => {
 	sim = await startPagerDuty();
 	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
 		instance.importCredentials([
-			{ ...credentials.pagerDuty, type: 'pagerDutyMitigationApi', data: { apiToken: TOKEN, baseUrl: sim.baseUrl } },
-			{ ...credentials.secret, type: 'incidentWebhookSecretApi', data: { secret: SECRET, previousSecret: '' } },
+			{
+				...credentials.pagerDuty,
+				type: 'pagerDutyMitigationApi',
+				data: { apiToken: TOKEN, baseUrl: sim.baseUrl },
+			},
+			{
+				...credentials.secret,
+				type: 'incidentWebhookSecretApi',
+				data: { secret: SECRET, previousSecret: '' },
+			},
 		]);
 		instance.importWorkflows([
 			withWebhookId(
@@ -154,17 +205,29 @@ beforeAll(async () => {
 				]),
 				webhookIds.pagerDuty,
 			),
-			detectorWorkflow(ids.alertmanager, 'Alertmanager detection', webhookIds.alertmanager, 'alertmanager', {
-				authentication: 'hmacSignature',
-				signatureHeader: 'X-Signature-256',
-				timestampHeader: 'X-Signature-Timestamp',
-				format: 'alertmanager',
-				scopeLabel: 'prefix',
-			}),
-			detectorWorkflow(ids.fastNetMon, 'FastNetMon detection', webhookIds.fastNetMon, 'fastnetmon', {
-				authentication: 'bearerSecret',
-				format: 'fastnetmon',
-			}),
+			detectorWorkflow(
+				ids.alertmanager,
+				'Alertmanager detection',
+				webhookIds.alertmanager,
+				'alertmanager',
+				{
+					authentication: 'hmacSignature',
+					signatureHeader: 'X-Signature-256',
+					timestampHeader: 'X-Signature-Timestamp',
+					format: 'alertmanager',
+					scopeLabel: 'prefix',
+				},
+			),
+			detectorWorkflow(
+				ids.fastNetMon,
+				'FastNetMon detection',
+				webhookIds.fastNetMon,
+				'fastnetmon',
+				{
+					authentication: 'bearerSecret',
+					format: 'fastnetmon',
+				},
+			),
 		]);
 	});
 	await waitForActivation();
@@ -177,7 +240,7 @@ afterAll(async () => {
 });
 
 describe('PagerDuty Incident Trigger inside a real n8n', () => {
-	it('on activation subscribes the service to the workflow\'s production webhook URL', () => {
+	it("on activation subscribes the service to the workflow's production webhook URL", () => {
 		expect(pagerDutySubscription()).toMatchObject({
 			active: true,
 			filter: { type: 'service_reference', id: SERVICE },
@@ -192,21 +255,33 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 		await waitForActivation();
 		api = await n8n.login();
 		expect(pagerDutySubscription().id).toBe(before);
-		expect(sim.log.filter((r) => r.method === 'POST' && r.path === '/webhook_subscriptions')).toHaveLength(1);
+		expect(
+			sim.log.filter((r) => r.method === 'POST' && r.path === '/webhook_subscriptions'),
+		).toHaveLength(1);
 	});
 
-	it('runs the workflow for a signed incident.triggered, and the Incident Gate activates the service\'s scope', async () => {
-		const delivery = await sim.deliver(pagerDutySubscription().id, incidentEvent('incident.triggered', { id: 'Q0RIJJZL24RC6W', serviceId: SERVICE }));
+	it("runs the workflow for a signed incident.triggered, and the Incident Gate activates the service's scope", async () => {
+		const delivery = await sim.deliver(
+			pagerDutySubscription().id,
+			incidentEvent('incident.triggered', { id: 'Q0RIJJZL24RC6W', serviceId: SERVICE }),
+		);
 		expect(delivery.status).toBe(200);
 		const [execution] = await waitForExecutions(ids.pagerDuty, 1);
 		const [activateOutput] = await nodeOutputs(execution.id, 'Incident Gate');
-		expect(activateOutput).toEqual([expect.objectContaining({ scope: SERVICE, transition: 'activate', openIncidents: 1 })]);
+		expect(activateOutput).toEqual([
+			expect.objectContaining({ scope: SERVICE, transition: 'activate', openIncidents: 1 }),
+		]);
 	});
 
 	it('starts nothing for a forged signature or an unsigned delivery (401)', async () => {
 		const event = incidentEvent('incident.resolved', { id: 'Q0RIJJZL24RC6W', serviceId: SERVICE });
-		expect((await sim.deliver(pagerDutySubscription().id, event, { signWith: ['forged-secret'] })).status).toBe(401);
-		expect((await sim.deliver(pagerDutySubscription().id, event, { omitSignature: true })).status).toBe(401);
+		expect(
+			(await sim.deliver(pagerDutySubscription().id, event, { signWith: ['forged-secret'] }))
+				.status,
+		).toBe(401);
+		expect(
+			(await sim.deliver(pagerDutySubscription().id, event, { omitSignature: true })).status,
+		).toBe(401);
 		await expectNoNewExecution(ids.pagerDuty, 1);
 	});
 
@@ -214,14 +289,20 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 		const event = incidentEvent('incident.resolved', { id: 'Q0RIJJZL24RC6W', serviceId: SERVICE });
 		const first = await sim.deliver(pagerDutySubscription().id, event);
 		expect(first.status).toBe(200);
-		const [, resolved] = await waitForExecutions(ids.pagerDuty, 2).then((all) => all.sort((a, b) => Number(a.id) - Number(b.id)));
+		const [, resolved] = await waitForExecutions(ids.pagerDuty, 2).then((all) =>
+			all.sort((a, b) => Number(a.id) - Number(b.id)),
+		);
 		const [, withdrawOutput] = await nodeOutputs(resolved.id, 'Incident Gate');
-		expect(withdrawOutput).toEqual([expect.objectContaining({ scope: SERVICE, transition: 'withdraw', openIncidents: 0 })]);
-		expect((await sim.deliver(pagerDutySubscription().id, event, { webhookId: first.webhookId })).status).toBe(200);
+		expect(withdrawOutput).toEqual([
+			expect.objectContaining({ scope: SERVICE, transition: 'withdraw', openIncidents: 0 }),
+		]);
+		expect(
+			(await sim.deliver(pagerDutySubscription().id, event, { webhookId: first.webhookId })).status,
+		).toBe(200);
 		await expectNoNewExecution(ids.pagerDuty, 2);
 	});
 
-	it('lists PagerDuty services for the editor\'s Service picker', async () => {
+	it("lists PagerDuty services for the editor's Service picker", async () => {
 		const services = await listSearch(n8n, {
 			nodeType: 'pagerDutyIncidentTrigger',
 			methodName: 'searchServices',
@@ -233,11 +314,16 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 	});
 
 	it('deletes the subscription when the workflow is deactivated', async () => {
-		const response = await api(`/rest/workflows/${ids.pagerDuty}/deactivate`, { method: 'POST', body: JSON.stringify({}) });
+		const response = await api(`/rest/workflows/${ids.pagerDuty}/deactivate`, {
+			method: 'POST',
+			body: JSON.stringify({}),
+		});
 		expect(response.status).toBe(200);
 		// Applied from n8n's publication outbox, like activation.
 		await waitUntil('the subscription is deleted', () => sim.subscriptions.size === 0, 30_000);
-		expect(sim.log.filter((r) => r.method === 'DELETE')).toEqual([expect.objectContaining({ status: 204 })]);
+		expect(sim.log.filter((r) => r.method === 'DELETE')).toEqual([
+			expect.objectContaining({ status: 204 }),
+		]);
 		expect(sim.allRequestsPinnedVersion2()).toBe(true);
 	});
 });
@@ -262,12 +348,21 @@ describe('Incident Webhook Trigger inside a real n8n', () => {
 		expect((await post(alertmanagerPath(), body, headers)).status).toBe(401);
 		const stale = signedHeaders(body, String(Math.floor(Date.now() / 1000) - 3600));
 		expect((await post(alertmanagerPath(), body, stale)).status).toBe(401);
-		expect((await post(alertmanagerPath(), body, { ...signedHeaders(body), 'X-Signature-256': 'sha256=' + '0'.repeat(64) })).status).toBe(401);
-		expect((await post(alertmanagerPath(), body, { 'content-type': 'application/json' })).status).toBe(401);
+		expect(
+			(
+				await post(alertmanagerPath(), body, {
+					...signedHeaders(body),
+					'X-Signature-256': 'sha256=' + '0'.repeat(64),
+				})
+			).status,
+		).toBe(401);
+		expect(
+			(await post(alertmanagerPath(), body, { 'content-type': 'application/json' })).status,
+		).toBe(401);
 		await expectNoNewExecution(ids.alertmanager, 2);
 	});
 
-	it('starts nothing for malformed bodies: 400 naming the field, or n8n\'s own 422 for unparsable JSON', async () => {
+	it("starts nothing for malformed bodies: 400 naming the field, or n8n's own 422 for unparsable JSON", async () => {
 		const missingFingerprint = JSON.parse(fixture('alertmanager-firing.json'));
 		delete missingFingerprint.alerts[0].fingerprint;
 		const incomplete = JSON.stringify(missingFingerprint);
@@ -276,7 +371,10 @@ describe('Incident Webhook Trigger inside a real n8n', () => {
 		expect(refused.text).toContain('alerts[0].fingerprint');
 		// Sent as text, n8n leaves parsing to the trigger, which answers 400.
 		const broken = '{"alerts": [';
-		const asText = await post(alertmanagerPath(), broken, { ...signedHeaders(broken), 'content-type': 'text/plain' });
+		const asText = await post(alertmanagerPath(), broken, {
+			...signedHeaders(broken),
+			'content-type': 'text/plain',
+		});
 		expect(asText.status).toBe(400);
 		expect(asText.text).toContain('not valid JSON');
 		// Declared as JSON, n8n itself refuses the body before any node runs.
@@ -287,10 +385,22 @@ describe('Incident Webhook Trigger inside a real n8n', () => {
 	it('accepts a FastNetMon ban with the Bearer secret and refuses a wrong one', async () => {
 		const path = `${webhookIds.fastNetMon}/incident`;
 		const ban = fixture('fastnetmon-ban.json');
-		expect((await post(path, ban, { 'content-type': 'application/json', authorization: 'Bearer wrong' })).status).toBe(401);
-		expect((await post(path, ban, { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` })).status).toBe(200);
+		expect(
+			(await post(path, ban, { 'content-type': 'application/json', authorization: 'Bearer wrong' }))
+				.status,
+		).toBe(401);
+		expect(
+			(
+				await post(path, ban, {
+					'content-type': 'application/json',
+					authorization: `Bearer ${SECRET}`,
+				})
+			).status,
+		).toBe(200);
 		const [execution] = await waitForExecutions(ids.fastNetMon, 1);
 		const [activateOutput] = await nodeOutputs(execution.id, 'Incident Gate');
-		expect(activateOutput).toEqual([expect.objectContaining({ scope: '203.0.113.10', transition: 'activate' })]);
+		expect(activateOutput).toEqual([
+			expect.objectContaining({ scope: '203.0.113.10', transition: 'activate' }),
+		]);
 	});
 });

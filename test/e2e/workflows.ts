@@ -24,13 +24,22 @@ export function webhook(name: string, path: string): WorkflowNode {
 		name,
 		type: 'n8n-nodes-base.webhook',
 		typeVersion: 2,
-		parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', responseData: 'allEntries', options: {} },
+		parameters: {
+			httpMethod: 'POST',
+			path,
+			responseMode: 'lastNode',
+			responseData: 'allEntries',
+			options: {},
+		},
 	};
 }
 
 /** A workflow of chains: each chain is a list of nodes connected one after another. */
 export function workflow(id: string, name: string, chains: WorkflowNode[][]) {
-	const connections: Record<string, { main: Array<Array<{ node: string; type: 'main'; index: number }>> }> = {};
+	const connections: Record<
+		string,
+		{ main: Array<Array<{ node: string; type: 'main'; index: number }>> }
+	> = {};
 	const nodes = chains.flatMap((chain, row) =>
 		chain.map((node, column) => {
 			const next = chain[column + 1];
@@ -44,11 +53,26 @@ export function workflow(id: string, name: string, chains: WorkflowNode[][]) {
 			};
 		}),
 	);
-	return { id, name, nodes, connections, active: false, settings: { executionOrder: 'v1' }, pinData: {} };
+	return {
+		id,
+		name,
+		nodes,
+		connections,
+		active: false,
+		settings: { executionOrder: 'v1' },
+		pinData: {},
+	};
 }
 
-export async function postJson(url: string, body: unknown = {}): Promise<{ status: number; json: unknown }> {
-	const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+export async function postJson(
+	url: string,
+	body: unknown = {},
+): Promise<{ status: number; json: unknown }> {
+	const response = await fetch(url, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(body),
+	});
 	const text = await response.text();
 	let json: unknown = text;
 	try {

@@ -38,7 +38,11 @@ export interface RunResult {
 
 function resolveTemplate(value: unknown, credentials: ICredentialDataDecryptedObject): unknown {
 	if (typeof value !== 'string' || !value.startsWith('=')) return value;
-	return value.slice(1).replace(/\{\{\s*\$credentials\.(\w+)\s*\}\}/g, (_, key: string) => String(credentials[key] ?? ''));
+	return value
+		.slice(1)
+		.replace(/\{\{\s*\$credentials\.(\w+)\s*\}\}/g, (_, key: string) =>
+			String(credentials[key] ?? ''),
+		);
 }
 
 /** Applies a credential type's `authenticate` to a request, like n8n's CredentialsHelper. */
@@ -52,8 +56,10 @@ export async function authenticate(
 	if (typeof auth === 'function') return await auth(credentials, options);
 	const props = auth.properties;
 	const result = { ...options, headers: { ...options.headers }, qs: { ...options.qs } };
-	for (const [name, value] of Object.entries(props.headers ?? {})) result.headers[name] = resolveTemplate(value, credentials) as string;
-	for (const [name, value] of Object.entries(props.qs ?? {})) result.qs[name] = resolveTemplate(value, credentials) as string;
+	for (const [name, value] of Object.entries(props.headers ?? {}))
+		result.headers[name] = resolveTemplate(value, credentials) as string;
+	for (const [name, value] of Object.entries(props.qs ?? {}))
+		result.qs[name] = resolveTemplate(value, credentials) as string;
 	if (props.auth) {
 		result.auth = {
 			username: resolveTemplate(props.auth.username, credentials) as string,
@@ -70,7 +76,8 @@ export async function performRequest(options: IHttpRequestOptions): Promise<unkn
 		if (value !== undefined && value !== null) url.searchParams.append(key, String(value));
 	}
 	const headers: Record<string, string> = {};
-	for (const [key, value] of Object.entries(options.headers ?? {})) headers[key.toLowerCase()] = String(value);
+	for (const [key, value] of Object.entries(options.headers ?? {}))
+		headers[key.toLowerCase()] = String(value);
 	if (options.auth) {
 		headers.authorization = `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
 	}
@@ -94,12 +101,15 @@ export async function performRequest(options: IHttpRequestOptions): Promise<unkn
 		});
 	} catch (error) {
 		const cause = (error as { cause?: { code?: string } }).cause;
-		const code = (error as Error).name === 'TimeoutError' ? 'ECONNABORTED' : (cause?.code ?? 'ECONNRESET');
+		const code =
+			(error as Error).name === 'TimeoutError' ? 'ECONNABORTED' : (cause?.code ?? 'ECONNRESET');
 		throw Object.assign(new Error(`request failed: ${code}`), { code });
 	}
 	const text = await response.text();
 	if (!options.ignoreHttpStatusErrors && response.status >= 400) {
-		throw Object.assign(new Error(`Request failed with status code ${response.status}`), { status: response.status });
+		throw Object.assign(new Error(`Request failed with status code ${response.status}`), {
+			status: response.status,
+		});
 	}
 	const responseHeaders: Record<string, string> = {};
 	response.headers.forEach((value, key) => (responseHeaders[key] = value));
@@ -112,7 +122,12 @@ export async function performRequest(options: IHttpRequestOptions): Promise<unkn
 		}
 	}
 	return options.returnFullResponse
-		? { body: parsed, headers: responseHeaders, statusCode: response.status, statusMessage: response.statusText }
+		? {
+				body: parsed,
+				headers: responseHeaders,
+				statusCode: response.status,
+				statusMessage: response.statusText,
+			}
 		: parsed;
 }
 
@@ -136,17 +151,36 @@ function makeContext(node: INodeType, options: RunOptions, staticData: IDataObje
 		if (!credentials) throw new Error(`Node does not have any credentials of type "${name}" set`);
 		return credentials;
 	};
-	const parameter = (name: string, itemIndex: number, fallback?: unknown, extract?: { extractValue?: boolean }) => {
+	const parameter = (
+		name: string,
+		itemIndex: number,
+		fallback?: unknown,
+		extract?: { extractValue?: boolean },
+	) => {
 		const perItem = options.itemParameters?.[itemIndex] ?? {};
-		const value = name in perItem ? perItem[name] : name in options.parameters ? options.parameters[name] : undefined;
+		const value =
+			name in perItem
+				? perItem[name]
+				: name in options.parameters
+					? options.parameters[name]
+					: undefined;
 		const resolved = value === undefined ? (fallback ?? defaultOf(node, name)) : value;
-		if (extract?.extractValue && typeof resolved === 'object' && resolved !== null && '__rl' in resolved) {
+		if (
+			extract?.extractValue &&
+			typeof resolved === 'object' &&
+			resolved !== null &&
+			'__rl' in resolved
+		) {
 			return (resolved as unknown as { value: unknown }).value;
 		}
 		return resolved;
 	};
 	const helpers = {
-		async httpRequestWithAuthentication(this: unknown, typeName: string, request: IHttpRequestOptions) {
+		async httpRequestWithAuthentication(
+			this: unknown,
+			typeName: string,
+			request: IHttpRequestOptions,
+		) {
 			const credentials = await getCredentials(typeName);
 			const authenticated = await authenticate(credentialType(typeName), credentials, request);
 			try {
@@ -164,7 +198,8 @@ function makeContext(node: INodeType, options: RunOptions, staticData: IDataObje
 		getInputData: () => items,
 		getNode: () => nodeInfo,
 		getNodeParameter: parameter,
-		getCurrentNodeParameter: (name: string, extract?: { extractValue?: boolean }) => parameter(name, 0, undefined, extract),
+		getCurrentNodeParameter: (name: string, extract?: { extractValue?: boolean }) =>
+			parameter(name, 0, undefined, extract),
 		getCredentials,
 		getWorkflowStaticData: () => staticData,
 		getWorkflow: () => ({ id: options.workflowId ?? 'test-workflow', name: 'test', active: true }),

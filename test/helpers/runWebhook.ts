@@ -66,10 +66,15 @@ function baseContext(node: INodeType, options: TriggerOptions) {
 		if (!credentials) throw new Error(`Node does not have any credentials of type "${name}" set`);
 		return credentials;
 	};
-	const getNodeParameter = (name: string, fallback?: unknown, extract?: { extractValue?: boolean }) => {
-		const value = name in options.parameters
-			? options.parameters[name]
-			: (node.description.properties.find((p) => p.name === name)?.default ?? fallback);
+	const getNodeParameter = (
+		name: string,
+		fallback?: unknown,
+		extract?: { extractValue?: boolean },
+	) => {
+		const value =
+			name in options.parameters
+				? options.parameters[name]
+				: (node.description.properties.find((p) => p.name === name)?.default ?? fallback);
 		if (extract?.extractValue && typeof value === 'object' && value !== null && '__rl' in value) {
 			return (value as unknown as { value: unknown }).value;
 		}
@@ -81,7 +86,11 @@ function baseContext(node: INodeType, options: TriggerOptions) {
 		warnings,
 		context: {
 			getNode: () => info,
-			getWorkflow: () => ({ id: options.workflowId ?? 'wf-test', name: 'Trigger test', active: true }),
+			getWorkflow: () => ({
+				id: options.workflowId ?? 'wf-test',
+				name: 'Trigger test',
+				active: true,
+			}),
 			getNodeParameter,
 			getCredentials,
 			getWorkflowStaticData: (type: string) => {
@@ -90,7 +99,12 @@ function baseContext(node: INodeType, options: TriggerOptions) {
 			},
 			getMode: () => 'webhook',
 			getActivationMode: () => 'activate',
-			logger: { debug() {}, info() {}, error() {}, warn: (message: string) => warnings.push(message) },
+			logger: {
+				debug() {},
+				info() {},
+				error() {},
+				warn: (message: string) => warnings.push(message),
+			},
 			helpers: {
 				async httpRequestWithAuthentication(typeName: string, request: IHttpRequestOptions) {
 					const type = options.credentialTypes?.find((t) => t.name === typeName);
@@ -109,7 +123,11 @@ function baseContext(node: INodeType, options: TriggerOptions) {
 }
 
 /** Runs `checkExists`, `create` or `delete` of the trigger's default webhook. */
-export async function runHook(node: INodeType, method: 'checkExists' | 'create' | 'delete', options: TriggerOptions) {
+export async function runHook(
+	node: INodeType,
+	method: 'checkExists' | 'create' | 'delete',
+	options: TriggerOptions,
+) {
 	const { context, warnings } = baseContext(node, options);
 	const hookContext = {
 		...context,
@@ -129,10 +147,15 @@ export async function activate(node: INodeType, options: TriggerOptions): Promis
 }
 
 /** One HTTP request to the trigger's production URL. */
-export async function callWebhook(node: INodeType, options: TriggerOptions, call: WebhookCall): Promise<WebhookOutcome & { warnings: string[] }> {
+export async function callWebhook(
+	node: INodeType,
+	options: TriggerOptions,
+	call: WebhookCall,
+): Promise<WebhookOutcome & { warnings: string[] }> {
 	const { context, warnings } = baseContext(node, options);
 	const headers: Record<string, string> = {};
-	for (const [name, value] of Object.entries(call.headers ?? {})) headers[name.toLowerCase()] = value;
+	for (const [name, value] of Object.entries(call.headers ?? {}))
+		headers[name.toLowerCase()] = value;
 	const rawBody = Buffer.isBuffer(call.rawBody) ? call.rawBody : Buffer.from(call.rawBody, 'utf8');
 	let sent: { status: number; body: unknown } | undefined;
 	const response = {
@@ -156,7 +179,11 @@ export async function callWebhook(node: INodeType, options: TriggerOptions, call
 	};
 	const webhookContext = {
 		...context,
-		getRequestObject: () => ({ rawBody, headers, header: (name: string) => headers[name.toLowerCase()] }),
+		getRequestObject: () => ({
+			rawBody,
+			headers,
+			header: (name: string) => headers[name.toLowerCase()],
+		}),
 		getResponseObject: () => response,
 		getHeaderData: () => headers,
 		getBodyData: () => ({}),
@@ -164,9 +191,16 @@ export async function callWebhook(node: INodeType, options: TriggerOptions, call
 	const result = await node.webhook!.call(webhookContext);
 	const items = result.workflowData?.[0]?.map((item) => item.json);
 	if (result.noWebhookResponse) {
-		if (!sent) throw new Error('test: noWebhookResponse without an answer would leave the sender hanging');
+		if (!sent)
+			throw new Error('test: noWebhookResponse without an answer would leave the sender hanging');
 		return { status: sent.status, responseBody: sent.body, items, result, warnings };
 	}
 	// n8n answers 200 with webhookResponse (or its default message) when the node does not answer itself.
-	return { status: 200, responseBody: result.webhookResponse ?? { message: 'Workflow was started' }, items, result, warnings };
+	return {
+		status: 200,
+		responseBody: result.webhookResponse ?? { message: 'Workflow was started' },
+		items,
+		result,
+		warnings,
+	};
 }

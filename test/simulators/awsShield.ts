@@ -22,7 +22,10 @@ export interface SimProtection {
 	ResourceArn: string;
 	ProtectionArn: string;
 	HealthCheckIds: string[];
-	ApplicationLayerAutomaticResponseConfiguration?: { Status: 'ENABLED' | 'DISABLED'; Action: { Block?: object; Count?: object } };
+	ApplicationLayerAutomaticResponseConfiguration?: {
+		Status: 'ENABLED' | 'DISABLED';
+		Action: { Block?: object; Count?: object };
+	};
 	tags: Array<{ Key: string; Value: string }>;
 }
 
@@ -37,10 +40,15 @@ const error = (type: string, message: string, status = 400): SimResponse => ({
 	body: { __type: `com.amazonaws.shield#${type}`, message },
 	headers: { 'content-type': 'application/x-amz-json-1.1' },
 });
-const ok = (body: unknown = {}): SimResponse => ({ status: 200, body, headers: { 'content-type': 'application/x-amz-json-1.1' } });
+const ok = (body: unknown = {}): SimResponse => ({
+	status: 200,
+	body,
+	headers: { 'content-type': 'application/x-amz-json-1.1' },
+});
 
 const sha256 = (data: string) => createHash('sha256').update(data, 'utf8').digest('hex');
-const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
+const hmac = (key: Buffer | string, data: string) =>
+	createHmac('sha256', key).update(data, 'utf8').digest();
 
 /** SigV4 as AWS documents it: https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html */
 export function sigV4Signature(input: {
@@ -54,15 +62,32 @@ export function sigV4Signature(input: {
 	amzDate: string;
 	scope: string;
 }): string {
-	const canonicalHeaders = input.signedHeaders.map((name) => `${name}:${(input.headers[name] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+	const canonicalHeaders = input.signedHeaders
+		.map((name) => `${name}:${(input.headers[name] ?? '').trim().replace(/\s+/g, ' ')}\n`)
+		.join('');
 	const canonicalQuery = [...new URLSearchParams(input.query).entries()]
 		.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
 		.sort()
 		.join('&');
-	const canonicalRequest = [input.method, input.path, canonicalQuery, canonicalHeaders, input.signedHeaders.join(';'), sha256(input.body)].join('\n');
-	const stringToSign = ['AWS4-HMAC-SHA256', input.amzDate, input.scope, sha256(canonicalRequest)].join('\n');
+	const canonicalRequest = [
+		input.method,
+		input.path,
+		canonicalQuery,
+		canonicalHeaders,
+		input.signedHeaders.join(';'),
+		sha256(input.body),
+	].join('\n');
+	const stringToSign = [
+		'AWS4-HMAC-SHA256',
+		input.amzDate,
+		input.scope,
+		sha256(canonicalRequest),
+	].join('\n');
 	const [date, region, service] = input.scope.split('/');
-	const key = hmac(hmac(hmac(hmac(`AWS4${input.secretAccessKey}`, date), region), service), 'aws4_request');
+	const key = hmac(
+		hmac(hmac(hmac(`AWS4${input.secretAccessKey}`, date), region), service),
+		'aws4_request',
+	);
 	return createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
 }
 
@@ -86,64 +111,110 @@ export class AwsShieldSimulator extends Simulator {
 		GetSubscriptionState: () => ok({ SubscriptionState: this.subscription }),
 		DescribeSubscription: () =>
 			this.subscription === 'ACTIVE'
-				? ok({ Subscription: { SubscriptionArn: `arn:aws:shield::${ACCOUNT}:subscription/1a2b3c4d`, ProactiveEngagementStatus: this.proactiveEngagement, AutoRenew: 'ENABLED', SubscriptionLimits: {} } })
+				? ok({
+						Subscription: {
+							SubscriptionArn: `arn:aws:shield::${ACCOUNT}:subscription/1a2b3c4d`,
+							ProactiveEngagementStatus: this.proactiveEngagement,
+							AutoRenew: 'ENABLED',
+							SubscriptionLimits: {},
+						},
+					})
 				: error('ResourceNotFoundException', 'The subscription does not exist.'),
 		// AWS "might return fewer objects than you indicate" and pages with an opaque NextToken; pageSize forces that.
 		ListProtections: (input) => {
 			const maxResults = input.MaxResults === undefined ? 20 : Number(input.MaxResults);
-			if (!Number.isInteger(maxResults) || maxResults < 0 || maxResults > 10_000) return error('InvalidParameterException', 'MaxResults: invalid value');
+			if (!Number.isInteger(maxResults) || maxResults < 0 || maxResults > 10_000)
+				return error('InvalidParameterException', 'MaxResults: invalid value');
 			let start = 0;
 			if (input.NextToken !== undefined) {
-				const decoded = /^page:(\d+)$/.exec(Buffer.from(String(input.NextToken), 'base64').toString());
+				const decoded = /^page:(\d+)$/.exec(
+					Buffer.from(String(input.NextToken), 'base64').toString(),
+				);
 				if (!decoded) return error('InvalidPaginationTokenException', 'Invalid pagination token');
 				start = Number(decoded[1]);
 			}
 			const all = [...this.protections.values()];
 			const end = start + Math.min(maxResults || 20, this.pageSize);
 			const page = all.slice(start, end).map(view);
-			return ok({ Protections: page, ...(end < all.length ? { NextToken: Buffer.from(`page:${end}`).toString('base64') } : {}) });
+			return ok({
+				Protections: page,
+				...(end < all.length ? { NextToken: Buffer.from(`page:${end}`).toString('base64') } : {}),
+			});
 		},
 		DescribeProtection: (input) => {
 			const protection = this.find(input);
-			return protection ? ok({ Protection: view(protection) }) : error('ResourceNotFoundException', 'The referenced protection does not exist.');
+			return protection
+				? ok({ Protection: view(protection) })
+				: error('ResourceNotFoundException', 'The referenced protection does not exist.');
 		},
 		CreateProtection: (input) => {
 			const arn = String(input.ResourceArn ?? '');
-			if (this.subscription !== 'ACTIVE') return error('ResourceNotFoundException', 'The subscription does not exist.');
-			if (!this.resources.has(arn)) return error('InvalidResourceException', `Unable to find resource with ARN ${arn}`);
-			if (!/^[ \w.-]{1,128}$/.test(String(input.Name ?? ''))) return error('InvalidParameterException', 'Name: invalid value');
-			if ([...this.protections.values()].some((p) => p.ResourceArn === arn)) return error('ResourceAlreadyExistsException', 'The referenced protection already exists.');
+			if (this.subscription !== 'ACTIVE')
+				return error('ResourceNotFoundException', 'The subscription does not exist.');
+			if (!this.resources.has(arn))
+				return error('InvalidResourceException', `Unable to find resource with ARN ${arn}`);
+			if (!/^[ \w.-]{1,128}$/.test(String(input.Name ?? '')))
+				return error('InvalidParameterException', 'Name: invalid value');
+			if ([...this.protections.values()].some((p) => p.ResourceArn === arn))
+				return error('ResourceAlreadyExistsException', 'The referenced protection already exists.');
 			const id = `a1b2c3d4-0000-4000-8000-${String(this.nextId++).padStart(12, '0')}`;
 			const tags = (input.Tags as SimProtection['tags'] | undefined) ?? [];
-			this.protections.set(id, { Id: id, Name: String(input.Name), ResourceArn: arn, ProtectionArn: `arn:aws:shield::${ACCOUNT}:protection/${id}`, HealthCheckIds: [], tags: [...tags] });
+			this.protections.set(id, {
+				Id: id,
+				Name: String(input.Name),
+				ResourceArn: arn,
+				ProtectionArn: `arn:aws:shield::${ACCOUNT}:protection/${id}`,
+				HealthCheckIds: [],
+				tags: [...tags],
+			});
 			return ok({ ProtectionId: id });
 		},
 		DeleteProtection: (input) => {
 			const protection = this.protections.get(String(input.ProtectionId));
-			if (!protection) return error('ResourceNotFoundException', 'The referenced protection does not exist.');
+			if (!protection)
+				return error('ResourceNotFoundException', 'The referenced protection does not exist.');
 			this.protections.delete(protection.Id);
 			return ok();
 		},
 		EnableApplicationLayerAutomaticResponse: (input) =>
 			this.withL7(input, (protection) => {
-				if (protection.ApplicationLayerAutomaticResponseConfiguration?.Status === 'ENABLED') return error('InvalidOperationException', 'Automatic response is already enabled; use Update.');
-				protection.ApplicationLayerAutomaticResponseConfiguration = { Status: 'ENABLED', Action: action(input) };
+				if (protection.ApplicationLayerAutomaticResponseConfiguration?.Status === 'ENABLED')
+					return error(
+						'InvalidOperationException',
+						'Automatic response is already enabled; use Update.',
+					);
+				protection.ApplicationLayerAutomaticResponseConfiguration = {
+					Status: 'ENABLED',
+					Action: action(input),
+				};
 				return ok();
 			}),
 		UpdateApplicationLayerAutomaticResponse: (input) =>
 			this.withL7(input, (protection) => {
-				if (protection.ApplicationLayerAutomaticResponseConfiguration?.Status !== 'ENABLED') return error('InvalidOperationException', 'Automatic response is not enabled.');
-				protection.ApplicationLayerAutomaticResponseConfiguration = { Status: 'ENABLED', Action: action(input) };
+				if (protection.ApplicationLayerAutomaticResponseConfiguration?.Status !== 'ENABLED')
+					return error('InvalidOperationException', 'Automatic response is not enabled.');
+				protection.ApplicationLayerAutomaticResponseConfiguration = {
+					Status: 'ENABLED',
+					Action: action(input),
+				};
 				return ok();
 			}),
 		DisableApplicationLayerAutomaticResponse: (input) =>
 			this.withL7(input, (protection) => {
-				if (protection.ApplicationLayerAutomaticResponseConfiguration?.Status !== 'ENABLED') return error('InvalidOperationException', 'Automatic response is not enabled.');
-				protection.ApplicationLayerAutomaticResponseConfiguration = { Status: 'DISABLED', Action: { Block: {} } };
+				if (protection.ApplicationLayerAutomaticResponseConfiguration?.Status !== 'ENABLED')
+					return error('InvalidOperationException', 'Automatic response is not enabled.');
+				protection.ApplicationLayerAutomaticResponseConfiguration = {
+					Status: 'DISABLED',
+					Action: { Block: {} },
+				};
 				return ok();
 			}),
 		EnableProactiveEngagement: () => {
-			if (!this.emergencyContacts) return error('InvalidOperationException', 'Proactive engagement requires emergency contacts.');
+			if (!this.emergencyContacts)
+				return error(
+					'InvalidOperationException',
+					'Proactive engagement requires emergency contacts.',
+				);
 			this.proactiveEngagement = 'ENABLED';
 			return ok();
 		},
@@ -171,12 +242,18 @@ export class AwsShieldSimulator extends Simulator {
 		super();
 		this.route('POST', '/', (req) => {
 			const target = req.headers['x-amz-target'] ?? '';
-			const operation = target.startsWith('AWSShield_20160616.') ? target.slice('AWSShield_20160616.'.length) : '';
+			const operation = target.startsWith('AWSShield_20160616.')
+				? target.slice('AWSShield_20160616.'.length)
+				: '';
 			const handler = this.handlers[operation];
 			if (!handler) return error('UnknownOperationException', `Unknown operation ${target}`);
-			if (!req.headers['content-type']?.startsWith('application/x-amz-json-1.1')) return error('SerializationException', 'Expected application/x-amz-json-1.1');
+			if (!req.headers['content-type']?.startsWith('application/x-amz-json-1.1'))
+				return error('SerializationException', 'Expected application/x-amz-json-1.1');
 			if (!this.caller!.allow.some((a) => a === 'shield:*' || a === `shield:${operation}`)) {
-				return error('AccessDeniedException', `User: arn:aws:iam::${ACCOUNT}:user/n8n is not authorized to perform: shield:${operation}`);
+				return error(
+					'AccessDeniedException',
+					`User: arn:aws:iam::${ACCOUNT}:user/n8n is not authorized to perform: shield:${operation}`,
+				);
 			}
 			const input = (req.body ?? {}) as Record<string, unknown>;
 			const response = handler(typeof input === 'object' ? input : {});
@@ -212,7 +289,14 @@ export class AwsShieldSimulator extends Simulator {
 			ProtectionArn: `arn:aws:shield::${ACCOUNT}:protection/${id}`,
 			HealthCheckIds: [],
 			tags: [{ Key: 'team', Value: 'edge' }],
-			...(automaticResponse ? { ApplicationLayerAutomaticResponseConfiguration: { Status: 'ENABLED' as const, Action: automaticResponse === 'BLOCK' ? { Block: {} } : { Count: {} } } } : {}),
+			...(automaticResponse
+				? {
+						ApplicationLayerAutomaticResponseConfiguration: {
+							Status: 'ENABLED' as const,
+							Action: automaticResponse === 'BLOCK' ? { Block: {} } : { Count: {} },
+						},
+					}
+				: {}),
 		};
 		this.protections.set(id, protection);
 		return protection;
@@ -220,31 +304,79 @@ export class AwsShieldSimulator extends Simulator {
 
 	protected authenticate(req: SimRequest): SimResponse | undefined {
 		const authorization = req.headers.authorization ?? '';
-		const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8}\/[^/]+\/[^/]+\/aws4_request), SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(authorization);
-		if (!match) return error('IncompleteSignatureException', 'Authorization header requires Credential, SignedHeaders and Signature.');
+		const match =
+			/^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8}\/[^/]+\/[^/]+\/aws4_request), SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(
+				authorization,
+			);
+		if (!match)
+			return error(
+				'IncompleteSignatureException',
+				'Authorization header requires Credential, SignedHeaders and Signature.',
+			);
 		const [, accessKeyId, scope, signedHeaderList, signature] = match;
 		const key = this.keys.get(accessKeyId);
-		if (!key) return error('UnrecognizedClientException', 'The security token included in the request is invalid.');
+		if (!key)
+			return error(
+				'UnrecognizedClientException',
+				'The security token included in the request is invalid.',
+			);
 		const signedHeaders = signedHeaderList.split(';');
-		if (!signedHeaders.includes('host') || !signedHeaders.includes('x-amz-date')) return error('IncompleteSignatureException', 'Host and X-Amz-Date must be signed.');
+		if (!signedHeaders.includes('host') || !signedHeaders.includes('x-amz-date'))
+			return error('IncompleteSignatureException', 'Host and X-Amz-Date must be signed.');
 		const amzDate = req.headers['x-amz-date'] ?? '';
 		const [date, region, service] = scope.split('/');
-		if (region !== 'us-east-1') return error('InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'.`);
-		if (service !== 'shield') return error('InvalidSignatureException', `Credential should be scoped to correct service: 'shield'.`);
-		const signedAt = Date.parse(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
-		if (Number.isNaN(signedAt) || !amzDate.startsWith(date)) return error('IncompleteSignatureException', 'X-Amz-Date does not match the credential scope date.');
+		if (region !== 'us-east-1')
+			return error(
+				'InvalidSignatureException',
+				`Credential should be scoped to a valid region, not '${region}'.`,
+			);
+		if (service !== 'shield')
+			return error(
+				'InvalidSignatureException',
+				`Credential should be scoped to correct service: 'shield'.`,
+			);
+		const signedAt = Date.parse(
+			amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'),
+		);
+		if (Number.isNaN(signedAt) || !amzDate.startsWith(date))
+			return error(
+				'IncompleteSignatureException',
+				'X-Amz-Date does not match the credential scope date.',
+			);
 		if (Math.abs(Date.now() - signedAt) > 5 * 60 * 1000) {
-			return error('InvalidSignatureException', `Signature expired: ${amzDate} is now earlier or later than 5 minutes from the current time.`);
+			return error(
+				'InvalidSignatureException',
+				`Signature expired: ${amzDate} is now earlier or later than 5 minutes from the current time.`,
+			);
 		}
 		if (key.sessionToken !== undefined) {
-			if (req.headers['x-amz-security-token'] !== key.sessionToken || !signedHeaders.includes('x-amz-security-token')) {
-				return error('UnrecognizedClientException', 'The security token included in the request is invalid.');
+			if (
+				req.headers['x-amz-security-token'] !== key.sessionToken ||
+				!signedHeaders.includes('x-amz-security-token')
+			) {
+				return error(
+					'UnrecognizedClientException',
+					'The security token included in the request is invalid.',
+				);
 			}
 		}
 		const [path, query = ''] = req.rawPath.split('?');
-		const expected = sigV4Signature({ secretAccessKey: key.secretAccessKey, method: req.method, path, query, headers: req.headers, signedHeaders, body: req.rawBody, amzDate, scope });
+		const expected = sigV4Signature({
+			secretAccessKey: key.secretAccessKey,
+			method: req.method,
+			path,
+			query,
+			headers: req.headers,
+			signedHeaders,
+			body: req.rawBody,
+			amzDate,
+			scope,
+		});
 		if (expected !== signature) {
-			return error('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.');
+			return error(
+				'InvalidSignatureException',
+				'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+			);
 		}
 		this.verifiedSignatures++;
 		this.caller = key;
@@ -260,18 +392,32 @@ export class AwsShieldSimulator extends Simulator {
 		return this.protectionOf(String(input.ResourceArn ?? ''));
 	}
 
-	private withL7(input: Record<string, unknown>, handler: (p: SimProtection) => SimResponse): SimResponse {
+	private withL7(
+		input: Record<string, unknown>,
+		handler: (p: SimProtection) => SimResponse,
+	): SimResponse {
 		const protection = this.protectionOf(String(input.ResourceArn ?? ''));
-		if (!protection) return error('ResourceNotFoundException', 'The referenced protection does not exist.');
+		if (!protection)
+			return error('ResourceNotFoundException', 'The referenced protection does not exist.');
 		if (!this.resources.get(protection.ResourceArn)?.webAcl) {
-			return error('InvalidOperationException', 'The resource must be associated with an AWS WAF web ACL to use application layer automatic response.');
+			return error(
+				'InvalidOperationException',
+				'The resource must be associated with an AWS WAF web ACL to use application layer automatic response.',
+			);
 		}
 		return handler(protection);
 	}
 
-	private withProtectionArn(input: Record<string, unknown>, handler: (p: SimProtection) => SimResponse): SimResponse {
-		const protection = [...this.protections.values()].find((p) => p.ProtectionArn === input.ResourceARN);
-		return protection ? handler(protection) : error('ResourceNotFoundException', 'The referenced resource does not exist.');
+	private withProtectionArn(
+		input: Record<string, unknown>,
+		handler: (p: SimProtection) => SimResponse,
+	): SimResponse {
+		const protection = [...this.protections.values()].find(
+			(p) => p.ProtectionArn === input.ResourceARN,
+		);
+		return protection
+			? handler(protection)
+			: error('ResourceNotFoundException', 'The referenced resource does not exist.');
 	}
 }
 

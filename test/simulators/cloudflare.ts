@@ -66,14 +66,20 @@ export interface SimZone {
 
 const SECURITY_LEVELS = ['off', 'essentially_off', 'low', 'medium', 'high', 'under_attack'];
 
-export const hex32 = (seed: string) => Buffer.from(seed.padEnd(16, '0').slice(0, 16)).toString('hex');
+export const hex32 = (seed: string) =>
+	Buffer.from(seed.padEnd(16, '0').slice(0, 16)).toString('hex');
 
 const ok = (result: unknown, extra: Record<string, unknown> = {}): SimResponse => ({
 	status: 200,
 	body: { success: true, errors: [], messages: [], result, ...extra },
 });
 
-const fail = (status: number, code: number, message: string, chain?: Array<{ code: number; message: string }>): SimResponse => ({
+const fail = (
+	status: number,
+	code: number,
+	message: string,
+	chain?: Array<{ code: number; message: string }>,
+): SimResponse => ({
 	status,
 	body: {
 		success: false,
@@ -95,7 +101,9 @@ export class CloudflareSimulator extends Simulator {
 	constructor() {
 		super();
 		this.route('GET', '/user/tokens/verify', () => this.verify());
-		this.route('GET', '/accounts/:accountId/tokens/verify', (req) => this.verify(req.params.accountId));
+		this.route('GET', '/accounts/:accountId/tokens/verify', (req) =>
+			this.verify(req.params.accountId),
+		);
 		this.route('GET', '/accounts', (req) => {
 			if (!this.can('accounts:read')) return this.forbidden();
 			return this.paged(
@@ -104,7 +112,9 @@ export class CloudflareSimulator extends Simulator {
 			);
 		});
 		this.route('GET', '/accounts/:accountId/addressing/prefixes', (req) =>
-			this.withAccount(req, 'prefixes:read', (account) => ok([...account.prefixes.values()].map((p) => ({ ...p })))),
+			this.withAccount(req, 'prefixes:read', (account) =>
+				ok([...account.prefixes.values()].map((p) => ({ ...p }))),
+			),
 		);
 		this.route('GET', '/accounts/:accountId/addressing/prefixes/:prefixId', (req) =>
 			this.withPrefix(req, 'prefixes:read', (prefix) => ok({ ...prefix })),
@@ -129,29 +139,41 @@ export class CloudflareSimulator extends Simulator {
 			}),
 		);
 		this.route('GET', '/accounts/:accountId/addressing/prefixes/:prefixId/bgp/prefixes', (req) =>
-			this.withPrefix(req, 'prefixes:read', (prefix) => ok([...this.bgpPrefixesOf(prefix.id).values()])),
+			this.withPrefix(req, 'prefixes:read', (prefix) =>
+				ok([...this.bgpPrefixesOf(prefix.id).values()]),
+			),
 		);
-		this.route('GET', '/accounts/:accountId/addressing/prefixes/:prefixId/bgp/prefixes/:bgpPrefixId', (req) =>
-			this.withBgpPrefix(req, 'prefixes:read', (bgpPrefix) => ok(bgpPrefix)),
+		this.route(
+			'GET',
+			'/accounts/:accountId/addressing/prefixes/:prefixId/bgp/prefixes/:bgpPrefixId',
+			(req) => this.withBgpPrefix(req, 'prefixes:read', (bgpPrefix) => ok(bgpPrefix)),
 		);
-		this.route('PATCH', '/accounts/:accountId/addressing/prefixes/:prefixId/bgp/prefixes/:bgpPrefixId', (req) =>
-			this.withBgpPrefix(req, 'prefixes:write', (bgpPrefix) => {
-				const advertised = (req.body as { on_demand?: { advertised?: unknown } } | undefined)?.on_demand?.advertised;
-				if (typeof advertised !== 'boolean') {
-					return fail(400, 1001, 'on_demand.advertised: expected a boolean');
-				}
-				const onDemand = bgpPrefix.on_demand;
-				if (!onDemand.on_demand_enabled || onDemand.on_demand_locked) {
-					return fail(400, 1202, 'BGP prefix is not enabled for on-demand advertisement or is locked');
-				}
-				if (onDemand.advertised !== advertised) {
-					const now = new Date().toISOString();
-					onDemand.advertised = advertised;
-					onDemand.advertised_modified_at = now;
-					bgpPrefix.modified_at = now;
-				}
-				return ok(bgpPrefix);
-			}),
+		this.route(
+			'PATCH',
+			'/accounts/:accountId/addressing/prefixes/:prefixId/bgp/prefixes/:bgpPrefixId',
+			(req) =>
+				this.withBgpPrefix(req, 'prefixes:write', (bgpPrefix) => {
+					const advertised = (req.body as { on_demand?: { advertised?: unknown } } | undefined)
+						?.on_demand?.advertised;
+					if (typeof advertised !== 'boolean') {
+						return fail(400, 1001, 'on_demand.advertised: expected a boolean');
+					}
+					const onDemand = bgpPrefix.on_demand;
+					if (!onDemand.on_demand_enabled || onDemand.on_demand_locked) {
+						return fail(
+							400,
+							1202,
+							'BGP prefix is not enabled for on-demand advertisement or is locked',
+						);
+					}
+					if (onDemand.advertised !== advertised) {
+						const now = new Date().toISOString();
+						onDemand.advertised = advertised;
+						onDemand.advertised_modified_at = now;
+						bgpPrefix.modified_at = now;
+					}
+					return ok(bgpPrefix);
+				}),
 		);
 		this.route('GET', '/zones', (req) => {
 			if (!this.can('zones:read')) return this.forbidden();
@@ -185,8 +207,13 @@ export class CloudflareSimulator extends Simulator {
 		this.tokens.set(token, { status: 'active', permissions, ...extra });
 	}
 
-	addPrefix(accountId: string, prefix: Partial<SimPrefix> & { id: string; cidr: string }, accountName = 'Example Networks'): SimPrefix {
-		if (!this.accounts.has(accountId)) this.accounts.set(accountId, { name: accountName, prefixes: new Map() });
+	addPrefix(
+		accountId: string,
+		prefix: Partial<SimPrefix> & { id: string; cidr: string },
+		accountName = 'Example Networks',
+	): SimPrefix {
+		if (!this.accounts.has(accountId))
+			this.accounts.set(accountId, { name: accountName, prefixes: new Map() });
 		const full: SimPrefix = {
 			asn: 64500,
 			description: '',
@@ -200,20 +227,35 @@ export class CloudflareSimulator extends Simulator {
 		// Every IP prefix has a BGP prefix of its own CIDR; its on-demand state is the prefix's, so bgp/status and
 		// bgp/prefixes always agree about it.
 		const id = createHash('md5').update(`bgp:${prefix.id}`).digest('hex');
-		this.bgpPrefixes.set(prefix.id, new Map([[id, { ...newBgpPrefix(id, full.cidr, full.asn), on_demand: linkedOnDemand(full) }]]));
+		this.bgpPrefixes.set(
+			prefix.id,
+			new Map([
+				[id, { ...newBgpPrefix(id, full.cidr, full.asn), on_demand: linkedOnDemand(full) }],
+			]),
+		);
 		return full;
 	}
 
 	/** Onboards another BGP prefix (e.g. a /24 of a /22) under an IP prefix added before. */
 	addBgpPrefix(
 		prefixId: string,
-		bgpPrefix: Partial<Omit<SimBgpPrefix, 'on_demand'>> & { id: string; cidr: string; on_demand?: Partial<SimOnDemand> },
+		bgpPrefix: Partial<Omit<SimBgpPrefix, 'on_demand'>> & {
+			id: string;
+			cidr: string;
+			on_demand?: Partial<SimOnDemand>;
+		},
 	): SimBgpPrefix {
 		const { on_demand: onDemand, ...fields } = bgpPrefix;
 		const full: SimBgpPrefix = {
 			...newBgpPrefix(bgpPrefix.id, bgpPrefix.cidr, 64500),
 			...fields,
-			on_demand: { advertised: false, advertised_modified_at: null, on_demand_enabled: true, on_demand_locked: false, ...onDemand },
+			on_demand: {
+				advertised: false,
+				advertised_modified_at: null,
+				on_demand_enabled: true,
+				on_demand_locked: false,
+				...onDemand,
+			},
 		};
 		this.bgpPrefixesOf(prefixId).set(full.id, full);
 		return full;
@@ -233,10 +275,13 @@ export class CloudflareSimulator extends Simulator {
 
 	protected authenticate(req: SimRequest): SimResponse | undefined {
 		const header = req.headers.authorization;
-		if (!header) return fail(400, 9106, 'Missing X-Auth-Key, X-Auth-Email or Authorization headers');
+		if (!header)
+			return fail(400, 9106, 'Missing X-Auth-Key, X-Auth-Email or Authorization headers');
 		const match = /^Bearer ([A-Za-z0-9_-]+)$/.exec(header);
 		if (!match) {
-			return fail(400, 6003, 'Invalid request headers', [{ code: 6111, message: 'Invalid format for Authorization header' }]);
+			return fail(400, 6003, 'Invalid request headers', [
+				{ code: 6111, message: 'Invalid format for Authorization header' },
+			]);
 		}
 		const token = this.tokens.get(match[1]);
 		if (!token || token.status !== 'active') {
@@ -294,13 +339,21 @@ export class CloudflareSimulator extends Simulator {
 	): SimResponse {
 		const account = this.accounts.get(req.params.accountId);
 		if (!account) {
-			return fail(404, 7003, `Could not route to /accounts/${req.params.accountId}, perhaps your object identifier is invalid?`);
+			return fail(
+				404,
+				7003,
+				`Could not route to /accounts/${req.params.accountId}, perhaps your object identifier is invalid?`,
+			);
 		}
 		if (!this.can(permission)) return this.forbidden();
 		return handler(account);
 	}
 
-	private withPrefix(req: SimRequest, permission: Permission, handler: (prefix: SimPrefix) => SimResponse): SimResponse {
+	private withPrefix(
+		req: SimRequest,
+		permission: Permission,
+		handler: (prefix: SimPrefix) => SimResponse,
+	): SimResponse {
 		return this.withAccount(req, permission, (account) => {
 			const prefix = account.prefixes.get(req.params.prefixId);
 			if (!prefix) return fail(404, 1000, 'Prefix not found');
@@ -308,7 +361,11 @@ export class CloudflareSimulator extends Simulator {
 		});
 	}
 
-	private withBgpPrefix(req: SimRequest, permission: Permission, handler: (bgpPrefix: SimBgpPrefix) => SimResponse): SimResponse {
+	private withBgpPrefix(
+		req: SimRequest,
+		permission: Permission,
+		handler: (bgpPrefix: SimBgpPrefix) => SimResponse,
+	): SimResponse {
 		return this.withPrefix(req, permission, (prefix) => {
 			const bgpPrefix = this.bgpPrefixesOf(prefix.id).get(req.params.bgpPrefixId);
 			if (!bgpPrefix) return fail(404, 1000, 'BGP prefix not found');
@@ -316,10 +373,18 @@ export class CloudflareSimulator extends Simulator {
 		});
 	}
 
-	private withZone(req: SimRequest, permission: Permission, handler: (zone: SimZone) => SimResponse): SimResponse {
+	private withZone(
+		req: SimRequest,
+		permission: Permission,
+		handler: (zone: SimZone) => SimResponse,
+	): SimResponse {
 		const zone = this.zones.get(req.params.zoneId);
 		if (!zone) {
-			return fail(404, 7003, `Could not route to /zones/${req.params.zoneId}/settings/security_level, perhaps your object identifier is invalid?`);
+			return fail(
+				404,
+				7003,
+				`Could not route to /zones/${req.params.zoneId}/settings/security_level, perhaps your object identifier is invalid?`,
+			);
 		}
 		if (!this.can(permission)) return this.forbidden();
 		return handler(zone);
@@ -330,7 +395,11 @@ function advertisement(prefix: SimPrefix) {
 	return { advertised: prefix.advertised, advertised_modified_at: prefix.advertised_modified_at };
 }
 
-function newBgpPrefix(id: string, cidr: string, asn: number | null): Omit<SimBgpPrefix, 'on_demand'> {
+function newBgpPrefix(
+	id: string,
+	cidr: string,
+	asn: number | null,
+): Omit<SimBgpPrefix, 'on_demand'> {
 	const now = new Date().toISOString();
 	return {
 		id,
@@ -347,7 +416,12 @@ function newBgpPrefix(id: string, cidr: string, asn: number | null): Omit<SimBgp
 /** An `on_demand` whose fields read and write the IP prefix's own advertisement and on-demand flags. */
 function linkedOnDemand(prefix: SimPrefix): SimOnDemand {
 	const view = {} as SimOnDemand;
-	for (const key of ['advertised', 'advertised_modified_at', 'on_demand_enabled', 'on_demand_locked'] as const) {
+	for (const key of [
+		'advertised',
+		'advertised_modified_at',
+		'on_demand_enabled',
+		'on_demand_locked',
+	] as const) {
 		Object.defineProperty(view, key, {
 			enumerable: true,
 			get: () => prefix[key],
@@ -358,5 +432,10 @@ function linkedOnDemand(prefix: SimPrefix): SimOnDemand {
 }
 
 function setting(zone: SimZone) {
-	return { id: 'security_level', value: zone.security_level, editable: zone.editable, modified_on: zone.modified_on };
+	return {
+		id: 'security_level',
+		value: zone.security_level,
+		editable: zone.editable,
+		modified_on: zone.modified_on,
+	};
 }

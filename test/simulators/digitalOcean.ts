@@ -81,8 +81,12 @@ export class DigitalOceanSimulator extends Simulator {
 			},
 		}));
 		this.on('GET', '/v2/firewalls', (req) => this.list(req));
-		this.on('POST', '/v2/firewalls', (req) => this.write(`POST ${req.path}`, () => this.create(req)));
-		this.on('GET', '/v2/firewalls/:id', (req) => this.withFirewall(req, (fw) => ({ status: 200, body: { firewall: fw } })));
+		this.on('POST', '/v2/firewalls', (req) =>
+			this.write(`POST ${req.path}`, () => this.create(req)),
+		);
+		this.on('GET', '/v2/firewalls/:id', (req) =>
+			this.withFirewall(req, (fw) => ({ status: 200, body: { firewall: fw } })),
+		);
 		this.on('PUT', '/v2/firewalls/:id', (req) =>
 			this.withFirewall(req, (fw) => this.write(`PUT ${req.path}`, () => this.update(fw, req))),
 		);
@@ -96,10 +100,14 @@ export class DigitalOceanSimulator extends Simulator {
 		);
 		for (const part of ['droplets', 'tags', 'rules'] as const) {
 			this.on('POST', `/v2/firewalls/:id/${part}`, (req) =>
-				this.withFirewall(req, (fw) => this.write(`POST ${req.path}`, () => this.changePart(fw, part, req, 'add'))),
+				this.withFirewall(req, (fw) =>
+					this.write(`POST ${req.path}`, () => this.changePart(fw, part, req, 'add')),
+				),
 			);
 			this.on('DELETE', `/v2/firewalls/:id/${part}`, (req) =>
-				this.withFirewall(req, (fw) => this.write(`DELETE ${req.path}`, () => this.changePart(fw, part, req, 'remove'))),
+				this.withFirewall(req, (fw) =>
+					this.write(`DELETE ${req.path}`, () => this.changePart(fw, part, req, 'remove')),
+				),
 			);
 		}
 	}
@@ -164,7 +172,8 @@ export class DigitalOceanSimulator extends Simulator {
 		const covered = new Set<number>();
 		for (const fw of this.firewalls.values()) {
 			for (const [id, tags] of this.droplets) {
-				if (fw.droplet_ids.includes(id) || tags.some((tag) => fw.tags.includes(tag))) covered.add(id);
+				if (fw.droplet_ids.includes(id) || tags.some((tag) => fw.tags.includes(tag)))
+					covered.add(id);
 			}
 		}
 		return covered;
@@ -174,7 +183,8 @@ export class DigitalOceanSimulator extends Simulator {
 		const before = this.protectedDroplets();
 		const response = change();
 		const after = this.protectedDroplets();
-		for (const id of before) if (!after.has(id)) this.exposures.push({ dropletId: id, after: what });
+		for (const id of before)
+			if (!after.has(id)) this.exposures.push({ dropletId: id, after: what });
 		return response;
 	}
 
@@ -194,7 +204,11 @@ export class DigitalOceanSimulator extends Simulator {
 		if (page < last) Object.assign(pages, { next: link(page + 1), last: link(last) });
 		return {
 			status: 200,
-			body: { firewalls: all.slice((page - 1) * perPage, page * perPage), links: { pages }, meta: { total: all.length } },
+			body: {
+				firewalls: all.slice((page - 1) * perPage, page * perPage),
+				links: { pages },
+				meta: { total: all.length },
+			},
 		};
 	}
 
@@ -208,7 +222,11 @@ export class DigitalOceanSimulator extends Simulator {
 			created_at: new Date().toISOString(),
 			...this.attributes(body),
 		});
-		fw.pending_changes = fw.droplet_ids.map((id) => ({ droplet_id: id, removing: false, status: 'waiting' }));
+		fw.pending_changes = fw.droplet_ids.map((id) => ({
+			droplet_id: id,
+			removing: false,
+			status: 'waiting',
+		}));
 		const answer = { status: 202, body: { firewall: structuredClone(fw) } };
 		fw.status = 'succeeded';
 		fw.pending_changes = [];
@@ -224,18 +242,33 @@ export class DigitalOceanSimulator extends Simulator {
 		return { status: 200, body: { firewall: fw } };
 	}
 
-	private changePart(fw: SimFirewall, part: 'droplets' | 'tags' | 'rules', req: SimRequest, how: 'add' | 'remove'): SimResponse {
+	private changePart(
+		fw: SimFirewall,
+		part: 'droplets' | 'tags' | 'rules',
+		req: SimRequest,
+		how: 'add' | 'remove',
+	): SimResponse {
 		const body = (req.body ?? {}) as Record<string, unknown>;
 		const next = structuredClone(fw) as unknown as Record<string, unknown>;
 		const apply = <T>(key: string, values: T[], same: (a: T, b: T) => boolean) => {
 			const current = next[key] as T[];
-			next[key] = how === 'add' ? [...current, ...values.filter((v) => !current.some((c) => same(c, v)))] : current.filter((c) => !values.some((v) => same(c, v)));
+			next[key] =
+				how === 'add'
+					? [...current, ...values.filter((v) => !current.some((c) => same(c, v)))]
+					: current.filter((c) => !values.some((v) => same(c, v)));
 		};
-		if (part === 'droplets') apply('droplet_ids', (body.droplet_ids as number[]) ?? [], (a, b) => a === b);
+		if (part === 'droplets')
+			apply('droplet_ids', (body.droplet_ids as number[]) ?? [], (a, b) => a === b);
 		if (part === 'tags') apply('tags', (body.tags as string[]) ?? [], (a, b) => a === b);
 		if (part === 'rules') {
-			if (!body.inbound_rules && !body.outbound_rules) return error(400, 'bad_request', 'at least one of inbound_rules or outbound_rules is required');
-			const same = (a: SimRule, b: SimRule) => JSON.stringify(normalizeRule(a)) === JSON.stringify(normalizeRule(b));
+			if (!body.inbound_rules && !body.outbound_rules)
+				return error(
+					400,
+					'bad_request',
+					'at least one of inbound_rules or outbound_rules is required',
+				);
+			const same = (a: SimRule, b: SimRule) =>
+				JSON.stringify(normalizeRule(a)) === JSON.stringify(normalizeRule(b));
 			apply('inbound_rules', ((body.inbound_rules as SimRule[]) ?? []).map(normalizeRule), same);
 			apply('outbound_rules', ((body.outbound_rules as SimRule[]) ?? []).map(normalizeRule), same);
 		}
@@ -254,23 +287,39 @@ export class DigitalOceanSimulator extends Simulator {
 		};
 	}
 
-	private validate(body: Record<string, unknown>, requireRulesKey: boolean): SimResponse | undefined {
+	private validate(
+		body: Record<string, unknown>,
+		requireRulesKey: boolean,
+	): SimResponse | undefined {
 		if (typeof body.name !== 'string' || !NAME.test(body.name)) {
-			return error(422, 'unprocessable_entity', 'name must contain only letters, numbers, dots and dashes');
+			return error(
+				422,
+				'unprocessable_entity',
+				'name must contain only letters, numbers, dots and dashes',
+			);
 		}
 		if (requireRulesKey && body.inbound_rules === undefined && body.outbound_rules === undefined) {
-			return error(400, 'bad_request', 'at least one of inbound_rules or outbound_rules is required');
+			return error(
+				400,
+				'bad_request',
+				'at least one of inbound_rules or outbound_rules is required',
+			);
 		}
 		const dropletIds = (body.droplet_ids as number[] | null) ?? [];
 		const tags = (body.tags as string[] | null) ?? [];
 		const inbound = (body.inbound_rules as SimRule[] | null) ?? [];
 		const outbound = (body.outbound_rules as SimRule[] | null) ?? [];
-		if (dropletIds.length > 10) return error(422, 'unprocessable_entity', 'must have no more than 10 droplets');
+		if (dropletIds.length > 10)
+			return error(422, 'unprocessable_entity', 'must have no more than 10 droplets');
 		if (tags.length > 5) return error(422, 'unprocessable_entity', 'must have no more than 5 tags');
-		if (inbound.length + outbound.length > 50) return error(422, 'unprocessable_entity', 'must have no more than 50 rules');
-		for (const id of dropletIds) if (!this.droplets.has(id)) return error(422, 'unprocessable_entity', `droplet ${id} not found`);
+		if (inbound.length + outbound.length > 50)
+			return error(422, 'unprocessable_entity', 'must have no more than 50 rules');
+		for (const id of dropletIds)
+			if (!this.droplets.has(id))
+				return error(422, 'unprocessable_entity', `droplet ${id} not found`);
 		const knownTags = new Set([...this.droplets.values()].flat());
-		for (const tag of tags) if (!knownTags.has(tag)) return error(422, 'unprocessable_entity', `tag ${tag} not found`);
+		for (const tag of tags)
+			if (!knownTags.has(tag)) return error(422, 'unprocessable_entity', `tag ${tag} not found`);
 		for (const rule of [...inbound, ...outbound]) {
 			const problem = this.validateRule(rule, knownTags);
 			if (problem) return error(422, 'unprocessable_entity', problem);
@@ -279,15 +328,22 @@ export class DigitalOceanSimulator extends Simulator {
 	}
 
 	private validateRule(rule: SimRule, knownTags: Set<string>): string | undefined {
-		if (!['tcp', 'udp', 'icmp'].includes(rule.protocol)) return 'You specified an invalid protocol.';
-		if (rule.protocol !== 'icmp' && !/^(all|0|\d{1,5}(-\d{1,5})?)$/.test(String(rule.ports ?? ''))) {
+		if (!['tcp', 'udp', 'icmp'].includes(rule.protocol))
+			return 'You specified an invalid protocol.';
+		if (
+			rule.protocol !== 'icmp' &&
+			!/^(all|0|\d{1,5}(-\d{1,5})?)$/.test(String(rule.ports ?? ''))
+		) {
 			return 'You must specify a positive value for ports.';
 		}
 		const target = rule.sources ?? rule.destinations;
 		if (!target) return 'You specified an invalid type for one of the sources.';
-		for (const address of target.addresses ?? []) if (isIP(address.split('/')[0]) === 0) return `invalid address ${address}`;
-		for (const id of target.droplet_ids ?? []) if (!this.droplets.has(id)) return `droplet ${id} not found`;
-		for (const uid of target.load_balancer_uids ?? []) if (!this.loadBalancers.has(uid)) return `load balancer ${uid} not found`;
+		for (const address of target.addresses ?? [])
+			if (isIP(address.split('/')[0]) === 0) return `invalid address ${address}`;
+		for (const id of target.droplet_ids ?? [])
+			if (!this.droplets.has(id)) return `droplet ${id} not found`;
+		for (const uid of target.load_balancer_uids ?? [])
+			if (!this.loadBalancers.has(uid)) return `load balancer ${uid} not found`;
 		for (const tag of target.tags ?? []) if (!knownTags.has(tag)) return `tag ${tag} not found`;
 		return undefined;
 	}
@@ -295,6 +351,9 @@ export class DigitalOceanSimulator extends Simulator {
 
 /** DigitalOcean stores "all" as "0", and ICMP rules always read back with ports "0". */
 function normalizeRule(rule: SimRule): SimRule {
-	const ports = rule.protocol === 'icmp' || rule.ports === 'all' || rule.ports === undefined ? '0' : String(rule.ports);
+	const ports =
+		rule.protocol === 'icmp' || rule.ports === 'all' || rule.ports === undefined
+			? '0'
+			: String(rule.ports);
 	return { ...rule, ports };
 }

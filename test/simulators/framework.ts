@@ -126,7 +126,9 @@ export abstract class Simulator {
 		const rawBody = Buffer.concat(chunks).toString('utf8');
 		const url = new URL(req.url ?? '/', 'http://127.0.0.1');
 		const rawPath = url.pathname;
-		const relative = rawPath.startsWith(this.prefix) ? rawPath.slice(this.prefix.length) || '/' : rawPath;
+		const relative = rawPath.startsWith(this.prefix)
+			? rawPath.slice(this.prefix.length) || '/'
+			: rawPath;
 		const headers: Record<string, string> = {};
 		for (const [name, value] of Object.entries(req.headers)) {
 			headers[name] = Array.isArray(value) ? value.join(', ') : (value ?? '');
@@ -155,13 +157,20 @@ export abstract class Simulator {
 			'content-type': isText ? 'text/html' : 'application/json',
 			...response.headers,
 		});
-		res.end(response.body === undefined ? '' : isText ? (response.body as string) : JSON.stringify(response.body));
+		res.end(
+			response.body === undefined
+				? ''
+				: isText
+					? (response.body as string)
+					: JSON.stringify(response.body),
+		);
 	}
 
 	private async answer(request: SimRequest): Promise<SimResponse> {
 		const fault = this.takeFault(request);
 		if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
-		if (fault?.malformed) return { status: fault.response?.status ?? 200, body: '<html>upstream error</html' };
+		if (fault?.malformed)
+			return { status: fault.response?.status ?? 200, body: '<html>upstream error</html' };
 		if (fault?.response && !fault.afterHandler) return fault.response;
 
 		const denied = this.authenticate(request);

@@ -7,7 +7,20 @@ import { Simulator, type SimRequest, type SimResponse } from './framework';
  * "in process" and settles after a few reads; a POST meanwhile gets 409 FIREWALL_IN_PROCESS.
  */
 
-export type SimRule = Partial<Record<'ip_version' | 'name' | 'dst_ip' | 'src_ip' | 'dst_port' | 'src_port' | 'protocol' | 'tcp_flags' | 'action', string | null>>;
+export type SimRule = Partial<
+	Record<
+		| 'ip_version'
+		| 'name'
+		| 'dst_ip'
+		| 'src_ip'
+		| 'dst_port'
+		| 'src_port'
+		| 'protocol'
+		| 'tcp_flags'
+		| 'action',
+		string | null
+	>
+>;
 
 export interface SimFirewall {
 	server_ip: string;
@@ -21,9 +34,24 @@ export interface SimFirewall {
 	pending?: { status: 'active' | 'disabled'; reads: number };
 }
 
-const RULE_FIELDS = ['ip_version', 'name', 'dst_ip', 'src_ip', 'dst_port', 'src_port', 'protocol', 'tcp_flags', 'action'] as const;
+const RULE_FIELDS = [
+	'ip_version',
+	'name',
+	'dst_ip',
+	'src_ip',
+	'dst_port',
+	'src_port',
+	'protocol',
+	'tcp_flags',
+	'action',
+] as const;
 
-const robotError = (status: number, code: string, message: string, extra: Record<string, unknown> = {}): SimResponse => ({
+const robotError = (
+	status: number,
+	code: string,
+	message: string,
+	extra: Record<string, unknown> = {},
+): SimResponse => ({
 	status,
 	body: { error: { status, code, message, ...extra } },
 });
@@ -31,7 +59,10 @@ const robotError = (status: number, code: string, message: string, extra: Record
 export class HetznerSimulator extends Simulator {
 	protected readonly prefix = '';
 	readonly users = new Map<string, string>();
-	readonly servers = new Map<number, { server_ip: string; server_name: string; firewall?: SimFirewall }>();
+	readonly servers = new Map<
+		number,
+		{ server_ip: string; server_name: string; firewall?: SimFirewall }
+	>();
 	/** Failed logins; Robot blocks the caller after three. */
 	failedLogins = 0;
 	/** Requests to the firewall (reads or writes) before an "in process" change settles. */
@@ -44,7 +75,15 @@ export class HetznerSimulator extends Simulator {
 		this.route('GET', '/server', () => ({
 			status: 200,
 			body: [...this.servers.entries()].map(([number, s]) => ({
-				server: { server_ip: s.server_ip, server_ipv6_net: '2001:db8:1:2::', server_number: number, server_name: s.server_name, product: 'AX41-NVMe', dc: 'FSN1-DC14', status: 'ready' },
+				server: {
+					server_ip: s.server_ip,
+					server_ipv6_net: '2001:db8:1:2::',
+					server_number: number,
+					server_name: s.server_name,
+					product: 'AX41-NVMe',
+					dc: 'FSN1-DC14',
+					status: 'ready',
+				},
 			})),
 		}));
 		this.route('GET', '/firewall/:server', (req) =>
@@ -52,12 +91,21 @@ export class HetznerSimulator extends Simulator {
 		);
 		this.route('POST', '/firewall/:server', (req) =>
 			this.withFirewall(req, (firewall) => {
-				if (firewall.pending) return robotError(409, 'FIREWALL_IN_PROCESS', 'The firewall cannot be updated because an update is in process');
+				if (firewall.pending)
+					return robotError(
+						409,
+						'FIREWALL_IN_PROCESS',
+						'The firewall cannot be updated because an update is in process',
+					);
 				const form = req.body instanceof URLSearchParams ? req.body : new URLSearchParams();
 				const status = form.get('status');
-				if (status !== 'active' && status !== 'disabled') return robotError(400, 'INVALID_INPUT', 'Invalid input parameters', { invalid: ['status'] });
+				if (status !== 'active' && status !== 'disabled')
+					return robotError(400, 'INVALID_INPUT', 'Invalid input parameters', {
+						invalid: ['status'],
+					});
 				const rules = parseRules(form);
-				if (typeof rules === 'string') return robotError(400, 'INVALID_INPUT', 'Invalid input parameters', { invalid: [rules] });
+				if (typeof rules === 'string')
+					return robotError(400, 'INVALID_INPUT', 'Invalid input parameters', { invalid: [rules] });
 				// The whole configuration is replaced: what is not sent is reset.
 				firewall.filter_ipv6 = form.get('filter_ipv6') === 'true';
 				firewall.whitelist_hos = form.get('whitelist_hos') === 'true';
@@ -81,7 +129,16 @@ export class HetznerSimulator extends Simulator {
 			firewall:
 				firewall === null
 					? undefined
-					: { server_ip: serverIp, server_number: number, status: 'disabled', filter_ipv6: false, whitelist_hos: true, port: 'main', rules: { input: [], output: [] }, ...firewall },
+					: {
+							server_ip: serverIp,
+							server_number: number,
+							status: 'disabled',
+							filter_ipv6: false,
+							whitelist_hos: true,
+							port: 'main',
+							rules: { input: [], output: [] },
+							...firewall,
+						},
 		});
 	}
 
@@ -91,7 +148,9 @@ export class HetznerSimulator extends Simulator {
 
 	protected authenticate(req: SimRequest): SimResponse | undefined {
 		const match = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
-		const [username, ...rest] = match ? Buffer.from(match[1], 'base64').toString('utf8').split(':') : [];
+		const [username, ...rest] = match
+			? Buffer.from(match[1], 'base64').toString('utf8').split(':')
+			: [];
 		if (!username || this.users.get(username) !== rest.join(':')) {
 			this.failedLogins++;
 			return robotError(401, 'UNAUTHORIZED', 'Unauthorized');
@@ -103,14 +162,18 @@ export class HetznerSimulator extends Simulator {
 		return robotError(404, 'NOT_FOUND', `Not found: ${req.path}`);
 	}
 
-	private withFirewall(req: SimRequest, handler: (firewall: SimFirewall) => SimResponse): SimResponse {
+	private withFirewall(
+		req: SimRequest,
+		handler: (firewall: SimFirewall) => SimResponse,
+	): SimResponse {
 		const key = req.params.server;
 		// Robot also accepts the main IPv4 here (deprecated); the node uses server numbers.
 		const entry = /^\d+$/.test(key)
 			? this.servers.get(Number(key))
 			: [...this.servers.values()].find((s) => s.server_ip === key);
 		if (!entry) return robotError(404, 'SERVER_NOT_FOUND', 'Server not found');
-		if (!entry.firewall) return robotError(404, 'FIREWALL_NOT_AVAILABLE', 'Firewall not available for this server');
+		if (!entry.firewall)
+			return robotError(404, 'FIREWALL_NOT_AVAILABLE', 'Firewall not available for this server');
 		settle(entry.firewall);
 		return handler(entry.firewall);
 	}

@@ -60,25 +60,40 @@ export class LinodeSimulator extends Simulator {
 
 	constructor() {
 		super();
-		this.route('GET', '/profile', () => ({ status: 200, body: { uid: 1, username: 'ops', email: 'ops@example.com', restricted: false } }));
+		this.route('GET', '/profile', () => ({
+			status: 200,
+			body: { uid: 1, username: 'ops', email: 'ops@example.com', restricted: false },
+		}));
 		this.route('GET', '/networking/firewalls', (req) => this.list(req));
 		this.route('POST', '/networking/firewalls', (req) => this.create(req));
-		this.route('GET', '/networking/firewalls/:id', (req) => this.withFirewall(req, (fw) => ({ status: 200, body: this.view(fw) })));
+		this.route('GET', '/networking/firewalls/:id', (req) =>
+			this.withFirewall(req, (fw) => ({ status: 200, body: this.view(fw) })),
+		);
 		this.route('DELETE', '/networking/firewalls/:id', (req) =>
 			this.withFirewall(req, (fw) => {
 				this.firewalls.delete(fw.id);
 				return { status: 200, body: {} };
 			}),
 		);
-		this.route('GET', '/networking/firewalls/:id/rules', (req) => this.withFirewall(req, (fw) => ({ status: 200, body: fw.rules })));
-		this.route('PUT', '/networking/firewalls/:id/rules', (req) => this.withFirewall(req, (fw) => this.replaceRules(fw, req)));
+		this.route('GET', '/networking/firewalls/:id/rules', (req) =>
+			this.withFirewall(req, (fw) => ({ status: 200, body: fw.rules })),
+		);
+		this.route('PUT', '/networking/firewalls/:id/rules', (req) =>
+			this.withFirewall(req, (fw) => this.replaceRules(fw, req)),
+		);
 		this.route('GET', '/networking/firewalls/:id/devices', (req) =>
 			this.withFirewall(req, (fw) => {
 				const data = fw.linodes.map((id, i) => ({
 					id: fw.id * 100 + i,
 					created: fw.created,
 					updated: fw.updated,
-					entity: { id, type: 'linode', label: this.linodes.get(id), url: `/v4/linode/instances/${id}`, parent_entity: null },
+					entity: {
+						id,
+						type: 'linode',
+						label: this.linodes.get(id),
+						url: `/v4/linode/instances/${id}`,
+						parent_entity: null,
+					},
 				}));
 				return { status: 200, body: { data, page: 1, pages: 1, results: data.length } };
 			}),
@@ -89,7 +104,12 @@ export class LinodeSimulator extends Simulator {
 		this.tokens.set(token, grant);
 	}
 
-	addFirewall(firewall: Partial<Omit<SimFirewall, 'rules'>> & { label: string; rules: Omit<SimRules, 'version' | 'fingerprint'> }): SimFirewall {
+	addFirewall(
+		firewall: Partial<Omit<SimFirewall, 'rules'>> & {
+			label: string;
+			rules: Omit<SimRules, 'version' | 'fingerprint'>;
+		},
+	): SimFirewall {
 		const full: SimFirewall = {
 			id: this.nextId++,
 			status: 'enabled',
@@ -120,7 +140,13 @@ export class LinodeSimulator extends Simulator {
 		const { linodes, ...rest } = fw;
 		return {
 			...structuredClone(rest),
-			entities: linodes.map((id) => ({ id, type: 'linode', label: this.linodes.get(id), url: `/v4/linode/instances/${id}`, parent_entity: null })),
+			entities: linodes.map((id) => ({
+				id,
+				type: 'linode',
+				label: this.linodes.get(id),
+				url: `/v4/linode/instances/${id}`,
+				parent_entity: null,
+			})),
 		};
 	}
 
@@ -131,7 +157,8 @@ export class LinodeSimulator extends Simulator {
 
 	private list(req: SimRequest): SimResponse {
 		const pageSize = Number(req.query.get('page_size') ?? 100);
-		if (pageSize < 25 || pageSize > 500) return fail(400, 'Must be a value between 25 and 500', 'page_size');
+		if (pageSize < 25 || pageSize > 500)
+			return fail(400, 'Must be a value between 25 and 500', 'page_size');
 		const page = Number(req.query.get('page') ?? 1);
 		let all = [...this.firewalls.values()];
 		const filter = req.headers['x-filter'];
@@ -145,9 +172,16 @@ export class LinodeSimulator extends Simulator {
 	}
 
 	private create(req: SimRequest): SimResponse {
-		const body = (req.body ?? {}) as { label?: unknown; tags?: string[]; rules?: Record<string, unknown>; devices?: { linodes?: number[] } };
-		if (typeof body.label !== 'string' || !LABEL.test(body.label)) return fail(400, 'Label must be 3-32 characters, alphanumerics, -, _ and .', 'label');
-		if ([...this.firewalls.values()].some((f) => f.label === body.label)) return fail(400, 'Label must be unique among your Cloud Firewalls', 'label');
+		const body = (req.body ?? {}) as {
+			label?: unknown;
+			tags?: string[];
+			rules?: Record<string, unknown>;
+			devices?: { linodes?: number[] };
+		};
+		if (typeof body.label !== 'string' || !LABEL.test(body.label))
+			return fail(400, 'Label must be 3-32 characters, alphanumerics, -, _ and .', 'label');
+		if ([...this.firewalls.values()].some((f) => f.label === body.label))
+			return fail(400, 'Label must be unique among your Cloud Firewalls', 'label');
 		if (!body.rules) return fail(400, 'This field is required.', 'rules');
 		const problem = validateRules(body.rules);
 		if (problem) return problem;
@@ -193,15 +227,22 @@ function fingerprint(rules: unknown): string {
 }
 
 function validateRules(body: Record<string, unknown>): SimResponse | undefined {
-	const unknown = Object.keys(body).filter((k) => !RULE_KEYS.includes(k) && k !== 'version' && k !== 'fingerprint');
+	const unknown = Object.keys(body).filter(
+		(k) => !RULE_KEYS.includes(k) && k !== 'version' && k !== 'fingerprint',
+	);
 	if (unknown.length) return fail(400, `Keys must be one of: ${RULE_KEYS.join(', ')}`, 'rules');
 	for (const policy of ['inbound_policy', 'outbound_policy']) {
-		if (body[policy] !== 'ACCEPT' && body[policy] !== 'DROP') return fail(400, 'Must be one of ACCEPT, DROP', policy);
+		if (body[policy] !== 'ACCEPT' && body[policy] !== 'DROP')
+			return fail(400, 'Must be one of ACCEPT, DROP', policy);
 	}
 	const inbound = (body.inbound as SimRule[] | null | undefined) ?? [];
 	const outbound = (body.outbound as SimRule[] | null | undefined) ?? [];
-	if (inbound.length + outbound.length > 25) return fail(400, 'Too many rules (maximum 25)', 'rules');
-	for (const [direction, rules] of [['inbound', inbound], ['outbound', outbound]] as const) {
+	if (inbound.length + outbound.length > 25)
+		return fail(400, 'Too many rules (maximum 25)', 'rules');
+	for (const [direction, rules] of [
+		['inbound', inbound],
+		['outbound', outbound],
+	] as const) {
 		for (const [i, rule] of rules.entries()) {
 			const reason = ruleProblem(rule);
 			if (reason) return fail(400, reason, `${direction}[${i}]`);
@@ -212,26 +253,36 @@ function validateRules(body: Record<string, unknown>): SimResponse | undefined {
 
 function ruleProblem(rule: SimRule): string | undefined {
 	if (!['ACCEPT', 'DROP'].includes(rule.action)) return 'action must be ACCEPT or DROP';
-	if (!['TCP', 'UDP', 'ICMP', 'IPENCAP'].includes(rule.protocol)) return 'protocol must be TCP, UDP, ICMP or IPENCAP';
+	if (!['TCP', 'UDP', 'ICMP', 'IPENCAP'].includes(rule.protocol))
+		return 'protocol must be TCP, UDP, ICMP or IPENCAP';
 	if (rule.ports !== undefined && rule.ports !== null) {
-		if (rule.protocol === 'ICMP' || rule.protocol === 'IPENCAP') return 'Ports are not allowed for ICMP and IPENCAP protocols';
+		if (rule.protocol === 'ICMP' || rule.protocol === 'IPENCAP')
+			return 'Ports are not allowed for ICMP and IPENCAP protocols';
 		const pieces = rule.ports.split(/,\s?/);
 		let weight = 0;
 		for (const piece of pieces) {
 			const match = /^([1-9]\d{0,4})(?:-([1-9]\d{0,4}))?$/.exec(piece);
-			if (!match || Number(match[1]) > 65535 || (match[2] && (Number(match[2]) > 65535 || Number(match[2]) <= Number(match[1])))) {
+			if (
+				!match ||
+				Number(match[1]) > 65535 ||
+				(match[2] && (Number(match[2]) > 65535 || Number(match[2]) <= Number(match[1])))
+			) {
 				return `Invalid port or range: ${piece}`;
 			}
 			weight += match[2] ? 2 : 1;
 		}
 		if (weight > 15) return 'At most 15 ports (a range counts as two)';
 	}
-	if (rule.label !== undefined && !RULE_LABEL.test(rule.label)) return 'label must be 3-32 characters and start with a letter';
+	if (rule.label !== undefined && !RULE_LABEL.test(rule.label))
+		return 'label must be 3-32 characters and start with a letter';
 	const { ipv4, ipv6 } = rule.addresses ?? {};
 	if (!ipv4 && !ipv6) return 'addresses must contain ipv4, ipv6, or both';
-	if ((ipv4 && ipv4.length === 0) || (ipv6 && ipv6.length === 0)) return 'Must not be an empty list';
+	if ((ipv4 && ipv4.length === 0) || (ipv6 && ipv6.length === 0))
+		return 'Must not be an empty list';
 	if ((ipv4?.length ?? 0) + (ipv6?.length ?? 0) > 255) return 'At most 255 addresses per rule';
-	for (const address of ipv4 ?? []) if (isIP(address.split('/')[0]) !== 4) return `Invalid IPv4 address or network: ${address}`;
-	for (const address of ipv6 ?? []) if (isIP(address.split('/')[0]) !== 6) return `Invalid IPv6 address or network: ${address}`;
+	for (const address of ipv4 ?? [])
+		if (isIP(address.split('/')[0]) !== 4) return `Invalid IPv4 address or network: ${address}`;
+	for (const address of ipv6 ?? [])
+		if (isIP(address.split('/')[0]) !== 6) return `Invalid IPv6 address or network: ${address}`;
 	return undefined;
 }

@@ -34,17 +34,31 @@ export interface SimBlock {
 	mitigations: Map<string, SimMitigation>;
 }
 
-export const ALL_RULES = ['GET /ip', 'GET /ip/*', 'GET /ip/*/mitigation/*', 'POST /ip/*/mitigation', 'DELETE /ip/*/mitigation/*'];
+export const ALL_RULES = [
+	'GET /ip',
+	'GET /ip/*',
+	'GET /ip/*/mitigation/*',
+	'POST /ip/*/mitigation',
+	'DELETE /ip/*/mitigation/*',
+];
 
 /** OVH rejects a timestamp further than this from its own clock. */
 const TIMESTAMP_WINDOW_S = 60;
 
 const authError = (status: number, errorCode: string, message: string): SimResponse => ({
 	status,
-	body: { errorCode, httpCode: `${status} ${status === 400 ? 'Bad Request' : 'Forbidden'}`, message },
+	body: {
+		errorCode,
+		httpCode: `${status} ${status === 400 ? 'Bad Request' : 'Forbidden'}`,
+		message,
+	},
 });
-const classError = (status: number, cls: string, message: string): SimResponse => ({ status, body: { class: cls, message } });
-const notFoundObject = (what: string) => classError(404, 'Client::NotFound', `The requested object (${what}) does not exist`);
+const classError = (status: number, cls: string, message: string): SimResponse => ({
+	status,
+	body: { class: cls, message },
+});
+const notFoundObject = (what: string) =>
+	classError(404, 'Client::NotFound', `The requested object (${what}) does not exist`);
 
 export class OvhSimulator extends Simulator {
 	protected readonly prefix = '/1.0';
@@ -83,7 +97,13 @@ export class OvhSimulator extends Simulator {
 		this.route('GET', '/ip/:address/:length', (req) =>
 			this.withBlock(req, (block) => ({
 				status: 200,
-				body: { ip: block.ip, type: block.type, description: block.description, routedTo: block.routedTo, isAdditionalIp: false },
+				body: {
+					ip: block.ip,
+					type: block.type,
+					description: block.description,
+					routedTo: block.routedTo,
+					isAdditionalIp: false,
+				},
 			})),
 		);
 		this.route('GET', '/ip/:address/:length/mitigation', (req) =>
@@ -94,23 +114,40 @@ export class OvhSimulator extends Simulator {
 				const entry = block.mitigations.get(req.params.ip);
 				if (!entry) return notFoundObject(`ipOnMitigation = ${req.params.ip}`);
 				this.advance(block, entry);
-				return block.mitigations.has(entry.ipOnMitigation) ? { status: 200, body: view(entry) } : notFoundObject(`ipOnMitigation = ${req.params.ip}`);
+				return block.mitigations.has(entry.ipOnMitigation)
+					? { status: 200, body: view(entry) }
+					: notFoundObject(`ipOnMitigation = ${req.params.ip}`);
 			}),
 		);
 		this.route('POST', '/ip/:address/:length/mitigation', (req) =>
 			this.withBlock(req, (block) => {
 				const ip = (req.body as { ipOnMitigation?: unknown } | undefined)?.ipOnMitigation;
 				if (typeof ip !== 'string' || !inBlock(ip, block.ip)) {
-					return classError(400, 'Client::BadRequest', `Invalid IP ${String(ip)}: not in block ${block.ip}`);
+					return classError(
+						400,
+						'Client::BadRequest',
+						`Invalid IP ${String(ip)}: not in block ${block.ip}`,
+					);
 				}
 				const existing = block.mitigations.get(ip);
-				if (existing?.permanent) return classError(409, 'Client::Conflict::AlreadyExists', `${ip} is already on permanent mitigation`);
+				if (existing?.permanent)
+					return classError(
+						409,
+						'Client::Conflict::AlreadyExists',
+						`${ip} is already on permanent mitigation`,
+					);
 				if (existing) {
 					// On automatic mitigation: it becomes permanent too.
 					existing.permanent = true;
 					return { status: 200, body: view(existing) };
 				}
-				const entry: SimMitigation = { ipOnMitigation: ip, auto: false, permanent: true, state: 'creationPending', pendingReads: this.settleAfterReads };
+				const entry: SimMitigation = {
+					ipOnMitigation: ip,
+					auto: false,
+					permanent: true,
+					state: 'creationPending',
+					pendingReads: this.settleAfterReads,
+				};
 				block.mitigations.set(ip, entry);
 				return { status: 200, body: view(entry) };
 			}),
@@ -119,7 +156,12 @@ export class OvhSimulator extends Simulator {
 			this.withBlock(req, (block) => {
 				const entry = block.mitigations.get(req.params.ip);
 				if (!entry) return notFoundObject(`ipOnMitigation = ${req.params.ip}`);
-				if (!entry.permanent) return classError(400, 'Client::BadRequest', `${entry.ipOnMitigation} is not on permanent mitigation`);
+				if (!entry.permanent)
+					return classError(
+						400,
+						'Client::BadRequest',
+						`${entry.ipOnMitigation} is not on permanent mitigation`,
+					);
 				if (entry.auto) {
 					entry.permanent = false;
 				} else {
@@ -135,12 +177,21 @@ export class OvhSimulator extends Simulator {
 		this.applications.set(applicationKey, applicationSecret);
 	}
 
-	addConsumerKey(consumerKey: string, key: Partial<SimConsumerKey> & { applicationKey: string }): void {
+	addConsumerKey(
+		consumerKey: string,
+		key: Partial<SimConsumerKey> & { applicationKey: string },
+	): void {
 		this.consumerKeys.set(consumerKey, { status: 'validated', rules: ALL_RULES, ...key });
 	}
 
 	addBlock(ip: string, serviceName = 'ns1234567.ip-203-0-113.eu'): SimBlock {
-		const block: SimBlock = { ip, type: 'dedicated', description: null, routedTo: { serviceName }, mitigations: new Map() };
+		const block: SimBlock = {
+			ip,
+			type: 'dedicated',
+			description: null,
+			routedTo: { serviceName },
+			mitigations: new Map(),
+		};
 		this.blocks.set(ip, block);
 		return block;
 	}
@@ -160,19 +211,29 @@ export class OvhSimulator extends Simulator {
 		if (secret === undefined) return authError(403, 'INVALID_KEY', 'Invalid application key');
 		const consumerKey = req.headers['x-ovh-consumer'] ?? '';
 		const ck = this.consumerKeys.get(consumerKey);
-		if (!ck || ck.applicationKey !== applicationKey) return authError(403, 'INVALID_CREDENTIAL', 'This credential does not exist');
+		if (!ck || ck.applicationKey !== applicationKey)
+			return authError(403, 'INVALID_CREDENTIAL', 'This credential does not exist');
 		const timestamp = req.headers['x-ovh-timestamp'] ?? '';
-		if (!/^\d+$/.test(timestamp) || Math.abs(Number(timestamp) - this.serverTime()) > TIMESTAMP_WINDOW_S) {
+		if (
+			!/^\d+$/.test(timestamp) ||
+			Math.abs(Number(timestamp) - this.serverTime()) > TIMESTAMP_WINDOW_S
+		) {
 			return authError(400, 'QUERY_TIME_OUT', 'Query out of time');
 		}
 		const url = `http://${req.headers.host}${req.rawPath}`;
-		const expected = '$1$' + createHash('sha1').update(`${secret}+${consumerKey}+${req.method}+${url}+${req.rawBody}+${timestamp}`).digest('hex');
-		if (req.headers['x-ovh-signature'] !== expected) return authError(400, 'INVALID_SIGNATURE', 'Invalid signature');
+		const expected =
+			'$1$' +
+			createHash('sha1')
+				.update(`${secret}+${consumerKey}+${req.method}+${url}+${req.rawBody}+${timestamp}`)
+				.digest('hex');
+		if (req.headers['x-ovh-signature'] !== expected)
+			return authError(400, 'INVALID_SIGNATURE', 'Invalid signature');
 		this.verifiedSignatures++;
 		this.consumerKey = consumerKey;
 		// The credential itself can always be read (its status tells what is wrong); everything else needs a rule.
 		if (req.path === '/auth/currentCredential') return undefined;
-		if (ck.status !== 'validated') return authError(403, 'NOT_CREDENTIAL', 'This credential is not valid');
+		if (ck.status !== 'validated')
+			return authError(403, 'NOT_CREDENTIAL', 'This credential is not valid');
 		if (!ck.rules.some((rule) => granted(rule, req.method, req.path))) {
 			return authError(403, 'NOT_GRANTED_CALL', 'This call has not been granted');
 		}
@@ -186,7 +247,8 @@ export class OvhSimulator extends Simulator {
 	/** The block from the path; it must arrive percent-encoded (203.0.113.0%2F24), as OVH routes on it. */
 	private withBlock(req: SimRequest, handler: (block: SimBlock) => SimResponse): SimResponse {
 		const ip = `${req.params.address}/${req.params.length}`;
-		if (!req.rawPath.startsWith(`${this.prefix}/ip/${encodeURIComponent(ip)}`)) return this.notFound(req);
+		if (!req.rawPath.startsWith(`${this.prefix}/ip/${encodeURIComponent(ip)}`))
+			return this.notFound(req);
 		const block = this.blocks.get(ip);
 		return block ? handler(block) : notFoundObject(`ip = ${ip}`);
 	}
@@ -199,14 +261,26 @@ export class OvhSimulator extends Simulator {
 }
 
 function view(entry: SimMitigation) {
-	return { ipOnMitigation: entry.ipOnMitigation, auto: entry.auto, permanent: entry.permanent, state: entry.state };
+	return {
+		ipOnMitigation: entry.ipOnMitigation,
+		auto: entry.auto,
+		permanent: entry.permanent,
+		state: entry.state,
+	};
 }
 
 /** OVH access rules: method must match, `*` matches any characters (slashes included). */
 function granted(rule: string, method: string, path: string): boolean {
 	const [ruleMethod, rulePath] = rule.split(' ');
 	if (ruleMethod !== method) return false;
-	const pattern = new RegExp('^' + rulePath.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+	const pattern = new RegExp(
+		'^' +
+			rulePath
+				.split('*')
+				.map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+				.join('.*') +
+			'$',
+	);
 	return pattern.test(path);
 }
 

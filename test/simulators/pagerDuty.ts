@@ -16,7 +16,12 @@ export interface SimSubscription {
 	description: string;
 	events: string[];
 	filter: { type: string; id?: string };
-	delivery_method: { id: string; type: 'http_delivery_method'; url: string; temporarily_disabled: boolean };
+	delivery_method: {
+		id: string;
+		type: 'http_delivery_method';
+		url: string;
+		temporarily_disabled: boolean;
+	};
 	/** Active signing secrets, newest last; two while a secret is being rotated. */
 	secrets: string[];
 	/** Refused (non-retried 4xx) deliveries in a row. */
@@ -41,22 +46,41 @@ const pagerDutyId = () => `P${String(nextId++).padStart(6, '0')}`;
 
 /** HMAC-SHA256 of the raw body with each secret, formatted as PagerDuty's X-PagerDuty-Signature header. */
 export function pagerDutySignature(rawBody: string, secrets: string[]): string {
-	return secrets.map((secret) => `v1=${createHmac('sha256', secret).update(rawBody).digest('hex')}`).join(',');
+	return secrets
+		.map((secret) => `v1=${createHmac('sha256', secret).update(rawBody).digest('hex')}`)
+		.join(',');
 }
 
 /** A v3 incident event as PagerDuty sends it (developer-docs webhooks overview). */
 export function incidentEvent(
 	eventType: string,
-	incident: { id: string; serviceId: string; title?: string; incidentKey?: string; urgency?: string },
+	incident: {
+		id: string;
+		serviceId: string;
+		title?: string;
+		incidentKey?: string;
+		urgency?: string;
+	},
 ): { event: Record<string, unknown> } {
-	const status = eventType === 'incident.resolved' ? 'resolved' : eventType === 'incident.acknowledged' ? 'acknowledged' : 'triggered';
+	const status =
+		eventType === 'incident.resolved'
+			? 'resolved'
+			: eventType === 'incident.acknowledged'
+				? 'acknowledged'
+				: 'triggered';
 	return {
 		event: {
 			id: `01${randomBytes(12).toString('hex').toUpperCase()}`,
 			event_type: eventType,
 			resource_type: 'incident',
 			occurred_at: new Date().toISOString(),
-			agent: { html_url: 'https://acme.pagerduty.com/users/PLH1HKV', id: 'PLH1HKV', self: 'https://api.pagerduty.com/users/PLH1HKV', summary: 'Tenex Engineer', type: 'user_reference' },
+			agent: {
+				html_url: 'https://acme.pagerduty.com/users/PLH1HKV',
+				id: 'PLH1HKV',
+				self: 'https://api.pagerduty.com/users/PLH1HKV',
+				summary: 'Tenex Engineer',
+				type: 'user_reference',
+			},
 			client: null,
 			data: {
 				id: incident.id,
@@ -76,9 +100,21 @@ export function incidentEvent(
 					type: 'service_reference',
 				},
 				assignees: [],
-				escalation_policy: { html_url: 'https://acme.pagerduty.com/escalation_policies/PUS0KTE', id: 'PUS0KTE', self: 'https://api.pagerduty.com/escalation_policies/PUS0KTE', summary: 'Default', type: 'escalation_policy_reference' },
+				escalation_policy: {
+					html_url: 'https://acme.pagerduty.com/escalation_policies/PUS0KTE',
+					id: 'PUS0KTE',
+					self: 'https://api.pagerduty.com/escalation_policies/PUS0KTE',
+					summary: 'Default',
+					type: 'escalation_policy_reference',
+				},
 				teams: [],
-				priority: { html_url: 'https://acme.pagerduty.com/account/incident_priorities', id: 'PSO75BM', self: 'https://api.pagerduty.com/priorities/PSO75BM', summary: 'P1', type: 'priority_reference' },
+				priority: {
+					html_url: 'https://acme.pagerduty.com/account/incident_priorities',
+					id: 'PSO75BM',
+					self: 'https://api.pagerduty.com/priorities/PSO75BM',
+					summary: 'P1',
+					type: 'priority_reference',
+				},
 				urgency: incident.urgency ?? 'high',
 				conference_bridge: null,
 				resolve_reason: null,
@@ -98,19 +134,52 @@ export class PagerDutySimulator extends Simulator {
 
 	constructor() {
 		super();
-		this.route('GET', '/abilities', () => ({ status: 200, body: { abilities: ['teams', 'urgencies', 'webhook_subscriptions'] } }));
-		this.route('GET', '/services', (req) => this.list(req, 'services', [...this.services.values()].map((s) => ({ ...s, summary: s.name, type: 'service', html_url: `https://acme.pagerduty.com/services/${s.id}` }))));
-		this.route('GET', '/teams', (req) => this.list(req, 'teams', [...this.teams.values()].map((t) => ({ ...t, summary: t.name, type: 'team' }))));
+		this.route('GET', '/abilities', () => ({
+			status: 200,
+			body: { abilities: ['teams', 'urgencies', 'webhook_subscriptions'] },
+		}));
+		this.route('GET', '/services', (req) =>
+			this.list(
+				req,
+				'services',
+				[...this.services.values()].map((s) => ({
+					...s,
+					summary: s.name,
+					type: 'service',
+					html_url: `https://acme.pagerduty.com/services/${s.id}`,
+				})),
+			),
+		);
+		this.route('GET', '/teams', (req) =>
+			this.list(
+				req,
+				'teams',
+				[...this.teams.values()].map((t) => ({ ...t, summary: t.name, type: 'team' })),
+			),
+		);
 		this.route('GET', '/webhook_subscriptions', (req) =>
-			this.list(req, 'webhook_subscriptions', [...this.subscriptions.values()].map((s) => this.redacted(s))),
+			this.list(
+				req,
+				'webhook_subscriptions',
+				[...this.subscriptions.values()].map((s) => this.redacted(s)),
+			),
 		);
 		this.route('POST', '/webhook_subscriptions', (req) => this.create(req));
-		this.route('GET', '/webhook_subscriptions/:id', (req) => this.withSubscription(req, (s) => ({ status: 200, body: { webhook_subscription: this.redacted(s) } })));
+		this.route('GET', '/webhook_subscriptions/:id', (req) =>
+			this.withSubscription(req, (s) => ({
+				status: 200,
+				body: { webhook_subscription: this.redacted(s) },
+			})),
+		);
 		this.route('PUT', '/webhook_subscriptions/:id', (req) =>
 			this.withSubscription(req, (s) => {
-				const changes = (req.body as { webhook_subscription?: Partial<SimSubscription> } | undefined)?.webhook_subscription;
-				if (!changes) return error(400, 2001, 'Invalid Input Provided', ['webhook_subscription is required']);
-				if ('delivery_method' in changes) return error(400, 2001, 'Invalid Input Provided', ['delivery_method cannot be updated']);
+				const changes = (
+					req.body as { webhook_subscription?: Partial<SimSubscription> } | undefined
+				)?.webhook_subscription;
+				if (!changes)
+					return error(400, 2001, 'Invalid Input Provided', ['webhook_subscription is required']);
+				if ('delivery_method' in changes)
+					return error(400, 2001, 'Invalid Input Provided', ['delivery_method cannot be updated']);
 				if (changes.events) s.events = changes.events;
 				if (changes.filter) s.filter = changes.filter;
 				if (typeof changes.active === 'boolean') s.active = changes.active;
@@ -157,7 +226,9 @@ export class PagerDutySimulator extends Simulator {
 		const subscription = this.subscriptions.get(subscriptionId);
 		if (!subscription) throw new Error(`simulator: no subscription ${subscriptionId}`);
 		if (!subscription.active || subscription.delivery_method.temporarily_disabled) {
-			throw new Error(`simulator: subscription ${subscriptionId} is disabled; PagerDuty would not deliver`);
+			throw new Error(
+				`simulator: subscription ${subscriptionId} is disabled; PagerDuty would not deliver`,
+			);
 		}
 		const rawBody = JSON.stringify(payload);
 		const webhookId = options.webhookId ?? randomBytes(16).toString('hex');
@@ -167,7 +238,11 @@ export class PagerDutySimulator extends Simulator {
 			'x-webhook-id': webhookId,
 			'x-webhook-subscription': subscription.id,
 		};
-		if (!options.omitSignature) headers['x-pagerduty-signature'] = pagerDutySignature(rawBody, options.signWith ?? subscription.secrets);
+		if (!options.omitSignature)
+			headers['x-pagerduty-signature'] = pagerDutySignature(
+				rawBody,
+				options.signWith ?? subscription.secrets,
+			);
 		const response = await fetch(subscription.delivery_method.url, {
 			method: 'POST',
 			headers,
@@ -178,7 +253,8 @@ export class PagerDutySimulator extends Simulator {
 		// Non-retried 4xx responses drop the webhook; three in a row suspend the subscription for 24 h.
 		const dropped = response.status >= 400 && response.status < 500 && response.status !== 429;
 		subscription.consecutiveDrops = dropped ? subscription.consecutiveDrops + 1 : 0;
-		if (subscription.consecutiveDrops >= 3) subscription.delivery_method.temporarily_disabled = true;
+		if (subscription.consecutiveDrops >= 3)
+			subscription.delivery_method.temporarily_disabled = true;
 		return { status: response.status, body, webhookId };
 	}
 
@@ -199,17 +275,25 @@ export class PagerDutySimulator extends Simulator {
 	}
 
 	private create(req: SimRequest): SimResponse {
-		const spec = (req.body as { webhook_subscription?: Record<string, unknown> } | undefined)?.webhook_subscription;
+		const spec = (req.body as { webhook_subscription?: Record<string, unknown> } | undefined)
+			?.webhook_subscription;
 		const delivery = spec?.delivery_method as { type?: string; url?: string } | undefined;
 		const filter = spec?.filter as { type?: string; id?: string } | undefined;
 		const events = spec?.events as string[] | undefined;
 		const problems: string[] = [];
 		if (spec?.type !== 'webhook_subscription') problems.push('type must be webhook_subscription');
-		if (delivery?.type !== 'http_delivery_method' || !delivery.url) problems.push('delivery_method must be an http_delivery_method with a url');
+		if (delivery?.type !== 'http_delivery_method' || !delivery.url)
+			problems.push('delivery_method must be an http_delivery_method with a url');
 		if (!Array.isArray(events) || events.length === 0) problems.push('events must not be empty');
-		if (!filter || !['account_reference', 'service_reference', 'team_reference'].includes(filter.type ?? '')) problems.push('filter.type is invalid');
-		if (filter?.type === 'service_reference' && !this.services.has(filter.id ?? '')) problems.push('filter.id is not a service');
-		if (filter?.type === 'team_reference' && !this.teams.has(filter.id ?? '')) problems.push('filter.id is not a team');
+		if (
+			!filter ||
+			!['account_reference', 'service_reference', 'team_reference'].includes(filter.type ?? '')
+		)
+			problems.push('filter.type is invalid');
+		if (filter?.type === 'service_reference' && !this.services.has(filter.id ?? ''))
+			problems.push('filter.id is not a service');
+		if (filter?.type === 'team_reference' && !this.teams.has(filter.id ?? ''))
+			problems.push('filter.id is not a team');
 		if (problems.length) return error(400, 2001, 'Invalid Input Provided', problems);
 		const subscription: SimSubscription = {
 			id: pagerDutyId(),
@@ -217,8 +301,16 @@ export class PagerDutySimulator extends Simulator {
 			active: true,
 			description: String(spec!.description ?? ''),
 			events: events!,
-			filter: filter!.type === 'account_reference' ? { type: 'account_reference' } : { type: filter!.type!, id: filter!.id },
-			delivery_method: { id: pagerDutyId(), type: 'http_delivery_method', url: delivery!.url!, temporarily_disabled: false },
+			filter:
+				filter!.type === 'account_reference'
+					? { type: 'account_reference' }
+					: { type: filter!.type!, id: filter!.id },
+			delivery_method: {
+				id: pagerDutyId(),
+				type: 'http_delivery_method',
+				url: delivery!.url!,
+				temporarily_disabled: false,
+			},
 			secrets: [randomBytes(24).toString('base64')],
 			consecutiveDrops: 0,
 		};
@@ -241,7 +333,10 @@ export class PagerDutySimulator extends Simulator {
 		};
 	}
 
-	private withSubscription(req: SimRequest, handler: (s: SimSubscription) => SimResponse): SimResponse {
+	private withSubscription(
+		req: SimRequest,
+		handler: (s: SimSubscription) => SimResponse,
+	): SimResponse {
 		const subscription = this.subscriptions.get(req.params.id);
 		return subscription ? handler(subscription) : error(404, 2100, 'Not Found');
 	}
@@ -249,12 +344,25 @@ export class PagerDutySimulator extends Simulator {
 	private list(req: SimRequest, key: string, all: Array<Record<string, unknown>>): SimResponse {
 		const limit = Math.min(Number(req.query.get('limit') ?? 25), 100);
 		const offset = Number(req.query.get('offset') ?? 0);
-		if (offset + limit > 10000) return error(400, 2001, 'Invalid Input Provided', ['Offset must be less than 10000']);
+		if (offset + limit > 10000)
+			return error(400, 2001, 'Invalid Input Provided', ['Offset must be less than 10000']);
 		const query = (req.query.get('query') ?? '').toLowerCase();
-		const matching = all.filter((item) => !query || String(item.name ?? '').toLowerCase().includes(query));
+		const matching = all.filter(
+			(item) =>
+				!query ||
+				String(item.name ?? '')
+					.toLowerCase()
+					.includes(query),
+		);
 		return {
 			status: 200,
-			body: { [key]: matching.slice(offset, offset + limit), limit, offset, more: offset + limit < matching.length, total: null },
+			body: {
+				[key]: matching.slice(offset, offset + limit),
+				limit,
+				offset,
+				more: offset + limit < matching.length,
+				total: null,
+			},
 		};
 	}
 }

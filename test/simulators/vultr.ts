@@ -57,28 +57,49 @@ export class VultrSimulator extends Simulator {
 		super();
 		this.route('GET', '/account', () => ({
 			status: 200,
-			body: { account: { name: 'Ops', email: 'ops@example.com', acls: ['manage_users', 'subscriptions', 'firewall'], balance: 0, pending_charges: 0 } },
+			body: {
+				account: {
+					name: 'Ops',
+					email: 'ops@example.com',
+					acls: ['manage_users', 'subscriptions', 'firewall'],
+					balance: 0,
+					pending_charges: 0,
+				},
+			},
 		}));
 		this.route('GET', '/firewalls', (req) =>
-			this.paged(req, 'firewall_groups', [...this.groups.values()].map((g) => this.view(g))),
+			this.paged(
+				req,
+				'firewall_groups',
+				[...this.groups.values()].map((g) => this.view(g)),
+			),
 		);
 		this.route('POST', '/firewalls', (req) => {
 			const description = (req.body as { description?: unknown } | undefined)?.description;
-			const group = this.addGroup({ description: typeof description === 'string' ? description : '' });
+			const group = this.addGroup({
+				description: typeof description === 'string' ? description : '',
+			});
 			return { status: 201, body: { firewall_group: this.view(group) } };
 		});
-		this.route('GET', '/firewalls/:id', (req) => this.withGroup(req, (g) => ({ status: 200, body: { firewall_group: this.view(g) } })));
+		this.route('GET', '/firewalls/:id', (req) =>
+			this.withGroup(req, (g) => ({ status: 200, body: { firewall_group: this.view(g) } })),
+		);
 		this.route('DELETE', '/firewalls/:id', (req) =>
 			this.withGroup(req, (g) =>
 				this.watch(`DELETE ${req.path}`, () => {
 					this.groups.delete(g.id);
-					for (const instance of this.instances.values()) if (instance.firewall_group_id === g.id) instance.firewall_group_id = '';
+					for (const instance of this.instances.values())
+						if (instance.firewall_group_id === g.id) instance.firewall_group_id = '';
 					return { status: 204 };
 				}),
 			),
 		);
-		this.route('GET', '/firewalls/:id/rules', (req) => this.withGroup(req, (g) => this.paged(req, 'firewall_rules', structuredClone(g.rules))));
-		this.route('POST', '/firewalls/:id/rules', (req) => this.withGroup(req, (g) => this.addRule(g, req)));
+		this.route('GET', '/firewalls/:id/rules', (req) =>
+			this.withGroup(req, (g) => this.paged(req, 'firewall_rules', structuredClone(g.rules))),
+		);
+		this.route('POST', '/firewalls/:id/rules', (req) =>
+			this.withGroup(req, (g) => this.addRule(g, req)),
+		);
 		this.route('DELETE', '/firewalls/:id/rules/:ruleId', (req) =>
 			this.withGroup(req, (g) => {
 				const index = g.rules.findIndex((r) => r.id === Number(req.params.ruleId));
@@ -89,7 +110,9 @@ export class VultrSimulator extends Simulator {
 		);
 		this.route('GET', '/instances', (req) => {
 			const groupId = req.query.get('firewall_group_id');
-			const all = [...this.instances.values()].filter((i) => groupId === null || i.firewall_group_id === groupId);
+			const all = [...this.instances.values()].filter(
+				(i) => groupId === null || i.firewall_group_id === groupId,
+			);
 			return this.paged(req, 'instances', structuredClone(all));
 		});
 		this.route('GET', '/instances/:id', (req) => {
@@ -101,7 +124,8 @@ export class VultrSimulator extends Simulator {
 			if (!instance) return fail(404, 'Invalid instance-id.');
 			const groupId = (req.body as { firewall_group_id?: unknown } | undefined)?.firewall_group_id;
 			if (groupId === undefined) return { status: 202, body: { instance } };
-			if (typeof groupId !== 'string' || (groupId !== '' && !this.groups.has(groupId))) return fail(400, 'Invalid firewall group.');
+			if (typeof groupId !== 'string' || (groupId !== '' && !this.groups.has(groupId)))
+				return fail(400, 'Invalid firewall group.');
 			return this.watch(`PATCH ${req.path}`, () => {
 				instance.firewall_group_id = groupId;
 				return { status: 202, body: { instance } };
@@ -115,14 +139,29 @@ export class VultrSimulator extends Simulator {
 
 	addGroup(group: Partial<SimGroup> & { description: string }): SimGroup {
 		const now = new Date().toISOString();
-		const full: SimGroup = { id: randomUUID(), date_created: now, date_modified: now, rules: [], ...group };
+		const full: SimGroup = {
+			id: randomUUID(),
+			date_created: now,
+			date_modified: now,
+			rules: [],
+			...group,
+		};
 		this.groups.set(full.id, full);
 		return full;
 	}
 
 	/** Adds a rule as the API would, returning its new id. */
-	addGroupRule(groupId: string, rule: Omit<SimRule, 'id' | 'action' | 'source' | 'notes'> & Partial<SimRule>): SimRule {
-		const full: SimRule = { id: this.nextRuleId++, action: 'accept', source: '', notes: '', ...rule };
+	addGroupRule(
+		groupId: string,
+		rule: Omit<SimRule, 'id' | 'action' | 'source' | 'notes'> & Partial<SimRule>,
+	): SimRule {
+		const full: SimRule = {
+			id: this.nextRuleId++,
+			action: 'accept',
+			source: '',
+			notes: '',
+			...rule,
+		};
 		this.groups.get(groupId)!.rules.push(full);
 		return full;
 	}
@@ -149,7 +188,9 @@ export class VultrSimulator extends Simulator {
 
 	private view(group: SimGroup) {
 		const { rules, ...rest } = group;
-		const instanceCount = [...this.instances.values()].filter((i) => i.firewall_group_id === group.id).length;
+		const instanceCount = [...this.instances.values()].filter(
+			(i) => i.firewall_group_id === group.id,
+		).length;
 		return { ...rest, instance_count: instanceCount, rule_count: rules.length, max_rule_count: 50 };
 	}
 
@@ -162,12 +203,21 @@ export class VultrSimulator extends Simulator {
 	private paged(req: SimRequest, key: string, all: unknown[]): SimResponse {
 		const perPage = Math.min(Number(req.query.get('per_page') ?? 100), 500);
 		const cursor = req.query.get('cursor');
-		const offset = cursor ? Number(Buffer.from(cursor, 'base64').toString('utf8').replace('next__', '')) : 0;
+		const offset = cursor
+			? Number(Buffer.from(cursor, 'base64').toString('utf8').replace('next__', ''))
+			: 0;
 		if (!Number.isInteger(offset) || offset < 0) return fail(400, 'Invalid cursor.');
 		const slice = all.slice(offset, offset + perPage);
-		const next = offset + perPage < all.length ? Buffer.from(`next__${offset + perPage}`).toString('base64') : '';
-		const prev = offset > 0 ? Buffer.from(`next__${Math.max(0, offset - perPage)}`).toString('base64') : '';
-		return { status: 200, body: { [key]: slice, meta: { total: all.length, links: { next, prev } } } };
+		const next =
+			offset + perPage < all.length
+				? Buffer.from(`next__${offset + perPage}`).toString('base64')
+				: '';
+		const prev =
+			offset > 0 ? Buffer.from(`next__${Math.max(0, offset - perPage)}`).toString('base64') : '';
+		return {
+			status: 200,
+			body: { [key]: slice, meta: { total: all.length, links: { next, prev } } },
+		};
 	}
 
 	private addRule(group: SimGroup, req: SimRequest): SimResponse {
@@ -176,12 +226,16 @@ export class VultrSimulator extends Simulator {
 		const protocol = typeof body.protocol === 'string' ? body.protocol.toLowerCase() : '';
 		if (ipType !== 'v4' && ipType !== 'v6') return fail(400, 'Invalid ip_type, must be v4 or v6.');
 		if (!PROTOCOLS.includes(protocol)) return fail(400, 'Invalid protocol.');
-		if (typeof body.subnet !== 'string' || isIP(body.subnet) !== (ipType === 'v4' ? 4 : 6)) return fail(400, 'Invalid subnet for ip_type.');
+		if (typeof body.subnet !== 'string' || isIP(body.subnet) !== (ipType === 'v4' ? 4 : 6))
+			return fail(400, 'Invalid subnet for ip_type.');
 		const size = Number(body.subnet_size);
-		if (!Number.isInteger(size) || size < 0 || size > (ipType === 'v4' ? 32 : 128)) return fail(400, 'Invalid subnet_size.');
+		if (!Number.isInteger(size) || size < 0 || size > (ipType === 'v4' ? 32 : 128))
+			return fail(400, 'Invalid subnet_size.');
 		const port = body.port === undefined ? '' : String(body.port);
-		if (port && !['tcp', 'udp'].includes(protocol)) return fail(400, 'Port is only allowed for TCP and UDP.');
-		if (port && !/^\d{1,5}(:\d{1,5})?$/.test(port)) return fail(400, 'Invalid port, use a port or a colon separated range.');
+		if (port && !['tcp', 'udp'].includes(protocol))
+			return fail(400, 'Port is only allowed for TCP and UDP.');
+		if (port && !/^\d{1,5}(:\d{1,5})?$/.test(port))
+			return fail(400, 'Invalid port, use a port or a colon separated range.');
 		const rule: SimRule = {
 			id: this.nextRuleId++,
 			ip_type: ipType,
@@ -194,19 +248,31 @@ export class VultrSimulator extends Simulator {
 			notes: typeof body.notes === 'string' ? body.notes : '',
 		};
 		const duplicate = group.rules.some(
-			(r) => r.ip_type === rule.ip_type && r.protocol === rule.protocol && r.port === rule.port && r.subnet === rule.subnet && r.subnet_size === rule.subnet_size && r.source === rule.source,
+			(r) =>
+				r.ip_type === rule.ip_type &&
+				r.protocol === rule.protocol &&
+				r.port === rule.port &&
+				r.subnet === rule.subnet &&
+				r.subnet_size === rule.subnet_size &&
+				r.source === rule.source,
 		);
-		if (duplicate) return fail(400, 'Unable to create firewall rule: This rule is already defined.');
-		if (group.rules.length >= 50) return fail(400, 'Unable to create firewall rule: maximum number of rules reached.');
+		if (duplicate)
+			return fail(400, 'Unable to create firewall rule: This rule is already defined.');
+		if (group.rules.length >= 50)
+			return fail(400, 'Unable to create firewall rule: maximum number of rules reached.');
 		group.rules.push(rule);
 		group.date_modified = new Date().toISOString();
 		return { status: 201, body: { firewall_rule: rule } };
 	}
 
 	private watch(what: string, change: () => SimResponse): SimResponse {
-		const before = [...this.instances.values()].filter((i) => i.firewall_group_id !== '').map((i) => i.id);
+		const before = [...this.instances.values()]
+			.filter((i) => i.firewall_group_id !== '')
+			.map((i) => i.id);
 		const response = change();
-		for (const id of before) if (this.instances.get(id)?.firewall_group_id === '') this.exposures.push({ instanceId: id, after: what });
+		for (const id of before)
+			if (this.instances.get(id)?.firewall_group_id === '')
+				this.exposures.push({ instanceId: id, after: what });
 		return response;
 	}
 }

@@ -1,7 +1,16 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { locatorProperty, operationProperty, requestOptionsProperty } from '../../shared/properties';
+import {
+	locatorProperty,
+	operationProperty,
+	requestOptionsProperty,
+} from '../../shared/properties';
 import { runProvider } from '../../shared/provider';
 import { cloudflareListSearch } from '../listSearch';
 import { magicTransit, magicTransitApi } from './operations';
@@ -13,7 +22,10 @@ export class CloudflareMagicTransit implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Cloudflare Magic Transit',
 		name: 'cloudflareMagicTransit',
-		icon: { light: 'file:cloudflareMagicTransit.svg', dark: 'file:cloudflareMagicTransit.dark.svg' },
+		icon: {
+			light: 'file:cloudflareMagicTransit.svg',
+			dark: 'file:cloudflareMagicTransit.dark.svg',
+		},
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"]}}',
@@ -39,7 +51,8 @@ export class CloudflareMagicTransit implements INodeType {
 			locatorProperty({
 				displayName: 'Account',
 				name: 'accountId',
-				description: 'The Cloudflare account that owns the prefix (the Account ID in the dashboard sidebar, not a Zone ID)',
+				description:
+					'The Cloudflare account that owns the prefix (the Account ID in the dashboard sidebar, not a Zone ID)',
 				searchListMethod: 'searchAccounts',
 				idPlaceholder: '023e105f4ecef8ad9ca31a8372d0c353',
 				idRegex: HEX32,
@@ -48,7 +61,8 @@ export class CloudflareMagicTransit implements INodeType {
 			locatorProperty({
 				displayName: 'Prefix',
 				name: 'prefixId',
-				description: 'The BYOIP prefix to advertise; it must be enabled for on-demand advertisement',
+				description:
+					'The BYOIP prefix to advertise; it must be enabled for on-demand advertisement',
 				searchListMethod: 'searchPrefixes',
 				idPlaceholder: '2af39739cc4e3b5910c918468bb89828',
 				idRegex: HEX32,
@@ -95,13 +109,16 @@ export class CloudflareMagicTransit implements INodeType {
 								type: 'regex',
 								properties: {
 									regex: '^\\s*[0-9a-fA-F.:]+(/\\d{1,3})?\\s*$',
-									errorMessage: 'Enter the BGP prefix as a CIDR block, e.g. 203.0.113.0/24 or 2001:db8::/48',
+									errorMessage:
+										'Enter the BGP prefix as a CIDR block, e.g. 203.0.113.0/24 or 2001:db8::/48',
 								},
 							},
 						],
 					},
 				],
-				displayOptions: { show: { operation: ADVERTISEMENT_OPERATIONS, advertisement: ['bgpPrefix'] } },
+				displayOptions: {
+					show: { operation: ADVERTISEMENT_OPERATIONS, advertisement: ['bgpPrefix'] },
+				},
 			}),
 			{
 				displayName: 'Force Withdraw',

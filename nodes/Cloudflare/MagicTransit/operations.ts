@@ -76,7 +76,8 @@ interface AdvertisementTarget {
 }
 
 export const magicTransitApi = cloudflareApi({
-	permissions: 'Account: IP Prefixes: Edit and Account: Magic Transit: Edit (Read is enough for Get Status)',
+	permissions:
+		'Account: IP Prefixes: Edit and Account: Magic Transit: Edit (Read is enough for Get Status)',
 	notFound:
 		'the account or prefix: check the Account ID (the account id in the dashboard sidebar, not a Zone ID) and pick the prefix (and BGP prefix) from the lists, or copy the ids from GET /accounts/{account_id}/addressing/prefixes and .../prefixes/{prefix_id}/bgp/prefixes',
 });
@@ -97,7 +98,10 @@ function canonicalCidr(value: string): string {
 	if (!parsed) return value.trim();
 	const ipv6Url = `http://[${parsed.address}]`;
 	// URL writes IPv6 hosts in their canonical form; an address it refuses (a zone id) matches no BGP prefix anyway.
-	const address = parsed.version === 6 && URL.canParse(ipv6Url) ? new URL(ipv6Url).hostname.slice(1, -1) : parsed.address;
+	const address =
+		parsed.version === 6 && URL.canParse(ipv6Url)
+			? new URL(ipv6Url).hostname.slice(1, -1)
+			: parsed.address;
 	return `${address}/${parsed.prefixLength}`;
 }
 
@@ -126,7 +130,11 @@ function wholePrefix(api: ProviderClient, target: PrefixTarget): AdvertisementTa
 		recordKey: recordKey(target),
 		async read() {
 			const prefix = await prefixOf();
-			const { result: status } = await cloudflareRequest<AdvertisementStatus>(api, 'GET', statusPath);
+			const { result: status } = await cloudflareRequest<AdvertisementStatus>(
+				api,
+				'GET',
+				statusPath,
+			);
 			return {
 				cidr: prefix.cidr,
 				asn: prefix.asn ?? null,
@@ -142,7 +150,11 @@ function wholePrefix(api: ProviderClient, target: PrefixTarget): AdvertisementTa
 	};
 }
 
-async function oneBgpPrefix(api: ProviderClient, target: PrefixTarget, ref: BgpPrefixRef): Promise<AdvertisementTarget> {
+async function oneBgpPrefix(
+	api: ProviderClient,
+	target: PrefixTarget,
+	ref: BgpPrefixRef,
+): Promise<AdvertisementTarget> {
 	const id = 'id' in ref ? ref.id : await findBgpPrefixId(api, target, ref.cidr);
 	const path = `${prefixPath(target)}/bgp/prefixes/${id}`;
 	const prefixOf = prefixOnce(api, target);
@@ -171,13 +183,24 @@ async function oneBgpPrefix(api: ProviderClient, target: PrefixTarget, ref: BgpP
 }
 
 /** The BGP prefixes onboarded under an IP prefix (one unpaged list; `null` when there are none). */
-export async function listBgpPrefixes(api: ProviderClient, target: PrefixTarget): Promise<BgpPrefix[]> {
-	const { result } = await cloudflareRequest<BgpPrefix[] | null>(api, 'GET', `${prefixPath(target)}/bgp/prefixes`);
+export async function listBgpPrefixes(
+	api: ProviderClient,
+	target: PrefixTarget,
+): Promise<BgpPrefix[]> {
+	const { result } = await cloudflareRequest<BgpPrefix[] | null>(
+		api,
+		'GET',
+		`${prefixPath(target)}/bgp/prefixes`,
+	);
 	return result ?? [];
 }
 
 /** Only onboarded BGP prefixes can be announced: any other CIDR is refused here, before any write. */
-async function findBgpPrefixId(api: ProviderClient, target: PrefixTarget, wanted: string): Promise<string> {
+async function findBgpPrefixId(
+	api: ProviderClient,
+	target: PrefixTarget,
+	wanted: string,
+): Promise<string> {
 	const bgpPrefixes = await listBgpPrefixes(api, target);
 	const match = bgpPrefixes.find((bgpPrefix) => canonicalCidr(bgpPrefix.cidr) === wanted);
 	if (match) return match.id;
@@ -188,8 +211,13 @@ async function findBgpPrefixId(api: ProviderClient, target: PrefixTarget, wanted
 	);
 }
 
-async function advertisementTarget(api: ProviderClient, target: PrefixTarget): Promise<AdvertisementTarget> {
-	return target.bgpPrefix ? await oneBgpPrefix(api, target, target.bgpPrefix) : wholePrefix(api, target);
+async function advertisementTarget(
+	api: ProviderClient,
+	target: PrefixTarget,
+): Promise<AdvertisementTarget> {
+	return target.bgpPrefix
+		? await oneBgpPrefix(api, target, target.bgpPrefix)
+		: wholePrefix(api, target);
 }
 
 /** Sends the change and reads the state back: Cloudflare's 200 only means "registered", not "done". */
@@ -214,7 +242,10 @@ function requireOnDemand(target: AdvertisementTarget, state: Advertisement): voi
 	}
 }
 
-async function getStatus(target: AdvertisementTarget, records: ActivationRecords): Promise<MitigationResult> {
+async function getStatus(
+	target: AdvertisementTarget,
+	records: ActivationRecords,
+): Promise<MitigationResult> {
 	const status = await target.read();
 	const record = records.get<AdvertiseRecord>(target.recordKey);
 	return {
@@ -225,25 +256,42 @@ async function getStatus(target: AdvertisementTarget, records: ActivationRecords
 	};
 }
 
-async function advertise(target: AdvertisementTarget, records: ActivationRecords): Promise<MitigationResult> {
+async function advertise(
+	target: AdvertisementTarget,
+	records: ActivationRecords,
+): Promise<MitigationResult> {
 	const before = await target.read();
 	requireOnDemand(target, before);
 	if (before.advertised) {
 		// Already on: no write, and an existing record is kept (a repeat never replaces what was saved).
 		if (!records.get(target.recordKey)) records.set(target.recordKey, { advertisedBefore: true });
-		return { active: true, changed: false, ...before, note: `The ${target.noun} was already advertised.` };
+		return {
+			active: true,
+			changed: false,
+			...before,
+			note: `The ${target.noun} was already advertised.`,
+		};
 	}
 	records.set(target.recordKey, { advertisedBefore: false });
 	const after = await change(target, true);
 	return { active: after.advertised, changed: true, ...after, note: CONVERGENCE.advertise };
 }
 
-async function withdraw(target: AdvertisementTarget, records: ActivationRecords, force: boolean): Promise<MitigationResult> {
+async function withdraw(
+	target: AdvertisementTarget,
+	records: ActivationRecords,
+	force: boolean,
+): Promise<MitigationResult> {
 	const before = await target.read();
 	const record = records.get<AdvertiseRecord>(target.recordKey);
 	if (!before.advertised) {
 		records.delete(target.recordKey);
-		return { active: false, changed: false, ...before, note: `The ${target.noun} was not advertised.` };
+		return {
+			active: false,
+			changed: false,
+			...before,
+			note: `The ${target.noun} was not advertised.`,
+		};
 	}
 	if (record?.advertisedBefore && !force) {
 		return {
@@ -261,7 +309,8 @@ async function withdraw(target: AdvertisementTarget, records: ActivationRecords,
 
 /** The BGP Prefix locator: an id (From List, By ID) or a CIDR, validated before any call. */
 function readBgpPrefixRef(ctx: IExecuteFunctions, itemIndex: number): BgpPrefixRef {
-	const locator = ctx.getNodeParameter('bgpPrefixId', itemIndex) as INodeParameterResourceLocator | string;
+	const locator = ctx.getNodeParameter('bgpPrefixId', itemIndex) as
+		INodeParameterResourceLocator | string;
 	const value = readLocator(ctx, 'bgpPrefixId', itemIndex);
 	if (typeof locator === 'object' && locator.mode === 'cidr') {
 		return { cidr: validate(bgpPrefixCidr, value, 'BGP prefix CIDR') };
@@ -276,9 +325,16 @@ export const magicTransit: MitigationProvider<PrefixTarget> = {
 	readTarget(ctx: IExecuteFunctions, itemIndex: number, operation: string) {
 		const accountId = readLocator(ctx, 'accountId', itemIndex);
 		if (operation === 'listPrefixes') {
-			return { ...validate(targetSchema.pick({ accountId: true }), { accountId }, 'Account ID'), prefixId: '' };
+			return {
+				...validate(targetSchema.pick({ accountId: true }), { accountId }, 'Account ID'),
+				prefixId: '',
+			};
 		}
-		const target = validate(targetSchema, { accountId, prefixId: readLocator(ctx, 'prefixId', itemIndex) }, 'target');
+		const target = validate(
+			targetSchema,
+			{ accountId, prefixId: readLocator(ctx, 'prefixId', itemIndex) },
+			'target',
+		);
 		if (ctx.getNodeParameter('advertisement', itemIndex, 'prefix') !== 'bgpPrefix') return target;
 		return { ...target, bgpPrefix: readBgpPrefixRef(ctx, itemIndex) };
 	},

@@ -1,7 +1,16 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { locatorProperty, operationProperty, requestOptionsProperty } from '../../shared/properties';
+import {
+	locatorProperty,
+	operationProperty,
+	requestOptionsProperty,
+} from '../../shared/properties';
 import { runProvider } from '../../shared/provider';
 import { cloudflareListSearch } from '../listSearch';
 import { SECURITY_LEVELS, underAttack, underAttackApi } from './operations';
@@ -51,7 +60,7 @@ export class CloudflareUnderAttack implements INodeType {
 					value,
 				})),
 				description:
-					'Security level to set when no record of the level before activation is found (e.g. activation ran in another workflow after an n8n restart). Cloudflare\'s default is Medium.',
+					"Security level to set when no record of the level before activation is found (e.g. activation ran in another workflow after an n8n restart). Cloudflare's default is Medium.",
 			},
 			{
 				displayName: 'Force Withdraw',

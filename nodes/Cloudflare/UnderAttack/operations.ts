@@ -8,7 +8,14 @@ import { readLocator } from '../../shared/provider';
 import { cloudflareId, validate } from '../../shared/validation';
 import { cloudflareApi, cloudflareRequest } from '../transport';
 
-export const SECURITY_LEVELS = ['off', 'essentially_off', 'low', 'medium', 'high', 'under_attack'] as const;
+export const SECURITY_LEVELS = [
+	'off',
+	'essentially_off',
+	'low',
+	'medium',
+	'high',
+	'under_attack',
+] as const;
 export type SecurityLevel = (typeof SECURITY_LEVELS)[number];
 
 interface SecurityLevelSetting {
@@ -32,7 +39,8 @@ export interface ZoneTarget {
 
 export const underAttackApi = cloudflareApi({
 	permissions: 'Zone: Zone Settings: Edit (and Zone: Zone: Read to pick zones from the list)',
-	notFound: 'the zone: check the Zone ID (Overview page of the site in the dashboard, not the Account ID), or pick the zone from the list',
+	notFound:
+		'the zone: check the Zone ID (Overview page of the site in the dashboard, not the Account ID), or pick the zone from the list',
 });
 
 const path = (t: ZoneTarget) => `/zones/${t.zoneId}/settings/security_level`;
@@ -57,7 +65,11 @@ function requireEditable(setting: SecurityLevelSetting): void {
 }
 
 function describe(setting: SecurityLevelSetting) {
-	return { securityLevel: setting.value, editable: setting.editable ?? true, modifiedOn: setting.modified_on ?? null };
+	return {
+		securityLevel: setting.value,
+		editable: setting.editable ?? true,
+		modifiedOn: setting.modified_on ?? null,
+	};
 }
 
 export const underAttack: MitigationProvider<ZoneTarget> = {
@@ -65,7 +77,11 @@ export const underAttack: MitigationProvider<ZoneTarget> = {
 	api: underAttackApi,
 
 	readTarget(ctx: IExecuteFunctions, itemIndex: number) {
-		return validate(z.object({ zoneId: cloudflareId('Zone ID') }), { zoneId: readLocator(ctx, 'zoneId', itemIndex) }, 'zone');
+		return validate(
+			z.object({ zoneId: cloudflareId('Zone ID') }),
+			{ zoneId: readLocator(ctx, 'zoneId', itemIndex) },
+			'zone',
+		);
 	},
 
 	describeTarget: (target) => target.zoneId,
@@ -87,8 +103,15 @@ export const underAttack: MitigationProvider<ZoneTarget> = {
 			const key = recordKey(target);
 			if (setting.value === 'under_attack') {
 				// Already on. Keep an existing record; otherwise remember that it was on, so withdraw leaves it on.
-				const record = records.get<PreviousLevelRecord>(key) ?? records.set(key, { previousLevel: 'under_attack' });
-				return { active: true, changed: false, ...describe(setting), levelToRestore: record.previousLevel };
+				const record =
+					records.get<PreviousLevelRecord>(key) ??
+					records.set(key, { previousLevel: 'under_attack' });
+				return {
+					active: true,
+					changed: false,
+					...describe(setting),
+					levelToRestore: record.previousLevel,
+				};
 			}
 			requireEditable(setting);
 			records.set(key, { previousLevel: setting.value });
@@ -106,7 +129,12 @@ export const underAttack: MitigationProvider<ZoneTarget> = {
 			const key = recordKey(target);
 			if (setting.value !== 'under_attack') {
 				records.delete(key);
-				return { active: false, changed: false, ...describe(setting), note: 'Under Attack Mode was not on.' };
+				return {
+					active: false,
+					changed: false,
+					...describe(setting),
+					note: 'Under Attack Mode was not on.',
+				};
 			}
 			const force = ctx.getNodeParameter('forceWithdraw', itemIndex, false) as boolean;
 			const fallback = ctx.getNodeParameter('fallbackLevel', itemIndex, 'medium') as SecurityLevel;

@@ -1,7 +1,10 @@
 import type { ScopeState } from '../stateMachine';
 
 /** Decides on one scope's current state at `now`; returns the new state (undefined: forget the scope) and a result. */
-export type ScopeDecider<T> = (state: ScopeState | undefined, now: number) => { state: ScopeState | undefined; result: T };
+export type ScopeDecider<T> = (
+	state: ScopeState | undefined,
+	now: number,
+) => { state: ScopeState | undefined; result: T };
 
 /**
  * Where a gate keeps its per-scope state. The one promise a store makes: `update` runs read, decide and write as one

@@ -75,7 +75,10 @@ export class RedisStore implements GateStore {
 	}
 
 	async update<T>(scope: string, decider: ScopeDecider<T>): Promise<T> {
-		return await this.oneAtATime(this.scopeKey(scope), async () => await this.compareAndSet(scope, decider));
+		return await this.oneAtATime(
+			this.scopeKey(scope),
+			async () => await this.compareAndSet(scope, decider),
+		);
 	}
 
 	/**
@@ -110,7 +113,9 @@ export class RedisStore implements GateStore {
 			if (reply[0] === 1) return result;
 			snapshot = toSnapshot(reply.slice(1));
 		}
-		throw new Error(`Gave up on scope "${scope}" after ${MAX_ATTEMPTS} conflicting updates; nothing was changed by this item`);
+		throw new Error(
+			`Gave up on scope "${scope}" after ${MAX_ATTEMPTS} conflicting updates; nothing was changed by this item`,
+		);
 	}
 
 	async read(scope: string): Promise<ScopeState | undefined> {
@@ -123,6 +128,8 @@ export class RedisStore implements GateStore {
 	}
 
 	private async snapshot(scope: string): Promise<Snapshot> {
-		return toSnapshot((await evalScript(this.connection, READ, [this.scopeKey(scope)], [])) as RespReply[]);
+		return toSnapshot(
+			(await evalScript(this.connection, READ, [this.scopeKey(scope)], [])) as RespReply[],
+		);
 	}
 }

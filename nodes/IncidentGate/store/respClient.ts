@@ -64,13 +64,17 @@ function parseReply(buffer: Buffer, start: number): Parsed {
 				const element = parseReply(buffer, position);
 				if (element === INCOMPLETE) return INCOMPLETE;
 				// Scripts may return nested error replies; surface them as text rather than failing the whole reply.
-				values.push(element.value instanceof RedisReplyError ? element.value.message : element.value);
+				values.push(
+					element.value instanceof RedisReplyError ? element.value.message : element.value,
+				);
 				position = element.end;
 			}
 			return { value: values, end: position };
 		}
 		default:
-			throw new Error(`Unexpected reply from Redis (type byte ${JSON.stringify(type)}); is this a Redis server?`);
+			throw new Error(
+				`Unexpected reply from Redis (type byte ${JSON.stringify(type)}); is this a Redis server?`,
+			);
 	}
 }
 
@@ -109,11 +113,19 @@ export class RedisConnection {
 		const socket = await new Promise<net.Socket>((resolve, reject) => {
 			const onError = (error: NodeJS.ErrnoException) => {
 				clearTimeout(timer);
-				reject(new Error(`Could not connect to Redis at ${options.host}:${options.port}: ${error.code ?? error.message}`));
+				reject(
+					new Error(
+						`Could not connect to Redis at ${options.host}:${options.port}: ${error.code ?? error.message}`,
+					),
+				);
 			};
 			const timer = setTimeout(() => {
 				created.destroy();
-				reject(new Error(`Could not connect to Redis at ${options.host}:${options.port} within ${CONNECT_TIMEOUT_MS / 1000} s`));
+				reject(
+					new Error(
+						`Could not connect to Redis at ${options.host}:${options.port} within ${CONNECT_TIMEOUT_MS / 1000} s`,
+					),
+				);
 			}, CONNECT_TIMEOUT_MS);
 			const connected = () => {
 				clearTimeout(timer);
@@ -137,7 +149,9 @@ export class RedisConnection {
 		const connection = new RedisConnection(socket);
 		try {
 			if (options.password) {
-				await connection.command(options.user ? ['AUTH', options.user, options.password] : ['AUTH', options.password]);
+				await connection.command(
+					options.user ? ['AUTH', options.user, options.password] : ['AUTH', options.password],
+				);
 			}
 			if (options.database) await connection.command(['SELECT', options.database]);
 		} catch (error) {

@@ -15,7 +15,11 @@ afterEach(async () => {
 	await sim.stop();
 });
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({ operation, resourceArn: DISTRIBUTION, ...extra });
+const params = (operation: string, extra: Record<string, unknown> = {}) => ({
+	operation,
+	resourceArn: DISTRIBUTION,
+	...extra,
+});
 const run = async (operation: string, extra: Record<string, unknown> = {}, staticData = {}) =>
 	jsonOf(await runNode(node, shieldRun(sim, params(operation, extra), { staticData })))[0];
 
@@ -34,7 +38,13 @@ describe('AWS Shield Advanced', () => {
 
 	it('activates: creates the protection tagged as created here, then enables automatic response (Block)', async () => {
 		const result = await run('activate');
-		expect(result).toMatchObject({ active: true, changed: true, protected: true, automaticResponse: 'BLOCK', protectionCreatedByThisPackage: true });
+		expect(result).toMatchObject({
+			active: true,
+			changed: true,
+			protected: true,
+			automaticResponse: 'BLOCK',
+			protectionCreatedByThisPackage: true,
+		});
 		const protection = sim.protectionOf(DISTRIBUTION)!;
 		expect(protection.tags).toEqual(
 			expect.arrayContaining([
@@ -42,7 +52,10 @@ describe('AWS Shield Advanced', () => {
 				{ Key: TAGS.previousAutomaticResponse, Value: 'DISABLED' },
 			]),
 		);
-		expect(protection.ApplicationLayerAutomaticResponseConfiguration).toEqual({ Status: 'ENABLED', Action: { Block: {} } });
+		expect(protection.ApplicationLayerAutomaticResponseConfiguration).toEqual({
+			Status: 'ENABLED',
+			Action: { Block: {} },
+		});
 	});
 
 	it('withdraw undoes exactly that: automatic response off, and the protection it created deleted', async () => {
@@ -50,17 +63,28 @@ describe('AWS Shield Advanced', () => {
 		// Another workflow, after a restart: the record is at AWS, not in this workflow's static data.
 		forgetProcessRecords();
 		const result = await run('withdraw');
-		expect(result).toMatchObject({ active: false, changed: true, protected: false, protectionDeleted: true });
+		expect(result).toMatchObject({
+			active: false,
+			changed: true,
+			protected: false,
+			protectionDeleted: true,
+		});
 		expect(sim.protectionOf(DISTRIBUTION)).toBeUndefined();
 	});
 
 	it('is idempotent: a second activate and a second withdraw make no write', async () => {
 		await run('activate');
-		expect(sim.writeOperations()).toEqual(['CreateProtection', 'EnableApplicationLayerAutomaticResponse']);
+		expect(sim.writeOperations()).toEqual([
+			'CreateProtection',
+			'EnableApplicationLayerAutomaticResponse',
+		]);
 		expect(await run('activate')).toMatchObject({ active: true, changed: false });
 		expect(sim.writeOperations()).toHaveLength(2);
 		await run('withdraw');
-		expect(sim.writeOperations().slice(2)).toEqual(['DisableApplicationLayerAutomaticResponse', 'DeleteProtection']);
+		expect(sim.writeOperations().slice(2)).toEqual([
+			'DisableApplicationLayerAutomaticResponse',
+			'DeleteProtection',
+		]);
 		expect(await run('withdraw')).toMatchObject({ active: false, changed: false });
 		expect(sim.writeOperations()).toHaveLength(4);
 	});
@@ -68,22 +92,42 @@ describe('AWS Shield Advanced', () => {
 	it('on an existing protection of the user: tags what it changes, restores it on withdraw and keeps the protection and its own tags', async () => {
 		sim.protect(ALB, 'COUNT');
 		const activated = await run('activate', { resourceArn: ALB, automaticResponse: 'BLOCK' });
-		expect(activated).toMatchObject({ changed: true, automaticResponse: 'BLOCK', protectionCreatedByThisPackage: false });
-		expect(sim.protectionOf(ALB)!.tags).toContainEqual({ Key: TAGS.previousAutomaticResponse, Value: 'COUNT' });
+		expect(activated).toMatchObject({
+			changed: true,
+			automaticResponse: 'BLOCK',
+			protectionCreatedByThisPackage: false,
+		});
+		expect(sim.protectionOf(ALB)!.tags).toContainEqual({
+			Key: TAGS.previousAutomaticResponse,
+			Value: 'COUNT',
+		});
 		forgetProcessRecords();
 		const withdrawn = await run('withdraw', { resourceArn: ALB });
-		expect(withdrawn).toMatchObject({ changed: true, protected: true, automaticResponse: 'COUNT', restoredAutomaticResponse: 'COUNT' });
+		expect(withdrawn).toMatchObject({
+			changed: true,
+			protected: true,
+			automaticResponse: 'COUNT',
+			restoredAutomaticResponse: 'COUNT',
+		});
 		expect(sim.protectionOf(ALB)!.tags).toEqual([{ Key: 'team', Value: 'edge' }]);
-		expect(sim.protectionOf(ALB)!.ApplicationLayerAutomaticResponseConfiguration).toEqual({ Status: 'ENABLED', Action: { Count: {} } });
+		expect(sim.protectionOf(ALB)!.ApplicationLayerAutomaticResponseConfiguration).toEqual({
+			Status: 'ENABLED',
+			Action: { Count: {} },
+		});
 	});
 
 	it('a second activate never overwrites the saved original state', async () => {
 		sim.protect(ALB);
 		await run('activate', { resourceArn: ALB, automaticResponse: 'COUNT' });
 		await run('activate', { resourceArn: ALB, automaticResponse: 'BLOCK' });
-		expect(sim.protectionOf(ALB)!.tags).toContainEqual({ Key: TAGS.previousAutomaticResponse, Value: 'DISABLED' });
+		expect(sim.protectionOf(ALB)!.tags).toContainEqual({
+			Key: TAGS.previousAutomaticResponse,
+			Value: 'DISABLED',
+		});
 		await run('withdraw', { resourceArn: ALB });
-		expect(sim.protectionOf(ALB)!.ApplicationLayerAutomaticResponseConfiguration?.Status).toBe('DISABLED');
+		expect(sim.protectionOf(ALB)!.ApplicationLayerAutomaticResponseConfiguration?.Status).toBe(
+			'DISABLED',
+		);
 	});
 
 	it('leaves what was already on before activation, unless forced; never deletes a protection it did not create', async () => {
@@ -101,7 +145,12 @@ describe('AWS Shield Advanced', () => {
 	it('withdraws with no record of any activation by switching automatic response off', async () => {
 		sim.protect(DISTRIBUTION, 'BLOCK');
 		const result = await run('withdraw');
-		expect(result).toMatchObject({ active: false, changed: true, protected: true, automaticResponse: 'DISABLED' });
+		expect(result).toMatchObject({
+			active: false,
+			changed: true,
+			protected: true,
+			automaticResponse: 'DISABLED',
+		});
 	});
 
 	it('enables proactive engagement when asked, and withdraw disables it only because activation enabled it', async () => {
@@ -118,15 +167,24 @@ describe('AWS Shield Advanced', () => {
 	it('protects a resource without layer 7 (Elastic IP) with Automatic Response "Leave Unchanged"', async () => {
 		const result = await run('activate', { resourceArn: EIP, automaticResponse: 'NONE' });
 		expect(result).toMatchObject({ active: true, changed: true, protected: true });
-		expect(await run('withdraw', { resourceArn: EIP })).toMatchObject({ active: false, changed: true, protectionDeleted: true });
+		expect(await run('withdraw', { resourceArn: EIP })).toMatchObject({
+			active: false,
+			changed: true,
+			protectionDeleted: true,
+		});
 	});
 
 	it.each([
 		[{ resourceArn: 'my-distribution' }, /Invalid resource ARN/],
 		[{ resourceArn: 'arn:aws:s3:::my-bucket' }, /Invalid resource ARN/],
-		[{ resourceArn: EIP, automaticResponse: 'BLOCK' }, /only available for CloudFront distributions and Application Load Balancers/],
+		[
+			{ resourceArn: EIP, automaticResponse: 'BLOCK' },
+			/only available for CloudFront distributions and Application Load Balancers/,
+		],
 	])('refuses bad input %p before any call', async (override, message) => {
-		await expect(runNode(node, shieldRun(sim, params('activate', override)))).rejects.toThrow(message);
+		await expect(runNode(node, shieldRun(sim, params('activate', override)))).rejects.toThrow(
+			message,
+		);
 		expect(sim.log).toHaveLength(0);
 	});
 });

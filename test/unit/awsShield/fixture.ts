@@ -9,7 +9,8 @@ export const TEMP_KEY = 'ASIAIOSFODNN7TEMPKEY';
 export const TEMP_SECRET = 'tempSecretKey/0123456789abcdefghijklmn';
 export const SESSION_TOKEN = 'FwoGZXIvYXdzEXAMPLEsessionTOKEN//0123456789';
 export const DISTRIBUTION = 'arn:aws:cloudfront::123456789012:distribution/E1A2B3C4D5E6F7';
-export const ALB = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188';
+export const ALB =
+	'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188';
 export const EIP = 'arn:aws:ec2:eu-west-1:123456789012:eip-allocation/eipalloc-0123456789abcdef0';
 
 /** A Shield Advanced account with a CloudFront distribution, an ALB (both with a WAF web ACL) and an Elastic IP. */
@@ -33,7 +34,11 @@ export const shieldCredentials = (sim: AwsShieldSimulator, extra: Record<string,
 	...extra,
 });
 
-export function shieldRun(sim: AwsShieldSimulator, parameters: RunOptions['parameters'], extra: Partial<RunOptions> = {}): RunOptions {
+export function shieldRun(
+	sim: AwsShieldSimulator,
+	parameters: RunOptions['parameters'],
+	extra: Partial<RunOptions> = {},
+): RunOptions {
 	return {
 		parameters: { requestOptions: { maxAttempts: 3 }, ...parameters },
 		credentials: { awsShieldMitigationApi: shieldCredentials(sim) },

@@ -13,7 +13,8 @@ afterEach(async () => {
 	await sim.stop();
 });
 
-const search = (filter?: string) => listSearch(node, 'searchProtectedResources', shieldRun(sim, {}), filter);
+const search = (filter?: string) =>
+	listSearch(node, 'searchProtectedResources', shieldRun(sim, {}), filter);
 
 describe('AWS Shield Advanced: the Resource picker lists protected resources', () => {
 	it('lists every protection across ListProtections pages (NextToken), by name and resource ARN', async () => {
@@ -41,7 +42,15 @@ describe('AWS Shield Advanced: the Resource picker lists protected resources', (
 
 	it('accepts the resource as the editor saves it (resource locator, By ARN or From List)', async () => {
 		for (const mode of ['id', 'list']) {
-			const [status] = jsonOf(await runNode(node, shieldRun(sim, { operation: 'getStatus', resourceArn: { __rl: true, mode, value: DISTRIBUTION } })));
+			const [status] = jsonOf(
+				await runNode(
+					node,
+					shieldRun(sim, {
+						operation: 'getStatus',
+						resourceArn: { __rl: true, mode, value: DISTRIBUTION },
+					}),
+				),
+			);
 			expect(status).toMatchObject({ target: DISTRIBUTION, active: false });
 		}
 	});

@@ -2,7 +2,17 @@ import { AwsShieldMitigationApi } from '../../../credentials/AwsShieldMitigation
 import { AwsShieldAdvanced } from '../../../nodes/AwsShield/AwsShieldAdvanced.node';
 import { authenticate, jsonOf, performRequest, runNode } from '../../helpers/runNode';
 import { type AwsShieldSimulator, sigV4Signature } from '../../simulators/awsShield';
-import { ACCESS_KEY, DISTRIBUTION, SECRET, SESSION_TOKEN, TEMP_KEY, TEMP_SECRET, shieldCredentials, shieldRun, startShield } from './fixture';
+import {
+	ACCESS_KEY,
+	DISTRIBUTION,
+	SECRET,
+	SESSION_TOKEN,
+	TEMP_KEY,
+	TEMP_SECRET,
+	shieldCredentials,
+	shieldRun,
+	startShield,
+} from './fixture';
 
 const node = new AwsShieldAdvanced();
 const credentialType = new AwsShieldMitigationApi();
@@ -15,38 +25,59 @@ afterEach(async () => {
 	await sim.stop();
 });
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({ operation, resourceArn: DISTRIBUTION, ...extra });
-const failure = async (run: ReturnType<typeof shieldRun>) => await runNode(node, run).catch((e) => e);
+const params = (operation: string, extra: Record<string, unknown> = {}) => ({
+	operation,
+	resourceArn: DISTRIBUTION,
+	...extra,
+});
+const failure = async (run: ReturnType<typeof shieldRun>) =>
+	await runNode(node, run).catch((e) => e);
 const withCredentials = (extra: Record<string, string>, operation = 'getStatus') => {
 	const run = shieldRun(sim, params(operation));
 	run.credentials.awsShieldMitigationApi = shieldCredentials(sim, extra);
 	return run;
 };
-const throttled = { status: 400, body: { __type: 'com.amazon.coral.availability#ThrottlingException', message: 'Rate exceeded' } };
+const throttled = {
+	status: 400,
+	body: { __type: 'com.amazon.coral.availability#ThrottlingException', message: 'Rate exceeded' },
+};
 
 /** Sends a signed GetSubscriptionState, optionally tampering with the request after signing. */
-async function signedCall(credentials = shieldCredentials(sim), tamper: (options: Record<string, unknown>) => void = () => {}) {
+async function signedCall(
+	credentials = shieldCredentials(sim),
+	tamper: (options: Record<string, unknown>) => void = () => {},
+) {
 	const options = await authenticate(credentialType, credentials, {
 		url: `${sim.baseUrl}/`,
 		method: 'POST',
 		body: '{}',
-		headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSShield_20160616.GetSubscriptionState' },
+		headers: {
+			'content-type': 'application/x-amz-json-1.1',
+			'x-amz-target': 'AWSShield_20160616.GetSubscriptionState',
+		},
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 	});
 	tamper(options as never);
-	return (await performRequest(options)) as { statusCode: number; body: { __type?: string; message?: string; SubscriptionState?: string } };
+	return (await performRequest(options)) as {
+		statusCode: number;
+		body: { __type?: string; message?: string; SubscriptionState?: string };
+	};
 }
 
 describe('SigV4, verified by the simulator with its own implementation', () => {
-	it('matches AWS\'s published SigV4 example (IAM ListUsers, get-vanilla style)', () => {
+	it("matches AWS's published SigV4 example (IAM ListUsers, get-vanilla style)", () => {
 		// From the AWS General Reference "Signature Version 4 signing process" example.
 		const signature = sigV4Signature({
 			secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
 			method: 'GET',
 			path: '/',
 			query: 'Action=ListUsers&Version=2010-05-08',
-			headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', host: 'iam.amazonaws.com', 'x-amz-date': '20150830T123600Z' },
+			headers: {
+				'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+				host: 'iam.amazonaws.com',
+				'x-amz-date': '20150830T123600Z',
+			},
 			signedHeaders: ['content-type', 'host', 'x-amz-date'],
 			body: '',
 			amzDate: '20150830T123600Z',
@@ -55,7 +86,7 @@ describe('SigV4, verified by the simulator with its own implementation', () => {
 		expect(signature).toBe('5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7');
 	});
 
-	it('accepts the credential\'s signature (service shield, region us-east-1)', async () => {
+	it("accepts the credential's signature (service shield, region us-east-1)", async () => {
 		const response = await signedCall();
 		expect(response.statusCode).toBe(200);
 		expect(response.body.SubscriptionState).toBe('ACTIVE');
@@ -63,15 +94,33 @@ describe('SigV4, verified by the simulator with its own implementation', () => {
 	});
 
 	it('signs temporary credentials with X-Amz-Security-Token', async () => {
-		const response = await signedCall(shieldCredentials(sim, { accessKeyId: TEMP_KEY, secretAccessKey: TEMP_SECRET, sessionToken: SESSION_TOKEN }));
+		const response = await signedCall(
+			shieldCredentials(sim, {
+				accessKeyId: TEMP_KEY,
+				secretAccessKey: TEMP_SECRET,
+				sessionToken: SESSION_TOKEN,
+			}),
+		);
 		expect(response.statusCode).toBe(200);
-		const missing = await signedCall(shieldCredentials(sim, { accessKeyId: TEMP_KEY, secretAccessKey: TEMP_SECRET }));
+		const missing = await signedCall(
+			shieldCredentials(sim, { accessKeyId: TEMP_KEY, secretAccessKey: TEMP_SECRET }),
+		);
 		expect(missing.body.__type).toMatch(/UnrecognizedClientException/);
 	});
 
 	it.each([
-		['a wrong secret', (o: Record<string, unknown>) => void o, { secretAccessKey: 'wrong' }, /does not match/],
-		['a body changed after signing (wrong body hash)', (o: Record<string, unknown>) => (o.body = '[]'), {}, /does not match/],
+		[
+			'a wrong secret',
+			(o: Record<string, unknown>) => void o,
+			{ secretAccessKey: 'wrong' },
+			/does not match/,
+		],
+		[
+			'a body changed after signing (wrong body hash)',
+			(o: Record<string, unknown>) => (o.body = '[]'),
+			{},
+			/does not match/,
+		],
 		[
 			'a stale X-Amz-Date (over 5 minutes)',
 			(o: Record<string, unknown>) => {
@@ -107,14 +156,20 @@ describe('SigV4, verified by the simulator with its own implementation', () => {
 	});
 
 	it('rejects a signature made more than 5 minutes ago, even when consistent', async () => {
-		jest.useFakeTimers({ now: Date.now() - 10 * 60 * 1000, doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval', 'queueMicrotask'] });
+		jest.useFakeTimers({
+			now: Date.now() - 10 * 60 * 1000,
+			doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval', 'queueMicrotask'],
+		});
 		let options: Record<string, unknown>;
 		try {
 			options = (await authenticate(credentialType, shieldCredentials(sim), {
 				url: `${sim.baseUrl}/`,
 				method: 'POST',
 				body: '{}',
-				headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSShield_20160616.GetSubscriptionState' },
+				headers: {
+					'content-type': 'application/x-amz-json-1.1',
+					'x-amz-target': 'AWSShield_20160616.GetSubscriptionState',
+				},
 				returnFullResponse: true,
 				ignoreHttpStatusErrors: true,
 			})) as never;
@@ -126,7 +181,9 @@ describe('SigV4, verified by the simulator with its own implementation', () => {
 	});
 
 	it('the credential test calls GetSubscriptionState; INACTIVE is a clear failure rule', async () => {
-		expect(credentialType.test.request.headers).toEqual({ 'X-Amz-Target': 'AWSShield_20160616.GetSubscriptionState' });
+		expect(credentialType.test.request.headers).toEqual({
+			'X-Amz-Target': 'AWSShield_20160616.GetSubscriptionState',
+		});
 		const options = await authenticate(credentialType, shieldCredentials(sim), {
 			...(credentialType.test.request as object),
 			baseURL: sim.baseUrl,
@@ -134,10 +191,19 @@ describe('SigV4, verified by the simulator with its own implementation', () => {
 			ignoreHttpStatusErrors: true,
 		} as never);
 		sim.subscription = 'INACTIVE';
-		const response = (await performRequest(options)) as { statusCode: number; body: { SubscriptionState: string } };
+		const response = (await performRequest(options)) as {
+			statusCode: number;
+			body: { SubscriptionState: string };
+		};
 		expect(response.body.SubscriptionState).toBe('INACTIVE');
 		expect(credentialType.test.rules).toContainEqual(
-			expect.objectContaining({ properties: expect.objectContaining({ key: 'SubscriptionState', value: 'INACTIVE', message: expect.stringMatching(/no active Shield Advanced subscription/) }) }),
+			expect.objectContaining({
+				properties: expect.objectContaining({
+					key: 'SubscriptionState',
+					value: 'INACTIVE',
+					message: expect.stringMatching(/no active Shield Advanced subscription/),
+				}),
+			}),
 		);
 	});
 });
@@ -145,26 +211,47 @@ describe('SigV4, verified by the simulator with its own implementation', () => {
 describe('AWS Shield errors, each with its own message', () => {
 	it('unknown access key id', async () => {
 		const error = await failure(withCredentials({ accessKeyId: 'AKIAUNKNOWNKEY000000' }));
-		expect(error.message).toBe('AWS does not recognise the access key id (UnrecognizedClientException)');
+		expect(error.message).toBe(
+			'AWS does not recognise the access key id (UnrecognizedClientException)',
+		);
 		expect(sim.log).toHaveLength(1);
 	});
 
 	it('wrong secret access key', async () => {
 		const error = await failure(withCredentials({ secretAccessKey: 'not-the-secret' }));
-		expect(error.message).toMatch(/AWS rejected the request signature \(InvalidSignatureException\)/);
+		expect(error.message).toMatch(
+			/AWS rejected the request signature \(InvalidSignatureException\)/,
+		);
 		expect(error.description).toMatch(/Secret Access Key .* clock/);
 	});
 
 	it('expired session token', async () => {
-		sim.inject({ response: { status: 400, body: { __type: 'ExpiredTokenException', message: 'The security token included in the request is expired' } } });
+		sim.inject({
+			response: {
+				status: 400,
+				body: {
+					__type: 'ExpiredTokenException',
+					message: 'The security token included in the request is expired',
+				},
+			},
+		});
 		const error = await failure(shieldRun(sim, params('getStatus')));
 		expect(error.message).toBe('The AWS session token has expired (ExpiredTokenException)');
 	});
 
 	it('missing IAM permission names the actions to grant', async () => {
-		sim.addKey(ACCESS_KEY, { secretAccessKey: SECRET, allow: ['shield:GetSubscriptionState', 'shield:DescribeProtection', 'shield:ListTagsForResource'] });
+		sim.addKey(ACCESS_KEY, {
+			secretAccessKey: SECRET,
+			allow: [
+				'shield:GetSubscriptionState',
+				'shield:DescribeProtection',
+				'shield:ListTagsForResource',
+			],
+		});
 		const error = await failure(shieldRun(sim, params('activate')));
-		expect(error.message).toMatch(/not allowed to make this call \(AccessDeniedException\).*shield:CreateProtection/);
+		expect(error.message).toMatch(
+			/not allowed to make this call \(AccessDeniedException\).*shield:CreateProtection/,
+		);
 		expect(error.description).toMatch(/shield:CreateProtection.*shield:TagResource/);
 	});
 
@@ -178,7 +265,9 @@ describe('AWS Shield errors, each with its own message', () => {
 	it('automatic response without a WAF web ACL (InvalidOperationException)', async () => {
 		sim.resources.get(DISTRIBUTION)!.webAcl = false;
 		const error = await failure(shieldRun(sim, params('activate')));
-		expect(error.message).toMatch(/AWS Shield refused the operation \(InvalidOperationException\): The resource must be associated with an AWS WAF web ACL/);
+		expect(error.message).toMatch(
+			/AWS Shield refused the operation \(InvalidOperationException\): The resource must be associated with an AWS WAF web ACL/,
+		);
 		expect(error.description).toMatch(/web ACL/);
 	});
 
@@ -189,12 +278,23 @@ describe('AWS Shield errors, each with its own message', () => {
 	});
 
 	it('a resource Shield cannot find (InvalidResourceException)', async () => {
-		const error = await failure(shieldRun(sim, params('activate', { resourceArn: 'arn:aws:cloudfront::123456789012:distribution/EGONE0000000' })));
+		const error = await failure(
+			shieldRun(
+				sim,
+				params('activate', {
+					resourceArn: 'arn:aws:cloudfront::123456789012:distribution/EGONE0000000',
+				}),
+			),
+		);
 		expect(error.message).toMatch(/cannot protect this resource \(InvalidResourceException\)/);
 	});
 
 	it('never puts the secret or session token in output items or errors', async () => {
-		const run = withCredentials({ accessKeyId: TEMP_KEY, secretAccessKey: 'wrong', sessionToken: SESSION_TOKEN });
+		const run = withCredentials({
+			accessKeyId: TEMP_KEY,
+			secretAccessKey: 'wrong',
+			sessionToken: SESSION_TOKEN,
+		});
 		run.continueOnFail = true;
 		const output = JSON.stringify((await runNode(node, run)).output);
 		expect(output).toMatch(/InvalidSignatureException/);
@@ -205,7 +305,10 @@ describe('AWS Shield errors, each with its own message', () => {
 describe('AWS Shield fault injection', () => {
 	it('retries ThrottlingException (HTTP 400) with backoff and completes', async () => {
 		sim.inject({ times: 2, response: throttled });
-		const run = shieldRun(sim, params('activate', { requestOptions: { maxAttempts: 4, maxRetryTime: 20 } }));
+		const run = shieldRun(
+			sim,
+			params('activate', { requestOptions: { maxAttempts: 4, maxRetryTime: 20 } }),
+		);
 		const [result] = jsonOf(await runNode(node, run));
 		expect(result).toMatchObject({ active: true, changed: true });
 		expect(sim.log.slice(0, 3).map((r) => r.status)).toEqual([400, 400, 200]);
@@ -213,22 +316,49 @@ describe('AWS Shield fault injection', () => {
 
 	it('gives up on persistent throttling and says so', async () => {
 		sim.inject({ times: 10, response: throttled });
-		const error = await failure(shieldRun(sim, params('getStatus', { requestOptions: { maxAttempts: 2 } })));
-		expect(error.message).toMatch(/AWS Shield throttled the request \(ThrottlingException\).*gave up after 2 attempts/);
+		const error = await failure(
+			shieldRun(sim, params('getStatus', { requestOptions: { maxAttempts: 2 } })),
+		);
+		expect(error.message).toMatch(
+			/AWS Shield throttled the request \(ThrottlingException\).*gave up after 2 attempts/,
+		);
 	});
 
 	it('retries 429, 5xx and OptimisticLockException, re-signing each attempt', async () => {
 		sim.inject({ response: { status: 429, headers: { 'retry-after': '0' }, body: {} } });
-		sim.inject({ response: { status: 500, body: { __type: 'InternalErrorException', message: 'internal error' } } });
-		sim.inject({ response: { status: 400, body: { __type: 'OptimisticLockException', message: 'concurrent modification' } } });
-		const [status] = jsonOf(await runNode(node, shieldRun(sim, params('getStatus', { requestOptions: { maxAttempts: 4, maxRetryTime: 20 } }))));
+		sim.inject({
+			response: {
+				status: 500,
+				body: { __type: 'InternalErrorException', message: 'internal error' },
+			},
+		});
+		sim.inject({
+			response: {
+				status: 400,
+				body: { __type: 'OptimisticLockException', message: 'concurrent modification' },
+			},
+		});
+		const [status] = jsonOf(
+			await runNode(
+				node,
+				shieldRun(
+					sim,
+					params('getStatus', { requestOptions: { maxAttempts: 4, maxRetryTime: 20 } }),
+				),
+			),
+		);
 		expect(status).toMatchObject({ subscriptionState: 'ACTIVE' });
 		expect(sim.verifiedSignatures).toBeGreaterThan(0);
 	});
 
 	it('retries a request that timed out', async () => {
 		sim.inject({ delayMs: 1500 });
-		const [status] = jsonOf(await runNode(node, shieldRun(sim, params('getStatus', { requestOptions: { maxAttempts: 2, timeout: 1 } }))));
+		const [status] = jsonOf(
+			await runNode(
+				node,
+				shieldRun(sim, params('getStatus', { requestOptions: { maxAttempts: 2, timeout: 1 } })),
+			),
+		);
 		expect(status).toMatchObject({ subscriptionState: 'ACTIVE' });
 	});
 

@@ -20,7 +20,11 @@ beforeEach(async () => {
 	sim.addPrefix(ACCOUNT, { id: SUPERNET, cidr: '198.18.0.0/22', description: 'pop-1' });
 	sim.addBgpPrefix(SUPERNET, { id: SUBNET_0, cidr: '198.18.0.0/24' });
 	sim.addBgpPrefix(SUPERNET, { id: SUBNET_1, cidr: '198.18.1.0/24' });
-	sim.addBgpPrefix(SUPERNET, { id: LOCKED_SUBNET, cidr: '198.18.2.0/24', on_demand: { on_demand_locked: true } });
+	sim.addBgpPrefix(SUPERNET, {
+		id: LOCKED_SUBNET,
+		cidr: '198.18.2.0/24',
+		on_demand: { on_demand_locked: true },
+	});
 	sim.addPrefix(ACCOUNT, { id: V6_PREFIX, cidr: '2001:db8::/32' });
 	sim.addBgpPrefix(V6_PREFIX, { id: V6_SUBNET, cidr: '2001:db8:1::/48' });
 });
@@ -31,7 +35,11 @@ afterEach(async () => {
 const byCidr = (cidr: string) => ({ __rl: true, mode: 'cidr', value: cidr });
 const fromList = (id: string) => ({ __rl: true, mode: 'list', value: id });
 
-const subnetParams = (operation: string, bgpPrefixId: object, extra: Record<string, unknown> = {}) => ({
+const subnetParams = (
+	operation: string,
+	bgpPrefixId: object,
+	extra: Record<string, unknown> = {},
+) => ({
 	operation,
 	accountId: rl(ACCOUNT),
 	prefixId: rl(SUPERNET),
@@ -47,15 +55,21 @@ const wholeParams = (operation: string, extra: Record<string, unknown> = {}) => 
 });
 
 const supernet = () => sim.accounts.get(ACCOUNT)!.prefixes.get(SUPERNET)!;
-const bgpPrefix = (id: string, prefixId = SUPERNET): SimBgpPrefix => sim.bgpPrefixesOf(prefixId).get(id)!;
+const bgpPrefix = (id: string, prefixId = SUPERNET): SimBgpPrefix =>
+	sim.bgpPrefixesOf(prefixId).get(id)!;
 /** Which BGP prefixes of the /22 are advertised, by CIDR. */
 const advertisedCidrs = () =>
-	[...sim.bgpPrefixesOf(SUPERNET).values()].filter((b) => b.on_demand.advertised).map((b) => b.cidr);
-const bgpPrefixPath = (id: string) => `/accounts/${ACCOUNT}/addressing/prefixes/${SUPERNET}/bgp/prefixes/${id}`;
+	[...sim.bgpPrefixesOf(SUPERNET).values()]
+		.filter((b) => b.on_demand.advertised)
+		.map((b) => b.cidr);
+const bgpPrefixPath = (id: string) =>
+	`/accounts/${ACCOUNT}/addressing/prefixes/${SUPERNET}/bgp/prefixes/${id}`;
 
 describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 	it('advertises only the chosen subnet, reads it back, and leaves the other subnets and the whole prefix alone', async () => {
-		const [result] = jsonOf(await runNode(node, cloudflareRun(sim, subnetParams('activate', byCidr('198.18.1.0/24')))));
+		const [result] = jsonOf(
+			await runNode(node, cloudflareRun(sim, subnetParams('activate', byCidr('198.18.1.0/24')))),
+		);
 		expect(result).toMatchObject({
 			provider: 'cloudflareMagicTransit',
 			target: '198.18.1.0/24',
@@ -81,8 +95,17 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 		const staticData = {};
 		await runNode(node, cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1)), { staticData }));
 		const advertisedAt = bgpPrefix(SUBNET_1).on_demand.advertised_modified_at;
-		const [again] = jsonOf(await runNode(node, cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1)), { staticData })));
-		expect(again).toMatchObject({ active: true, changed: false, note: 'The BGP prefix was already advertised.' });
+		const [again] = jsonOf(
+			await runNode(
+				node,
+				cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1)), { staticData }),
+			),
+		);
+		expect(again).toMatchObject({
+			active: true,
+			changed: false,
+			note: 'The BGP prefix was already advertised.',
+		});
 		expect(sim.writes()).toHaveLength(1);
 		expect(bgpPrefix(SUBNET_1).on_demand.advertised_modified_at).toBe(advertisedAt);
 	});
@@ -90,12 +113,22 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 	it('withdraws what it advertised, then a second withdraw makes no write', async () => {
 		const staticData = {};
 		await runNode(node, cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1)), { staticData }));
-		const [withdrawn] = jsonOf(await runNode(node, cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_1)), { staticData })));
+		const [withdrawn] = jsonOf(
+			await runNode(
+				node,
+				cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_1)), { staticData }),
+			),
+		);
 		expect(withdrawn).toMatchObject({ active: false, changed: true, cidr: '198.18.1.0/24' });
 		expect(withdrawn.note).toMatch(/15 minutes/);
 		expect(advertisedCidrs()).toEqual([]);
 		expect(sim.writes()).toHaveLength(2);
-		const [again] = jsonOf(await runNode(node, cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_1)), { staticData })));
+		const [again] = jsonOf(
+			await runNode(
+				node,
+				cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_1)), { staticData }),
+			),
+		);
 		expect(again).toMatchObject({ active: false, changed: false });
 		expect(sim.writes()).toHaveLength(2);
 	});
@@ -103,14 +136,29 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 	it('leaves a subnet advertised before activation on, unless Force Withdraw', async () => {
 		bgpPrefix(SUBNET_1).on_demand.advertised = true;
 		const staticData = {};
-		const [activated] = jsonOf(await runNode(node, cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1)), { staticData })));
+		const [activated] = jsonOf(
+			await runNode(
+				node,
+				cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1)), { staticData }),
+			),
+		);
 		expect(activated).toMatchObject({ active: true, changed: false });
-		const [kept] = jsonOf(await runNode(node, cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_1)), { staticData })));
+		const [kept] = jsonOf(
+			await runNode(
+				node,
+				cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_1)), { staticData }),
+			),
+		);
 		expect(kept).toMatchObject({ active: true, changed: false });
 		expect(kept.note).toMatch(/BGP prefix was already advertised before activation/);
 		expect(sim.writes()).toHaveLength(0);
 		const [forced] = jsonOf(
-			await runNode(node, cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_1), { forceWithdraw: true }), { staticData })),
+			await runNode(
+				node,
+				cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_1), { forceWithdraw: true }), {
+					staticData,
+				}),
+			),
 		);
 		expect(forced).toMatchObject({ active: false, changed: true });
 		expect(bgpPrefix(SUBNET_1).on_demand.advertised).toBe(false);
@@ -121,13 +169,25 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 		const staticData = {};
 		await runNode(node, cloudflareRun(sim, wholeParams('activate'), { staticData }));
 		await runNode(node, cloudflareRun(sim, subnetParams('activate', rl(SUBNET_0)), { staticData }));
-		const [status] = jsonOf(await runNode(node, cloudflareRun(sim, subnetParams('getStatus', rl(SUBNET_0)), { staticData })));
+		const [status] = jsonOf(
+			await runNode(
+				node,
+				cloudflareRun(sim, subnetParams('getStatus', rl(SUBNET_0)), { staticData }),
+			),
+		);
 		expect(status).toMatchObject({ active: true, activatedByThisPackage: true });
 
 		// The subnet was activated by us: withdrawn. The whole prefix was on before: left on.
-		const [subnet] = jsonOf(await runNode(node, cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_0)), { staticData })));
+		const [subnet] = jsonOf(
+			await runNode(
+				node,
+				cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_0)), { staticData }),
+			),
+		);
 		expect(subnet).toMatchObject({ active: false, changed: true });
-		const [whole] = jsonOf(await runNode(node, cloudflareRun(sim, wholeParams('withdraw'), { staticData })));
+		const [whole] = jsonOf(
+			await runNode(node, cloudflareRun(sim, wholeParams('withdraw'), { staticData })),
+		);
 		expect(whole).toMatchObject({ active: true, changed: false });
 		expect(supernet().advertised).toBe(true);
 		expect(sim.writes()).toEqual([
@@ -138,13 +198,21 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 
 	it('withdraws a subnet with no record of activation (another workflow)', async () => {
 		bgpPrefix(SUBNET_0).on_demand.advertised = true;
-		const [result] = jsonOf(await runNode(node, cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_0)), { staticData: {} })));
+		const [result] = jsonOf(
+			await runNode(
+				node,
+				cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_0)), { staticData: {} }),
+			),
+		);
 		expect(result).toMatchObject({ active: false, changed: true });
 		expect(bgpPrefix(SUBNET_0).on_demand.advertised).toBe(false);
 	});
 
 	it('refuses a locked BGP prefix before any write', async () => {
-		const error = await runNode(node, cloudflareRun(sim, subnetParams('activate', rl(LOCKED_SUBNET)))).catch((e) => e);
+		const error = await runNode(
+			node,
+			cloudflareRun(sim, subnetParams('activate', rl(LOCKED_SUBNET))),
+		).catch((e) => e);
 		expect(error.message).toBe(
 			'BGP prefix 198.18.2.0/24 has on-demand advertisement locked, so its advertisement cannot be changed through the API',
 		);
@@ -155,18 +223,21 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 
 	it('refuses a BGP prefix that is not on-demand capable before any write, even to withdraw it', async () => {
 		bgpPrefix(SUBNET_1).on_demand.on_demand_enabled = false;
-		await expect(runNode(node, cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1))))).rejects.toThrow(
-			/BGP prefix 198\.18\.1\.0\/24 is not enabled for on-demand advertisement/,
-		);
+		await expect(
+			runNode(node, cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1)))),
+		).rejects.toThrow(/BGP prefix 198\.18\.1\.0\/24 is not enabled for on-demand advertisement/);
 		bgpPrefix(SUBNET_1).on_demand.advertised = true;
-		await expect(runNode(node, cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_1))))).rejects.toThrow(
-			/not enabled for on-demand advertisement/,
-		);
+		await expect(
+			runNode(node, cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_1)))),
+		).rejects.toThrow(/not enabled for on-demand advertisement/);
 		expect(sim.writes()).toHaveLength(0);
 	});
 
 	it('refuses a CIDR that is not an onboarded BGP prefix, listing the ones that exist, before any write', async () => {
-		const error = await runNode(node, cloudflareRun(sim, subnetParams('activate', byCidr('198.18.3.0/24')))).catch((e) => e);
+		const error = await runNode(
+			node,
+			cloudflareRun(sim, subnetParams('activate', byCidr('198.18.3.0/24'))),
+		).catch((e) => e);
 		expect(error.message).toBe(
 			'198.18.3.0/24 is not a BGP prefix of IP prefix 198.18.0.0/22, so Cloudflare cannot announce it on its own. BGP prefixes there: 198.18.0.0/22, 198.18.0.0/24, 198.18.1.0/24, 198.18.2.0/24',
 		);
@@ -178,7 +249,9 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 	it.each([['198.18.1.0/33'], ['198.18.1.0/24/1'], ['not-a-cidr'], ['']])(
 		'rejects the invalid CIDR %p before any HTTP call',
 		async (cidr) => {
-			await expect(runNode(node, cloudflareRun(sim, subnetParams('activate', byCidr(cidr))))).rejects.toThrow(
+			await expect(
+				runNode(node, cloudflareRun(sim, subnetParams('activate', byCidr(cidr)))),
+			).rejects.toThrow(
 				/^Invalid BGP prefix CIDR: .* is not an IPv4 or IPv6 address or CIDR block/,
 			);
 			expect(sim.log).toHaveLength(0);
@@ -186,14 +259,17 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 	);
 
 	it('rejects a malformed BGP prefix id before any HTTP call', async () => {
-		await expect(runNode(node, cloudflareRun(sim, subnetParams('activate', rl('198.18.1.0/24'))))).rejects.toThrow(
-			/BGP Prefix ID must be the 32-character hexadecimal id/,
-		);
+		await expect(
+			runNode(node, cloudflareRun(sim, subnetParams('activate', rl('198.18.1.0/24')))),
+		).rejects.toThrow(/BGP Prefix ID must be the 32-character hexadecimal id/);
 		expect(sim.log).toHaveLength(0);
 	});
 
 	it('explains an unknown BGP prefix id (404) without writing', async () => {
-		const error = await runNode(node, cloudflareRun(sim, subnetParams('activate', rl(hex32('bgp-unknown'))))).catch((e) => e);
+		const error = await runNode(
+			node,
+			cloudflareRun(sim, subnetParams('activate', rl(hex32('bgp-unknown')))),
+		).catch((e) => e);
 		expect(error.message).toMatch(/Cloudflare could not find the account or prefix/);
 		expect(error.description).toMatch(/BGP prefix/);
 		expect(error.httpCode).toBe('404');
@@ -201,17 +277,39 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 	});
 
 	it('finds the BGP prefix by id, from the list, and by CIDR in any spelling', async () => {
-		const byId = jsonOf(await runNode(node, cloudflareRun(sim, subnetParams('getStatus', rl(SUBNET_0)))));
-		const listed = jsonOf(await runNode(node, cloudflareRun(sim, subnetParams('getStatus', fromList(SUBNET_0)))));
-		const cidr = jsonOf(await runNode(node, cloudflareRun(sim, subnetParams('getStatus', byCidr(' 198.18.0.0/24 ')))));
+		const byId = jsonOf(
+			await runNode(node, cloudflareRun(sim, subnetParams('getStatus', rl(SUBNET_0)))),
+		);
+		const listed = jsonOf(
+			await runNode(node, cloudflareRun(sim, subnetParams('getStatus', fromList(SUBNET_0)))),
+		);
+		const cidr = jsonOf(
+			await runNode(node, cloudflareRun(sim, subnetParams('getStatus', byCidr(' 198.18.0.0/24 ')))),
+		);
 		for (const [status] of [byId, listed, cidr]) {
-			expect(status).toMatchObject({ bgpPrefixId: SUBNET_0, cidr: '198.18.0.0/24', active: false, activatedByThisPackage: null });
+			expect(status).toMatchObject({
+				bgpPrefixId: SUBNET_0,
+				cidr: '198.18.0.0/24',
+				active: false,
+				activatedByThisPackage: null,
+			});
 		}
 
 		const [v6] = jsonOf(
-			await runNode(node, cloudflareRun(sim, subnetParams('activate', byCidr('2001:DB8:1:0::/48'), { prefixId: rl(V6_PREFIX) }))),
+			await runNode(
+				node,
+				cloudflareRun(
+					sim,
+					subnetParams('activate', byCidr('2001:DB8:1:0::/48'), { prefixId: rl(V6_PREFIX) }),
+				),
+			),
 		);
-		expect(v6).toMatchObject({ bgpPrefixId: V6_SUBNET, cidr: '2001:db8:1::/48', ipPrefixCidr: '2001:db8::/32', changed: true });
+		expect(v6).toMatchObject({
+			bgpPrefixId: V6_SUBNET,
+			cidr: '2001:db8:1::/48',
+			ipPrefixCidr: '2001:db8::/32',
+			changed: true,
+		});
 		expect(bgpPrefix(V6_SUBNET, V6_PREFIX).on_demand.advertised).toBe(true);
 	});
 
@@ -235,7 +333,11 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 		]);
 		const filtered = await listSearch(node, 'searchBgpPrefixes', run, '198.18.1');
 		expect(filtered.results).toEqual([{ name: '198.18.1.0/24 (advertised)', value: SUBNET_1 }]);
-		const noPrefix = await listSearch(node, 'searchBgpPrefixes', cloudflareRun(sim, { accountId: rl(ACCOUNT), prefixId: rl('') }));
+		const noPrefix = await listSearch(
+			node,
+			'searchBgpPrefixes',
+			cloudflareRun(sim, { accountId: rl(ACCOUNT), prefixId: rl('') }),
+		);
 		expect(noPrefix.results).toEqual([]);
 	});
 
@@ -243,10 +345,21 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 		sim.inject({
 			method: 'PATCH',
 			path: /\/bgp\/prefixes\//,
-			response: { status: 429, headers: { 'retry-after': '1' }, body: { success: false, errors: [{ code: 971, message: 'Please wait' }], messages: [], result: null } },
+			response: {
+				status: 429,
+				headers: { 'retry-after': '1' },
+				body: {
+					success: false,
+					errors: [{ code: 971, message: 'Please wait' }],
+					messages: [],
+					result: null,
+				},
+			},
 		});
 		const started = Date.now();
-		const [result] = jsonOf(await runNode(node, cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1)))));
+		const [result] = jsonOf(
+			await runNode(node, cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1)))),
+		);
 		expect(Date.now() - started).toBeGreaterThanOrEqual(950);
 		expect(result).toMatchObject({ active: true, changed: true });
 		expect(sim.log.filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([429, 200]);
@@ -267,8 +380,17 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 		expect(text).toMatch(/lacks a permission/);
 		expect(text).toMatch(/is not a BGP prefix of IP prefix/);
 		expect(text).not.toContain(TOKEN);
-		const error = await runNode(node, cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1)))).catch((e) => e);
-		expect(JSON.stringify({ message: error.message, description: error.description, context: error.context })).not.toContain(TOKEN);
+		const error = await runNode(
+			node,
+			cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1))),
+		).catch((e) => e);
+		expect(
+			JSON.stringify({
+				message: error.message,
+				description: error.description,
+				context: error.context,
+			}),
+		).not.toContain(TOKEN);
 		expect(sim.writes()).toHaveLength(0);
 	});
 });

@@ -30,10 +30,16 @@ export async function startCloudflare(permissions: Permission[] = ALL_PERMISSION
 	return sim;
 }
 
-export function cloudflareRun(sim: CloudflareSimulator, parameters: RunOptions['parameters'], extra: Partial<RunOptions> = {}): RunOptions {
+export function cloudflareRun(
+	sim: CloudflareSimulator,
+	parameters: RunOptions['parameters'],
+	extra: Partial<RunOptions> = {},
+): RunOptions {
 	return {
 		parameters: { requestOptions: { maxAttempts: 3 }, ...parameters },
-		credentials: { cloudflareMitigationApi: { apiToken: TOKEN, baseUrl: sim.baseUrl, accountId: '' } },
+		credentials: {
+			cloudflareMitigationApi: { apiToken: TOKEN, baseUrl: sim.baseUrl, accountId: '' },
+		},
 		credentialTypes: [new CloudflareMitigationApi()],
 		...extra,
 	};

@@ -1,7 +1,15 @@
 import { CloudflareMagicTransit } from '../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node';
 import type { CloudflareSimulator } from '../../simulators/cloudflare';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
-import { ACCOUNT, LOCKED_PREFIX, PREFIX, TOKEN, cloudflareRun, rl, startCloudflare } from './fixture';
+import {
+	ACCOUNT,
+	LOCKED_PREFIX,
+	PREFIX,
+	TOKEN,
+	cloudflareRun,
+	rl,
+	startCloudflare,
+} from './fixture';
 
 const node = new CloudflareMagicTransit();
 let sim: CloudflareSimulator;
@@ -40,14 +48,19 @@ describe('Cloudflare Magic Transit', () => {
 		expect(result).toMatchObject({ active: true, changed: true });
 		expect(result.note).toMatch(/2-7 minutes/);
 		expect(prefix().advertised).toBe(true);
-		expect(sim.log.at(-1)).toMatchObject({ method: 'GET', path: expect.stringContaining('/bgp/status') });
+		expect(sim.log.at(-1)).toMatchObject({
+			method: 'GET',
+			path: expect.stringContaining('/bgp/status'),
+		});
 	});
 
 	it('activates idempotently: a second activate makes no write', async () => {
 		const staticData = {};
 		await runNode(node, cloudflareRun(sim, params('activate'), { staticData }));
 		const writesAfterFirst = sim.writes().length;
-		const [again] = jsonOf(await runNode(node, cloudflareRun(sim, params('activate'), { staticData })));
+		const [again] = jsonOf(
+			await runNode(node, cloudflareRun(sim, params('activate'), { staticData })),
+		);
 		expect(again).toMatchObject({ active: true, changed: false });
 		expect(sim.writes()).toHaveLength(writesAfterFirst);
 	});
@@ -55,12 +68,16 @@ describe('Cloudflare Magic Transit', () => {
 	it('withdraws what it advertised, then a second withdraw makes no write', async () => {
 		const staticData = {};
 		await runNode(node, cloudflareRun(sim, params('activate'), { staticData }));
-		const [withdrawn] = jsonOf(await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData })));
+		const [withdrawn] = jsonOf(
+			await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData })),
+		);
 		expect(withdrawn).toMatchObject({ active: false, changed: true });
 		expect(withdrawn.note).toMatch(/15 minutes/);
 		expect(prefix().advertised).toBe(false);
 		const writes = sim.writes().length;
-		const [again] = jsonOf(await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData })));
+		const [again] = jsonOf(
+			await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData })),
+		);
 		expect(again).toMatchObject({ active: false, changed: false });
 		expect(sim.writes()).toHaveLength(writes);
 	});
@@ -69,18 +86,25 @@ describe('Cloudflare Magic Transit', () => {
 		prefix().advertised = true;
 		const staticData = {};
 		await runNode(node, cloudflareRun(sim, params('activate'), { staticData }));
-		const [kept] = jsonOf(await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData })));
+		const [kept] = jsonOf(
+			await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData })),
+		);
 		expect(kept).toMatchObject({ active: true, changed: false });
 		expect(kept.note).toMatch(/already advertised before activation/);
 		const [forced] = jsonOf(
-			await runNode(node, cloudflareRun(sim, params('withdraw', { forceWithdraw: true }), { staticData })),
+			await runNode(
+				node,
+				cloudflareRun(sim, params('withdraw', { forceWithdraw: true }), { staticData }),
+			),
 		);
 		expect(forced).toMatchObject({ active: false, changed: true });
 	});
 
 	it('withdraws with no record of activation (another workflow), as a user pressing Withdraw expects', async () => {
 		prefix().advertised = true;
-		const [result] = jsonOf(await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData: {} })));
+		const [result] = jsonOf(
+			await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData: {} })),
+		);
 		expect(result).toMatchObject({ active: false, changed: true });
 	});
 
@@ -93,14 +117,16 @@ describe('Cloudflare Magic Transit', () => {
 
 	it('refuses a prefix that is not on-demand capable before any write', async () => {
 		prefix().on_demand_enabled = false;
-		await expect(runNode(node, cloudflareRun(sim, params('activate')))).rejects.toThrow(/not enabled for on-demand/);
+		await expect(runNode(node, cloudflareRun(sim, params('activate')))).rejects.toThrow(
+			/not enabled for on-demand/,
+		);
 		expect(sim.writes()).toHaveLength(0);
 	});
 
 	it('rejects a malformed account id before calling Cloudflare', async () => {
-		await expect(runNode(node, cloudflareRun(sim, params('activate', { accountId: rl('my-account') })))).rejects.toThrow(
-			/Account ID must be the 32-character hexadecimal id/,
-		);
+		await expect(
+			runNode(node, cloudflareRun(sim, params('activate', { accountId: rl('my-account') }))),
+		).rejects.toThrow(/Account ID must be the 32-character hexadecimal id/);
 		expect(sim.log).toHaveLength(0);
 	});
 
@@ -115,7 +141,10 @@ describe('Cloudflare Magic Transit', () => {
 	it('explains a wrong account id (not found) pointing at Account ID vs Zone ID', async () => {
 		const error = await runNode(
 			node,
-			cloudflareRun(sim, params('getStatus', { accountId: rl('0123456789abcdef0123456789abcdef') })),
+			cloudflareRun(
+				sim,
+				params('getStatus', { accountId: rl('0123456789abcdef0123456789abcdef') }),
+			),
 		).catch((e) => e);
 		expect(error.message).toMatch(/Cloudflare could not find the account or prefix/);
 		expect(error.description).toMatch(/not a Zone ID/);
@@ -140,11 +169,15 @@ describe('Cloudflare Magic Transit', () => {
 	it('reports a failing item and continues with the next when Continue On Fail is set', async () => {
 		const result = await runNode(
 			node,
-			cloudflareRun(sim, { operation: 'getStatus', accountId: rl(ACCOUNT) }, {
-				items: [{ json: {} }, { json: {} }],
-				itemParameters: [{ prefixId: rl('not-an-id') }, { prefixId: rl(PREFIX) }],
-				continueOnFail: true,
-			}),
+			cloudflareRun(
+				sim,
+				{ operation: 'getStatus', accountId: rl(ACCOUNT) },
+				{
+					items: [{ json: {} }, { json: {} }],
+					itemParameters: [{ prefixId: rl('not-an-id') }, { prefixId: rl(PREFIX) }],
+					continueOnFail: true,
+				},
+			),
 		);
 		const [first, second] = result.output[0];
 		expect(first.json.error).toMatch(/Prefix ID must be/);
@@ -154,9 +187,19 @@ describe('Cloudflare Magic Transit', () => {
 	});
 
 	it('lists prefixes as an operation and through the resource locator search', async () => {
-		const listed = jsonOf(await runNode(node, cloudflareRun(sim, { operation: 'listPrefixes', accountId: rl(ACCOUNT) })));
+		const listed = jsonOf(
+			await runNode(
+				node,
+				cloudflareRun(sim, { operation: 'listPrefixes', accountId: rl(ACCOUNT) }),
+			),
+		);
 		expect(listed.map((p) => p.cidr)).toEqual(['203.0.113.0/24', '198.51.100.0/24']);
-		const search = await listSearch(node, 'searchPrefixes', cloudflareRun(sim, { accountId: rl(ACCOUNT) }), '203');
+		const search = await listSearch(
+			node,
+			'searchPrefixes',
+			cloudflareRun(sim, { accountId: rl(ACCOUNT) }),
+			'203',
+		);
 		expect(search.results).toEqual([{ name: '203.0.113.0/24 (edge)', value: PREFIX }]);
 		const accounts = await listSearch(node, 'searchAccounts', cloudflareRun(sim, {}));
 		expect(accounts.results).toEqual([{ name: 'Example Networks', value: ACCOUNT }]);

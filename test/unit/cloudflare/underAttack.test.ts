@@ -14,22 +14,40 @@ afterEach(async () => {
 	await sim.stop();
 });
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({ operation, zoneId: rl(ZONE), ...extra });
+const params = (operation: string, extra: Record<string, unknown> = {}) => ({
+	operation,
+	zoneId: rl(ZONE),
+	...extra,
+});
 const zone = () => sim.zones.get(ZONE)!;
 
 describe('Cloudflare Under Attack Mode', () => {
 	it('reads the security level', async () => {
 		const [status] = jsonOf(await runNode(node, cloudflareRun(sim, params('getStatus'))));
-		expect(status).toMatchObject({ provider: 'cloudflareUnderAttack', target: ZONE, active: false, securityLevel: 'high' });
+		expect(status).toMatchObject({
+			provider: 'cloudflareUnderAttack',
+			target: ZONE,
+			active: false,
+			securityLevel: 'high',
+		});
 	});
 
 	it('turns Under Attack on and restores exactly the level it found (high), not a default', async () => {
 		const staticData = {};
-		const [on] = jsonOf(await runNode(node, cloudflareRun(sim, params('activate'), { staticData })));
+		const [on] = jsonOf(
+			await runNode(node, cloudflareRun(sim, params('activate'), { staticData })),
+		);
 		expect(on).toMatchObject({ active: true, changed: true, previousLevel: 'high' });
 		expect(zone().security_level).toBe('under_attack');
-		const [off] = jsonOf(await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData })));
-		expect(off).toMatchObject({ active: false, changed: true, securityLevel: 'high', restoredFrom: 'activation record' });
+		const [off] = jsonOf(
+			await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData })),
+		);
+		expect(off).toMatchObject({
+			active: false,
+			changed: true,
+			securityLevel: 'high',
+			restoredFrom: 'activation record',
+		});
 		expect(zone().security_level).toBe('high');
 	});
 
@@ -37,7 +55,9 @@ describe('Cloudflare Under Attack Mode', () => {
 		const staticData = {};
 		await runNode(node, cloudflareRun(sim, params('activate'), { staticData }));
 		const writes = sim.writes().length;
-		const [again] = jsonOf(await runNode(node, cloudflareRun(sim, params('activate'), { staticData })));
+		const [again] = jsonOf(
+			await runNode(node, cloudflareRun(sim, params('activate'), { staticData })),
+		);
 		expect(again).toMatchObject({ active: true, changed: false, levelToRestore: 'high' });
 		expect(sim.writes()).toHaveLength(writes);
 		await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData }));
@@ -48,7 +68,12 @@ describe('Cloudflare Under Attack Mode', () => {
 		const staticData = {};
 		await runNode(node, cloudflareRun(sim, params('activate'), { staticData }));
 		forgetProcessRecords();
-		await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData: JSON.parse(JSON.stringify(staticData)) }));
+		await runNode(
+			node,
+			cloudflareRun(sim, params('withdraw'), {
+				staticData: JSON.parse(JSON.stringify(staticData)),
+			}),
+		);
 		expect(zone().security_level).toBe('high');
 	});
 
@@ -61,26 +86,40 @@ describe('Cloudflare Under Attack Mode', () => {
 	it('uses the fallback level only when nothing was kept', async () => {
 		zone().security_level = 'under_attack';
 		const [off] = jsonOf(
-			await runNode(node, cloudflareRun(sim, params('withdraw', { fallbackLevel: 'low' }), { staticData: {} })),
+			await runNode(
+				node,
+				cloudflareRun(sim, params('withdraw', { fallbackLevel: 'low' }), { staticData: {} }),
+			),
 		);
-		expect(off).toMatchObject({ changed: true, securityLevel: 'low', restoredFrom: 'fallback level' });
+		expect(off).toMatchObject({
+			changed: true,
+			securityLevel: 'low',
+			restoredFrom: 'fallback level',
+		});
 	});
 
 	it('leaves Under Attack on when it was on before activation, unless forced', async () => {
 		zone().security_level = 'under_attack';
 		const staticData = {};
 		await runNode(node, cloudflareRun(sim, params('activate'), { staticData }));
-		const [kept] = jsonOf(await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData })));
+		const [kept] = jsonOf(
+			await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData })),
+		);
 		expect(kept).toMatchObject({ active: true, changed: false });
 		const [forced] = jsonOf(
-			await runNode(node, cloudflareRun(sim, params('withdraw', { forceWithdraw: true }), { staticData })),
+			await runNode(
+				node,
+				cloudflareRun(sim, params('withdraw', { forceWithdraw: true }), { staticData }),
+			),
 		);
 		expect(forced).toMatchObject({ active: false, changed: true, securityLevel: 'medium' });
 	});
 
 	it('reports a setting that is not editable as an error and changes nothing', async () => {
 		zone().editable = false;
-		await expect(runNode(node, cloudflareRun(sim, params('activate')))).rejects.toThrow(/not editable/);
+		await expect(runNode(node, cloudflareRun(sim, params('activate')))).rejects.toThrow(
+			/not editable/,
+		);
 		expect(zone().security_level).toBe('high');
 		expect(sim.writes()).toHaveLength(0);
 	});
@@ -101,10 +140,17 @@ describe('Cloudflare Under Attack Mode', () => {
 	});
 
 	it('searches zones by name, page by page', async () => {
-		for (let i = 0; i < 60; i++) sim.addZone({ id: `${i}`.padStart(32, 'a'), name: `site${i}.example.net` });
+		for (let i = 0; i < 60; i++)
+			sim.addZone({ id: `${i}`.padStart(32, 'a'), name: `site${i}.example.net` });
 		const first = await listSearch(node, 'searchZones', cloudflareRun(sim, {}), 'example.net');
 		expect(first.results).toHaveLength(50);
-		const second = await listSearch(node, 'searchZones', cloudflareRun(sim, {}), 'example.net', first.paginationToken);
+		const second = await listSearch(
+			node,
+			'searchZones',
+			cloudflareRun(sim, {}),
+			'example.net',
+			first.paginationToken,
+		);
 		expect(second.results).toHaveLength(10);
 		expect(second.paginationToken).toBeUndefined();
 	});

@@ -16,13 +16,24 @@ afterEach(async () => {
 	await sim.stop();
 });
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({ operation, firewallId: rl(web.id), ...extra });
+const params = (operation: string, extra: Record<string, unknown> = {}) => ({
+	operation,
+	firewallId: rl(web.id),
+	...extra,
+});
 /** Each run is its own workflow execution: fresh static data, as in another workflow or a manual run. */
 const run = async (operation: string, extra: Record<string, unknown> = {}) =>
-	jsonOf(await runNode(node, digitalOceanRun(sim, params(operation, extra), { staticData: {} })))[0];
+	jsonOf(
+		await runNode(node, digitalOceanRun(sim, params(operation, extra), { staticData: {} })),
+	)[0];
 const lockdown = () => [...sim.firewalls.values()].find((f) => f.name === lockdownName(web.id));
 const failure = (operation: string, extra: Record<string, unknown> = {}) =>
-	runNode(node, digitalOceanRun(sim, params(operation, { requestOptions: { maxAttempts: 1 }, ...extra }), { staticData: {} })).then(
+	runNode(
+		node,
+		digitalOceanRun(sim, params(operation, { requestOptions: { maxAttempts: 1 }, ...extra }), {
+			staticData: {},
+		}),
+	).then(
 		() => {
 			throw new Error('expected the run to fail');
 		},
@@ -47,33 +58,59 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 
 	it('activate, activate again, withdraw in three different workflows after restarts: the account ends exactly as it was', async () => {
 		const before = snapshot(sim);
-		const originalRules = structuredClone({ inbound: web.inbound_rules, outbound: web.outbound_rules });
+		const originalRules = structuredClone({
+			inbound: web.inbound_rules,
+			outbound: web.outbound_rules,
+		});
 
 		const on = await run('activate');
-		expect(on).toMatchObject({ active: true, changed: true, state: 'locked down', original: { droplet_ids: [101, 102], tags: ['web'] } });
+		expect(on).toMatchObject({
+			active: true,
+			changed: true,
+			state: 'locked down',
+			original: { droplet_ids: [101, 102], tags: ['web'] },
+		});
 		expect(on.originalLivesAt).toMatch(/unchanged/);
 		const locked = lockdown()!;
 		expect(locked).toMatchObject({
 			droplet_ids: [101, 102],
 			tags: ['web'],
-			inbound_rules: [{ protocol: 'tcp', ports: '22', sources: { addresses: ['0.0.0.0/0', '::/0'] } }],
+			inbound_rules: [
+				{ protocol: 'tcp', ports: '22', sources: { addresses: ['0.0.0.0/0', '::/0'] } },
+			],
 			outbound_rules: originalRules.outbound,
 		});
-		expect(sim.firewalls.get(web.id)).toMatchObject({ droplet_ids: [], tags: [], inbound_rules: originalRules.inbound });
+		expect(sim.firewalls.get(web.id)).toMatchObject({
+			droplet_ids: [],
+			tags: [],
+			inbound_rules: originalRules.inbound,
+		});
 
 		forgetProcessRecords();
 		const writes = sim.writes().length;
 		const again = await run('activate', { managementPorts: '2222' });
-		expect(again).toMatchObject({ active: true, changed: false, original: { droplet_ids: [101, 102], tags: ['web'] } });
+		expect(again).toMatchObject({
+			active: true,
+			changed: false,
+			original: { droplet_ids: [101, 102], tags: ['web'] },
+		});
 		expect(sim.writes()).toHaveLength(writes);
 
 		forgetProcessRecords();
 		const status = await run('getStatus');
-		expect(status).toMatchObject({ active: true, lockdownFirewall: { id: locked.id }, staticDataCopy: null });
+		expect(status).toMatchObject({
+			active: true,
+			lockdownFirewall: { id: locked.id },
+			staticDataCopy: null,
+		});
 
 		forgetProcessRecords();
 		const off = await run('withdraw');
-		expect(off).toMatchObject({ active: false, changed: true, restoredFrom: expect.stringContaining('lockdown firewall') });
+		expect(off).toMatchObject({
+			active: false,
+			changed: true,
+			restoredFrom: expect.stringContaining('lockdown firewall'),
+		});
 		expect(snapshot(sim)).toEqual(before);
 		expect(sim.exposures).toEqual([]);
 
@@ -83,7 +120,10 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 	});
 
 	it('keeps the management sources and ports the user chose, IPv4 and IPv6', async () => {
-		await run('activate', { managementSources: '198.51.100.0/24, 2001:db8:aa::/48 192.0.2.10', managementPorts: '22, 8443-8444' });
+		await run('activate', {
+			managementSources: '198.51.100.0/24, 2001:db8:aa::/48 192.0.2.10',
+			managementPorts: '22, 8443-8444',
+		});
 		const addresses = ['198.51.100.0/24', '2001:db8:aa::/48', '192.0.2.10/32'];
 		expect(lockdown()!.inbound_rules).toEqual([
 			{ protocol: 'tcp', ports: '22', sources: { addresses } },
@@ -111,9 +151,17 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 			{ method: 'PUT', path: /^\/v2\/firewalls\// },
 			{ method: 'DELETE', path: /^\/v2\/firewalls\// },
 		];
-		const serverError = { status: 500, body: { id: 'server_error', message: 'Unexpected server-side error' } };
+		const serverError = {
+			status: 500,
+			body: { id: 'server_error', message: 'Unexpected server-side error' },
+		};
 
-		it.each(activateSteps.flatMap((s, i) => [{ ...s, i, afterHandler: false }, { ...s, i, afterHandler: true }]))(
+		it.each(
+			activateSteps.flatMap((s, i) => [
+				{ ...s, i, afterHandler: false },
+				{ ...s, i, afterHandler: true },
+			]),
+		)(
 			'activate step $i ($method), reply lost: $afterHandler',
 			async ({ method, path, afterHandler }) => {
 				const before = snapshot(sim);
@@ -123,7 +171,9 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 				forgetProcessRecords();
 				expect(await run('activate')).toMatchObject({ active: true });
 				expect(sim.firewalls.get(web.id)).toMatchObject({ droplet_ids: [], tags: [] });
-				expect([...sim.firewalls.values()].filter((f) => f.name === lockdownName(web.id))).toHaveLength(1);
+				expect(
+					[...sim.firewalls.values()].filter((f) => f.name === lockdownName(web.id)),
+				).toHaveLength(1);
 				forgetProcessRecords();
 				expect(await run('withdraw')).toMatchObject({ active: false, changed: true });
 				expect(snapshot(sim)).toEqual(before);
@@ -131,7 +181,12 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 			},
 		);
 
-		it.each(withdrawSteps.flatMap((s, i) => [{ ...s, i, afterHandler: false }, { ...s, i, afterHandler: true }]))(
+		it.each(
+			withdrawSteps.flatMap((s, i) => [
+				{ ...s, i, afterHandler: false },
+				{ ...s, i, afterHandler: true },
+			]),
+		)(
 			'withdraw step $i ($method), reply lost: $afterHandler',
 			async ({ method, path, afterHandler }) => {
 				const before = snapshot(sim);
@@ -141,7 +196,10 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 				expect(error.description).toMatch(/Provider state: .*Run Withdraw again/);
 				forgetProcessRecords();
 				// A lost reply to the last step means the withdraw did finish: the retry then has nothing left to do.
-				expect(await run('withdraw')).toMatchObject({ active: false, changed: !(afterHandler && method === 'DELETE') });
+				expect(await run('withdraw')).toMatchObject({
+					active: false,
+					changed: !(afterHandler && method === 'DELETE'),
+				});
 				expect(snapshot(sim)).toEqual(before);
 				expect(sim.exposures).toEqual([]);
 			},
@@ -151,7 +209,10 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 			const before = snapshot(sim);
 			sim.inject({ method: 'PUT', response: serverError });
 			await failure('activate');
-			expect(await run('getStatus')).toMatchObject({ active: false, state: expect.stringMatching(/interrupted/) });
+			expect(await run('getStatus')).toMatchObject({
+				active: false,
+				state: expect.stringMatching(/interrupted/),
+			});
 			expect(await run('withdraw')).toMatchObject({ changed: true });
 			expect(snapshot(sim)).toEqual(before);
 		});
@@ -160,17 +221,29 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 	it('waits out a 429 with Retry-After, and with only ratelimit-reset', async () => {
 		sim.inject({
 			method: 'POST',
-			response: { status: 429, headers: { 'retry-after': '0' }, body: { id: 'too_many_requests', message: 'API rate limit exceeded.' } },
+			response: {
+				status: 429,
+				headers: { 'retry-after': '0' },
+				body: { id: 'too_many_requests', message: 'API rate limit exceeded.' },
+			},
 		});
 		sim.inject({
 			method: 'PUT',
 			response: {
 				status: 429,
-				headers: { 'ratelimit-remaining': '0', 'ratelimit-reset': String(Math.floor(Date.now() / 1000)) },
+				headers: {
+					'ratelimit-remaining': '0',
+					'ratelimit-reset': String(Math.floor(Date.now() / 1000)),
+				},
 				body: { id: 'too_many_requests', message: 'API rate limit exceeded.' },
 			},
 		});
-		const on = jsonOf(await runNode(node, digitalOceanRun(sim, params('activate', { requestOptions: { maxAttempts: 3 } }))))[0];
+		const on = jsonOf(
+			await runNode(
+				node,
+				digitalOceanRun(sim, params('activate', { requestOptions: { maxAttempts: 3 } })),
+			),
+		)[0];
 		expect(on).toMatchObject({ active: true, changed: true });
 		expect(sim.log.filter((r) => r.status === 429)).toHaveLength(2);
 	});
@@ -181,8 +254,13 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		await runNode(node, digitalOceanRun(sim, params('activate'), { staticData }));
 		sim.firewalls.delete(lockdown()!.id);
 		forgetProcessRecords();
-		const [off] = jsonOf(await runNode(node, digitalOceanRun(sim, params('withdraw'), { staticData })));
-		expect(off).toMatchObject({ changed: true, restoredFrom: expect.stringMatching(/activation record/) });
+		const [off] = jsonOf(
+			await runNode(node, digitalOceanRun(sim, params('withdraw'), { staticData })),
+		);
+		expect(off).toMatchObject({
+			changed: true,
+			restoredFrom: expect.stringMatching(/activation record/),
+		});
 		expect(snapshot(sim)).toEqual(before);
 	});
 
@@ -203,13 +281,24 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 	});
 
 	it('warns when the firewall protects nothing', async () => {
-		const empty = sim.addFirewall({ name: 'spare', inbound_rules: [{ protocol: 'tcp', ports: '22', sources: { addresses: ['0.0.0.0/0'] } }] });
-		const [status] = jsonOf(await runNode(node, digitalOceanRun(sim, params('getStatus', { firewallId: rl(empty.id) }))));
+		const empty = sim.addFirewall({
+			name: 'spare',
+			inbound_rules: [{ protocol: 'tcp', ports: '22', sources: { addresses: ['0.0.0.0/0'] } }],
+		});
+		const [status] = jsonOf(
+			await runNode(node, digitalOceanRun(sim, params('getStatus', { firewallId: rl(empty.id) }))),
+		);
 		expect(status.warnings).toEqual([expect.stringMatching(/protects nothing/)]);
-		const [on] = jsonOf(await runNode(node, digitalOceanRun(sim, params('activate', { firewallId: rl(empty.id) }))));
+		const [on] = jsonOf(
+			await runNode(node, digitalOceanRun(sim, params('activate', { firewallId: rl(empty.id) }))),
+		);
 		expect(on.warnings).toEqual([expect.stringMatching(/protects nothing/)]);
 		await runNode(node, digitalOceanRun(sim, params('withdraw', { firewallId: rl(empty.id) })));
-		expect([...sim.firewalls.values()].map((f) => f.name).sort()).toEqual(['db-private', 'spare', 'web-prod']);
+		expect([...sim.firewalls.values()].map((f) => f.name).sort()).toEqual([
+			'db-private',
+			'spare',
+			'web-prod',
+		]);
 	});
 
 	it('finds the lockdown firewall beyond the first page of firewalls', async () => {
@@ -219,7 +308,9 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		expect((await run('activate')).changed).toBe(false);
 		await run('withdraw');
 		expect(snapshot(sim)).toEqual(before);
-		expect(sim.log.some((r) => r.method === 'GET' && r.path === '/v2/firewalls' && r.status === 200)).toBe(true);
+		expect(
+			sim.log.some((r) => r.method === 'GET' && r.path === '/v2/firewalls' && r.status === 200),
+		).toBe(true);
 	});
 
 	it('refuses the lockdown firewall itself as target', async () => {
@@ -231,7 +322,9 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 	it('refuses a malformed id before any request and explains an unknown one', async () => {
 		expect((await failure('getStatus', { firewallId: rl('web-prod') })).message).toMatch(/UUID/);
 		expect(sim.log).toHaveLength(0);
-		const unknown = await failure('getStatus', { firewallId: rl('00000000-0000-4000-8000-000000000000') });
+		const unknown = await failure('getStatus', {
+			firewallId: rl('00000000-0000-4000-8000-000000000000'),
+		});
 		expect(unknown.message).toMatch(/could not find the firewall/);
 	});
 
@@ -256,7 +349,9 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 	it('lists firewalls for the picker, without lockdown firewalls', async () => {
 		await run('activate');
 		const found = await listSearch(node, 'searchFirewalls', digitalOceanRun(sim, {}), 'prod');
-		expect(found.results).toEqual([expect.objectContaining({ name: 'web-prod (0 Droplets, 0 tags)', value: web.id })]);
+		expect(found.results).toEqual([
+			expect.objectContaining({ name: 'web-prod (0 Droplets, 0 tags)', value: web.id }),
+		]);
 		const all = await listSearch(node, 'searchFirewalls', digitalOceanRun(sim, {}));
 		expect(all.results.map((r) => r.value)).not.toContain(lockdown()!.id);
 	});

@@ -6,15 +6,26 @@ import { DigitalOceanSimulator, type Scope, type SimFirewall } from '../../simul
 export const TOKEN = 'dop_v1_0123456789abcdef0123456789abcdef';
 
 /** A production web firewall with a realistic rule set: IPv4 and IPv6, port ranges, sources by tag, Droplet and load balancer. */
-export function webFirewall(): Omit<SimFirewall, 'id' | 'status' | 'created_at' | 'pending_changes'> {
+export function webFirewall(): Omit<
+	SimFirewall,
+	'id' | 'status' | 'created_at' | 'pending_changes'
+> {
 	return {
 		name: 'web-prod',
 		droplet_ids: [101, 102],
 		tags: ['web'],
 		inbound_rules: [
-			{ protocol: 'tcp', ports: '22', sources: { addresses: ['203.0.113.0/24', '2001:db8:1::/48'] } },
+			{
+				protocol: 'tcp',
+				ports: '22',
+				sources: { addresses: ['203.0.113.0/24', '2001:db8:1::/48'] },
+			},
 			{ protocol: 'tcp', ports: '80', sources: { addresses: ['0.0.0.0/0', '::/0'] } },
-			{ protocol: 'tcp', ports: '443', sources: { load_balancer_uids: ['4de7ac8b-495b-4884-9a69-1050c6793cd6'] } },
+			{
+				protocol: 'tcp',
+				ports: '443',
+				sources: { load_balancer_uids: ['4de7ac8b-495b-4884-9a69-1050c6793cd6'] },
+			},
 			{ protocol: 'tcp', ports: '8000-8100', sources: { tags: ['web'], droplet_ids: [104] } },
 			{ protocol: 'udp', ports: '53', sources: { addresses: ['198.51.100.7'] } },
 			{ protocol: 'icmp', ports: '0', sources: { addresses: ['0.0.0.0/0', '::/0'] } },
@@ -46,7 +57,11 @@ export async function startDigitalOcean(scopes: Scope[] = ['read', 'write']) {
 	return { sim, web, db };
 }
 
-export function digitalOceanRun(sim: DigitalOceanSimulator, parameters: RunOptions['parameters'], extra: Partial<RunOptions> = {}): RunOptions {
+export function digitalOceanRun(
+	sim: DigitalOceanSimulator,
+	parameters: RunOptions['parameters'],
+	extra: Partial<RunOptions> = {},
+): RunOptions {
 	return {
 		parameters: { requestOptions: { maxAttempts: 2 }, ...parameters },
 		credentials: { digitalOceanMitigationApi: { accessToken: TOKEN, baseUrl: sim.baseUrl } },
@@ -59,4 +74,6 @@ export const rl = (value: string) => ({ __rl: true, mode: 'id', value });
 
 /** The provider's state as a plain copy, for field-by-field comparison. */
 export const snapshot = (sim: DigitalOceanSimulator) =>
-	[...sim.firewalls.values()].map((fw) => structuredClone(fw)).sort((a, b) => a.name.localeCompare(b.name));
+	[...sim.firewalls.values()]
+		.map((fw) => structuredClone(fw))
+		.sort((a, b) => a.name.localeCompare(b.name));

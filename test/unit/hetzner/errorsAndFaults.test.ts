@@ -2,7 +2,16 @@ import { HetznerRobotMitigationApi } from '../../../credentials/HetznerRobotMiti
 import { HetznerRobotFirewall } from '../../../nodes/Hetzner/HetznerRobotFirewall.node';
 import { authenticate, jsonOf, performRequest, runNode } from '../../helpers/runNode';
 import type { HetznerSimulator } from '../../simulators/hetzner';
-import { PASSWORD, RULES, SERVER, USER, hetznerCredentials, hetznerRun, rl, startHetzner } from './fixture';
+import {
+	PASSWORD,
+	RULES,
+	SERVER,
+	USER,
+	hetznerCredentials,
+	hetznerRun,
+	rl,
+	startHetzner,
+} from './fixture';
 
 const node = new HetznerRobotFirewall();
 let sim: HetznerSimulator;
@@ -14,14 +23,24 @@ afterEach(async () => {
 	await sim.stop();
 });
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({ operation, server: rl(SERVER), ...extra });
-const failure = async (run: ReturnType<typeof hetznerRun>) => await runNode(node, run).catch((e) => e);
-const robotError = (status: number, code: string, message: string) => ({ status, body: { error: { status, code, message } } });
+const params = (operation: string, extra: Record<string, unknown> = {}) => ({
+	operation,
+	server: rl(SERVER),
+	...extra,
+});
+const failure = async (run: ReturnType<typeof hetznerRun>) =>
+	await runNode(node, run).catch((e) => e);
+const robotError = (status: number, code: string, message: string) => ({
+	status,
+	body: { error: { status, code, message } },
+});
 
 describe('Hetzner Robot errors, each with its own message', () => {
 	it('a wrong login (e.g. Hetzner Cloud credentials) explains the #ws+ webservice user and is sent only once', async () => {
 		const run = hetznerRun(sim, params('activate', { requestOptions: { maxAttempts: 5 } }));
-		run.credentials.hetznerRobotMitigationApi = hetznerCredentials(sim, { username: 'cloud-api-token-user' });
+		run.credentials.hetznerRobotMitigationApi = hetznerCredentials(sim, {
+			username: 'cloud-api-token-user',
+		});
 		const error = await failure(run);
 		expect(error.message).toBe('Hetzner Robot rejected the login (401)');
 		expect(error.description).toMatch(/starts with #ws\+/);
@@ -32,13 +51,21 @@ describe('Hetzner Robot errors, each with its own message', () => {
 
 	it('an unknown server number says to use the server number or main IPv4', async () => {
 		const error = await failure(hetznerRun(sim, params('getStatus', { server: rl(999) })));
-		expect(error.message).toMatch(/Hetzner Robot has no such server in this account \(SERVER_NOT_FOUND\)/);
-		expect(error.description).toMatch(/server number shown in Robot .* or the server's main IPv4 address, not a failover/);
+		expect(error.message).toMatch(
+			/Hetzner Robot has no such server in this account \(SERVER_NOT_FOUND\)/,
+		);
+		expect(error.description).toMatch(
+			/server number shown in Robot .* or the server's main IPv4 address, not a failover/,
+		);
 	});
 
-	it('an IPv4 that is no server\'s main IPv4 (a failover IP) says the same, before any firewall call', async () => {
-		const error = await failure(hetznerRun(sim, params('activate', { server: rl('203.0.113.99') })));
-		expect(error.message).toBe('Hetzner Robot has no server whose main IPv4 is 203.0.113.99 in this account');
+	it("an IPv4 that is no server's main IPv4 (a failover IP) says the same, before any firewall call", async () => {
+		const error = await failure(
+			hetznerRun(sim, params('activate', { server: rl('203.0.113.99') })),
+		);
+		expect(error.message).toBe(
+			'Hetzner Robot has no server whose main IPv4 is 203.0.113.99 in this account',
+		);
 		expect(error.description).toMatch(/not a failover/);
 		expect(sim.log.map((r) => r.path)).toEqual(['/server']);
 	});
@@ -46,7 +73,9 @@ describe('Hetzner Robot errors, each with its own message', () => {
 	it('a server without the Robot firewall is FIREWALL_NOT_AVAILABLE', async () => {
 		sim.addServer(777, '192.0.2.77', null);
 		const error = await failure(hetznerRun(sim, params('getStatus', { server: rl(777) })));
-		expect(error.message).toMatch(/firewall is not available for this server \(FIREWALL_NOT_AVAILABLE\)/);
+		expect(error.message).toMatch(
+			/firewall is not available for this server \(FIREWALL_NOT_AVAILABLE\)/,
+		);
 	});
 
 	it('the credential test reads /server and fails on a wrong password', async () => {
@@ -66,7 +95,9 @@ describe('Hetzner Robot errors, each with its own message', () => {
 
 	it('never puts the password in output items or errors', async () => {
 		sim.addUser(USER, 'changed-password');
-		const output = JSON.stringify((await runNode(node, hetznerRun(sim, params('activate'), { continueOnFail: true }))).output);
+		const output = JSON.stringify(
+			(await runNode(node, hetznerRun(sim, params('activate'), { continueOnFail: true }))).output,
+		);
 		expect(output).toMatch(/rejected the login/);
 		expect(output).not.toContain(PASSWORD);
 	});
@@ -74,50 +105,113 @@ describe('Hetzner Robot errors, each with its own message', () => {
 
 describe('Hetzner Robot fault injection', () => {
 	it('retries 409 FIREWALL_IN_PROCESS with backoff, then applies the change with every rule', async () => {
-		sim.inject({ method: 'POST', times: 2, response: robotError(409, 'FIREWALL_IN_PROCESS', 'The firewall cannot be updated because an update is in process') });
-		const [result] = jsonOf(await runNode(node, hetznerRun(sim, params('activate', { requestOptions: { maxAttempts: 4 } }))));
+		sim.inject({
+			method: 'POST',
+			times: 2,
+			response: robotError(
+				409,
+				'FIREWALL_IN_PROCESS',
+				'The firewall cannot be updated because an update is in process',
+			),
+		});
+		const [result] = jsonOf(
+			await runNode(
+				node,
+				hetznerRun(sim, params('activate', { requestOptions: { maxAttempts: 4 } })),
+			),
+		);
 		expect(result).toMatchObject({ active: true, changed: true });
-		expect(sim.log.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([409, 409, 200]);
+		expect(sim.log.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([
+			409, 409, 200,
+		]);
 		expect(sim.firewall(SERVER).rules).toEqual(RULES);
 	});
 
 	it('gives up on a firewall that stays in process and says why', async () => {
-		sim.inject({ method: 'POST', times: 5, response: robotError(409, 'FIREWALL_IN_PROCESS', 'in process') });
-		const error = await failure(hetznerRun(sim, params('activate', { requestOptions: { maxAttempts: 2 } })));
-		expect(error.message).toMatch(/still applying an earlier firewall change \(FIREWALL_IN_PROCESS\).*gave up after 2 attempts/);
+		sim.inject({
+			method: 'POST',
+			times: 5,
+			response: robotError(409, 'FIREWALL_IN_PROCESS', 'in process'),
+		});
+		const error = await failure(
+			hetznerRun(sim, params('activate', { requestOptions: { maxAttempts: 2 } })),
+		);
+		expect(error.message).toMatch(
+			/still applying an earlier firewall change \(FIREWALL_IN_PROCESS\).*gave up after 2 attempts/,
+		);
 	});
 
 	it('treats 403 RATE_LIMIT_EXCEEDED as a rate limit: retried after Retry-After', async () => {
-		sim.inject({ path: /^\/firewall/, response: { ...robotError(403, 'RATE_LIMIT_EXCEEDED', 'Rate limit exceeded'), headers: { 'retry-after': '0' } } });
+		sim.inject({
+			path: /^\/firewall/,
+			response: {
+				...robotError(403, 'RATE_LIMIT_EXCEEDED', 'Rate limit exceeded'),
+				headers: { 'retry-after': '0' },
+			},
+		});
 		const [status] = jsonOf(await runNode(node, hetznerRun(sim, params('getStatus'))));
 		expect(status).toMatchObject({ active: false });
 		expect(sim.log.map((r) => r.status)).toEqual([403, 200]);
 	});
 
 	it('explains a rate limit that does not clear', async () => {
-		sim.inject({ path: /^\/firewall/, times: 5, response: { ...robotError(403, 'RATE_LIMIT_EXCEEDED', 'Rate limit exceeded'), headers: { 'retry-after': '0' } } });
-		const error = await failure(hetznerRun(sim, params('getStatus', { requestOptions: { maxAttempts: 2 } })));
+		sim.inject({
+			path: /^\/firewall/,
+			times: 5,
+			response: {
+				...robotError(403, 'RATE_LIMIT_EXCEEDED', 'Rate limit exceeded'),
+				headers: { 'retry-after': '0' },
+			},
+		});
+		const error = await failure(
+			hetznerRun(sim, params('getStatus', { requestOptions: { maxAttempts: 2 } })),
+		);
 		expect(error.message).toMatch(/Hetzner Robot rate limit reached \(RATE_LIMIT_EXCEEDED\)/);
 	});
 
 	it('retries 429 and 5xx answers', async () => {
-		sim.inject({ path: /^\/firewall/, response: { status: 429, headers: { 'retry-after': '0' }, body: {} } });
-		sim.inject({ path: /^\/firewall/, response: { status: 502, body: '<html>bad gateway</html>' } });
-		const [status] = jsonOf(await runNode(node, hetznerRun(sim, params('getStatus', { requestOptions: { maxAttempts: 3 } }))));
+		sim.inject({
+			path: /^\/firewall/,
+			response: { status: 429, headers: { 'retry-after': '0' }, body: {} },
+		});
+		sim.inject({
+			path: /^\/firewall/,
+			response: { status: 502, body: '<html>bad gateway</html>' },
+		});
+		const [status] = jsonOf(
+			await runNode(
+				node,
+				hetznerRun(sim, params('getStatus', { requestOptions: { maxAttempts: 3 } })),
+			),
+		);
 		expect(status).toMatchObject({ status: 'disabled' });
 	});
 
 	it('retries a read that timed out', async () => {
 		sim.inject({ path: /^\/firewall/, delayMs: 1500 });
-		const [status] = jsonOf(await runNode(node, hetznerRun(sim, params('getStatus', { requestOptions: { maxAttempts: 2, timeout: 1 } }))));
+		const [status] = jsonOf(
+			await runNode(
+				node,
+				hetznerRun(sim, params('getStatus', { requestOptions: { maxAttempts: 2, timeout: 1 } })),
+			),
+		);
 		expect(status).toMatchObject({ status: 'disabled' });
 	});
 
 	it('a lost reply to the POST is retried into FIREWALL_IN_PROCESS and then settles with the rules intact', async () => {
 		sim.settleAfterReads = 0;
-		sim.inject({ method: 'POST', afterHandler: true, response: { status: 504, body: 'gateway timeout' } });
+		sim.inject({
+			method: 'POST',
+			afterHandler: true,
+			response: { status: 504, body: 'gateway timeout' },
+		});
 		sim.inject({ method: 'POST', response: robotError(409, 'FIREWALL_IN_PROCESS', 'in process') });
-		const [result] = jsonOf(await runNode(node, hetznerRun(sim, params('activate', { requestOptions: { maxAttempts: 4 } }))));
+		const [result] = jsonOf(
+			await runNode(
+				node,
+				hetznerRun(sim, params('activate', { requestOptions: { maxAttempts: 4 } })),
+			),
+		);
 		expect(result).toMatchObject({ active: true, changed: true });
 		expect(sim.firewall(SERVER).rules).toEqual(RULES);
 	});
@@ -125,7 +219,9 @@ describe('Hetzner Robot fault injection', () => {
 	it('refuses to report success when Robot did not keep the rules', async () => {
 		sim.afterPost = (firewall) => firewall.rules.input.pop();
 		const error = await failure(hetznerRun(sim, params('activate')));
-		expect(error.message).toBe('Hetzner Robot did not keep the firewall rules of server 321 when its status was set to active');
+		expect(error.message).toBe(
+			'Hetzner Robot did not keep the firewall rules of server 321 when its status was set to active',
+		);
 		expect(error.description).toMatch(/restore them there/);
 	});
 });

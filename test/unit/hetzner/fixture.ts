@@ -10,16 +10,44 @@ export const SERVER_IP = '192.0.2.21';
 export const BARE_SERVER = 654;
 
 const rule = (fields: SimRule): SimRule => ({
-	ip_version: null, name: null, dst_ip: null, src_ip: null, dst_port: null, src_port: null, protocol: null, tcp_flags: null, action: null,
+	ip_version: null,
+	name: null,
+	dst_ip: null,
+	src_ip: null,
+	dst_port: null,
+	src_port: null,
+	protocol: null,
+	tcp_flags: null,
+	action: null,
 	...fields,
 });
 
 /** The rules a user configured in Robot: they must survive every activate and withdraw untouched. */
 export const RULES = {
 	input: [
-		rule({ ip_version: 'ipv4', name: 'ssh from office', src_ip: '198.51.100.0/24', dst_port: '22', protocol: 'tcp', action: 'accept' }),
-		rule({ ip_version: 'ipv4', name: 'web', dst_port: '80,443', protocol: 'tcp', action: 'accept' }),
-		rule({ ip_version: 'ipv4', name: 'established', dst_port: '32768-65535', protocol: 'tcp', tcp_flags: 'ack', action: 'accept' }),
+		rule({
+			ip_version: 'ipv4',
+			name: 'ssh from office',
+			src_ip: '198.51.100.0/24',
+			dst_port: '22',
+			protocol: 'tcp',
+			action: 'accept',
+		}),
+		rule({
+			ip_version: 'ipv4',
+			name: 'web',
+			dst_port: '80,443',
+			protocol: 'tcp',
+			action: 'accept',
+		}),
+		rule({
+			ip_version: 'ipv4',
+			name: 'established',
+			dst_port: '32768-65535',
+			protocol: 'tcp',
+			tcp_flags: 'ack',
+			action: 'accept',
+		}),
 		rule({ name: 'drop rest', action: 'discard' }),
 	],
 	output: [rule({ name: 'allow all', action: 'accept' })],
@@ -30,7 +58,11 @@ export async function startHetzner() {
 	forgetProcessRecords();
 	const sim = new HetznerSimulator();
 	sim.addUser(USER, PASSWORD);
-	sim.addServer(SERVER, SERVER_IP, { filter_ipv6: true, whitelist_hos: false, rules: structuredClone(RULES) });
+	sim.addServer(SERVER, SERVER_IP, {
+		filter_ipv6: true,
+		whitelist_hos: false,
+		rules: structuredClone(RULES),
+	});
 	sim.addServer(BARE_SERVER, '192.0.2.54');
 	await sim.start();
 	return sim;
@@ -43,7 +75,11 @@ export const hetznerCredentials = (sim: HetznerSimulator, extra: Record<string, 
 	...extra,
 });
 
-export function hetznerRun(sim: HetznerSimulator, parameters: RunOptions['parameters'], extra: Partial<RunOptions> = {}): RunOptions {
+export function hetznerRun(
+	sim: HetznerSimulator,
+	parameters: RunOptions['parameters'],
+	extra: Partial<RunOptions> = {},
+): RunOptions {
 	return {
 		parameters: { requestOptions: { maxAttempts: 3 }, ...parameters },
 		credentials: { hetznerRobotMitigationApi: hetznerCredentials(sim) },

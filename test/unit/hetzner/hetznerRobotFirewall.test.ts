@@ -15,9 +15,17 @@ afterEach(async () => {
 	await sim.stop();
 });
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({ operation, server: rl(SERVER), ...extra });
+const params = (operation: string, extra: Record<string, unknown> = {}) => ({
+	operation,
+	server: rl(SERVER),
+	...extra,
+});
 const firewall = () => sim.firewall(SERVER);
-const configuration = () => ({ filter_ipv6: firewall().filter_ipv6, whitelist_hos: firewall().whitelist_hos, rules: firewall().rules });
+const configuration = () => ({
+	filter_ipv6: firewall().filter_ipv6,
+	whitelist_hos: firewall().whitelist_hos,
+	rules: firewall().rules,
+});
 const original = { filter_ipv6: true, whitelist_hos: false, rules: RULES };
 
 describe('Hetzner Robot Firewall', () => {
@@ -48,7 +56,9 @@ describe('Hetzner Robot Firewall', () => {
 	});
 
 	it('posts the configuration form-encoded, null rule fields left out', () => {
-		const form = new URLSearchParams(firewallForm({ ...sim.firewall(SERVER), rules: RULES } as never, 'active'));
+		const form = new URLSearchParams(
+			firewallForm({ ...sim.firewall(SERVER), rules: RULES } as never, 'active'),
+		);
 		expect(form.get('status')).toBe('active');
 		expect(form.get('filter_ipv6')).toBe('true');
 		expect(form.get('whitelist_hos')).toBe('false');
@@ -61,7 +71,9 @@ describe('Hetzner Robot Firewall', () => {
 	it('withdraws back to disabled with the same rules: activate then withdraw is lossless', async () => {
 		const staticData = {};
 		await runNode(node, hetznerRun(sim, params('activate'), { staticData }));
-		const [withdrawn] = jsonOf(await runNode(node, hetznerRun(sim, params('withdraw'), { staticData })));
+		const [withdrawn] = jsonOf(
+			await runNode(node, hetznerRun(sim, params('withdraw'), { staticData })),
+		);
 		expect(withdrawn).toMatchObject({ active: false, changed: true, status: 'disabled' });
 		expect(firewall().status).toBe('disabled');
 		expect(configuration()).toEqual(original);
@@ -70,10 +82,14 @@ describe('Hetzner Robot Firewall', () => {
 	it('is idempotent both ways: no write for activate on active or withdraw on disabled', async () => {
 		const staticData = {};
 		await runNode(node, hetznerRun(sim, params('activate'), { staticData }));
-		const [again] = jsonOf(await runNode(node, hetznerRun(sim, params('activate'), { staticData })));
+		const [again] = jsonOf(
+			await runNode(node, hetznerRun(sim, params('activate'), { staticData })),
+		);
 		expect(again).toMatchObject({ active: true, changed: false });
 		await runNode(node, hetznerRun(sim, params('withdraw'), { staticData }));
-		const [twice] = jsonOf(await runNode(node, hetznerRun(sim, params('withdraw'), { staticData })));
+		const [twice] = jsonOf(
+			await runNode(node, hetznerRun(sim, params('withdraw'), { staticData })),
+		);
 		expect(twice).toMatchObject({ active: false, changed: false });
 		expect(sim.writes()).toHaveLength(2);
 	});
@@ -86,7 +102,12 @@ describe('Hetzner Robot Firewall', () => {
 		expect(kept).toMatchObject({ active: true, changed: false });
 		expect(kept.note).toMatch(/already active before activation/);
 		expect(sim.writes()).toHaveLength(0);
-		const [forced] = jsonOf(await runNode(node, hetznerRun(sim, params('withdraw', { forceWithdraw: true }), { staticData })));
+		const [forced] = jsonOf(
+			await runNode(
+				node,
+				hetznerRun(sim, params('withdraw', { forceWithdraw: true }), { staticData }),
+			),
+		);
 		expect(forced).toMatchObject({ active: false, changed: true });
 		expect(configuration()).toEqual(original);
 	});
@@ -94,7 +115,9 @@ describe('Hetzner Robot Firewall', () => {
 	it('withdraws with no record of activation (another workflow), as a user pressing Withdraw expects', async () => {
 		firewall().status = 'active';
 		forgetProcessRecords();
-		const [result] = jsonOf(await runNode(node, hetznerRun(sim, params('withdraw'), { staticData: {} })));
+		const [result] = jsonOf(
+			await runNode(node, hetznerRun(sim, params('withdraw'), { staticData: {} })),
+		);
 		expect(result).toMatchObject({ active: false, changed: true });
 	});
 
@@ -107,21 +130,27 @@ describe('Hetzner Robot Firewall', () => {
 	});
 
 	it('accepts the main IPv4 instead of the server number', async () => {
-		const [result] = jsonOf(await runNode(node, hetznerRun(sim, params('activate', { server: rl(SERVER_IP) }))));
+		const [result] = jsonOf(
+			await runNode(node, hetznerRun(sim, params('activate', { server: rl(SERVER_IP) }))),
+		);
 		expect(result).toMatchObject({ target: SERVER_IP, serverNumber: SERVER, changed: true });
 		expect(sim.writes()).toEqual([{ method: 'POST', path: `/firewall/${SERVER}`, status: 200 }]);
 	});
 
 	it('warns when the active firewall has no rules: nothing is filtered', async () => {
-		const [result] = jsonOf(await runNode(node, hetznerRun(sim, params('activate', { server: rl(BARE_SERVER) }))));
+		const [result] = jsonOf(
+			await runNode(node, hetznerRun(sim, params('activate', { server: rl(BARE_SERVER) }))),
+		);
 		expect(result).toMatchObject({ active: true, changed: true, inputRules: 0 });
-		expect(result.warning).toMatch(/active but has no input rules configured.*Add your rules in Robot > Server > Firewall/);
+		expect(result.warning).toMatch(
+			/active but has no input rules configured.*Add your rules in Robot > Server > Firewall/,
+		);
 	});
 
 	it('refuses a server that is neither a number nor an IPv4 before any call', async () => {
-		await expect(runNode(node, hetznerRun(sim, params('activate', { server: rl('web-1') })))).rejects.toThrow(
-			/neither a Robot server number nor an IPv4 address/,
-		);
+		await expect(
+			runNode(node, hetznerRun(sim, params('activate', { server: rl('web-1') }))),
+		).rejects.toThrow(/neither a Robot server number nor an IPv4 address/);
 		expect(sim.log).toHaveLength(0);
 	});
 
@@ -129,6 +158,8 @@ describe('Hetzner Robot Firewall', () => {
 		const servers = jsonOf(await runNode(node, hetznerRun(sim, { operation: 'listServers' })));
 		expect(servers.map((s) => s.serverNumber)).toEqual([SERVER, BARE_SERVER]);
 		const search = await listSearch(node, 'searchServers', hetznerRun(sim, {}), '192.0.2.21');
-		expect(search.results).toEqual([{ name: `${SERVER} server-${SERVER} (${SERVER_IP})`, value: String(SERVER) }]);
+		expect(search.results).toEqual([
+			{ name: `${SERVER} server-${SERVER} (${SERVER_IP})`, value: String(SERVER) },
+		]);
 	});
 });

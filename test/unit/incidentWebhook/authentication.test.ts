@@ -4,30 +4,48 @@ import { callWebhook } from '../../helpers/runWebhook';
 import { PREVIOUS_SECRET, SECRET, sign, trigger, webhookOptions } from './fixture';
 
 const event = JSON.stringify({ action: 'open', incidentId: 'INC-1', scope: '203.0.113.0/24' });
-const post = (options: ReturnType<typeof webhookOptions>, headers: Record<string, string>, rawBody = event) =>
-	callWebhook(trigger, options, { rawBody, headers: { 'content-type': 'application/json', ...headers } });
+const post = (
+	options: ReturnType<typeof webhookOptions>,
+	headers: Record<string, string>,
+	rawBody = event,
+) =>
+	callWebhook(trigger, options, {
+		rawBody,
+		headers: { 'content-type': 'application/json', ...headers },
+	});
 const now = () => String(Math.floor(Date.now() / 1000));
 
 describe('Incident Webhook Trigger: HMAC signature over the raw body', () => {
 	it('accepts the hex HMAC-SHA256 of the body, with or without the sha256= prefix', async () => {
 		const options = webhookOptions();
-		expect((await post(options, { 'X-Signature-256': `sha256=${sign(SECRET, event)}` })).items).toHaveLength(1);
+		expect(
+			(await post(options, { 'X-Signature-256': `sha256=${sign(SECRET, event)}` })).items,
+		).toHaveLength(1);
 		expect((await post(options, { 'X-Signature-256': sign(SECRET, event) })).items).toHaveLength(1);
 	});
 
 	it('reads the signature from the configured header', async () => {
 		const options = webhookOptions({ signatureHeader: 'X-Hub-Signature-256' });
-		expect((await post(options, { 'x-hub-signature-256': `sha256=${sign(SECRET, event)}` })).status).toBe(200);
-		expect((await post(options, { 'X-Signature-256': `sha256=${sign(SECRET, event)}` })).status).toBe(401);
+		expect(
+			(await post(options, { 'x-hub-signature-256': `sha256=${sign(SECRET, event)}` })).status,
+		).toBe(200);
+		expect(
+			(await post(options, { 'X-Signature-256': `sha256=${sign(SECRET, event)}` })).status,
+		).toBe(401);
 	});
 
 	it('accepts the previous secret during a rotation', async () => {
-		expect((await post(webhookOptions(), { 'X-Signature-256': sign(PREVIOUS_SECRET, event) })).status).toBe(200);
+		expect(
+			(await post(webhookOptions(), { 'X-Signature-256': sign(PREVIOUS_SECRET, event) })).status,
+		).toBe(200);
 	});
 
 	it.each([
 		['no signature header', {}],
-		['a signature made with another secret', { 'X-Signature-256': sign('another-secret-of-sufficient-length!!', event) }],
+		[
+			'a signature made with another secret',
+			{ 'X-Signature-256': sign('another-secret-of-sufficient-length!!', event) },
+		],
 		['a signature of a different body', { 'X-Signature-256': sign(SECRET, `${event} `) }],
 		['an empty signature', { 'X-Signature-256': 'sha256=' }],
 	])('refuses %s with 401 and starts nothing', async (_case, headers) => {
@@ -38,7 +56,8 @@ describe('Incident Webhook Trigger: HMAC signature over the raw body', () => {
 });
 
 describe('Incident Webhook Trigger: timestamped signatures and replays', () => {
-	const options = () => webhookOptions({ timestampHeader: 'X-Signature-Timestamp', replayWindow: 300 });
+	const options = () =>
+		webhookOptions({ timestampHeader: 'X-Signature-Timestamp', replayWindow: 300 });
 	const signedAt = (timestamp: string, body = event) => ({
 		'X-Signature-Timestamp': timestamp,
 		'X-Signature-256': `sha256=${sign(SECRET, `${timestamp}.${body}`)}`,
@@ -52,7 +71,11 @@ describe('Incident Webhook Trigger: timestamped signatures and replays', () => {
 		const shared = options();
 		const headers = signedAt(now());
 		expect((await post(shared, headers)).status).toBe(200);
-		expect(await post(shared, headers)).toMatchObject({ status: 401, items: undefined, responseBody: { error: expect.stringContaining('replay') } });
+		expect(await post(shared, headers)).toMatchObject({
+			status: 401,
+			items: undefined,
+			responseBody: { error: expect.stringContaining('replay') },
+		});
 	});
 
 	it('refuses a correctly signed timestamp outside the replay window', async () => {
@@ -61,16 +84,28 @@ describe('Incident Webhook Trigger: timestamped signatures and replays', () => {
 	});
 
 	it('refuses a body-only signature when a timestamp is required', async () => {
-		expect((await post(options(), { 'X-Signature-256': sign(SECRET, event), 'X-Signature-Timestamp': now() })).status).toBe(401);
+		expect(
+			(
+				await post(options(), {
+					'X-Signature-256': sign(SECRET, event),
+					'X-Signature-Timestamp': now(),
+				})
+			).status,
+		).toBe(401);
 	});
 
 	it('refuses a request without the timestamp header', async () => {
-		expect((await post(options(), { 'X-Signature-256': sign(SECRET, `${now()}.${event}`) })).status).toBe(401);
+		expect(
+			(await post(options(), { 'X-Signature-256': sign(SECRET, `${now()}.${event}`) })).status,
+		).toBe(401);
 	});
 
 	it('refuses a timestamp moved forward after signing', async () => {
 		const timestamp = now();
-		const headers = { ...signedAt(timestamp), 'X-Signature-Timestamp': String(Number(timestamp) + 1) };
+		const headers = {
+			...signedAt(timestamp),
+			'X-Signature-Timestamp': String(Number(timestamp) + 1),
+		};
 		expect((await post(options(), headers)).status).toBe(401);
 	});
 });
@@ -112,8 +147,17 @@ describe('Incident Webhook Secret credential test', () => {
 	});
 
 	it('refuses a short secret or one with surrounding whitespace', async () => {
-		expect(await test({ secret: 'short' })).toMatchObject({ status: 'Error', message: expect.stringContaining('at least 32') });
-		expect(await test({ secret: ` ${SECRET}` })).toMatchObject({ status: 'Error', message: expect.stringContaining('whitespace') });
-		expect(await test({ secret: SECRET, previousSecret: 'short' })).toMatchObject({ status: 'Error', message: expect.stringContaining('Previous Secret') });
+		expect(await test({ secret: 'short' })).toMatchObject({
+			status: 'Error',
+			message: expect.stringContaining('at least 32'),
+		});
+		expect(await test({ secret: ` ${SECRET}` })).toMatchObject({
+			status: 'Error',
+			message: expect.stringContaining('whitespace'),
+		});
+		expect(await test({ secret: SECRET, previousSecret: 'short' })).toMatchObject({
+			status: 'Error',
+			message: expect.stringContaining('Previous Secret'),
+		});
 	});
 });

@@ -10,9 +10,11 @@ export const PREVIOUS_SECRET = 'b1d3f5a7c9e0b2d4f6a8c0e2b4d6f8a0c1e3b5d7f9a1c3e5
 
 export const trigger = new IncidentWebhookTrigger();
 
-export const fixture = (name: string) => readFileSync(join(__dirname, '../../fixtures', name), 'utf8');
+export const fixture = (name: string) =>
+	readFileSync(join(__dirname, '../../fixtures', name), 'utf8');
 
-export const sign = (secret: string, message: string) => createHmac('sha256', secret).update(message).digest('hex');
+export const sign = (secret: string, message: string) =>
+	createHmac('sha256', secret).update(message).digest('hex');
 
 export function webhookOptions(parameters: Record<string, unknown> = {}): TriggerOptions {
 	return {
@@ -24,9 +26,17 @@ export function webhookOptions(parameters: Record<string, unknown> = {}): Trigge
 }
 
 /** Posts a body signed with the shared secret in the default header (X-Signature-256: sha256=<hex>). */
-export async function postSigned(options: TriggerOptions, rawBody: string, headers: Record<string, string> = {}) {
+export async function postSigned(
+	options: TriggerOptions,
+	rawBody: string,
+	headers: Record<string, string> = {},
+) {
 	return await callWebhook(trigger, options, {
 		rawBody,
-		headers: { 'content-type': 'application/json', 'X-Signature-256': `sha256=${sign(SECRET, rawBody)}`, ...headers },
+		headers: {
+			'content-type': 'application/json',
+			'X-Signature-256': `sha256=${sign(SECRET, rawBody)}`,
+			...headers,
+		},
 	});
 }

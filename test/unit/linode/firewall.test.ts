@@ -16,13 +16,22 @@ afterEach(async () => {
 	await sim.stop();
 });
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({ operation, firewallId: rl(String(web.id)), ...extra });
+const params = (operation: string, extra: Record<string, unknown> = {}) => ({
+	operation,
+	firewallId: rl(String(web.id)),
+	...extra,
+});
 /** Each run is its own workflow execution: fresh static data, as in another workflow or a manual run. */
 const run = async (operation: string, extra: Record<string, unknown> = {}) =>
 	jsonOf(await runNode(node, linodeRun(sim, params(operation, extra), { staticData: {} })))[0];
 const copy = () => [...sim.firewalls.values()].find((f) => f.label === snapshotLabel(web.id));
 const failure = (operation: string, extra: Record<string, unknown> = {}) =>
-	runNode(node, linodeRun(sim, params(operation, { requestOptions: { maxAttempts: 1 }, ...extra }), { staticData: {} })).then(
+	runNode(
+		node,
+		linodeRun(sim, params(operation, { requestOptions: { maxAttempts: 1 }, ...extra }), {
+			staticData: {},
+		}),
+	).then(
 		() => {
 			throw new Error('expected the run to fail');
 		},
@@ -48,7 +57,12 @@ describe('Linode Cloud Firewall lockdown', () => {
 	it('activate, activate again, withdraw in different workflows after restarts: every rule and policy comes back', async () => {
 		const before = snapshot(sim);
 		const on = await run('activate');
-		expect(on).toMatchObject({ active: true, changed: true, state: 'locked down', original: webRules() });
+		expect(on).toMatchObject({
+			active: true,
+			changed: true,
+			state: 'locked down',
+			original: webRules(),
+		});
 		expect(web.rules).toMatchObject({
 			inbound: [
 				{
@@ -67,30 +81,54 @@ describe('Linode Cloud Firewall lockdown', () => {
 
 		forgetProcessRecords();
 		const writes = sim.writes().length;
-		expect(await run('activate', { managementPorts: '2222' })).toMatchObject({ active: true, changed: false, original: webRules() });
+		expect(await run('activate', { managementPorts: '2222' })).toMatchObject({
+			active: true,
+			changed: false,
+			original: webRules(),
+		});
 		expect(sim.writes()).toHaveLength(writes);
 
 		forgetProcessRecords();
-		expect(await run('getStatus')).toMatchObject({ active: true, snapshotFirewall: { label: snapshotLabel(web.id) } });
+		expect(await run('getStatus')).toMatchObject({
+			active: true,
+			snapshotFirewall: { label: snapshotLabel(web.id) },
+		});
 
 		forgetProcessRecords();
-		expect(await run('withdraw')).toMatchObject({ active: false, changed: true, restoredFrom: expect.stringContaining('saved copy') });
+		expect(await run('withdraw')).toMatchObject({
+			active: false,
+			changed: true,
+			restoredFrom: expect.stringContaining('saved copy'),
+		});
 		expect(snapshot(sim)).toEqual(before);
 		expect(await run('withdraw')).toMatchObject({ active: false, changed: false });
 	});
 
 	it('puts IPv4 and IPv6 management sources in one rule, and splits long port lists at 15 pieces', async () => {
 		const ports = Array.from({ length: 14 }, (_, i) => String(2000 + i)).concat('9000-9010');
-		await run('activate', { managementSources: '198.51.100.0/24, 2001:db8:aa::/48', managementPorts: ports.join(', ') });
+		await run('activate', {
+			managementSources: '198.51.100.0/24, 2001:db8:aa::/48',
+			managementPorts: ports.join(', '),
+		});
 		expect(web.rules.inbound).toEqual([
-			expect.objectContaining({ ports: ports.slice(0, 14).join(','), addresses: { ipv4: ['198.51.100.0/24'], ipv6: ['2001:db8:aa::/48'] } }),
-			expect.objectContaining({ ports: '9000-9010', addresses: { ipv4: ['198.51.100.0/24'], ipv6: ['2001:db8:aa::/48'] } }),
+			expect.objectContaining({
+				ports: ports.slice(0, 14).join(','),
+				addresses: { ipv4: ['198.51.100.0/24'], ipv6: ['2001:db8:aa::/48'] },
+			}),
+			expect.objectContaining({
+				ports: '9000-9010',
+				addresses: { ipv4: ['198.51.100.0/24'], ipv6: ['2001:db8:aa::/48'] },
+			}),
 		]);
 	});
 
 	it('refuses bad lockdown options before any request', async () => {
-		expect((await failure('activate', { managementSources: '2001:db8::/129' })).message).toMatch(/management sources/);
-		expect((await failure('activate', { managementPorts: '0' })).message).toMatch(/management ports/);
+		expect((await failure('activate', { managementSources: '2001:db8::/129' })).message).toMatch(
+			/management sources/,
+		);
+		expect((await failure('activate', { managementPorts: '0' })).message).toMatch(
+			/management ports/,
+		);
 		expect(sim.log).toHaveLength(0);
 	});
 
@@ -101,24 +139,36 @@ describe('Linode Cloud Firewall lockdown', () => {
 			{ operation: 'activate', method: 'PUT', path: /\/rules$/ },
 			{ operation: 'withdraw', method: 'PUT', path: /\/rules$/ },
 			{ operation: 'withdraw', method: 'DELETE', path: /^\/networking\/firewalls\/\d+$/ },
-		].flatMap((c) => [{ ...c, afterHandler: false }, { ...c, afterHandler: true }]);
+		].flatMap((c) => [
+			{ ...c, afterHandler: false },
+			{ ...c, afterHandler: true },
+		]);
 
-		it.each(cases)('$operation: $method fails (reply lost: $afterHandler)', async ({ operation, method, path, afterHandler }) => {
-			const before = snapshot(sim);
-			if (operation === 'withdraw') await run('activate');
-			sim.inject({ method, path, response: serverError, afterHandler });
-			const error = await failure(operation);
-			expect(error.description).toMatch(new RegExp(`Provider state: .*Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again`));
-			forgetProcessRecords();
-			expect(await run(operation)).toMatchObject({ active: operation === 'activate' });
-			if (operation === 'activate') {
-				expect(web.rules.inbound_policy).toBe('DROP');
-				expect([...sim.firewalls.values()].filter((f) => f.label === snapshotLabel(web.id))).toHaveLength(1);
+		it.each(cases)(
+			'$operation: $method fails (reply lost: $afterHandler)',
+			async ({ operation, method, path, afterHandler }) => {
+				const before = snapshot(sim);
+				if (operation === 'withdraw') await run('activate');
+				sim.inject({ method, path, response: serverError, afterHandler });
+				const error = await failure(operation);
+				expect(error.description).toMatch(
+					new RegExp(
+						`Provider state: .*Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again`,
+					),
+				);
 				forgetProcessRecords();
-				await run('withdraw');
-			}
-			expect(snapshot(sim)).toEqual(before);
-		});
+				expect(await run(operation)).toMatchObject({ active: operation === 'activate' });
+				if (operation === 'activate') {
+					expect(web.rules.inbound_policy).toBe('DROP');
+					expect(
+						[...sim.firewalls.values()].filter((f) => f.label === snapshotLabel(web.id)),
+					).toHaveLength(1);
+					forgetProcessRecords();
+					await run('withdraw');
+				}
+				expect(snapshot(sim)).toEqual(before);
+			},
+		);
 
 		it('a copy left by an interrupted activate is refreshed if the rules changed in between', async () => {
 			sim.inject({ method: 'PUT', path: /\/rules$/, response: serverError });
@@ -133,9 +183,24 @@ describe('Linode Cloud Firewall lockdown', () => {
 	});
 
 	it('retries a 429 after Retry-After and a transient "Linode busy."', async () => {
-		sim.inject({ method: 'POST', response: { status: 429, headers: { 'retry-after': '0' }, body: { errors: [{ reason: 'Too many requests' }] } } });
-		sim.inject({ method: 'PUT', response: { status: 400, body: { errors: [{ reason: 'Linode busy.' }] } } });
-		const [on] = jsonOf(await runNode(node, linodeRun(sim, params('activate', { requestOptions: { maxAttempts: 3 } }))));
+		sim.inject({
+			method: 'POST',
+			response: {
+				status: 429,
+				headers: { 'retry-after': '0' },
+				body: { errors: [{ reason: 'Too many requests' }] },
+			},
+		});
+		sim.inject({
+			method: 'PUT',
+			response: { status: 400, body: { errors: [{ reason: 'Linode busy.' }] } },
+		});
+		const [on] = jsonOf(
+			await runNode(
+				node,
+				linodeRun(sim, params('activate', { requestOptions: { maxAttempts: 3 } })),
+			),
+		);
 		expect(on).toMatchObject({ active: true, changed: true });
 		expect(sim.log.filter((r) => r.status === 429 || r.status === 400)).toHaveLength(2);
 	});
@@ -148,7 +213,10 @@ describe('Linode Cloud Firewall lockdown', () => {
 			sim.firewalls.delete(copy()!.id);
 			forgetProcessRecords();
 			const [off] = jsonOf(await runNode(node, linodeRun(sim, params('withdraw'), { staticData })));
-			expect(off).toMatchObject({ changed: true, restoredFrom: expect.stringMatching(/activation record/) });
+			expect(off).toMatchObject({
+				changed: true,
+				restoredFrom: expect.stringMatching(/activation record/),
+			});
 			expect(snapshot(sim)).toEqual(before);
 		});
 
@@ -167,8 +235,16 @@ describe('Linode Cloud Firewall lockdown', () => {
 			await run('activate');
 			sim.firewalls.delete(copy()!.id);
 			forgetProcessRecords();
-			expect(await run('withdraw', { whenNothingSaved: 'allowAll' })).toMatchObject({ changed: true, restoredFrom: 'fallback: allow all inbound' });
-			expect(web.rules).toMatchObject({ inbound: [], inbound_policy: 'ACCEPT', outbound: webRules().outbound, outbound_policy: 'ACCEPT' });
+			expect(await run('withdraw', { whenNothingSaved: 'allowAll' })).toMatchObject({
+				changed: true,
+				restoredFrom: 'fallback: allow all inbound',
+			});
+			expect(web.rules).toMatchObject({
+				inbound: [],
+				inbound_policy: 'ACCEPT',
+				outbound: webRules().outbound,
+				outbound_policy: 'ACCEPT',
+			});
 		});
 
 		it('restores the configuration given as input', async () => {
@@ -176,24 +252,37 @@ describe('Linode Cloud Firewall lockdown', () => {
 			const on = await run('activate');
 			sim.firewalls.delete(copy()!.id);
 			forgetProcessRecords();
-			expect(await run('withdraw', { restoreConfiguration: on.original })).toMatchObject({ restoredFrom: 'Configuration to Restore' });
+			expect(await run('withdraw', { restoreConfiguration: on.original })).toMatchObject({
+				restoredFrom: 'Configuration to Restore',
+			});
 			expect(snapshot(sim)).toEqual(before);
 		});
 	});
 
 	it('warns when the firewall is attached to nothing', async () => {
 		const spare = [...sim.firewalls.values()].find((f) => f.label === 'spare')!;
-		const [status] = jsonOf(await runNode(node, linodeRun(sim, params('getStatus', { firewallId: rl(String(spare.id)) }))));
+		const [status] = jsonOf(
+			await runNode(
+				node,
+				linodeRun(sim, params('getStatus', { firewallId: rl(String(spare.id)) })),
+			),
+		);
 		expect(status.warnings).toEqual([expect.stringMatching(/protects nothing/)]);
 	});
 
 	it('refuses the saved copy as target, a malformed id before any request, and explains an unknown id', async () => {
 		await run('activate');
-		expect((await failure('withdraw', { firewallId: rl(String(copy()!.id)) })).message).toMatch(/copy of another firewall/);
+		expect((await failure('withdraw', { firewallId: rl(String(copy()!.id)) })).message).toMatch(
+			/copy of another firewall/,
+		);
 		const requests = sim.log.length;
-		expect((await failure('getStatus', { firewallId: rl('web-prod') })).message).toMatch(/Firewall ID must be the number/);
+		expect((await failure('getStatus', { firewallId: rl('web-prod') })).message).toMatch(
+			/Firewall ID must be the number/,
+		);
 		expect(sim.log).toHaveLength(requests);
-		expect((await failure('getStatus', { firewallId: rl('999') })).message).toMatch(/could not find the firewall/);
+		expect((await failure('getStatus', { firewallId: rl('999') })).message).toMatch(
+			/could not find the firewall/,
+		);
 	});
 
 	it('explains a rejected token (never retried) and a read-only token (nothing changed)', async () => {
@@ -204,7 +293,10 @@ describe('Linode Cloud Firewall lockdown', () => {
 		expect(JSON.stringify(rejected)).not.toContain('revoked-token');
 		expect(sim.log).toHaveLength(1);
 
-		sim.addToken(linodeRun(sim, {}).credentials.linodeMitigationApi.accessToken as string, 'read_only');
+		sim.addToken(
+			linodeRun(sim, {}).credentials.linodeMitigationApi.accessToken as string,
+			'read_only',
+		);
 		const before = snapshot(sim);
 		expect((await failure('activate')).description).toMatch(/Firewalls: Read\/Write/);
 		expect(snapshot(sim)).toEqual(before);

@@ -32,7 +32,11 @@ export const ovhCredentials = (sim: OvhSimulator, extra: Record<string, string> 
 	...extra,
 });
 
-export function ovhRun(sim: OvhSimulator, parameters: RunOptions['parameters'], extra: Partial<RunOptions> = {}): RunOptions {
+export function ovhRun(
+	sim: OvhSimulator,
+	parameters: RunOptions['parameters'],
+	extra: Partial<RunOptions> = {},
+): RunOptions {
 	return {
 		parameters: { requestOptions: { maxAttempts: 3 }, ...parameters },
 		credentials: { ovhMitigationApi: ovhCredentials(sim) },

@@ -14,10 +14,21 @@ afterEach(async () => {
 	await sim.stop();
 });
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({ operation, ipBlock: rl(BLOCK), ip: IP, ...extra });
+const params = (operation: string, extra: Record<string, unknown> = {}) => ({
+	operation,
+	ipBlock: rl(BLOCK),
+	ip: IP,
+	...extra,
+});
 const entry = () => sim.mitigation(BLOCK, IP);
 const putOnPermanentByHand = () =>
-	sim.blocks.get(BLOCK)!.mitigations.set(IP, { ipOnMitigation: IP, auto: false, permanent: true, state: 'ok', pendingReads: 0 });
+	sim.blocks.get(BLOCK)!.mitigations.set(IP, {
+		ipOnMitigation: IP,
+		auto: false,
+		permanent: true,
+		state: 'ok',
+		pendingReads: 0,
+	});
 
 describe('OVH DDoS Protection', () => {
 	it('reads an IP that is not on mitigation (OVH answers 404) as inactive, not as an error', async () => {
@@ -37,22 +48,33 @@ describe('OVH DDoS Protection', () => {
 
 	it('puts the IP on permanent mitigation with a signed POST, using OVH server time', async () => {
 		const [result] = jsonOf(await runNode(node, ovhRun(sim, params('activate'))));
-		expect(result).toMatchObject({ active: true, changed: true, permanent: true, state: 'creationPending' });
+		expect(result).toMatchObject({
+			active: true,
+			changed: true,
+			permanent: true,
+			state: 'creationPending',
+		});
 		expect(entry()).toMatchObject({ permanent: true });
 		expect(sim.log[0]).toMatchObject({ method: 'GET', path: '/auth/time' });
 		expect(sim.log.filter((r) => r.path === '/auth/time')).toHaveLength(1);
-		expect(sim.writes()).toEqual([{ method: 'POST', path: `/ip/${BLOCK}/mitigation`, status: 200 }]);
+		expect(sim.writes()).toEqual([
+			{ method: 'POST', path: `/ip/${BLOCK}/mitigation`, status: 200 },
+		]);
 	});
 
 	it('waits until OVH has applied it (creationPending -> ok) when asked', async () => {
-		const [result] = jsonOf(await runNode(node, ovhRun(sim, params('activate', { waitUntilApplied: true, maxWait: 30 }))));
+		const [result] = jsonOf(
+			await runNode(node, ovhRun(sim, params('activate', { waitUntilApplied: true, maxWait: 30 }))),
+		);
 		expect(result).toMatchObject({ active: true, changed: true, state: 'ok' });
 		expect(result.note).toBe('Permanent mitigation is on.');
 	});
 
 	it('reports a change still pending after Max Wait instead of failing', async () => {
 		sim.settleAfterReads = 100;
-		const [result] = jsonOf(await runNode(node, ovhRun(sim, params('activate', { waitUntilApplied: true, maxWait: 1 }))));
+		const [result] = jsonOf(
+			await runNode(node, ovhRun(sim, params('activate', { waitUntilApplied: true, maxWait: 1 }))),
+		);
 		expect(result).toMatchObject({ active: true, changed: true, state: 'creationPending' });
 		expect(result.note).toMatch(/has not finished applying the change .* goes on by itself/);
 	});
@@ -67,8 +89,16 @@ describe('OVH DDoS Protection', () => {
 
 	it('withdraws (DELETE, back to automatic mode), waits until removed, then a second withdraw makes no write', async () => {
 		const staticData = {};
-		await runNode(node, ovhRun(sim, params('activate', { waitUntilApplied: true }), { staticData }));
-		const [withdrawn] = jsonOf(await runNode(node, ovhRun(sim, params('withdraw', { waitUntilApplied: true }), { staticData })));
+		await runNode(
+			node,
+			ovhRun(sim, params('activate', { waitUntilApplied: true }), { staticData }),
+		);
+		const [withdrawn] = jsonOf(
+			await runNode(
+				node,
+				ovhRun(sim, params('withdraw', { waitUntilApplied: true }), { staticData }),
+			),
+		);
 		expect(withdrawn).toMatchObject({ active: false, changed: true, state: 'none' });
 		expect(entry()).toBeUndefined();
 		const writes = sim.writes().length;
@@ -80,13 +110,17 @@ describe('OVH DDoS Protection', () => {
 	it('leaves an IP that was on permanent mitigation before activation, unless forced', async () => {
 		putOnPermanentByHand();
 		const staticData = {};
-		const [activated] = jsonOf(await runNode(node, ovhRun(sim, params('activate'), { staticData })));
+		const [activated] = jsonOf(
+			await runNode(node, ovhRun(sim, params('activate'), { staticData })),
+		);
 		expect(activated).toMatchObject({ active: true, changed: false });
 		const [kept] = jsonOf(await runNode(node, ovhRun(sim, params('withdraw'), { staticData })));
 		expect(kept).toMatchObject({ active: true, changed: false });
 		expect(kept.note).toMatch(/already on permanent mitigation before activation/);
 		expect(sim.writes()).toHaveLength(0);
-		const [forced] = jsonOf(await runNode(node, ovhRun(sim, params('withdraw', { forceWithdraw: true }), { staticData })));
+		const [forced] = jsonOf(
+			await runNode(node, ovhRun(sim, params('withdraw', { forceWithdraw: true }), { staticData })),
+		);
 		expect(forced).toMatchObject({ active: false, changed: true });
 	});
 
@@ -95,18 +129,28 @@ describe('OVH DDoS Protection', () => {
 		await runNode(node, ovhRun(sim, params('activate'), { staticData: {} }));
 		const [kept] = jsonOf(await runNode(node, ovhRun(sim, params('withdraw'), { staticData: {} })));
 		expect(kept).toMatchObject({ active: true, changed: false });
-		expect(jsonOf(await runNode(node, ovhRun(sim, params('getStatus'), { staticData: {} })))[0]).toMatchObject({ activatedByThisPackage: false });
+		expect(
+			jsonOf(await runNode(node, ovhRun(sim, params('getStatus'), { staticData: {} })))[0],
+		).toMatchObject({ activatedByThisPackage: false });
 	});
 
 	it('withdraws with no record of activation (another workflow after a restart), as a user pressing Withdraw expects', async () => {
 		putOnPermanentByHand();
 		forgetProcessRecords();
-		const [result] = jsonOf(await runNode(node, ovhRun(sim, params('withdraw'), { staticData: {} })));
+		const [result] = jsonOf(
+			await runNode(node, ovhRun(sim, params('withdraw'), { staticData: {} })),
+		);
 		expect(result).toMatchObject({ active: false, changed: true });
 	});
 
 	it("leaves OVH's automatic mitigation alone: it is not permanent mitigation", async () => {
-		sim.blocks.get(BLOCK)!.mitigations.set(IP, { ipOnMitigation: IP, auto: true, permanent: false, state: 'ok', pendingReads: 0 });
+		sim.blocks.get(BLOCK)!.mitigations.set(IP, {
+			ipOnMitigation: IP,
+			auto: true,
+			permanent: false,
+			state: 'ok',
+			pendingReads: 0,
+		});
 		const [status] = jsonOf(await runNode(node, ovhRun(sim, params('withdraw'))));
 		expect(status).toMatchObject({ active: false, changed: false, autoMitigation: true });
 		expect(status.note).toMatch(/automatic mitigation is handling it/);
@@ -118,14 +162,26 @@ describe('OVH DDoS Protection', () => {
 	});
 
 	it('treats a 409 on POST (activated elsewhere at the same moment) as already active', async () => {
-		sim.inject({ method: 'POST', afterHandler: true, response: { status: 409, body: { class: 'Client::Conflict::AlreadyExists', message: `${IP} is already on permanent mitigation` } } });
+		sim.inject({
+			method: 'POST',
+			afterHandler: true,
+			response: {
+				status: 409,
+				body: {
+					class: 'Client::Conflict::AlreadyExists',
+					message: `${IP} is already on permanent mitigation`,
+				},
+			},
+		});
 		const [result] = jsonOf(await runNode(node, ovhRun(sim, params('activate'))));
 		expect(result).toMatchObject({ active: true, changed: false });
 		expect(result.note).toMatch(/another change at the same time/);
 	});
 
 	it('uses the block address for a single-IP (/32) block when IP is empty', async () => {
-		const [result] = jsonOf(await runNode(node, ovhRun(sim, { operation: 'activate', ipBlock: rl(SINGLE), ip: '' })));
+		const [result] = jsonOf(
+			await runNode(node, ovhRun(sim, { operation: 'activate', ipBlock: rl(SINGLE), ip: '' })),
+		);
 		expect(result).toMatchObject({ target: '198.51.100.7', ip: '198.51.100.7', changed: true });
 		expect(sim.mitigation(SINGLE, '198.51.100.7')).toMatchObject({ permanent: true });
 	});
@@ -134,7 +190,10 @@ describe('OVH DDoS Protection', () => {
 		[{ ipBlock: rl('203.0.113.0/33') }, /is not an IPv4 address or block/],
 		[{ ipBlock: rl('2001:db8::/48') }, /IPv4 addresses only/],
 		[{ ipBlock: rl('203.0.113.5/24') }, /does not start on its \/24 boundary/],
-		[{ ip: '' }, /Enter the IP to put on mitigation: the block 203.0.113.0\/24 holds 256 addresses/],
+		[
+			{ ip: '' },
+			/Enter the IP to put on mitigation: the block 203.0.113.0\/24 holds 256 addresses/,
+		],
 		[{ ip: '198.51.100.1' }, /198.51.100.1 is not inside the block 203.0.113.0\/24/],
 		[{ ip: 'not-an-ip' }, /'not-an-ip' is not an IPv4 address/],
 	])('refuses bad input %p before any call', async (override, message) => {
@@ -143,14 +202,26 @@ describe('OVH DDoS Protection', () => {
 	});
 
 	it('suggests the aligned block for a misaligned one', async () => {
-		const error = await runNode(node, ovhRun(sim, params('getStatus', { ipBlock: rl('203.0.113.5/24') }))).catch((e) => e);
+		const error = await runNode(
+			node,
+			ovhRun(sim, params('getStatus', { ipBlock: rl('203.0.113.5/24') })),
+		).catch((e) => e);
 		expect(error.description).toMatch(/Did you mean 203.0.113.0\/24\?/);
 	});
 
 	it('lists the IPs of a block under mitigation, and the blocks of the account', async () => {
 		putOnPermanentByHand();
-		const listed = jsonOf(await runNode(node, ovhRun(sim, { operation: 'listMitigations', ipBlock: rl(BLOCK) })));
-		expect(listed).toEqual([expect.objectContaining({ ipBlock: BLOCK, ipOnMitigation: IP, permanent: true, active: true })]);
+		const listed = jsonOf(
+			await runNode(node, ovhRun(sim, { operation: 'listMitigations', ipBlock: rl(BLOCK) })),
+		);
+		expect(listed).toEqual([
+			expect.objectContaining({
+				ipBlock: BLOCK,
+				ipOnMitigation: IP,
+				permanent: true,
+				active: true,
+			}),
+		]);
 		const blocks = jsonOf(await runNode(node, ovhRun(sim, { operation: 'listIpBlocks' })));
 		expect(blocks.map((b) => b.ipBlock)).toEqual([BLOCK, SINGLE]);
 		const search = await listSearch(node, 'searchIpBlocks', ovhRun(sim, {}), '198.51');
@@ -160,11 +231,15 @@ describe('OVH DDoS Protection', () => {
 	it('reports a failing item and continues with the next when Continue On Fail is set', async () => {
 		const result = await runNode(
 			node,
-			ovhRun(sim, { operation: 'getStatus', ipBlock: rl(BLOCK) }, {
-				items: [{ json: {} }, { json: {} }],
-				itemParameters: [{ ip: '10.0.0.1' }, { ip: IP }],
-				continueOnFail: true,
-			}),
+			ovhRun(
+				sim,
+				{ operation: 'getStatus', ipBlock: rl(BLOCK) },
+				{
+					items: [{ json: {} }, { json: {} }],
+					itemParameters: [{ ip: '10.0.0.1' }, { ip: IP }],
+					continueOnFail: true,
+				},
+			),
 		);
 		const [first, second] = result.output[0];
 		expect(first.json.error).toMatch(/not inside the block/);

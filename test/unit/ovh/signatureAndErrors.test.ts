@@ -5,7 +5,17 @@ import { OvhDdosProtection } from '../../../nodes/Ovh/OvhDdosProtection.node';
 import { ovhSignature, signOvhRequest } from '../../../nodes/Ovh/signature';
 import { authenticate, jsonOf, performRequest, runNode } from '../../helpers/runNode';
 import type { OvhSimulator } from '../../simulators/ovh';
-import { APP_KEY, APP_SECRET, BLOCK, CONSUMER_KEY, IP, ovhCredentials, ovhRun, rl, startOvh } from './fixture';
+import {
+	APP_KEY,
+	APP_SECRET,
+	BLOCK,
+	CONSUMER_KEY,
+	IP,
+	ovhCredentials,
+	ovhRun,
+	rl,
+	startOvh,
+} from './fixture';
 
 const node = new OvhDdosProtection();
 let sim: OvhSimulator;
@@ -17,15 +27,30 @@ afterEach(async () => {
 	await sim.stop();
 });
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({ operation, ipBlock: rl(BLOCK), ip: IP, ...extra });
+const params = (operation: string, extra: Record<string, unknown> = {}) => ({
+	operation,
+	ipBlock: rl(BLOCK),
+	ip: IP,
+	...extra,
+});
 const failure = async (run: ReturnType<typeof ovhRun>) => await runNode(node, run).catch((e) => e);
 
 describe('OVH signing', () => {
 	it('signs "$1$" + SHA-1 over secret, consumer key, method, full URL, body and timestamp', () => {
 		const url = 'https://eu.api.ovh.com/1.0/ip/203.0.113.0%2F24/mitigation';
 		const body = '{"ipOnMitigation":"203.0.113.10"}';
-		const expected = '$1$' + createHash('sha1').update(`AS+CK+POST+${url}+${body}+1700000000`).digest('hex');
-		expect(ovhSignature({ applicationSecret: 'AS', consumerKey: 'CK', method: 'post', url, body, timestamp: '1700000000' })).toBe(expected);
+		const expected =
+			'$1$' + createHash('sha1').update(`AS+CK+POST+${url}+${body}+1700000000`).digest('hex');
+		expect(
+			ovhSignature({
+				applicationSecret: 'AS',
+				consumerKey: 'CK',
+				method: 'post',
+				url,
+				body,
+				timestamp: '1700000000',
+			}),
+		).toBe(expected);
 	});
 
 	it('puts the query string into the signed URL and sends the exact signed body', async () => {
@@ -39,9 +64,20 @@ describe('OVH signing', () => {
 		expect(signed.url).toBe(`${sim.baseUrl}/ip/203.0.113.0%2F24/mitigation?state=ok`);
 		expect(signed.qs).toBeUndefined();
 		expect(signed.body).toBe('{"ipOnMitigation":"203.0.113.10"}');
-		expect(signed.headers).toMatchObject({ 'X-Ovh-Application': APP_KEY, 'X-Ovh-Consumer': CONSUMER_KEY, 'Content-Type': 'application/json' });
+		expect(signed.headers).toMatchObject({
+			'X-Ovh-Application': APP_KEY,
+			'X-Ovh-Consumer': CONSUMER_KEY,
+			'Content-Type': 'application/json',
+		});
 		expect((signed.headers as Record<string, string>)['X-Ovh-Signature']).toBe(
-			ovhSignature({ applicationSecret: APP_SECRET, consumerKey: CONSUMER_KEY, method: 'POST', url: signed.url, body: signed.body as string, timestamp: '1700000000' }),
+			ovhSignature({
+				applicationSecret: APP_SECRET,
+				consumerKey: CONSUMER_KEY,
+				method: 'POST',
+				url: signed.url,
+				body: signed.body as string,
+				timestamp: '1700000000',
+			}),
 		);
 	});
 
@@ -54,8 +90,16 @@ describe('OVH signing', () => {
 
 	it('resolves and signs the credential test request (no timestamp given) with OVH server time', async () => {
 		const type = new OvhMitigationApi();
-		const request = await authenticate(type, ovhCredentials(sim), { ...type.test.request, method: 'GET', returnFullResponse: true, ignoreHttpStatusErrors: true } as never);
-		const response = (await performRequest(request)) as { statusCode: number; body: { status: string } };
+		const request = await authenticate(type, ovhCredentials(sim), {
+			...type.test.request,
+			method: 'GET',
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+		} as never);
+		const response = (await performRequest(request)) as {
+			statusCode: number;
+			body: { status: string };
+		};
 		expect(response.statusCode).toBe(200);
 		expect(response.body.status).toBe('validated');
 		expect(sim.log.map((r) => r.path)).toEqual(['/auth/time', '/auth/currentCredential']);
@@ -63,7 +107,13 @@ describe('OVH signing', () => {
 
 	it('uses the endpoint chosen in the credential when Base URL is empty', async () => {
 		const signed = await signOvhRequest(
-			{ endpoint: 'ovh-ca', applicationKey: 'a', applicationSecret: 'b', consumerKey: 'c', baseUrl: '' },
+			{
+				endpoint: 'ovh-ca',
+				applicationKey: 'a',
+				applicationSecret: 'b',
+				consumerKey: 'c',
+				baseUrl: '',
+			},
 			{ url: '/auth/time', method: 'GET' },
 		);
 		expect(signed.url).toBe('https://ca.api.ovh.com/1.0/auth/time');
@@ -72,10 +122,17 @@ describe('OVH signing', () => {
 
 describe('OVH errors, each with its own message', () => {
 	it('NOT_GRANTED_CALL lists the five access rules the consumer key needs', async () => {
-		sim.addConsumerKey(CONSUMER_KEY, { applicationKey: APP_KEY, rules: ['GET /ip/*', 'GET /ip/*/mitigation/*', 'DELETE /ip/*/mitigation/*'] });
+		sim.addConsumerKey(CONSUMER_KEY, {
+			applicationKey: APP_KEY,
+			rules: ['GET /ip/*', 'GET /ip/*/mitigation/*', 'DELETE /ip/*/mitigation/*'],
+		});
 		const error = await failure(ovhRun(sim, params('activate')));
-		expect(error.message).toMatch(/OVH has not granted this call to the consumer key \(NOT_GRANTED_CALL/);
-		expect(error.description).toContain('GET /ip, GET /ip/*, GET /ip/*/mitigation/*, POST /ip/*/mitigation, DELETE /ip/*/mitigation/*');
+		expect(error.message).toMatch(
+			/OVH has not granted this call to the consumer key \(NOT_GRANTED_CALL/,
+		);
+		expect(error.description).toContain(
+			'GET /ip, GET /ip/*, GET /ip/*/mitigation/*, POST /ip/*/mitigation, DELETE /ip/*/mitigation/*',
+		);
 		expect(error.description).toMatch(/forgetting GET \/ip without the wildcard/);
 		expect(sim.writes()).toHaveLength(0);
 	});
@@ -118,8 +175,12 @@ describe('OVH errors, each with its own message', () => {
 	});
 
 	it('an IP block that is not in the account is "could not find", not "inactive"', async () => {
-		const error = await failure(ovhRun(sim, params('getStatus', { ipBlock: rl('192.0.2.0/24'), ip: '192.0.2.1' })));
-		expect(error.message).toMatch(/OVH could not find it: The requested object \(ip = 192.0.2.0\/24\) does not exist/);
+		const error = await failure(
+			ovhRun(sim, params('getStatus', { ipBlock: rl('192.0.2.0/24'), ip: '192.0.2.1' })),
+		);
+		expect(error.message).toMatch(
+			/OVH could not find it: The requested object \(ip = 192.0.2.0\/24\) does not exist/,
+		);
 		expect(error.description).toMatch(/exactly as OVH lists it/);
 		expect(error.httpCode).toBe('404');
 	});
@@ -134,7 +195,18 @@ describe('OVH errors, each with its own message', () => {
 	});
 
 	it('QUERY_TIME_OUT that a re-sync does not cure explains the clock', async () => {
-		sim.inject({ path: /^\/ip\//, times: 2, response: { status: 400, body: { errorCode: 'QUERY_TIME_OUT', httpCode: '400 Bad Request', message: 'Query out of time' } } });
+		sim.inject({
+			path: /^\/ip\//,
+			times: 2,
+			response: {
+				status: 400,
+				body: {
+					errorCode: 'QUERY_TIME_OUT',
+					httpCode: '400 Bad Request',
+					message: 'Query out of time',
+				},
+			},
+		});
 		const error = await failure(ovhRun(sim, params('getStatus')));
 		expect(error.message).toMatch(/QUERY_TIME_OUT.*even after re-reading the server time/);
 		expect(error.description).toMatch(/NTP/);
@@ -142,7 +214,9 @@ describe('OVH errors, each with its own message', () => {
 
 	it('never puts the secrets in output items or errors', async () => {
 		sim.addConsumerKey(CONSUMER_KEY, { applicationKey: APP_KEY, rules: ['GET /ip/*'] });
-		const output = JSON.stringify((await runNode(node, ovhRun(sim, params('activate'), { continueOnFail: true }))).output);
+		const output = JSON.stringify(
+			(await runNode(node, ovhRun(sim, params('activate'), { continueOnFail: true }))).output,
+		);
 		expect(output).toMatch(/NOT_GRANTED_CALL/);
 		for (const secret of [APP_SECRET, CONSUMER_KEY, APP_KEY]) expect(output).not.toContain(secret);
 	});
@@ -152,34 +226,66 @@ describe('OVH fault injection', () => {
 	const quick = { requestOptions: { maxAttempts: 3, maxRetryTime: 10 } };
 
 	it('retries a 429 after Retry-After and completes the activation', async () => {
-		sim.inject({ method: 'POST', response: { status: 429, headers: { 'retry-after': '0' }, body: { message: 'Too many requests' } } });
+		sim.inject({
+			method: 'POST',
+			response: {
+				status: 429,
+				headers: { 'retry-after': '0' },
+				body: { message: 'Too many requests' },
+			},
+		});
 		const [result] = jsonOf(await runNode(node, ovhRun(sim, params('activate', quick))));
 		expect(result).toMatchObject({ active: true, changed: true });
 		expect(sim.log.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([429, 200]);
 	});
 
 	it('retries 5xx (and an HTML gateway page) and signs each attempt afresh', async () => {
-		sim.inject({ path: /mitigation\/203/, response: { status: 503, body: { message: 'Service Unavailable' } } });
+		sim.inject({
+			path: /mitigation\/203/,
+			response: { status: 503, body: { message: 'Service Unavailable' } },
+		});
 		sim.inject({ path: /mitigation\/203/, malformed: true, response: { status: 502 } });
 		const [status] = jsonOf(await runNode(node, ovhRun(sim, params('getStatus', quick))));
 		expect(status).toMatchObject({ active: false });
-		expect(sim.log.filter((r) => r.path.includes('/mitigation/')).map((r) => r.status)).toEqual([503, 502, 404]);
+		expect(sim.log.filter((r) => r.path.includes('/mitigation/')).map((r) => r.status)).toEqual([
+			503, 502, 404,
+		]);
 	});
 
 	it('gives up after Max Attempts on a persistent 500 and says so', async () => {
-		sim.inject({ path: /^\/ip\//, times: 10, response: { status: 500, body: { class: 'Server::InternalServerError', message: 'Internal server error' } } });
-		const error = await failure(ovhRun(sim, params('getStatus', { requestOptions: { maxAttempts: 2 } })));
-		expect(error.message).toMatch(/OVH answered HTTP 500: Internal server error.*gave up after 2 attempts/);
+		sim.inject({
+			path: /^\/ip\//,
+			times: 10,
+			response: {
+				status: 500,
+				body: { class: 'Server::InternalServerError', message: 'Internal server error' },
+			},
+		});
+		const error = await failure(
+			ovhRun(sim, params('getStatus', { requestOptions: { maxAttempts: 2 } })),
+		);
+		expect(error.message).toMatch(
+			/OVH answered HTTP 500: Internal server error.*gave up after 2 attempts/,
+		);
 	});
 
 	it('retries a request that timed out', async () => {
 		sim.inject({ path: /^\/ip\/[^/]+\/24$/, delayMs: 1500 });
-		const [status] = jsonOf(await runNode(node, ovhRun(sim, params('getStatus', { requestOptions: { maxAttempts: 3, timeout: 1 } }))));
+		const [status] = jsonOf(
+			await runNode(
+				node,
+				ovhRun(sim, params('getStatus', { requestOptions: { maxAttempts: 3, timeout: 1 } })),
+			),
+		);
 		expect(status).toMatchObject({ active: false });
 	});
 
 	it('a lost reply to the POST (5xx after OVH applied it) ends with the IP on mitigation and one record', async () => {
-		sim.inject({ method: 'POST', afterHandler: true, response: { status: 502, body: 'bad gateway' } });
+		sim.inject({
+			method: 'POST',
+			afterHandler: true,
+			response: { status: 502, body: 'bad gateway' },
+		});
 		const [result] = jsonOf(await runNode(node, ovhRun(sim, params('activate', quick))));
 		expect(result).toMatchObject({ active: true });
 		expect(sim.mitigation(BLOCK, IP)).toMatchObject({ permanent: true });

@@ -1,5 +1,9 @@
 import { activate, callWebhook, type TriggerOptions } from '../../helpers/runWebhook';
-import { type PagerDutySimulator, incidentEvent, pagerDutySignature } from '../../simulators/pagerDuty';
+import {
+	type PagerDutySimulator,
+	incidentEvent,
+	pagerDutySignature,
+} from '../../simulators/pagerDuty';
 import { forgetProcessSubscriptions } from '../../../nodes/PagerDuty/PagerDutyIncidentTrigger.node';
 import { SERVICE, startPagerDuty, trigger, triggerOptions } from './fixture';
 
@@ -20,7 +24,10 @@ afterEach(async () => {
 const secrets = () => sim.subscriptions.get(subscriptionId)!.secrets;
 
 /** Signs like PagerDuty with the subscription's active secrets, unless told otherwise. */
-function delivery(payload: unknown, overrides: { signature?: string; webhookId?: string; rawBody?: string } = {}) {
+function delivery(
+	payload: unknown,
+	overrides: { signature?: string; webhookId?: string; rawBody?: string } = {},
+) {
 	const rawBody = overrides.rawBody ?? JSON.stringify(payload);
 	const headers: Record<string, string> = {
 		'content-type': 'application/json',
@@ -30,7 +37,12 @@ function delivery(payload: unknown, overrides: { signature?: string; webhookId?:
 	return callWebhook(trigger, options, { rawBody, headers });
 }
 
-const triggered = () => incidentEvent('incident.triggered', { id: 'Q0RIJJZL24RC6W', serviceId: SERVICE, incidentKey: 'prefix-203.0.113.0/24' });
+const triggered = () =>
+	incidentEvent('incident.triggered', {
+		id: 'Q0RIJJZL24RC6W',
+		serviceId: SERVICE,
+		incidentKey: 'prefix-203.0.113.0/24',
+	});
 
 describe('PagerDuty Incident Trigger: signed deliveries', () => {
 	it('turns a signed incident.triggered into one normalized "open" event', async () => {
@@ -65,7 +77,9 @@ describe('PagerDuty Incident Trigger: signed deliveries', () => {
 
 	it('acknowledges other events without starting the workflow when told to ignore them', async () => {
 		options.parameters.otherEvents = 'ignore';
-		const outcome = await delivery(incidentEvent('incident.acknowledged', { id: 'Q1', serviceId: SERVICE }));
+		const outcome = await delivery(
+			incidentEvent('incident.acknowledged', { id: 'Q1', serviceId: SERVICE }),
+		);
 		expect(outcome.status).toBe(200);
 		expect(outcome.items).toBeUndefined();
 	});
@@ -86,11 +100,21 @@ describe('PagerDuty Incident Trigger: signed deliveries', () => {
 				resource_type: 'incident',
 				occurred_at: '2024-05-14T09:45:00Z',
 				agent: null,
-				data: { type: 'incident_note', content: 'Scrubbing engaged', incident: { id: 'Q0RIJJZL24RC6W', type: 'incident_reference', html_url: 'https://acme.pagerduty.com/incidents/Q0RIJJZL24RC6W' } },
+				data: {
+					type: 'incident_note',
+					content: 'Scrubbing engaged',
+					incident: {
+						id: 'Q0RIJJZL24RC6W',
+						type: 'incident_reference',
+						html_url: 'https://acme.pagerduty.com/incidents/Q0RIJJZL24RC6W',
+					},
+				},
 			},
 		};
 		const outcome = await delivery(note);
-		expect(outcome.items).toEqual([expect.objectContaining({ action: 'update', incidentId: 'Q0RIJJZL24RC6W' })]);
+		expect(outcome.items).toEqual([
+			expect.objectContaining({ action: 'update', incidentId: 'Q0RIJJZL24RC6W' }),
+		]);
 	});
 
 	it('accepts deliveries signed with both secrets during a rotation, whichever comes first', async () => {
@@ -111,7 +135,17 @@ describe('PagerDuty Incident Trigger: signed deliveries', () => {
 	});
 
 	it('acknowledges pagey.ping without starting the workflow', async () => {
-		const outcome = await delivery({ event: { id: '01PING', event_type: 'pagey.ping', resource_type: 'pagey', occurred_at: '2024-05-14T09:40:00Z', agent: null, client: null, data: { message: 'Hello from your friend Pagey!', type: 'ping' } } });
+		const outcome = await delivery({
+			event: {
+				id: '01PING',
+				event_type: 'pagey.ping',
+				resource_type: 'pagey',
+				occurred_at: '2024-05-14T09:40:00Z',
+				agent: null,
+				client: null,
+				data: { message: 'Hello from your friend Pagey!', type: 'ping' },
+			},
+		});
 		expect(outcome.status).toBe(200);
 		expect(outcome.items).toBeUndefined();
 	});
@@ -128,19 +162,28 @@ describe('PagerDuty Incident Trigger: signed deliveries', () => {
 describe('PagerDuty Incident Trigger: refused deliveries start nothing', () => {
 	it('refuses a delivery without a signature with 401', async () => {
 		const rawBody = JSON.stringify(triggered());
-		const outcome = await callWebhook(trigger, options, { rawBody, headers: { 'content-type': 'application/json' } });
+		const outcome = await callWebhook(trigger, options, {
+			rawBody,
+			headers: { 'content-type': 'application/json' },
+		});
 		expect(outcome).toMatchObject({ status: 401, items: undefined });
 	});
 
 	it('refuses a signature made with another secret', async () => {
 		const rawBody = JSON.stringify(triggered());
-		const outcome = await delivery(undefined, { rawBody, signature: pagerDutySignature(rawBody, ['not-the-secret']) });
+		const outcome = await delivery(undefined, {
+			rawBody,
+			signature: pagerDutySignature(rawBody, ['not-the-secret']),
+		});
 		expect(outcome).toMatchObject({ status: 401, items: undefined });
 	});
 
 	it('refuses a body changed after signing, even by one space', async () => {
 		const rawBody = JSON.stringify(triggered());
-		const outcome = await delivery(undefined, { rawBody: rawBody.replace('{', '{ '), signature: pagerDutySignature(rawBody, secrets()) });
+		const outcome = await delivery(undefined, {
+			rawBody: rawBody.replace('{', '{ '),
+			signature: pagerDutySignature(rawBody, secrets()),
+		});
 		expect(outcome).toMatchObject({ status: 401, items: undefined });
 	});
 

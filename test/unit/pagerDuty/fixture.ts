@@ -1,5 +1,8 @@
 import { PagerDutyMitigationApi } from '../../../credentials/PagerDutyMitigationApi.credentials';
-import { PagerDutyIncidentTrigger, forgetProcessSubscriptions } from '../../../nodes/PagerDuty/PagerDutyIncidentTrigger.node';
+import {
+	PagerDutyIncidentTrigger,
+	forgetProcessSubscriptions,
+} from '../../../nodes/PagerDuty/PagerDutyIncidentTrigger.node';
 import type { IDataObject } from 'n8n-workflow';
 import { PagerDutySimulator } from '../../simulators/pagerDuty';
 import type { TriggerOptions } from '../../helpers/runWebhook';

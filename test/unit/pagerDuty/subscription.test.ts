@@ -5,7 +5,16 @@ import type { PagerDutySimulator } from '../../simulators/pagerDuty';
 import { listSearch } from '../../helpers/runNode';
 import { PagerDutyMitigationApi } from '../../../credentials/PagerDutyMitigationApi.credentials';
 import { forgetProcessSubscriptions } from '../../../nodes/PagerDuty/PagerDutyIncidentTrigger.node';
-import { OTHER_SERVICE, SERVICE, TEAM, TOKEN, rl, startPagerDuty, trigger, triggerOptions } from './fixture';
+import {
+	OTHER_SERVICE,
+	SERVICE,
+	TEAM,
+	TOKEN,
+	rl,
+	startPagerDuty,
+	trigger,
+	triggerOptions,
+} from './fixture';
 
 let sim: PagerDutySimulator;
 
@@ -33,13 +42,26 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 			delivery_method: { type: 'http_delivery_method', url: TEST_WEBHOOK_URL },
 		});
 		// The secret PagerDuty returned only at creation is what deliveries will be checked against.
-		expect(options.staticData).toEqual({ subscriptionId: subscription.id, signingSecret: subscription.secrets[0] });
+		expect(options.staticData).toEqual({
+			subscriptionId: subscription.id,
+			signingSecret: subscription.secrets[0],
+		});
 		expect(sim.allRequestsPinnedVersion2()).toBe(true);
 	});
 
 	it('subscribes to a team or to the whole account', async () => {
-		await activate(trigger, triggerOptions(sim, { filterType: 'team', teamId: rl(TEAM) }, { workflowId: 'team-workflow' }));
-		await activate(trigger, triggerOptions(sim, { filterType: 'account' }, { workflowId: 'account-workflow' }));
+		await activate(
+			trigger,
+			triggerOptions(
+				sim,
+				{ filterType: 'team', teamId: rl(TEAM) },
+				{ workflowId: 'team-workflow' },
+			),
+		);
+		await activate(
+			trigger,
+			triggerOptions(sim, { filterType: 'account' }, { workflowId: 'account-workflow' }),
+		);
 		expect([...sim.subscriptions.values()].map((s) => s.filter)).toEqual([
 			{ type: 'team_reference', id: TEAM },
 			{ type: 'account_reference' },
@@ -63,10 +85,13 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 		await activate(trigger, options);
 		const second = onlySubscription();
 		expect(second.id).not.toBe(first.id);
-		expect(options.staticData).toEqual({ subscriptionId: second.id, signingSecret: second.secrets[0] });
+		expect(options.staticData).toEqual({
+			subscriptionId: second.id,
+			signingSecret: second.secrets[0],
+		});
 	});
 
-	it('restores a secret that a concurrent execution\'s static-data save dropped, keeping the subscription', async () => {
+	it("restores a secret that a concurrent execution's static-data save dropped, keeping the subscription", async () => {
 		const options = triggerOptions(sim);
 		await activate(trigger, options);
 		const subscription = onlySubscription();
@@ -74,7 +99,10 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 		delete options.staticData.signingSecret;
 		await activate(trigger, options);
 		expect(onlySubscription().id).toBe(subscription.id);
-		expect(options.staticData).toEqual({ subscriptionId: subscription.id, signingSecret: subscription.secrets[0] });
+		expect(options.staticData).toEqual({
+			subscriptionId: subscription.id,
+			signingSecret: subscription.secrets[0],
+		});
 	});
 
 	it('after a restart, replaces a subscription whose secret was lost, leaving no orphan behind', async () => {
@@ -86,7 +114,10 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 		await activate(trigger, options);
 		const replacement = onlySubscription();
 		expect(replacement.id).not.toBe(orphan.id);
-		expect(options.staticData).toEqual({ subscriptionId: replacement.id, signingSecret: replacement.secrets[0] });
+		expect(options.staticData).toEqual({
+			subscriptionId: replacement.id,
+			signingSecret: replacement.secrets[0],
+		});
 	});
 
 	it('re-enables a subscription PagerDuty suspended after refused deliveries', async () => {
@@ -96,7 +127,11 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 		subscription.delivery_method.temporarily_disabled = true;
 		await activate(trigger, options);
 		expect(subscription.delivery_method.temporarily_disabled).toBe(false);
-		expect(sim.log.some((r) => r.method === 'POST' && r.path === `/webhook_subscriptions/${subscription.id}/enable`)).toBe(true);
+		expect(
+			sim.log.some(
+				(r) => r.method === 'POST' && r.path === `/webhook_subscriptions/${subscription.id}/enable`,
+			),
+		).toBe(true);
 		expect(sim.subscriptions.size).toBe(1);
 	});
 
@@ -105,7 +140,11 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 		await activate(trigger, options);
 		const subscription = onlySubscription();
 		subscription.active = false;
-		options.parameters = { ...options.parameters, serviceId: rl(OTHER_SERVICE), events: ['incident.triggered', 'incident.resolved'] };
+		options.parameters = {
+			...options.parameters,
+			serviceId: rl(OTHER_SERVICE),
+			events: ['incident.triggered', 'incident.resolved'],
+		};
 		await activate(trigger, options);
 		expect(onlySubscription()).toMatchObject({
 			id: subscription.id,
@@ -119,7 +158,10 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 		const options = triggerOptions(sim);
 		await activate(trigger, options);
 		const old = onlySubscription();
-		await activate(trigger, { ...options, webhookUrl: 'https://n8n.other.test/webhook/abc/webhook' });
+		await activate(trigger, {
+			...options,
+			webhookUrl: 'https://n8n.other.test/webhook/abc/webhook',
+		});
 		const replacement = onlySubscription();
 		expect(replacement.id).not.toBe(old.id);
 		expect(replacement.delivery_method.url).toBe('https://n8n.other.test/webhook/abc/webhook');
@@ -146,7 +188,11 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 	it('keeps the record when deletion fails, so a later deactivation can retry', async () => {
 		const options = triggerOptions(sim);
 		await activate(trigger, options);
-		sim.inject({ method: 'DELETE', times: 5, response: { status: 500, body: { error: { message: 'Internal error', code: 2000 } } } });
+		sim.inject({
+			method: 'DELETE',
+			times: 5,
+			response: { status: 500, body: { error: { message: 'Internal error', code: 2000 } } },
+		});
 		const { result, warnings } = await runHook(trigger, 'delete', options);
 		expect(result).toBe(false);
 		expect(options.staticData.subscriptionId).toBe(onlySubscription().id);
@@ -158,7 +204,19 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 			method: 'POST',
 			path: /^\/webhook_subscriptions$/,
 			afterHandler: true,
-			response: { status: 200, body: { webhook_subscription: { id: 'PNOSECR', type: 'webhook_subscription', active: true, events: [], filter: { type: 'account_reference' }, delivery_method: { type: 'http_delivery_method', url: TEST_WEBHOOK_URL, secret: null } } } },
+			response: {
+				status: 200,
+				body: {
+					webhook_subscription: {
+						id: 'PNOSECR',
+						type: 'webhook_subscription',
+						active: true,
+						events: [],
+						filter: { type: 'account_reference' },
+						delivery_method: { type: 'http_delivery_method', url: TEST_WEBHOOK_URL, secret: null },
+					},
+				},
+			},
 		});
 		const options = triggerOptions(sim);
 		await expect(runHook(trigger, 'create', options)).rejects.toThrow('without a signing secret');
@@ -176,7 +234,14 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 	});
 
 	it('retries a rate-limited creation (429, code 2020) and creates exactly one subscription', async () => {
-		sim.inject({ method: 'POST', response: { status: 429, headers: { 'ratelimit-reset': '0' }, body: { error: { message: 'Rate Limit Exceeded', code: 2020 } } } });
+		sim.inject({
+			method: 'POST',
+			response: {
+				status: 429,
+				headers: { 'ratelimit-reset': '0' },
+				body: { error: { message: 'Rate Limit Exceeded', code: 2020 } },
+			},
+		});
 		await activate(trigger, triggerOptions(sim));
 		expect(sim.subscriptions.size).toBe(1);
 		expect(sim.log.filter((r) => r.method === 'POST' && r.status === 429)).toHaveLength(1);
@@ -190,16 +255,28 @@ describe('PagerDuty Incident Trigger: service and team search', () => {
 		credentialTypes: [new PagerDutyMitigationApi()],
 	});
 
-	it('finds services by name through PagerDuty\'s query', async () => {
+	it("finds services by name through PagerDuty's query", async () => {
 		const { results } = await listSearch(trigger, 'searchServices', searchOptions(), 'edge');
-		expect(results).toEqual([{ name: 'Edge network', value: SERVICE, url: `https://acme.pagerduty.com/services/${SERVICE}` }]);
+		expect(results).toEqual([
+			{
+				name: 'Edge network',
+				value: SERVICE,
+				url: `https://acme.pagerduty.com/services/${SERVICE}`,
+			},
+		]);
 	});
 
 	it('pages through more than 100 teams', async () => {
 		for (let i = 0; i < 120; i++) sim.teams.set(`PT${i}`, { id: `PT${i}`, name: `Team ${i}` });
 		const first = await listSearch(trigger, 'searchTeams', searchOptions());
 		expect(first.results).toHaveLength(100);
-		const second = await listSearch(trigger, 'searchTeams', searchOptions(), undefined, first.paginationToken);
+		const second = await listSearch(
+			trigger,
+			'searchTeams',
+			searchOptions(),
+			undefined,
+			first.paginationToken,
+		);
 		expect(second.results).toHaveLength(21);
 		expect(second.paginationToken).toBeUndefined();
 	});

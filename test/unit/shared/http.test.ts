@@ -7,7 +7,13 @@ import { performRequest } from '../../helpers/runNode';
 import { CloudflareSimulator } from '../../simulators/cloudflare';
 import { ACCOUNT, PREFIX, TOKEN, startCloudflare } from '../cloudflare/fixture';
 
-const fast: RetryPolicy = { maxAttempts: 4, maxRetryTimeMs: 10_000, baseDelayMs: 10, maxDelayMs: 50, timeoutMs: 2_000 };
+const fast: RetryPolicy = {
+	maxAttempts: 4,
+	maxRetryTimeMs: 10_000,
+	baseDelayMs: 10,
+	maxDelayMs: 50,
+	timeoutMs: 2_000,
+};
 const statusPath = `/accounts/${ACCOUNT}/addressing/prefixes/${PREFIX}/bgp/status`;
 
 let sim: CloudflareSimulator;
@@ -23,7 +29,13 @@ function client(policy: RetryPolicy = fast, baseUrl = sim.baseUrl) {
 	const ctx = {
 		helpers: {
 			httpRequestWithAuthentication: async (_type: string, options: object) =>
-				await performRequest({ ...(options as { url: string }), headers: { ...(options as { headers?: object }).headers, authorization: `Bearer ${TOKEN}` } }),
+				await performRequest({
+					...(options as { url: string }),
+					headers: {
+						...(options as { headers?: object }).headers,
+						authorization: `Bearer ${TOKEN}`,
+					},
+				}),
 		},
 	} as unknown as IExecuteFunctions;
 	return new ProviderClient(ctx, magicTransitApi, baseUrl, policy);
@@ -33,7 +45,19 @@ const get = (c: ProviderClient) => c.request({ method: 'GET', path: statusPath }
 
 describe('provider HTTP: retries and error mapping', () => {
 	it('retries a 429 after the Retry-After delay and then succeeds', async () => {
-		sim.inject({ path: /bgp\/status/, response: { status: 429, headers: { 'retry-after': '1' }, body: { success: false, errors: [{ code: 971, message: 'Please wait and consider throttling your request speed' }] } } });
+		sim.inject({
+			path: /bgp\/status/,
+			response: {
+				status: 429,
+				headers: { 'retry-after': '1' },
+				body: {
+					success: false,
+					errors: [
+						{ code: 971, message: 'Please wait and consider throttling your request speed' },
+					],
+				},
+			},
+		});
 		const c = client();
 		const started = Date.now();
 		const response = await get(c);
@@ -50,7 +74,11 @@ describe('provider HTTP: retries and error mapping', () => {
 	});
 
 	it('gives up after the configured attempts and says so', async () => {
-		sim.inject({ path: /bgp\/status/, response: { status: 503, body: { success: false, errors: [{ code: 1, message: 'down' }] } }, times: 10 });
+		sim.inject({
+			path: /bgp\/status/,
+			response: { status: 503, body: { success: false, errors: [{ code: 1, message: 'down' }] } },
+			times: 10,
+		});
 		const c = client({ ...fast, maxAttempts: 3 });
 		const error = await get(c).catch((e) => e);
 		expect(error).toBeInstanceOf(ProviderError);
@@ -59,7 +87,10 @@ describe('provider HTTP: retries and error mapping', () => {
 	});
 
 	it('does not wait past the maximum retry time', async () => {
-		sim.inject({ path: /bgp\/status/, response: { status: 429, headers: { 'retry-after': '3600' }, body: {} } });
+		sim.inject({
+			path: /bgp\/status/,
+			response: { status: 429, headers: { 'retry-after': '3600' }, body: {} },
+		});
 		const c = client({ ...fast, maxRetryTimeMs: 1_000 });
 		const started = Date.now();
 		await expect(get(c)).rejects.toThrow(/rate limit/);
@@ -93,7 +124,9 @@ describe('provider HTTP: retries and error mapping', () => {
 		await sim.stop();
 		const c = client({ ...fast, maxAttempts: 2 });
 		const error = await get(c).catch((e) => e);
-		expect(error.message).toMatch(/Could not reach Cloudflare at http:\/\/127\.0\.0\.1:\d+\/client\/v4 \(ECONNREFUSED\)/);
+		expect(error.message).toMatch(
+			/Could not reach Cloudflare at http:\/\/127\.0\.0\.1:\d+\/client\/v4 \(ECONNREFUSED\)/,
+		);
 		expect(JSON.stringify(error)).not.toContain(TOKEN);
 		expect(c.requestCount).toBe(2);
 	});

@@ -16,14 +16,25 @@ afterEach(async () => {
 	await sim.stop();
 });
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({ operation, firewallGroupId: rl(web.id), ...extra });
+const params = (operation: string, extra: Record<string, unknown> = {}) => ({
+	operation,
+	firewallGroupId: rl(web.id),
+	...extra,
+});
 /** Each run is its own workflow execution: fresh static data, as in another workflow or a manual run. */
 const run = async (operation: string, extra: Record<string, unknown> = {}) =>
 	jsonOf(await runNode(node, vultrRun(sim, params(operation, extra), { staticData: {} })))[0];
-const lockdown = () => [...sim.groups.values()].find((g) => g.description === lockdownDescription(web.id));
-const membersOf = (groupId: string) => [...sim.instances.values()].filter((i) => i.firewall_group_id === groupId).map((i) => i.label);
+const lockdown = () =>
+	[...sim.groups.values()].find((g) => g.description === lockdownDescription(web.id));
+const membersOf = (groupId: string) =>
+	[...sim.instances.values()].filter((i) => i.firewall_group_id === groupId).map((i) => i.label);
 const failure = (operation: string, extra: Record<string, unknown> = {}) =>
-	runNode(node, vultrRun(sim, params(operation, { requestOptions: { maxAttempts: 1 }, ...extra }), { staticData: {} })).then(
+	runNode(
+		node,
+		vultrRun(sim, params(operation, { requestOptions: { maxAttempts: 1 }, ...extra }), {
+			staticData: {},
+		}),
+	).then(
 		() => {
 			throw new Error('expected the run to fail');
 		},
@@ -38,7 +49,10 @@ describe('Vultr firewall group lockdown', () => {
 			active: false,
 			changed: false,
 			state: 'normal',
-			attached: [expect.objectContaining({ label: 'web-1' }), expect.objectContaining({ label: 'web-2' })],
+			attached: [
+				expect.objectContaining({ label: 'web-1' }),
+				expect.objectContaining({ label: 'web-2' }),
+			],
 			warnings: [],
 		});
 	});
@@ -47,29 +61,58 @@ describe('Vultr firewall group lockdown', () => {
 		const before = snapshot(sim);
 		const on = await run('activate');
 		expect(on).toMatchObject({ active: true, changed: true, state: 'locked down' });
-		expect(on.original).toEqual({ instance_ids: ['a1b2c3d4-0000-4000-8000-000000000001', 'a1b2c3d4-0000-4000-8000-000000000002'] });
+		expect(on.original).toEqual({
+			instance_ids: [
+				'a1b2c3d4-0000-4000-8000-000000000001',
+				'a1b2c3d4-0000-4000-8000-000000000002',
+			],
+		});
 		expect(lockdown()!.rules).toEqual([
-			expect.objectContaining({ ip_type: 'v4', protocol: 'tcp', port: '22', subnet: '0.0.0.0', subnet_size: 0 }),
-			expect.objectContaining({ ip_type: 'v6', protocol: 'tcp', port: '22', subnet: '::', subnet_size: 0 }),
+			expect.objectContaining({
+				ip_type: 'v4',
+				protocol: 'tcp',
+				port: '22',
+				subnet: '0.0.0.0',
+				subnet_size: 0,
+			}),
+			expect.objectContaining({
+				ip_type: 'v6',
+				protocol: 'tcp',
+				port: '22',
+				subnet: '::',
+				subnet_size: 0,
+			}),
 		]);
 		expect(membersOf(lockdown()!.id)).toEqual(['web-1', 'web-2']);
 		expect(membersOf(web.id)).toEqual([]);
 
 		forgetProcessRecords();
 		const writes = sim.writes().length;
-		expect(await run('activate', { managementPorts: '2222' })).toMatchObject({ active: true, changed: false });
+		expect(await run('activate', { managementPorts: '2222' })).toMatchObject({
+			active: true,
+			changed: false,
+		});
 		expect(sim.writes()).toHaveLength(writes);
 
 		forgetProcessRecords();
-		expect(await run('withdraw')).toMatchObject({ active: false, changed: true, restoredFrom: expect.stringContaining('lockdown group') });
+		expect(await run('withdraw')).toMatchObject({
+			active: false,
+			changed: true,
+			restoredFrom: expect.stringContaining('lockdown group'),
+		});
 		expect(snapshot(sim)).toEqual(before);
 		expect(sim.exposures).toEqual([]);
 		expect(await run('withdraw')).toMatchObject({ changed: false });
 	});
 
 	it('turns management ranges into Vultr colon ranges, per source and port', async () => {
-		await run('activate', { managementSources: '198.51.100.0/24, 2001:db8:aa::/48', managementPorts: '22, 8443-8444' });
-		expect(lockdown()!.rules.map((r) => `${r.ip_type} ${r.subnet}/${r.subnet_size} ${r.port}`)).toEqual([
+		await run('activate', {
+			managementSources: '198.51.100.0/24, 2001:db8:aa::/48',
+			managementPorts: '22, 8443-8444',
+		});
+		expect(
+			lockdown()!.rules.map((r) => `${r.ip_type} ${r.subnet}/${r.subnet_size} ${r.port}`),
+		).toEqual([
 			'v4 198.51.100.0/24 22',
 			'v4 198.51.100.0/24 8443:8444',
 			'v6 2001:db8:aa::/48 22',
@@ -78,13 +121,20 @@ describe('Vultr firewall group lockdown', () => {
 	});
 
 	it('refuses bad lockdown options before any request', async () => {
-		expect((await failure('activate', { managementSources: 'office' })).message).toMatch(/management sources/);
+		expect((await failure('activate', { managementSources: 'office' })).message).toMatch(
+			/management sources/,
+		);
 		expect(sim.log).toHaveLength(0);
 	});
 
 	it('follows cursor pages and stays under 30 requests per second with many instances', async () => {
 		for (let i = 0; i < 40; i++) {
-			sim.addInstance({ id: `b0000000-0000-4000-8000-${String(i).padStart(12, '0')}`, label: `node-${i}`, main_ip: `192.0.2.${100 + i}`, firewall_group_id: web.id });
+			sim.addInstance({
+				id: `b0000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+				label: `node-${i}`,
+				main_ip: `192.0.2.${100 + i}`,
+				firewall_group_id: web.id,
+			});
 		}
 		for (let i = 0; i < 520; i++) sim.addGroup({ description: `spare-${i}` });
 		const before = snapshot(sim);
@@ -105,31 +155,55 @@ describe('Vultr firewall group lockdown', () => {
 			{ operation: 'withdraw', method: 'PATCH', path: /000000000001$/ },
 			{ operation: 'withdraw', method: 'PATCH', path: /000000000002$/ },
 			{ operation: 'withdraw', method: 'DELETE', path: /^\/firewalls\/[^/]+$/ },
-		].flatMap((c) => [{ ...c, afterHandler: false }, { ...c, afterHandler: true }]);
+		].flatMap((c) => [
+			{ ...c, afterHandler: false },
+			{ ...c, afterHandler: true },
+		]);
 
-		it.each(cases)('$operation: $method $path fails (reply lost: $afterHandler)', async ({ operation, method, path, afterHandler }) => {
-			const before = snapshot(sim);
-			if (operation === 'withdraw') await run('activate');
-			sim.inject({ method, path, response: serverError, afterHandler });
-			const error = await failure(operation);
-			expect(error.description).toMatch(new RegExp(`Provider state: .*Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again`));
-			forgetProcessRecords();
-			expect(await run(operation)).toMatchObject({ active: operation === 'activate' });
-			if (operation === 'activate') {
-				expect(membersOf(web.id)).toEqual([]);
-				expect([...sim.groups.values()].filter((g) => g.description === lockdownDescription(web.id))).toHaveLength(1);
-				expect(lockdown()!.rules).toHaveLength(2);
+		it.each(cases)(
+			'$operation: $method $path fails (reply lost: $afterHandler)',
+			async ({ operation, method, path, afterHandler }) => {
+				const before = snapshot(sim);
+				if (operation === 'withdraw') await run('activate');
+				sim.inject({ method, path, response: serverError, afterHandler });
+				const error = await failure(operation);
+				expect(error.description).toMatch(
+					new RegExp(
+						`Provider state: .*Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again`,
+					),
+				);
 				forgetProcessRecords();
-				await run('withdraw');
-			}
-			expect(snapshot(sim)).toEqual(before);
-			expect(sim.exposures).toEqual([]);
-		});
+				expect(await run(operation)).toMatchObject({ active: operation === 'activate' });
+				if (operation === 'activate') {
+					expect(membersOf(web.id)).toEqual([]);
+					expect(
+						[...sim.groups.values()].filter((g) => g.description === lockdownDescription(web.id)),
+					).toHaveLength(1);
+					expect(lockdown()!.rules).toHaveLength(2);
+					forgetProcessRecords();
+					await run('withdraw');
+				}
+				expect(snapshot(sim)).toEqual(before);
+				expect(sim.exposures).toEqual([]);
+			},
+		);
 	});
 
 	it('retries a 429', async () => {
-		sim.inject({ method: 'PATCH', response: { status: 429, headers: { 'retry-after': '0' }, body: { error: 'Rate limit exceeded.', status: 429 } } });
-		const [on] = jsonOf(await runNode(node, vultrRun(sim, params('activate', { requestOptions: { maxAttempts: 3 } }))));
+		sim.inject({
+			method: 'PATCH',
+			response: {
+				status: 429,
+				headers: { 'retry-after': '0' },
+				body: { error: 'Rate limit exceeded.', status: 429 },
+			},
+		});
+		const [on] = jsonOf(
+			await runNode(
+				node,
+				vultrRun(sim, params('activate', { requestOptions: { maxAttempts: 3 } })),
+			),
+		);
 		expect(on).toMatchObject({ active: true, changed: true });
 	});
 
@@ -138,7 +212,8 @@ describe('Vultr firewall group lockdown', () => {
 			const staticData = {};
 			const on = jsonOf(await runNode(node, vultrRun(sim, params('activate'), { staticData })))[0];
 			sim.groups.delete(lockdown()!.id);
-			for (const instance of sim.instances.values()) if (!sim.groups.has(instance.firewall_group_id)) instance.firewall_group_id = '';
+			for (const instance of sim.instances.values())
+				if (!sim.groups.has(instance.firewall_group_id)) instance.firewall_group_id = '';
 			forgetProcessRecords();
 			return { staticData, on };
 		};
@@ -147,31 +222,45 @@ describe('Vultr firewall group lockdown', () => {
 			const before = snapshot(sim);
 			const { staticData } = await breakIt();
 			const [off] = jsonOf(await runNode(node, vultrRun(sim, params('withdraw'), { staticData })));
-			expect(off).toMatchObject({ changed: true, restoredFrom: expect.stringMatching(/activation record/) });
+			expect(off).toMatchObject({
+				changed: true,
+				restoredFrom: expect.stringMatching(/activation record/),
+			});
 			expect(snapshot(sim)).toEqual(before);
 		});
 
 		it('puts back the instances given as input', async () => {
 			const before = snapshot(sim);
 			const { on } = await breakIt();
-			expect(await run('withdraw', { restoreConfiguration: JSON.stringify(on.original) })).toMatchObject({ restoredFrom: 'Configuration to Restore' });
+			expect(
+				await run('withdraw', { restoreConfiguration: JSON.stringify(on.original) }),
+			).toMatchObject({ restoredFrom: 'Configuration to Restore' });
 			expect(snapshot(sim)).toEqual(before);
 		});
 	});
 
 	it('warns when no instance is in the group', async () => {
 		const empty = sim.addGroup({ description: 'empty' });
-		const [status] = jsonOf(await runNode(node, vultrRun(sim, params('getStatus', { firewallGroupId: rl(empty.id) }))));
+		const [status] = jsonOf(
+			await runNode(node, vultrRun(sim, params('getStatus', { firewallGroupId: rl(empty.id) }))),
+		);
 		expect(status.warnings).toEqual([expect.stringMatching(/protects nothing/)]);
 	});
 
 	it('refuses the lockdown group as target, a malformed id before any request, and explains an unknown id', async () => {
 		await run('activate');
-		expect((await failure('withdraw', { firewallGroupId: rl(lockdown()!.id) })).message).toMatch(/lockdown group created by this node/);
+		expect((await failure('withdraw', { firewallGroupId: rl(lockdown()!.id) })).message).toMatch(
+			/lockdown group created by this node/,
+		);
 		const requests = sim.log.length;
-		expect((await failure('getStatus', { firewallGroupId: rl('web prod') })).message).toMatch(/Firewall Group ID/);
+		expect((await failure('getStatus', { firewallGroupId: rl('web prod') })).message).toMatch(
+			/Firewall Group ID/,
+		);
 		expect(sim.log).toHaveLength(requests);
-		expect((await failure('getStatus', { firewallGroupId: rl('00000000-0000-4000-8000-000000000000') })).message).toMatch(/could not find/);
+		expect(
+			(await failure('getStatus', { firewallGroupId: rl('00000000-0000-4000-8000-000000000000') }))
+				.message,
+		).toMatch(/could not find/);
 	});
 
 	it('explains a rejected key (never retried, never shown) and an IP-restricted key', async () => {
@@ -188,6 +277,9 @@ describe('Vultr firewall group lockdown', () => {
 	it('lists firewall groups for the picker, without lockdown groups', async () => {
 		await run('activate');
 		const found = await listSearch(node, 'searchFirewallGroups', vultrRun(sim, {}));
-		expect(found.results.map((r) => r.name)).toEqual(['web-prod (0 instances, 8 rules)', 'db-private (1 instances, 1 rules)']);
+		expect(found.results.map((r) => r.name)).toEqual([
+			'web-prod (0 instances, 8 rules)',
+			'db-private (1 instances, 1 rules)',
+		]);
 	});
 });
