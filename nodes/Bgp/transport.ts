@@ -279,7 +279,9 @@ export class GobgpClient {
 							"certificate in CA Certificate and, if the name differs from Host, set 'Server Name'."
 						: "gobgpd expects TLS here: turn on 'Use TLS' in the credential.",
 				});
-			return new ProviderError(`gobgpd is not answering at ${this.address}${tries}: ${said}`, {
+			// The channel's own words ("connect ECONNREFUSED ...") stay in providerMessage: n8n would replace a
+			// message containing them with a generic "service refused the connection".
+			return new ProviderError(`gobgpd is not answering at ${this.address}${tries}`, {
 				...base,
 				hint:
 					'Start gobgpd, or set the credential to where its gRPC API listens: gobgpd --api-hosts ' +
