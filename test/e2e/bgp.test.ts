@@ -1,0 +1,233 @@
+import { execFileSync } from 'node:child_process';
+
+import { GobgpApi } from '../../credentials/GobgpApi.credentials';
+import { BgpMitigation } from '../../nodes/Bgp/BgpMitigation.node';
+import type { N8nInstance } from '../../scripts/n8nHarness';
+import { jsonOf, runNode } from '../helpers/runNode';
+import { startBorderLab, type BorderLab } from './bgpRouters';
+import { OWNER, startN8nWith, stopN8n, testCredential, waitUntil } from './harness';
+import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+
+/**
+ * The BGP Mitigation node against Debian's gobgpd 3.10 (GoBGP v3 API: the node falls back to it from v4) in an
+ * iBGP session with BIRD 2 as the border router: what counts is what the border router RECEIVED.
+ */
+
+let lab: BorderLab;
+let n8n: N8nInstance | undefined;
+
+beforeAll(async () => {
+	lab = await startBorderLab();
+});
+afterAll(async () => {
+	await stopN8n(n8n);
+	await lab?.stop();
+});
+
+const node = new BgpMitigation();
+const run = async (parameters: Record<string, unknown>) =>
+	jsonOf(
+		await runNode(node, {
+			parameters: { requestOptions: { maxAttempts: 1 }, ...parameters },
+			credentials: { gobgpApi: { host: '127.0.0.1', port: lab.apiPort } },
+			credentialTypes: [new GobgpApi()],
+		}),
+	)[0];
+
+/** BIRD's entry for one route or FlowSpec rule, with its attributes; '' when it has none. */
+const received = (table: Parameters<BorderLab['birdRoutes']>[0], start: string) => {
+	const lines = lab.birdRoutes(table).split('\n');
+	const from = lines.findIndex((line) => line.startsWith(start));
+	if (from < 0) return '';
+	const to = lines.findIndex((line, i) => i > from && !/^\s/.test(line));
+	return lines.slice(from, to < 0 ? undefined : to).join('\n');
+};
+const eventually = (what: string, condition: () => boolean) =>
+	waitUntil(what, condition, 15_000, () => lab.logs());
+
+describe('RTBH through gobgpd 3.10 to a BIRD border router', () => {
+	const rtbh = (operation: string, extra: Record<string, unknown> = {}) =>
+		run({ operation, method: 'blackhole', prefix: '203.0.113.10/32', ...extra });
+
+	it('the border router receives the blackhole route with its communities and drops it on withdraw', async () => {
+		expect(await rtbh('getStatus')).toMatchObject({ active: false, gobgp: { api: 'v3' } });
+
+		const activated = await rtbh('activate', { blackhole: { communities: '65001:666' } });
+		expect(activated).toMatchObject({ active: true, changed: true, gobgp: { api: 'v3' } });
+		await eventually(
+			'BIRD has 203.0.113.10/32',
+			() => received('master4', '203.0.113.10/32') !== '',
+		);
+		const route = received('master4', '203.0.113.10/32');
+		expect(route).toMatch(/^203\.0\.113\.10\/32\s+blackhole/); // resolved through the null-routed next hop
+		expect(route).toContain('BGP.next_hop: 192.0.2.1');
+		expect(route).toContain('BGP.community: (65535,666) (65535,65281) (65001,666) (64512,666)');
+
+		expect(await rtbh('activate', { blackhole: { communities: '65001:666' } })).toMatchObject({
+			active: true,
+			changed: false,
+		});
+
+		expect(await rtbh('withdraw')).toMatchObject({ active: false, changed: true });
+		await eventually(
+			'BIRD lost 203.0.113.10/32',
+			() => received('master4', '203.0.113.10/32') === '',
+		);
+		expect(await rtbh('withdraw')).toMatchObject({ active: false, changed: false });
+	});
+
+	it('IPv6: the route reaches the border router with the 100::1 discard next hop', async () => {
+		const prefix = '2001:db8::10/128';
+		await rtbh('activate', { prefix });
+		await eventually('BIRD has 2001:db8::10/128', () => received('master6', prefix) !== '');
+		expect(received('master6', prefix)).toContain('BGP.next_hop: 100::1');
+		await rtbh('withdraw', { prefix });
+		await eventually('BIRD lost 2001:db8::10/128', () => received('master6', prefix) === '');
+	});
+
+	it("never replaces or withdraws a path someone else added for the prefix (here with gobgp's CLI)", async () => {
+		const prefix = '198.51.100.0/24';
+		execFileSync('gobgp', [
+			'-p',
+			String(lab.apiPort),
+			'global',
+			'rib',
+			'add',
+			prefix,
+			'nexthop',
+			'10.0.0.1',
+		]);
+		await eventually('BIRD has the operator route', () => received('master4', prefix) !== '');
+
+		await expect(rtbh('activate', { prefix })).rejects.toThrow(
+			/already originates 198.51.100.0\/24/,
+		);
+		expect(await rtbh('withdraw', { prefix })).toMatchObject({ active: false, changed: false });
+		expect(await rtbh('getStatus', { prefix })).toMatchObject({
+			active: false,
+			otherPaths: [{ from: 'local', nextHop: '10.0.0.1' }],
+		});
+		expect(received('master4', prefix)).toContain('BGP.next_hop: 10.0.0.1');
+	});
+});
+
+describe('FlowSpec through gobgpd 3.10 to a BIRD border router', () => {
+	it('the border router receives the rule with its match and discard action, and loses it on withdraw', async () => {
+		const flowspec = { protocol: 'udp', sourcePorts: '53', destinationPorts: '0, 1024-65535' };
+		const out = await run({
+			operation: 'activate',
+			method: 'flowspec',
+			prefix: '203.0.113.10',
+			flowspec,
+		});
+		expect(out).toMatchObject({ active: true, changed: true, method: 'flowspec' });
+
+		const rule = 'flow4 { dst 203.0.113.10/32; proto 17; dport 0,1024..65535; sport 53; }';
+		await eventually('BIRD has the FlowSpec rule', () => received('flowtab4', rule) !== '');
+		// traffic-rate 0 (RFC 8955 7.3): BIRD prints the extended community it does not name.
+		expect(received('flowtab4', rule)).toContain('BGP.ext_community: (generic, 0x80060000, 0x0)');
+		expect(received('flowtab4', rule)).toContain('BGP.community: (64512,666)');
+
+		const withdrawn = await run({
+			operation: 'withdraw',
+			method: 'flowspec',
+			prefix: '203.0.113.10',
+		});
+		expect(withdrawn).toMatchObject({ active: false, changed: true });
+		await eventually('BIRD lost the FlowSpec rule', () => received('flowtab4', rule) === '');
+	});
+
+	it('a rate limit travels as traffic-rate in bytes per second', async () => {
+		const flowspec = { protocol: 'tcp', action: 'rateLimit', rateLimit: 125000 };
+		await run({ operation: 'activate', method: 'flowspec', prefix: '203.0.113.20/32', flowspec });
+		const rule = 'flow4 { dst 203.0.113.20/32; proto 6; }';
+		await eventually('BIRD has the rate-limit rule', () => received('flowtab4', rule) !== '');
+		// 125000 as an IEEE 754 float is 0x47f42400.
+		expect(received('flowtab4', rule)).toContain('(generic, 0x80060000, 0x47f42400)');
+		await run({ operation: 'withdraw', method: 'flowspec', prefix: '203.0.113.20/32' });
+		await eventually('BIRD lost the rate-limit rule', () => received('flowtab4', rule) === '');
+	});
+});
+
+describe('BGP Mitigation node inside a real n8n', () => {
+	const credentials = { gobgpApi: { id: 'gobgplab000001', name: 'gobgpd (lab)' } };
+	const bgpNode = (operation: string): WorkflowNode => ({
+		name: `BGP ${operation}`,
+		type: `${PACKAGE}.bgpMitigation`,
+		parameters: {
+			operation,
+			method: 'blackhole',
+			prefix: '={{ $json.body.attacked }}/32',
+			blackhole: { communities: '65001:666' },
+			requestOptions: {},
+		},
+		credentials,
+	});
+
+	beforeAll(async () => {
+		n8n = await startN8nWith({ owner: OWNER }, (instance) => {
+			instance.importCredentials([
+				{
+					...credentials.gobgpApi,
+					type: 'gobgpApi',
+					data: { host: '127.0.0.1', port: lab.apiPort, tls: false },
+				},
+			]);
+			instance.importWorkflows([
+				workflow('bgpActivate0001', 'RTBH on', [
+					[webhook('Activate', 'bgp-on'), bgpNode('activate')],
+				]),
+				workflow('bgpWithdraw0001', 'RTBH off', [
+					[webhook('Withdraw', 'bgp-off'), bgpNode('withdraw')],
+				]),
+			]);
+		});
+	});
+
+	it("tests the credential through n8n: gobgpd's API answers, a closed port does not", async () => {
+		const test = (port: number) =>
+			testCredential(
+				n8n as N8nInstance,
+				{ ...credentials.gobgpApi, type: 'gobgpApi' },
+				{
+					host: '127.0.0.1',
+					port,
+					tls: false,
+				},
+			);
+		expect(await test(lab.apiPort)).toMatchObject({
+			status: 'OK',
+			message: expect.stringContaining('API v3, AS 64512'),
+		});
+		expect(await test(1)).toMatchObject({
+			status: 'Error',
+			message: expect.stringContaining('gobgpd is not answering at 127.0.0.1:1'),
+		});
+	});
+
+	it('an alert activates RTBH for the attacked address, the border router sees it, withdraw removes it', async () => {
+		const prefix = '203.0.113.99/32';
+		const on = await postJson(`${(n8n as N8nInstance).url}/webhook/bgp-on`, {
+			attacked: '203.0.113.99',
+		});
+		expect(on.status).toBe(200);
+		expect(on.json).toEqual([
+			expect.objectContaining({
+				provider: 'bgpMitigation',
+				target: prefix,
+				active: true,
+				changed: true,
+			}),
+		]);
+		await eventually('BIRD has the route n8n announced', () => received('master4', prefix) !== '');
+		expect(received('master4', prefix)).toContain('(65535,666) (65535,65281) (65001,666)');
+
+		const off = await postJson(`${(n8n as N8nInstance).url}/webhook/bgp-off`, {
+			attacked: '203.0.113.99',
+		});
+		expect(off.json).toEqual([
+			expect.objectContaining({ provider: 'bgpMitigation', active: false, changed: true }),
+		]);
+		await eventually('BIRD lost the route', () => received('master4', prefix) === '');
+	});
+});
