@@ -1,12 +1,22 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { GobgpApi } from '../../credentials/GobgpApi.credentials';
 import { BgpMitigation } from '../../nodes/Bgp/BgpMitigation.node';
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import { jsonOf, runNode } from '../helpers/runNode';
+import type { CloudflareSimulator } from '../simulators/cloudflare';
+import {
+	ACCOUNT,
+	PREFIX,
+	TOKEN as CLOUDFLARE_TOKEN,
+	startCloudflare,
+} from '../unit/cloudflare/fixture';
 import { startBorderLab, type BorderLab } from './bgpRouters';
+import { startRecordingSshd, type RecordingSshd } from './recordingSshd';
 import { OWNER, startN8nWith, stopN8n, testCredential, waitUntil } from './harness';
-import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+import { PACKAGE, locator, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 /**
  * The BGP Mitigation node against Debian's gobgpd 3.10 (GoBGP v3 API: the node falls back to it from v4) in an
@@ -15,6 +25,8 @@ import { PACKAGE, postJson, webhook, workflow, type WorkflowNode } from './workf
 
 let lab: BorderLab;
 let n8n: N8nInstance | undefined;
+let cloudflare: CloudflareSimulator | undefined;
+let sshd: RecordingSshd | undefined;
 
 beforeAll(async () => {
 	lab = await startBorderLab();
@@ -22,6 +34,8 @@ beforeAll(async () => {
 afterAll(async () => {
 	await stopN8n(n8n);
 	await lab?.stop();
+	await cloudflare?.stop();
+	await sshd?.stop();
 });
 
 const node = new BgpMitigation();
@@ -149,6 +163,33 @@ describe('FlowSpec through gobgpd 3.10 to a BIRD border router', () => {
 	});
 });
 
+const DETECTOR_SECRET = 'example-detector-secret-0123456789';
+
+type Example = {
+	id: string;
+	nodes: Array<{ type: string; name: string; parameters: Record<string, unknown> }>;
+};
+
+/**
+ * examples/04-three-layers.json as a user imports it, with what a user adapts anyway (the Magic Transit prefix) and
+ * timings of seconds instead of minutes (hold-down 2 s, Tick every second).
+ */
+function threeLayersExample(): Example {
+	const file = join(__dirname, '../../examples/04-three-layers.json');
+	const example = {
+		...(JSON.parse(readFileSync(file, 'utf8')) as Example),
+		id: 'example04layers1',
+	};
+	for (const node of example.nodes) {
+		if (node.type.endsWith('.cloudflareMagicTransit'))
+			Object.assign(node.parameters, { accountId: locator(ACCOUNT), prefixId: locator(PREFIX) });
+		if (node.type.endsWith('.incidentGate')) node.parameters.options = { withdrawDelaySeconds: 2 };
+		if (node.type === 'n8n-nodes-base.scheduleTrigger')
+			node.parameters.rule = { interval: [{ field: 'seconds', secondsInterval: 1 }] };
+	}
+	return example;
+}
+
 describe('BGP Mitigation node inside a real n8n', () => {
 	const credentials = { gobgpApi: { id: 'gobgplab000001', name: 'gobgpd (lab)' } };
 	const bgpNode = (operation: string): WorkflowNode => ({
@@ -165,6 +206,9 @@ describe('BGP Mitigation node inside a real n8n', () => {
 	});
 
 	beforeAll(async () => {
+		cloudflare = await startCloudflare();
+		sshd = await startRecordingSshd();
+		const example = threeLayersExample();
 		n8n = await startN8nWith({ owner: OWNER }, (instance) => {
 			instance.importCredentials([
 				{
@@ -172,7 +216,39 @@ describe('BGP Mitigation node inside a real n8n', () => {
 					type: 'gobgpApi',
 					data: { host: '127.0.0.1', port: lab.apiPort, tls: false },
 				},
+				// The example's own credential ids, as a user picks theirs after importing it.
+				{
+					id: 'exampleGobgp',
+					name: 'gobgpd',
+					type: 'gobgpApi',
+					data: { host: '127.0.0.1', port: lab.apiPort },
+				},
+				{
+					id: 'exampleCloudflare',
+					name: 'Cloudflare',
+					type: 'cloudflareMitigationApi',
+					data: { apiToken: CLOUDFLARE_TOKEN, baseUrl: cloudflare?.baseUrl, accountId: '' },
+				},
+				{
+					id: 'exampleDetectorSecret',
+					name: 'Detector secret',
+					type: 'incidentWebhookSecretApi',
+					data: { secret: DETECTOR_SECRET },
+				},
+				{
+					id: 'exampleSshKey',
+					name: 'Attacked server (SSH)',
+					type: 'sshPrivateKey',
+					data: {
+						host: '127.0.0.1',
+						port: sshd?.port,
+						username: sshd?.username,
+						privateKey: sshd?.privateKey,
+						passphrase: '',
+					},
+				},
 			]);
+			instance.importWorkflows([example]);
 			instance.importWorkflows([
 				workflow('bgpActivate0001', 'RTBH on', [
 					[webhook('Activate', 'bgp-on'), bgpNode('activate')],
@@ -229,5 +305,45 @@ describe('BGP Mitigation node inside a real n8n', () => {
 			expect.objectContaining({ provider: 'bgpMitigation', active: false, changed: true }),
 		]);
 		await eventually('BIRD lost the route', () => received('master4', prefix) === '');
+	});
+
+	it('example 04: one FastNetMon ban switches on all three layers, the unban switches them off', async () => {
+		const url = `${(n8n as N8nInstance).url}/webhook/5b0c6a4e-1d0e-4d52-9a51-0d1f6b1e0a04/incident`;
+		const fastNetMon = (fixture: string) =>
+			fetch(url, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', authorization: `Bearer ${DETECTOR_SECRET}` },
+				body: readFileSync(join(__dirname, '../fixtures', fixture), 'utf8'),
+			});
+		const advertised = () => cloudflare?.accounts.get(ACCOUNT)?.prefixes.get(PREFIX)?.advertised;
+		const commands = () => sshd?.commands().join('\n') ?? '';
+		const wait = (what: string, condition: () => boolean) =>
+			waitUntil(
+				what,
+				condition,
+				60_000,
+				() => `${lab.logs()}\n${(n8n as N8nInstance).logTail(40)}`,
+			);
+
+		expect((await fastNetMon('fastnetmon-ban.json')).status).toBe(200);
+		await wait(
+			'all three layers are on',
+			() =>
+				advertised() === true &&
+				received('master4', '203.0.113.10/32') !== '' &&
+				commands().includes("nft add element inet ddos attacked '{ 203.0.113.10 }'"),
+		);
+		expect(received('master4', '203.0.113.10/32')).toContain(
+			'(65535,666) (65535,65281) (64512,666)',
+		);
+
+		expect((await fastNetMon('fastnetmon-unban.json')).status).toBe(200);
+		await wait(
+			'all three layers are off after the hold-down',
+			() =>
+				advertised() === false &&
+				received('master4', '203.0.113.10/32') === '' &&
+				commands().includes("nft delete element inet ddos attacked '{ 203.0.113.10 }'"),
+		);
 	});
 });
