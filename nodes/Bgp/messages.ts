@@ -28,6 +28,13 @@ const common: INamespace['nested'] = {
 	DeletePathRequest: {
 		fields: { tableType: field('int32', 1), family: field('Family', 3), path: field('Path', 4) },
 	},
+	ListPeerRequest: { fields: { address: field('string', 1) } },
+	ListPeerResponse: { fields: { peer: field('Peer', 1) } },
+	Peer: { fields: { conf: field('PeerConf', 2), state: field('PeerState', 5) } },
+	PeerConf: { fields: { neighborAddress: field('string', 4) } },
+	PeerState: {
+		fields: { neighborAddress: field('string', 5), sessionState: field('int32', 13) },
+	},
 	Empty: { fields: {} },
 	GetBgpRequest: { fields: {} },
 	GetBgpResponse: { fields: { global: field('Global', 1) } },

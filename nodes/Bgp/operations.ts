@@ -115,20 +115,31 @@ function readTarget(ctx: IExecuteFunctions, itemIndex: number, operation: string
 
 const unique = (values: number[]) => [...new Set(values)];
 
-/** This prefix's paths in gobgpd's global RIB, split into this node's (local, marked) and everyone else's. */
-async function lookUp(api: GobgpClient, target: BgpTarget) {
+/**
+ * This prefix's paths in gobgpd's global RIB (or in what it sends `peer`), split into this node's (local, marked)
+ * and everyone else's.
+ */
+async function lookUp(api: GobgpClient, target: BgpTarget, peer?: string) {
 	const family = familyOf(target.prefix.version, target.method === 'flowspec');
 	const wanted = cidrText(target.prefix);
 	const paths =
 		target.method === 'blackhole'
-			? (await api.listPaths(family, wanted)).filter((p) => p.prefix === wanted)
+			? (await api.listPaths(family, wanted, peer)).filter((p) => p.prefix === wanted)
 			: // FlowSpec NLRI are not looked up by prefix: list the family and match the destination.
-				(await api.listPaths(family)).filter(
+				(await api.listPaths(family, undefined, peer)).filter(
 					(p) => p.match && cidrText(p.match.destination) === wanted,
 				);
 	const ours = paths.filter((p) => isLocal(p) && p.communities.includes(target.marker));
 	const others = paths.filter((p) => !ours.includes(p));
 	return { ours, others };
+}
+
+/** The peers gobgpd is sending this node's path to right now (their Adj-RIB-Out holds it). */
+async function advertisedTo(api: GobgpClient, target: BgpTarget): Promise<string[]> {
+	const peers: string[] = [];
+	for (const peer of await api.establishedPeers())
+		if ((await lookUp(api, target, peer)).ours.length) peers.push(peer);
+	return peers;
 }
 
 const isLocal = (path: RibPath) => path.neighbor === '' || path.neighbor === '<nil>';
@@ -207,7 +218,9 @@ function refuseForeign(target: BgpTarget, others: RibPath[], route: Route): void
 }
 
 async function getStatus(target: BgpTarget, { api }: OperationContext<GobgpClient>) {
-	return (await statusOf(api, target, false)).result;
+	const { result } = await statusOf(api, target, false);
+	// Only Get Status asks: right after a change gobgpd may not have updated its peers yet.
+	return result.active ? { ...result, advertisedTo: await advertisedTo(api, target) } : result;
 }
 
 async function activate(target: BgpTarget, { api }: OperationContext<GobgpClient>) {

@@ -22,8 +22,11 @@ import {
 
 export const PROVIDER = 'GoBGP';
 
-/** TableType GLOBAL and TableLookupPrefix EXACT differ between generations (v4 added UNSPECIFIED = 0). */
+/** TableType and TableLookupPrefix numbers differ between generations (v4 added UNSPECIFIED = 0). */
 const GLOBAL_TABLE: Record<Generation, number> = { v3: 0, v4: 1 };
+const ADJ_OUT_TABLE: Record<Generation, number> = { v3: 3, v4: 4 };
+/** PeerState.SessionState ESTABLISHED, the same number in both generations. */
+const ESTABLISHED = 6;
 const EXACT_MATCH: Record<Generation, number> = { v3: 0, v4: 1 };
 
 export interface GobgpCredentials {
@@ -139,11 +142,27 @@ export class GobgpClient {
 		);
 	}
 
-	/** Paths of one family in the global RIB, for one exact prefix when given. */
-	async listPaths(family: Family, prefix?: string): Promise<RibPath[]> {
+	/** Addresses of the peers whose BGP session is up. */
+	async establishedPeers(): Promise<string[]> {
+		const { generation } = await this.identify();
+		const replies = await this.stream<{
+			peer?: { conf?: { neighborAddress?: string }; state?: { sessionState?: number } };
+		}>(generation, 'ListPeer', 'ListPeerRequest', {}, 'ListPeerResponse');
+		return replies
+			.filter((reply) => reply.peer?.state?.sessionState === ESTABLISHED)
+			.map((reply) => reply.peer?.conf?.neighborAddress ?? '')
+			.filter(Boolean);
+	}
+
+	/**
+	 * Paths of one family, for one exact prefix when given: in the global RIB, or in what gobgpd sends one peer
+	 * (its Adj-RIB-Out) when `peer` is given.
+	 */
+	async listPaths(family: Family, prefix?: string, peer?: string): Promise<RibPath[]> {
 		const { generation } = await this.identify();
 		const request = {
-			tableType: GLOBAL_TABLE[generation],
+			tableType: peer ? ADJ_OUT_TABLE[generation] : GLOBAL_TABLE[generation],
+			name: peer ?? '',
 			family,
 			prefixes: prefix ? [{ prefix, type: EXACT_MATCH[generation] }] : [],
 		};

@@ -13,7 +13,7 @@ import {
 	TOKEN as CLOUDFLARE_TOKEN,
 	startCloudflare,
 } from '../unit/cloudflare/fixture';
-import { startBorderLab, type BorderLab } from './bgpRouters';
+import { startBorderLab, startTlsGobgpd, type BorderLab, type TlsGobgpd } from './bgpRouters';
 import { startRecordingSshd, type RecordingSshd } from './recordingSshd';
 import { OWNER, startN8nWith, stopN8n, testCredential, waitUntil } from './harness';
 import { PACKAGE, locator, postJson, webhook, workflow, type WorkflowNode } from './workflows';
@@ -76,6 +76,7 @@ describe('RTBH through gobgpd 3.10 to a BIRD border router', () => {
 		expect(route).toMatch(/^203\.0\.113\.10\/32\s+blackhole/); // resolved through the null-routed next hop
 		expect(route).toContain('BGP.next_hop: 192.0.2.1');
 		expect(route).toContain('BGP.community: (65535,666) (65535,65281) (65001,666) (64512,666)');
+		expect(await rtbh('getStatus')).toMatchObject({ active: true, advertisedTo: ['127.0.0.1'] });
 
 		expect(await rtbh('activate', { blackhole: { communities: '65001:666' } })).toMatchObject({
 			active: true,
@@ -141,6 +142,16 @@ describe('FlowSpec through gobgpd 3.10 to a BIRD border router', () => {
 		// traffic-rate 0 (RFC 8955 7.3): BIRD prints the extended community it does not name.
 		expect(received('flowtab4', rule)).toContain('BGP.ext_community: (generic, 0x80060000, 0x0)');
 		expect(received('flowtab4', rule)).toContain('BGP.community: (64512,666)');
+		const status = await run({
+			operation: 'getStatus',
+			method: 'flowspec',
+			prefix: '203.0.113.10',
+		});
+		expect(status).toMatchObject({
+			active: true,
+			advertisedTo: ['127.0.0.1'],
+			paths: [{ rule: expect.stringContaining('dst 203.0.113.10/32'), action: 'discard' }],
+		});
 
 		const withdrawn = await run({
 			operation: 'withdraw',
@@ -345,5 +356,50 @@ describe('BGP Mitigation node inside a real n8n', () => {
 				received('master4', '203.0.113.10/32') === '' &&
 				commands().includes("nft delete element inet ddos attacked '{ 203.0.113.10 }'"),
 		);
+	});
+});
+
+describe("gobgpd's gRPC API over TLS", () => {
+	let tls: TlsGobgpd;
+	beforeAll(async () => {
+		tls = await startTlsGobgpd();
+	});
+	afterAll(async () => {
+		await tls?.stop();
+	});
+
+	const status = (credential: Record<string, unknown>) =>
+		runNode(node, {
+			parameters: {
+				operation: 'getStatus',
+				method: 'blackhole',
+				prefix: '203.0.113.10',
+				requestOptions: { maxAttempts: 1 },
+			},
+			credentials: { gobgpApi: { host: '127.0.0.1', port: tls.apiPort, ...credential } },
+			credentialTypes: [new GobgpApi()],
+		}).then(
+			(result) => jsonOf(result)[0],
+			(error: { message: string; description?: string }) => ({ error }),
+		);
+
+	it('connects with the CA certificate and the name in it, even pasted on one line', async () => {
+		const trusted = { tls: true, caCertificate: tls.certificate, serverName: tls.serverName };
+		expect(await status(trusted)).toMatchObject({ active: false, gobgp: { api: 'v3' } });
+		const oneLine = tls.certificate.replace(/\n/g, ' ');
+		expect(await status({ ...trusted, caCertificate: oneLine })).toMatchObject({ active: false });
+	});
+
+	it('says what to fix when the name does not match or TLS is off', async () => {
+		const mismatch = await status({ tls: true, caCertificate: tls.certificate });
+		expect(mismatch).toMatchObject({
+			error: { message: expect.stringMatching(/^TLS with gobgpd/) },
+		});
+		expect((mismatch as { error: { description: string } }).error.description).toMatch(
+			/Server Name/,
+		);
+
+		const plain = await status({ tls: false });
+		expect((plain as { error: { description: string } }).error.description).toMatch(/Use TLS/);
 	});
 });

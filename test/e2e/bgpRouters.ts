@@ -129,3 +129,71 @@ export async function startBorderLab(): Promise<BorderLab> {
 		throw error;
 	}
 }
+
+export interface TlsGobgpd {
+	apiPort: number;
+	/** The self-signed certificate gobgpd presents, issued to `serverName` only. */
+	certificate: string;
+	serverName: string;
+	stop(): Promise<void>;
+}
+
+/** A gobgpd (no peers, no BGP listener) whose gRPC API only speaks TLS, with a fresh self-signed certificate. */
+export async function startTlsGobgpd(): Promise<TlsGobgpd> {
+	if (!onPath('gobgpd')) aptInstall('gobgpd', 'bird2');
+	if (!onPath('openssl')) aptInstall('openssl');
+	const dir = mkdtempSync(join(tmpdir(), 'bgp-tls-'));
+	const serverName = 'gobgpd.test';
+	const [cert, key] = [join(dir, 'api.crt'), join(dir, 'api.key')];
+	execFileSync(
+		'openssl',
+		[
+			'req',
+			'-x509',
+			'-newkey',
+			'rsa:2048',
+			'-nodes',
+			'-days',
+			'1',
+			'-subj',
+			`/CN=${serverName}`,
+			'-addext',
+			`subjectAltName=DNS:${serverName}`,
+			'-keyout',
+			key,
+			'-out',
+			cert,
+		],
+		{ stdio: 'ignore' },
+	);
+	writeFileSync(
+		join(dir, 'gobgpd.toml'),
+		`[global.config]\n  as = ${ASN}\n  router-id = "192.0.2.252"\n  port = -1\n`,
+	);
+	const apiPort = await freePort();
+	const gobgpd = spawn(
+		'gobgpd',
+		[
+			'-f',
+			join(dir, 'gobgpd.toml'),
+			'-p',
+			`--api-hosts=127.0.0.1:${apiPort}`,
+			'--pprof-disable',
+			'--tls',
+			`--tls-cert-file=${cert}`,
+			`--tls-key-file=${key}`,
+		],
+		{ stdio: 'ignore' },
+	);
+	const stop = async () => {
+		await stopChild(gobgpd);
+		rmSync(dir, { recursive: true, force: true });
+	};
+	try {
+		await waitForPort(apiPort, gobgpd, 'gobgpd (TLS)');
+	} catch (error) {
+		await stop();
+		throw error;
+	}
+	return { apiPort, certificate: readFileSync(cert, 'utf8'), serverName, stop };
+}

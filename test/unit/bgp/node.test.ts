@@ -32,8 +32,8 @@ const failure = (parameters: Record<string, unknown>, port = gobgpd.port) =>
 		},
 		(error: { message: string; description?: string }) => error,
 	);
-const writes = () =>
-	gobgpd.requests.filter((r) => r.method !== 'ListPath' && r.method !== 'GetBgp');
+const READS = ['GetBgp', 'ListPath', 'ListPeer'];
+const writes = () => gobgpd.requests.filter((r) => !READS.includes(r.method));
 const rtbh = (operation: string, extra: Record<string, unknown> = {}) => ({
 	operation,
 	method: 'blackhole',
@@ -112,6 +112,7 @@ describe('RTBH against a GoBGP v4 API (api.GoBgpService)', () => {
 		expect(status).toMatchObject({
 			active: true,
 			changed: false,
+			advertisedTo: ['10.0.0.1'],
 			paths: [{ from: 'local', nextHop: '10.66.66.66', communities: ['65535:666', '64512:666'] }],
 			otherPaths: [{ from: '10.0.0.2', nextHop: '10.0.0.2' }],
 		});

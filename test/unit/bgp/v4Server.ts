@@ -84,9 +84,22 @@ export async function startV4Gobgpd(): Promise<V4Gobgpd> {
 			rib.delete(keyOf({ ...path, neighborIp: '' }));
 			callback(null, {});
 		},
+		ListPeer: (call: { request: unknown; write: (r: object) => void; end: () => void }) => {
+			record('ListPeer', call.request);
+			const peer = (address: string, sessionState: number) => ({
+				peer: {
+					conf: { neighborAddress: address },
+					state: { neighborAddress: address, sessionState },
+				},
+			});
+			call.write(peer('10.0.0.1', 6)); // established: gets every best path
+			call.write(peer('10.0.0.9', 3)); // still connecting: gets nothing
+			call.end();
+		},
 		ListPath: (call: {
 			request: {
 				tableType: number;
+				name: string;
 				family: V4Path['family'];
 				prefixes?: Array<{ prefix: string; type: number }>;
 			};
@@ -94,6 +107,8 @@ export async function startV4Gobgpd(): Promise<V4Gobgpd> {
 			end: () => void;
 		}) => {
 			record('ListPath', call.request);
+			// Adj-RIB-Out of the established peer holds the global RIB; anything else is refused like gobgpd does.
+			if (call.request.tableType === 4 && call.request.name !== '10.0.0.1') return call.end();
 			const wanted = call.request.prefixes?.map((p) => p.prefix) ?? [];
 			for (const path of rib.values()) {
 				if (JSON.stringify(path.family) !== JSON.stringify(call.request.family)) continue;
@@ -112,6 +127,7 @@ export async function startV4Gobgpd(): Promise<V4Gobgpd> {
 			AddPath: method('AddPath', 'AddPathRequest', 'AddPathResponse'),
 			DeletePath: method('DeletePath', 'DeletePathRequest', 'DeletePathResponse'),
 			ListPath: method('ListPath', 'ListPathRequest', 'ListPathResponse', true),
+			ListPeer: method('ListPeer', 'ListPeerRequest', 'ListPeerResponse', true),
 		},
 		implementation,
 	);
