@@ -16,10 +16,6 @@ import { DISCARD_NEXT_HOP } from './input';
 import { DEFAULT_MARKER, bgpMitigation } from './operations';
 import { GobgpClient, readCredentials } from './transport';
 
-const activateOnly = (method: string) => ({
-	show: { operation: ['activate'], method: [method] },
-});
-
 export class BgpMitigation implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'BGP Mitigation (GoBGP)',
@@ -82,7 +78,7 @@ export class BgpMitigation implements INodeType {
 				type: 'collection',
 				placeholder: 'Add Option',
 				default: {},
-				displayOptions: activateOnly('blackhole'),
+				displayOptions: { show: { operation: ['activate'], method: ['blackhole'] } },
 				options: [
 					{
 						displayName: 'Allow Wide Prefix',
@@ -125,7 +121,7 @@ export class BgpMitigation implements INodeType {
 				type: 'collection',
 				placeholder: 'Add Option',
 				default: {},
-				displayOptions: activateOnly('flowspec'),
+				displayOptions: { show: { operation: ['activate'], method: ['flowspec'] } },
 				options: [
 					{
 						displayName: 'Action',

@@ -217,10 +217,19 @@ function refuseForeign(target: BgpTarget, others: RibPath[], route: Route): void
 		);
 }
 
-async function getStatus(target: BgpTarget, { api }: OperationContext<GobgpClient>) {
+async function getStatus(target: BgpTarget, { ctx, api }: OperationContext<GobgpClient>) {
 	const { result } = await statusOf(api, target, false);
+	if (!result.active) return result;
 	// Only Get Status asks: right after a change gobgpd may not have updated its peers yet.
-	return result.active ? { ...result, advertisedTo: await advertisedTo(api, target) } : result;
+	const peers = await advertisedTo(api, target);
+	if (!peers.length)
+		ctx.addExecutionHints?.({
+			message:
+				`gobgpd holds the ${target.method} path for ${cidrText(target.prefix)} but sends it to no ` +
+				"peer: check that the border routers' sessions are up and carry this address family",
+			location: 'outputPane',
+		});
+	return { ...result, advertisedTo: peers };
 }
 
 async function activate(target: BgpTarget, { api }: OperationContext<GobgpClient>) {

@@ -120,6 +120,12 @@ describe('RTBH against a GoBGP v4 API (api.GoBgpService)', () => {
 		expect([...gobgpd.rib.values()]).toEqual([peers]);
 	});
 
+	it('reports a path gobgpd holds but sends to no peer (the border session is down)', async () => {
+		await run(rtbh('activate'));
+		gobgpd.peers.set('10.0.0.1', false);
+		expect(await run(rtbh('getStatus'))).toMatchObject({ active: true, advertisedTo: [] });
+	});
+
 	it('refuses to replace a local path it did not add, and withdraw leaves that path alone', async () => {
 		const operators: V4Path = {
 			family: { afi: 1, safi: 1 },

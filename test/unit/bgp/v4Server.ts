@@ -29,6 +29,8 @@ export interface V4Gobgpd {
 	requests: Array<{ method: string; body: Record<string, unknown> }>;
 	/** The RIB: paths keyed by family and NLRI, as gobgpd keeps one path per source and NLRI. */
 	rib: Map<string, V4Path>;
+	/** Peers and whether their session is up; an established peer is sent every path in the RIB. */
+	peers: Map<string, boolean>;
 	stop(): Promise<void>;
 }
 
@@ -52,6 +54,10 @@ export async function startV4Gobgpd(): Promise<V4Gobgpd> {
 	const server = new Server();
 	const requests: V4Gobgpd['requests'] = [];
 	const rib = new Map<string, V4Path>();
+	const peers = new Map([
+		['10.0.0.1', true],
+		['10.0.0.9', false],
+	]);
 	const record = (name: string, body: unknown) =>
 		requests.push({ method: name, body: body as Record<string, unknown> });
 
@@ -92,8 +98,7 @@ export async function startV4Gobgpd(): Promise<V4Gobgpd> {
 					state: { neighborAddress: address, sessionState },
 				},
 			});
-			call.write(peer('10.0.0.1', 6)); // established: gets every best path
-			call.write(peer('10.0.0.9', 3)); // still connecting: gets nothing
+			for (const [address, up] of peers) call.write(peer(address, up ? 6 : 3));
 			call.end();
 		},
 		ListPath: (call: {
@@ -107,8 +112,8 @@ export async function startV4Gobgpd(): Promise<V4Gobgpd> {
 			end: () => void;
 		}) => {
 			record('ListPath', call.request);
-			// Adj-RIB-Out of the established peer holds the global RIB; anything else is refused like gobgpd does.
-			if (call.request.tableType === 4 && call.request.name !== '10.0.0.1') return call.end();
+			// An established peer's Adj-RIB-Out holds the global RIB; any other peer's is empty.
+			if (call.request.tableType === 4 && !peers.get(call.request.name)) return call.end();
 			const wanted = call.request.prefixes?.map((p) => p.prefix) ?? [];
 			for (const path of rib.values()) {
 				if (JSON.stringify(path.family) !== JSON.stringify(call.request.family)) continue;
@@ -140,6 +145,7 @@ export async function startV4Gobgpd(): Promise<V4Gobgpd> {
 		port,
 		requests,
 		rib,
+		peers,
 		stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
 	};
 }
