@@ -264,6 +264,20 @@ describe('errors say what to fix', () => {
 		expect(error.description).toMatch(/--api-hosts/);
 	});
 
+	it('gobgpd starting up: the call is retried until it answers', async () => {
+		const port = gobgpd.port;
+		await gobgpd.stop();
+		const late = new Promise<V4Gobgpd>((resolve) =>
+			setTimeout(() => resolve(startV4Gobgpd(port)), 1_500),
+		);
+		try {
+			const out = await run(rtbh('getStatus', { requestOptions: { maxAttempts: 5 } }), port);
+			expect(out).toMatchObject({ active: false, gobgp: { api: 'v4' } });
+		} finally {
+			gobgpd = await late;
+		}
+	});
+
 	it('a gRPC server that is not gobgpd', async () => {
 		const other = new Server();
 		const port = await new Promise<number>((resolve, reject) =>

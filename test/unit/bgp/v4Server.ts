@@ -50,7 +50,7 @@ const method = (name: string, request: string, response: string, responseStream 
 	responseDeserialize: (bytes: Buffer) => decode('v4', response, bytes),
 });
 
-export async function startV4Gobgpd(): Promise<V4Gobgpd> {
+export async function startV4Gobgpd(port = 0): Promise<V4Gobgpd> {
 	const server = new Server();
 	const requests: V4Gobgpd['requests'] = [];
 	const rib = new Map<string, V4Path>();
@@ -136,13 +136,13 @@ export async function startV4Gobgpd(): Promise<V4Gobgpd> {
 		},
 		implementation,
 	);
-	const port = await new Promise<number>((resolve, reject) =>
-		server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+	const bound = await new Promise<number>((resolve, reject) =>
+		server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error, bound) =>
 			error ? reject(error) : resolve(bound),
 		),
 	);
 	return {
-		port,
+		port: bound,
 		requests,
 		rib,
 		peers,
