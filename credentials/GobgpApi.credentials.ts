@@ -1,8 +1,9 @@
 import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
 
 /**
- * Where gobgpd's gRPC API listens. gobgpd has no API authentication of its own: bind it to loopback or a management
- * address, or turn on its TLS. gRPC is not HTTP n8n can send, so the BGP Mitigation node tests it (see `testedBy`).
+ * Where gobgpd's gRPC API listens. gobgpd has no API authentication of its own: bind it to loopback
+ * or a management address, or turn on its TLS. gRPC is not HTTP n8n can send, so the BGP Mitigation
+ * node tests it (see `testedBy`).
  */
 export class GobgpApi implements ICredentialType {
 	name = 'gobgpApi';
@@ -21,7 +22,8 @@ export class GobgpApi implements ICredentialType {
 			default: '127.0.0.1',
 			required: true,
 			description:
-				"Address of gobgpd's gRPC API (gobgpd --api-hosts). Keep it on loopback or a management network.",
+				"Address of gobgpd's gRPC API (gobgpd --api-hosts). Keep it on loopback or a management " +
+				'network.',
 		},
 		{
 			displayName: 'Port',
@@ -37,7 +39,8 @@ export class GobgpApi implements ICredentialType {
 			type: 'boolean',
 			default: false,
 			description:
-				'Whether gobgpd runs with --tls --tls-cert-file --tls-key-file (off by default, as in gobgpd)',
+				'Whether gobgpd runs with --tls --tls-cert-file --tls-key-file (off by default, as ' +
+				'in gobgpd)',
 		},
 		{
 			displayName: 'CA Certificate',
@@ -48,7 +51,8 @@ export class GobgpApi implements ICredentialType {
 			default: '',
 			placeholder: '-----BEGIN CERTIFICATE-----',
 			description:
-				"PEM of the CA that signed gobgpd's certificate (or the self-signed certificate itself). Empty: the system's trusted CAs.",
+				"PEM of the CA that signed gobgpd's certificate (or the self-signed certificate " +
+				"itself). Empty: the system's trusted CAs.",
 		},
 		{
 			displayName: 'Server Name',

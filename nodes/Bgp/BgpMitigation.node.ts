@@ -25,7 +25,8 @@ export class BgpMitigation implements INodeType {
 		version: 1,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["method"]}}',
 		description:
-			'Announce or withdraw an RTBH blackhole route or a FlowSpec rule for an attacked prefix through gobgpd, towards your border routers',
+			'Announce or withdraw an RTBH blackhole route or a FlowSpec rule for an attacked prefix ' +
+			'through gobgpd, towards your border routers',
 		defaults: { name: 'BGP Mitigation (GoBGP)' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -41,7 +42,8 @@ export class BgpMitigation implements INodeType {
 				required: true,
 				placeholder: '203.0.113.10/32',
 				description:
-					'The attacked address or prefix (CIDR; a bare address means /32 or /128). RTBH makes all of it unreachable.',
+					'The attacked address or prefix (CIDR; a bare address means /32 or /128). RTBH makes ' +
+					'all of it unreachable.',
 			},
 			{
 				displayName: 'Method',
@@ -54,7 +56,8 @@ export class BgpMitigation implements INodeType {
 						name: 'Blackhole (RTBH)',
 						value: 'blackhole',
 						description:
-							'A route with the BLACKHOLE community (RFC 7999): all traffic to the prefix is dropped',
+							'A route with the BLACKHOLE community (RFC 7999): all traffic to the prefix ' +
+							'is dropped',
 					},
 					{
 						name: 'FlowSpec',
@@ -70,7 +73,9 @@ export class BgpMitigation implements INodeType {
 				type: 'string',
 				default: DEFAULT_MARKER,
 				description:
-					"A standard community (ASN:VALUE) added to every path this node announces, so that Get Status and Withdraw act only on this node's paths, never on another path for the same prefix. Use your ASN; keep it the same in every workflow.",
+					'A standard community (ASN:VALUE) added to every path this node announces, so that ' +
+					"Get Status and Withdraw act only on this node's paths, never on another path for the " +
+					'same prefix. Use your ASN; keep it the same in every workflow.',
 			},
 			{
 				displayName: 'Blackhole Options',
@@ -86,7 +91,8 @@ export class BgpMitigation implements INodeType {
 						type: 'boolean',
 						default: false,
 						description:
-							'Whether to accept a prefix shorter than /24 (IPv4) or /48 (IPv6): every address in it becomes unreachable',
+							'Whether to accept a prefix shorter than /24 (IPv4) or /48 (IPv6): every address ' +
+							'in it becomes unreachable',
 					},
 					{
 						displayName: 'Extra Communities',
@@ -95,7 +101,8 @@ export class BgpMitigation implements INodeType {
 						default: '',
 						placeholder: '65001:666, 64496:666:0',
 						description:
-							'Communities your upstream documents for blackholing, added to BLACKHOLE (65535:666): ASN:VALUE or large ASN:VALUE:VALUE, comma-separated',
+							'Communities your upstream documents for blackholing, added to BLACKHOLE ' +
+							'(65535:666): ASN:VALUE or large ASN:VALUE:VALUE, comma-separated',
 					},
 					{
 						displayName: 'Next Hop',
@@ -103,7 +110,9 @@ export class BgpMitigation implements INodeType {
 						type: 'string',
 						default: '',
 						placeholder: DISCARD_NEXT_HOP[4],
-						description: `Next hop of the route; your border routers null-route it. Empty: ${DISCARD_NEXT_HOP[4]} for IPv4, ${DISCARD_NEXT_HOP[6]} for IPv6.`,
+						description:
+							`Next hop of the route; your border routers null-route it. Empty: ` +
+							`${DISCARD_NEXT_HOP[4]} for IPv4, ${DISCARD_NEXT_HOP[6]} for IPv6.`,
 					},
 					{
 						displayName: 'NO_EXPORT',
@@ -111,7 +120,8 @@ export class BgpMitigation implements INodeType {
 						type: 'boolean',
 						default: true,
 						description:
-							'Whether to add NO_EXPORT (65535:65281) so the route never leaves your AS except where a router sets otherwise',
+							'Whether to add NO_EXPORT (65535:65281) so the route never leaves your AS except ' +
+							'where a router sets otherwise',
 					},
 				],
 			},

@@ -9,15 +9,21 @@ export const BLACKHOLE = 65535 * 0x10000 + 666;
 export const NO_EXPORT = 0xffffff01;
 
 /**
- * Default next hops of an RTBH route: TEST-NET-1 (RFC 5737) and the IPv6 discard prefix 100::/64 (RFC 6666), which
- * border routers map to a null route ("ip route 192.0.2.1/32 Null0"), so traffic to the prefix is dropped there.
+ * Default next hops of an RTBH route: TEST-NET-1 (RFC 5737) and the IPv6 discard prefix 100::/64
+ * (RFC 6666), which border routers map to a null route ("ip route 192.0.2.1/32 Null0"), so traffic
+ * to the prefix is dropped there.
  */
 export const DISCARD_NEXT_HOP = { 4: '192.0.2.1', 6: '100::1' } as const;
 
-/** The narrowest prefixes upstreams accept for RTBH; anything wider must be asked for explicitly. */
+/**
+ * The narrowest prefixes upstreams accept for RTBH; anything wider must be asked for explicitly.
+ */
 export const WIDEST_RTBH = { 4: 24, 6: 48 } as const;
 
-/** Canonical text of an address: IPv4 dotted quad, IPv6 compressed lowercase (as gobgpd prints them). */
+/**
+ * Canonical text of an address: IPv4 dotted quad, IPv6 compressed lowercase (as gobgpd prints
+ * them).
+ */
 function canonical(address: string, version: 4 | 6): string {
 	if (version === 4) return address.split('.').map(Number).join('.');
 	return new URL(`http://[${address}]/`).hostname.slice(1, -1);
@@ -46,7 +52,8 @@ export function readCidr(value: string, label: string): Cidr {
 	if (!parsed)
 		throw new InputError(
 			`${label} '${value}' is not an IPv4 or IPv6 prefix`,
-			'Write it as a CIDR block such as 203.0.113.10/32 or 2001:db8::/48 (a bare address means one host).',
+			'Write it as a CIDR block such as 203.0.113.10/32 or 2001:db8::/48 (a bare address means ' +
+				'one host).',
 		);
 	const bytes = toBytes(parsed.address, parsed.version);
 	for (let bit = parsed.prefixLength; bit < bytes.length * 8; bit++)
@@ -81,15 +88,19 @@ export function readNextHop(value: string, version: 4 | 6): string {
 }
 
 const COMMUNITY_HINT =
-	'Write standard communities as ASN:VALUE (e.g. 65001:666, both 0-65535) and large communities as ' +
-	'ASN:VALUE:VALUE (e.g. 64496:666:0, each 0-4294967295), separated by commas or spaces.';
+	'Write standard communities as ASN:VALUE (e.g. 65001:666, both 0-65535) and large ' +
+	'communities as ASN:VALUE:VALUE (e.g. 64496:666:0, each 0-4294967295), separated by commas ' +
+	'or spaces.';
 
 export interface Communities {
 	standard: number[];
 	large: LargeCommunity[];
 }
 
-/** Standard (RFC 1997) and large (RFC 8092) communities as typed by the user, well-known names included. */
+/**
+ * Standard (RFC 1997) and large (RFC 8092) communities as typed by the user, well-known names
+ * included.
+ */
 export function readCommunities(value: unknown, label: string): Communities {
 	const result: Communities = { standard: [], large: [] };
 	for (const item of splitList(value)) {
@@ -137,7 +148,10 @@ export function readMarker(value: string): number {
 	return standard[0];
 }
 
-/** Ports and ranges ("80, 443, 8000-8100") as FlowSpec numeric items: entries OR-ed, a range's bounds AND-ed. */
+/**
+ * Ports and ranges ("80, 443, 8000-8100") as FlowSpec numeric items: entries OR-ed, a range's
+ * bounds AND-ed.
+ */
 export function readPorts(value: unknown, label: string): FlowItem[] {
 	const items: FlowItem[] = [];
 	for (const entry of splitList(value)) {
@@ -174,7 +188,8 @@ export function readRate(action: string, bytesPerSecond: number): number {
 	if (!Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0)
 		throw new InputError(
 			`Rate limit ${bytesPerSecond} bytes per second is not a positive number`,
-			"Give the traffic rate to allow in bytes per second (e.g. 125000 for 1 Mbit/s), or choose 'Discard'.",
+			'Give the traffic rate to allow in bytes per second (e.g. 125000 for 1 Mbit/s), or choose ' +
+				"'Discard'.",
 		);
 	return bytesPerSecond;
 }

@@ -1,9 +1,10 @@
 import { Root, type INamespace, type Type } from 'protobufjs';
 
 /**
- * The few gobgpd gRPC messages this node uses, written from GoBGP's published API definitions (osrg/gobgp, api/ in
- * v3 and proto/api/ in v4). Only the fields read or written here are declared; protobufjs skips the others on the
- * wire. Enum fields are declared as int32: the wire encoding is the same varint.
+ * The few gobgpd gRPC messages this node uses, written from GoBGP's published API definitions
+ * (osrg/gobgp, api/ in v3 and proto/api/ in v4). Only the fields read or written here are declared;
+ * protobufjs skips the others on the wire. Enum fields are declared as int32: the wire encoding is
+ * the same varint.
  */
 
 const field = (type: string, id: number, repeated = false) =>
@@ -207,7 +208,9 @@ export function messageType(generation: Generation, name: string): Type {
 	return roots[generation].lookupType(`${PACKAGE[generation]}.${name}`);
 }
 
-/** Plain object in, wire bytes out (unknown keys are ignored, missing ones take proto3 defaults). */
+/**
+ * Plain object in, wire bytes out (unknown keys are ignored, missing ones take proto3 defaults).
+ */
 export function encode(generation: Generation, name: string, value: object): Buffer {
 	const type = messageType(generation, name);
 	return Buffer.from(type.encode(type.fromObject(value)).finish());
@@ -219,7 +222,10 @@ export function decode<T>(generation: Generation, name: string, bytes: Uint8Arra
 	return type.toObject(type.decode(bytes), { longs: Number, arrays: true }) as T;
 }
 
-/** v3 only: wrap a message into google.protobuf.Any as gobgpd resolves it (type.googleapis.com/apipb.<Name>). */
+/**
+ * v3 only: wrap a message into google.protobuf.Any as gobgpd resolves it
+ * (type.googleapis.com/apipb.<Name>).
+ */
 export function packAny(name: string, value: object): { typeUrl: string; value: Buffer } {
 	return { typeUrl: `type.googleapis.com/apipb.${name}`, value: encode('v3', name, value) };
 }

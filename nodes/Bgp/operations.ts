@@ -92,7 +92,8 @@ function readTarget(ctx: IExecuteFunctions, itemIndex: number, operation: string
 		: undefined;
 	if (source && source.version !== prefix.version)
 		throw new InputError(
-			`Source Prefix ${cidrText(source)} and Prefix ${cidrText(prefix)} are not the same IP version`,
+			`Source Prefix ${cidrText(source)} and Prefix ${cidrText(prefix)} are not the same ` +
+				'IP version',
 			'A FlowSpec rule matches one address family: give an IPv4 source for an IPv4 prefix.',
 		);
 	const components: FlowMatch['components'] = [];
@@ -116,8 +117,8 @@ function readTarget(ctx: IExecuteFunctions, itemIndex: number, operation: string
 const unique = (values: number[]) => [...new Set(values)];
 
 /**
- * This prefix's paths in gobgpd's global RIB (or in what it sends `peer`), split into this node's (local, marked)
- * and everyone else's.
+ * This prefix's paths in gobgpd's global RIB (or in what it sends `peer`), split into this node's
+ * (local, marked) and everyone else's.
  */
 async function lookUp(api: GobgpClient, target: BgpTarget, peer?: string) {
 	const family = familyOf(target.prefix.version, target.method === 'flowspec');
@@ -201,7 +202,7 @@ function sameRoute(path: RibPath, route: Route): boolean {
 }
 
 function refuseForeign(target: BgpTarget, others: RibPath[], route: Route): void {
-	// gobgpd keeps one local path per NLRI: adding ours would silently replace a path someone else added.
+	// gobgpd keeps one local path per NLRI: adding ours would silently replace someone else's.
 	const foreign = others.find(
 		(p) =>
 			isLocal(p) &&
@@ -212,8 +213,9 @@ function refuseForeign(target: BgpTarget, others: RibPath[], route: Route): void
 		throw new InputError(
 			`gobgpd already originates ${cidrText(target.prefix)} without the marker community ` +
 				`${communityText(target.marker)}: activating would replace that path`,
-			'That path was added by someone else (gobgp CLI, configuration or another tool). Withdraw it ' +
-				'there first, use a more specific prefix, or set Marker Community to the one it carries.',
+			'That path was added by someone else (gobgp CLI, configuration or another tool). ' +
+				'Withdraw it there first, use a more specific prefix, or set Marker Community to the ' +
+				'one it carries.',
 		);
 }
 
@@ -225,8 +227,9 @@ async function getStatus(target: BgpTarget, { ctx, api }: OperationContext<Gobgp
 	if (!peers.length)
 		ctx.addExecutionHints?.({
 			message:
-				`gobgpd holds the ${target.method} path for ${cidrText(target.prefix)} but sends it to no ` +
-				"peer: check that the border routers' sessions are up and carry this address family",
+				`gobgpd holds the ${target.method} path for ${cidrText(target.prefix)} but sends it ` +
+				"to no peer: check that the border routers' sessions are up and carry this address " +
+				'family',
 			location: 'outputPane',
 		});
 	return { ...result, advertisedTo: peers };
@@ -239,8 +242,8 @@ async function activate(target: BgpTarget, { api }: OperationContext<GobgpClient
 		return (await statusOf(api, target, false)).result;
 	refuseForeign(target, before.others, route);
 	await api.addPath(route);
-	// A FlowSpec rule of ours for this destination that no longer matches what the node says is replaced.
-	// (Same NLRI: AddPath itself replaced it.)
+	// A FlowSpec rule of ours for this destination that no longer matches what the node says is
+	// replaced. (Same NLRI: AddPath itself replaced it.)
 	if (route.method === 'flowspec')
 		for (const stale of before.ours.filter(
 			(p) => p.match && flowKey(p.match) !== flowKey(route.match),
@@ -254,7 +257,8 @@ async function withdraw(target: BgpTarget, { ctx, api }: OperationContext<GobgpC
 	if (before.others.length && !before.ours.length)
 		ctx.addExecutionHints?.({
 			message:
-				`gobgpd has ${before.others.length} path(s) for ${cidrText(target.prefix)} that this node ` +
+				`gobgpd has ${before.others.length} path(s) for ${cidrText(target.prefix)} that this ` +
+				`node ` +
 				'did not add (no marker community): left as they are',
 			location: 'outputPane',
 		});

@@ -25,7 +25,9 @@ export interface LargeCommunity {
 	localData2: number;
 }
 
-/** A FlowSpec numeric operator and value (RFC 8955 4.2.1.1): only the and/lt/gt/eq bits are kept. */
+/**
+ * A FlowSpec numeric operator and value (RFC 8955 4.2.1.1): only the and/lt/gt/eq bits are kept.
+ */
 export interface FlowItem {
 	op: number;
 	value: number;
@@ -134,8 +136,8 @@ export function toWirePath(route: Route, generation: Generation): WirePath {
 	const nextHop = route.method === 'blackhole' ? route.nextHop : version === 4 ? '0.0.0.0' : '::';
 	const communities = { communities: route.communities };
 	const large = route.largeCommunities.length ? { communities: route.largeCommunities } : undefined;
-	// IPv4 unicast takes the classic NEXT_HOP attribute; every other family carries its NLRI and next hop in
-	// MP_REACH_NLRI (RFC 4760), as gobgpd's own CLI sends them.
+	// IPv4 unicast takes the classic NEXT_HOP attribute; every other family carries its NLRI and next
+	// hop in MP_REACH_NLRI (RFC 4760), as gobgpd's own CLI sends them.
 	const classicNextHop = family.afi === 1 && family.safi === 1;
 	const rate =
 		route.method === 'flowspec' ? { communities: [{ asn: 0, rate: route.rate }] } : undefined;
@@ -311,7 +313,10 @@ function matchOf(rules: V4FlowRule[], version: 4 | 6): FlowMatch | undefined {
 	return destination ? { destination, source, components } : undefined;
 }
 
-/** One line that is equal for two FlowSpec matches exactly when they match the same traffic the same way. */
+/**
+ * One line that is equal for two FlowSpec matches exactly when they match the same traffic the same
+ * way.
+ */
 export function flowKey(match: FlowMatch): string {
 	const parts = [`dst ${cidrText(match.destination)}`];
 	if (match.source) parts.push(`src ${cidrText(match.source)}`);

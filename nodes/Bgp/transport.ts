@@ -22,7 +22,9 @@ import {
 
 export const PROVIDER = 'GoBGP';
 
-/** TableType and TableLookupPrefix numbers differ between generations (v4 added UNSPECIFIED = 0). */
+/**
+ * TableType and TableLookupPrefix numbers differ between generations (v4 added UNSPECIFIED = 0).
+ */
 const GLOBAL_TABLE: Record<Generation, number> = { v3: 0, v4: 1 };
 const ADJ_OUT_TABLE: Record<Generation, number> = { v3: 3, v4: 4 };
 /** PeerState.SessionState ESTABLISHED, the same number in both generations. */
@@ -48,7 +50,8 @@ export function readCredentials(data: ICredentialDataDecryptedObject): GobgpCred
 }
 
 /**
- * A PEM pasted into a one-line field loses its line breaks; OpenSSL needs them back (one base64 body per block).
+ * A PEM pasted into a one-line field loses its line breaks; OpenSSL needs them back (one base64
+ * body per block).
  */
 export function formatPem(value: string): string | undefined {
 	const blocks = [...value.matchAll(/-----BEGIN ([A-Z ]+)-----([\s\S]*?)-----END \1-----/g)];
@@ -77,9 +80,9 @@ const RETRYABLE = new Set([
 ]);
 
 /**
- * gobgpd's gRPC API, in whichever generation the server speaks: v4 (api.GoBgpService) is asked first and v3
- * (apipb.GobgpApi) when the server answers UNIMPLEMENTED for it. Calls are retried with backoff on UNAVAILABLE and
- * deadline errors, as ProviderClient does for HTTP.
+ * gobgpd's gRPC API, in whichever generation the server speaks: v4 (api.GoBgpService) is asked
+ * first and v3 (apipb.GobgpApi) when the server answers UNIMPLEMENTED for it. Calls are retried
+ * with backoff on UNAVAILABLE and deadline errors, as ProviderClient does for HTTP.
  */
 export class GobgpClient {
 	private speaker?: Speaker;
@@ -132,12 +135,13 @@ export class GobgpClient {
 			}
 		}
 		throw new ProviderError(
-			`The gRPC server at ${this.address} is not gobgpd: it knows neither ${SERVICE.v4} nor ${SERVICE.v3}`,
+			`The gRPC server at ${this.address} is not gobgpd: it knows neither ${SERVICE.v4} nor ` +
+				`${SERVICE.v3}`,
 			{
 				provider: PROVIDER,
 				hint:
-					"Point the credential's Host and Port at gobgpd's API (gobgpd --api-hosts, default port " +
-					'50051); this node speaks GoBGP v3 and v4.',
+					"Point the credential's Host and Port at gobgpd's API (gobgpd --api-hosts, " +
+					'default port 50051); this node speaks GoBGP v3 and v4.',
 			},
 		);
 	}
@@ -155,8 +159,8 @@ export class GobgpClient {
 	}
 
 	/**
-	 * Paths of one family, for one exact prefix when given: in the global RIB, or in what gobgpd sends one peer
-	 * (its Adj-RIB-Out) when `peer` is given.
+	 * Paths of one family, for one exact prefix when given: in the global RIB, or in what gobgpd
+	 * sends one peer (its Adj-RIB-Out) when `peer` is given.
 	 */
 	async listPaths(family: Family, prefix?: string, peer?: string): Promise<RibPath[]> {
 		const { generation } = await this.identify();
@@ -191,8 +195,9 @@ export class GobgpClient {
 	}
 
 	/**
-	 * Withdraws exactly this locally added path: the listed path goes back with its own NLRI, family and path id.
-	 * (A DeletePath without a path would withdraw every local path gobgpd has: never sent.)
+	 * Withdraws exactly this locally added path: the listed path goes back with its own NLRI, family
+	 * and path id. (A DeletePath without a path would withdraw every local path gobgpd has: never
+	 * sent.)
 	 */
 	async deletePath(path: RibPath): Promise<void> {
 		const { generation } = await this.identify();
@@ -294,12 +299,13 @@ export class GobgpClient {
 				return new ProviderError(`TLS with gobgpd at ${this.address} failed: ${said}`, {
 					...base,
 					hint: this.tls
-						? 'gobgpd must run with --tls --tls-cert-file --tls-key-file; put the CA that signed its ' +
-							"certificate in CA Certificate and, if the name differs from Host, set 'Server Name'."
+						? 'gobgpd must run with --tls --tls-cert-file --tls-key-file; put the CA that signed ' +
+							'its certificate in CA Certificate and, if the name differs from Host, set ' +
+							"'Server Name'."
 						: "gobgpd expects TLS here: turn on 'Use TLS' in the credential.",
 				});
-			// The channel's own words ("connect ECONNREFUSED ...") stay in providerMessage: n8n would replace a
-			// message containing them with a generic "service refused the connection".
+			// The channel's own words ("connect ECONNREFUSED ...") stay in providerMessage: n8n would
+			// replace a message containing them with a generic "service refused the connection".
 			return new ProviderError(`gobgpd is not answering at ${this.address}${tries}`, {
 				...base,
 				hint:
