@@ -19,8 +19,9 @@ import { OWNER, startN8nWith, stopN8n, testCredential, waitUntil } from './harne
 import { PACKAGE, locator, postJson, webhook, workflow, type WorkflowNode } from './workflows';
 
 /**
- * The BGP Mitigation node against Debian's gobgpd 3.10 (GoBGP v3 API: the node falls back to it from v4) in an
- * iBGP session with BIRD 2 as the border router: what counts is what the border router RECEIVED.
+ * The BGP Mitigation node against Debian's gobgpd 3.10 (GoBGP v3 API: the node falls back to it
+ * from v4) in an iBGP session with BIRD 2 as the border router: what counts is what the border
+ * router RECEIVED.
  */
 
 let lab: BorderLab;
@@ -63,7 +64,7 @@ describe('RTBH through gobgpd 3.10 to a BIRD border router', () => {
 	const rtbh = (operation: string, extra: Record<string, unknown> = {}) =>
 		run({ operation, method: 'blackhole', prefix: '203.0.113.10/32', ...extra });
 
-	it('the border router receives the blackhole route with its communities and drops it on withdraw', async () => {
+	it('BIRD receives the blackhole route with its communities, loses it on withdraw', async () => {
 		expect(await rtbh('getStatus')).toMatchObject({ active: false, gobgp: { api: 'v3' } });
 
 		const activated = await rtbh('activate', { blackhole: { communities: '65001:666' } });
@@ -73,7 +74,8 @@ describe('RTBH through gobgpd 3.10 to a BIRD border router', () => {
 			() => received('master4', '203.0.113.10/32') !== '',
 		);
 		const route = received('master4', '203.0.113.10/32');
-		expect(route).toMatch(/^203\.0\.113\.10\/32\s+blackhole/); // resolved through the null-routed next hop
+		// Resolved through the null-routed next hop:
+		expect(route).toMatch(/^203\.0\.113\.10\/32\s+blackhole/);
 		expect(route).toContain('BGP.next_hop: 192.0.2.1');
 		expect(route).toContain('BGP.community: (65535,666) (65535,65281) (65001,666) (64512,666)');
 		expect(await rtbh('getStatus')).toMatchObject({ active: true, advertisedTo: ['127.0.0.1'] });
@@ -100,7 +102,7 @@ describe('RTBH through gobgpd 3.10 to a BIRD border router', () => {
 		await eventually('BIRD lost 2001:db8::10/128', () => received('master6', prefix) === '');
 	});
 
-	it("never replaces or withdraws a path someone else added for the prefix (here with gobgp's CLI)", async () => {
+	it("never replaces or withdraws a path added by someone else (gobgp's CLI)", async () => {
 		const prefix = '198.51.100.0/24';
 		execFileSync('gobgp', [
 			'-p',
@@ -127,7 +129,7 @@ describe('RTBH through gobgpd 3.10 to a BIRD border router', () => {
 });
 
 describe('FlowSpec through gobgpd 3.10 to a BIRD border router', () => {
-	it('the border router receives the rule with its match and discard action, and loses it on withdraw', async () => {
+	it('BIRD receives the rule, its match and discard action; loses it on withdraw', async () => {
 		const flowspec = { protocol: 'udp', sourcePorts: '53', destinationPorts: '0, 1024-65535' };
 		const out = await run({
 			operation: 'activate',
@@ -182,8 +184,8 @@ type Example = {
 };
 
 /**
- * examples/04-three-layers.json as a user imports it, with what a user adapts anyway (the Magic Transit prefix) and
- * timings of seconds instead of minutes (hold-down 2 s, Tick every second).
+ * examples/04-three-layers.json as a user imports it, with what a user adapts anyway (the Magic
+ * Transit prefix) and timings of seconds instead of minutes (hold-down 2 s, Tick every second).
  */
 function threeLayersExample(): Example {
 	const file = join(__dirname, '../../examples/04-three-layers.json');
@@ -292,7 +294,7 @@ describe('BGP Mitigation node inside a real n8n', () => {
 		});
 	});
 
-	it('an alert activates RTBH for the attacked address, the border router sees it, withdraw removes it', async () => {
+	it('an alert turns RTBH on for the attacked address in BIRD, withdraw removes it', async () => {
 		const prefix = '203.0.113.99/32';
 		const on = await postJson(`${(n8n as N8nInstance).url}/webhook/bgp-on`, {
 			attacked: '203.0.113.99',
@@ -318,7 +320,7 @@ describe('BGP Mitigation node inside a real n8n', () => {
 		await eventually('BIRD lost the route', () => received('master4', prefix) === '');
 	});
 
-	it('example 04: one FastNetMon ban switches on all three layers, the unban switches them off', async () => {
+	it('example 04: one ban turns all three layers on, the unban turns them off', async () => {
 		const url = `${(n8n as N8nInstance).url}/webhook/5b0c6a4e-1d0e-4d52-9a51-0d1f6b1e0a04/incident`;
 		const fastNetMon = (fixture: string) =>
 			fetch(url, {

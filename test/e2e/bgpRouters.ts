@@ -7,9 +7,10 @@ import { freePort } from '../../scripts/n8nHarness';
 import { aptInstall, onPath, stopChild, waitForPort } from './services';
 
 /**
- * A route server and a border router on loopback, as an operator runs them for RTBH: Debian's gobgpd (the node
- * drives its gRPC API) in an iBGP session with Debian's BIRD 2, which null-routes the discard next hops and keeps
- * FlowSpec rules in its flow tables. Installed from Debian when missing; every port is a free one on 127.0.0.1.
+ * An RTBH trigger router and a border router on loopback, as an operator runs them: Debian's
+ * gobgpd (the node drives its gRPC API) in an iBGP session with Debian's BIRD 2, which null-routes
+ * the discard next hops and keeps FlowSpec rules in its flow tables. Installed from Debian when
+ * missing; every port is a free one on 127.0.0.1.
  */
 
 export const ASN = 64512;
@@ -47,7 +48,8 @@ ${['ipv4-unicast', 'ipv6-unicast', 'ipv4-flowspec', 'ipv6-flowspec']
 	.join('\n')}
 `;
 
-// The border router null-routes the discard next hops (RFC 5635 RTBH), so the blackhole routes resolve.
+// The border router null-routes the discard next hops (RFC 5635 RTBH), so the blackhole routes
+// resolve.
 const birdConfig = (bgpPort: number, birdPort: number) => `
 router id 192.0.2.253;
 protocol device {}
@@ -138,7 +140,10 @@ export interface TlsGobgpd {
 	stop(): Promise<void>;
 }
 
-/** A gobgpd (no peers, no BGP listener) whose gRPC API only speaks TLS, with a fresh self-signed certificate. */
+/**
+ * A gobgpd (no peers, no BGP listener) whose gRPC API only speaks TLS, with a fresh self-signed
+ * certificate.
+ */
 export async function startTlsGobgpd(): Promise<TlsGobgpd> {
 	if (!onPath('gobgpd')) aptInstall('gobgpd', 'bird2');
 	if (!onPath('openssl')) aptInstall('openssl');

@@ -23,8 +23,9 @@ export interface RecordingSshd extends Service {
 }
 
 /**
- * An OpenSSH server on loopback that accepts one generated key and records the commands it is asked to run instead of
- * running them (ForceCommand), so a workflow's `nft ...` can be checked without touching this machine's firewall.
+ * An OpenSSH server on loopback that accepts one generated key and records the commands it is asked
+ * to run instead of running them (ForceCommand), so a workflow's `nft ...` can be checked without
+ * touching this machine's firewall.
  */
 export async function startRecordingSshd(): Promise<RecordingSshd> {
 	if (!existsSync('/usr/sbin/sshd')) aptInstall('openssh-server');

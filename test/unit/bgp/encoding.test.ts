@@ -20,7 +20,10 @@ const flowspec: Route = {
 	largeCommunities: [],
 };
 
-/** What gobgpd would decode from the bytes the node sends, read back as the node reads a listed path. */
+/**
+ * What gobgpd would decode from the bytes the node sends, read back as the node reads a listed
+ * path.
+ */
 const wireRoundTrip = (route: Route, generation: 'v3' | 'v4') =>
 	fromWirePath(
 		decode<WirePath>(generation, 'Path', encode(generation, 'Path', toWirePath(route, generation))),

@@ -42,7 +42,7 @@ const rtbh = (operation: string, extra: Record<string, unknown> = {}) => ({
 });
 
 describe('RTBH against a GoBGP v4 API (api.GoBgpService)', () => {
-	it('announces the prefix with BLACKHOLE, NO_EXPORT, the upstream community and the marker', async () => {
+	it('announces BLACKHOLE, NO_EXPORT, the upstream community and the marker', async () => {
 		const out = await run(rtbh('activate', { blackhole: { communities: '65001:666' } }));
 
 		expect(out).toMatchObject({
@@ -97,7 +97,7 @@ describe('RTBH against a GoBGP v4 API (api.GoBgpService)', () => {
 		});
 	});
 
-	it('reads the status of its own path from the RIB, with the other paths for the prefix', async () => {
+	it('reads its own path from the RIB, and the other paths for the prefix', async () => {
 		const peers: V4Path = {
 			family: { afi: 1, safi: 1 },
 			nlri: { prefix: { prefixLen: 32, prefix: '203.0.113.10' } },
@@ -126,7 +126,7 @@ describe('RTBH against a GoBGP v4 API (api.GoBgpService)', () => {
 		expect(await run(rtbh('getStatus'))).toMatchObject({ active: true, advertisedTo: [] });
 	});
 
-	it('refuses to replace a local path it did not add, and withdraw leaves that path alone', async () => {
+	it('never replaces a local path it did not add; withdraw leaves it alone', async () => {
 		const operators: V4Path = {
 			family: { afi: 1, safi: 1 },
 			nlri: { prefix: { prefixLen: 24, prefix: '203.0.113.0' } },

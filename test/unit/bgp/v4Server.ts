@@ -8,9 +8,9 @@ import {
 import { decode, encode } from '../../../nodes/Bgp/messages';
 
 /**
- * A stand-in for a GoBGP v4 gobgpd (service api.GoBgpService) on a free loopback port, built from the node's own v4
- * message definitions: it keeps a global RIB of the paths it is sent, answers ListPath from it, and records every
- * request so tests can check what the node sent on the wire.
+ * A stand-in for a GoBGP v4 gobgpd (service api.GoBgpService) on a free loopback port, built from
+ * the node's own v4 message definitions: it keeps a global RIB of the paths it is sent, answers
+ * ListPath from it, and records every request so tests can check what the node sent on the wire.
  */
 
 export interface V4Path {
