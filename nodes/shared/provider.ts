@@ -17,47 +17,63 @@ export interface MitigationResult extends IDataObject {
 	changed: boolean;
 }
 
-export interface OperationContext {
+export interface OperationContext<Api = ProviderClient> {
 	ctx: IExecuteFunctions;
 	itemIndex: number;
-	api: ProviderClient;
+	api: Api;
 	records: ActivationRecords;
 }
 
-export type Operation<Target> = (
+export type Operation<Target, Api = ProviderClient> = (
 	target: Target,
-	op: OperationContext,
+	op: OperationContext<Api>,
 ) => Promise<MitigationResult | IDataObject | IDataObject[]>;
 
 /**
  * One mitigation provider, as all eight nodes share it: how to read and validate the target of an item, and the
  * three contract operations plus any provider extras. The runner below does everything else.
  */
-export interface MitigationProvider<Target> {
+export interface MitigationProvider<Target, Api = ProviderClient> {
 	/** Node type name, e.g. "cloudflareMagicTransit"; goes into every output item as `provider`. */
 	name: string;
-	api: ProviderApiSpec;
+	/** An HTTP provider's API (the runner opens a ProviderClient), or a connector for another protocol. */
+	api: Api extends ProviderClient ? ProviderApiSpec : ApiConnector<Api>;
 	/** Reads and validates the item's target parameters; throws InputError before any request is made. */
 	readTarget(ctx: IExecuteFunctions, itemIndex: number, operation: string): Target;
 	/** The string put in the output's `target` field. */
 	describeTarget(target: Target): string;
 	operations: {
-		getStatus: Operation<Target>;
-		activate: Operation<Target>;
-		withdraw: Operation<Target>;
-	} & Record<string, Operation<Target>>;
+		getStatus: Operation<Target, Api>;
+		activate: Operation<Target, Api>;
+		withdraw: Operation<Target, Api>;
+	} & Record<string, Operation<Target, Api>>;
+}
+
+/** A provider that does not speak HTTP (gobgpd's gRPC API) opens and closes its own client. */
+export interface ApiConnector<Api> {
+	open(ctx: IExecuteFunctions, policy: RetryPolicy): Promise<Api>;
+	close(api: Api): void;
 }
 
 /** execute() of every provider node: per item, with continueOnFail and pairedItem as n8n expects. */
-export async function runProvider<Target>(
+export async function runProvider<Target, Api = ProviderClient>(
 	ctx: IExecuteFunctions,
-	provider: MitigationProvider<Target>,
+	provider: MitigationProvider<Target, Api>,
 ): Promise<INodeExecutionData[][]> {
 	const items = ctx.getInputData();
 	const output: INodeExecutionData[] = [];
 	const records = new ActivationRecords(ctx);
-	let client: ProviderClient | undefined;
+	let client: Api | undefined;
 	let clientPolicyKey: string | undefined;
+	const spec = provider.api as ProviderApiSpec | ApiConnector<Api>;
+	const connector = 'open' in spec ? spec : undefined;
+	const open = async (policy: RetryPolicy) =>
+		connector
+			? await connector.open(ctx, policy)
+			: ((await ProviderClient.create(ctx, spec as ProviderApiSpec, policy)) as Api);
+	const close = () => {
+		if (client !== undefined) connector?.close(client);
+	};
 
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {
@@ -68,7 +84,8 @@ export async function runProvider<Target>(
 			const policy = readRetryPolicy(ctx, itemIndex);
 			const policyKey = JSON.stringify(policy);
 			if (!client || policyKey !== clientPolicyKey) {
-				client = await ProviderClient.create(ctx, provider.api, policy);
+				close();
+				client = await open(policy);
 				clientPolicyKey = policyKey;
 			}
 			const result = await run(target, { ctx, itemIndex, api: client, records });
@@ -93,9 +110,11 @@ export async function runProvider<Target>(
 				});
 				continue;
 			}
+			close();
 			throw nodeError;
 		}
 	}
+	close();
 	return [output];
 }
 

@@ -194,6 +194,7 @@ describe('examples/ in a real n8n', () => {
 			'01-pagerduty-magic-transit.json',
 			'02-alertmanager-ovh-hetzner.json',
 			'03-fastnetmon-firewall-lockdown.json',
+			'04-three-layers.json', // run by bgp.test.ts, next to the gobgpd and BIRD it needs
 		]);
 	});
 

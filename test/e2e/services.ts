@@ -16,7 +16,7 @@ export interface Service {
 	stop(): Promise<void>;
 }
 
-function onPath(binary: string): boolean {
+export function onPath(binary: string): boolean {
 	try {
 		execFileSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' });
 		return true;
@@ -25,13 +25,13 @@ function onPath(binary: string): boolean {
 	}
 }
 
-function aptInstall(...packages: string[]): void {
+export function aptInstall(...packages: string[]): void {
 	const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 	execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
 	execFileSync('apt-get', ['install', '-y', '-qq', ...packages], { stdio: 'inherit', env });
 }
 
-async function waitForPort(
+export async function waitForPort(
 	port: number,
 	child: ChildProcess,
 	what: string,
@@ -53,7 +53,7 @@ async function waitForPort(
 	throw new Error(`${what} did not listen on port ${port} within ${timeoutMs / 1000} s`);
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
 	if (child.exitCode !== null || child.signalCode !== null) return;
 	const exited = new Promise((resolve) => child.once('exit', resolve));
 	child.kill('SIGTERM');
