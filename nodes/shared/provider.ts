@@ -9,7 +9,7 @@ import {
 	type RetryPolicy,
 } from './http';
 
-/** The fields every provider node's output item carries (CONTRACT.md), plus provider details. */
+/** The fields every provider node's output item carries, plus provider details. */
 export interface MitigationResult extends IDataObject {
 	/** Mitigation is on after the call, or as read. */
 	active: boolean;
@@ -48,6 +48,18 @@ export interface MitigationProvider<Target> {
 	} & Record<string, Operation<Target>>;
 }
 
+/**
+ * What a continueOnFail item carries, the same for every node: the error a user would have seen, how to fix it,
+ * and which provider, target and operation it is about (null where the item failed before they were known).
+ */
+export interface FailureItem extends IDataObject {
+	error: string;
+	description: string | null;
+	provider: string;
+	target: string | null;
+	operation: string | null;
+}
+
 /** execute() of every provider node: per item, with continueOnFail and pairedItem as n8n expects. */
 export async function runProvider<Target>(
 	ctx: IExecuteFunctions,
@@ -60,43 +72,70 @@ export async function runProvider<Target>(
 	let clientPolicyKey: string | undefined;
 
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		let operation: string | null = null;
+		let target: string | null = null;
 		try {
-			const operation = ctx.getNodeParameter('operation', itemIndex) as string;
+			operation = ctx.getNodeParameter('operation', itemIndex) as string;
 			const run = provider.operations[operation];
 			if (!run) throw new Error(`Unknown operation '${operation}'`);
-			const target = provider.readTarget(ctx, itemIndex, operation);
+			const parsed = provider.readTarget(ctx, itemIndex, operation);
+			target = provider.describeTarget(parsed);
 			const policy = readRetryPolicy(ctx, itemIndex);
 			const policyKey = JSON.stringify(policy);
 			if (!client || policyKey !== clientPolicyKey) {
 				client = await ProviderClient.create(ctx, provider.api, policy);
 				clientPolicyKey = policyKey;
 			}
-			const result = await run(target, { ctx, itemIndex, api: client, records });
+			const result = await run(parsed, { ctx, itemIndex, api: client, records });
 			const rows = Array.isArray(result) ? result : [result];
 			for (const row of rows) {
 				output.push({
-					json: {
-						provider: provider.name,
-						target: provider.describeTarget(target),
-						operation,
-						...row,
-					},
+					json: { provider: provider.name, target, operation, ...row },
 					pairedItem: { item: itemIndex },
 				});
 			}
 		} catch (error) {
 			const nodeError = toNodeError(ctx, error, itemIndex);
 			if (ctx.continueOnFail()) {
-				output.push({
-					json: { error: nodeError.message, description: nodeError.description ?? null },
-					pairedItem: { item: itemIndex },
-				});
+				const failure: FailureItem = {
+					error: nodeError.message,
+					description: nodeError.description ?? null,
+					provider: provider.name,
+					target,
+					operation,
+				};
+				output.push({ json: failure, pairedItem: { item: itemIndex } });
 				continue;
 			}
 			throw nodeError;
 		}
 	}
+	showWarnings(ctx, output, items.length > 1);
 	return [output];
+}
+
+/**
+ * Every output item's `warnings` (e.g. "protects nothing") also shows in the output pane, where a user looks,
+ * while the item keeps them for workflows that branch on them. Several items name their target, and a warning
+ * repeated for the same target shows once.
+ */
+function showWarnings(ctx: IExecuteFunctions, output: INodeExecutionData[], nameTargets: boolean) {
+	const messages = new Set<string>();
+	for (const { json } of output) {
+		if (!Array.isArray(json.warnings)) continue;
+		for (const warning of json.warnings as unknown[]) {
+			if (typeof warning !== 'string' || !warning) continue;
+			messages.add(nameTargets && json.target ? `${String(json.target)}: ${warning}` : warning);
+		}
+	}
+	if (messages.size === 0) return;
+	ctx.addExecutionHints(
+		...[...messages].map((message) => ({
+			message,
+			type: 'warning' as const,
+			location: 'outputPane' as const,
+		})),
+	);
 }
 
 function readRetryPolicy(ctx: IExecuteFunctions, itemIndex: number): RetryPolicy {

@@ -9,6 +9,7 @@ import type {
 	INodeExecutionData,
 	INodeListSearchResult,
 	INodeType,
+	NodeExecutionHint,
 } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
@@ -34,6 +35,8 @@ export interface RunOptions {
 export interface RunResult {
 	output: INodeExecutionData[][];
 	staticData: IDataObject;
+	/** What the node passed to addExecutionHints (shown in n8n's output pane). */
+	hints: NodeExecutionHint[];
 }
 
 function resolveTemplate(value: unknown, credentials: ICredentialDataDecryptedObject): unknown {
@@ -131,7 +134,12 @@ export async function performRequest(options: IHttpRequestOptions): Promise<unkn
 		: parsed;
 }
 
-function makeContext(node: INodeType, options: RunOptions, staticData: IDataObject) {
+function makeContext(
+	node: INodeType,
+	options: RunOptions,
+	staticData: IDataObject,
+	hints: NodeExecutionHint[] = [],
+) {
 	const items = options.items ?? [{ json: {} }];
 	const nodeInfo: INode = {
 		id: 'test-node',
@@ -205,6 +213,7 @@ function makeContext(node: INodeType, options: RunOptions, staticData: IDataObje
 		getWorkflow: () => ({ id: options.workflowId ?? 'test-workflow', name: 'test', active: true }),
 		continueOnFail: () => options.continueOnFail ?? false,
 		getMode: () => 'trigger',
+		addExecutionHints: (...added: NodeExecutionHint[]) => hints.push(...added),
 		helpers,
 		logger: { debug() {}, info() {}, warn() {}, error() {} },
 	};
@@ -216,9 +225,10 @@ function defaultOf(node: INodeType, name: string): unknown {
 
 export async function runNode(node: INodeType, options: RunOptions): Promise<RunResult> {
 	const staticData = options.staticData ?? {};
-	const ctx = makeContext(node, options, staticData) as unknown as IExecuteFunctions;
+	const hints: NodeExecutionHint[] = [];
+	const ctx = makeContext(node, options, staticData, hints) as unknown as IExecuteFunctions;
 	const output = (await node.execute!.call(ctx)) as INodeExecutionData[][];
-	return { output, staticData };
+	return { output, staticData, hints };
 }
 
 export async function listSearch(

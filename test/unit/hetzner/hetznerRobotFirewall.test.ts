@@ -49,7 +49,7 @@ describe('Hetzner Robot Firewall', () => {
 	it('activates by re-sending every setting and rule, waits for "in process" to settle, and keeps the rules', async () => {
 		const [result] = jsonOf(await runNode(node, hetznerRun(sim, params('activate'))));
 		expect(result).toMatchObject({ active: true, changed: true, status: 'active', inputRules: 4 });
-		expect(result.warning).toBeUndefined();
+		expect(result.warnings).toEqual([]);
 		expect(firewall().status).toBe('active');
 		expect(configuration()).toEqual(original);
 		expect(sim.writes()).toEqual([{ method: 'POST', path: `/firewall/${SERVER}`, status: 200 }]);
@@ -138,13 +138,17 @@ describe('Hetzner Robot Firewall', () => {
 	});
 
 	it('warns when the active firewall has no rules: nothing is filtered', async () => {
-		const [result] = jsonOf(
-			await runNode(node, hetznerRun(sim, params('activate', { server: rl(BARE_SERVER) }))),
+		const run = await runNode(
+			node,
+			hetznerRun(sim, params('activate', { server: rl(BARE_SERVER) })),
 		);
-		expect(result).toMatchObject({ active: true, changed: true, inputRules: 0 });
-		expect(result.warning).toMatch(
+		const [result] = jsonOf(run);
+		const warning = expect.stringMatching(
 			/active but has no input rules configured.*Add your rules in Robot > Server > Firewall/,
 		);
+		expect(result).toMatchObject({ active: true, changed: true, inputRules: 0 });
+		expect(result.warnings).toEqual([warning]);
+		expect(run.hints).toEqual([{ message: warning, type: 'warning', location: 'outputPane' }]);
 	});
 
 	it('refuses a server that is neither a number nor an IPv4 before any call', async () => {
