@@ -1,20 +1,13 @@
 import type {
 	IExecuteFunctions,
-	ILoadOptionsFunctions,
 	INodeExecutionData,
-	INodeListSearchResult,
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { ProviderClient } from '../shared/http';
-import {
-	locatorProperty,
-	matchesSearch,
-	operationProperty,
-	requestOptionsProperty,
-} from '../shared/properties';
+import { listSearch } from '../shared/listSearch';
+import { locatorProperty, operationProperty, requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { ARN, awsShieldAdvanced, type Protection } from './operations';
 import { shieldApi, shieldListAll } from './transport';
@@ -98,22 +91,13 @@ export class AwsShieldAdvanced implements INodeType {
 
 	methods = {
 		listSearch: {
-			async searchProtectedResources(
-				this: ILoadOptionsFunctions,
-				filter?: string,
-			): Promise<INodeListSearchResult> {
-				const client = await ProviderClient.create(this, shieldApi);
-				const protections = await shieldListAll<Protection>(
-					client,
-					'ListProtections',
-					'Protections',
-				);
-				return {
-					results: protections
-						.filter((p) => matchesSearch(filter, p.Name, p.ResourceArn))
-						.map((p) => ({ name: `${p.Name ?? p.Id} (${p.ResourceArn})`, value: p.ResourceArn })),
-				};
-			},
+			searchProtectedResources: listSearch({
+				api: shieldApi,
+				list: async (client) =>
+					await shieldListAll<Protection>(client, 'ListProtections', 'Protections'),
+				searchFields: (p) => [p.Name, p.ResourceArn],
+				toResult: (p) => ({ name: `${p.Name ?? p.Id} (${p.ResourceArn})`, value: p.ResourceArn }),
+			}),
 		},
 	};
 

@@ -1,21 +1,14 @@
 import type {
 	IExecuteFunctions,
-	ILoadOptionsFunctions,
 	INodeExecutionData,
-	INodeListSearchResult,
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { managementProperties, restoreConfigurationProperty } from '../shared/lockdown';
-import { ProviderClient } from '../shared/http';
-import {
-	locatorProperty,
-	matchesSearch,
-	operationProperty,
-	requestOptionsProperty,
-} from '../shared/properties';
+import { listSearch } from '../shared/listSearch';
+import { locatorProperty, operationProperty, requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { LOCKDOWN_PREFIX, digitalOceanFirewall } from './operations';
 import { digitalOceanApi, listFirewalls } from './transport';
@@ -55,22 +48,17 @@ export class DigitalOceanFirewall implements INodeType {
 
 	methods = {
 		listSearch: {
-			async searchFirewalls(
-				this: ILoadOptionsFunctions,
-				filter?: string,
-			): Promise<INodeListSearchResult> {
-				const client = await ProviderClient.create(this, digitalOceanApi);
-				const firewalls = (await listFirewalls(client)).filter(
-					(f) => !f.name.startsWith(LOCKDOWN_PREFIX) && matchesSearch(filter, f.name, f.id),
-				);
-				return {
-					results: firewalls.map((f) => ({
-						name: `${f.name} (${f.droplet_ids?.length ?? 0} Droplets, ${f.tags?.length ?? 0} tags)`,
-						value: f.id,
-						url: `https://cloud.digitalocean.com/networking/firewalls/${f.id}/rules`,
-					})),
-				};
-			},
+			searchFirewalls: listSearch({
+				api: digitalOceanApi,
+				list: async (client) => await listFirewalls(client),
+				hide: (f) => f.name.startsWith(LOCKDOWN_PREFIX),
+				searchFields: (f) => [f.name, f.id],
+				toResult: (f) => ({
+					name: `${f.name} (${f.droplet_ids?.length ?? 0} Droplets, ${f.tags?.length ?? 0} tags)`,
+					value: f.id,
+					url: `https://cloud.digitalocean.com/networking/firewalls/${f.id}/rules`,
+				}),
+			}),
 		},
 	};
 

@@ -1,17 +1,14 @@
 import type {
 	IExecuteFunctions,
-	ILoadOptionsFunctions,
 	INodeExecutionData,
-	INodeListSearchResult,
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { ProviderClient } from '../shared/http';
+import { listSearch } from '../shared/listSearch';
 import {
 	locatorProperty,
-	matchesSearch,
 	operationProperty,
 	requestOptionsProperty,
 	settleProperties,
@@ -19,6 +16,18 @@ import {
 import { runProvider } from '../shared/provider';
 import { ROBOT_SETTLE, hetznerRobotFirewall } from './operations';
 import { robotApi } from './transport';
+
+/** An entry of Robot's GET /server. */
+interface RobotServer {
+	server: { server_number: number; server_ip: string | null; server_name?: string };
+}
+
+/** "321 web-1 (203.0.113.7)": the number Robot shows, then the name and main IPv4 where set. */
+function serverLabel({ server }: RobotServer): string {
+	const name = server.server_name ? ` ${server.server_name}` : '';
+	const ip = server.server_ip ? ` (${server.server_ip})` : '';
+	return `${server.server_number}${name}${ip}`;
+}
 
 export class HetznerRobotFirewall implements INodeType {
 	description: INodeTypeDescription = {
@@ -81,28 +90,13 @@ export class HetznerRobotFirewall implements INodeType {
 
 	methods = {
 		listSearch: {
-			async searchServers(
-				this: ILoadOptionsFunctions,
-				filter?: string,
-			): Promise<INodeListSearchResult> {
-				const client = await ProviderClient.create(this, robotApi);
-				const response = await client.request<
-					Array<{
-						server: { server_number: number; server_ip: string | null; server_name?: string };
-					}>
-				>({
-					method: 'GET',
-					path: '/server',
-				});
-				return {
-					results: (response.body ?? [])
-						.map(({ server }) => ({
-							name: `${server.server_number}${server.server_name ? ` ${server.server_name}` : ''}${server.server_ip ? ` (${server.server_ip})` : ''}`,
-							value: String(server.server_number),
-						}))
-						.filter((item) => matchesSearch(filter, item.name)),
-				};
-			},
+			searchServers: listSearch({
+				api: robotApi,
+				list: async (client) =>
+					(await client.request<RobotServer[]>({ method: 'GET', path: '/server' })).body ?? [],
+				searchFields: (item) => [serverLabel(item)],
+				toResult: (item) => ({ name: serverLabel(item), value: String(item.server.server_number) }),
+			}),
 		},
 	};
 

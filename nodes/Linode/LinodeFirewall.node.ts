@@ -1,25 +1,18 @@
 import type {
 	IExecuteFunctions,
-	ILoadOptionsFunctions,
 	INodeExecutionData,
-	INodeListSearchResult,
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { ProviderClient } from '../shared/http';
+import { listSearch } from '../shared/listSearch';
 import {
 	managementProperties,
 	nothingSavedProperty,
 	restoreConfigurationProperty,
 } from '../shared/lockdown';
-import {
-	locatorProperty,
-	matchesSearch,
-	operationProperty,
-	requestOptionsProperty,
-} from '../shared/properties';
+import { locatorProperty, operationProperty, requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { SNAPSHOT_PREFIX, linodeFirewall } from './operations';
 import { linodeApi, listFirewalls } from './transport';
@@ -60,22 +53,17 @@ export class LinodeFirewall implements INodeType {
 
 	methods = {
 		listSearch: {
-			async searchFirewalls(
-				this: ILoadOptionsFunctions,
-				filter?: string,
-			): Promise<INodeListSearchResult> {
-				const client = await ProviderClient.create(this, linodeApi);
-				const firewalls = (await listFirewalls(client)).filter(
-					(f) => !f.label.startsWith(SNAPSHOT_PREFIX) && matchesSearch(filter, f.label, f.id),
-				);
-				return {
-					results: firewalls.map((f) => ({
-						name: `${f.label} (${f.status})`,
-						value: String(f.id),
-						url: `https://cloud.linode.com/firewalls/${f.id}`,
-					})),
-				};
-			},
+			searchFirewalls: listSearch({
+				api: linodeApi,
+				list: async (client) => await listFirewalls(client),
+				hide: (f) => f.label.startsWith(SNAPSHOT_PREFIX),
+				searchFields: (f) => [f.label, f.id],
+				toResult: (f) => ({
+					name: `${f.label} (${f.status})`,
+					value: String(f.id),
+					url: `https://cloud.linode.com/firewalls/${f.id}`,
+				}),
+			}),
 		},
 	};
 

@@ -1,21 +1,14 @@
 import type {
 	IExecuteFunctions,
-	ILoadOptionsFunctions,
 	INodeExecutionData,
-	INodeListSearchResult,
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { ProviderClient } from '../shared/http';
+import { listSearch } from '../shared/listSearch';
 import { managementProperties, restoreConfigurationProperty } from '../shared/lockdown';
-import {
-	locatorProperty,
-	matchesSearch,
-	operationProperty,
-	requestOptionsProperty,
-} from '../shared/properties';
+import { locatorProperty, operationProperty, requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { LOCKDOWN_PREFIX, vultrFirewall } from './operations';
 import { listAll, vultrApi, type FirewallGroup } from './transport';
@@ -52,26 +45,18 @@ export class VultrFirewall implements INodeType {
 
 	methods = {
 		listSearch: {
-			async searchFirewallGroups(
-				this: ILoadOptionsFunctions,
-				filter?: string,
-			): Promise<INodeListSearchResult> {
-				const client = await ProviderClient.create(this, vultrApi);
-				const groups = (
-					await listAll<FirewallGroup>(client, '/firewalls', 'firewall_groups')
-				).filter(
-					(g) =>
-						!g.description.startsWith(LOCKDOWN_PREFIX) &&
-						matchesSearch(filter, g.description, g.id),
-				);
-				return {
-					results: groups.map((g) => ({
-						name: `${g.description || g.id} (${g.instance_count} instances, ${g.rule_count} rules)`,
-						value: g.id,
-						url: `https://my.vultr.com/firewall/?id=${g.id}`,
-					})),
-				};
-			},
+			searchFirewallGroups: listSearch({
+				api: vultrApi,
+				list: async (client) =>
+					await listAll<FirewallGroup>(client, '/firewalls', 'firewall_groups'),
+				hide: (g) => g.description.startsWith(LOCKDOWN_PREFIX),
+				searchFields: (g) => [g.description, g.id],
+				toResult: (g) => ({
+					name: `${g.description || g.id} (${g.instance_count} instances, ${g.rule_count} rules)`,
+					value: g.id,
+					url: `https://my.vultr.com/firewall/?id=${g.id}`,
+				}),
+			}),
 		},
 	};
 

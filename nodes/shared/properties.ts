@@ -157,19 +157,3 @@ export function settleProperties(spec: {
 		},
 	];
 }
-
-/** List-search filtering: whether what the user typed appears in any of a listed item's fields (case-insensitive). */
-export function matchesSearch(
-	filter: string | undefined,
-	...fields: Array<string | number | undefined>
-): boolean {
-	const needle = filter?.trim().toLowerCase() ?? '';
-	return (
-		!needle ||
-		fields
-			.filter((field) => field !== undefined)
-			.join(' ')
-			.toLowerCase()
-			.includes(needle)
-	);
-}
