@@ -8,7 +8,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { managementProperties, restoreConfigurationProperty } from '../shared/lockdown';
 import { listSearch } from '../shared/listSearch';
-import { locatorProperty, operationProperty, requestOptionsProperty } from '../shared/properties';
+import { lockdownOperationProperty, requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { LOCKDOWN_PREFIX, digitalOceanFirewall } from './operations';
 import { digitalOceanApi, listFirewalls } from './transport';
@@ -22,24 +22,49 @@ export class DigitalOceanFirewall implements INodeType {
 		version: 1,
 		subtitle: '={{$parameter["operation"]}}',
 		description:
-			'Lock a DigitalOcean Cloud Firewall down to management access during an attack, and give the Droplets back their own firewall, unchanged, afterwards',
+			'Lock a DigitalOcean Cloud Firewall down to management access during an attack, and give ' +
+			'the Droplets back their own firewall, unchanged, afterwards',
 		defaults: { name: 'DigitalOcean Cloud Firewall' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'digitalOceanMitigationApi', required: true }],
 		properties: [
-			operationProperty([], 'firewall lockdown'),
-			locatorProperty({
+			lockdownOperationProperty,
+			{
 				displayName: 'Firewall',
 				name: 'firewallId',
+				type: 'resourceLocator',
+				default: { mode: 'list', value: '' },
+				required: true,
 				description: 'The Cloud Firewall whose Droplets and tags are locked down',
-				searchListMethod: 'searchFirewalls',
-				idPlaceholder: 'bb4b2611-3d72-467b-8602-280330ecd65c',
-				idRegex: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
-				idError:
-					'A Firewall ID is a UUID (Networking > Firewalls > your firewall: the last part of the URL)',
-			}),
+				modes: [
+					{
+						displayName: 'From List',
+						name: 'list',
+						type: 'list',
+						typeOptions: { searchListMethod: 'searchFirewalls', searchable: true },
+					},
+					{
+						displayName: 'By ID',
+						name: 'id',
+						type: 'string',
+						placeholder: 'bb4b2611-3d72-467b-8602-280330ecd65c',
+						validation: [
+							{
+								type: 'regex',
+								properties: {
+									regex:
+										'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+									errorMessage:
+										'A Firewall ID is a UUID ' +
+										'(Networking > Firewalls > your firewall: the last part of the URL)',
+								},
+							},
+						],
+					},
+				],
+			},
 			...managementProperties,
 			restoreConfigurationProperty,
 			requestOptionsProperty,

@@ -7,12 +7,7 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { listSearch } from '../shared/listSearch';
-import {
-	locatorProperty,
-	operationProperty,
-	requestOptionsProperty,
-	settleProperties,
-} from '../shared/properties';
+import { MAX_WAIT_DESCRIPTION, requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { ROBOT_SETTLE, hetznerRobotFirewall } from './operations';
 import { robotApi } from './transport';
@@ -38,36 +33,80 @@ export class HetznerRobotFirewall implements INodeType {
 		version: 1,
 		subtitle: '={{$parameter["operation"]}}',
 		description:
-			"Switch a Hetzner dedicated server's Robot firewall on and off, keeping every rule configured in Robot",
+			"Switch a Hetzner dedicated server's Robot firewall on and off, keeping every rule " +
+			'configured in Robot',
 		defaults: { name: 'Hetzner Robot Firewall' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'hetznerRobotMitigationApi', required: true }],
 		properties: [
-			operationProperty(
-				[
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				default: 'getStatus',
+				options: [
+					{
+						name: 'Activate',
+						value: 'activate',
+						description: 'Turn the firewall on (no change when it is already on)',
+						action: 'Activate the firewall',
+					},
+					{
+						name: 'Get Status',
+						value: 'getStatus',
+						description: 'Read whether the firewall is on',
+						action: 'Get the firewall status',
+					},
 					{
 						name: 'List Servers',
 						value: 'listServers',
 						description: 'List the dedicated servers of the Robot account',
 						action: 'List servers',
 					},
+					{
+						name: 'Withdraw',
+						value: 'withdraw',
+						description:
+							'Undo what activation changed (no change when the firewall is already off)',
+						action: 'Withdraw the firewall',
+					},
 				],
-				'the firewall',
-			),
+			},
 			{
-				...locatorProperty({
-					displayName: 'Server',
-					name: 'server',
-					description:
-						"The server number shown in Robot, or the server's main IPv4 address (not a failover IP)",
-					searchListMethod: 'searchServers',
-					idPlaceholder: '321',
-					idRegex: '^\\s*(\\d{1,10}|\\d{1,3}(\\.\\d{1,3}){3})\\s*$',
-					idError: 'A server number such as 321, or a main IPv4 address',
-				}),
+				displayName: 'Server',
+				name: 'server',
+				type: 'resourceLocator',
+				default: { mode: 'list', value: '' },
+				required: true,
+				description:
+					"The server number shown in Robot, or the server's main IPv4 address (not a failover IP)",
 				displayOptions: { hide: { operation: ['listServers'] } },
+				modes: [
+					{
+						displayName: 'From List',
+						name: 'list',
+						type: 'list',
+						typeOptions: { searchListMethod: 'searchServers', searchable: true },
+					},
+					{
+						displayName: 'By ID',
+						name: 'id',
+						type: 'string',
+						placeholder: '321',
+						validation: [
+							{
+								type: 'regex',
+								properties: {
+									regex: '^\\s*(\\d{1,10}|\\d{1,3}(\\.\\d{1,3}){3})\\s*$',
+									errorMessage: 'A server number such as 321, or a main IPv4 address',
+								},
+							},
+						],
+					},
+				],
 			},
 			{
 				displayName: 'Force Withdraw',
@@ -76,14 +115,28 @@ export class HetznerRobotFirewall implements INodeType {
 				default: false,
 				displayOptions: { show: { operation: ['withdraw'] } },
 				description:
-					'Whether to disable even a firewall that was already active before this package activated it. Off: such a firewall is left active.',
+					'Whether to disable even a firewall that was already active before this package ' +
+					'activated it. Off: such a firewall is left active.',
 			},
-			...settleProperties({
-				defaultOn: ROBOT_SETTLE.on,
-				maxWait: ROBOT_SETTLE.maxWait,
+			{
+				displayName: 'Wait Until Applied',
+				name: 'waitUntilApplied',
+				type: 'boolean',
+				default: ROBOT_SETTLE.on,
+				displayOptions: { show: { operation: ['activate', 'withdraw'] } },
 				description:
-					'Whether to wait while Robot shows the firewall "in process" (before and after the change), so the result is the applied state',
-			}),
+					'Whether to wait while Robot shows the firewall "in process" (before and after the ' +
+					'change), so the result is the applied state',
+			},
+			{
+				displayName: 'Max Wait (Seconds)',
+				name: 'maxWait',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 900 },
+				default: ROBOT_SETTLE.maxWait,
+				displayOptions: { show: { operation: ['activate', 'withdraw'], waitUntilApplied: [true] } },
+				description: MAX_WAIT_DESCRIPTION,
+			},
 			requestOptionsProperty,
 		],
 	};
