@@ -14,8 +14,8 @@ interface IpPrefix {
 }
 
 /**
- * List-search methods for Cloudflare resource locators: accounts, prefixes of the chosen account, BGP prefixes of the
- * chosen prefix, zones.
+ * List-search methods for Cloudflare resource locators: accounts, prefixes of the chosen account,
+ * BGP prefixes of the chosen prefix, zones.
  */
 export function cloudflareListSearch(api: ProviderApiSpec) {
 	return {

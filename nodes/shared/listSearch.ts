@@ -6,12 +6,15 @@ import type {
 
 import { ProviderClient, type ProviderApiSpec } from './http';
 
-/** What a resource locator's "From List" mode shows: one provider list, filtered by what the user typed. */
+/**
+ * What a resource locator's "From List" mode shows: one provider list, filtered by what the user
+ * typed.
+ */
 export interface ListSearchSpec<T> {
 	api: ProviderApiSpec;
 	/**
-	 * Parameters of the node the list depends on (e.g. the account a prefix belongs to): while one is empty the list
-	 * is empty and nothing is requested. Their values are passed to `list` by name.
+	 * Parameters of the node the list depends on (e.g. the account a prefix belongs to): while one is
+	 * empty the list is empty and nothing is requested. Their values are passed to `list` by name.
 	 */
 	requires?: string[];
 	list(client: ProviderClient, current: Record<string, string>): Promise<T[]>;

@@ -104,8 +104,9 @@ export const requestOptionsProperty: INodeProperties = {
 };
 
 /**
- * A resource locator with "From List" (when the provider can list) and "By ID" modes, then any extra modes (e.g.
- * "By CIDR"); operations that accept an extra mode read the locator's `mode` themselves.
+ * A resource locator with "From List" (when the provider can list) and "By ID" modes, then any
+ * extra modes (e.g. "By CIDR"); operations that accept an extra mode read the locator's `mode`
+ * themselves.
  */
 export function locatorProperty(spec: {
 	displayName: string;
@@ -162,8 +163,8 @@ export const MAX_WAIT_DESCRIPTION =
 	'(the change goes on by itself)';
 
 /**
- * "Wait Until Applied" and "Max Wait (Seconds)" for providers that apply a change asynchronously (OVH's pending
- * states, Hetzner's "in process"); read with readSettleWait().
+ * "Wait Until Applied" and "Max Wait (Seconds)" for providers that apply a change asynchronously
+ * (OVH's pending states, Hetzner's "in process"); read with readSettleWait().
  */
 export function settleProperties(spec: {
 	defaultOn: boolean;

@@ -30,14 +30,17 @@ export type Operation<Target> = (
 ) => Promise<MitigationResult | IDataObject | IDataObject[]>;
 
 /**
- * One mitigation provider, as all eight nodes share it: how to read and validate the target of an item, and the
- * three contract operations plus any provider extras. The runner below does everything else.
+ * One mitigation provider, as all eight nodes share it: how to read and validate the target of an
+ * item, and the three contract operations plus any provider extras. The runner below does
+ * everything else.
  */
 export interface MitigationProvider<Target> {
 	/** Node type name, e.g. "cloudflareMagicTransit"; goes into every output item as `provider`. */
 	name: string;
 	api: ProviderApiSpec;
-	/** Reads and validates the item's target parameters; throws InputError before any request is made. */
+	/**
+	 * Reads and validates the item's target parameters; throws InputError before any request is made.
+	 */
 	readTarget(ctx: IExecuteFunctions, itemIndex: number, operation: string): Target;
 	/** The string put in the output's `target` field. */
 	describeTarget(target: Target): string;
@@ -49,8 +52,9 @@ export interface MitigationProvider<Target> {
 }
 
 /**
- * What a continueOnFail item carries, the same for every node: the error a user would have seen, how to fix it,
- * and which provider, target and operation it is about (null where the item failed before they were known).
+ * What a continueOnFail item carries, the same for every node: the error a user would have seen,
+ * how to fix it, and which provider, target and operation it is about (null where the item failed
+ * before they were known).
  */
 export interface FailureItem extends IDataObject {
 	error: string;
@@ -60,7 +64,9 @@ export interface FailureItem extends IDataObject {
 	operation: string | null;
 }
 
-/** execute() of every provider node: per item, with continueOnFail and pairedItem as n8n expects. */
+/**
+ * execute() of every provider node: per item, with continueOnFail and pairedItem as n8n expects.
+ */
 export async function runProvider<Target>(
 	ctx: IExecuteFunctions,
 	provider: MitigationProvider<Target>,
@@ -115,9 +121,9 @@ export async function runProvider<Target>(
 }
 
 /**
- * Every output item's `warnings` (e.g. "protects nothing") also shows in the output pane, where a user looks,
- * while the item keeps them for workflows that branch on them. Several items name their target, and a warning
- * repeated for the same target shows once.
+ * Every output item's `warnings` (e.g. "protects nothing") also shows in the output pane, where a
+ * user looks, while the item keeps them for workflows that branch on them. Several items name their
+ * target, and a warning repeated for the same target shows once.
  */
 function showWarnings(ctx: IExecuteFunctions, output: INodeExecutionData[], nameTargets: boolean) {
 	const messages = new Set<string>();
