@@ -246,3 +246,39 @@ export async function listSearch(
 
 /** The json of the first output's items. */
 export const jsonOf = (result: RunResult) => result.output[0].map((item) => item.json);
+
+/** Runs a node that must fail and returns the error n8n would show; a run that succeeds fails the test. */
+export async function failureOf(node: INodeType, options: RunOptions): Promise<NodeFailure> {
+	try {
+		await runNode(node, options);
+	} catch (error) {
+		return error as NodeFailure;
+	}
+	throw new Error('expected the run to fail');
+}
+
+/** What tests read of a NodeApiError or NodeOperationError. */
+export interface NodeFailure extends Error {
+	description?: string | null;
+	httpCode?: string | null;
+}
+
+/** A resource-locator value as the editor saves it in "By ID" mode. */
+export const rl = (value: string | number) => ({ __rl: true, mode: 'id', value: String(value) });
+
+/**
+ * The run options of a provider node: one credential of the node's type, and few attempts so that failure tests
+ * do not wait through a long backoff.
+ */
+export function providerRun(
+	credential: { type: ICredentialType; data: ICredentialDataDecryptedObject; maxAttempts: number },
+	parameters: RunOptions['parameters'],
+	extra: Partial<RunOptions> = {},
+): RunOptions {
+	return {
+		parameters: { requestOptions: { maxAttempts: credential.maxAttempts }, ...parameters },
+		credentials: { [credential.type.name]: credential.data },
+		credentialTypes: [credential.type],
+		...extra,
+	};
+}

@@ -1,6 +1,6 @@
 import { AwsShieldMitigationApi } from '../../../credentials/AwsShieldMitigationApi.credentials';
 import { AwsShieldAdvanced } from '../../../nodes/AwsShield/AwsShieldAdvanced.node';
-import { authenticate, jsonOf, performRequest, runNode } from '../../helpers/runNode';
+import { authenticate, failureOf, jsonOf, performRequest, runNode } from '../../helpers/runNode';
 import { type AwsShieldSimulator, sigV4Signature } from '../../simulators/awsShield';
 import {
 	ACCESS_KEY,
@@ -30,8 +30,7 @@ const params = (operation: string, extra: Record<string, unknown> = {}) => ({
 	resourceArn: DISTRIBUTION,
 	...extra,
 });
-const failure = async (run: ReturnType<typeof shieldRun>) =>
-	await runNode(node, run).catch((e) => e);
+const failure = (run: ReturnType<typeof shieldRun>) => failureOf(node, run);
 const withCredentials = (extra: Record<string, string>, operation = 'getStatus') => {
 	const run = shieldRun(sim, params(operation));
 	run.credentials.awsShieldMitigationApi = shieldCredentials(sim, extra);

@@ -1,15 +1,7 @@
 import { CloudflareMagicTransit } from '../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node';
 import type { CloudflareSimulator } from '../../simulators/cloudflare';
-import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
-import {
-	ACCOUNT,
-	LOCKED_PREFIX,
-	PREFIX,
-	TOKEN,
-	cloudflareRun,
-	rl,
-	startCloudflare,
-} from './fixture';
+import { jsonOf, listSearch, rl, runNode } from '../../helpers/runNode';
+import { ACCOUNT, LOCKED_PREFIX, PREFIX, TOKEN, cloudflareRun, startCloudflare } from './fixture';
 
 const node = new CloudflareMagicTransit();
 let sim: CloudflareSimulator;

@@ -1,8 +1,8 @@
 import { CloudflareUnderAttack } from '../../../nodes/Cloudflare/UnderAttack/CloudflareUnderAttack.node';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import type { CloudflareSimulator } from '../../simulators/cloudflare';
-import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
-import { ZONE, cloudflareRun, rl, startCloudflare } from './fixture';
+import { jsonOf, listSearch, rl, runNode } from '../../helpers/runNode';
+import { ZONE, cloudflareRun, startCloudflare } from './fixture';
 
 const node = new CloudflareUnderAttack();
 let sim: CloudflareSimulator;

@@ -1,9 +1,9 @@
 import { DigitalOceanFirewall } from '../../../nodes/DigitalOcean/DigitalOceanFirewall.node';
 import { lockdownName } from '../../../nodes/DigitalOcean/operations';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { failureOf, jsonOf, listSearch, rl, runNode } from '../../helpers/runNode';
 import type { DigitalOceanSimulator, SimFirewall } from '../../simulators/digitalOcean';
-import { TOKEN, digitalOceanRun, rl, snapshot, startDigitalOcean } from './fixture';
+import { TOKEN, digitalOceanRun, snapshot, startDigitalOcean } from './fixture';
 
 const node = new DigitalOceanFirewall();
 let sim: DigitalOceanSimulator;
@@ -27,17 +27,13 @@ const run = async (operation: string, extra: Record<string, unknown> = {}) =>
 		await runNode(node, digitalOceanRun(sim, params(operation, extra), { staticData: {} })),
 	)[0];
 const lockdown = () => [...sim.firewalls.values()].find((f) => f.name === lockdownName(web.id));
+/** A run that must fail, with one attempt: the error as n8n shows it. */
 const failure = (operation: string, extra: Record<string, unknown> = {}) =>
-	runNode(
+	failureOf(
 		node,
 		digitalOceanRun(sim, params(operation, { requestOptions: { maxAttempts: 1 }, ...extra }), {
 			staticData: {},
 		}),
-	).then(
-		() => {
-			throw new Error('expected the run to fail');
-		},
-		(error: { message: string; description?: string }) => error,
 	);
 
 describe('DigitalOcean Cloud Firewall lockdown', () => {

@@ -1,6 +1,6 @@
 import { DigitalOceanMitigationApi } from '../../../credentials/DigitalOceanMitigationApi.credentials';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import type { RunOptions } from '../../helpers/runNode';
+import { providerRun, type RunOptions } from '../../helpers/runNode';
 import { DigitalOceanSimulator, type Scope, type SimFirewall } from '../../simulators/digitalOcean';
 
 export const TOKEN = 'dop_v1_0123456789abcdef0123456789abcdef';
@@ -57,20 +57,20 @@ export async function startDigitalOcean(scopes: Scope[] = ['read', 'write']) {
 	return { sim, web, db };
 }
 
-export function digitalOceanRun(
+export const digitalOceanRun = (
 	sim: DigitalOceanSimulator,
 	parameters: RunOptions['parameters'],
-	extra: Partial<RunOptions> = {},
-): RunOptions {
-	return {
-		parameters: { requestOptions: { maxAttempts: 2 }, ...parameters },
-		credentials: { digitalOceanMitigationApi: { accessToken: TOKEN, baseUrl: sim.baseUrl } },
-		credentialTypes: [new DigitalOceanMitigationApi()],
-		...extra,
-	};
-}
-
-export const rl = (value: string) => ({ __rl: true, mode: 'id', value });
+	extra?: Partial<RunOptions>,
+) =>
+	providerRun(
+		{
+			type: new DigitalOceanMitigationApi(),
+			data: { accessToken: TOKEN, baseUrl: sim.baseUrl },
+			maxAttempts: 2,
+		},
+		parameters,
+		extra,
+	);
 
 /** The provider's state as a plain copy, for field-by-field comparison. */
 export const snapshot = (sim: DigitalOceanSimulator) =>

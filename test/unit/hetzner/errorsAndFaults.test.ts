@@ -1,6 +1,13 @@
 import { HetznerRobotMitigationApi } from '../../../credentials/HetznerRobotMitigationApi.credentials';
 import { HetznerRobotFirewall } from '../../../nodes/Hetzner/HetznerRobotFirewall.node';
-import { authenticate, jsonOf, performRequest, runNode } from '../../helpers/runNode';
+import {
+	authenticate,
+	failureOf,
+	jsonOf,
+	performRequest,
+	rl,
+	runNode,
+} from '../../helpers/runNode';
 import type { HetznerSimulator } from '../../simulators/hetzner';
 import {
 	PASSWORD,
@@ -9,7 +16,6 @@ import {
 	USER,
 	hetznerCredentials,
 	hetznerRun,
-	rl,
 	startHetzner,
 } from './fixture';
 
@@ -28,8 +34,7 @@ const params = (operation: string, extra: Record<string, unknown> = {}) => ({
 	server: rl(SERVER),
 	...extra,
 });
-const failure = async (run: ReturnType<typeof hetznerRun>) =>
-	await runNode(node, run).catch((e) => e);
+const failure = (run: ReturnType<typeof hetznerRun>) => failureOf(node, run);
 const robotError = (status: number, code: string, message: string) => ({
 	status,
 	body: { error: { status, code, message } },

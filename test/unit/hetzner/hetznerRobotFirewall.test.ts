@@ -1,9 +1,9 @@
 import { HetznerRobotFirewall } from '../../../nodes/Hetzner/HetznerRobotFirewall.node';
 import { firewallForm } from '../../../nodes/Hetzner/operations';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { jsonOf, listSearch, rl, runNode } from '../../helpers/runNode';
 import type { HetznerSimulator } from '../../simulators/hetzner';
-import { BARE_SERVER, RULES, SERVER, SERVER_IP, hetznerRun, rl, startHetzner } from './fixture';
+import { BARE_SERVER, RULES, SERVER, SERVER_IP, hetznerRun, startHetzner } from './fixture';
 
 const node = new HetznerRobotFirewall();
 let sim: HetznerSimulator;

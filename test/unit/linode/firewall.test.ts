@@ -1,9 +1,9 @@
 import { LinodeFirewall } from '../../../nodes/Linode/LinodeFirewall.node';
 import { MANAGEMENT_LABEL, snapshotLabel } from '../../../nodes/Linode/operations';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { failureOf, jsonOf, listSearch, rl, runNode } from '../../helpers/runNode';
 import type { LinodeSimulator, SimFirewall } from '../../simulators/linode';
-import { linodeRun, rl, snapshot, startLinode, webRules } from './fixture';
+import { linodeRun, snapshot, startLinode, webRules } from './fixture';
 
 const node = new LinodeFirewall();
 let sim: LinodeSimulator;
@@ -25,17 +25,13 @@ const params = (operation: string, extra: Record<string, unknown> = {}) => ({
 const run = async (operation: string, extra: Record<string, unknown> = {}) =>
 	jsonOf(await runNode(node, linodeRun(sim, params(operation, extra), { staticData: {} })))[0];
 const copy = () => [...sim.firewalls.values()].find((f) => f.label === snapshotLabel(web.id));
+/** A run that must fail, with one attempt: the error as n8n shows it. */
 const failure = (operation: string, extra: Record<string, unknown> = {}) =>
-	runNode(
+	failureOf(
 		node,
 		linodeRun(sim, params(operation, { requestOptions: { maxAttempts: 1 }, ...extra }), {
 			staticData: {},
 		}),
-	).then(
-		() => {
-			throw new Error('expected the run to fail');
-		},
-		(error: { message: string; description?: string }) => error,
 	);
 
 describe('Linode Cloud Firewall lockdown', () => {

@@ -1,9 +1,9 @@
 import { VultrFirewall } from '../../../nodes/Vultr/VultrFirewall.node';
 import { lockdownDescription } from '../../../nodes/Vultr/operations';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { failureOf, jsonOf, listSearch, rl, runNode } from '../../helpers/runNode';
 import type { SimGroup, VultrSimulator } from '../../simulators/vultr';
-import { KEY, rl, snapshot, startVultr, vultrRun } from './fixture';
+import { KEY, snapshot, startVultr, vultrRun } from './fixture';
 
 const node = new VultrFirewall();
 let sim: VultrSimulator;
@@ -28,17 +28,13 @@ const lockdown = () =>
 	[...sim.groups.values()].find((g) => g.description === lockdownDescription(web.id));
 const membersOf = (groupId: string) =>
 	[...sim.instances.values()].filter((i) => i.firewall_group_id === groupId).map((i) => i.label);
+/** A run that must fail, with one attempt: the error as n8n shows it. */
 const failure = (operation: string, extra: Record<string, unknown> = {}) =>
-	runNode(
+	failureOf(
 		node,
 		vultrRun(sim, params(operation, { requestOptions: { maxAttempts: 1 }, ...extra }), {
 			staticData: {},
 		}),
-	).then(
-		() => {
-			throw new Error('expected the run to fail');
-		},
-		(error: { message: string; description?: string }) => error,
 	);
 
 describe('Vultr firewall group lockdown', () => {

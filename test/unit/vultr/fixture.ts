@@ -1,6 +1,6 @@
 import { VultrMitigationApi } from '../../../credentials/VultrMitigationApi.credentials';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import type { RunOptions } from '../../helpers/runNode';
+import { providerRun, type RunOptions } from '../../helpers/runNode';
 import { VultrSimulator } from '../../simulators/vultr';
 
 export const KEY = 'VULTRKEY0123456789ABCDEFGHIJKLMNOPQR';
@@ -99,20 +99,16 @@ export async function startVultr(allowed = true) {
 	return { sim, web, db };
 }
 
-export function vultrRun(
+export const vultrRun = (
 	sim: VultrSimulator,
 	parameters: RunOptions['parameters'],
-	extra: Partial<RunOptions> = {},
-): RunOptions {
-	return {
-		parameters: { requestOptions: { maxAttempts: 2 }, ...parameters },
-		credentials: { vultrMitigationApi: { apiKey: KEY, baseUrl: sim.baseUrl } },
-		credentialTypes: [new VultrMitigationApi()],
-		...extra,
-	};
-}
-
-export const rl = (value: string) => ({ __rl: true, mode: 'id', value });
+	extra?: Partial<RunOptions>,
+) =>
+	providerRun(
+		{ type: new VultrMitigationApi(), data: { apiKey: KEY, baseUrl: sim.baseUrl }, maxAttempts: 2 },
+		parameters,
+		extra,
+	);
 
 /** Groups (with rules, ids included) and instance memberships, for field-by-field comparison. */
 export const snapshot = (sim: VultrSimulator) => ({
