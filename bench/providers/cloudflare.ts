@@ -1,6 +1,6 @@
 import { CloudflareMagicTransit } from '../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node';
 import { CloudflareUnderAttack } from '../../nodes/Cloudflare/UnderAttack/CloudflareUnderAttack.node';
-import { rl } from '../../test/helpers/runNode';
+import { rl } from '../../test/helpers/fixture';
 import {
 	ACCOUNT,
 	PREFIX,

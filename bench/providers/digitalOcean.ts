@@ -1,5 +1,5 @@
 import { DigitalOceanFirewall } from '../../nodes/DigitalOcean/DigitalOceanFirewall.node';
-import { rl } from '../../test/helpers/runNode';
+import { rl } from '../../test/helpers/fixture';
 import { digitalOceanRun, startDigitalOcean } from '../../test/unit/digitalOcean/fixture';
 import { simulatorHarness, type ProviderScenario } from '../providerEfficiency';
 

@@ -1,5 +1,5 @@
 import { HetznerRobotFirewall } from '../../nodes/Hetzner/HetznerRobotFirewall.node';
-import { rl } from '../../test/helpers/runNode';
+import { rl } from '../../test/helpers/fixture';
 import { SERVER, hetznerRun, startHetzner } from '../../test/unit/hetzner/fixture';
 import { simulatorHarness, type ProviderScenario } from '../providerEfficiency';
 

@@ -1,5 +1,5 @@
 import { LinodeFirewall } from '../../nodes/Linode/LinodeFirewall.node';
-import { rl } from '../../test/helpers/runNode';
+import { rl } from '../../test/helpers/fixture';
 import { linodeRun, startLinode } from '../../test/unit/linode/fixture';
 import { simulatorHarness, type ProviderScenario } from '../providerEfficiency';
 

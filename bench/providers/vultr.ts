@@ -1,5 +1,5 @@
 import { VultrFirewall } from '../../nodes/Vultr/VultrFirewall.node';
-import { rl } from '../../test/helpers/runNode';
+import { rl } from '../../test/helpers/fixture';
 import { startVultr, vultrRun } from '../../test/unit/vultr/fixture';
 import { simulatorHarness, type ProviderScenario } from '../providerEfficiency';
 

@@ -262,23 +262,3 @@ export interface NodeFailure extends Error {
 	description?: string | null;
 	httpCode?: string | null;
 }
-
-/** A resource-locator value as the editor saves it in "By ID" mode. */
-export const rl = (value: string | number) => ({ __rl: true, mode: 'id', value: String(value) });
-
-/**
- * The run options of a provider node: one credential of the node's type, and few attempts so that failure tests
- * do not wait through a long backoff.
- */
-export function providerRun(
-	credential: { type: ICredentialType; data: ICredentialDataDecryptedObject; maxAttempts: number },
-	parameters: RunOptions['parameters'],
-	extra: Partial<RunOptions> = {},
-): RunOptions {
-	return {
-		parameters: { requestOptions: { maxAttempts: credential.maxAttempts }, ...parameters },
-		credentials: { [credential.type.name]: credential.data },
-		credentialTypes: [credential.type],
-		...extra,
-	};
-}

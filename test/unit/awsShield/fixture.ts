@@ -1,6 +1,6 @@
 import { AwsShieldMitigationApi } from '../../../credentials/AwsShieldMitigationApi.credentials';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { providerRun, type RunOptions } from '../../helpers/runNode';
+import { providerRunner } from '../../helpers/fixture';
 import { AwsShieldSimulator } from '../../simulators/awsShield';
 
 export const ACCESS_KEY = 'AKIAIOSFODNN7EXAMPLE';
@@ -34,13 +34,8 @@ export const shieldCredentials = (sim: AwsShieldSimulator, extra: Record<string,
 	...extra,
 });
 
-export const shieldRun = (
-	sim: AwsShieldSimulator,
-	parameters: RunOptions['parameters'],
-	extra?: Partial<RunOptions>,
-) =>
-	providerRun(
-		{ type: new AwsShieldMitigationApi(), data: shieldCredentials(sim), maxAttempts: 3 },
-		parameters,
-		extra,
-	);
+export const shieldRun = providerRunner((sim: AwsShieldSimulator) => ({
+	type: new AwsShieldMitigationApi(),
+	data: shieldCredentials(sim),
+	maxAttempts: 3,
+}));

@@ -1,6 +1,7 @@
 import { CloudflareMagicTransit } from '../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node';
 import { hex32, type CloudflareSimulator, type SimBgpPrefix } from '../../simulators/cloudflare';
-import { jsonOf, listSearch, rl, runNode } from '../../helpers/runNode';
+import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { rl } from '../../helpers/fixture';
 import { ACCOUNT, TOKEN, cloudflareRun, startCloudflare } from './fixture';
 
 const node = new CloudflareMagicTransit();

@@ -1,24 +1,16 @@
 import { CloudflareUnderAttack } from '../../../nodes/Cloudflare/UnderAttack/CloudflareUnderAttack.node';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import type { CloudflareSimulator } from '../../simulators/cloudflare';
-import { jsonOf, listSearch, rl, runNode } from '../../helpers/runNode';
+import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import { ZONE, cloudflareRun, startCloudflare } from './fixture';
 
 const node = new CloudflareUnderAttack();
 let sim: CloudflareSimulator;
 
-beforeEach(async () => {
-	sim = await startCloudflare();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startCloudflare()));
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	zoneId: rl(ZONE),
-	...extra,
-});
+const params = operationParams(() => ({ zoneId: rl(ZONE) }));
 const zone = () => sim.zones.get(ZONE)!;
 
 describe('Cloudflare Under Attack Mode', () => {

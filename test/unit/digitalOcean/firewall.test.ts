@@ -1,7 +1,8 @@
 import { DigitalOceanFirewall } from '../../../nodes/DigitalOcean/DigitalOceanFirewall.node';
 import { lockdownName } from '../../../nodes/DigitalOcean/operations';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { failureOf, jsonOf, listSearch, rl, runNode } from '../../helpers/runNode';
+import { failureOf, jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { DigitalOceanSimulator, SimFirewall } from '../../simulators/digitalOcean';
 import { TOKEN, digitalOceanRun, snapshot, startDigitalOcean } from './fixture';
 
@@ -9,18 +10,12 @@ const node = new DigitalOceanFirewall();
 let sim: DigitalOceanSimulator;
 let web: SimFirewall;
 
-beforeEach(async () => {
+simulatorPerTest(async () => {
 	({ sim, web } = await startDigitalOcean());
-});
-afterEach(async () => {
-	await sim.stop();
+	return sim;
 });
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	firewallId: rl(web.id),
-	...extra,
-});
+const params = operationParams(() => ({ firewallId: rl(web.id) }));
 /** Each run is its own workflow execution: fresh static data, as in another workflow or a manual run. */
 const run = async (operation: string, extra: Record<string, unknown> = {}) =>
 	jsonOf(

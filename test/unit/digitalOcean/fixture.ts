@@ -1,6 +1,6 @@
 import { DigitalOceanMitigationApi } from '../../../credentials/DigitalOceanMitigationApi.credentials';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { providerRun, type RunOptions } from '../../helpers/runNode';
+import { providerRunner } from '../../helpers/fixture';
 import { DigitalOceanSimulator, type Scope, type SimFirewall } from '../../simulators/digitalOcean';
 
 export const TOKEN = 'dop_v1_0123456789abcdef0123456789abcdef';
@@ -57,20 +57,11 @@ export async function startDigitalOcean(scopes: Scope[] = ['read', 'write']) {
 	return { sim, web, db };
 }
 
-export const digitalOceanRun = (
-	sim: DigitalOceanSimulator,
-	parameters: RunOptions['parameters'],
-	extra?: Partial<RunOptions>,
-) =>
-	providerRun(
-		{
-			type: new DigitalOceanMitigationApi(),
-			data: { accessToken: TOKEN, baseUrl: sim.baseUrl },
-			maxAttempts: 2,
-		},
-		parameters,
-		extra,
-	);
+export const digitalOceanRun = providerRunner((sim: DigitalOceanSimulator) => ({
+	type: new DigitalOceanMitigationApi(),
+	data: { accessToken: TOKEN, baseUrl: sim.baseUrl },
+	maxAttempts: 2,
+}));
 
 /** The provider's state as a plain copy, for field-by-field comparison. */
 export const snapshot = (sim: DigitalOceanSimulator) =>

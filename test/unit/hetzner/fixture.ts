@@ -1,6 +1,6 @@
 import { HetznerRobotMitigationApi } from '../../../credentials/HetznerRobotMitigationApi.credentials';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { providerRun, type RunOptions } from '../../helpers/runNode';
+import { providerRunner } from '../../helpers/fixture';
 import { HetznerSimulator, type SimRule } from '../../simulators/hetzner';
 
 export const USER = '#ws+AbCdEfGh';
@@ -75,13 +75,8 @@ export const hetznerCredentials = (sim: HetznerSimulator, extra: Record<string, 
 	...extra,
 });
 
-export const hetznerRun = (
-	sim: HetznerSimulator,
-	parameters: RunOptions['parameters'],
-	extra?: Partial<RunOptions>,
-) =>
-	providerRun(
-		{ type: new HetznerRobotMitigationApi(), data: hetznerCredentials(sim), maxAttempts: 3 },
-		parameters,
-		extra,
-	);
+export const hetznerRun = providerRunner((sim: HetznerSimulator) => ({
+	type: new HetznerRobotMitigationApi(),
+	data: hetznerCredentials(sim),
+	maxAttempts: 3,
+}));

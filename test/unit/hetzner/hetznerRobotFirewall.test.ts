@@ -1,25 +1,17 @@
 import { HetznerRobotFirewall } from '../../../nodes/Hetzner/HetznerRobotFirewall.node';
 import { firewallForm } from '../../../nodes/Hetzner/operations';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { jsonOf, listSearch, rl, runNode } from '../../helpers/runNode';
+import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { HetznerSimulator } from '../../simulators/hetzner';
 import { BARE_SERVER, RULES, SERVER, SERVER_IP, hetznerRun, startHetzner } from './fixture';
 
 const node = new HetznerRobotFirewall();
 let sim: HetznerSimulator;
 
-beforeEach(async () => {
-	sim = await startHetzner();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startHetzner()));
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	server: rl(SERVER),
-	...extra,
-});
+const params = operationParams(() => ({ server: rl(SERVER) }));
 const firewall = () => sim.firewall(SERVER);
 const configuration = () => ({
 	filter_ipv6: firewall().filter_ipv6,

@@ -1,7 +1,8 @@
 import { LinodeFirewall } from '../../../nodes/Linode/LinodeFirewall.node';
 import { MANAGEMENT_LABEL, snapshotLabel } from '../../../nodes/Linode/operations';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { failureOf, jsonOf, listSearch, rl, runNode } from '../../helpers/runNode';
+import { failureOf, jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { LinodeSimulator, SimFirewall } from '../../simulators/linode';
 import { linodeRun, snapshot, startLinode, webRules } from './fixture';
 
@@ -9,18 +10,12 @@ const node = new LinodeFirewall();
 let sim: LinodeSimulator;
 let web: SimFirewall;
 
-beforeEach(async () => {
+simulatorPerTest(async () => {
 	({ sim, web } = await startLinode());
-});
-afterEach(async () => {
-	await sim.stop();
+	return sim;
 });
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	firewallId: rl(String(web.id)),
-	...extra,
-});
+const params = operationParams(() => ({ firewallId: rl(String(web.id)) }));
 /** Each run is its own workflow execution: fresh static data, as in another workflow or a manual run. */
 const run = async (operation: string, extra: Record<string, unknown> = {}) =>
 	jsonOf(await runNode(node, linodeRun(sim, params(operation, extra), { staticData: {} })))[0];

@@ -1,6 +1,6 @@
 import { LinodeMitigationApi } from '../../../credentials/LinodeMitigationApi.credentials';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { providerRun, type RunOptions } from '../../helpers/runNode';
+import { providerRunner } from '../../helpers/fixture';
 import { LinodeSimulator, type Grant, type SimRules } from '../../simulators/linode';
 
 export const TOKEN = 'linode-pat-0123456789abcdef0123456789abcdef';
@@ -75,20 +75,11 @@ export async function startLinode(grant: Grant = 'read_write') {
 	return { sim, web };
 }
 
-export const linodeRun = (
-	sim: LinodeSimulator,
-	parameters: RunOptions['parameters'],
-	extra?: Partial<RunOptions>,
-) =>
-	providerRun(
-		{
-			type: new LinodeMitigationApi(),
-			data: { accessToken: TOKEN, baseUrl: sim.baseUrl },
-			maxAttempts: 2,
-		},
-		parameters,
-		extra,
-	);
+export const linodeRun = providerRunner((sim: LinodeSimulator) => ({
+	type: new LinodeMitigationApi(),
+	data: { accessToken: TOKEN, baseUrl: sim.baseUrl },
+	maxAttempts: 2,
+}));
 
 /** Every firewall with its rules (without the version counters Linode bumps on every change). */
 export const snapshot = (sim: LinodeSimulator) =>

@@ -1,7 +1,8 @@
 import { VultrFirewall } from '../../../nodes/Vultr/VultrFirewall.node';
 import { lockdownDescription } from '../../../nodes/Vultr/operations';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { failureOf, jsonOf, listSearch, rl, runNode } from '../../helpers/runNode';
+import { failureOf, jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { SimGroup, VultrSimulator } from '../../simulators/vultr';
 import { KEY, snapshot, startVultr, vultrRun } from './fixture';
 
@@ -9,18 +10,12 @@ const node = new VultrFirewall();
 let sim: VultrSimulator;
 let web: SimGroup;
 
-beforeEach(async () => {
+simulatorPerTest(async () => {
 	({ sim, web } = await startVultr());
-});
-afterEach(async () => {
-	await sim.stop();
+	return sim;
 });
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	firewallGroupId: rl(web.id),
-	...extra,
-});
+const params = operationParams(() => ({ firewallGroupId: rl(web.id) }));
 /** Each run is its own workflow execution: fresh static data, as in another workflow or a manual run. */
 const run = async (operation: string, extra: Record<string, unknown> = {}) =>
 	jsonOf(await runNode(node, vultrRun(sim, params(operation, extra), { staticData: {} })))[0];

@@ -1,6 +1,6 @@
 import { VultrMitigationApi } from '../../../credentials/VultrMitigationApi.credentials';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { providerRun, type RunOptions } from '../../helpers/runNode';
+import { providerRunner } from '../../helpers/fixture';
 import { VultrSimulator } from '../../simulators/vultr';
 
 export const KEY = 'VULTRKEY0123456789ABCDEFGHIJKLMNOPQR';
@@ -99,16 +99,11 @@ export async function startVultr(allowed = true) {
 	return { sim, web, db };
 }
 
-export const vultrRun = (
-	sim: VultrSimulator,
-	parameters: RunOptions['parameters'],
-	extra?: Partial<RunOptions>,
-) =>
-	providerRun(
-		{ type: new VultrMitigationApi(), data: { apiKey: KEY, baseUrl: sim.baseUrl }, maxAttempts: 2 },
-		parameters,
-		extra,
-	);
+export const vultrRun = providerRunner((sim: VultrSimulator) => ({
+	type: new VultrMitigationApi(),
+	data: { apiKey: KEY, baseUrl: sim.baseUrl },
+	maxAttempts: 2,
+}));
 
 /** Groups (with rules, ids included) and instance memberships, for field-by-field comparison. */
 export const snapshot = (sim: VultrSimulator) => ({
