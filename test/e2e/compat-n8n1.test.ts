@@ -5,12 +5,12 @@ import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { CloudflareSimulator } from '../simulators/cloudflare';
 import { ACCOUNT, PREFIX, ZONE, startCloudflare } from '../unit/cloudflare/fixture';
 import {
+	cloudflareCredential,
 	cloudflareCredentialData,
-	cloudflareCredentials,
 	importCloudflareMitigation,
 } from './cloudflareWorkflow';
-import { OWNER, startN8nWith, stopN8n } from './harness';
-import { PACKAGE, postJson } from './workflows';
+import { OWNER, callWebhook, startN8nWith, stopAll } from './harness';
+import { PACKAGE } from './workflows';
 
 /** The newest n8n 1.x on the npm registry (`npm view n8n versions`); it runs on Node 20. */
 const N8N_1_VERSION = '1.123.81';
@@ -25,10 +25,7 @@ beforeAll(async () => {
 	});
 });
 
-afterAll(async () => {
-	await stopN8n(n8n);
-	await sim?.stop();
-});
+afterAll(async () => await stopAll(n8n, sim));
 
 /** Type names n8n gives the installed package's nodes and credentials: the file name, lower camel case. */
 function installedTypeNames(kind: 'nodes' | 'credentials'): string[] {
@@ -59,20 +56,14 @@ describe(`the package on n8n ${N8N_1_VERSION}`, () => {
 		const response = await api('/rest/credentials/test', {
 			method: 'POST',
 			body: JSON.stringify({
-				credentials: {
-					...cloudflareCredentials.cloudflareMitigationApi,
-					type: 'cloudflareMitigationApi',
-					data: cloudflareCredentialData(sim),
-				},
+				credentials: { ...cloudflareCredential, data: cloudflareCredentialData(sim) },
 			}),
 		});
 		expect(await response.json()).toMatchObject({ data: { status: 'OK' } });
 	});
 
 	it('advertises the prefix and turns Under Attack on from a webhook', async () => {
-		const { status, json } = await postJson(`${n8n.url}/webhook/cf-activate`);
-		expect(status).toBe(200);
-		expect(json).toEqual([
+		expect(await callWebhook(n8n, 'cf-activate')).toEqual([
 			expect.objectContaining({
 				provider: 'cloudflareUnderAttack',
 				active: true,
@@ -86,9 +77,7 @@ describe(`the package on n8n ${N8N_1_VERSION}`, () => {
 
 	it('after a restart, withdraws and restores the level it found, then a repeat writes nothing', async () => {
 		await n8n.restart();
-		const { status, json } = await postJson(`${n8n.url}/webhook/cf-withdraw`);
-		expect(status).toBe(200);
-		expect(json).toEqual([
+		expect(await callWebhook(n8n, 'cf-withdraw')).toEqual([
 			expect.objectContaining({
 				provider: 'cloudflareUnderAttack',
 				active: false,
@@ -100,8 +89,9 @@ describe(`the package on n8n ${N8N_1_VERSION}`, () => {
 		expect(sim.zones.get(ZONE)!.security_level).toBe('high');
 
 		const writes = sim.writes().length;
-		const repeat = await postJson(`${n8n.url}/webhook/cf-withdraw`);
-		expect(repeat.json).toEqual([expect.objectContaining({ active: false, changed: false })]);
+		expect(await callWebhook(n8n, 'cf-withdraw')).toEqual([
+			expect.objectContaining({ active: false, changed: false }),
+		]);
 		expect(sim.writes()).toHaveLength(writes);
 	});
 });
