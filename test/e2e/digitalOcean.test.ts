@@ -4,6 +4,7 @@ import type { DigitalOceanSimulator, SimFirewall } from '../simulators/digitalOc
 import { TOKEN, snapshot, startDigitalOcean } from '../unit/digitalOcean/fixture';
 import { callWebhook, listSearch, startN8nWithWorkflows, stopAll, testCredential } from './harness';
 import { locator, packageNode, simulatorCredential, webhook, workflow } from './workflows';
+import { rateLimited } from '../helpers/fixture';
 
 const { credential, credentials } = simulatorCredential(
 	'digitalOceanMitigationApi',
@@ -84,14 +85,9 @@ describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
 	});
 
 	it('withdraws from another workflow through a rate limit, and the account is exactly as before', async () => {
-		sim.inject({
-			method: 'PUT',
-			response: {
-				status: 429,
-				headers: { 'retry-after': '1' },
-				body: { id: 'too_many_requests', message: 'API rate limit exceeded.' },
-			},
-		});
+		sim.inject(
+			rateLimited('PUT', { id: 'too_many_requests', message: 'API rate limit exceeded.' }, '1'),
+		);
 		expect(await callWebhook(n8n, 'do-withdraw')).toEqual([
 			expect.objectContaining({ provider: 'digitalOceanFirewall', active: false, changed: true }),
 		]);

@@ -4,6 +4,7 @@ import type { LinodeSimulator, SimFirewall } from '../simulators/linode';
 import { TOKEN, snapshot, startLinode } from '../unit/linode/fixture';
 import { callWebhook, listSearch, startN8nWithWorkflows, stopAll, testCredential } from './harness';
 import { locator, packageNode, simulatorCredential, webhook, workflow } from './workflows';
+import { rateLimited } from '../helpers/fixture';
 
 const { credential, credentials } = simulatorCredential(
 	'linodeMitigationApi',
@@ -69,14 +70,7 @@ describe('Linode Cloud Firewall node inside a real n8n', () => {
 	});
 
 	it('withdraws from another workflow, through a rate limit, and every rule and policy is back', async () => {
-		sim.inject({
-			method: 'PUT',
-			response: {
-				status: 429,
-				headers: { 'retry-after': '1' },
-				body: { errors: [{ reason: 'Too many requests' }] },
-			},
-		});
+		sim.inject(rateLimited('PUT', { errors: [{ reason: 'Too many requests' }] }, '1'));
 		expect(await callWebhook(n8n, 'ln-withdraw')).toEqual([
 			expect.objectContaining({ provider: 'linodeFirewall', active: false, changed: true }),
 		]);

@@ -1,5 +1,6 @@
 import type { ICredentialDataDecryptedObject, ICredentialType } from 'n8n-workflow';
 
+import type { Fault } from '../simulators/framework';
 import type { RunOptions } from './runNode';
 
 /** What every provider's unit tests set up the same way: targets, run options, a simulator per test. */
@@ -55,3 +56,9 @@ export const operationParams =
 		...target(),
 		...extra,
 	});
+
+/** One `429 Too Many Requests` for `method`, with the provider's own body and a Retry-After in seconds. */
+export const rateLimited = (method: string, body: unknown, retryAfter = '0'): Fault => ({
+	method,
+	response: { status: 429, headers: { 'retry-after': retryAfter }, body },
+});

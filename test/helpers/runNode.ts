@@ -262,3 +262,22 @@ export interface NodeFailure extends Error {
 	description?: string | null;
 	httpCode?: string | null;
 }
+
+/**
+ * Runs of a node as separate workflow executions (fresh static data each, as in another workflow or a manual
+ * run): `run` returns the first output item, `failure` (one attempt) the error n8n shows.
+ */
+export function separateExecutions(
+	node: INodeType,
+	runOptions: (parameters: RunOptions['parameters'], extra: Partial<RunOptions>) => RunOptions,
+	params: (operation: string, extra?: Record<string, unknown>) => RunOptions['parameters'],
+) {
+	const options = (parameters: RunOptions['parameters']) =>
+		runOptions(parameters, { staticData: {} });
+	return {
+		run: async (operation: string, extra: Record<string, unknown> = {}) =>
+			jsonOf(await runNode(node, options(params(operation, extra))))[0],
+		failure: (operation: string, extra: Record<string, unknown> = {}) =>
+			failureOf(node, options(params(operation, { requestOptions: { maxAttempts: 1 }, ...extra }))),
+	};
+}

@@ -1,8 +1,8 @@
 import { LinodeFirewall } from '../../../nodes/Linode/LinodeFirewall.node';
 import { MANAGEMENT_LABEL, snapshotLabel } from '../../../nodes/Linode/operations';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { failureOf, jsonOf, listSearch, runNode } from '../../helpers/runNode';
-import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
+import { jsonOf, listSearch, runNode, separateExecutions } from '../../helpers/runNode';
+import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { LinodeSimulator, SimFirewall } from '../../simulators/linode';
 import { linodeRun, snapshot, startLinode, webRules } from './fixture';
 
@@ -16,18 +16,12 @@ simulatorPerTest(async () => {
 });
 
 const params = operationParams(() => ({ firewallId: rl(String(web.id)) }));
-/** Each run is its own workflow execution: fresh static data, as in another workflow or a manual run. */
-const run = async (operation: string, extra: Record<string, unknown> = {}) =>
-	jsonOf(await runNode(node, linodeRun(sim, params(operation, extra), { staticData: {} })))[0];
+const { run, failure } = separateExecutions(
+	node,
+	(parameters, extra) => linodeRun(sim, parameters, extra),
+	params,
+);
 const copy = () => [...sim.firewalls.values()].find((f) => f.label === snapshotLabel(web.id));
-/** A run that must fail, with one attempt: the error as n8n shows it. */
-const failure = (operation: string, extra: Record<string, unknown> = {}) =>
-	failureOf(
-		node,
-		linodeRun(sim, params(operation, { requestOptions: { maxAttempts: 1 }, ...extra }), {
-			staticData: {},
-		}),
-	);
 
 describe('Linode Cloud Firewall lockdown', () => {
 	it('reports status: not locked down, attached Linodes', async () => {
@@ -174,14 +168,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 	});
 
 	it('retries a 429 after Retry-After and a transient "Linode busy."', async () => {
-		sim.inject({
-			method: 'POST',
-			response: {
-				status: 429,
-				headers: { 'retry-after': '0' },
-				body: { errors: [{ reason: 'Too many requests' }] },
-			},
-		});
+		sim.inject(rateLimited('POST', { errors: [{ reason: 'Too many requests' }] }));
 		sim.inject({
 			method: 'PUT',
 			response: { status: 400, body: { errors: [{ reason: 'Linode busy.' }] } },
