@@ -4,6 +4,8 @@ import { ACCOUNT, PREFIX, TOKEN, ZONE, startCloudflare } from '../unit/cloudflar
 import {
 	cloudflareCredential,
 	cloudflareCredentials as credentials,
+	expectCloudflareActivation,
+	expectCloudflareWithdrawal,
 	importCloudflareMitigation,
 } from './cloudflareWorkflow';
 import { OWNER, callWebhook, listSearch, startN8nWith, stopAll, testCredential } from './harness';
@@ -65,16 +67,7 @@ describe('Cloudflare nodes inside a real n8n', () => {
 	});
 
 	it('advertises the prefix and turns Under Attack on, from a webhook', async () => {
-		expect(await callWebhook(n8n, 'cf-activate')).toEqual([
-			expect.objectContaining({
-				provider: 'cloudflareUnderAttack',
-				active: true,
-				changed: true,
-				previousLevel: 'high',
-			}),
-		]);
-		expect(sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!.advertised).toBe(true);
-		expect(sim.zones.get(ZONE)!.security_level).toBe('under_attack');
+		await expectCloudflareActivation(n8n, sim);
 	});
 
 	it('after an n8n restart, withdraws and restores the original level (high) from static data', async () => {
@@ -88,16 +81,7 @@ describe('Cloudflare nodes inside a real n8n', () => {
 				body: { success: false, errors: [{ code: 971, message: 'rate limited' }] },
 			},
 		});
-		expect(await callWebhook(n8n, 'cf-withdraw')).toEqual([
-			expect.objectContaining({
-				provider: 'cloudflareUnderAttack',
-				active: false,
-				changed: true,
-				securityLevel: 'high',
-			}),
-		]);
-		expect(sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!.advertised).toBe(false);
-		expect(sim.zones.get(ZONE)!.security_level).toBe('high');
+		await expectCloudflareWithdrawal(n8n, sim);
 		expect(sim.log.filter((r) => r.method === 'PATCH' && r.status === 429)).toHaveLength(1);
 	});
 

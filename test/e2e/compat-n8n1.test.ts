@@ -3,10 +3,12 @@ import { basename, join } from 'node:path';
 
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { CloudflareSimulator } from '../simulators/cloudflare';
-import { ACCOUNT, PREFIX, ZONE, startCloudflare } from '../unit/cloudflare/fixture';
+import { startCloudflare } from '../unit/cloudflare/fixture';
 import {
 	cloudflareCredential,
 	cloudflareCredentialData,
+	expectCloudflareActivation,
+	expectCloudflareWithdrawal,
 	importCloudflareMitigation,
 } from './cloudflareWorkflow';
 import { OWNER, callWebhook, startN8nWith, stopAll } from './harness';
@@ -63,30 +65,12 @@ describe(`the package on n8n ${N8N_1_VERSION}`, () => {
 	});
 
 	it('advertises the prefix and turns Under Attack on from a webhook', async () => {
-		expect(await callWebhook(n8n, 'cf-activate')).toEqual([
-			expect.objectContaining({
-				provider: 'cloudflareUnderAttack',
-				active: true,
-				changed: true,
-				previousLevel: 'high',
-			}),
-		]);
-		expect(sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!.advertised).toBe(true);
-		expect(sim.zones.get(ZONE)!.security_level).toBe('under_attack');
+		await expectCloudflareActivation(n8n, sim);
 	});
 
 	it('after a restart, withdraws and restores the level it found, then a repeat writes nothing', async () => {
 		await n8n.restart();
-		expect(await callWebhook(n8n, 'cf-withdraw')).toEqual([
-			expect.objectContaining({
-				provider: 'cloudflareUnderAttack',
-				active: false,
-				changed: true,
-				securityLevel: 'high',
-			}),
-		]);
-		expect(sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!.advertised).toBe(false);
-		expect(sim.zones.get(ZONE)!.security_level).toBe('high');
+		await expectCloudflareWithdrawal(n8n, sim);
 
 		const writes = sim.writes().length;
 		expect(await callWebhook(n8n, 'cf-withdraw')).toEqual([
