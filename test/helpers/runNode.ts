@@ -134,6 +134,22 @@ export async function performRequest(options: IHttpRequestOptions): Promise<unkn
 		: parsed;
 }
 
+/** The node as n8n passes it to the context (getNode()): this package's type, version 1, the parameters. */
+export function workflowNode(
+	node: INodeType,
+	id: string,
+	parameters: Record<string, unknown>,
+): INode {
+	return {
+		id,
+		name: node.description.displayName,
+		type: `n8n-nodes-ddos-mitigation.${node.description.name}`,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: parameters as INode['parameters'],
+	};
+}
+
 function makeContext(
 	node: INodeType,
 	options: RunOptions,
@@ -141,14 +157,7 @@ function makeContext(
 	hints: NodeExecutionHint[] = [],
 ) {
 	const items = options.items ?? [{ json: {} }];
-	const nodeInfo: INode = {
-		id: 'test-node',
-		name: node.description.displayName,
-		type: `n8n-nodes-ddos-mitigation.${node.description.name}`,
-		typeVersion: 1,
-		position: [0, 0],
-		parameters: options.parameters as INode['parameters'],
-	};
+	const nodeInfo = workflowNode(node, 'test-node', options.parameters);
 	const credentialType = (name: string) => {
 		const type = options.credentialTypes.find((t) => t.name === name);
 		if (!type) throw new Error(`test: no credential type ${name}`);
