@@ -5,6 +5,12 @@ import { DigitalOceanSimulator, type Scope, type SimFirewall } from '../../simul
 
 export const TOKEN = 'dop_v1_0123456789abcdef0123456789abcdef';
 
+export const digitalOceanRun = providerRunner((sim: DigitalOceanSimulator) => ({
+	type: new DigitalOceanMitigationApi(),
+	data: { accessToken: TOKEN, baseUrl: sim.baseUrl },
+	maxAttempts: 2,
+}));
+
 /** A production web firewall with a realistic rule set: IPv4 and IPv6, port ranges, sources by tag, Droplet and load balancer. */
 export function webFirewall(): Omit<
 	SimFirewall,
@@ -56,12 +62,6 @@ export async function startDigitalOcean(scopes: Scope[] = ['read', 'write']) {
 	await sim.start();
 	return { sim, web, db };
 }
-
-export const digitalOceanRun = providerRunner((sim: DigitalOceanSimulator) => ({
-	type: new DigitalOceanMitigationApi(),
-	data: { accessToken: TOKEN, baseUrl: sim.baseUrl },
-	maxAttempts: 2,
-}));
 
 /** The provider's state as a plain copy, for field-by-field comparison. */
 export const snapshot = (sim: DigitalOceanSimulator) =>

@@ -5,6 +5,12 @@ import { LinodeSimulator, type Grant, type SimRules } from '../../simulators/lin
 
 export const TOKEN = 'linode-pat-0123456789abcdef0123456789abcdef';
 
+export const linodeRun = providerRunner((sim: LinodeSimulator) => ({
+	type: new LinodeMitigationApi(),
+	data: { accessToken: TOKEN, baseUrl: sim.baseUrl },
+	maxAttempts: 2,
+}));
+
 /** A realistic rule set: IPv4 and IPv6, port lists and ranges, UDP, ICMP, a DROP rule, outbound rules. */
 export function webRules(): Omit<SimRules, 'version' | 'fingerprint'> {
 	return {
@@ -74,12 +80,6 @@ export async function startLinode(grant: Grant = 'read_write') {
 	await sim.start();
 	return { sim, web };
 }
-
-export const linodeRun = providerRunner((sim: LinodeSimulator) => ({
-	type: new LinodeMitigationApi(),
-	data: { accessToken: TOKEN, baseUrl: sim.baseUrl },
-	maxAttempts: 2,
-}));
 
 /** Every firewall with its rules (without the version counters Linode bumps on every change). */
 export const snapshot = (sim: LinodeSimulator) =>

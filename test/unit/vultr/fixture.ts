@@ -5,6 +5,12 @@ import { VultrSimulator } from '../../simulators/vultr';
 
 export const KEY = 'VULTRKEY0123456789ABCDEFGHIJKLMNOPQR';
 
+export const vultrRun = providerRunner((sim: VultrSimulator) => ({
+	type: new VultrMitigationApi(),
+	data: { apiKey: KEY, baseUrl: sim.baseUrl },
+	maxAttempts: 2,
+}));
+
 /** A group with a realistic rule set (IPv4 and IPv6, a port range, UDP, ICMP, a Cloudflare source) and two instances. */
 export async function startVultr(allowed = true) {
 	forgetProcessRecords();
@@ -98,12 +104,6 @@ export async function startVultr(allowed = true) {
 	await sim.start();
 	return { sim, web, db };
 }
-
-export const vultrRun = providerRunner((sim: VultrSimulator) => ({
-	type: new VultrMitigationApi(),
-	data: { apiKey: KEY, baseUrl: sim.baseUrl },
-	maxAttempts: 2,
-}));
 
 /** Groups (with rules, ids included) and instance memberships, for field-by-field comparison. */
 export const snapshot = (sim: VultrSimulator) => ({
