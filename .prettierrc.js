@@ -10,4 +10,6 @@ module.exports = {
 	quoteProps: 'as-needed',
 	endOfLine: 'lf',
 	printWidth: 100,
+	// npm rewrites package.json and package-lock.json with two spaces: keep them that way.
+	overrides: [{ files: ['package.json'], options: { useTabs: false } }],
 };

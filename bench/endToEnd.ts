@@ -4,7 +4,8 @@ import type { N8nInstance } from '../scripts/n8nHarness';
 import { cloudflareCredentialData, cloudflareCredentials } from '../test/e2e/cloudflareWorkflow';
 import { PACKAGE, webhook, workflow } from '../test/e2e/workflows';
 import { hex32, type CloudflareSimulator } from '../test/simulators/cloudflare';
-import { ACCOUNT, TOKEN, rl, startCloudflare } from '../test/unit/cloudflare/fixture';
+import { rl } from '../test/helpers/fixture';
+import { ACCOUNT, TOKEN, startCloudflare } from '../test/unit/cloudflare/fixture';
 import {
 	SENDER_SECRET,
 	importSenderSecret,

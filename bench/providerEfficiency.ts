@@ -73,16 +73,20 @@ function isProviderNode(node: INodeType): boolean {
 
 /** Every provider node class in nodes/, instantiated: the nodes that follow the activate/withdraw contract. */
 function providerNodes(): INodeType[] {
-	return filesUnder(join(ROOT, 'nodes'), '.node.ts')
-		.flatMap((file) => Object.values(require(file) as Record<string, unknown>))
-		.filter((exported): exported is new () => INodeType => typeof exported === 'function')
-		.filter((exported) => /^class\b/.test(Function.prototype.toString.call(exported)))
-		.map((NodeClass) => new NodeClass())
-		.filter(isProviderNode);
+	return (
+		filesUnder(join(ROOT, 'nodes'), '.node.ts')
+			// eslint-disable-next-line @typescript-eslint/no-require-imports -- files found at run time
+			.flatMap((file) => Object.values(require(file) as Record<string, unknown>))
+			.filter((exported): exported is new () => INodeType => typeof exported === 'function')
+			.filter((exported) => /^class\b/.test(Function.prototype.toString.call(exported)))
+			.map((NodeClass) => new NodeClass())
+			.filter(isProviderNode)
+	);
 }
 
 function scenariosByNodeName(): Map<string, ProviderScenario> {
 	const scenarios = filesUnder(join(__dirname, 'providers'), '.ts').flatMap(
+		// eslint-disable-next-line @typescript-eslint/no-require-imports -- files found at run time
 		(file) => (require(file) as { scenarios: ProviderScenario[] }).scenarios,
 	);
 	return new Map(scenarios.map((scenario) => [scenario.node.description.name, scenario]));

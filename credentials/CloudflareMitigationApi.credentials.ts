@@ -25,7 +25,9 @@ export class CloudflareMitigationApi implements ICredentialType {
 			default: '',
 			required: true,
 			description:
-				'An API token (not the Global API Key). Magic Transit needs Account: IP Prefixes: Edit and Account: Magic Transit: Edit; Under Attack Mode needs Zone: Zone Settings: Edit and Zone: Zone: Read.',
+				'An API token (not the Global API Key). Magic Transit needs Account: IP Prefixes: Edit and ' +
+				'Account: Magic Transit: Edit; Under Attack Mode needs Zone: Zone Settings: Edit and Zone: ' +
+				'Zone: Read.',
 		},
 		{
 			displayName: 'Account ID (for Account-Owned Tokens)',
@@ -33,7 +35,8 @@ export class CloudflareMitigationApi implements ICredentialType {
 			type: 'string',
 			default: '',
 			description:
-				'Only for account-owned API tokens: the credential test then verifies the token against this account. Leave empty for user tokens.',
+				'Only for account-owned API tokens: the credential test then verifies the token against ' +
+				'this account. Leave empty for user tokens.',
 		},
 		{
 			displayName: 'Base URL',
@@ -54,7 +57,9 @@ export class CloudflareMitigationApi implements ICredentialType {
 	test: ICredentialTestRequest = {
 		request: {
 			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
-			url: '={{$credentials.accountId ? "/accounts/" + $credentials.accountId.trim() + "/tokens/verify" : "/user/tokens/verify"}}',
+			url:
+				'={{$credentials.accountId ? "/accounts/" + $credentials.accountId.trim() + ' +
+				'"/tokens/verify" : "/user/tokens/verify"}}',
 		},
 		rules: [
 			{

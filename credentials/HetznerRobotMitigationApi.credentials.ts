@@ -6,7 +6,9 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-/** Hetzner Robot webservice login (HTTP Basic), for dedicated servers; not a Hetzner Cloud token. */
+/**
+ * Hetzner Robot webservice login (HTTP Basic), for dedicated servers; not a Hetzner Cloud token.
+ */
 export class HetznerRobotMitigationApi implements ICredentialType {
 	name = 'hetznerRobotMitigationApi';
 
@@ -25,7 +27,8 @@ export class HetznerRobotMitigationApi implements ICredentialType {
 			required: true,
 			placeholder: '#ws+AbCdEfGh',
 			description:
-				'The Robot webservice user from Robot > Settings > Webservice and app settings; it starts with #ws+. Hetzner Cloud API tokens and your account login do not work here.',
+				'The Robot webservice user from Robot > Settings > Webservice and app settings; it starts ' +
+				'with #ws+. Hetzner Cloud API tokens and your account login do not work here.',
 		},
 		{
 			displayName: 'Password',
@@ -52,7 +55,8 @@ export class HetznerRobotMitigationApi implements ICredentialType {
 	};
 
 	test: ICredentialTestRequest = {
-		// A cheap read every webservice user may make. A 401 here counts as a failed login at Robot (three block the IP).
+		// A cheap read every webservice user may make. A 401 here counts as a failed login at Robot
+		// (three block the IP).
 		request: { baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}', url: '/server' },
 	};
 }

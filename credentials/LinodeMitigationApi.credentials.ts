@@ -25,7 +25,8 @@ export class LinodeMitigationApi implements ICredentialType {
 			default: '',
 			required: true,
 			description:
-				'A personal access token from cloud.linode.com/profile/tokens with Firewalls: Read/Write (Read Only is enough for Get Status)',
+				'A personal access token from cloud.linode.com/profile/tokens with Firewalls: Read/Write ' +
+				'(Read Only is enough for Get Status)',
 		},
 		{
 			displayName: 'Base URL',

@@ -24,7 +24,8 @@ export class VultrMitigationApi implements ICredentialType {
 			default: '',
 			required: true,
 			description:
-				"The API key from my.vultr.com/settings/#settingsapi. If the key is restricted to IP addresses, allow this n8n server's public IP.",
+				'The API key from my.vultr.com/settings/#settingsapi. If the key is restricted to IP ' +
+				"addresses, allow this n8n server's public IP.",
 		},
 		{
 			displayName: 'Base URL',

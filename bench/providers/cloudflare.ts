@@ -1,11 +1,11 @@
 import { CloudflareMagicTransit } from '../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node';
 import { CloudflareUnderAttack } from '../../nodes/Cloudflare/UnderAttack/CloudflareUnderAttack.node';
+import { rl } from '../../test/helpers/fixture';
 import {
 	ACCOUNT,
 	PREFIX,
 	ZONE,
 	cloudflareRun,
-	rl,
 	startCloudflare,
 } from '../../test/unit/cloudflare/fixture';
 import { simulatorHarness, type ProviderScenario } from '../providerEfficiency';

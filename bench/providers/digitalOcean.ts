@@ -1,5 +1,6 @@
 import { DigitalOceanFirewall } from '../../nodes/DigitalOcean/DigitalOceanFirewall.node';
-import { digitalOceanRun, rl, startDigitalOcean } from '../../test/unit/digitalOcean/fixture';
+import { rl } from '../../test/helpers/fixture';
+import { digitalOceanRun, startDigitalOcean } from '../../test/unit/digitalOcean/fixture';
 import { simulatorHarness, type ProviderScenario } from '../providerEfficiency';
 
 /** A production firewall with six inbound rules on two Droplets and a tag. */

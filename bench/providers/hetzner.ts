@@ -1,5 +1,6 @@
 import { HetznerRobotFirewall } from '../../nodes/Hetzner/HetznerRobotFirewall.node';
-import { SERVER, hetznerRun, rl, startHetzner } from '../../test/unit/hetzner/fixture';
+import { rl } from '../../test/helpers/fixture';
+import { SERVER, hetznerRun, startHetzner } from '../../test/unit/hetzner/fixture';
 import { simulatorHarness, type ProviderScenario } from '../providerEfficiency';
 
 /** A server whose Robot firewall has the user's rules and is disabled. */

@@ -1,5 +1,6 @@
 import { LinodeFirewall } from '../../nodes/Linode/LinodeFirewall.node';
-import { linodeRun, rl, startLinode } from '../../test/unit/linode/fixture';
+import { rl } from '../../test/helpers/fixture';
+import { linodeRun, startLinode } from '../../test/unit/linode/fixture';
 import { simulatorHarness, type ProviderScenario } from '../providerEfficiency';
 
 /** A firewall with six inbound and one outbound rule on two Linodes. */

@@ -1,5 +1,6 @@
 import { VultrFirewall } from '../../nodes/Vultr/VultrFirewall.node';
-import { rl, startVultr, vultrRun } from '../../test/unit/vultr/fixture';
+import { rl } from '../../test/helpers/fixture';
+import { startVultr, vultrRun } from '../../test/unit/vultr/fixture';
 import { simulatorHarness, type ProviderScenario } from '../providerEfficiency';
 
 /** A firewall group with eight rules and two instances. */

@@ -1,23 +1,18 @@
 import type {
 	IExecuteFunctions,
-	ILoadOptionsFunctions,
 	INodeExecutionData,
-	INodeListSearchResult,
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { ProviderClient } from '../shared/http';
-import {
-	locatorProperty,
-	matchesSearch,
-	operationProperty,
-	requestOptionsProperty,
-} from '../shared/properties';
+import { listSearch } from '../shared/listSearch';
+import { requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { ARN, awsShieldAdvanced, type Protection } from './operations';
 import { shieldApi, shieldListAll } from './transport';
+
+const EXAMPLE_ARN = 'arn:aws:cloudfront::123456789012:distribution/E1A2B3C4D5E6F7';
 
 export class AwsShieldAdvanced implements INodeType {
 	description: INodeTypeDescription = {
@@ -28,26 +23,77 @@ export class AwsShieldAdvanced implements INodeType {
 		version: 1,
 		subtitle: '={{$parameter["operation"]}}',
 		description:
-			'Ensure Shield Advanced protection and application-layer automatic response for an AWS resource, and undo exactly that',
+			'Ensure Shield Advanced protection and application-layer automatic response for an AWS ' +
+			'resource, and undo exactly that',
 		defaults: { name: 'AWS Shield Advanced' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'awsShieldMitigationApi', required: true }],
 		properties: [
-			operationProperty([], 'Shield Advanced mitigation'),
-			locatorProperty({
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				default: 'getStatus',
+				options: [
+					{
+						name: 'Activate',
+						value: 'activate',
+						description: 'Turn Shield Advanced mitigation on (no change when it is already on)',
+						action: 'Activate Shield Advanced mitigation',
+					},
+					{
+						name: 'Get Status',
+						value: 'getStatus',
+						description: 'Read whether Shield Advanced mitigation is on',
+						action: 'Get Shield Advanced mitigation status',
+					},
+					{
+						name: 'Withdraw',
+						value: 'withdraw',
+						description:
+							'Undo what activation changed ' +
+							'(no change when Shield Advanced mitigation is already off)',
+						action: 'Withdraw Shield Advanced mitigation',
+					},
+				],
+			},
+			{
 				displayName: 'Resource',
 				name: 'resourceArn',
+				type: 'resourceLocator',
+				default: { mode: 'list', value: '' },
+				required: true,
 				description:
-					'The CloudFront distribution, Application or Classic Load Balancer, Elastic IP allocation, Global Accelerator or Route 53 hosted zone. The list shows resources Shield Advanced already protects; enter the ARN of any other.',
-				searchListMethod: 'searchProtectedResources',
-				idDisplayName: 'By ARN',
-				idPlaceholder: 'arn:aws:cloudfront::123456789012:distribution/E1A2B3C4D5E6F7',
-				idRegex: ARN.source,
-				idError:
-					'Enter the resource ARN, e.g. arn:aws:cloudfront::123456789012:distribution/E1A2B3C4D5E6F7',
-			}),
+					'The CloudFront distribution, Application or Classic Load Balancer, Elastic IP ' +
+					'allocation, Global Accelerator or Route 53 hosted zone. The list shows resources ' +
+					'Shield Advanced already protects; enter the ARN of any other.',
+				modes: [
+					{
+						displayName: 'From List',
+						name: 'list',
+						type: 'list',
+						typeOptions: { searchListMethod: 'searchProtectedResources', searchable: true },
+					},
+					{
+						displayName: 'By ARN',
+						name: 'id',
+						type: 'string',
+						placeholder: EXAMPLE_ARN,
+						validation: [
+							{
+								type: 'regex',
+								properties: {
+									regex: ARN.source,
+									errorMessage: `Enter the resource ARN, e.g. ${EXAMPLE_ARN}`,
+								},
+							},
+						],
+					},
+				],
+			},
 			{
 				displayName: 'Automatic Response',
 				name: 'automaticResponse',
@@ -72,7 +118,8 @@ export class AwsShieldAdvanced implements INodeType {
 					},
 				],
 				description:
-					'Application-layer (L7) automatic response to switch on; CloudFront distributions and Application Load Balancers only, with an AWS WAF web ACL associated',
+					'Application-layer (L7) automatic response to switch on; CloudFront distributions and ' +
+					'Application Load Balancers only, with an AWS WAF web ACL associated',
 			},
 			{
 				displayName: 'Enable Proactive Engagement',
@@ -81,7 +128,8 @@ export class AwsShieldAdvanced implements INodeType {
 				default: false,
 				displayOptions: { show: { operation: ['activate'] } },
 				description:
-					'Whether to also enable proactive engagement of the Shield Response Team (account-wide; needs emergency contacts). Withdraw disables it again only if this activation enabled it.',
+					'Whether to also enable proactive engagement of the Shield Response Team (account-wide; ' +
+					'needs emergency contacts). Withdraw disables it again only if this activation enabled it.',
 			},
 			{
 				displayName: 'Force Withdraw',
@@ -90,7 +138,8 @@ export class AwsShieldAdvanced implements INodeType {
 				default: false,
 				displayOptions: { show: { operation: ['withdraw'] } },
 				description:
-					'Whether to switch automatic response off even where it was on before activation. A protection this package did not create is never deleted.',
+					'Whether to switch automatic response off even where it was on before activation. ' +
+					'A protection this package did not create is never deleted.',
 			},
 			requestOptionsProperty,
 		],
@@ -98,22 +147,13 @@ export class AwsShieldAdvanced implements INodeType {
 
 	methods = {
 		listSearch: {
-			async searchProtectedResources(
-				this: ILoadOptionsFunctions,
-				filter?: string,
-			): Promise<INodeListSearchResult> {
-				const client = await ProviderClient.create(this, shieldApi);
-				const protections = await shieldListAll<Protection>(
-					client,
-					'ListProtections',
-					'Protections',
-				);
-				return {
-					results: protections
-						.filter((p) => matchesSearch(filter, p.Name, p.ResourceArn))
-						.map((p) => ({ name: `${p.Name ?? p.Id} (${p.ResourceArn})`, value: p.ResourceArn })),
-				};
-			},
+			searchProtectedResources: listSearch({
+				api: shieldApi,
+				list: async (client) =>
+					await shieldListAll<Protection>(client, 'ListProtections', 'Protections'),
+				searchFields: (p) => [p.Name, p.ResourceArn],
+				toResult: (p) => ({ name: `${p.Name ?? p.Id} (${p.ResourceArn})`, value: p.ResourceArn }),
+			}),
 		},
 	};
 

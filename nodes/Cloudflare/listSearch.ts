@@ -1,76 +1,51 @@
-import type {
-	ILoadOptionsFunctions,
-	INodeListSearchItems,
-	INodeListSearchResult,
-} from 'n8n-workflow';
+import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 
 import { ProviderClient, type ProviderApiSpec } from '../shared/http';
-import { matchesSearch } from '../shared/properties';
+import { listSearch } from '../shared/listSearch';
 import { listBgpPrefixes, type BgpPrefix } from './MagicTransit/operations';
 import { cloudflareListAll, cloudflareRequest } from './transport';
 
-function currentValue(ctx: ILoadOptionsFunctions, name: string): string {
-	const value = ctx.getCurrentNodeParameter(name, { extractValue: true });
-	return typeof value === 'string' ? value.trim() : '';
+/** An IP prefix as GET /accounts/{account_id}/addressing/prefixes lists it. */
+interface IpPrefix {
+	id: string;
+	cidr: string;
+	description?: string;
+	on_demand_enabled?: boolean;
 }
 
 /**
- * List-search methods for Cloudflare resource locators: accounts, prefixes of the chosen account, BGP prefixes of the
- * chosen prefix, zones.
+ * List-search methods for Cloudflare resource locators: accounts, prefixes of the chosen account,
+ * BGP prefixes of the chosen prefix, zones.
  */
 export function cloudflareListSearch(api: ProviderApiSpec) {
 	return {
-		async searchAccounts(
-			this: ILoadOptionsFunctions,
-			filter?: string,
-		): Promise<INodeListSearchResult> {
-			const client = await ProviderClient.create(this, api);
-			const accounts = await cloudflareListAll<{ id: string; name: string }>(client, '/accounts');
-			return {
-				results: accounts
-					.filter((a) => matchesSearch(filter, a.name, a.id))
-					.map((a) => ({ name: a.name, value: a.id })),
-			};
-		},
+		searchAccounts: listSearch({
+			api,
+			list: async (client) =>
+				await cloudflareListAll<{ id: string; name: string }>(client, '/accounts'),
+			searchFields: (a) => [a.name, a.id],
+			toResult: (a) => ({ name: a.name, value: a.id }),
+		}),
 
-		async searchPrefixes(
-			this: ILoadOptionsFunctions,
-			filter?: string,
-		): Promise<INodeListSearchResult> {
-			const accountId = currentValue(this, 'accountId');
-			if (!accountId) return { results: [] };
-			const client = await ProviderClient.create(this, api);
-			const prefixes = await cloudflareListAll<{
-				id: string;
-				cidr: string;
-				description?: string;
-				on_demand_enabled?: boolean;
-			}>(client, `/accounts/${accountId}/addressing/prefixes`);
-			const results: INodeListSearchItems[] = prefixes
-				.filter((p) => matchesSearch(filter, p.cidr, p.description, p.id))
-				.map((p) => ({
-					name: `${p.cidr}${p.description ? ` (${p.description})` : ''}${p.on_demand_enabled ? '' : ' [not on-demand]'}`,
-					value: p.id,
-				}));
-			return { results };
-		},
+		searchPrefixes: listSearch({
+			api,
+			requires: ['accountId'],
+			list: async (client, { accountId }) =>
+				await cloudflareListAll<IpPrefix>(client, `/accounts/${accountId}/addressing/prefixes`),
+			searchFields: (p) => [p.cidr, p.description, p.id],
+			toResult: (p) => ({ name: prefixLabel(p), value: p.id }),
+		}),
 
-		async searchBgpPrefixes(
-			this: ILoadOptionsFunctions,
-			filter?: string,
-		): Promise<INodeListSearchResult> {
-			const accountId = currentValue(this, 'accountId');
-			const prefixId = currentValue(this, 'prefixId');
-			if (!accountId || !prefixId) return { results: [] };
-			const client = await ProviderClient.create(this, api);
-			const results: INodeListSearchItems[] = (
-				await listBgpPrefixes(client, { accountId, prefixId })
-			)
-				.filter((b) => matchesSearch(filter, b.cidr, b.id))
-				.map((b) => ({ name: `${b.cidr} (${bgpPrefixState(b)})`, value: b.id }));
-			return { results };
-		},
+		searchBgpPrefixes: listSearch({
+			api,
+			requires: ['accountId', 'prefixId'],
+			list: async (client, { accountId, prefixId }) =>
+				await listBgpPrefixes(client, { accountId, prefixId }),
+			searchFields: (b) => [b.cidr, b.id],
+			toResult: (b) => ({ name: `${b.cidr} (${bgpPrefixState(b)})`, value: b.id }),
+		}),
 
+		/** Zones are many: Cloudflare filters and pages them, where the other lists are read whole. */
 		async searchZones(
 			this: ILoadOptionsFunctions,
 			filter?: string,
@@ -100,6 +75,12 @@ export function cloudflareListSearch(api: ProviderApiSpec) {
 			};
 		},
 	};
+}
+
+/** "203.0.113.0/24 (edge)", marked where the prefix cannot be advertised on demand. */
+function prefixLabel(p: IpPrefix): string {
+	const description = p.description ? ` (${p.description})` : '';
+	return `${p.cidr}${description}${p.on_demand_enabled ? '' : ' [not on-demand]'}`;
 }
 
 function bgpPrefixState(bgpPrefix: BgpPrefix): string {

@@ -1,21 +1,14 @@
 import type {
 	IExecuteFunctions,
-	ILoadOptionsFunctions,
 	INodeExecutionData,
-	INodeListSearchResult,
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { managementProperties, restoreConfigurationProperty } from '../shared/lockdown';
-import { ProviderClient } from '../shared/http';
-import {
-	locatorProperty,
-	matchesSearch,
-	operationProperty,
-	requestOptionsProperty,
-} from '../shared/properties';
+import { listSearch } from '../shared/listSearch';
+import { lockdownOperationProperty, requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { LOCKDOWN_PREFIX, digitalOceanFirewall } from './operations';
 import { digitalOceanApi, listFirewalls } from './transport';
@@ -29,24 +22,49 @@ export class DigitalOceanFirewall implements INodeType {
 		version: 1,
 		subtitle: '={{$parameter["operation"]}}',
 		description:
-			'Lock a DigitalOcean Cloud Firewall down to management access during an attack, and give the Droplets back their own firewall, unchanged, afterwards',
+			'Lock a DigitalOcean Cloud Firewall down to management access during an attack, and give ' +
+			'the Droplets back their own firewall, unchanged, afterwards',
 		defaults: { name: 'DigitalOcean Cloud Firewall' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'digitalOceanMitigationApi', required: true }],
 		properties: [
-			operationProperty([], 'firewall lockdown'),
-			locatorProperty({
+			lockdownOperationProperty,
+			{
 				displayName: 'Firewall',
 				name: 'firewallId',
+				type: 'resourceLocator',
+				default: { mode: 'list', value: '' },
+				required: true,
 				description: 'The Cloud Firewall whose Droplets and tags are locked down',
-				searchListMethod: 'searchFirewalls',
-				idPlaceholder: 'bb4b2611-3d72-467b-8602-280330ecd65c',
-				idRegex: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
-				idError:
-					'A Firewall ID is a UUID (Networking > Firewalls > your firewall: the last part of the URL)',
-			}),
+				modes: [
+					{
+						displayName: 'From List',
+						name: 'list',
+						type: 'list',
+						typeOptions: { searchListMethod: 'searchFirewalls', searchable: true },
+					},
+					{
+						displayName: 'By ID',
+						name: 'id',
+						type: 'string',
+						placeholder: 'bb4b2611-3d72-467b-8602-280330ecd65c',
+						validation: [
+							{
+								type: 'regex',
+								properties: {
+									regex:
+										'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+									errorMessage:
+										'A Firewall ID is a UUID ' +
+										'(Networking > Firewalls > your firewall: the last part of the URL)',
+								},
+							},
+						],
+					},
+				],
+			},
 			...managementProperties,
 			restoreConfigurationProperty,
 			requestOptionsProperty,
@@ -55,22 +73,17 @@ export class DigitalOceanFirewall implements INodeType {
 
 	methods = {
 		listSearch: {
-			async searchFirewalls(
-				this: ILoadOptionsFunctions,
-				filter?: string,
-			): Promise<INodeListSearchResult> {
-				const client = await ProviderClient.create(this, digitalOceanApi);
-				const firewalls = (await listFirewalls(client)).filter(
-					(f) => !f.name.startsWith(LOCKDOWN_PREFIX) && matchesSearch(filter, f.name, f.id),
-				);
-				return {
-					results: firewalls.map((f) => ({
-						name: `${f.name} (${f.droplet_ids?.length ?? 0} Droplets, ${f.tags?.length ?? 0} tags)`,
-						value: f.id,
-						url: `https://cloud.digitalocean.com/networking/firewalls/${f.id}/rules`,
-					})),
-				};
-			},
+			searchFirewalls: listSearch({
+				api: digitalOceanApi,
+				list: async (client) => await listFirewalls(client),
+				hide: (f) => f.name.startsWith(LOCKDOWN_PREFIX),
+				searchFields: (f) => [f.name, f.id],
+				toResult: (f) => ({
+					name: `${f.name} (${f.droplet_ids?.length ?? 0} Droplets, ${f.tags?.length ?? 0} tags)`,
+					value: f.id,
+					url: `https://cloud.digitalocean.com/networking/firewalls/${f.id}/rules`,
+				}),
+			}),
 		},
 	};
 

@@ -181,7 +181,7 @@ function describe(firewall: Firewall): IDataObject {
 		whitelistHetznerServices: firewall.whitelist_hos,
 		inputRules: input.length,
 		outputRules: output.length,
-		...(firewall.status !== 'disabled' && input.length === 0 ? { warning: NO_RULES_WARNING } : {}),
+		warnings: firewall.status !== 'disabled' && input.length === 0 ? [NO_RULES_WARNING] : [],
 	};
 }
 

@@ -1,25 +1,18 @@
 import type {
 	IExecuteFunctions,
-	ILoadOptionsFunctions,
 	INodeExecutionData,
-	INodeListSearchResult,
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { ProviderClient } from '../shared/http';
+import { listSearch } from '../shared/listSearch';
 import {
 	managementProperties,
 	nothingSavedProperty,
 	restoreConfigurationProperty,
 } from '../shared/lockdown';
-import {
-	locatorProperty,
-	matchesSearch,
-	operationProperty,
-	requestOptionsProperty,
-} from '../shared/properties';
+import { lockdownOperationProperty, requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { SNAPSHOT_PREFIX, linodeFirewall } from './operations';
 import { linodeApi, listFirewalls } from './transport';
@@ -33,24 +26,48 @@ export class LinodeFirewall implements INodeType {
 		version: 1,
 		subtitle: '={{$parameter["operation"]}}',
 		description:
-			'Lock a Linode (Akamai) Cloud Firewall down to management access during an attack, keeping a copy of its rules at Linode, and restore them exactly afterwards',
+			'Lock a Linode (Akamai) Cloud Firewall down to management access during an attack, ' +
+			'keeping a copy of its rules at Linode, and restore them exactly afterwards',
 		defaults: { name: 'Linode Cloud Firewall' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'linodeMitigationApi', required: true }],
 		properties: [
-			operationProperty([], 'firewall lockdown'),
-			locatorProperty({
+			lockdownOperationProperty,
+			{
 				displayName: 'Firewall',
 				name: 'firewallId',
+				type: 'resourceLocator',
+				default: { mode: 'list', value: '' },
+				required: true,
 				description: 'The Cloud Firewall to lock down',
-				searchListMethod: 'searchFirewalls',
-				idPlaceholder: '123456',
-				idRegex: '^\\d+$',
-				idError:
-					'A Firewall ID is a number (Network > Firewalls > your firewall: the number in the URL)',
-			}),
+				modes: [
+					{
+						displayName: 'From List',
+						name: 'list',
+						type: 'list',
+						typeOptions: { searchListMethod: 'searchFirewalls', searchable: true },
+					},
+					{
+						displayName: 'By ID',
+						name: 'id',
+						type: 'string',
+						placeholder: '123456',
+						validation: [
+							{
+								type: 'regex',
+								properties: {
+									regex: '^\\d+$',
+									errorMessage:
+										'A Firewall ID is a number ' +
+										'(Network > Firewalls > your firewall: the number in the URL)',
+								},
+							},
+						],
+					},
+				],
+			},
 			...managementProperties,
 			restoreConfigurationProperty,
 			nothingSavedProperty,
@@ -60,22 +77,17 @@ export class LinodeFirewall implements INodeType {
 
 	methods = {
 		listSearch: {
-			async searchFirewalls(
-				this: ILoadOptionsFunctions,
-				filter?: string,
-			): Promise<INodeListSearchResult> {
-				const client = await ProviderClient.create(this, linodeApi);
-				const firewalls = (await listFirewalls(client)).filter(
-					(f) => !f.label.startsWith(SNAPSHOT_PREFIX) && matchesSearch(filter, f.label, f.id),
-				);
-				return {
-					results: firewalls.map((f) => ({
-						name: `${f.label} (${f.status})`,
-						value: String(f.id),
-						url: `https://cloud.linode.com/firewalls/${f.id}`,
-					})),
-				};
-			},
+			searchFirewalls: listSearch({
+				api: linodeApi,
+				list: async (client) => await listFirewalls(client),
+				hide: (f) => f.label.startsWith(SNAPSHOT_PREFIX),
+				searchFields: (f) => [f.label, f.id],
+				toResult: (f) => ({
+					name: `${f.label} (${f.status})`,
+					value: String(f.id),
+					url: `https://cloud.linode.com/firewalls/${f.id}`,
+				}),
+			}),
 		},
 	};
 

@@ -1,21 +1,14 @@
 import type {
 	IExecuteFunctions,
-	ILoadOptionsFunctions,
 	INodeExecutionData,
-	INodeListSearchResult,
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { ProviderClient } from '../shared/http';
+import { listSearch } from '../shared/listSearch';
 import { managementProperties, restoreConfigurationProperty } from '../shared/lockdown';
-import {
-	locatorProperty,
-	matchesSearch,
-	operationProperty,
-	requestOptionsProperty,
-} from '../shared/properties';
+import { lockdownOperationProperty, requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { LOCKDOWN_PREFIX, vultrFirewall } from './operations';
 import { listAll, vultrApi, type FirewallGroup } from './transport';
@@ -29,21 +22,37 @@ export class VultrFirewall implements INodeType {
 		version: 1,
 		subtitle: '={{$parameter["operation"]}}',
 		description:
-			"Lock a Vultr firewall group's instances down to management access during an attack, and put them back in their own, unchanged group afterwards",
+			"Lock a Vultr firewall group's instances down to management access during an attack, " +
+			'and put them back in their own, unchanged group afterwards',
 		defaults: { name: 'Vultr Firewall' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'vultrMitigationApi', required: true }],
 		properties: [
-			operationProperty([], 'firewall lockdown'),
-			locatorProperty({
+			lockdownOperationProperty,
+			{
 				displayName: 'Firewall Group',
 				name: 'firewallGroupId',
+				type: 'resourceLocator',
+				default: { mode: 'list', value: '' },
+				required: true,
 				description: 'The firewall group whose instances are locked down',
-				searchListMethod: 'searchFirewallGroups',
-				idPlaceholder: 'cb676a46-66fd-4dfb-b839-443f2e6c0b60',
-			}),
+				modes: [
+					{
+						displayName: 'From List',
+						name: 'list',
+						type: 'list',
+						typeOptions: { searchListMethod: 'searchFirewallGroups', searchable: true },
+					},
+					{
+						displayName: 'By ID',
+						name: 'id',
+						type: 'string',
+						placeholder: 'cb676a46-66fd-4dfb-b839-443f2e6c0b60',
+					},
+				],
+			},
 			...managementProperties,
 			restoreConfigurationProperty,
 			requestOptionsProperty,
@@ -52,26 +61,18 @@ export class VultrFirewall implements INodeType {
 
 	methods = {
 		listSearch: {
-			async searchFirewallGroups(
-				this: ILoadOptionsFunctions,
-				filter?: string,
-			): Promise<INodeListSearchResult> {
-				const client = await ProviderClient.create(this, vultrApi);
-				const groups = (
-					await listAll<FirewallGroup>(client, '/firewalls', 'firewall_groups')
-				).filter(
-					(g) =>
-						!g.description.startsWith(LOCKDOWN_PREFIX) &&
-						matchesSearch(filter, g.description, g.id),
-				);
-				return {
-					results: groups.map((g) => ({
-						name: `${g.description || g.id} (${g.instance_count} instances, ${g.rule_count} rules)`,
-						value: g.id,
-						url: `https://my.vultr.com/firewall/?id=${g.id}`,
-					})),
-				};
-			},
+			searchFirewallGroups: listSearch({
+				api: vultrApi,
+				list: async (client) =>
+					await listAll<FirewallGroup>(client, '/firewalls', 'firewall_groups'),
+				hide: (g) => g.description.startsWith(LOCKDOWN_PREFIX),
+				searchFields: (g) => [g.description, g.id],
+				toResult: (g) => ({
+					name: `${g.description || g.id} (${g.instance_count} instances, ${g.rule_count} rules)`,
+					value: g.id,
+					url: `https://my.vultr.com/firewall/?id=${g.id}`,
+				}),
+			}),
 		},
 	};
 

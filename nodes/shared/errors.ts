@@ -7,8 +7,9 @@ import type {
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 /**
- * A provider answered with an error, or could not be reached. Transports throw this; the node runner turns it
- * into a NodeApiError with the item index. It carries only what is safe to show: never request headers or bodies.
+ * A provider answered with an error, or could not be reached. Transports throw this; the node
+ * runner turns it into a NodeApiError with the item index. It carries only what is safe to show:
+ * never request headers or bodies.
  */
 export class ProviderError extends Error {
 	constructor(
@@ -42,7 +43,10 @@ export class InputError extends Error {
 
 type NodeContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions;
 
-/** Converts anything thrown by an operation into the n8n error a user sees on the node, with its item index. */
+/**
+ * Converts anything thrown by an operation into the n8n error a user sees on the node, with its
+ * item index.
+ */
 export function toNodeError(
 	ctx: NodeContext,
 	error: unknown,

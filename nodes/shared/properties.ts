@@ -37,6 +37,35 @@ export function operationProperty(
 	};
 }
 
+/** The `operation` parameter of the three lockdown firewalls (DigitalOcean, Vultr, Linode). */
+export const lockdownOperationProperty: INodeProperties = {
+	displayName: 'Operation',
+	name: 'operation',
+	type: 'options',
+	noDataExpression: true,
+	default: 'getStatus',
+	options: [
+		{
+			name: 'Activate',
+			value: 'activate',
+			description: 'Turn firewall lockdown on (no change when it is already on)',
+			action: 'Activate firewall lockdown',
+		},
+		{
+			name: 'Get Status',
+			value: 'getStatus',
+			description: 'Read whether firewall lockdown is on',
+			action: 'Get firewall lockdown status',
+		},
+		{
+			name: 'Withdraw',
+			value: 'withdraw',
+			description: 'Undo what activation changed (no change when firewall lockdown is already off)',
+			action: 'Withdraw firewall lockdown',
+		},
+	],
+};
+
 /** Retry and timeout settings under the node's Options, shared by every provider node. */
 export const requestOptionsProperty: INodeProperties = {
 	displayName: 'Options',
@@ -52,7 +81,8 @@ export const requestOptionsProperty: INodeProperties = {
 			typeOptions: { minValue: 1, maxValue: 20 },
 			default: DEFAULT_RETRY_POLICY.maxAttempts,
 			description:
-				'How many times to try a request that hit a rate limit, a server error or a connection error. Authentication failures are never retried.',
+				'How many times to try a request that hit a rate limit, a server error or a connection ' +
+				'error. Authentication failures are never retried.',
 		},
 		{
 			displayName: 'Max Retry Time (Seconds)',
@@ -74,8 +104,9 @@ export const requestOptionsProperty: INodeProperties = {
 };
 
 /**
- * A resource locator with "From List" (when the provider can list) and "By ID" modes, then any extra modes (e.g.
- * "By CIDR"); operations that accept an extra mode read the locator's `mode` themselves.
+ * A resource locator with "From List" (when the provider can list) and "By ID" modes, then any
+ * extra modes (e.g. "By CIDR"); operations that accept an extra mode read the locator's `mode`
+ * themselves.
  */
 export function locatorProperty(spec: {
 	displayName: string;
@@ -126,9 +157,14 @@ export function locatorProperty(spec: {
 	};
 }
 
+/** "Max Wait (Seconds)" of the nodes that wait for an asynchronous change to apply. */
+export const MAX_WAIT_DESCRIPTION =
+	'Stop waiting after this long and report the state the provider shows then ' +
+	'(the change goes on by itself)';
+
 /**
- * "Wait Until Applied" and "Max Wait (Seconds)" for providers that apply a change asynchronously (OVH's pending
- * states, Hetzner's "in process"); read with readSettleWait().
+ * "Wait Until Applied" and "Max Wait (Seconds)" for providers that apply a change asynchronously
+ * (OVH's pending states, Hetzner's "in process"); read with readSettleWait().
  */
 export function settleProperties(spec: {
 	defaultOn: boolean;
@@ -152,24 +188,7 @@ export function settleProperties(spec: {
 			typeOptions: { minValue: 1, maxValue: 900 },
 			default: spec.maxWait,
 			displayOptions: { show: { operation: operations, waitUntilApplied: [true] } },
-			description:
-				'Stop waiting after this long and report the state the provider shows then (the change goes on by itself)',
+			description: MAX_WAIT_DESCRIPTION,
 		},
 	];
-}
-
-/** List-search filtering: whether what the user typed appears in any of a listed item's fields (case-insensitive). */
-export function matchesSearch(
-	filter: string | undefined,
-	...fields: Array<string | number | undefined>
-): boolean {
-	const needle = filter?.trim().toLowerCase() ?? '';
-	return (
-		!needle ||
-		fields
-			.filter((field) => field !== undefined)
-			.join(' ')
-			.toLowerCase()
-			.includes(needle)
-	);
 }

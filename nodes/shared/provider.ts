@@ -9,7 +9,7 @@ import {
 	type RetryPolicy,
 } from './http';
 
-/** The fields every provider node's output item carries (CONTRACT.md), plus provider details. */
+/** The fields every provider node's output item carries, plus provider details. */
 export interface MitigationResult extends IDataObject {
 	/** Mitigation is on after the call, or as read. */
 	active: boolean;
@@ -30,15 +30,18 @@ export type Operation<Target, Api = ProviderClient> = (
 ) => Promise<MitigationResult | IDataObject | IDataObject[]>;
 
 /**
- * One mitigation provider, as all eight nodes share it: how to read and validate the target of an item, and the
- * three contract operations plus any provider extras. The runner below does everything else.
+ * One mitigation provider, as all eight nodes share it: how to read and validate the target of an
+ * item, and the three contract operations plus any provider extras. The runner below does
+ * everything else.
  */
 export interface MitigationProvider<Target, Api = ProviderClient> {
 	/** Node type name, e.g. "cloudflareMagicTransit"; goes into every output item as `provider`. */
 	name: string;
 	/** An HTTP provider's API (the runner opens a ProviderClient), or a connector for another protocol. */
 	api: Api extends ProviderClient ? ProviderApiSpec : ApiConnector<Api>;
-	/** Reads and validates the item's target parameters; throws InputError before any request is made. */
+	/**
+	 * Reads and validates the item's target parameters; throws InputError before any request is made.
+	 */
 	readTarget(ctx: IExecuteFunctions, itemIndex: number, operation: string): Target;
 	/** The string put in the output's `target` field. */
 	describeTarget(target: Target): string;
@@ -55,7 +58,22 @@ export interface ApiConnector<Api> {
 	close(api: Api): void;
 }
 
-/** execute() of every provider node: per item, with continueOnFail and pairedItem as n8n expects. */
+/**
+ * What a continueOnFail item carries, the same for every node: the error a user would have seen,
+ * how to fix it, and which provider, target and operation it is about (null where the item failed
+ * before they were known).
+ */
+export interface FailureItem extends IDataObject {
+	error: string;
+	description: string | null;
+	provider: string;
+	target: string | null;
+	operation: string | null;
+}
+
+/**
+ * execute() of every provider node: per item, with continueOnFail and pairedItem as n8n expects.
+ */
 export async function runProvider<Target, Api = ProviderClient>(
 	ctx: IExecuteFunctions,
 	provider: MitigationProvider<Target, Api>,
@@ -76,11 +94,14 @@ export async function runProvider<Target, Api = ProviderClient>(
 	};
 
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		let operation: string | null = null;
+		let target: string | null = null;
 		try {
-			const operation = ctx.getNodeParameter('operation', itemIndex) as string;
+			operation = ctx.getNodeParameter('operation', itemIndex) as string;
 			const run = provider.operations[operation];
 			if (!run) throw new Error(`Unknown operation '${operation}'`);
-			const target = provider.readTarget(ctx, itemIndex, operation);
+			const parsed = provider.readTarget(ctx, itemIndex, operation);
+			target = provider.describeTarget(parsed);
 			const policy = readRetryPolicy(ctx, itemIndex);
 			const policyKey = JSON.stringify(policy);
 			if (!client || policyKey !== clientPolicyKey) {
@@ -88,26 +109,25 @@ export async function runProvider<Target, Api = ProviderClient>(
 				client = await open(policy);
 				clientPolicyKey = policyKey;
 			}
-			const result = await run(target, { ctx, itemIndex, api: client, records });
+			const result = await run(parsed, { ctx, itemIndex, api: client, records });
 			const rows = Array.isArray(result) ? result : [result];
 			for (const row of rows) {
 				output.push({
-					json: {
-						provider: provider.name,
-						target: provider.describeTarget(target),
-						operation,
-						...row,
-					},
+					json: { provider: provider.name, target, operation, ...row },
 					pairedItem: { item: itemIndex },
 				});
 			}
 		} catch (error) {
 			const nodeError = toNodeError(ctx, error, itemIndex);
 			if (ctx.continueOnFail()) {
-				output.push({
-					json: { error: nodeError.message, description: nodeError.description ?? null },
-					pairedItem: { item: itemIndex },
-				});
+				const failure: FailureItem = {
+					error: nodeError.message,
+					description: nodeError.description ?? null,
+					provider: provider.name,
+					target,
+					operation,
+				};
+				output.push({ json: failure, pairedItem: { item: itemIndex } });
 				continue;
 			}
 			close();
@@ -115,7 +135,32 @@ export async function runProvider<Target, Api = ProviderClient>(
 		}
 	}
 	close();
+	showWarnings(ctx, output, items.length > 1);
 	return [output];
+}
+
+/**
+ * Every output item's `warnings` (e.g. "protects nothing") also shows in the output pane, where a
+ * user looks, while the item keeps them for workflows that branch on them. Several items name their
+ * target, and a warning repeated for the same target shows once.
+ */
+function showWarnings(ctx: IExecuteFunctions, output: INodeExecutionData[], nameTargets: boolean) {
+	const messages = new Set<string>();
+	for (const { json } of output) {
+		if (!Array.isArray(json.warnings)) continue;
+		for (const warning of json.warnings as unknown[]) {
+			if (typeof warning !== 'string' || !warning) continue;
+			messages.add(nameTargets && json.target ? `${String(json.target)}: ${warning}` : warning);
+		}
+	}
+	if (messages.size === 0) return;
+	ctx.addExecutionHints(
+		...[...messages].map((message) => ({
+			message,
+			type: 'warning' as const,
+			location: 'outputPane' as const,
+		})),
+	);
 }
 
 function readRetryPolicy(ctx: IExecuteFunctions, itemIndex: number): RetryPolicy {

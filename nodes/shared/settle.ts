@@ -2,9 +2,9 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import { sleep } from 'n8n-workflow';
 
 /**
- * Polls `read` until `settled` holds or `maxWaitMs` has passed, waiting 1 s, 2 s, 4 s ... (at most `maxStepMs`)
- * between reads. Returns the last reading and whether it settled, so the caller can report "still pending"
- * honestly instead of failing a change the provider did accept.
+ * Polls `read` until `settled` holds or `maxWaitMs` has passed, waiting 1 s, 2 s, 4 s ... (at most
+ * `maxStepMs`) between reads. Returns the last reading and whether it settled, so the caller can
+ * report "still pending" honestly instead of failing a change the provider did accept.
  */
 export async function waitUntilSettled<T>(
 	read: () => Promise<T>,
@@ -23,7 +23,10 @@ export async function waitUntilSettled<T>(
 	}
 }
 
-/** Milliseconds to wait for a change to settle per the node's settleProperties(); 0 when waiting is off. */
+/**
+ * Milliseconds to wait for a change to settle per the node's settleProperties(); 0 when waiting is
+ * off.
+ */
 export function readSettleWait(
 	ctx: IExecuteFunctions,
 	itemIndex: number,

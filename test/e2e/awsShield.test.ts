@@ -10,24 +10,22 @@ import {
 	shieldCredentials,
 	startShield,
 } from '../unit/awsShield/fixture';
-import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
-import { PACKAGE, locator, postJson, webhook, workflow } from './workflows';
+import { callWebhook, listSearch, startN8nWithWorkflows, stopAll, testCredential } from './harness';
+import { locator, packageNode, simulatorCredential, webhook, workflow } from './workflows';
 
-const credentials = {
-	awsShieldMitigationApi: { id: 'awssim000000001', name: 'AWS Shield (simulator)' },
-};
+const { credential, credentials } = simulatorCredential(
+	'awsShieldMitigationApi',
+	'awssim000000001',
+	'AWS Shield',
+);
 
-const shieldNode = (operation: string, suffix: string) => ({
-	name: `Shield ${suffix}`,
-	type: `${PACKAGE}.awsShieldAdvanced`,
-	parameters: {
-		operation,
-		resourceArn: locator(DISTRIBUTION),
-		automaticResponse: 'COUNT',
-		requestOptions: {},
-	},
-	credentials,
-});
+const shieldNode = (operation: string, suffix: string) =>
+	packageNode(
+		`Shield ${suffix}`,
+		'awsShieldAdvanced',
+		{ operation, resourceArn: locator(DISTRIBUTION), automaticResponse: 'COUNT' },
+		credentials,
+	);
 
 let sim: AwsShieldSimulator;
 let n8n: N8nInstance;
@@ -41,11 +39,9 @@ const temporary = () =>
 
 beforeAll(async () => {
 	sim = await startShield();
-	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
-		instance.importCredentials([
-			{ ...credentials.awsShieldMitigationApi, type: 'awsShieldMitigationApi', data: temporary() },
-		]);
-		instance.importWorkflows([
+	n8n = await startN8nWithWorkflows(
+		[{ ...credential, data: temporary() }],
+		[
 			workflow('awsMitigation001', 'AWS Shield mitigation', [
 				[webhook('Activate', 'aws-activate'), shieldNode('activate', 'on')],
 				[webhook('Status', 'aws-status'), shieldNode('getStatus', 'status')],
@@ -54,23 +50,15 @@ beforeAll(async () => {
 			workflow('awsMitigation002', 'AWS Shield withdraw', [
 				[webhook('Withdraw', 'aws-withdraw'), shieldNode('withdraw', 'off')],
 			]),
-		]);
-	});
+		],
+	);
 });
 
-afterAll(async () => {
-	await stopN8n(n8n);
-	await sim?.stop();
-});
+afterAll(async () => await stopAll(n8n, sim));
 
 describe('AWS Shield Advanced inside a real n8n', () => {
 	it('tests the credential through n8n with a SigV4-signed GetSubscriptionState; a wrong secret fails', async () => {
-		const test = (data: Record<string, string>) =>
-			testCredential(
-				n8n,
-				{ ...credentials.awsShieldMitigationApi, type: 'awsShieldMitigationApi' },
-				data,
-			);
+		const test = (data: Record<string, string>) => testCredential(n8n, credential, data);
 		expect(await test(temporary())).toMatchObject({ status: 'OK' });
 		expect(sim.operations).toContain('GetSubscriptionState');
 		expect((await test({ ...temporary(), secretAccessKey: 'wrong' })).status).toBe('Error');
@@ -87,9 +75,7 @@ describe('AWS Shield Advanced inside a real n8n', () => {
 			times: 1,
 			response: { status: 400, body: { __type: 'ThrottlingException', message: 'Rate exceeded' } },
 		});
-		const { status, json } = await postJson(`${n8n.url}/webhook/aws-activate`);
-		expect(status).toBe(200);
-		expect(json).toEqual([
+		expect(await callWebhook(n8n, 'aws-activate')).toEqual([
 			expect.objectContaining({
 				provider: 'awsShieldAdvanced',
 				active: true,
@@ -107,8 +93,7 @@ describe('AWS Shield Advanced inside a real n8n', () => {
 
 	it('withdraws from another workflow after a restart, from the tags at AWS', async () => {
 		await n8n.restart();
-		const { json } = await postJson(`${n8n.url}/webhook/aws-withdraw`);
-		expect(json).toEqual([
+		expect(await callWebhook(n8n, 'aws-withdraw')).toEqual([
 			expect.objectContaining({ active: false, changed: true, protectionDeleted: true }),
 		]);
 		expect(sim.protectionOf(DISTRIBUTION)).toBeUndefined();
@@ -116,8 +101,7 @@ describe('AWS Shield Advanced inside a real n8n', () => {
 
 	it('reads status without writing', async () => {
 		const writes = sim.writeOperations().length;
-		const { json } = await postJson(`${n8n.url}/webhook/aws-status`);
-		expect(json).toEqual([
+		expect(await callWebhook(n8n, 'aws-status')).toEqual([
 			expect.objectContaining({
 				active: false,
 				changed: false,

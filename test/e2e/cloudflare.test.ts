@@ -2,11 +2,14 @@ import type { N8nInstance } from '../../scripts/n8nHarness';
 import { type CloudflareSimulator, hex32 } from '../simulators/cloudflare';
 import { ACCOUNT, PREFIX, TOKEN, ZONE, startCloudflare } from '../unit/cloudflare/fixture';
 import {
+	cloudflareCredential,
 	cloudflareCredentials as credentials,
+	expectCloudflareActivation,
+	expectCloudflareWithdrawal,
 	importCloudflareMitigation,
 } from './cloudflareWorkflow';
-import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
-import { PACKAGE, locator, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+import { OWNER, callWebhook, listSearch, startN8nWith, stopAll, testCredential } from './harness';
+import { locator, packageNode, webhook, workflow, type WorkflowNode } from './workflows';
 
 /** A /22 onboarded with its /24s as BGP prefixes, so one subnet can be announced alone. */
 const AGGREGATE = hex32('prefix-198-18');
@@ -22,17 +25,18 @@ let n8n: N8nInstance;
 function subnetNode(operation: string): WorkflowNode {
 	return {
 		onError: 'continueRegularOutput',
-		name: `Magic Transit subnet ${operation}`,
-		type: `${PACKAGE}.cloudflareMagicTransit`,
-		parameters: {
-			operation,
-			accountId: locator(ACCOUNT),
-			prefixId: locator(AGGREGATE),
-			advertisement: 'bgpPrefix',
-			bgpPrefixId: locator('={{ $json.body.cidr }}', 'cidr'),
-			requestOptions: {},
-		},
-		credentials,
+		...packageNode(
+			`Magic Transit subnet ${operation}`,
+			'cloudflareMagicTransit',
+			{
+				operation,
+				accountId: locator(ACCOUNT),
+				prefixId: locator(AGGREGATE),
+				advertisement: 'bgpPrefix',
+				bgpPrefixId: locator('={{ $json.body.cidr }}', 'cidr'),
+			},
+			credentials,
+		),
 	};
 }
 
@@ -52,36 +56,18 @@ beforeAll(async () => {
 	});
 });
 
-afterAll(async () => {
-	await stopN8n(n8n);
-	await sim?.stop();
-});
+afterAll(async () => await stopAll(n8n, sim));
 
 describe('Cloudflare nodes inside a real n8n', () => {
 	it('loads the package as a community package and tests the credential through n8n', async () => {
 		const test = (apiToken: string) =>
-			testCredential(
-				n8n,
-				{ ...credentials.cloudflareMitigationApi, type: 'cloudflareMitigationApi' },
-				{ apiToken, baseUrl: sim.baseUrl, accountId: '' },
-			);
+			testCredential(n8n, cloudflareCredential, { apiToken, baseUrl: sim.baseUrl, accountId: '' });
 		expect(await test(TOKEN)).toMatchObject({ status: 'OK' });
 		expect(await test('wrong')).toMatchObject({ status: 'Error' });
 	});
 
 	it('advertises the prefix and turns Under Attack on, from a webhook', async () => {
-		const { status, json } = await postJson(`${n8n.url}/webhook/cf-activate`);
-		expect(status).toBe(200);
-		expect(json).toEqual([
-			expect.objectContaining({
-				provider: 'cloudflareUnderAttack',
-				active: true,
-				changed: true,
-				previousLevel: 'high',
-			}),
-		]);
-		expect(sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!.advertised).toBe(true);
-		expect(sim.zones.get(ZONE)!.security_level).toBe('under_attack');
+		await expectCloudflareActivation(n8n, sim);
 	});
 
 	it('after an n8n restart, withdraws and restores the original level (high) from static data', async () => {
@@ -95,25 +81,13 @@ describe('Cloudflare nodes inside a real n8n', () => {
 				body: { success: false, errors: [{ code: 971, message: 'rate limited' }] },
 			},
 		});
-		const { status, json } = await postJson(`${n8n.url}/webhook/cf-withdraw`);
-		expect(status).toBe(200);
-		expect(json).toEqual([
-			expect.objectContaining({
-				provider: 'cloudflareUnderAttack',
-				active: false,
-				changed: true,
-				securityLevel: 'high',
-			}),
-		]);
-		expect(sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!.advertised).toBe(false);
-		expect(sim.zones.get(ZONE)!.security_level).toBe('high');
+		await expectCloudflareWithdrawal(n8n, sim);
 		expect(sim.log.filter((r) => r.method === 'PATCH' && r.status === 429)).toHaveLength(1);
 	});
 
 	it('reads status without writing', async () => {
 		const writes = sim.writes().length;
-		const { json } = await postJson(`${n8n.url}/webhook/cf-status`);
-		expect(json).toEqual([
+		expect(await callWebhook(n8n, 'cf-status')).toEqual([
 			expect.objectContaining({ active: false, changed: false, securityLevel: 'high' }),
 		]);
 		expect(sim.writes()).toHaveLength(writes);
@@ -121,9 +95,7 @@ describe('Cloudflare nodes inside a real n8n', () => {
 
 	it('announces only the attacked subnet, named by CIDR in the alert, and withdraws it', async () => {
 		const subnetState = () => sim.bgpPrefixesOf(AGGREGATE).get(SUBNET.id)!.on_demand.advertised;
-		const on = await postJson(`${n8n.url}/webhook/cf-subnet-on`, { cidr: SUBNET.cidr });
-		expect(on.status).toBe(200);
-		expect(on.json).toEqual([
+		expect(await callWebhook(n8n, 'cf-subnet-on', { cidr: SUBNET.cidr })).toEqual([
 			expect.objectContaining({
 				active: true,
 				changed: true,
@@ -140,8 +112,7 @@ describe('Cloudflare nodes inside a real n8n', () => {
 				.map((b) => b.cidr),
 		).toEqual([SUBNET.cidr]);
 
-		const off = await postJson(`${n8n.url}/webhook/cf-subnet-off`, { cidr: SUBNET.cidr });
-		expect(off.json).toEqual([
+		expect(await callWebhook(n8n, 'cf-subnet-off', { cidr: SUBNET.cidr })).toEqual([
 			expect.objectContaining({ active: false, changed: true, bgpPrefixId: SUBNET.id }),
 		]);
 		expect(subnetState()).toBe(false);
@@ -149,7 +120,7 @@ describe('Cloudflare nodes inside a real n8n', () => {
 
 	it('refuses a subnet that is not onboarded, before any write, naming the ones that are', async () => {
 		const writes = sim.writes().length;
-		const { json } = await postJson(`${n8n.url}/webhook/cf-subnet-on`, { cidr: '198.18.3.0/24' });
+		const json = await callWebhook(n8n, 'cf-subnet-on', { cidr: '198.18.3.0/24' });
 		const [item] = json as Array<{ error: string }>;
 		expect(item.error).toMatch(
 			/198\.18\.3\.0\/24 is not a BGP prefix of IP prefix 198\.18\.0\.0\/22.*198\.18\.1\.0\/24/,

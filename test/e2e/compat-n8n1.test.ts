@@ -3,14 +3,16 @@ import { basename, join } from 'node:path';
 
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { CloudflareSimulator } from '../simulators/cloudflare';
-import { ACCOUNT, PREFIX, ZONE, startCloudflare } from '../unit/cloudflare/fixture';
+import { startCloudflare } from '../unit/cloudflare/fixture';
 import {
+	cloudflareCredential,
 	cloudflareCredentialData,
-	cloudflareCredentials,
+	expectCloudflareActivation,
+	expectCloudflareWithdrawal,
 	importCloudflareMitigation,
 } from './cloudflareWorkflow';
-import { OWNER, startN8nWith, stopN8n } from './harness';
-import { PACKAGE, postJson } from './workflows';
+import { OWNER, callWebhook, startN8nWith, stopAll } from './harness';
+import { PACKAGE } from './workflows';
 
 /** The newest n8n 1.x on the npm registry (`npm view n8n versions`); it runs on Node 20. */
 const N8N_1_VERSION = '1.123.81';
@@ -25,10 +27,7 @@ beforeAll(async () => {
 	});
 });
 
-afterAll(async () => {
-	await stopN8n(n8n);
-	await sim?.stop();
-});
+afterAll(async () => await stopAll(n8n, sim));
 
 /** Type names n8n gives the installed package's nodes and credentials: the file name, lower camel case. */
 function installedTypeNames(kind: 'nodes' | 'credentials'): string[] {
@@ -59,49 +58,24 @@ describe(`the package on n8n ${N8N_1_VERSION}`, () => {
 		const response = await api('/rest/credentials/test', {
 			method: 'POST',
 			body: JSON.stringify({
-				credentials: {
-					...cloudflareCredentials.cloudflareMitigationApi,
-					type: 'cloudflareMitigationApi',
-					data: cloudflareCredentialData(sim),
-				},
+				credentials: { ...cloudflareCredential, data: cloudflareCredentialData(sim) },
 			}),
 		});
 		expect(await response.json()).toMatchObject({ data: { status: 'OK' } });
 	});
 
 	it('advertises the prefix and turns Under Attack on from a webhook', async () => {
-		const { status, json } = await postJson(`${n8n.url}/webhook/cf-activate`);
-		expect(status).toBe(200);
-		expect(json).toEqual([
-			expect.objectContaining({
-				provider: 'cloudflareUnderAttack',
-				active: true,
-				changed: true,
-				previousLevel: 'high',
-			}),
-		]);
-		expect(sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!.advertised).toBe(true);
-		expect(sim.zones.get(ZONE)!.security_level).toBe('under_attack');
+		await expectCloudflareActivation(n8n, sim);
 	});
 
 	it('after a restart, withdraws and restores the level it found, then a repeat writes nothing', async () => {
 		await n8n.restart();
-		const { status, json } = await postJson(`${n8n.url}/webhook/cf-withdraw`);
-		expect(status).toBe(200);
-		expect(json).toEqual([
-			expect.objectContaining({
-				provider: 'cloudflareUnderAttack',
-				active: false,
-				changed: true,
-				securityLevel: 'high',
-			}),
-		]);
-		expect(sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!.advertised).toBe(false);
-		expect(sim.zones.get(ZONE)!.security_level).toBe('high');
+		await expectCloudflareWithdrawal(n8n, sim);
 
 		const writes = sim.writes().length;
-		const repeat = await postJson(`${n8n.url}/webhook/cf-withdraw`);
-		expect(repeat.json).toEqual([expect.objectContaining({ active: false, changed: false })]);
+		expect(await callWebhook(n8n, 'cf-withdraw')).toEqual([
+			expect.objectContaining({ active: false, changed: false }),
+		]);
 		expect(sim.writes()).toHaveLength(writes);
 	});
 });

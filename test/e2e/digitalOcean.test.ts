@@ -2,40 +2,36 @@ import { lockdownName } from '../../nodes/DigitalOcean/operations';
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { DigitalOceanSimulator, SimFirewall } from '../simulators/digitalOcean';
 import { TOKEN, snapshot, startDigitalOcean } from '../unit/digitalOcean/fixture';
-import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
-import { PACKAGE, locator, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+import { callWebhook, listSearch, startN8nWithWorkflows, stopAll, testCredential } from './harness';
+import { locator, packageNode, simulatorCredential, webhook, workflow } from './workflows';
+import { rateLimited } from '../helpers/fixture';
 
-const credentials = {
-	digitalOceanMitigationApi: { id: 'dosim000000001', name: 'DigitalOcean (simulator)' },
-};
+const { credential, credentials } = simulatorCredential(
+	'digitalOceanMitigationApi',
+	'dosim000000001',
+	'DigitalOcean',
+);
 let sim: DigitalOceanSimulator;
 let web: SimFirewall;
 let n8n: N8nInstance;
 let before: ReturnType<typeof snapshot>;
 
-function firewallNode(operation: string, extra: Record<string, unknown> = {}): WorkflowNode {
-	return {
-		name: `DigitalOcean ${operation}`,
-		type: `${PACKAGE}.digitalOceanFirewall`,
-		parameters: { operation, firewallId: locator(web.id), requestOptions: {}, ...extra },
+const firewallNode = (operation: string, extra: Record<string, unknown> = {}) =>
+	packageNode(
+		`DigitalOcean ${operation}`,
+		'digitalOceanFirewall',
+		{ operation, firewallId: locator(web.id), ...extra },
 		credentials,
-	};
-}
+	);
 
 beforeAll(async () => {
 	({ sim, web } = await startDigitalOcean());
 	before = snapshot(sim);
-	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
-		instance.importCredentials([
-			{
-				...credentials.digitalOceanMitigationApi,
-				type: 'digitalOceanMitigationApi',
-				data: { accessToken: TOKEN, baseUrl: sim.baseUrl },
-			},
-		]);
+	n8n = await startN8nWithWorkflows(
+		[{ ...credential, data: { accessToken: TOKEN, baseUrl: sim.baseUrl } }],
 		// Activate and withdraw live in different workflows, as when an alert workflow locks down and a person
 		// (or another workflow) lifts it later: only what DigitalOcean holds connects the two.
-		instance.importWorkflows([
+		[
 			workflow('doLockdown00001', 'DigitalOcean lockdown', [
 				[
 					webhook('Activate', 'do-activate'),
@@ -46,31 +42,22 @@ beforeAll(async () => {
 			workflow('doRestore000001', 'DigitalOcean restore', [
 				[webhook('Withdraw', 'do-withdraw'), firewallNode('withdraw')],
 			]),
-		]);
-	});
+		],
+	);
 });
 
-afterAll(async () => {
-	await stopN8n(n8n);
-	await sim?.stop();
-});
+afterAll(async () => await stopAll(n8n, sim));
 
 describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
 	it('tests the credential through n8n', async () => {
 		const test = (accessToken: string) =>
-			testCredential(
-				n8n,
-				{ ...credentials.digitalOceanMitigationApi, type: 'digitalOceanMitigationApi' },
-				{ accessToken, baseUrl: sim.baseUrl },
-			);
+			testCredential(n8n, credential, { accessToken, baseUrl: sim.baseUrl });
 		expect(await test(TOKEN)).toMatchObject({ status: 'OK' });
 		expect(await test('dop_v1_wrong')).toMatchObject({ status: 'Error' });
 	});
 
 	it('locks the firewall down from one workflow, keeping the management sources open', async () => {
-		const { status, json } = await postJson(`${n8n.url}/webhook/do-activate`);
-		expect(status).toBe(200);
-		expect(json).toEqual([
+		expect(await callWebhook(n8n, 'do-activate')).toEqual([
 			expect.objectContaining({ provider: 'digitalOceanFirewall', active: true, changed: true }),
 		]);
 		const lockdown = [...sim.firewalls.values()].find((f) => f.name === lockdownName(web.id))!;
@@ -91,23 +78,17 @@ describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
 	it('after an n8n restart, a second activate changes nothing', async () => {
 		await n8n.restart();
 		const writes = sim.writes().length;
-		const { json } = await postJson(`${n8n.url}/webhook/do-activate`);
-		expect(json).toEqual([expect.objectContaining({ active: true, changed: false })]);
+		expect(await callWebhook(n8n, 'do-activate')).toEqual([
+			expect.objectContaining({ active: true, changed: false }),
+		]);
 		expect(sim.writes()).toHaveLength(writes);
 	});
 
 	it('withdraws from another workflow through a rate limit, and the account is exactly as before', async () => {
-		sim.inject({
-			method: 'PUT',
-			response: {
-				status: 429,
-				headers: { 'retry-after': '1' },
-				body: { id: 'too_many_requests', message: 'API rate limit exceeded.' },
-			},
-		});
-		const { status, json } = await postJson(`${n8n.url}/webhook/do-withdraw`);
-		expect(status).toBe(200);
-		expect(json).toEqual([
+		sim.inject(
+			rateLimited('PUT', { id: 'too_many_requests', message: 'API rate limit exceeded.' }, '1'),
+		);
+		expect(await callWebhook(n8n, 'do-withdraw')).toEqual([
 			expect.objectContaining({ provider: 'digitalOceanFirewall', active: false, changed: true }),
 		]);
 		expect(snapshot(sim)).toEqual(before);
@@ -117,8 +98,7 @@ describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
 
 	it('reports status without writing', async () => {
 		const writes = sim.writes().length;
-		const { json } = await postJson(`${n8n.url}/webhook/do-status`);
-		expect(json).toEqual([
+		expect(await callWebhook(n8n, 'do-status')).toEqual([
 			expect.objectContaining({ active: false, changed: false, state: 'normal' }),
 		]);
 		expect(sim.writes()).toHaveLength(writes);

@@ -8,7 +8,7 @@ import {
 	installPackage,
 	type N8nOptions,
 } from '../../scripts/n8nHarness';
-import { PACKAGE } from './workflows';
+import { PACKAGE, postJson } from './workflows';
 
 /** The owner account the tests log in with (n8n 2.x needs one for the REST API). */
 export const OWNER = { email: 'operator@example.test', password: 'Local-test-1' };
@@ -42,6 +42,41 @@ export async function startN8nWith(
 		await stopN8n(n8n);
 		throw error;
 	}
+}
+
+/** A real n8n (current version, with the owner account) with these credentials and workflows imported. */
+export async function startN8nWithWorkflows(
+	credentials: Parameters<N8nInstance['importCredentials']>[0],
+	workflows: unknown[],
+): Promise<N8nInstance> {
+	return await startN8nWith({ owner: OWNER }, (instance) => {
+		instance.importCredentials(credentials);
+		instance.importWorkflows(workflows);
+	});
+}
+
+/** Stops n8n and the simulators a test file started (after a failed start, those that did start). */
+export async function stopAll(
+	n8n: N8nInstance | undefined,
+	...simulators: Array<{ stop(): Promise<void> } | undefined>
+): Promise<void> {
+	await stopN8n(n8n);
+	for (const simulator of simulators) await simulator?.stop();
+}
+
+/**
+ * Calls a workflow's production webhook (`/webhook/<path>`) and returns what it answers: the last node's items.
+ * Any status but 200 fails the test, with the answer.
+ */
+export async function callWebhook(
+	n8n: N8nInstance,
+	path: string,
+	body?: unknown,
+): Promise<unknown> {
+	const { status, json } = await postJson(`${n8n.url}/webhook/${path}`, body);
+	if (status !== 200)
+		throw new Error(`webhook ${path} answered ${status}: ${JSON.stringify(json)}`);
+	return json;
 }
 
 /** Stops n8n (and its workers) and removes its folder, unless KEEP_N8N=1 asks to keep it for a look. */

@@ -7,57 +7,46 @@ import {
 	hetznerCredentials,
 	startHetzner,
 } from '../unit/hetzner/fixture';
-import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
-import { PACKAGE, locator, postJson, webhook, workflow } from './workflows';
+import { callWebhook, listSearch, startN8nWithWorkflows, stopAll, testCredential } from './harness';
+import { locator, packageNode, simulatorCredential, webhook, workflow } from './workflows';
 
-const credentials = {
-	hetznerRobotMitigationApi: { id: 'hzsim0000000001', name: 'Hetzner Robot (simulator)' },
-};
+const { credential, credentials } = simulatorCredential(
+	'hetznerRobotMitigationApi',
+	'hzsim0000000001',
+	'Hetzner Robot',
+);
 
-const robotNode = (operation: string, suffix: string) => ({
-	name: `Robot firewall ${suffix}`,
-	type: `${PACKAGE}.hetznerRobotFirewall`,
-	// The main IPv4, as users of the seed product enter it.
-	parameters: { operation, server: locator(SERVER_IP), requestOptions: {} },
-	credentials,
-});
+const robotNode = (operation: string, suffix: string) =>
+	packageNode(
+		`Robot firewall ${suffix}`,
+		'hetznerRobotFirewall',
+		// The main IPv4, as users of the seed product enter it.
+		{ operation, server: locator(SERVER_IP) },
+		credentials,
+	);
 
 let sim: HetznerSimulator;
 let n8n: N8nInstance;
 
 beforeAll(async () => {
 	sim = await startHetzner();
-	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
-		instance.importCredentials([
-			{
-				...credentials.hetznerRobotMitigationApi,
-				type: 'hetznerRobotMitigationApi',
-				data: hetznerCredentials(sim),
-			},
-		]);
-		instance.importWorkflows([
+	n8n = await startN8nWithWorkflows(
+		[{ ...credential, data: hetznerCredentials(sim) }],
+		[
 			workflow('hzMitigation0001', 'Hetzner mitigation', [
 				[webhook('Activate', 'hz-activate'), robotNode('activate', 'on')],
 				[webhook('Withdraw', 'hz-withdraw'), robotNode('withdraw', 'off')],
 				[webhook('Status', 'hz-status'), robotNode('getStatus', 'status')],
 			]),
-		]);
-	});
+		],
+	);
 });
 
-afterAll(async () => {
-	await stopN8n(n8n);
-	await sim?.stop();
-});
+afterAll(async () => await stopAll(n8n, sim));
 
 describe('Hetzner Robot Firewall inside a real n8n', () => {
 	it('tests the credential through n8n (Basic auth on /server); a wrong password fails', async () => {
-		const test = (data: Record<string, string>) =>
-			testCredential(
-				n8n,
-				{ ...credentials.hetznerRobotMitigationApi, type: 'hetznerRobotMitigationApi' },
-				data,
-			);
+		const test = (data: Record<string, string>) => testCredential(n8n, credential, data);
 		expect(await test(hetznerCredentials(sim))).toMatchObject({ status: 'OK' });
 		expect(await test(hetznerCredentials(sim, { password: 'wrong' }))).toMatchObject({
 			status: 'Error',
@@ -72,9 +61,7 @@ describe('Hetzner Robot Firewall inside a real n8n', () => {
 				body: { error: { status: 409, code: 'FIREWALL_IN_PROCESS', message: 'in process' } },
 			},
 		});
-		const { status, json } = await postJson(`${n8n.url}/webhook/hz-activate`);
-		expect(status).toBe(200);
-		expect(json).toEqual([
+		expect(await callWebhook(n8n, 'hz-activate')).toEqual([
 			expect.objectContaining({
 				provider: 'hetznerRobotFirewall',
 				active: true,
@@ -93,8 +80,7 @@ describe('Hetzner Robot Firewall inside a real n8n', () => {
 
 	it('after an n8n restart, withdraws back to disabled with every rule intact', async () => {
 		await n8n.restart();
-		const { json } = await postJson(`${n8n.url}/webhook/hz-withdraw`);
-		expect(json).toEqual([
+		expect(await callWebhook(n8n, 'hz-withdraw')).toEqual([
 			expect.objectContaining({ active: false, changed: true, status: 'disabled' }),
 		]);
 		expect(sim.firewall(SERVER)).toMatchObject({
@@ -107,8 +93,7 @@ describe('Hetzner Robot Firewall inside a real n8n', () => {
 
 	it('reads status without writing', async () => {
 		const writes = sim.writes().length;
-		const { json } = await postJson(`${n8n.url}/webhook/hz-status`);
-		expect(json).toEqual([
+		expect(await callWebhook(n8n, 'hz-status')).toEqual([
 			expect.objectContaining({ active: false, changed: false, serverNumber: SERVER }),
 		]);
 		expect(sim.writes()).toHaveLength(writes);

@@ -2,37 +2,35 @@ import { snapshotLabel } from '../../nodes/Linode/operations';
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { LinodeSimulator, SimFirewall } from '../simulators/linode';
 import { TOKEN, snapshot, startLinode } from '../unit/linode/fixture';
-import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
-import { PACKAGE, locator, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+import { callWebhook, listSearch, startN8nWithWorkflows, stopAll, testCredential } from './harness';
+import { locator, packageNode, simulatorCredential, webhook, workflow } from './workflows';
+import { rateLimited } from '../helpers/fixture';
 
-const credentials = { linodeMitigationApi: { id: 'lnsim000000001', name: 'Linode (simulator)' } };
+const { credential, credentials } = simulatorCredential(
+	'linodeMitigationApi',
+	'lnsim000000001',
+	'Linode',
+);
 let sim: LinodeSimulator;
 let web: SimFirewall;
 let n8n: N8nInstance;
 let before: ReturnType<typeof snapshot>;
 
-function firewallNode(operation: string, extra: Record<string, unknown> = {}): WorkflowNode {
-	return {
-		name: `Linode ${operation}`,
-		type: `${PACKAGE}.linodeFirewall`,
-		parameters: { operation, firewallId: locator(String(web.id)), requestOptions: {}, ...extra },
+const firewallNode = (operation: string, extra: Record<string, unknown> = {}) =>
+	packageNode(
+		`Linode ${operation}`,
+		'linodeFirewall',
+		{ operation, firewallId: locator(String(web.id)), ...extra },
 		credentials,
-	};
-}
+	);
 
 beforeAll(async () => {
 	({ sim, web } = await startLinode());
 	before = snapshot(sim);
-	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
-		instance.importCredentials([
-			{
-				...credentials.linodeMitigationApi,
-				type: 'linodeMitigationApi',
-				data: { accessToken: TOKEN, baseUrl: sim.baseUrl },
-			},
-		]);
+	n8n = await startN8nWithWorkflows(
+		[{ ...credential, data: { accessToken: TOKEN, baseUrl: sim.baseUrl } }],
 		// Activate and withdraw in different workflows: only the copy kept at Linode connects them.
-		instance.importWorkflows([
+		[
 			workflow('lnLockdown00001', 'Linode lockdown', [
 				[
 					webhook('Activate', 'ln-activate'),
@@ -42,31 +40,22 @@ beforeAll(async () => {
 			workflow('lnRestore000001', 'Linode restore', [
 				[webhook('Withdraw', 'ln-withdraw'), firewallNode('withdraw')],
 			]),
-		]);
-	});
+		],
+	);
 });
 
-afterAll(async () => {
-	await stopN8n(n8n);
-	await sim?.stop();
-});
+afterAll(async () => await stopAll(n8n, sim));
 
 describe('Linode Cloud Firewall node inside a real n8n', () => {
 	it('tests the credential through n8n', async () => {
 		const test = (accessToken: string) =>
-			testCredential(
-				n8n,
-				{ ...credentials.linodeMitigationApi, type: 'linodeMitigationApi' },
-				{ accessToken, baseUrl: sim.baseUrl },
-			);
+			testCredential(n8n, credential, { accessToken, baseUrl: sim.baseUrl });
 		expect(await test(TOKEN)).toMatchObject({ status: 'OK' });
 		expect(await test('wrong-token')).toMatchObject({ status: 'Error' });
 	});
 
 	it('locks down from one workflow and keeps the original rules at Linode', async () => {
-		const { status, json } = await postJson(`${n8n.url}/webhook/ln-activate`);
-		expect(status).toBe(200);
-		expect(json).toEqual([
+		expect(await callWebhook(n8n, 'ln-activate')).toEqual([
 			expect.objectContaining({ provider: 'linodeFirewall', active: true, changed: true }),
 		]);
 		expect(web.rules).toMatchObject({
@@ -81,17 +70,8 @@ describe('Linode Cloud Firewall node inside a real n8n', () => {
 	});
 
 	it('withdraws from another workflow, through a rate limit, and every rule and policy is back', async () => {
-		sim.inject({
-			method: 'PUT',
-			response: {
-				status: 429,
-				headers: { 'retry-after': '1' },
-				body: { errors: [{ reason: 'Too many requests' }] },
-			},
-		});
-		const { status, json } = await postJson(`${n8n.url}/webhook/ln-withdraw`);
-		expect(status).toBe(200);
-		expect(json).toEqual([
+		sim.inject(rateLimited('PUT', { errors: [{ reason: 'Too many requests' }] }, '1'));
+		expect(await callWebhook(n8n, 'ln-withdraw')).toEqual([
 			expect.objectContaining({ provider: 'linodeFirewall', active: false, changed: true }),
 		]);
 		expect(snapshot(sim)).toEqual(before);

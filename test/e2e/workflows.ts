@@ -16,6 +16,30 @@ export interface WorkflowNode {
 
 export const PACKAGE = 'n8n-nodes-ddos-mitigation';
 
+/**
+ * A provider's credential as the end-to-end tests store it in n8n, pointing at the provider's simulator:
+ * `credential` for importing and testing it (with its data), `credentials` for the nodes that use it.
+ */
+export function simulatorCredential(type: string, id: string, provider: string) {
+	const name = `${provider} (simulator)`;
+	return { credential: { id, name, type }, credentials: { [type]: { id, name } } };
+}
+
+/** One of this package's nodes, with the default request options. */
+export function packageNode(
+	name: string,
+	nodeType: string,
+	parameters: Record<string, unknown>,
+	credentials: WorkflowNode['credentials'],
+): WorkflowNode {
+	return {
+		name,
+		type: `${PACKAGE}.${nodeType}`,
+		parameters: { ...parameters, requestOptions: {} },
+		credentials,
+	};
+}
+
 /** A resource locator value as the editor saves it (`By ID` unless another mode is named). */
 export const locator = (value: string, mode = 'id') => ({ __rl: true, mode, value });
 

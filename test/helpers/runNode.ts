@@ -9,6 +9,7 @@ import type {
 	INodeExecutionData,
 	INodeListSearchResult,
 	INodeType,
+	NodeExecutionHint,
 } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
@@ -34,6 +35,8 @@ export interface RunOptions {
 export interface RunResult {
 	output: INodeExecutionData[][];
 	staticData: IDataObject;
+	/** What the node passed to addExecutionHints (shown in n8n's output pane). */
+	hints: NodeExecutionHint[];
 }
 
 function resolveTemplate(value: unknown, credentials: ICredentialDataDecryptedObject): unknown {
@@ -131,16 +134,30 @@ export async function performRequest(options: IHttpRequestOptions): Promise<unkn
 		: parsed;
 }
 
-function makeContext(node: INodeType, options: RunOptions, staticData: IDataObject) {
-	const items = options.items ?? [{ json: {} }];
-	const nodeInfo: INode = {
-		id: 'test-node',
+/** The node as n8n passes it to the context (getNode()): this package's type, version 1, the parameters. */
+export function workflowNode(
+	node: INodeType,
+	id: string,
+	parameters: Record<string, unknown>,
+): INode {
+	return {
+		id,
 		name: node.description.displayName,
 		type: `n8n-nodes-ddos-mitigation.${node.description.name}`,
 		typeVersion: 1,
 		position: [0, 0],
-		parameters: options.parameters as INode['parameters'],
+		parameters: parameters as INode['parameters'],
 	};
+}
+
+function makeContext(
+	node: INodeType,
+	options: RunOptions,
+	staticData: IDataObject,
+	hints: NodeExecutionHint[] = [],
+) {
+	const items = options.items ?? [{ json: {} }];
+	const nodeInfo = workflowNode(node, 'test-node', options.parameters);
 	const credentialType = (name: string) => {
 		const type = options.credentialTypes.find((t) => t.name === name);
 		if (!type) throw new Error(`test: no credential type ${name}`);
@@ -205,6 +222,7 @@ function makeContext(node: INodeType, options: RunOptions, staticData: IDataObje
 		getWorkflow: () => ({ id: options.workflowId ?? 'test-workflow', name: 'test', active: true }),
 		continueOnFail: () => options.continueOnFail ?? false,
 		getMode: () => 'trigger',
+		addExecutionHints: (...added: NodeExecutionHint[]) => hints.push(...added),
 		helpers,
 		logger: { debug() {}, info() {}, warn() {}, error() {} },
 	};
@@ -216,9 +234,10 @@ function defaultOf(node: INodeType, name: string): unknown {
 
 export async function runNode(node: INodeType, options: RunOptions): Promise<RunResult> {
 	const staticData = options.staticData ?? {};
-	const ctx = makeContext(node, options, staticData) as unknown as IExecuteFunctions;
+	const hints: NodeExecutionHint[] = [];
+	const ctx = makeContext(node, options, staticData, hints) as unknown as IExecuteFunctions;
 	const output = (await node.execute!.call(ctx)) as INodeExecutionData[][];
-	return { output, staticData };
+	return { output, staticData, hints };
 }
 
 export async function listSearch(
@@ -236,3 +255,38 @@ export async function listSearch(
 
 /** The json of the first output's items. */
 export const jsonOf = (result: RunResult) => result.output[0].map((item) => item.json);
+
+/** Runs a node that must fail and returns the error n8n would show; a run that succeeds fails the test. */
+export async function failureOf(node: INodeType, options: RunOptions): Promise<NodeFailure> {
+	try {
+		await runNode(node, options);
+	} catch (error) {
+		return error as NodeFailure;
+	}
+	throw new Error('expected the run to fail');
+}
+
+/** What tests read of a NodeApiError or NodeOperationError. */
+export interface NodeFailure extends Error {
+	description?: string | null;
+	httpCode?: string | null;
+}
+
+/**
+ * Runs of a node as separate workflow executions (fresh static data each, as in another workflow or a manual
+ * run): `run` returns the first output item, `failure` (one attempt) the error n8n shows.
+ */
+export function separateExecutions(
+	node: INodeType,
+	runOptions: (parameters: RunOptions['parameters'], extra: Partial<RunOptions>) => RunOptions,
+	params: (operation: string, extra?: Record<string, unknown>) => RunOptions['parameters'],
+) {
+	const options = (parameters: RunOptions['parameters']) =>
+		runOptions(parameters, { staticData: {} });
+	return {
+		run: async (operation: string, extra: Record<string, unknown> = {}) =>
+			jsonOf(await runNode(node, options(params(operation, extra))))[0],
+		failure: (operation: string, extra: Record<string, unknown> = {}) =>
+			failureOf(node, options(params(operation, { requestOptions: { maxAttempts: 1 }, ...extra }))),
+	};
+}

@@ -11,7 +11,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import { authenticate, performRequest } from './runNode';
+import { authenticate, performRequest, workflowNode } from './runNode';
 
 /**
  * Runs a trigger's webhookMethods (IHookFunctions) and webhook() (IWebhookFunctions) in-process, with the parts of
@@ -48,16 +48,8 @@ export interface WebhookOutcome {
 
 export const TEST_WEBHOOK_URL = 'https://n8n.example.test/webhook/4f6d2c1e-trigger/webhook';
 
-function nodeOf(node: INodeType, options: TriggerOptions): INode {
-	return {
-		id: 'trigger-node',
-		name: node.description.displayName,
-		type: `n8n-nodes-ddos-mitigation.${node.description.name}`,
-		typeVersion: 1,
-		position: [0, 0],
-		parameters: options.parameters as INode['parameters'],
-	};
-}
+const nodeOf = (node: INodeType, options: TriggerOptions): INode =>
+	workflowNode(node, 'trigger-node', options.parameters);
 
 function baseContext(node: INodeType, options: TriggerOptions) {
 	const info = nodeOf(node, options);

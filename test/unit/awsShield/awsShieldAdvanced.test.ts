@@ -2,24 +2,16 @@ import { AwsShieldAdvanced } from '../../../nodes/AwsShield/AwsShieldAdvanced.no
 import { TAGS } from '../../../nodes/AwsShield/operations';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { jsonOf, runNode } from '../../helpers/runNode';
+import { operationParams, simulatorPerTest } from '../../helpers/fixture';
 import type { AwsShieldSimulator } from '../../simulators/awsShield';
 import { ALB, DISTRIBUTION, EIP, shieldRun, startShield } from './fixture';
 
 const node = new AwsShieldAdvanced();
 let sim: AwsShieldSimulator;
 
-beforeEach(async () => {
-	sim = await startShield();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startShield()));
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	resourceArn: DISTRIBUTION,
-	...extra,
-});
+const params = operationParams(() => ({ resourceArn: DISTRIBUTION }));
 const run = async (operation: string, extra: Record<string, unknown> = {}, staticData = {}) =>
 	jsonOf(await runNode(node, shieldRun(sim, params(operation, extra), { staticData })))[0];
 

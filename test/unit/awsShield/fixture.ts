@@ -1,6 +1,6 @@
 import { AwsShieldMitigationApi } from '../../../credentials/AwsShieldMitigationApi.credentials';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import type { RunOptions } from '../../helpers/runNode';
+import { providerRunner } from '../../helpers/fixture';
 import { AwsShieldSimulator } from '../../simulators/awsShield';
 
 export const ACCESS_KEY = 'AKIAIOSFODNN7EXAMPLE';
@@ -34,15 +34,8 @@ export const shieldCredentials = (sim: AwsShieldSimulator, extra: Record<string,
 	...extra,
 });
 
-export function shieldRun(
-	sim: AwsShieldSimulator,
-	parameters: RunOptions['parameters'],
-	extra: Partial<RunOptions> = {},
-): RunOptions {
-	return {
-		parameters: { requestOptions: { maxAttempts: 3 }, ...parameters },
-		credentials: { awsShieldMitigationApi: shieldCredentials(sim) },
-		credentialTypes: [new AwsShieldMitigationApi()],
-		...extra,
-	};
-}
+export const shieldRun = providerRunner((sim: AwsShieldSimulator) => ({
+	type: new AwsShieldMitigationApi(),
+	data: shieldCredentials(sim),
+	maxAttempts: 3,
+}));

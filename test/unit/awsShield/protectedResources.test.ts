@@ -1,17 +1,13 @@
 import { AwsShieldAdvanced } from '../../../nodes/AwsShield/AwsShieldAdvanced.node';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { simulatorPerTest } from '../../helpers/fixture';
 import type { AwsShieldSimulator } from '../../simulators/awsShield';
 import { ALB, DISTRIBUTION, EIP, shieldRun, startShield } from './fixture';
 
 const node = new AwsShieldAdvanced();
 let sim: AwsShieldSimulator;
 
-beforeEach(async () => {
-	sim = await startShield();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startShield()));
 
 const search = (filter?: string) =>
 	listSearch(node, 'searchProtectedResources', shieldRun(sim, {}), filter);

@@ -1,6 +1,7 @@
 import { AwsShieldMitigationApi } from '../../../credentials/AwsShieldMitigationApi.credentials';
 import { AwsShieldAdvanced } from '../../../nodes/AwsShield/AwsShieldAdvanced.node';
-import { authenticate, jsonOf, performRequest, runNode } from '../../helpers/runNode';
+import { authenticate, failureOf, jsonOf, performRequest, runNode } from '../../helpers/runNode';
+import { operationParams, simulatorPerTest } from '../../helpers/fixture';
 import { type AwsShieldSimulator, sigV4Signature } from '../../simulators/awsShield';
 import {
 	ACCESS_KEY,
@@ -18,20 +19,10 @@ const node = new AwsShieldAdvanced();
 const credentialType = new AwsShieldMitigationApi();
 let sim: AwsShieldSimulator;
 
-beforeEach(async () => {
-	sim = await startShield();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startShield()));
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	resourceArn: DISTRIBUTION,
-	...extra,
-});
-const failure = async (run: ReturnType<typeof shieldRun>) =>
-	await runNode(node, run).catch((e) => e);
+const params = operationParams(() => ({ resourceArn: DISTRIBUTION }));
+const failure = (run: ReturnType<typeof shieldRun>) => failureOf(node, run);
 const withCredentials = (extra: Record<string, string>, operation = 'getStatus') => {
 	const run = shieldRun(sim, params(operation));
 	run.credentials.awsShieldMitigationApi = shieldCredentials(sim, extra);

@@ -1,7 +1,8 @@
 import { CloudflareMagicTransit } from '../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node';
 import { hex32, type CloudflareSimulator, type SimBgpPrefix } from '../../simulators/cloudflare';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
-import { ACCOUNT, TOKEN, cloudflareRun, rl, startCloudflare } from './fixture';
+import { rl } from '../../helpers/fixture';
+import { ACCOUNT, TOKEN, cloudflareRun, startCloudflare } from './fixture';
 
 const node = new CloudflareMagicTransit();
 

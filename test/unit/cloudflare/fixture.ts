@@ -1,7 +1,7 @@
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { CloudflareMitigationApi } from '../../../credentials/CloudflareMitigationApi.credentials';
 import { CloudflareSimulator, hex32, type Permission } from '../../simulators/cloudflare';
-import type { RunOptions } from '../../helpers/runNode';
+import { providerRunner } from '../../helpers/fixture';
 
 export const ACCOUNT = hex32('account-1');
 export const PREFIX = hex32('prefix-203');
@@ -30,19 +30,8 @@ export async function startCloudflare(permissions: Permission[] = ALL_PERMISSION
 	return sim;
 }
 
-export function cloudflareRun(
-	sim: CloudflareSimulator,
-	parameters: RunOptions['parameters'],
-	extra: Partial<RunOptions> = {},
-): RunOptions {
-	return {
-		parameters: { requestOptions: { maxAttempts: 3 }, ...parameters },
-		credentials: {
-			cloudflareMitigationApi: { apiToken: TOKEN, baseUrl: sim.baseUrl, accountId: '' },
-		},
-		credentialTypes: [new CloudflareMitigationApi()],
-		...extra,
-	};
-}
-
-export const rl = (value: string) => ({ __rl: true, mode: 'id', value });
+export const cloudflareRun = providerRunner((sim: CloudflareSimulator) => ({
+	type: new CloudflareMitigationApi(),
+	data: { apiToken: TOKEN, baseUrl: sim.baseUrl, accountId: '' },
+	maxAttempts: 3,
+}));

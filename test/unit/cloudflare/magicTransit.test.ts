@@ -1,32 +1,15 @@
 import { CloudflareMagicTransit } from '../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node';
 import type { CloudflareSimulator } from '../../simulators/cloudflare';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
-import {
-	ACCOUNT,
-	LOCKED_PREFIX,
-	PREFIX,
-	TOKEN,
-	cloudflareRun,
-	rl,
-	startCloudflare,
-} from './fixture';
+import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
+import { ACCOUNT, LOCKED_PREFIX, PREFIX, TOKEN, cloudflareRun, startCloudflare } from './fixture';
 
 const node = new CloudflareMagicTransit();
 let sim: CloudflareSimulator;
 
-beforeEach(async () => {
-	sim = await startCloudflare();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startCloudflare()));
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	accountId: rl(ACCOUNT),
-	prefixId: rl(PREFIX),
-	...extra,
-});
+const params = operationParams(() => ({ accountId: rl(ACCOUNT), prefixId: rl(PREFIX) }));
 const prefix = () => sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!;
 
 describe('Cloudflare Magic Transit', () => {

@@ -2,23 +2,15 @@ import { CloudflareUnderAttack } from '../../../nodes/Cloudflare/UnderAttack/Clo
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import type { CloudflareSimulator } from '../../simulators/cloudflare';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
-import { ZONE, cloudflareRun, rl, startCloudflare } from './fixture';
+import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
+import { ZONE, cloudflareRun, startCloudflare } from './fixture';
 
 const node = new CloudflareUnderAttack();
 let sim: CloudflareSimulator;
 
-beforeEach(async () => {
-	sim = await startCloudflare();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startCloudflare()));
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	zoneId: rl(ZONE),
-	...extra,
-});
+const params = operationParams(() => ({ zoneId: rl(ZONE) }));
 const zone = () => sim.zones.get(ZONE)!;
 
 describe('Cloudflare Under Attack Mode', () => {

@@ -1,44 +1,27 @@
 import { DigitalOceanFirewall } from '../../../nodes/DigitalOcean/DigitalOceanFirewall.node';
 import { lockdownName } from '../../../nodes/DigitalOcean/operations';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { jsonOf, listSearch, runNode, separateExecutions } from '../../helpers/runNode';
+import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { DigitalOceanSimulator, SimFirewall } from '../../simulators/digitalOcean';
-import { TOKEN, digitalOceanRun, rl, snapshot, startDigitalOcean } from './fixture';
+import { TOKEN, digitalOceanRun, snapshot, startDigitalOcean } from './fixture';
 
 const node = new DigitalOceanFirewall();
 let sim: DigitalOceanSimulator;
 let web: SimFirewall;
 
-beforeEach(async () => {
+simulatorPerTest(async () => {
 	({ sim, web } = await startDigitalOcean());
-});
-afterEach(async () => {
-	await sim.stop();
+	return sim;
 });
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	firewallId: rl(web.id),
-	...extra,
-});
-/** Each run is its own workflow execution: fresh static data, as in another workflow or a manual run. */
-const run = async (operation: string, extra: Record<string, unknown> = {}) =>
-	jsonOf(
-		await runNode(node, digitalOceanRun(sim, params(operation, extra), { staticData: {} })),
-	)[0];
+const params = operationParams(() => ({ firewallId: rl(web.id) }));
+const { run, failure } = separateExecutions(
+	node,
+	(parameters, extra) => digitalOceanRun(sim, parameters, extra),
+	params,
+);
 const lockdown = () => [...sim.firewalls.values()].find((f) => f.name === lockdownName(web.id));
-const failure = (operation: string, extra: Record<string, unknown> = {}) =>
-	runNode(
-		node,
-		digitalOceanRun(sim, params(operation, { requestOptions: { maxAttempts: 1 }, ...extra }), {
-			staticData: {},
-		}),
-	).then(
-		() => {
-			throw new Error('expected the run to fail');
-		},
-		(error: { message: string; description?: string }) => error,
-	);
 
 describe('DigitalOcean Cloud Firewall lockdown', () => {
 	it('reports status: not locked down, what the firewall is attached to', async () => {
@@ -219,14 +202,9 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 	});
 
 	it('waits out a 429 with Retry-After, and with only ratelimit-reset', async () => {
-		sim.inject({
-			method: 'POST',
-			response: {
-				status: 429,
-				headers: { 'retry-after': '0' },
-				body: { id: 'too_many_requests', message: 'API rate limit exceeded.' },
-			},
-		});
+		sim.inject(
+			rateLimited('POST', { id: 'too_many_requests', message: 'API rate limit exceeded.' }),
+		);
 		sim.inject({
 			method: 'PUT',
 			response: {

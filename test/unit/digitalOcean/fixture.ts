@@ -1,9 +1,15 @@
 import { DigitalOceanMitigationApi } from '../../../credentials/DigitalOceanMitigationApi.credentials';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import type { RunOptions } from '../../helpers/runNode';
+import { providerRunner } from '../../helpers/fixture';
 import { DigitalOceanSimulator, type Scope, type SimFirewall } from '../../simulators/digitalOcean';
 
 export const TOKEN = 'dop_v1_0123456789abcdef0123456789abcdef';
+
+export const digitalOceanRun = providerRunner((sim: DigitalOceanSimulator) => ({
+	type: new DigitalOceanMitigationApi(),
+	data: { accessToken: TOKEN, baseUrl: sim.baseUrl },
+	maxAttempts: 2,
+}));
 
 /** A production web firewall with a realistic rule set: IPv4 and IPv6, port ranges, sources by tag, Droplet and load balancer. */
 export function webFirewall(): Omit<
@@ -56,21 +62,6 @@ export async function startDigitalOcean(scopes: Scope[] = ['read', 'write']) {
 	await sim.start();
 	return { sim, web, db };
 }
-
-export function digitalOceanRun(
-	sim: DigitalOceanSimulator,
-	parameters: RunOptions['parameters'],
-	extra: Partial<RunOptions> = {},
-): RunOptions {
-	return {
-		parameters: { requestOptions: { maxAttempts: 2 }, ...parameters },
-		credentials: { digitalOceanMitigationApi: { accessToken: TOKEN, baseUrl: sim.baseUrl } },
-		credentialTypes: [new DigitalOceanMitigationApi()],
-		...extra,
-	};
-}
-
-export const rl = (value: string) => ({ __rl: true, mode: 'id', value });
 
 /** The provider's state as a plain copy, for field-by-field comparison. */
 export const snapshot = (sim: DigitalOceanSimulator) =>

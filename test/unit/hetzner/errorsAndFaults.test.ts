@@ -1,6 +1,7 @@
 import { HetznerRobotMitigationApi } from '../../../credentials/HetznerRobotMitigationApi.credentials';
 import { HetznerRobotFirewall } from '../../../nodes/Hetzner/HetznerRobotFirewall.node';
-import { authenticate, jsonOf, performRequest, runNode } from '../../helpers/runNode';
+import { authenticate, failureOf, jsonOf, performRequest, runNode } from '../../helpers/runNode';
+import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { HetznerSimulator } from '../../simulators/hetzner';
 import {
 	PASSWORD,
@@ -9,27 +10,16 @@ import {
 	USER,
 	hetznerCredentials,
 	hetznerRun,
-	rl,
 	startHetzner,
 } from './fixture';
 
 const node = new HetznerRobotFirewall();
 let sim: HetznerSimulator;
 
-beforeEach(async () => {
-	sim = await startHetzner();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startHetzner()));
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	server: rl(SERVER),
-	...extra,
-});
-const failure = async (run: ReturnType<typeof hetznerRun>) =>
-	await runNode(node, run).catch((e) => e);
+const params = operationParams(() => ({ server: rl(SERVER) }));
+const failure = (run: ReturnType<typeof hetznerRun>) => failureOf(node, run);
 const robotError = (status: number, code: string, message: string) => ({
 	status,
 	body: { error: { status, code, message } },

@@ -1,6 +1,6 @@
 import { HetznerRobotMitigationApi } from '../../../credentials/HetznerRobotMitigationApi.credentials';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import type { RunOptions } from '../../helpers/runNode';
+import { providerRunner } from '../../helpers/fixture';
 import { HetznerSimulator, type SimRule } from '../../simulators/hetzner';
 
 export const USER = '#ws+AbCdEfGh';
@@ -75,17 +75,8 @@ export const hetznerCredentials = (sim: HetznerSimulator, extra: Record<string, 
 	...extra,
 });
 
-export function hetznerRun(
-	sim: HetznerSimulator,
-	parameters: RunOptions['parameters'],
-	extra: Partial<RunOptions> = {},
-): RunOptions {
-	return {
-		parameters: { requestOptions: { maxAttempts: 3 }, ...parameters },
-		credentials: { hetznerRobotMitigationApi: hetznerCredentials(sim) },
-		credentialTypes: [new HetznerRobotMitigationApi()],
-		...extra,
-	};
-}
-
-export const rl = (value: string | number) => ({ __rl: true, mode: 'id', value: String(value) });
+export const hetznerRun = providerRunner((sim: HetznerSimulator) => ({
+	type: new HetznerRobotMitigationApi(),
+	data: hetznerCredentials(sim),
+	maxAttempts: 3,
+}));

@@ -2,24 +2,16 @@ import { HetznerRobotFirewall } from '../../../nodes/Hetzner/HetznerRobotFirewal
 import { firewallForm } from '../../../nodes/Hetzner/operations';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { HetznerSimulator } from '../../simulators/hetzner';
-import { BARE_SERVER, RULES, SERVER, SERVER_IP, hetznerRun, rl, startHetzner } from './fixture';
+import { BARE_SERVER, RULES, SERVER, SERVER_IP, hetznerRun, startHetzner } from './fixture';
 
 const node = new HetznerRobotFirewall();
 let sim: HetznerSimulator;
 
-beforeEach(async () => {
-	sim = await startHetzner();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startHetzner()));
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	server: rl(SERVER),
-	...extra,
-});
+const params = operationParams(() => ({ server: rl(SERVER) }));
 const firewall = () => sim.firewall(SERVER);
 const configuration = () => ({
 	filter_ipv6: firewall().filter_ipv6,
@@ -49,7 +41,7 @@ describe('Hetzner Robot Firewall', () => {
 	it('activates by re-sending every setting and rule, waits for "in process" to settle, and keeps the rules', async () => {
 		const [result] = jsonOf(await runNode(node, hetznerRun(sim, params('activate'))));
 		expect(result).toMatchObject({ active: true, changed: true, status: 'active', inputRules: 4 });
-		expect(result.warning).toBeUndefined();
+		expect(result.warnings).toEqual([]);
 		expect(firewall().status).toBe('active');
 		expect(configuration()).toEqual(original);
 		expect(sim.writes()).toEqual([{ method: 'POST', path: `/firewall/${SERVER}`, status: 200 }]);
@@ -138,13 +130,17 @@ describe('Hetzner Robot Firewall', () => {
 	});
 
 	it('warns when the active firewall has no rules: nothing is filtered', async () => {
-		const [result] = jsonOf(
-			await runNode(node, hetznerRun(sim, params('activate', { server: rl(BARE_SERVER) }))),
+		const run = await runNode(
+			node,
+			hetznerRun(sim, params('activate', { server: rl(BARE_SERVER) })),
 		);
-		expect(result).toMatchObject({ active: true, changed: true, inputRules: 0 });
-		expect(result.warning).toMatch(
+		const [result] = jsonOf(run);
+		const warning = expect.stringMatching(
 			/active but has no input rules configured.*Add your rules in Robot > Server > Firewall/,
 		);
+		expect(result).toMatchObject({ active: true, changed: true, inputRules: 0 });
+		expect(result.warnings).toEqual([warning]);
+		expect(run.hints).toEqual([{ message: warning, type: 'warning', location: 'outputPane' }]);
 	});
 
 	it('refuses a server that is neither a number nor an IPv4 before any call', async () => {

@@ -1,42 +1,27 @@
 import { LinodeFirewall } from '../../../nodes/Linode/LinodeFirewall.node';
 import { MANAGEMENT_LABEL, snapshotLabel } from '../../../nodes/Linode/operations';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { jsonOf, listSearch, runNode, separateExecutions } from '../../helpers/runNode';
+import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { LinodeSimulator, SimFirewall } from '../../simulators/linode';
-import { linodeRun, rl, snapshot, startLinode, webRules } from './fixture';
+import { linodeRun, snapshot, startLinode, webRules } from './fixture';
 
 const node = new LinodeFirewall();
 let sim: LinodeSimulator;
 let web: SimFirewall;
 
-beforeEach(async () => {
+simulatorPerTest(async () => {
 	({ sim, web } = await startLinode());
-});
-afterEach(async () => {
-	await sim.stop();
+	return sim;
 });
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	firewallId: rl(String(web.id)),
-	...extra,
-});
-/** Each run is its own workflow execution: fresh static data, as in another workflow or a manual run. */
-const run = async (operation: string, extra: Record<string, unknown> = {}) =>
-	jsonOf(await runNode(node, linodeRun(sim, params(operation, extra), { staticData: {} })))[0];
+const params = operationParams(() => ({ firewallId: rl(String(web.id)) }));
+const { run, failure } = separateExecutions(
+	node,
+	(parameters, extra) => linodeRun(sim, parameters, extra),
+	params,
+);
 const copy = () => [...sim.firewalls.values()].find((f) => f.label === snapshotLabel(web.id));
-const failure = (operation: string, extra: Record<string, unknown> = {}) =>
-	runNode(
-		node,
-		linodeRun(sim, params(operation, { requestOptions: { maxAttempts: 1 }, ...extra }), {
-			staticData: {},
-		}),
-	).then(
-		() => {
-			throw new Error('expected the run to fail');
-		},
-		(error: { message: string; description?: string }) => error,
-	);
 
 describe('Linode Cloud Firewall lockdown', () => {
 	it('reports status: not locked down, attached Linodes', async () => {
@@ -183,14 +168,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 	});
 
 	it('retries a 429 after Retry-After and a transient "Linode busy."', async () => {
-		sim.inject({
-			method: 'POST',
-			response: {
-				status: 429,
-				headers: { 'retry-after': '0' },
-				body: { errors: [{ reason: 'Too many requests' }] },
-			},
-		});
+		sim.inject(rateLimited('POST', { errors: [{ reason: 'Too many requests' }] }));
 		sim.inject({
 			method: 'PUT',
 			response: { status: 400, body: { errors: [{ reason: 'Linode busy.' }] } },

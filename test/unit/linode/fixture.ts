@@ -1,9 +1,15 @@
 import { LinodeMitigationApi } from '../../../credentials/LinodeMitigationApi.credentials';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import type { RunOptions } from '../../helpers/runNode';
+import { providerRunner } from '../../helpers/fixture';
 import { LinodeSimulator, type Grant, type SimRules } from '../../simulators/linode';
 
 export const TOKEN = 'linode-pat-0123456789abcdef0123456789abcdef';
+
+export const linodeRun = providerRunner((sim: LinodeSimulator) => ({
+	type: new LinodeMitigationApi(),
+	data: { accessToken: TOKEN, baseUrl: sim.baseUrl },
+	maxAttempts: 2,
+}));
 
 /** A realistic rule set: IPv4 and IPv6, port lists and ranges, UDP, ICMP, a DROP rule, outbound rules. */
 export function webRules(): Omit<SimRules, 'version' | 'fingerprint'> {
@@ -74,21 +80,6 @@ export async function startLinode(grant: Grant = 'read_write') {
 	await sim.start();
 	return { sim, web };
 }
-
-export function linodeRun(
-	sim: LinodeSimulator,
-	parameters: RunOptions['parameters'],
-	extra: Partial<RunOptions> = {},
-): RunOptions {
-	return {
-		parameters: { requestOptions: { maxAttempts: 2 }, ...parameters },
-		credentials: { linodeMitigationApi: { accessToken: TOKEN, baseUrl: sim.baseUrl } },
-		credentialTypes: [new LinodeMitigationApi()],
-		...extra,
-	};
-}
-
-export const rl = (value: string) => ({ __rl: true, mode: 'id', value });
 
 /** Every firewall with its rules (without the version counters Linode bumps on every change). */
 export const snapshot = (sim: LinodeSimulator) =>

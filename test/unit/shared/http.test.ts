@@ -4,6 +4,7 @@ import { magicTransitApi } from '../../../nodes/Cloudflare/MagicTransit/operatio
 import { ProviderClient, parseRetryAfter, type RetryPolicy } from '../../../nodes/shared/http';
 import { ProviderError } from '../../../nodes/shared/errors';
 import { performRequest } from '../../helpers/runNode';
+import { simulatorPerTest } from '../../helpers/fixture';
 import { CloudflareSimulator } from '../../simulators/cloudflare';
 import { ACCOUNT, PREFIX, TOKEN, startCloudflare } from '../cloudflare/fixture';
 
@@ -17,12 +18,7 @@ const fast: RetryPolicy = {
 const statusPath = `/accounts/${ACCOUNT}/addressing/prefixes/${PREFIX}/bgp/status`;
 
 let sim: CloudflareSimulator;
-beforeEach(async () => {
-	sim = await startCloudflare();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startCloudflare()));
 
 /** A client whose requests carry the token the way n8n's credential system would add it. */
 function client(policy: RetryPolicy = fast, baseUrl = sim.baseUrl) {

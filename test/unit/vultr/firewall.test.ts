@@ -1,45 +1,30 @@
 import { VultrFirewall } from '../../../nodes/Vultr/VultrFirewall.node';
 import { lockdownDescription } from '../../../nodes/Vultr/operations';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { jsonOf, listSearch, runNode, separateExecutions } from '../../helpers/runNode';
+import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { SimGroup, VultrSimulator } from '../../simulators/vultr';
-import { KEY, rl, snapshot, startVultr, vultrRun } from './fixture';
+import { KEY, snapshot, startVultr, vultrRun } from './fixture';
 
 const node = new VultrFirewall();
 let sim: VultrSimulator;
 let web: SimGroup;
 
-beforeEach(async () => {
+simulatorPerTest(async () => {
 	({ sim, web } = await startVultr());
-});
-afterEach(async () => {
-	await sim.stop();
+	return sim;
 });
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	firewallGroupId: rl(web.id),
-	...extra,
-});
-/** Each run is its own workflow execution: fresh static data, as in another workflow or a manual run. */
-const run = async (operation: string, extra: Record<string, unknown> = {}) =>
-	jsonOf(await runNode(node, vultrRun(sim, params(operation, extra), { staticData: {} })))[0];
+const params = operationParams(() => ({ firewallGroupId: rl(web.id) }));
+const { run, failure } = separateExecutions(
+	node,
+	(parameters, extra) => vultrRun(sim, parameters, extra),
+	params,
+);
 const lockdown = () =>
 	[...sim.groups.values()].find((g) => g.description === lockdownDescription(web.id));
 const membersOf = (groupId: string) =>
 	[...sim.instances.values()].filter((i) => i.firewall_group_id === groupId).map((i) => i.label);
-const failure = (operation: string, extra: Record<string, unknown> = {}) =>
-	runNode(
-		node,
-		vultrRun(sim, params(operation, { requestOptions: { maxAttempts: 1 }, ...extra }), {
-			staticData: {},
-		}),
-	).then(
-		() => {
-			throw new Error('expected the run to fail');
-		},
-		(error: { message: string; description?: string }) => error,
-	);
 
 describe('Vultr firewall group lockdown', () => {
 	it('reports status: not locked down, the instances in the group', async () => {
@@ -190,14 +175,7 @@ describe('Vultr firewall group lockdown', () => {
 	});
 
 	it('retries a 429', async () => {
-		sim.inject({
-			method: 'PATCH',
-			response: {
-				status: 429,
-				headers: { 'retry-after': '0' },
-				body: { error: 'Rate limit exceeded.', status: 429 },
-			},
-		});
+		sim.inject(rateLimited('PATCH', { error: 'Rate limit exceeded.', status: 429 }));
 		const [on] = jsonOf(
 			await runNode(
 				node,

@@ -1,9 +1,15 @@
 import { VultrMitigationApi } from '../../../credentials/VultrMitigationApi.credentials';
 import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
-import type { RunOptions } from '../../helpers/runNode';
+import { providerRunner } from '../../helpers/fixture';
 import { VultrSimulator } from '../../simulators/vultr';
 
 export const KEY = 'VULTRKEY0123456789ABCDEFGHIJKLMNOPQR';
+
+export const vultrRun = providerRunner((sim: VultrSimulator) => ({
+	type: new VultrMitigationApi(),
+	data: { apiKey: KEY, baseUrl: sim.baseUrl },
+	maxAttempts: 2,
+}));
 
 /** A group with a realistic rule set (IPv4 and IPv6, a port range, UDP, ICMP, a Cloudflare source) and two instances. */
 export async function startVultr(allowed = true) {
@@ -98,21 +104,6 @@ export async function startVultr(allowed = true) {
 	await sim.start();
 	return { sim, web, db };
 }
-
-export function vultrRun(
-	sim: VultrSimulator,
-	parameters: RunOptions['parameters'],
-	extra: Partial<RunOptions> = {},
-): RunOptions {
-	return {
-		parameters: { requestOptions: { maxAttempts: 2 }, ...parameters },
-		credentials: { vultrMitigationApi: { apiKey: KEY, baseUrl: sim.baseUrl } },
-		credentialTypes: [new VultrMitigationApi()],
-		...extra,
-	};
-}
-
-export const rl = (value: string) => ({ __rl: true, mode: 'id', value });
 
 /** Groups (with rules, ids included) and instance memberships, for field-by-field comparison. */
 export const snapshot = (sim: VultrSimulator) => ({
