@@ -59,7 +59,9 @@ export class OvhMitigationApi implements ICredentialType {
 			default: '',
 			required: true,
 			description:
-				"Create it at the endpoint's /createToken/ page with five access rules, each its own row: GET /ip, GET /ip/*, GET /ip/*/mitigation/*, POST /ip/*/mitigation, DELETE /ip/*/mitigation/*",
+				"Create it at the endpoint's /createToken/ page with these access rules, each its own row: " +
+				'GET /ip; GET /ip/*; POST /ip/*/firewall; PUT /ip/*/firewall/*; DELETE /ip/*/firewall/*; ' +
+				'POST /ip/*/firewall/*/rule; DELETE /ip/*/firewall/*/rule/*',
 		},
 		{
 			displayName: 'Base URL',

@@ -15,16 +15,41 @@ interface OvhErrorBody {
 	message?: string;
 }
 
+/** The consumer-key access rules the node needs, each its own row on OVH's createToken page. */
 export const ACCESS_RULES = [
 	'GET /ip',
 	'GET /ip/*',
-	'GET /ip/*/mitigation/*',
-	'POST /ip/*/mitigation',
-	'DELETE /ip/*/mitigation/*',
+	'POST /ip/*/firewall',
+	'PUT /ip/*/firewall/*',
+	'DELETE /ip/*/firewall/*',
+	'POST /ip/*/firewall/*/rule',
+	'DELETE /ip/*/firewall/*/rule/*',
 ];
 
+const RULE_LIST = ACCESS_RULES.join(', ');
 const CREATE_TOKEN = `${OVH_ENDPOINTS['ovh-eu'].createToken} (or your endpoint's /createToken/ page)`;
-const NEW_KEY_HINT = `Create keys at ${CREATE_TOKEN} with these five access rules, each as its own row: ${ACCESS_RULES.join(', ')}.`;
+const NEW_KEY_HINT =
+	`Create keys at ${CREATE_TOKEN} with these ${ACCESS_RULES.length} access rules, ` +
+	`each as its own row: ${RULE_LIST}.`;
+
+/** OVH access-rule matching: the method must match; `*` matches any characters, slashes included. */
+function ruleGrants(rule: string, method: string, path: string): boolean {
+	const [ruleMethod, rulePath] = rule.split(' ');
+	if (ruleMethod !== method) return false;
+	const pattern = rulePath
+		.split('*')
+		.map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+		.join('.*');
+	return new RegExp(`^${pattern}$`).test(path);
+}
+
+/** The access rule that grants a call, e.g. `DELETE /ip/*\/firewall/*\/rule/*` for a rule deletion. */
+export function accessRuleFor(method: string, path: string): string | undefined {
+	const bare = decodeURIComponent(path.split('?')[0]);
+	const candidates = ACCESS_RULES.filter((rule) => ruleGrants(rule, method, bare));
+	// The most specific rule: the one with the longest literal path.
+	return candidates.sort((a, b) => b.length - a.length)[0];
+}
 
 /** Errors that a fresh server-time reading may cure; retried once after re-reading GET /auth/time. */
 const CLOCK_ERRORS = new Set(['INVALID_SIGNATURE', 'QUERY_TIME_OUT']);
@@ -39,8 +64,13 @@ export function describeOvhFailure(response: ApiResponse): FailureDescription {
 				...common,
 				retryable: false,
 				message:
-					'OVH has not granted this call to the consumer key (NOT_GRANTED_CALL: "This call has not been granted")',
-				hint: `The consumer key lacks one of the five access rules the node needs: ${ACCESS_RULES.join(', ')}. Each must be its own row with its own HTTP method; the most common mistake is forgetting GET /ip without the wildcard. Generate a new consumer key at ${CREATE_TOKEN} with all five rules and put it in the credential.`,
+					'OVH has not granted this call to the consumer key ' +
+					'(NOT_GRANTED_CALL: "This call has not been granted")',
+				hint:
+					`The consumer key lacks an access rule. The node needs these ${ACCESS_RULES.length}, ` +
+					`each its own row with its own HTTP method: ${RULE_LIST}. The most common mistakes are ` +
+					'forgetting GET /ip without the wildcard and the firewall rows. Generate a new consumer ' +
+					`key at ${CREATE_TOKEN} with all of them and put it in the credential.`,
 			};
 		case 'INVALID_CREDENTIAL':
 		case 'NOT_CREDENTIAL':
@@ -145,8 +175,20 @@ export async function ovhRequest<T>(
 		return await client.request<T>(request);
 	} catch (error) {
 		const code = error instanceof ProviderError ? error.details.providerCode : undefined;
+		if (code === 'NOT_GRANTED_CALL') throw namingMissingRule(error as ProviderError, request);
 		if (typeof code !== 'string' || !CLOCK_ERRORS.has(code)) throw error;
 		await syncClock(client);
 		return await client.request<T>(request);
 	}
+}
+
+/** NOT_GRANTED_CALL names the access rule that would have granted the refused call. */
+function namingMissingRule(error: ProviderError, request: RequestSpec): ProviderError {
+	const rule = accessRuleFor(request.method, request.path);
+	if (!rule) return error;
+	return new ProviderError(
+		`${error.message}: ${request.method} ${decodeURIComponent(request.path)} needs the access rule ` +
+			`"${rule}"`,
+		{ ...error.details, hint: `Missing access rule: ${rule}. ${error.details.hint ?? ''}`.trim() },
+	);
 }

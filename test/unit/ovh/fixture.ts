@@ -46,3 +46,27 @@ export function ovhRun(
 }
 
 export const rl = (value: string) => ({ __rl: true, mode: 'id', value });
+
+/** A firewall set up by hand: SSH from an office, established TCP, DNS, HTTPS, ping, then deny the rest. */
+export function addUsersFirewall(sim: OvhSimulator, enabled: boolean) {
+	return sim.addFirewall(BLOCK, IP, enabled, [
+		{
+			sequence: 0,
+			action: 'permit',
+			protocol: 'tcp',
+			source: '198.51.100.0/24',
+			destinationPort: 'eq 22',
+		},
+		{ sequence: 1, action: 'permit', protocol: 'tcp', tcpOption: 'established' },
+		{
+			sequence: 2,
+			action: 'permit',
+			protocol: 'udp',
+			destinationPort: 'eq 53',
+			sourcePort: 'eq 53',
+		},
+		{ sequence: 3, action: 'permit', protocol: 'tcp', destinationPort: 'eq 443', fragments: true },
+		{ sequence: 4, action: 'permit', protocol: 'icmp', source: '192.0.2.7/32' },
+		{ sequence: 19, action: 'deny', protocol: 'ipv4' },
+	]);
+}
