@@ -25,8 +25,8 @@ export class OvhDdosProtection implements INodeType {
 		version: 1,
 		subtitle: '={{$parameter["operation"]}}',
 		description:
-			"Switch on the Edge Network Firewall of an OVHcloud IP (OVH's edge filtering, with your rules or a " +
-			'lockdown) during an attack, and put it back exactly as it was',
+			"Switch on the Edge Network Firewall of an OVHcloud IP (OVH's edge filtering, with your " +
+			'rules or a lockdown) during an attack, and put it back exactly as it was',
 		defaults: { name: 'OVH DDoS Protection' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -71,8 +71,8 @@ export class OvhDdosProtection implements INodeType {
 				placeholder: '203.0.113.10',
 				displayOptions: { show: { operation: FIREWALL_OPERATIONS } },
 				description:
-					'The IPv4 address to protect, inside the block. Leave empty when the block is a single IP ' +
-					"(/32): the block's address is used.",
+					'The IPv4 address to protect, inside the block. Leave empty when the block is a ' +
+					"single IP (/32): the block's address is used.",
 			},
 			{
 				displayName: 'Mode',
@@ -103,8 +103,9 @@ export class OvhDdosProtection implements INodeType {
 				default: '0.0.0.0/0',
 				displayOptions: { show: { operation: ['activate'], mode: ['lockdown'] } },
 				description:
-					'IPv4 addresses or blocks (comma separated) that keep access to the management ports. ' +
-					'Default: anywhere, so that you are never locked out. Narrow it to your office or bastion.',
+					'IPv4 addresses or blocks (comma separated) that keep access to the management ' +
+					'ports. Default: anywhere, so that you are never locked out. Narrow it to your ' +
+					'office or bastion.',
 			},
 			{
 				displayName: 'Management Ports',
@@ -113,8 +114,8 @@ export class OvhDdosProtection implements INodeType {
 				default: '22',
 				displayOptions: { show: { operation: ['activate'], mode: ['lockdown'] } },
 				description:
-					'TCP ports (comma separated, e.g. "22, 8443") that stay open from the management sources. ' +
-					'OVH rules take one port each.',
+					'TCP ports (comma separated, e.g. "22, 8443") that stay open from the management ' +
+					'sources. OVH rules take one port each.',
 			},
 			{
 				displayName: 'Service Ports',
@@ -124,9 +125,9 @@ export class OvhDdosProtection implements INodeType {
 				placeholder: '443/tcp, 27015/udp',
 				displayOptions: { show: { operation: ['activate'], mode: ['lockdown'] } },
 				description:
-					'Ports your service answers on from anywhere, written port/protocol (tcp or udp; tcp when ' +
-					'left out). A lockdown holds at most 20 rules: 1 for established TCP, 1 per management ' +
-					'source and port, 1 per service port, and the final deny.',
+					'Ports your service answers on from anywhere, written port/protocol (tcp or udp; tcp ' +
+					'when left out). A lockdown holds at most 20 rules: 1 for established TCP, 1 per ' +
+					'management source and port, 1 per service port, and the final deny.',
 			},
 			{
 				displayName: 'Force Withdraw',
@@ -135,8 +136,8 @@ export class OvhDdosProtection implements INodeType {
 				default: false,
 				displayOptions: { show: { operation: ['withdraw'] } },
 				description:
-					'Whether to disable the firewall even if it was enabled before activation. Off: such a ' +
-					'firewall is left enabled (with its original rules).',
+					'Whether to disable the firewall even if it was enabled before activation. Off: such ' +
+					'a firewall is left enabled (with its original rules).',
 			},
 			{
 				displayName: 'Configuration to Restore',
@@ -145,9 +146,10 @@ export class OvhDdosProtection implements INodeType {
 				default: '',
 				displayOptions: { show: { operation: ['withdraw'] } },
 				description:
-					'Optional. The firewall as it was before activation, e.g. {{ $json.original }} from an ' +
-					'Activate output, used instead of the activation record: {"firewall": "none" | "disabled" | ' +
-					'"enabled", "rules": [...]}. Leave empty to restore what activation recorded.',
+					'Optional. The firewall as it was before activation, e.g. {{ $json.original }} from ' +
+					'an Activate output, used instead of the activation record: {"firewall": "none" | ' +
+					'"disabled" | "enabled", "rules": [...]}. Leave empty to restore what activation ' +
+					'recorded.',
 			},
 			{
 				displayName: 'Wait Until Applied',
@@ -156,9 +158,9 @@ export class OvhDdosProtection implements INodeType {
 				default: OVH_SETTLE.on,
 				displayOptions: { show: { operation: ['activate', 'withdraw'] } },
 				description:
-					'Whether to wait until OVH has applied the last change before the node finishes. Changes ' +
-					'that depend on an earlier one always wait for it (OVH refuses a change while another is ' +
-					'pending).',
+					'Whether to wait until OVH has applied the last change before the node finishes. ' +
+					'Changes that depend on an earlier one always wait for it (OVH refuses a change ' +
+					'while another is pending).',
 			},
 			{
 				displayName: 'Max Wait (Seconds)',

@@ -12,12 +12,13 @@ import { parseCidr, splitList } from '../shared/validation';
 import { ovhApi, ovhRequest } from './transport';
 
 /**
- * OVH ended permanent mitigation on 2025-09-08 (ovh/infrastructure-roadmap#282): POST /ip/{block}/mitigation
- * still answers but forces no scrubbing. What this node switches on instead is the Edge Network Firewall of the IP
- * (stateless filtering at OVH's edge, before traffic reaches the server), with the user's own rules or with a
- * lockdown rule set; withdraw puts the firewall back exactly as it was. OVH keeps the firewall's existence and
- * enabled flag; "activation created it" and the original rules of a lockdown have no home at OVH, so they go to
- * the activation records (and can be given back through Configuration to Restore).
+ * OVH ended permanent mitigation on 2025-09-08 (ovh/infrastructure-roadmap#282): POST
+ * /ip/{block}/mitigation still answers but forces no scrubbing. What this node switches on instead
+ * is the Edge Network Firewall of the IP (stateless filtering at OVH's edge, before traffic reaches
+ * the server), with the user's own rules or with a lockdown rule set; withdraw puts the firewall
+ * back exactly as it was. OVH keeps the firewall's existence and enabled flag; "activation created
+ * it" and the original rules of a lockdown have no home at OVH, so they go to the activation
+ * records (and can be given back through Configuration to Restore).
  */
 
 export interface OvhTarget {
@@ -94,8 +95,8 @@ interface FirewallRecord extends ActivationRecord {
 }
 
 const BLOCK_HINT =
-	'Enter the block exactly as OVH lists it (e.g. 203.0.113.0/24, or 198.51.100.7/32 for a single IP), ' +
-	'or pick it from the list.';
+	'Enter the block exactly as OVH lists it (e.g. 203.0.113.0/24, or 198.51.100.7/32 for a ' +
+	'single IP), or pick it from the list.';
 const MAX_RULES = 20;
 const FINAL_DENY_SEQUENCE = MAX_RULES - 1;
 
@@ -103,7 +104,10 @@ const ipv4ToInt = (ip: string) => ip.split('.').reduce((n, octet) => n * 256 + N
 const intToIpv4 = (n: number) =>
 	[24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
 
-/** Validates the block (IPv4, starting on its boundary) and returns it in OVH's "address/length" form. */
+/**
+ * Validates the block (IPv4, starting on its boundary) and returns it in OVH's "address/length"
+ * form.
+ */
 export function normalizeBlock(value: string): string {
 	const parsed = parseCidr(value);
 	if (!parsed)
@@ -129,7 +133,10 @@ export function normalizeBlock(value: string): string {
 	return `${parsed.address}/${parsed.prefixLength}`;
 }
 
-/** Validates the IP: an IPv4 address inside the block; empty means the block's own address for a /32. */
+/**
+ * Validates the IP: an IPv4 address inside the block; empty means the block's own address for a
+ * /32.
+ */
 export function resolveIp(block: string, value: string): string {
 	const [address, length] = block.split('/');
 	const ip = value.trim();
@@ -137,8 +144,8 @@ export function resolveIp(block: string, value: string): string {
 		if (length === '32') return address;
 		throw new InputError(
 			`Enter the IP to protect: the block ${block} holds ${2 ** (32 - Number(length))} addresses`,
-			'Set "IP" to the address under attack, inside the block (for a single IP, enter it as its ' +
-				'/32 block and leave "IP" empty).',
+			'Set "IP" to the address under attack, inside the block (for a single IP, enter it as ' +
+				'its /32 block and leave "IP" empty).',
 		);
 	}
 	const parsed = parseCidr(ip);
@@ -160,10 +167,14 @@ const firewallPath = (t: OvhTarget) => `${blockPath(t)}/firewall/${encodeURIComp
 const rulePath = (t: OvhTarget, sequence: number) => `${firewallPath(t)}/rule/${sequence}`;
 const recordKey = (t: OvhTarget) => `ovhDdosProtection:firewall:${t.ipBlock}:${t.ip}`;
 
-// ---------------------------------------------------------------------------------------------------------------
-// Rules: OVH's read form ("eq 22", source "any", tcpOption a string) and its create form (numbers, tcpOption object)
+// ----------------------------------------------------------------------------------------------
+// Rules: OVH's read form ("eq 22", source "any", tcpOption a string) and its create form (numbers,
+// tcpOption object)
 
-/** A port as OVH shows it ("eq 22") as a number; undefined when it cannot be re-created with one port. */
+/**
+ * A port as OVH shows it ("eq 22") as a number; undefined when it cannot be re-created with one
+ * port.
+ */
 function parsePort(value: string | null): number | null | undefined {
 	if (value === null || value === undefined || value === '') return null;
 	const match = /^eq (\d{1,5})$/.exec(String(value).trim());
@@ -205,7 +216,10 @@ const sameRule = (rule: ApiRule, wanted: RuleSpec) => {
 	return typeof spec !== 'string' && canonical(spec) === canonical(wanted);
 };
 
-/** `POST .../rule` body: ports as numbers, TCP option and fragments in `tcpOption`, unset fields left out. */
+/**
+ * `POST .../rule` body: ports as numbers, TCP option and fragments in `tcpOption`, unset fields
+ * left out.
+ */
 function createBody(rule: RuleSpec): IDataObject {
 	const body: IDataObject = {
 		sequence: rule.sequence,
@@ -235,7 +249,7 @@ const describeRule = (rule: RuleSpec) =>
 		.filter(Boolean)
 		.join(' ');
 
-// ---------------------------------------------------------------------------------------------------------------
+// ----------------------------------------------------------------------------------------------
 // Lockdown options
 
 const port = z.coerce
@@ -249,9 +263,9 @@ export interface LockdownPlan {
 }
 
 const LOCKDOWN_HINT =
-	"Management sources are IPv4 addresses or blocks (OVH's edge firewall is IPv4 only); management ports are " +
-	'single TCP ports (OVH rules take one port each); service ports are written "443/tcp" or "27015/udp". ' +
-	'Nothing was changed.';
+	"Management sources are IPv4 addresses or blocks (OVH's edge firewall is IPv4 only); " +
+	'management ports are single TCP ports (OVH rules take one port each); service ports are ' +
+	'written "443/tcp" or "27015/udp". Nothing was changed.';
 
 /** Reads and checks the lockdown options and builds the rule set, before any request. */
 export function readLockdownPlan(ctx: IExecuteFunctions, itemIndex: number): LockdownPlan {
@@ -262,7 +276,8 @@ export function readLockdownPlan(ctx: IExecuteFunctions, itemIndex: number): Loc
 
 	if (sources.length === 0 || managementPorts.length === 0)
 		throw fail(
-			'at least one management source and one management port are needed, or the lockdown locks you out',
+			'at least one management source and one management port are needed, or the lockdown ' +
+				'locks you out',
 		);
 	const sourceBlocks = sources.map((value) => {
 		const parsed = parseCidr(value);
@@ -293,7 +308,8 @@ export function readLockdownPlan(ctx: IExecuteFunctions, itemIndex: number): Loc
 	];
 
 	const permits: Array<Omit<RuleSpec, 'sequence'>> = [
-		// OVH's guide: without it, the final deny drops the replies to the server's own TCP connections.
+		// OVH's guide: without it, the final deny drops the replies to the server's own TCP
+		// connections.
 		{ ...ANY_RULE, action: 'permit', protocol: 'tcp', tcpOption: 'established' },
 		...[...new Set(sourceBlocks)].flatMap((source) =>
 			mgmtPorts.map((number) => ({
@@ -313,9 +329,9 @@ export function readLockdownPlan(ctx: IExecuteFunctions, itemIndex: number): Loc
 	];
 	if (permits.length + 1 > MAX_RULES) {
 		throw fail(
-			`it needs ${permits.length + 1} rules (1 for established TCP, ${permits.length - 1 - services.length} ` +
-				`for management sources x ports, ${services.length} for service ports, 1 final deny); ` +
-				`OVH allows ${MAX_RULES} per IP`,
+			`it needs ${permits.length + 1} rules (1 for established TCP, ` +
+				`${permits.length - 1 - services.length} for management sources x ports, ` +
+				`${services.length} for service ports, 1 final deny); OVH allows ${MAX_RULES} per IP`,
 		);
 	}
 	return {
@@ -380,14 +396,15 @@ const overrideSchema = z.union([
 ]);
 const OVERRIDE_SHAPE =
 	'{"firewall": "none" | "disabled" | "enabled", "rules": [{"sequence": 0, "action": "permit", ' +
-	'"protocol": "tcp", "source": null, "destinationPort": 22, ...}]} (the "original" field of an Activate ' +
-	'or Get Status output), or just the array of rules';
+	'"protocol": "tcp", "source": null, "destinationPort": 22, ...}]} (the "original" field of ' +
+	'an Activate or Get Status output), or just the array of rules';
 
-// ---------------------------------------------------------------------------------------------------------------
+// ----------------------------------------------------------------------------------------------
 // Reading and waiting
 
 async function readFirewall(api: ProviderClient, target: OvhTarget): Promise<FirewallState> {
-	// The list answers 404 only for a block that is not in the account; an IP without a firewall is absent from it.
+	// The list answers 404 only for a block that is not in the account; an IP without a firewall is
+	// absent from it.
 	const listed = await ovhRequest<string[]>(api, {
 		method: 'GET',
 		path: `${blockPath(target)}/firewall`,
@@ -449,14 +466,18 @@ async function readMitigation(
 	return response.status === 404 ? undefined : response.body;
 }
 
-/** Defaults of Wait Until Applied / Max Wait: OVH applies every change as a task that takes seconds to minutes. */
+/**
+ * Defaults of Wait Until Applied / Max Wait: OVH applies every change as a task that takes seconds
+ * to minutes.
+ */
 export const OVH_SETTLE = { on: true, maxWait: 120 };
 
 class StillPending extends ProviderError {}
 
 /**
- * One activate or withdraw: its writes run one after the other, each waiting (within one Max Wait for the whole
- * operation) until OVH has applied the previous one, since OVH refuses a change while another is pending.
+ * One activate or withdraw: its writes run one after the other, each waiting (within one Max Wait
+ * for the whole operation) until OVH has applied the previous one, since OVH refuses a change while
+ * another is pending.
  */
 class Changes {
 	changed = false;
@@ -497,12 +518,16 @@ class Changes {
 				`(${pendingTasks(last).join(', ')}); nothing was changed`,
 			{
 				provider: 'OVH',
-				hint: 'Run the node again in a minute, or raise Max Wait: OVH refuses a change while another is pending.',
+				hint:
+					'Run the node again in a minute, or raise Max Wait: OVH refuses a change while ' +
+					'another is pending.',
 			},
 		);
 	}
 
-	/** Runs one write after the previous one has been applied; `settled` tells when this one has been. */
+	/**
+	 * Runs one write after the previous one has been applied; `settled` tells when this one has been.
+	 */
 	async write(
 		what: string,
 		stateIfFailed: string,
@@ -516,8 +541,8 @@ class Changes {
 	}
 
 	/**
-	 * Waits for the last write. Before another write, a change still pending is an error (the rest cannot be
-	 * sent); at the end it is reported, since OVH finishes it by itself.
+	 * Waits for the last write. Before another write, a change still pending is an error (the rest
+	 * cannot be sent); at the end it is reported, since OVH finishes it by itself.
 	 */
 	async settle(beforeAnotherWrite: boolean): Promise<string | undefined> {
 		const pending = this.pending;
@@ -539,8 +564,8 @@ class Changes {
 		);
 	}
 
-	// The writes. Each one checks, when OVH answers 409 (typically a retry of a write whose reply was lost),
-	// whether the change is in fact there, and then carries on.
+	// The writes. Each one checks, when OVH answers 409 (typically a retry of a write whose reply was
+	// lost), whether the change is in fact there, and then carries on.
 
 	async createFirewall() {
 		await this.write(
@@ -659,8 +684,8 @@ class Changes {
 }
 
 /**
- * Replaces the rules by `wanted`, keeping those already equal. Deny rules go first and come back last, so that
- * the rules in force on the way are more open, never a lockout.
+ * Replaces the rules by `wanted`, keeping those already equal. Deny rules go first and come back
+ * last, so that the rules in force on the way are more open, never a lockout.
  */
 async function replaceRules(
 	changes: Changes,
@@ -689,7 +714,7 @@ const sameRules = (current: ApiRule[], wanted: RuleSpec[]) =>
 	current.length === wanted.length &&
 	wanted.every((w) => current.some((c) => c.sequence === w.sequence && sameRule(c, w)));
 
-// ---------------------------------------------------------------------------------------------------------------
+// ----------------------------------------------------------------------------------------------
 // Output
 
 const firewallWord = (state: FirewallState): OriginalFirewall['firewall'] =>
@@ -701,8 +726,9 @@ function ruleWarnings(state: FirewallState): string[] {
 	const rules = state.rules.filter((r) => r.state !== 'removalPending');
 	if (rules.length === 0)
 		return [
-			`The Edge Network Firewall of this IP is enabled with no rules: it filters nothing. Add rules ` +
-				'(ending with a deny ipv4) in the OVHcloud Control Panel, or activate in Lockdown mode.',
+			'The Edge Network Firewall of this IP is enabled with no rules: it filters nothing. Add ' +
+				'rules (ending with a deny ipv4) in the OVHcloud Control Panel, or activate in ' +
+				'Lockdown mode.',
 		];
 	const last = rules[rules.length - 1];
 	const warnings: string[] = [];
@@ -712,8 +738,8 @@ function ruleWarnings(state: FirewallState): string[] {
 		normalizeSource(last.source) === null
 	))
 		warnings.push(
-			'The Edge Network Firewall of this IP has no final "deny ipv4" rule: it drops only what your ' +
-				'rules deny and lets everything else through.',
+			'The Edge Network Firewall of this IP has no final "deny ipv4" rule: it drops only what ' +
+				'your rules deny and lets everything else through.',
 		);
 	else if (
 		!rules.some(
@@ -721,8 +747,8 @@ function ruleWarnings(state: FirewallState): string[] {
 		)
 	)
 		warnings.push(
-			'The rules end with "deny ipv4" but have no "permit tcp established" rule before it: replies to ' +
-				"the server's own outgoing TCP connections are dropped.",
+			'The rules end with "deny ipv4" but have no "permit tcp established" rule before it: ' +
+				"replies to the server's own outgoing TCP connections are dropped.",
 		);
 	return warnings;
 }
@@ -779,10 +805,11 @@ function originalRules(state: FirewallState): RuleSpec[] {
 	const unrestorable = specs.filter((s): s is string => typeof s === 'string');
 	if (unrestorable.length > 0) {
 		throw new InputError(
-			`Lockdown refused: ${unrestorable.join('; ')}, which this node could not re-create exactly on withdraw`,
-			'OVH rules cannot be edited, only deleted and re-created, and the API creates rules with single ' +
-				'ports. Use "Enable my Edge Network Firewall" mode, or replace such rules by single-port ones. ' +
-				'Nothing was changed.',
+			`Lockdown refused: ${unrestorable.join('; ')}, which this node could not re-create ` +
+				'exactly on withdraw',
+			'OVH rules cannot be edited, only deleted and re-created, and the API creates rules with ' +
+				'single ports. Use "Enable my Edge Network Firewall" mode, or replace such rules by ' +
+				'single-port ones. Nothing was changed.',
 		);
 	}
 	return specs as RuleSpec[];
@@ -821,8 +848,8 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 			const warnings: string[] = [];
 			if (mitigation?.permanent)
 				warnings.push(
-					'The IP still shows the retired "permanent mitigation" flag. OVH ended permanent mitigation ' +
-						'on 2025-09-08: the flag has no effect.',
+					'The IP still shows the retired "permanent mitigation" flag. OVH ended permanent ' +
+						'mitigation on 2025-09-08: the flag has no effect.',
 				);
 			return {
 				...result(target, state, false, { original: record?.original, warnings }),
@@ -845,7 +872,8 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 
 			const done = plan ? sameRules(before.rules, plan.rules) : true;
 			if (before.exists && before.enabled && done) {
-				// Already on: no write, and an existing record is kept (a repeat never replaces what was saved).
+				// Already on: no write, and an existing record is kept (a repeat never replaces what was
+				// saved).
 				if (!record) op.records.set(key, { original: { firewall: 'enabled' } });
 				return result(target, before, false, {
 					mode,
@@ -919,7 +947,8 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 				goal = { firewall: firewallWord(before) };
 				restoredFrom = 'earlier withdraw';
 			} else {
-				// No record of any activation: turn the protection off, as a user pressing Withdraw expects.
+				// No record of any activation: turn the protection off, as a user pressing Withdraw
+				// expects.
 				goal = { firewall: before.exists ? 'disabled' : 'none' };
 				restoredFrom = 'no record of the activation: firewall turned off, rules left as they are';
 			}

@@ -13,7 +13,10 @@ const ovhNode = (name: string, parameters: Record<string, unknown>): WorkflowNod
 	parameters: { requestOptions: {}, ...parameters },
 	credentials,
 });
-/** The /24's IP has no firewall: Enable mode creates one. The single IP has the user's own rules: Lockdown. */
+/**
+ * The /24's IP has no firewall: Enable mode creates one. The single IP has the user's own rules:
+ * Lockdown.
+ */
 const blockIp = { ipBlock: locator(BLOCK), ip: IP };
 const singleIp = { ipBlock: locator(SINGLE), ip: '' };
 
@@ -109,7 +112,7 @@ const lockdownRules = [
 ];
 
 describe('OVH DDoS Protection inside a real n8n', () => {
-	it('tests the credential through n8n: signed with OVH server time, and a wrong secret fails', async () => {
+	it('tests the credential: signed with OVH server time; a wrong secret fails', async () => {
 		const before = sim.verifiedSignatures;
 		expect(await testOvhCredential(ovhCredentials(sim))).toMatchObject({ status: 'OK' });
 		expect(sim.verifiedSignatures).toBe(before + 1);
@@ -117,7 +120,7 @@ describe('OVH DDoS Protection inside a real n8n', () => {
 		expect(bad.status).toBe('Error');
 	});
 
-	it('activates from one workflow: a new firewall enabled, and a lockdown of the other IP', async () => {
+	it('activates from one workflow: a new firewall enabled, the other IP locked down', async () => {
 		const { status, json } = await activate();
 		expect(status).toBe(200);
 		expect(json).toEqual([
@@ -138,7 +141,7 @@ describe('OVH DDoS Protection inside a real n8n', () => {
 		expect(sim.retiredMitigationPosts).toBe(0);
 	});
 
-	it('withdraws from another workflow: the firewall is gone again, the original rules are back', async () => {
+	it('withdraws from another workflow: the firewall gone again, the rules back', async () => {
 		const { status, json } = await postJson(`${n8n.url}/webhook/ovh-withdraw`);
 		expect(status).toBe(200);
 		expect(json).toEqual([
@@ -148,7 +151,7 @@ describe('OVH DDoS Protection inside a real n8n', () => {
 		expect(sim.firewallSnapshot(SINGLE, SINGLE_IP)).toEqual(singleBefore);
 	});
 
-	it('after an n8n restart, restores the rules from the "original" the activation output gave', async () => {
+	it('after a restart, restores the rules from the "original" of the activation', async () => {
 		const { json } = await activate();
 		const [lockdown] = json as Array<{ original: unknown }>;
 		await n8n.restart();
@@ -174,13 +177,17 @@ describe('OVH DDoS Protection inside a real n8n', () => {
 		expect(sim.writes()).toHaveLength(writes);
 	});
 
-	it("lists the account's IP blocks for the editor's IP Block picker, every request signed inside n8n", async () => {
-		const blocks = await listSearch(n8n, {
-			nodeType: 'ovhDdosProtection',
-			methodName: 'searchIpBlocks',
-			parameter: 'ipBlock',
-			credentials,
-		});
-		expect(blocks.map((b) => b.value)).toEqual(expect.arrayContaining([BLOCK, SINGLE]));
-	});
+	it(
+		"lists the account's IP blocks for the editor's IP Block picker, every request signed " +
+			'inside n8n',
+		async () => {
+			const blocks = await listSearch(n8n, {
+				nodeType: 'ovhDdosProtection',
+				methodName: 'searchIpBlocks',
+				parameter: 'ipBlock',
+				credentials,
+			});
+			expect(blocks.map((b) => b.value)).toEqual(expect.arrayContaining([BLOCK, SINGLE]));
+		},
+	);
 });

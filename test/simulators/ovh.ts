@@ -3,17 +3,19 @@ import { createHash } from 'node:crypto';
 import { Simulator, type SimRequest, type SimResponse } from './framework';
 
 /**
- * OVHcloud API (/1.0) as the OVH node uses it: server time, signed requests checked exactly (application key,
- * consumer key, access rules, timestamp window, "$1$" SHA-1 signature over the URL and body as received), IP blocks,
- * the Edge Network Firewall and the Anti-DDoS mitigation state. Error bodies follow OVH: `{errorCode, httpCode,
- * message}` for authentication, `{class, message}` for the rest. The signature is recomputed here with its own code,
- * from the raw request, not with the package's signing function.
+ * OVHcloud API (/1.0) as the OVH node uses it: server time, signed requests checked exactly
+ * (application key, consumer key, access rules, timestamp window, "$1$" SHA-1 signature over the
+ * URL and body as received), IP blocks, the Edge Network Firewall and the Anti-DDoS mitigation
+ * state. Error bodies follow OVH: `{errorCode, httpCode, message}` for authentication, `{class,
+ * message}` for the rest. The signature is recomputed here with its own code, from the raw request,
+ * not with the package's signing function.
  *
- * Edge Network Firewall: a firewall is created disabled; enabling, disabling, deleting it and creating or deleting a
- * rule are tasks that stay pending (enableFirewallPending, creationPending, removalPending...) until enough reads of
- * that firewall have happened (`settleAfterReads`); any write on a firewall with a pending task answers 409. Rules
- * have unique sequences 0-19 (so at most 20) and cannot be edited, only deleted and re-created. OVH ended permanent
- * mitigation on 2025-09-08: POST /ip/{block}/mitigation still answers as it did, but protects nothing.
+ * Edge Network Firewall: a firewall is created disabled; enabling, disabling, deleting it and
+ * creating or deleting a rule are tasks that stay pending (enableFirewallPending, creationPending,
+ * removalPending...) until enough reads of that firewall have happened (`settleAfterReads`); any
+ * write on a firewall with a pending task answers 409. Rules have unique sequences 0-19 (so at most
+ * 20) and cannot be edited, only deleted and re-created. OVH ended permanent mitigation on
+ * 2025-09-08: POST /ip/{block}/mitigation still answers as it did, but protects nothing.
  */
 
 export interface SimConsumerKey {
@@ -65,7 +67,10 @@ export interface SimBlock {
 	firewalls: Map<string, SimFirewall>;
 }
 
-/** A write that takes effect but whose reply is lost (a 500, or the connection closed), or that fails outright. */
+/**
+ * A write that takes effect but whose reply is lost (a 500, or the connection closed), or that
+ * fails outright.
+ */
 export type WriteFault = 'lostReply' | 'dropAfterApply' | 'fail';
 
 export const ALL_RULES = [
@@ -106,9 +111,14 @@ export class OvhSimulator extends Simulator {
 	readonly applications = new Map<string, string>();
 	readonly consumerKeys = new Map<string, SimConsumerKey>();
 	readonly blocks = new Map<string, SimBlock>();
-	/** OVH's clock minus this machine's, in seconds: a client must use GET /auth/time to sign in OVH's time. */
+	/**
+	 * OVH's clock minus this machine's, in seconds: a client must use GET /auth/time to sign in OVH's
+	 * time.
+	 */
 	clockOffsetS = 0;
-	/** Reads of a firewall (or its rules) that leave a pending task pending; the next one settles it. */
+	/**
+	 * Reads of a firewall (or its rules) that leave a pending task pending; the next one settles it.
+	 */
 	settleAfterReads = 0;
 	/** Signatures that were checked and valid, for tests that want proof the client signed. */
 	verifiedSignatures = 0;
@@ -275,7 +285,8 @@ export class OvhSimulator extends Simulator {
 			}),
 		);
 
-		// Write faults planned by number: counted here, so that a test can fail each write step in turn.
+		// Write faults planned by number: counted here, so that a test can fail each write step in
+		// turn.
 		this.onRequest = (req) => {
 			if (req.method === 'GET') return;
 			const fault = this.plannedWriteFaults.get(++this.writeCount);
@@ -293,8 +304,8 @@ export class OvhSimulator extends Simulator {
 	}
 
 	/**
-	 * Makes the n-th write from now (1-based, retries included) fail outright, or take effect and lose its reply
-	 * (a 500, or the connection closed).
+	 * Makes the n-th write from now (1-based, retries included) fail outright, or take effect and
+	 * lose its reply (a 500, or the connection closed).
 	 */
 	faultWrite(n: number, fault: WriteFault): void {
 		this.plannedWriteFaults.set(this.writeCount + n, fault);
@@ -324,7 +335,10 @@ export class OvhSimulator extends Simulator {
 		return block;
 	}
 
-	/** A firewall as the user set it up by hand, settled; rules as OVH shows them ("eq 22", source "any"). */
+	/**
+	 * A firewall as the user set it up by hand, settled; rules as OVH shows them ("eq 22", source
+	 * "any").
+	 */
 	addFirewall(
 		block: string,
 		ip: string,
@@ -360,8 +374,8 @@ export class OvhSimulator extends Simulator {
 	}
 
 	/**
-	 * The firewall as a user compares it: 'none', or its enabled flag and its rules with every field a rule is
-	 * created with; pending tasks are counted as done.
+	 * The firewall as a user compares it: 'none', or its enabled flag and its rules with every field
+	 * a rule is created with; pending tasks are counted as done.
 	 */
 	firewallSnapshot(block: string, ip: string) {
 		const firewall = this.firewall(block, ip);
@@ -415,7 +429,8 @@ export class OvhSimulator extends Simulator {
 			return authError(400, 'INVALID_SIGNATURE', 'Invalid signature');
 		this.verifiedSignatures++;
 		this.consumerKey = consumerKey;
-		// The credential itself can always be read (its status tells what is wrong); everything else needs a rule.
+		// The credential itself can always be read (its status tells what is wrong); everything else
+		// needs a rule.
 		if (req.path === '/auth/currentCredential') return undefined;
 		if (ck.status !== 'validated')
 			return authError(403, 'NOT_CREDENTIAL', 'This credential is not valid');
@@ -429,7 +444,10 @@ export class OvhSimulator extends Simulator {
 		return classError(404, 'Client::NotFound', `Got an invalid (or empty) URL: ${req.path}`);
 	}
 
-	/** The block from the path; it must arrive percent-encoded (203.0.113.0%2F24), as OVH routes on it. */
+	/**
+	 * The block from the path; it must arrive percent-encoded (203.0.113.0%2F24), as OVH routes on
+	 * it.
+	 */
 	private withBlock(req: SimRequest, handler: (block: SimBlock) => SimResponse): SimResponse {
 		const ip = `${req.params.address}/${req.params.length}`;
 		if (!req.rawPath.startsWith(`${this.prefix}/ip/${encodeURIComponent(ip)}`))
@@ -508,7 +526,10 @@ function ruleView(rule: SimRule, firewall: SimFirewall) {
 	};
 }
 
-/** POST .../rule body, checked as OVH does: enums, sequence 0-19, ports only for TCP/UDP, options only for TCP. */
+/**
+ * POST .../rule body, checked as OVH does: enums, sequence 0-19, ports only for TCP/UDP, options
+ * only for TCP.
+ */
 function parseRule(body: unknown): Omit<SimRule, 'state' | 'pendingReads'> | string {
 	const b = (body ?? {}) as Record<string, unknown>;
 	if (b.action !== 'permit' && b.action !== 'deny') return 'action must be permit or deny';

@@ -4,9 +4,9 @@ import type { OvhSimulator, WriteFault } from '../../simulators/ovh';
 import { BLOCK, IP, addUsersFirewall, ovhRun, rl, startOvh } from './fixture';
 
 /**
- * Every write of an activate and of a withdraw fails in turn: outright, or after OVH applied it (a 500, or the
- * connection closed), under the default retry policy. Whatever happened, running the operation again completes it,
- * and the withdraw puts the firewall back exactly as it was.
+ * Every write of an activate and of a withdraw fails in turn: outright, or after OVH applied it (a
+ * 500, or the connection closed), under the default retry policy. Whatever happened, running the
+ * operation again completes it, and the withdraw puts the firewall back exactly as it was.
  */
 
 const node = new OvhDdosProtection();
@@ -79,7 +79,8 @@ const cases = (phase: 'activateWrites' | 'withdrawWrites') =>
 	);
 
 describe.each(SCENARIOS)('OVH $name', (scenario) => {
-	it(`a clean activation makes ${scenario.activateWrites} writes and withdraw ${scenario.withdrawWrites}`, async () => {
+	const { activateWrites, withdrawWrites } = scenario;
+	it(`a clean activate makes ${activateWrites} writes and withdraw ${withdrawWrites}`, async () => {
 		scenario.setup(sim);
 		const before = sim.firewallSnapshot(BLOCK, IP);
 		expect(await run(activate(scenario.mode))).toMatchObject({ active: true, changed: true });

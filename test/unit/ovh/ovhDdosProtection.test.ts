@@ -28,7 +28,7 @@ const snapshot = () => sim.firewallSnapshot(BLOCK, IP);
 const writes = () => sim.writes().length;
 
 describe('OVH DDoS Protection: Get Status', () => {
-	it('reads an IP with no firewall that OVH is not mitigating (404) as inactive, not as an error', async () => {
+	it('reads an IP with no firewall and no mitigation (404) as inactive, not an error', async () => {
 		const status = await run(params('getStatus'));
 		expect(status).toMatchObject({
 			provider: 'ovhDdosProtection',
@@ -44,7 +44,7 @@ describe('OVH DDoS Protection: Get Status', () => {
 		expect(sim.log.some((r) => r.status === 404)).toBe(true);
 	});
 
-	it("reports OVH's auto-mitigation, and the retired permanent flag as such, nothing more", async () => {
+	it('reports auto-mitigation, and the retired permanent flag as such, nothing more', async () => {
 		sim.blocks.get(BLOCK)!.mitigations.set(IP, {
 			ipOnMitigation: IP,
 			auto: true,
@@ -78,26 +78,30 @@ describe('OVH DDoS Protection: Get Status', () => {
 });
 
 describe('OVH DDoS Protection: Enable my Edge Network Firewall', () => {
-	it('creates the firewall of an IP that has none, enables it, and says it filters nothing without rules', async () => {
-		const activated = await run(params('activate'));
-		expect(activated).toMatchObject({
-			active: true,
-			changed: true,
-			mode: 'enableFirewall',
-			firewall: 'enabled',
-			firewallState: 'ok',
-			pending: false,
-			original: { firewall: 'none' },
-		});
-		expect(activated.warnings).toEqual([
-			expect.stringMatching(/enabled with no rules: it filters nothing/),
-		]);
-		expect(sim.writes().map((r) => `${r.method} ${r.path}`)).toEqual([
-			`POST /ip/${BLOCK}/firewall`,
-			`PUT /ip/${BLOCK}/firewall/${IP}`,
-		]);
-		expect(sim.edgeFiltering(BLOCK, IP)).toBe(true);
-	});
+	it(
+		'creates the firewall of an IP that has none, enables it, and says it filters nothing ' +
+			'without rules',
+		async () => {
+			const activated = await run(params('activate'));
+			expect(activated).toMatchObject({
+				active: true,
+				changed: true,
+				mode: 'enableFirewall',
+				firewall: 'enabled',
+				firewallState: 'ok',
+				pending: false,
+				original: { firewall: 'none' },
+			});
+			expect(activated.warnings).toEqual([
+				expect.stringMatching(/enabled with no rules: it filters nothing/),
+			]);
+			expect(sim.writes().map((r) => `${r.method} ${r.path}`)).toEqual([
+				`POST /ip/${BLOCK}/firewall`,
+				`PUT /ip/${BLOCK}/firewall/${IP}`,
+			]);
+			expect(sim.edgeFiltering(BLOCK, IP)).toBe(true);
+		},
+	);
 
 	it('withdraw deletes the firewall activation created; repeats write nothing', async () => {
 		await run(params('activate'));
@@ -112,7 +116,7 @@ describe('OVH DDoS Protection: Enable my Edge Network Firewall', () => {
 		expect(writes()).toBe(count);
 	});
 
-	it('enables a disabled firewall with its rules untouched, and withdraw disables it again', async () => {
+	it('enables a disabled firewall, rules untouched; withdraw disables it again', async () => {
 		addUsersFirewall(sim, false);
 		const before = snapshot();
 		const activated = await run(params('activate'));
@@ -127,7 +131,7 @@ describe('OVH DDoS Protection: Enable my Edge Network Firewall', () => {
 		expect(snapshot()).toEqual(before);
 	});
 
-	it('leaves a firewall that was enabled before activation enabled, unless Force Withdraw', async () => {
+	it('leaves a firewall enabled before activation enabled, unless Force Withdraw', async () => {
 		addUsersFirewall(sim, true);
 		expect(await run(params('activate'))).toMatchObject({ active: true, changed: false });
 		const kept = await run(params('withdraw'));
@@ -138,7 +142,7 @@ describe('OVH DDoS Protection: Enable my Edge Network Firewall', () => {
 		expect(forced).toMatchObject({ active: false, changed: true, firewall: 'disabled' });
 	});
 
-	it('warns when the rules have no final deny, or a final deny without permit tcp established', async () => {
+	it('warns of rules without a final deny, or a deny without permit tcp established', async () => {
 		sim.addFirewall(BLOCK, IP, false, [
 			{ sequence: 0, action: 'deny', protocol: 'udp', destinationPort: 'eq 19' },
 		]);
@@ -175,30 +179,34 @@ describe('OVH DDoS Protection: Lockdown Rules', () => {
 		{ sequence: 19, action: 'deny', protocol: 'ipv4', source: 'any', destinationPort: null },
 	];
 
-	it('replaces an enabled firewall’s rules by the lockdown; withdraw re-creates every original field', async () => {
-		addUsersFirewall(sim, true);
-		const before = snapshot();
-		const activated = await run(lockdown());
-		expect(activated).toMatchObject({ active: true, changed: true, mode: 'lockdown' });
-		expect((activated.original as { rules: unknown[] }).rules).toHaveLength(6);
-		expect(snapshot()).toMatchObject({
-			enabled: true,
-			rules: LOCKDOWN_RULES.map((rule) => expect.objectContaining(rule)),
-		});
-		// The final deny was equal in both sets: kept, never deleted.
-		expect(sim.writes().filter((r) => r.path.endsWith('/rule/19'))).toEqual([]);
+	it(
+		'replaces an enabled firewall’s rules by the lockdown; withdraw re-creates every original ' +
+			'field',
+		async () => {
+			addUsersFirewall(sim, true);
+			const before = snapshot();
+			const activated = await run(lockdown());
+			expect(activated).toMatchObject({ active: true, changed: true, mode: 'lockdown' });
+			expect((activated.original as { rules: unknown[] }).rules).toHaveLength(6);
+			expect(snapshot()).toMatchObject({
+				enabled: true,
+				rules: LOCKDOWN_RULES.map((rule) => expect.objectContaining(rule)),
+			});
+			// The final deny was equal in both sets: kept, never deleted.
+			expect(sim.writes().filter((r) => r.path.endsWith('/rule/19'))).toEqual([]);
 
-		const withdrawn = await run(params('withdraw'));
-		expect(withdrawn).toMatchObject({
-			active: true,
-			changed: true,
-			restoredFrom: 'activation record',
-		});
-		expect(snapshot()).toEqual(before);
-		const count = writes();
-		await run(params('withdraw'));
-		expect(writes()).toBe(count);
-	});
+			const withdrawn = await run(params('withdraw'));
+			expect(withdrawn).toMatchObject({
+				active: true,
+				changed: true,
+				restoredFrom: 'activation record',
+			});
+			expect(snapshot()).toEqual(before);
+			const count = writes();
+			await run(params('withdraw'));
+			expect(writes()).toBe(count);
+		},
+	);
 
 	it('keeps a management port open from the management sources only', async () => {
 		await run(
@@ -247,7 +255,7 @@ describe('OVH DDoS Protection: Lockdown Rules', () => {
 		expect(snapshot()).toEqual(before);
 	});
 
-	it('an enable-mode activation then a lockdown: withdraw restores rules and the disabled state', async () => {
+	it('enable mode, then a lockdown: withdraw restores the rules and disabled state', async () => {
 		addUsersFirewall(sim, false);
 		const before = snapshot();
 		await run(params('activate'));
@@ -269,31 +277,39 @@ describe('OVH DDoS Protection: Lockdown Rules', () => {
 		expect(snapshot()).toEqual(before);
 	});
 
-	it('with no record and no configuration, withdraw turns the firewall off and says the rules stay', async () => {
-		addUsersFirewall(sim, true);
-		await run(lockdown(), {});
-		forgetProcessRecords();
-		const withdrawn = await run(params('withdraw'), {});
-		expect(withdrawn).toMatchObject({ active: false, changed: true, firewall: 'disabled' });
-		expect(withdrawn.restoredFrom).toMatch(/no record .* rules left as they are/);
-	});
+	it(
+		'with no record and no configuration, withdraw turns the firewall off and says the rules ' +
+			'stay',
+		async () => {
+			addUsersFirewall(sim, true);
+			await run(lockdown(), {});
+			forgetProcessRecords();
+			const withdrawn = await run(params('withdraw'), {});
+			expect(withdrawn).toMatchObject({ active: false, changed: true, firewall: 'disabled' });
+			expect(withdrawn.restoredFrom).toMatch(/no record .* rules left as they are/);
+		},
+	);
 
-	it('waits for each pending change; a change still pending at Max Wait stops, and a rerun finishes', async () => {
-		addUsersFirewall(sim, true);
-		const before = snapshot();
-		sim.settleAfterReads = 1_000;
-		const error = await runNode(node, ovhRun(sim, { ...lockdown(), maxWait: 1 })).catch((e) => e);
-		expect(error.message).toMatch(
-			/activate stopped: OVH had not applied "deleting rule .*" within Max Wait/,
-		);
-		expect(error.description).toMatch(/Run Activate again/);
-		// OVH finishes the pending task later; the next run goes on from there.
-		for (const rule of sim.firewall(BLOCK, IP)!.rules.values()) rule.pendingReads = 0;
-		sim.settleAfterReads = 0;
-		expect(await run(lockdown())).toMatchObject({ active: true, changed: true, pending: false });
-		await run(params('withdraw'));
-		expect(snapshot()).toEqual(before);
-	});
+	it(
+		'waits for each pending change; a change still pending at Max Wait stops, and a rerun ' +
+			'finishes',
+		async () => {
+			addUsersFirewall(sim, true);
+			const before = snapshot();
+			sim.settleAfterReads = 1_000;
+			const error = await runNode(node, ovhRun(sim, { ...lockdown(), maxWait: 1 })).catch((e) => e);
+			expect(error.message).toMatch(
+				/activate stopped: OVH had not applied "deleting rule .*" within Max Wait/,
+			);
+			expect(error.description).toMatch(/Run Activate again/);
+			// OVH finishes the pending task later; the next run goes on from there.
+			for (const rule of sim.firewall(BLOCK, IP)!.rules.values()) rule.pendingReads = 0;
+			sim.settleAfterReads = 0;
+			expect(await run(lockdown())).toMatchObject({ active: true, changed: true, pending: false });
+			await run(params('withdraw'));
+			expect(snapshot()).toEqual(before);
+		},
+	);
 
 	it('without Wait Until Applied, reports the last change as still pending', async () => {
 		sim.settleAfterReads = 1_000;
@@ -367,7 +383,7 @@ describe('OVH DDoS Protection: input refused before any request', () => {
 		expect(sim.log).toHaveLength(0);
 	});
 
-	it('refuses a lockdown whose original rules could not be re-created exactly, before any write', async () => {
+	it('refuses a lockdown whose rules it could not re-create, before any write', async () => {
 		sim.addFirewall(BLOCK, IP, true, [
 			{ sequence: 0, action: 'permit', protocol: 'udp', destinationPort: 'range 27015 27030' },
 		]);
@@ -406,7 +422,7 @@ describe('OVH DDoS Protection: lists', () => {
 		expect(search.results).toEqual([{ name: SINGLE, value: SINGLE }]);
 	});
 
-	it('reports a failing item and continues with the next when Continue On Fail is set', async () => {
+	it('reports a failing item and goes on with the next with Continue On Fail', async () => {
 		const result = await runNode(
 			node,
 			ovhRun(

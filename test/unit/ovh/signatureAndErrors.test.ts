@@ -82,14 +82,14 @@ describe('OVH signing', () => {
 		);
 	});
 
-	it('signs every request the node sends, with the server-time offset read once per endpoint', async () => {
+	it('signs every request, with the server-time offset read once per endpoint', async () => {
 		await runNode(node, ovhRun(sim, params('activate')));
 		await runNode(node, ovhRun(sim, params('withdraw')));
 		expect(sim.verifiedSignatures).toBe(sim.log.filter((r) => r.path !== '/auth/time').length);
 		expect(sim.log.filter((r) => r.path === '/auth/time')).toHaveLength(1);
 	});
 
-	it('resolves and signs the credential test request (no timestamp given) with OVH server time', async () => {
+	it('signs the credential test request (no timestamp given) with OVH server time', async () => {
 		const type = new OvhMitigationApi();
 		const request = await authenticate(type, ovhCredentials(sim), {
 			...type.test.request,
@@ -122,7 +122,7 @@ describe('OVH signing', () => {
 });
 
 describe('OVH errors, each with its own message', () => {
-	it('NOT_GRANTED_CALL names the missing access rule, and lists every rule the node needs', async () => {
+	it('NOT_GRANTED_CALL names the missing access rule and lists every needed one', async () => {
 		sim.addConsumerKey(CONSUMER_KEY, {
 			applicationKey: APP_KEY,
 			rules: ['GET /ip', 'GET /ip/*', 'POST /ip/*/firewall', 'DELETE /ip/*/firewall/*'],
@@ -155,7 +155,7 @@ describe('OVH errors, each with its own message', () => {
 		expect(sim.writes()).toHaveLength(0);
 	});
 
-	it('a wrong application secret is INVALID_SIGNATURE, after exactly one server-time re-sync', async () => {
+	it('a wrong application secret is INVALID_SIGNATURE, after one server-time re-sync', async () => {
 		const run = ovhRun(sim, params('getStatus'));
 		run.credentials.ovhMitigationApi.applicationSecret = 'wrong-secret';
 		const error = await failure(run);
@@ -298,15 +298,19 @@ describe('OVH fault injection', () => {
 		expect(status).toMatchObject({ active: false });
 	});
 
-	it('a lost reply to the POST (5xx after OVH applied it) ends with the firewall created once and enabled', async () => {
-		sim.inject({
-			method: 'POST',
-			afterHandler: true,
-			response: { status: 502, body: 'bad gateway' },
-		});
-		const [result] = jsonOf(await runNode(node, ovhRun(sim, params('activate', quick))));
-		expect(result).toMatchObject({ active: true, changed: true });
-		expect(sim.log.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([502, 409]);
-		expect(sim.edgeFiltering(BLOCK, IP)).toBe(true);
-	});
+	it(
+		'a lost reply to the POST (5xx after OVH applied it) ends with the firewall created once ' +
+			'and enabled',
+		async () => {
+			sim.inject({
+				method: 'POST',
+				afterHandler: true,
+				response: { status: 502, body: 'bad gateway' },
+			});
+			const [result] = jsonOf(await runNode(node, ovhRun(sim, params('activate', quick))));
+			expect(result).toMatchObject({ active: true, changed: true });
+			expect(sim.log.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([502, 409]);
+			expect(sim.edgeFiltering(BLOCK, IP)).toBe(true);
+		},
+	);
 });
