@@ -252,12 +252,6 @@ const describeRule = (rule: RuleSpec) =>
 // ----------------------------------------------------------------------------------------------
 // Lockdown options
 
-const port = z.coerce
-	.number({ invalid_type_error: 'must be a port number' })
-	.int('must be a whole port number')
-	.min(1, 'must be 1-65535')
-	.max(65535, 'must be 1-65535');
-
 export interface LockdownPlan {
 	rules: RuleSpec[];
 }
@@ -289,10 +283,9 @@ export function readLockdownPlan(ctx: IExecuteFunctions, itemIndex: number): Loc
 		return normalizeSource(`${parsed.address}/${parsed.prefixLength}`);
 	});
 	const portOf = (value: string, what: string) => {
-		const result = port.safeParse(value);
-		if (!result.success || !/^\d+$/.test(value))
-			throw fail(`${what} '${value}' is not a single port 1-65535`);
-		return result.data;
+		const port = /^\d{1,5}$/.test(value) ? Number(value) : 0;
+		if (port < 1 || port > 65535) throw fail(`${what} '${value}' is not a single port 1-65535`);
+		return port;
 	};
 	const mgmtPorts = [...new Set(managementPorts.map((p) => portOf(p, 'management port')))];
 	const services = [
@@ -435,6 +428,19 @@ async function readFirewall(api: ProviderClient, target: OvhTarget): Promise<Fir
 	};
 }
 
+/** The firewall object of the IP, or undefined when it has none (the block is known to exist). */
+async function readFirewallObject(
+	api: ProviderClient,
+	target: OvhTarget,
+): Promise<ApiFirewall | undefined> {
+	const response = await ovhRequest<ApiFirewall>(api, {
+		method: 'GET',
+		path: firewallPath(target),
+		acceptStatus: [404],
+	});
+	return response.status === 404 ? undefined : response.body;
+}
+
 async function readRule(
 	api: ProviderClient,
 	target: OvhTarget,
@@ -481,6 +487,7 @@ class StillPending extends ProviderError {}
  */
 class Changes {
 	changed = false;
+	rulesChanged = false;
 	private readonly deadline: number;
 	private pending?: { what: string; settled: () => Promise<boolean> };
 
@@ -495,6 +502,18 @@ class Changes {
 
 	get api() {
 		return this.op.api;
+	}
+
+	/**
+	 * The firewall after the changes: the state read before when nothing was written, and only the
+	 * firewall object re-read when no rule changed (the rules are then those read before).
+	 */
+	async after(before: FirewallState): Promise<FirewallState> {
+		if (!this.changed) return before;
+		if (this.rulesChanged) return await readFirewall(this.api, this.target);
+		const firewall = await readFirewallObject(this.api, this.target);
+		if (!firewall) return { exists: false, enabled: false, state: null, rules: [] };
+		return { ...before, exists: true, enabled: firewall.enabled, state: firewall.state };
 	}
 
 	/** Polls until `done` holds, at most until the deadline. */
@@ -581,10 +600,7 @@ class Changes {
 						}),
 					async () => (await readFirewall(this.api, this.target)).exists,
 				),
-			async () => {
-				const state = await readFirewall(this.api, this.target);
-				return state.exists && state.state === 'ok';
-			},
+			async () => (await readFirewallObject(this.api, this.target))?.state === 'ok',
 		);
 	}
 
@@ -624,13 +640,14 @@ class Changes {
 							path: firewallPath(this.target),
 							acceptStatus: [404],
 						}),
-					async () => !(await readFirewall(this.api, this.target)).exists,
+					async () => (await readFirewallObject(this.api, this.target)) === undefined,
 				),
-			async () => !(await readFirewall(this.api, this.target)).exists,
+			async () => (await readFirewallObject(this.api, this.target)) === undefined,
 		);
 	}
 
 	async createRule(rule: RuleSpec, stateIfFailed: string) {
+		this.rulesChanged = true;
 		await this.write(
 			`creating rule ${rule.sequence} (${describeRule(rule)})`,
 			stateIfFailed,
@@ -652,6 +669,7 @@ class Changes {
 	}
 
 	async deleteRule(rule: ApiRule, stateIfFailed: string) {
+		this.rulesChanged = true;
 		await this.write(
 			`deleting rule ${rule.sequence} (${rule.rule ?? `${rule.action} ${rule.protocol}`})`,
 			stateIfFailed,
@@ -915,7 +933,7 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 				);
 			const wait = op.ctx.getNodeParameter('waitUntilApplied', op.itemIndex, OVH_SETTLE.on);
 			const note = wait ? await changes.settle(false) : undefined;
-			const after = await readFirewall(op.api, target);
+			const after = await changes.after(before);
 			return result(target, after, changes.changed, { mode, original: record.original, note });
 		},
 
@@ -977,7 +995,7 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 			const note = wait ? await changes.settle(false) : undefined;
 			if (goal.firewall === 'enabled') op.records.set(key, { original: goal, withdrawn: true });
 			else op.records.delete(key);
-			const after = await readFirewall(op.api, target);
+			const after = await changes.after(before);
 			return {
 				...result(target, after, changes.changed, { note, original: goal }),
 				restoredFrom,
