@@ -993,8 +993,8 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 			}
 			const wait = ctx.getNodeParameter('waitUntilApplied', itemIndex, OVH_SETTLE.on);
 			const note = wait ? await changes.settle(false) : undefined;
-			if (goal.firewall === 'enabled') op.records.set(key, { original: goal, withdrawn: true });
-			else op.records.delete(key);
+			if (goal.firewall !== 'enabled') op.records.delete(key);
+			else if (!stored?.withdrawn) op.records.set(key, { original: goal, withdrawn: true });
 			const after = await changes.after(before);
 			return {
 				...result(target, after, changes.changed, { note, original: goal }),

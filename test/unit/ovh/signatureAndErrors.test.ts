@@ -4,7 +4,7 @@ import { OvhMitigationApi } from '../../../credentials/OvhMitigationApi.credenti
 import { OvhDdosProtection } from '../../../nodes/Ovh/OvhDdosProtection.node';
 import { ovhSignature, signOvhRequest } from '../../../nodes/Ovh/signature';
 import { authenticate, jsonOf, performRequest, runNode } from '../../helpers/runNode';
-import type { OvhSimulator } from '../../simulators/ovh';
+import { ALL_RULES, type OvhSimulator } from '../../simulators/ovh';
 import {
 	APP_KEY,
 	APP_SECRET,
@@ -118,6 +118,27 @@ describe('OVH signing', () => {
 			{ url: '/auth/time', method: 'GET' },
 		);
 		expect(signed.url).toBe('https://ca.api.ovh.com/1.0/auth/time');
+	});
+});
+
+describe('OVH simulator: the retired permanent mitigation', () => {
+	it('still answers POST /ip/{block}/mitigation, and nothing filters or scrubs the IP', async () => {
+		const rules = [...ALL_RULES, 'POST /ip/*/mitigation'];
+		sim.addConsumerKey(CONSUMER_KEY, { applicationKey: APP_KEY, rules });
+		const type = new OvhMitigationApi();
+		const request = await authenticate(type, ovhCredentials(sim), {
+			method: 'POST',
+			url: `${sim.baseUrl}/ip/${encodeURIComponent(BLOCK)}/mitigation`,
+			body: { ipOnMitigation: IP },
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+		});
+		const response = (await performRequest(request)) as { statusCode: number; body: unknown };
+		expect(response.statusCode).toBe(200);
+		expect(response.body).toMatchObject({ ipOnMitigation: IP, permanent: true });
+		expect(sim.retiredMitigationPosts).toBe(1);
+		expect(sim.mitigation(BLOCK, IP)).toBeUndefined();
+		expect(sim.edgeFiltering(BLOCK, IP)).toBe(false);
 	});
 });
 
