@@ -60,8 +60,10 @@ export class OvhMitigationApi implements ICredentialType {
 			required: true,
 			description:
 				"Create it at the endpoint's /createToken/ page with these access rules, each its own " +
-				'row: GET /ip; GET /ip/*; POST /ip/*/firewall; PUT /ip/*/firewall/*; DELETE ' +
-				'/ip/*/firewall/*; POST /ip/*/firewall/*/rule; DELETE /ip/*/firewall/*/rule/*',
+				'row: GET /ip; GET /ip/*; POST /ip/*/firewall; PUT /ip/*/firewall/*; ' +
+				'DELETE /ip/*/firewall/*; POST /ip/*/firewall/*/rule; DELETE /ip/*/firewall/*/rule/*. ' +
+				'For Auto-Mitigation Timeout During Incident also: POST /ip/*/mitigationProfiles; ' +
+				'PUT /ip/*/mitigationProfiles/*; DELETE /ip/*/mitigationProfiles/*',
 		},
 		{
 			displayName: 'Base URL',

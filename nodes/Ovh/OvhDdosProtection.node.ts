@@ -130,6 +130,25 @@ export class OvhDdosProtection implements INodeType {
 					'management source and port, 1 per service port, and the final deny.',
 			},
 			{
+				displayName: 'Auto-Mitigation Timeout During Incident',
+				name: 'autoMitigationTimeOut',
+				type: 'options',
+				default: 'unchanged',
+				displayOptions: { show: { operation: ['activate'] } },
+				options: [
+					{ name: 'Leave Unchanged', value: 'unchanged' },
+					{ name: '15 Minutes', value: '15' },
+					{ name: '1 Hour', value: '60' },
+					{ name: '6 Hours', value: '360' },
+					{ name: '26 Hours', value: '1560' },
+				],
+				description:
+					"How long OVH keeps the IP in auto-mitigation after an attack (the IP's mitigation " +
+					'profile), so that scrubbing goes on between waves. Withdraw puts the previous value ' +
+					'back (or removes the profile activation created). Needs three more access rules, ' +
+					'see the credential.',
+			},
+			{
 				displayName: 'Force Withdraw',
 				name: 'forceWithdraw',
 				type: 'boolean',

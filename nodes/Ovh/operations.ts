@@ -86,6 +86,20 @@ export interface OriginalFirewall extends IDataObject {
 	firewall: 'none' | 'disabled' | 'enabled';
 	/** Saved by lockdown mode only: enable mode never touches the rules. */
 	rules?: RuleSpec[];
+	/**
+	 * The auto-mitigation timeout (minutes), 'none' without a mitigation profile; saved when raised.
+	 */
+	profile?: Timeout | 'none';
+}
+
+const TIMEOUTS = [0, 15, 60, 360, 1560] as const;
+type Timeout = (typeof TIMEOUTS)[number];
+
+/** `GET /ip/{ip}/mitigationProfiles/{ipMitigationProfile}` */
+interface ApiMitigationProfile {
+	ipMitigationProfile: string;
+	autoMitigationTimeOut: Timeout;
+	state: 'ok' | 'tasksPending';
 }
 
 interface FirewallRecord extends ActivationRecord {
@@ -165,6 +179,8 @@ export function resolveIp(block: string, value: string): string {
 const blockPath = (t: OvhTarget) => `/ip/${encodeURIComponent(t.ipBlock)}`;
 const firewallPath = (t: OvhTarget) => `${blockPath(t)}/firewall/${encodeURIComponent(t.ip)}`;
 const rulePath = (t: OvhTarget, sequence: number) => `${firewallPath(t)}/rule/${sequence}`;
+const profilePath = (t: OvhTarget) =>
+	`${blockPath(t)}/mitigationProfiles/${encodeURIComponent(t.ip)}`;
 const recordKey = (t: OvhTarget) => `ovhDdosProtection:firewall:${t.ipBlock}:${t.ip}`;
 
 // ----------------------------------------------------------------------------------------------
@@ -378,11 +394,18 @@ const ruleSchema = z
 	})
 	.strict();
 
+const timeoutSchema = z.union([z.literal('none'), ...TIMEOUTS.map((t) => z.literal(t))] as [
+	z.ZodLiteral<'none'>,
+	z.ZodLiteral<Timeout>,
+	...Array<z.ZodLiteral<Timeout>>,
+]);
+
 const overrideSchema = z.union([
 	z
 		.object({
 			firewall: z.enum(['none', 'disabled', 'enabled']),
 			rules: z.array(ruleSchema).max(MAX_RULES).optional(),
+			profile: timeoutSchema.optional(),
 		})
 		.strict(),
 	z.array(ruleSchema).max(MAX_RULES),
@@ -458,6 +481,27 @@ const pendingTasks = (state: FirewallState): string[] => [
 	...(state.state && state.state !== 'ok' ? [`firewall ${state.state}`] : []),
 	...state.rules.filter((r) => r.state !== 'ok').map((r) => `rule ${r.sequence} ${r.state}`),
 ];
+
+/** The IP's auto-mitigation timeout, 'none' when it has no mitigation profile. */
+async function readProfile(
+	api: ProviderClient,
+	target: OvhTarget,
+): Promise<ApiMitigationProfile | undefined> {
+	const listed = await ovhRequest<string[]>(api, {
+		method: 'GET',
+		path: `${blockPath(target)}/mitigationProfiles`,
+	});
+	if (!(listed.body ?? []).includes(target.ip)) return undefined;
+	const response = await ovhRequest<ApiMitigationProfile>(api, {
+		method: 'GET',
+		path: profilePath(target),
+		acceptStatus: [404],
+	});
+	return response.status === 404 ? undefined : response.body;
+}
+
+const timeoutOf = (profile: ApiMitigationProfile | undefined): Timeout | 'none' =>
+	profile?.autoMitigationTimeOut ?? 'none';
 
 /** Reads a mitigation entry; OVH answers 404 when it is not mitigating the IP (not an error). */
 async function readMitigation(
@@ -690,6 +734,39 @@ class Changes {
 		);
 	}
 
+	/** Sets the auto-mitigation timeout: creates the profile, changes it, or deletes it ('none'). */
+	async setProfile(from: Timeout | 'none', to: Timeout | 'none', stateIfFailed: string) {
+		const read = async () => await readProfile(this.api, this.target);
+		const path = profilePath(this.target);
+		const send =
+			to === 'none'
+				? async () => await ovhRequest(this.api, { method: 'DELETE', path, acceptStatus: [404] })
+				: from === 'none'
+					? async () =>
+							await ovhRequest(this.api, {
+								method: 'POST',
+								path: `${blockPath(this.target)}/mitigationProfiles`,
+								body: { ipMitigationProfile: this.target.ip, autoMitigationTimeOut: to },
+							})
+					: async () =>
+							await ovhRequest(this.api, {
+								method: 'PUT',
+								path,
+								body: { autoMitigationTimeOut: to },
+							});
+		await this.write(
+			to === 'none'
+				? `deleting the mitigation profile of ${this.target.ip}`
+				: `setting the auto-mitigation timeout of ${this.target.ip} to ${to} minutes`,
+			stateIfFailed,
+			async () => await this.tolerating409(send, async () => timeoutOf(await read()) === to),
+			async () => {
+				const profile = await read();
+				return timeoutOf(profile) === to && (profile === undefined || profile.state === 'ok');
+			},
+		);
+	}
+
 	private async tolerating409(send: () => Promise<unknown>, applied: () => Promise<boolean>) {
 		try {
 			return await send();
@@ -833,6 +910,13 @@ function originalRules(state: FirewallState): RuleSpec[] {
 	return specs as RuleSpec[];
 }
 
+/** The timeout to set during the incident, or undefined to leave the mitigation profile alone. */
+function wantedTimeout(ctx: IExecuteFunctions, itemIndex: number): Timeout | undefined {
+	const value = String(ctx.getNodeParameter('autoMitigationTimeOut', itemIndex, 'unchanged'));
+	const minutes = Number(value);
+	return TIMEOUTS.includes(minutes as Timeout) && value !== '' ? (minutes as Timeout) : undefined;
+}
+
 export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 	name: 'ovhDdosProtection',
 	api: ovhApi,
@@ -862,6 +946,7 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 		async getStatus(target, op): Promise<MitigationResult> {
 			const state = await readFirewall(op.api, target);
 			const mitigation = await readMitigation(op.api, target);
+			const profile = await readProfile(op.api, target);
 			const record = liveRecord(op, target);
 			const warnings: string[] = [];
 			if (mitigation?.permanent)
@@ -876,6 +961,7 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 					auto: mitigation?.auto ?? false,
 					state: mitigation?.state ?? null,
 					permanentFlag: mitigation?.permanent ?? false,
+					autoMitigationTimeOut: timeoutOf(profile),
 				},
 			};
 		},
@@ -883,16 +969,22 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 		async activate(target, op): Promise<MitigationResult> {
 			const mode = op.ctx.getNodeParameter('mode', op.itemIndex, 'enableFirewall') as Mode;
 			const plan = mode === 'lockdown' ? readLockdownPlan(op.ctx, op.itemIndex) : undefined;
+			const timeout = wantedTimeout(op.ctx, op.itemIndex);
 			const changes = new Changes(op, target, 'activate');
 			const before = await changes.idle();
+			const profileBefore =
+				timeout === undefined ? undefined : timeoutOf(await readProfile(op.api, target));
 			const key = recordKey(target);
 			let record = liveRecord(op, target);
 
-			const done = plan ? sameRules(before.rules, plan.rules) : true;
+			const done = (plan ? sameRules(before.rules, plan.rules) : true) && profileBefore === timeout;
 			if (before.exists && before.enabled && done) {
 				// Already on: no write, and an existing record is kept (a repeat never replaces what was
 				// saved).
-				if (!record) op.records.set(key, { original: { firewall: 'enabled' } });
+				if (!record)
+					op.records.set(key, {
+						original: { firewall: 'enabled', ...(timeout ? { profile: timeout } : {}) },
+					});
 				return result(target, before, false, {
 					mode,
 					original: (record ?? liveRecord(op, target))?.original,
@@ -901,19 +993,20 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 			}
 
 			// Saved before the first write, so that a lost reply still leaves a complete record.
-			if (!record) {
-				record = op.records.set(key, {
-					original: {
-						firewall: firewallWord(before),
-						...(plan ? { rules: originalRules(before) } : {}),
-					},
-				});
-			} else if (plan && !record.original.rules) {
-				// An activation in enable mode never touches the rules: the current ones are the user's.
-				record = op.records.set(key, {
-					original: { ...record.original, rules: originalRules(before) },
-				});
-			}
+			// An earlier activation keeps what it saved; what it did not touch (the rules in enable
+			// mode, the profile when not raised) is still the user's, and is added.
+			const saved = record?.original;
+			const original: OriginalFirewall = {
+				firewall: saved?.firewall ?? firewallWord(before),
+				...(saved?.rules ? { rules: saved.rules } : plan ? { rules: originalRules(before) } : {}),
+				...(saved?.profile !== undefined
+					? { profile: saved.profile }
+					: profileBefore !== undefined
+						? { profile: profileBefore }
+						: {}),
+			};
+			if (!record || canonical(original) !== canonical(record.original))
+				record = op.records.set(key, { original });
 
 			const was = `the firewall is ${firewallWord(before)}`;
 			if (!before.exists) await changes.createFirewall();
@@ -931,10 +1024,19 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 					true,
 					plan ? 'the lockdown rules are in place; the firewall is not enabled yet' : was,
 				);
+			if (timeout !== undefined && profileBefore !== undefined && profileBefore !== timeout)
+				await changes.setProfile(
+					profileBefore,
+					timeout,
+					'the firewall is on; the auto-mitigation timeout is not raised yet',
+				);
 			const wait = op.ctx.getNodeParameter('waitUntilApplied', op.itemIndex, OVH_SETTLE.on);
 			const note = wait ? await changes.settle(false) : undefined;
 			const after = await changes.after(before);
-			return result(target, after, changes.changed, { mode, original: record.original, note });
+			return {
+				...result(target, after, changes.changed, { mode, original: record.original, note }),
+				...(timeout !== undefined ? { autoMitigationTimeOut: timeout } : {}),
+			};
 		},
 
 		async withdraw(target, op): Promise<MitigationResult> {
@@ -989,6 +1091,15 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 					await changes.setEnabled(
 						true,
 						'the original rules are back; the firewall is not enabled yet',
+					);
+			}
+			if (goal.profile !== undefined) {
+				const profileNow = timeoutOf(await readProfile(op.api, target));
+				if (profileNow !== goal.profile)
+					await changes.setProfile(
+						profileNow,
+						goal.profile,
+						'the firewall is restored; the auto-mitigation timeout is not yet',
 					);
 			}
 			const wait = ctx.getNodeParameter('waitUntilApplied', itemIndex, OVH_SETTLE.on);

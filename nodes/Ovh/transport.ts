@@ -29,7 +29,16 @@ export const ACCESS_RULES = [
 	'DELETE /ip/*/firewall/*/rule/*',
 ];
 
-const RULE_LIST = ACCESS_RULES.join(', ');
+/** Needed only to raise the auto-mitigation timeout during an incident. */
+export const PROFILE_ACCESS_RULES = [
+	'POST /ip/*/mitigationProfiles',
+	'PUT /ip/*/mitigationProfiles/*',
+	'DELETE /ip/*/mitigationProfiles/*',
+];
+
+const RULE_LIST =
+	`${ACCESS_RULES.join(', ')} (and, for Auto-Mitigation Timeout During Incident, ` +
+	`${PROFILE_ACCESS_RULES.join(', ')})`;
 const CREATE_TOKEN =
 	`${OVH_ENDPOINTS['ovh-eu'].createToken} ` + "(or your endpoint's /createToken/ page)";
 const NEW_KEY_HINT =
@@ -54,7 +63,9 @@ function ruleGrants(rule: string, method: string, path: string): boolean {
  */
 export function accessRuleFor(method: string, path: string): string | undefined {
 	const bare = decodeURIComponent(path.split('?')[0]);
-	const candidates = ACCESS_RULES.filter((rule) => ruleGrants(rule, method, bare));
+	const candidates = [...ACCESS_RULES, ...PROFILE_ACCESS_RULES].filter((rule) =>
+		ruleGrants(rule, method, bare),
+	);
 	// The most specific rule: the one with the longest literal path.
 	return candidates.sort((a, b) => b.length - a.length)[0];
 }

@@ -58,6 +58,16 @@ export interface SimFirewall {
 	rules: Map<number, SimRule>;
 }
 
+export interface SimMitigationProfile {
+	ipMitigationProfile: string;
+	/** Minutes OVH keeps the IP in auto-mitigation after an attack. */
+	autoMitigationTimeOut: number;
+	state: 'ok' | 'tasksPending';
+	/** DELETE accepted: the profile disappears once the task settles. */
+	removing: boolean;
+	pendingReads: number;
+}
+
 export interface SimBlock {
 	ip: string;
 	type: string;
@@ -65,6 +75,7 @@ export interface SimBlock {
 	routedTo: { serviceName: string | null };
 	mitigations: Map<string, SimMitigation>;
 	firewalls: Map<string, SimFirewall>;
+	mitigationProfiles: Map<string, SimMitigationProfile>;
 }
 
 /**
@@ -81,6 +92,9 @@ export const ALL_RULES = [
 	'DELETE /ip/*/firewall/*',
 	'POST /ip/*/firewall/*/rule',
 	'DELETE /ip/*/firewall/*/rule/*',
+	'POST /ip/*/mitigationProfiles',
+	'PUT /ip/*/mitigationProfiles/*',
+	'DELETE /ip/*/mitigationProfiles/*',
 ];
 
 const PROTOCOLS = ['ah', 'esp', 'gre', 'icmp', 'ipv4', 'tcp', 'udp'];
@@ -285,6 +299,64 @@ export class OvhSimulator extends Simulator {
 			}),
 		);
 
+		this.route('GET', '/ip/:address/:length/mitigationProfiles', (req) =>
+			this.withBlock(req, (block) => {
+				for (const profile of [...block.mitigationProfiles.values()])
+					this.advanceProfile(block, profile);
+				return { status: 200, body: [...block.mitigationProfiles.keys()] };
+			}),
+		);
+		this.route('POST', '/ip/:address/:length/mitigationProfiles', (req) =>
+			this.withBlock(req, (block) => {
+				const body = (req.body ?? {}) as {
+					ipMitigationProfile?: unknown;
+					autoMitigationTimeOut?: unknown;
+				};
+				const ip = body.ipMitigationProfile;
+				if (typeof ip !== 'string' || !inBlock(ip, block.ip))
+					return badRequest(`Invalid IP ${String(ip)}: not an IPv4 address of block ${block.ip}`);
+				if (!TIMEOUTS.includes(body.autoMitigationTimeOut as number))
+					return badRequest(`autoMitigationTimeOut must be one of ${TIMEOUTS.join(', ')}`);
+				if (block.mitigationProfiles.has(ip))
+					return classError(409, 'Client::Conflict::AlreadyExists', `${ip} already has a profile`);
+				const profile: SimMitigationProfile = {
+					ipMitigationProfile: ip,
+					autoMitigationTimeOut: body.autoMitigationTimeOut as number,
+					state: 'tasksPending',
+					removing: false,
+					pendingReads: this.settleAfterReads,
+				};
+				block.mitigationProfiles.set(ip, profile);
+				return { status: 200, body: profileView(profile) };
+			}),
+		);
+		this.route('GET', '/ip/:address/:length/mitigationProfiles/:ip', (req) =>
+			this.withProfile(req, true, (profile) => ({ status: 200, body: profileView(profile) })),
+		);
+		this.route('PUT', '/ip/:address/:length/mitigationProfiles/:ip', (req) =>
+			this.withProfile(req, false, (profile) => {
+				const timeout = (req.body as { autoMitigationTimeOut?: unknown } | undefined)
+					?.autoMitigationTimeOut;
+				if (!TIMEOUTS.includes(timeout as number))
+					return badRequest(`autoMitigationTimeOut must be one of ${TIMEOUTS.join(', ')}`);
+				if (profile.state !== 'ok' || profile.removing)
+					return pendingTask(profile.ipMitigationProfile);
+				profile.autoMitigationTimeOut = timeout as number;
+				profile.state = 'tasksPending';
+				profile.pendingReads = this.settleAfterReads;
+				return { status: 200, body: null };
+			}),
+		);
+		this.route('DELETE', '/ip/:address/:length/mitigationProfiles/:ip', (req) =>
+			this.withProfile(req, false, (profile) => {
+				if (profile.state !== 'ok' || profile.removing)
+					return pendingTask(profile.ipMitigationProfile);
+				profile.removing = true;
+				profile.pendingReads = this.settleAfterReads;
+				return { status: 200, body: null };
+			}),
+		);
+
 		// Write faults planned by number: counted here, so that a test can fail each write step in
 		// turn.
 		this.onRequest = (req) => {
@@ -330,6 +402,7 @@ export class OvhSimulator extends Simulator {
 			routedTo: { serviceName },
 			mitigations: new Map(),
 			firewalls: new Map(),
+			mitigationProfiles: new Map(),
 		};
 		this.blocks.set(ip, block);
 		return block;
@@ -393,6 +466,26 @@ export class OvhSimulator extends Simulator {
 	edgeFiltering(block: string, ip: string): boolean {
 		const firewall = this.firewall(block, ip);
 		return firewall !== undefined && !firewall.removing && firewall.enabled;
+	}
+
+	/** A mitigation profile as the user set it, settled. */
+	addMitigationProfile(block: string, ip: string, autoMitigationTimeOut: number): void {
+		this.blocks.get(block)!.mitigationProfiles.set(ip, {
+			ipMitigationProfile: ip,
+			autoMitigationTimeOut,
+			state: 'ok',
+			removing: false,
+			pendingReads: 0,
+		});
+	}
+
+	/**
+	 * The profile's timeout as a user sees it ('none' without a profile), pending tasks counted as
+	 * done.
+	 */
+	mitigationProfile(block: string, ip: string): number | 'none' {
+		const profile = this.blocks.get(block)?.mitigationProfiles.get(ip);
+		return !profile || profile.removing ? 'none' : profile.autoMitigationTimeOut;
 	}
 
 	mitigation(block: string, ip: string): SimMitigation | undefined {
@@ -472,6 +565,29 @@ export class OvhSimulator extends Simulator {
 		});
 	}
 
+	/** The mitigation profile of the path's IP; a read also lets its pending task move on. */
+	private withProfile(
+		req: SimRequest,
+		read: boolean,
+		handler: (profile: SimMitigationProfile) => SimResponse,
+	): SimResponse {
+		return this.withBlock(req, (block) => {
+			let profile = block.mitigationProfiles.get(req.params.ip);
+			if (profile && read) {
+				this.advanceProfile(block, profile);
+				profile = block.mitigationProfiles.get(req.params.ip);
+			}
+			return profile ? handler(profile) : notFoundObject(`ipMitigationProfile = ${req.params.ip}`);
+		});
+	}
+
+	private advanceProfile(block: SimBlock, profile: SimMitigationProfile): void {
+		if (!profile.removing && profile.state === 'ok') return;
+		if (profile.pendingReads-- > 0) return;
+		if (profile.removing) block.mitigationProfiles.delete(profile.ipMitigationProfile);
+		else profile.state = 'ok';
+	}
+
 	/** One read's worth of time for the firewall's pending tasks. */
 	private advance(block: SimBlock, firewall: SimFirewall): void {
 		if (firewall.removing) {
@@ -485,6 +601,16 @@ export class OvhSimulator extends Simulator {
 			else firewall.rules.delete(rule.sequence);
 		}
 	}
+}
+
+const TIMEOUTS = [0, 15, 60, 360, 1560];
+
+function profileView(profile: SimMitigationProfile) {
+	return {
+		ipMitigationProfile: profile.ipMitigationProfile,
+		autoMitigationTimeOut: profile.autoMitigationTimeOut,
+		state: profile.state,
+	};
 }
 
 const busy = (firewall: SimFirewall) =>

@@ -20,13 +20,20 @@ afterEach(async () => {
 });
 
 const target = { ipBlock: rl(BLOCK), ip: IP, requestOptions: {} };
-const activate = (mode: string) => ({
+const activate = (scenario: Scenario) => ({
 	...target,
 	operation: 'activate',
-	mode,
+	mode: scenario.mode,
 	servicePorts: '443/tcp',
+	autoMitigationTimeOut: scenario.timeout ?? 'unchanged',
 });
 const withdraw = { ...target, operation: 'withdraw' };
+
+/** What a restore must give back: the firewall and the auto-mitigation timeout. */
+const snapshot = () => ({
+	firewall: sim.firewallSnapshot(BLOCK, IP),
+	profile: sim.mitigationProfile(BLOCK, IP),
+});
 
 /** Runs the node with the default retry policy; a failure is returned, not thrown. */
 const run = async (parameters: Record<string, unknown>) =>
@@ -39,6 +46,7 @@ interface Scenario {
 	name: string;
 	setup: (s: OvhSimulator) => void;
 	mode: string;
+	timeout?: string;
 	activateWrites: number;
 	withdrawWrites: number;
 }
@@ -59,6 +67,15 @@ const SCENARIOS: Scenario[] = [
 		// 5 original rules out, 3 lockdown rules in (the final deny is the same) / and back
 		activateWrites: 8,
 		withdrawWrites: 8,
+	},
+	{
+		name: 'enable mode raising the auto-mitigation timeout of an IP without profile',
+		setup: () => undefined,
+		mode: 'enableFirewall',
+		timeout: '360',
+		// create, enable, create the profile / delete the firewall, delete the profile
+		activateWrites: 3,
+		withdrawWrites: 2,
 	},
 	{
 		name: 'lockdown of a disabled firewall',
@@ -82,12 +99,12 @@ describe.each(SCENARIOS)('OVH $name', (scenario) => {
 	const { activateWrites, withdrawWrites } = scenario;
 	it(`a clean activate makes ${activateWrites} writes and withdraw ${withdrawWrites}`, async () => {
 		scenario.setup(sim);
-		const before = sim.firewallSnapshot(BLOCK, IP);
-		expect(await run(activate(scenario.mode))).toMatchObject({ active: true, changed: true });
+		const before = snapshot();
+		expect(await run(activate(scenario))).toMatchObject({ active: true, changed: true });
 		expect(sim.writes()).toHaveLength(scenario.activateWrites);
 		expect(await run(withdraw)).toMatchObject({ changed: true });
 		expect(sim.writes()).toHaveLength(scenario.activateWrites + scenario.withdrawWrites);
-		expect(sim.firewallSnapshot(BLOCK, IP)).toEqual(before);
+		expect(snapshot()).toEqual(before);
 	});
 });
 
@@ -96,14 +113,14 @@ describe('OVH activate: each write failing in turn', () => {
 		'%s: write %i (%s), then activate again and withdraw restores exactly',
 		async (_name, n, fault, scenario) => {
 			scenario.setup(sim);
-			const before = sim.firewallSnapshot(BLOCK, IP);
+			const before = snapshot();
 			sim.faultWrite(n, fault);
-			const first = await run(activate(scenario.mode));
+			const first = await run(activate(scenario));
 			if (fault === 'fail') expect((first as Error).message).toMatch(/activate stopped while/);
-			expect(await run(activate(scenario.mode))).toMatchObject({ active: true, pending: false });
+			expect(await run(activate(scenario))).toMatchObject({ active: true, pending: false });
 			expect(sim.edgeFiltering(BLOCK, IP)).toBe(true);
 			expect(await run(withdraw)).toMatchObject({ pending: false });
-			expect(sim.firewallSnapshot(BLOCK, IP)).toEqual(before);
+			expect(snapshot()).toEqual(before);
 		},
 	);
 
@@ -111,11 +128,11 @@ describe('OVH activate: each write failing in turn', () => {
 		'%s: write %i (%s), then withdraw at once restores exactly',
 		async (_name, n, fault, scenario) => {
 			scenario.setup(sim);
-			const before = sim.firewallSnapshot(BLOCK, IP);
+			const before = snapshot();
 			sim.faultWrite(n, fault);
-			await run(activate(scenario.mode));
+			await run(activate(scenario));
 			expect(await run(withdraw)).toMatchObject({ pending: false });
-			expect(sim.firewallSnapshot(BLOCK, IP)).toEqual(before);
+			expect(snapshot()).toEqual(before);
 		},
 	);
 });
@@ -125,13 +142,13 @@ describe('OVH withdraw: each write failing in turn', () => {
 		'%s: write %i (%s), then withdraw again restores exactly and a third writes nothing',
 		async (_name, n, fault, scenario) => {
 			scenario.setup(sim);
-			const before = sim.firewallSnapshot(BLOCK, IP);
-			await run(activate(scenario.mode));
+			const before = snapshot();
+			await run(activate(scenario));
 			sim.faultWrite(n, fault);
 			const first = await run(withdraw);
 			if (fault === 'fail') expect((first as Error).message).toMatch(/withdraw stopped while/);
 			expect(await run(withdraw)).toMatchObject({ pending: false });
-			expect(sim.firewallSnapshot(BLOCK, IP)).toEqual(before);
+			expect(snapshot()).toEqual(before);
 			const writes = sim.writes().length;
 			expect(await run(withdraw)).toMatchObject({ changed: false });
 			expect(sim.writes()).toHaveLength(writes);

@@ -323,6 +323,45 @@ describe('OVH DDoS Protection: Lockdown Rules', () => {
 	});
 });
 
+describe('OVH DDoS Protection: auto-mitigation timeout during the incident', () => {
+	it('creates a mitigation profile with the raised timeout, and withdraw removes it again', async () => {
+		const activated = await run(params('activate', { autoMitigationTimeOut: '1560' }));
+		expect(activated).toMatchObject({
+			active: true,
+			autoMitigationTimeOut: 1560,
+			original: { firewall: 'none', profile: 'none' },
+		});
+		expect(sim.mitigationProfile(BLOCK, IP)).toBe(1560);
+		const count = writes();
+		await run(params('activate', { autoMitigationTimeOut: '1560' }));
+		expect(writes()).toBe(count);
+		expect(await run(params('getStatus'))).toMatchObject({
+			antiDdos: { autoMitigationTimeOut: 1560 },
+		});
+		await run(params('withdraw'));
+		expect(sim.mitigationProfile(BLOCK, IP)).toBe('none');
+		expect(snapshot()).toBe('none');
+	});
+
+	it('puts back the timeout the IP had, with a lockdown restored exactly', async () => {
+		addUsersFirewall(sim, false);
+		sim.addMitigationProfile(BLOCK, IP, 15);
+		const before = snapshot();
+		await run(lockdown({ autoMitigationTimeOut: '360' }));
+		expect(sim.mitigationProfile(BLOCK, IP)).toBe(360);
+		await run(params('withdraw'));
+		expect(sim.mitigationProfile(BLOCK, IP)).toBe(15);
+		expect(snapshot()).toEqual(before);
+	});
+
+	it('leaves the profile alone when the option is left unchanged', async () => {
+		sim.addMitigationProfile(BLOCK, IP, 60);
+		await run(params('activate'));
+		await run(params('withdraw'));
+		expect(sim.writes().filter((r) => r.path.includes('mitigationProfiles'))).toEqual([]);
+	});
+});
+
 describe('OVH DDoS Protection: input refused before any request', () => {
 	it.each([
 		['an IPv6 block', params('activate', { ipBlock: rl('2001:db8::/48') }), /IPv4 addresses only/],
