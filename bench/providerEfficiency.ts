@@ -8,9 +8,10 @@ import type { Simulator } from '../test/simulators/framework';
 import type { Section, SectionResult } from './section';
 
 /**
- * Provider efficiency: API calls per activate and per withdraw for every provider node, and the writes made by an
- * idempotent repeat (the contract says none), counted from the simulators' request logs. Each provider node has a
- * scenario in bench/providers/; a provider node in nodes/ without one is reported, so none is left out silently.
+ * Provider efficiency: API calls per activate and per withdraw for every provider node, and the
+ * writes made by an idempotent repeat (the contract says none), counted from the simulators'
+ * request logs. Each provider node has a scenario in bench/providers/; a provider node in nodes/
+ * without one is reported, so none is left out silently.
  */
 
 export type MitigationOperation = 'activate' | 'withdraw';
@@ -26,13 +27,20 @@ export interface ProviderHarness {
 	stop(): Promise<void>;
 }
 
-/** What each bench/providers/<provider>.ts exports as `scenarios`: one per provider node. */
+/**
+ * What each bench/providers/<provider>.ts exports as `scenarios`: at least one per provider node.
+ */
 export interface ProviderScenario {
 	node: INodeType;
+	/** Tells apart several scenarios of one node (e.g. its activation modes) in the table. */
+	label?: string;
 	start(): Promise<ProviderHarness>;
 }
 
-/** The usual harness: the simulator's log counts the requests, its writes() the changes (unless given otherwise). */
+/**
+ * The usual harness: the simulator's log counts the requests, its writes() the changes (unless
+ * given otherwise).
+ */
 export function simulatorHarness(
 	sim: Simulator,
 	options: ProviderHarness['options'],
@@ -71,7 +79,10 @@ function isProviderNode(node: INodeType): boolean {
 	return values.includes('activate') && values.includes('withdraw');
 }
 
-/** Every provider node class in nodes/, instantiated: the nodes that follow the activate/withdraw contract. */
+/**
+ * Every provider node class in nodes/, instantiated: the nodes that follow the activate/withdraw
+ * contract.
+ */
 function providerNodes(): INodeType[] {
 	return (
 		filesUnder(join(ROOT, 'nodes'), '.node.ts')
@@ -84,15 +95,22 @@ function providerNodes(): INodeType[] {
 	);
 }
 
-function scenariosByNodeName(): Map<string, ProviderScenario> {
-	const scenarios = filesUnder(join(__dirname, 'providers'), '.ts').flatMap(
+function scenariosByNodeName(): Map<string, ProviderScenario[]> {
+	const byName = new Map<string, ProviderScenario[]>();
+	for (const file of filesUnder(join(__dirname, 'providers'), '.ts')) {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports -- files found at run time
-		(file) => (require(file) as { scenarios: ProviderScenario[] }).scenarios,
-	);
-	return new Map(scenarios.map((scenario) => [scenario.node.description.name, scenario]));
+		for (const scenario of (require(file) as { scenarios: ProviderScenario[] }).scenarios) {
+			const name = scenario.node.description.name;
+			byName.set(name, [...(byName.get(name) ?? []), scenario]);
+		}
+	}
+	return byName;
 }
 
-/** activate, activate again, withdraw, withdraw again: one workflow's executions, sharing its static data. */
+/**
+ * activate, activate again, withdraw, withdraw again: one workflow's executions, sharing its static
+ * data.
+ */
 async function measure(scenario: ProviderScenario): Promise<NodeFigures> {
 	const provider = await scenario.start();
 	const staticData: IDataObject = {};
@@ -138,25 +156,28 @@ async function run(): Promise<SectionResult> {
 	const failures: string[] = [];
 	for (const node of providerNodes()) {
 		const name = node.description.name;
-		const scenario = scenarios.get(name);
-		if (!scenario) {
+		const nodeScenarios = scenarios.get(name) ?? [];
+		if (nodeScenarios.length === 0) {
 			failures.push(`${name}: no scenario in bench/providers/`);
 			rows.push([name, '-', '-', '-', '-', 'no scenario']);
 			continue;
 		}
-		const measured = await measure(scenario);
-		const broken = brokenPromises(name, measured);
-		figures[name] = measured;
-		failures.push(...broken);
-		const { activate, repeatedActivate, withdraw, repeatedWithdraw } = measured;
-		rows.push([
-			name,
-			`${activate.requests} (${activate.writes})`,
-			`${withdraw.requests} (${withdraw.writes})`,
-			`${repeatedActivate.requests} (${repeatedActivate.writes})`,
-			`${repeatedWithdraw.requests} (${repeatedWithdraw.writes})`,
-			broken.length === 0 ? 'ok' : 'FAILED',
-		]);
+		for (const scenario of nodeScenarios) {
+			const row = scenario.label ? `${name} (${scenario.label})` : name;
+			const measured = await measure(scenario);
+			const broken = brokenPromises(row, measured);
+			figures[row] = measured;
+			failures.push(...broken);
+			const { activate, repeatedActivate, withdraw, repeatedWithdraw } = measured;
+			rows.push([
+				row,
+				`${activate.requests} (${activate.writes})`,
+				`${withdraw.requests} (${withdraw.writes})`,
+				`${repeatedActivate.requests} (${repeatedActivate.writes})`,
+				`${repeatedWithdraw.requests} (${repeatedWithdraw.writes})`,
+				broken.length === 0 ? 'ok' : 'FAILED',
+			]);
+		}
 	}
 	return {
 		table: {
@@ -173,7 +194,8 @@ async function run(): Promise<SectionResult> {
 		figures,
 		failures,
 		notes: [
-			'API calls (of which writes) per operation, counted by the provider simulators; "again" repeats it in the same workflow.',
+			'API calls (of which writes) per operation, counted by the provider simulators; ' +
+				'"again" repeats it in the same workflow.',
 		],
 	};
 }

@@ -10,8 +10,8 @@ import type {
 import { OVH_ENDPOINTS, signOvhRequest } from '../nodes/Ovh/signature';
 
 /**
- * OVHcloud API keys. Every request is signed by `authenticate` over the exact URL and body sent, with OVH's
- * server time (GET /auth/time), as OVH's official clients do.
+ * OVHcloud API keys. Every request is signed by `authenticate` over the exact URL and body sent,
+ * with OVH's server time (GET /auth/time), as OVH's official clients do.
  */
 export class OvhMitigationApi implements ICredentialType {
 	name = 'ovhMitigationApi';
@@ -59,7 +59,11 @@ export class OvhMitigationApi implements ICredentialType {
 			default: '',
 			required: true,
 			description:
-				"Create it at the endpoint's /createToken/ page with five access rules, each its own row: GET /ip, GET /ip/*, GET /ip/*/mitigation/*, POST /ip/*/mitigation, DELETE /ip/*/mitigation/*",
+				"Create it at the endpoint's /createToken/ page with these access rules, each its own " +
+				'row: GET /ip; GET /ip/*; POST /ip/*/firewall; PUT /ip/*/firewall/*; ' +
+				'DELETE /ip/*/firewall/*; POST /ip/*/firewall/*/rule; DELETE /ip/*/firewall/*/rule/*. ' +
+				'For Auto-Mitigation Timeout During Incident also: POST /ip/*/mitigationProfiles; ' +
+				'PUT /ip/*/mitigationProfiles/*; DELETE /ip/*/mitigationProfiles/*',
 		},
 		{
 			displayName: 'Base URL',
@@ -89,7 +93,8 @@ export class OvhMitigationApi implements ICredentialType {
 					key: 'status',
 					value: 'pendingValidation',
 					message:
-						'This consumer key has not been validated yet: open its validation URL and log in, or create keys at the /createToken/ page',
+						'This consumer key has not been validated yet: open its validation URL and log in, ' +
+						'or create keys at the /createToken/ page',
 				},
 			},
 			{

@@ -1,16 +1,28 @@
 import { OvhDdosProtection } from '../../nodes/Ovh/OvhDdosProtection.node';
-import { BLOCK, IP, ovhRun, rl, startOvh } from '../../test/unit/ovh/fixture';
+import { BLOCK, IP, addUsersFirewall, ovhRun, rl, startOvh } from '../../test/unit/ovh/fixture';
 import { simulatorHarness, type ProviderScenario } from '../providerEfficiency';
 
-/** An IP of a /24 block that is not on permanent mitigation. */
+/**
+ * Both activation modes, on an IP whose Edge Network Firewall has the user's six rules and is
+ * disabled.
+ */
 export const scenarios: ProviderScenario[] = [
-	{
-		node: new OvhDdosProtection(),
-		async start() {
-			const sim = await startOvh();
-			return simulatorHarness(sim, (operation) =>
-				ovhRun(sim, { operation, ipBlock: rl(BLOCK), ip: IP }),
-			);
-		},
+	{ label: 'enable firewall', mode: 'enableFirewall' },
+	{ label: 'lockdown', mode: 'lockdown' },
+].map(({ label, mode }) => ({
+	node: new OvhDdosProtection(),
+	label,
+	async start() {
+		const sim = await startOvh();
+		addUsersFirewall(sim, false);
+		return simulatorHarness(sim, (operation) =>
+			ovhRun(sim, {
+				operation,
+				ipBlock: rl(BLOCK),
+				ip: IP,
+				mode,
+				servicePorts: '443/tcp',
+			}),
+		);
 	},
-];
+}));

@@ -6,10 +6,11 @@ import type {
 } from 'n8n-workflow';
 
 /**
- * OVHcloud request signing, as the official clients (python-ovh, node-ovh, go-ovh) do it:
- * "$1$" + sha1_hex(applicationSecret + "+" + consumerKey + "+" + METHOD + "+" + fullUrl + "+" + body + "+" + timestamp),
- * where fullUrl is the exact URL sent (percent-encoded path and query string) and body the exact bytes sent.
- * Used by the credential's `authenticate`, so every request goes through n8n's credential system.
+ * OVHcloud request signing, as the official clients (python-ovh, node-ovh, go-ovh) do it: "$1$" +
+ * sha1_hex(applicationSecret + "+" + consumerKey + "+" + METHOD + "+" + fullUrl + "+" + body + "+"
+ * + timestamp), where fullUrl is the exact URL sent (percent-encoded path and query string) and
+ * body the exact bytes sent. Used by the credential's `authenticate`, so every request goes through
+ * n8n's credential system.
  */
 
 /** API roots of the official clients' endpoint names. */
@@ -76,7 +77,10 @@ export function ovhSignature(parts: {
 	return '$1$' + createHash('sha1').update(payload, 'utf8').digest('hex');
 }
 
-/** Seconds to add to this machine's clock to get OVH's, per API root; shared by the node and the credential test. */
+/**
+ * Seconds to add to this machine's clock to get OVH's, per API root; shared by the node and the
+ * credential test.
+ */
 const clockOffsets = new Map<string, number>();
 
 export const ovhClock = {
@@ -92,7 +96,10 @@ export const ovhClock = {
 	now: (offset: number) => String(Math.floor(Date.now() / 1000) + offset),
 };
 
-/** Reads OVH's clock directly: only for requests that do not come from the node (the credential test). */
+/**
+ * Reads OVH's clock directly: only for requests that do not come from the node (the credential
+ * test).
+ */
 async function fetchServerOffset(baseUrl: string): Promise<number> {
 	const sentAt = Date.now();
 	const response = await fetch(`${baseUrl}/auth/time`, { signal: AbortSignal.timeout(10_000) });
@@ -107,7 +114,10 @@ function headerValue(headers: IDataObject | undefined, name: string): string | u
 	return key === undefined ? undefined : String(headers![key]);
 }
 
-/** The credential's `authenticate`: adds the OVH headers over the exact URL and body that will be sent. */
+/**
+ * The credential's `authenticate`: adds the OVH headers over the exact URL and body that will be
+ * sent.
+ */
 export async function signOvhRequest(
 	credentials: ICredentialDataDecryptedObject,
 	requestOptions: IHttpRequestOptions,
@@ -161,7 +171,8 @@ export async function signOvhRequest(
 			try {
 				offset = await fetchServerOffset(baseUrl);
 			} catch {
-				// Unreachable clock: sign with this machine's time; OVH answers QUERY_TIME_OUT if it is off.
+				// Unreachable clock: sign with this machine's time; OVH answers QUERY_TIME_OUT if it is
+				// off.
 				offset = 0;
 			}
 		}

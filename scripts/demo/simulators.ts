@@ -87,6 +87,13 @@ export async function startDemoSimulators(): Promise<{
 	const vultr = await startVultr();
 	const linode = await startLinode();
 	const ovh = await startOvh();
+	// The attacked OVH address has the user's own Edge Network Firewall rules, disabled until attacked.
+	ovh.addFirewall(OVH_SINGLE_IP_BLOCK, ATTACKED.ovh, false, [
+		{ sequence: 0, action: 'permit', protocol: 'tcp', tcpOption: 'established' },
+		{ sequence: 1, action: 'permit', protocol: 'tcp', destinationPort: 'eq 22' },
+		{ sequence: 2, action: 'permit', protocol: 'tcp', destinationPort: 'eq 443' },
+		{ sequence: 19, action: 'deny', protocol: 'ipv4' },
+	]);
 	const hetzner = await startHetzner();
 	const shield = await startShield();
 	const pagerDuty = await startPagerDuty();
@@ -200,16 +207,19 @@ export async function startDemoSimulators(): Promise<{
 			targets: { ovhDdosProtection: { ipBlock: OVH_BLOCK, ip: OVH_IP } },
 			state: () => {
 				const blocks = [...ovh.blocks.values()];
-				const permanent = blocks
-					.flatMap((b) => [...b.mitigations.values()])
-					.filter((m) => m.permanent && m.state !== 'removalPending');
+				const firewalls = blocks.flatMap((b) =>
+					[...b.firewalls.values()].map((f) => ({ block: b.ip, f })),
+				);
 				return {
-					mitigating: permanent.length > 0,
+					mitigating: firewalls.some(({ block, f }) => ovh.edgeFiltering(block, f.ipOnFirewall)),
 					resources: blocks.map((b) => {
-						const entries = [...b.mitigations.values()].map(
-							(m) => `${m.ipOnMitigation} ${m.permanent ? 'PERMANENT' : 'auto'} (${m.state})`,
+						const entries = [...b.firewalls.values()].map(
+							(f) =>
+								`${f.ipOnFirewall} Edge Network Firewall ${f.enabled ? 'ENABLED' : 'disabled'}` +
+								` (${f.state}), ${f.rules.size} rules`,
 						);
-						return `IP block ${b.ip}: ${entries.length ? entries.join(', ') : 'no mitigation entry (auto mitigation only)'}`;
+						const none = 'no Edge Network Firewall';
+						return `IP block ${b.ip}: ${entries.length ? entries.join(', ') : none}`;
 					}),
 				};
 			},

@@ -94,6 +94,12 @@ beforeAll(async () => {
 	const vultr = await startVultr();
 	const linode = await startLinode();
 	ovh = await startOvh();
+	// Example 02's OVH address has the user's own Edge Network Firewall rules, disabled until attacked.
+	ovh.addFirewall(OVH_SINGLE_IP_BLOCK, OVH_SINGLE_IP_BLOCK.split('/')[0], false, [
+		{ sequence: 0, action: 'permit', protocol: 'tcp', tcpOption: 'established' },
+		{ sequence: 1, action: 'permit', protocol: 'tcp', destinationPort: 'eq 443' },
+		{ sequence: 19, action: 'deny', protocol: 'ipv4' },
+	]);
 	hetzner = await startHetzner();
 	stops.push(
 		() => cloudflare.stop(),
@@ -240,7 +246,7 @@ describe('examples/ in a real n8n', () => {
 		expect(prefix().advertised).toBe(false);
 	});
 
-	it('02: Alertmanager alerts put the OVH address on permanent mitigation and the Hetzner firewall on, resolved alerts undo it', async () => {
+	it('02: alerts enable the OVH Edge Network Firewall and the Hetzner firewall, resolves undo it', async () => {
 		const [ovhAddress] = OVH_SINGLE_IP_BLOCK.split('/');
 		const alert = (
 			status: 'firing' | 'resolved',
@@ -273,10 +279,8 @@ describe('examples/ in a real n8n', () => {
 					alerts,
 				}),
 			});
-		const ovhPermanent = () => {
-			const entry = ovh.blocks.get(OVH_SINGLE_IP_BLOCK)!.mitigations.get(ovhAddress);
-			return entry !== undefined && entry.permanent && entry.state !== 'removalPending';
-		};
+		const ovhFiltering = () => ovh.edgeFiltering(OVH_SINGLE_IP_BLOCK, ovhAddress);
+		const ovhBefore = ovh.firewallSnapshot(OVH_SINGLE_IP_BLOCK, ovhAddress);
 		const hetznerStatus = () => hetzner.servers.get(HETZNER_SERVER)!.firewall!.status;
 		const rulesBefore = structuredClone(hetzner.servers.get(HETZNER_SERVER)!.firewall!.rules);
 		const statusBefore = hetznerStatus();
@@ -290,8 +294,8 @@ describe('examples/ in a real n8n', () => {
 			async () => (await notify('firing', firing)).status === 200,
 		);
 		await waitUntil(
-			'OVH permanent mitigation and the Hetzner firewall are on',
-			() => ovhPermanent() && hetznerStatus() === 'active',
+			"OVH's Edge Network Firewall and the Hetzner firewall are on",
+			() => ovhFiltering() && hetznerStatus() === 'active',
 		);
 
 		expect(
@@ -302,7 +306,9 @@ describe('examples/ in a real n8n', () => {
 				])
 			).status,
 		).toBe(200);
-		await waitUntil('both are undone', () => !ovhPermanent() && hetznerStatus() === statusBefore);
+		await waitUntil('both are undone', () => !ovhFiltering() && hetznerStatus() === statusBefore);
+		expect(ovh.firewallSnapshot(OVH_SINGLE_IP_BLOCK, ovhAddress)).toEqual(ovhBefore);
+		expect(ovh.retiredMitigationPosts).toBe(0);
 		expect(hetzner.servers.get(HETZNER_SERVER)!.firewall!.rules).toEqual(rulesBefore);
 	});
 

@@ -43,7 +43,12 @@ export interface Fault {
 	delayMs?: number;
 	/** Run the real handler (the change happens), then answer with `response`: a lost reply. */
 	afterHandler?: boolean;
+	/** Close the connection without answering (after the real handler ran when `afterHandler` is set). */
+	drop?: boolean;
 }
+
+/** Logged status of a request whose connection was closed without an answer. */
+export const DROPPED = 0;
 
 interface Route {
 	method: string;
@@ -152,6 +157,10 @@ export abstract class Simulator {
 			response = { status: 500, body: { simulatorError: String(error) } };
 		}
 		this.log.push({ method: request.method, path: request.path, status: response.status });
+		if (response.status === DROPPED) {
+			req.socket.destroy();
+			return;
+		}
 		const isText = typeof response.body === 'string';
 		res.writeHead(response.status, {
 			'content-type': isText ? 'text/html' : 'application/json',
@@ -171,6 +180,7 @@ export abstract class Simulator {
 		if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
 		if (fault?.malformed)
 			return { status: fault.response?.status ?? 200, body: '<html>upstream error</html' };
+		if (fault?.drop && !fault.afterHandler) return { status: DROPPED };
 		if (fault?.response && !fault.afterHandler) return fault.response;
 
 		const denied = this.authenticate(request);
@@ -185,6 +195,7 @@ export abstract class Simulator {
 			break;
 		}
 		result ??= this.notFound(request);
+		if (fault?.drop) return { status: DROPPED };
 		return fault?.response && fault.afterHandler ? fault.response : result;
 	}
 

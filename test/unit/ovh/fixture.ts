@@ -10,7 +10,10 @@ export const BLOCK = '203.0.113.0/24';
 export const IP = '203.0.113.10';
 export const SINGLE = '198.51.100.7/32';
 
-/** An OVH account with a /24 and a single-IP block, whose clock runs an hour ahead of this machine's. */
+/**
+ * An OVH account with a /24 and a single-IP block, whose clock runs an hour ahead of this
+ * machine's.
+ */
 export async function startOvh() {
 	forgetProcessRecords();
 	const sim = new OvhSimulator();
@@ -46,3 +49,30 @@ export function ovhRun(
 }
 
 export const rl = (value: string) => ({ __rl: true, mode: 'id', value });
+
+/**
+ * A firewall set up by hand: SSH from an office, established TCP, DNS, HTTPS, ping, then deny the
+ * rest.
+ */
+export function addUsersFirewall(sim: OvhSimulator, enabled: boolean) {
+	return sim.addFirewall(BLOCK, IP, enabled, [
+		{
+			sequence: 0,
+			action: 'permit',
+			protocol: 'tcp',
+			source: '198.51.100.0/24',
+			destinationPort: 'eq 22',
+		},
+		{ sequence: 1, action: 'permit', protocol: 'tcp', tcpOption: 'established' },
+		{
+			sequence: 2,
+			action: 'permit',
+			protocol: 'udp',
+			destinationPort: 'eq 53',
+			sourcePort: 'eq 53',
+		},
+		{ sequence: 3, action: 'permit', protocol: 'tcp', destinationPort: 'eq 443', fragments: true },
+		{ sequence: 4, action: 'permit', protocol: 'icmp', source: '192.0.2.7/32' },
+		{ sequence: 19, action: 'deny', protocol: 'ipv4' },
+	]);
+}

@@ -4,7 +4,7 @@ import { OvhMitigationApi } from '../../../credentials/OvhMitigationApi.credenti
 import { OvhDdosProtection } from '../../../nodes/Ovh/OvhDdosProtection.node';
 import { ovhSignature, signOvhRequest } from '../../../nodes/Ovh/signature';
 import { authenticate, jsonOf, performRequest, runNode } from '../../helpers/runNode';
-import type { OvhSimulator } from '../../simulators/ovh';
+import { ALL_RULES, type OvhSimulator } from '../../simulators/ovh';
 import {
 	APP_KEY,
 	APP_SECRET,
@@ -12,6 +12,7 @@ import {
 	CONSUMER_KEY,
 	IP,
 	ovhCredentials,
+	addUsersFirewall,
 	ovhRun,
 	rl,
 	startOvh,
@@ -37,8 +38,8 @@ const failure = async (run: ReturnType<typeof ovhRun>) => await runNode(node, ru
 
 describe('OVH signing', () => {
 	it('signs "$1$" + SHA-1 over secret, consumer key, method, full URL, body and timestamp', () => {
-		const url = 'https://eu.api.ovh.com/1.0/ip/203.0.113.0%2F24/mitigation';
-		const body = '{"ipOnMitigation":"203.0.113.10"}';
+		const url = 'https://eu.api.ovh.com/1.0/ip/203.0.113.0%2F24/firewall';
+		const body = '{"ipOnFirewall":"203.0.113.10"}';
 		const expected =
 			'$1$' + createHash('sha1').update(`AS+CK+POST+${url}+${body}+1700000000`).digest('hex');
 		expect(
@@ -56,14 +57,14 @@ describe('OVH signing', () => {
 	it('puts the query string into the signed URL and sends the exact signed body', async () => {
 		const signed = await signOvhRequest(ovhCredentials(sim), {
 			method: 'POST',
-			url: `${sim.baseUrl}/ip/${encodeURIComponent(BLOCK)}/mitigation`,
+			url: `${sim.baseUrl}/ip/${encodeURIComponent(BLOCK)}/firewall`,
 			qs: { state: 'ok' },
-			body: { ipOnMitigation: IP },
+			body: { ipOnFirewall: IP },
 			headers: { 'X-Ovh-Timestamp': '1700000000' },
 		});
-		expect(signed.url).toBe(`${sim.baseUrl}/ip/203.0.113.0%2F24/mitigation?state=ok`);
+		expect(signed.url).toBe(`${sim.baseUrl}/ip/203.0.113.0%2F24/firewall?state=ok`);
 		expect(signed.qs).toBeUndefined();
-		expect(signed.body).toBe('{"ipOnMitigation":"203.0.113.10"}');
+		expect(signed.body).toBe('{"ipOnFirewall":"203.0.113.10"}');
 		expect(signed.headers).toMatchObject({
 			'X-Ovh-Application': APP_KEY,
 			'X-Ovh-Consumer': CONSUMER_KEY,
@@ -81,14 +82,14 @@ describe('OVH signing', () => {
 		);
 	});
 
-	it('signs every request the node sends, with the server-time offset read once per endpoint', async () => {
+	it('signs every request, with the server-time offset read once per endpoint', async () => {
 		await runNode(node, ovhRun(sim, params('activate')));
 		await runNode(node, ovhRun(sim, params('withdraw')));
 		expect(sim.verifiedSignatures).toBe(sim.log.filter((r) => r.path !== '/auth/time').length);
 		expect(sim.log.filter((r) => r.path === '/auth/time')).toHaveLength(1);
 	});
 
-	it('resolves and signs the credential test request (no timestamp given) with OVH server time', async () => {
+	it('signs the credential test request (no timestamp given) with OVH server time', async () => {
 		const type = new OvhMitigationApi();
 		const request = await authenticate(type, ovhCredentials(sim), {
 			...type.test.request,
@@ -120,24 +121,62 @@ describe('OVH signing', () => {
 	});
 });
 
+describe('OVH simulator: the retired permanent mitigation', () => {
+	it('still answers POST /ip/{block}/mitigation, and nothing filters or scrubs the IP', async () => {
+		const rules = [...ALL_RULES, 'POST /ip/*/mitigation'];
+		sim.addConsumerKey(CONSUMER_KEY, { applicationKey: APP_KEY, rules });
+		const type = new OvhMitigationApi();
+		const request = await authenticate(type, ovhCredentials(sim), {
+			method: 'POST',
+			url: `${sim.baseUrl}/ip/${encodeURIComponent(BLOCK)}/mitigation`,
+			body: { ipOnMitigation: IP },
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+		});
+		const response = (await performRequest(request)) as { statusCode: number; body: unknown };
+		expect(response.statusCode).toBe(200);
+		expect(response.body).toMatchObject({ ipOnMitigation: IP, permanent: true });
+		expect(sim.retiredMitigationPosts).toBe(1);
+		expect(sim.mitigation(BLOCK, IP)).toBeUndefined();
+		expect(sim.edgeFiltering(BLOCK, IP)).toBe(false);
+	});
+});
+
 describe('OVH errors, each with its own message', () => {
-	it('NOT_GRANTED_CALL lists the five access rules the consumer key needs', async () => {
+	it('NOT_GRANTED_CALL names the missing access rule and lists every needed one', async () => {
 		sim.addConsumerKey(CONSUMER_KEY, {
 			applicationKey: APP_KEY,
-			rules: ['GET /ip/*', 'GET /ip/*/mitigation/*', 'DELETE /ip/*/mitigation/*'],
+			rules: ['GET /ip', 'GET /ip/*', 'POST /ip/*/firewall', 'DELETE /ip/*/firewall/*'],
 		});
 		const error = await failure(ovhRun(sim, params('activate')));
 		expect(error.message).toMatch(
 			/OVH has not granted this call to the consumer key \(NOT_GRANTED_CALL/,
 		);
+		expect(error.message).toContain(
+			`PUT /ip/${BLOCK}/firewall/${IP} needs the access rule "PUT /ip/*/firewall/*"`,
+		);
+		expect(error.description).toContain('Missing access rule: PUT /ip/*/firewall/*.');
 		expect(error.description).toContain(
-			'GET /ip, GET /ip/*, GET /ip/*/mitigation/*, POST /ip/*/mitigation, DELETE /ip/*/mitigation/*',
+			'GET /ip, GET /ip/*, POST /ip/*/firewall, PUT /ip/*/firewall/*, DELETE /ip/*/firewall/*, ' +
+				'POST /ip/*/firewall/*/rule, DELETE /ip/*/firewall/*/rule/*',
 		);
 		expect(error.description).toMatch(/forgetting GET \/ip without the wildcard/);
+	});
+
+	it('NOT_GRANTED_CALL on a rule deletion names the rule-deletion access rule', async () => {
+		sim.addConsumerKey(CONSUMER_KEY, {
+			applicationKey: APP_KEY,
+			rules: ['GET /ip', 'GET /ip/*', 'PUT /ip/*/firewall/*', 'POST /ip/*/firewall/*/rule'],
+		});
+		addUsersFirewall(sim, true);
+		const error = await failure(ovhRun(sim, params('activate', { mode: 'lockdown' })));
+		expect(error.message).toMatch(
+			/needs the access rule "DELETE \/ip\/\*\/firewall\/\*\/rule\/\*"/,
+		);
 		expect(sim.writes()).toHaveLength(0);
 	});
 
-	it('a wrong application secret is INVALID_SIGNATURE, after exactly one server-time re-sync', async () => {
+	it('a wrong application secret is INVALID_SIGNATURE, after one server-time re-sync', async () => {
 		const run = ovhRun(sim, params('getStatus'));
 		run.credentials.ovhMitigationApi.applicationSecret = 'wrong-secret';
 		const error = await failure(run);
@@ -145,9 +184,9 @@ describe('OVH errors, each with its own message', () => {
 		expect(error.description).toMatch(/Application Secret/);
 		expect(sim.log.map((r) => `${r.path} ${r.status}`)).toEqual([
 			'/auth/time 200',
-			`/ip/${BLOCK} 400`,
+			`/ip/${BLOCK}/firewall 400`,
 			'/auth/time 200',
-			`/ip/${BLOCK} 400`,
+			`/ip/${BLOCK}/firewall 400`,
 		]);
 	});
 
@@ -280,14 +319,19 @@ describe('OVH fault injection', () => {
 		expect(status).toMatchObject({ active: false });
 	});
 
-	it('a lost reply to the POST (5xx after OVH applied it) ends with the IP on mitigation and one record', async () => {
-		sim.inject({
-			method: 'POST',
-			afterHandler: true,
-			response: { status: 502, body: 'bad gateway' },
-		});
-		const [result] = jsonOf(await runNode(node, ovhRun(sim, params('activate', quick))));
-		expect(result).toMatchObject({ active: true });
-		expect(sim.mitigation(BLOCK, IP)).toMatchObject({ permanent: true });
-	});
+	it(
+		'a lost reply to the POST (5xx after OVH applied it) ends with the firewall created once ' +
+			'and enabled',
+		async () => {
+			sim.inject({
+				method: 'POST',
+				afterHandler: true,
+				response: { status: 502, body: 'bad gateway' },
+			});
+			const [result] = jsonOf(await runNode(node, ovhRun(sim, params('activate', quick))));
+			expect(result).toMatchObject({ active: true, changed: true });
+			expect(sim.log.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([502, 409]);
+			expect(sim.edgeFiltering(BLOCK, IP)).toBe(true);
+		},
+	);
 });
