@@ -12,10 +12,13 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { splitList } from '../shared/validation';
 import { type PayloadFormat, normalizePayload } from './normalizers';
-import { type AuthenticationMethod, authenticateRequest } from './authentication';
+import {
+	type AuthenticationMethod,
+	DEFAULT_TIMESTAMP_HEADER,
+	MIN_SECRET_LENGTH,
+	authenticateRequest,
+} from './authentication';
 import { WebhookRejection, parseJsonBody, readRawBody, refuse } from './webhookRequest';
-
-const MIN_SECRET_LENGTH = 32;
 
 // Senders are configured by the user (Alertmanager, FastNetMon, a script): like n8n's own Webhook node, there is no
 // third-party registration to create, check or delete, so webhookMethods would be empty ceremony.
@@ -89,14 +92,45 @@ export class IncidentWebhookTrigger implements INodeType {
 					'Header carrying the hex HMAC-SHA256, optionally prefixed "sha256=". Several comma-separated values are accepted (any match), for secret rotation.',
 			},
 			{
+				displayName: 'Replay Protection',
+				name: 'freshness',
+				type: 'options',
+				noDataExpression: true,
+				default: 'required',
+				displayOptions: { show: { authentication: ['hmacSignature'] } },
+				options: [
+					{
+						name: 'Timestamp, Accepted Once (Recommended)',
+						value: 'required',
+						description:
+							'The sender signs "<timestamp>.<raw body>"; old or repeated requests are refused',
+					},
+					{
+						name: 'Off',
+						value: 'off',
+						description:
+							'The sender signs the raw body only; a captured request is accepted again forever',
+					},
+				],
+			},
+			{
+				displayName:
+					'Replay protection is off: anyone who captured one signed request (a "ban" or an "unban") can ' +
+					'send it again at any time, e.g. to withdraw mitigation during a new attack. Use it only for a ' +
+					'sender that cannot send a timestamp.',
+				name: 'freshnessOffNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { authentication: ['hmacSignature'], freshness: ['off'] } },
+			},
+			{
 				displayName: 'Timestamp Header',
 				name: 'timestampHeader',
 				type: 'string',
-				default: '',
-				placeholder: 'X-Signature-Timestamp',
-				displayOptions: { show: { authentication: ['hmacSignature'] } },
+				default: DEFAULT_TIMESTAMP_HEADER,
+				displayOptions: { show: { authentication: ['hmacSignature'], freshness: ['required'] } },
 				description:
-					'Optional. When set, the header must hold Unix seconds within the replay window, the signed string is "<timestamp>.<raw body>", and a signature is accepted only once.',
+					'Header holding Unix seconds; the signed string is "<timestamp>.<raw body>" and each signed request is accepted once',
 			},
 			{
 				displayName: 'Replay Window (Seconds)',
@@ -104,9 +138,8 @@ export class IncidentWebhookTrigger implements INodeType {
 				type: 'number',
 				typeOptions: { minValue: 1 },
 				default: 300,
-				displayOptions: { show: { authentication: ['hmacSignature'] } },
-				description:
-					"How far the timestamp may be from n8n's clock, either way. Used only with a Timestamp Header.",
+				displayOptions: { show: { authentication: ['hmacSignature'], freshness: ['required'] } },
+				description: "How far the timestamp may be from n8n's clock, either way",
 			},
 			{
 				displayName: 'Payload Format',
@@ -226,8 +259,9 @@ export class IncidentWebhookTrigger implements INodeType {
 						name: 'maxBodyKb',
 						type: 'number',
 						typeOptions: { minValue: 1 },
-						default: 256,
-						description: 'Larger requests are refused with 400 before anything else is done',
+						default: 16384,
+						description:
+							"Larger requests are refused with 413 before anything else is done. n8n's own limit (N8N_PAYLOAD_SIZE_MAX, 16 MB by default) applies first.",
 					},
 					{
 						displayName: 'Other Events',
@@ -298,8 +332,9 @@ export class IncidentWebhookTrigger implements INodeType {
 				otherEvents?: string;
 				source?: string;
 			};
-			const rawBody = await readRawBody(this, Math.round((options.maxBodyKb ?? 256) * 1024));
-			await authenticateRequest(
+			const receivedAt = Date.now();
+			const rawBody = await readRawBody(this, Math.round((options.maxBodyKb ?? 16384) * 1024));
+			const { signedAtMs } = await authenticateRequest(
 				this,
 				this.getNodeParameter('authentication', 'hmacSignature') as AuthenticationMethod,
 				rawBody,
@@ -309,6 +344,7 @@ export class IncidentWebhookTrigger implements INodeType {
 			const parameter = (name: string) => String(this.getNodeParameter(name, '')).trim();
 			const events = normalizePayload(format, parseJsonBody(rawBody), {
 				source: (options.source ?? '').trim(),
+				defaultOccurredAt: new Date(signedAtMs ?? receivedAt).toISOString(),
 				scopeLabel: format === 'alertmanager' ? parameter('scopeLabel') : '',
 				mapping: {
 					eventsPath: format === 'mapping' ? parameter('eventsPath') : '',

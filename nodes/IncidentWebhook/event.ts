@@ -14,6 +14,8 @@ export interface IncidentEvent extends IDataObject {
 	title?: string;
 	/** Where the event came from: "pagerduty", "alertmanager", "fastnetmon", or what the sender said. */
 	source: string;
+	/** When the sender says it happened (ISO 8601), else when it was signed or received; the gate orders by it. */
+	occurredAt?: string;
 }
 
 /** Reads a dot path such as `alerts.0.labels.instance` or `data.service.id`; undefined when any step is missing. */

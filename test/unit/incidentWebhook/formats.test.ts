@@ -20,6 +20,7 @@ describe('Incident Webhook Trigger: payload formats', () => {
 				title: 'Flood',
 				ticket: 'NOC-7',
 				source: 'webhook',
+				occurredAt: expect.any(String),
 			},
 		]);
 	});
@@ -33,8 +34,8 @@ describe('Incident Webhook Trigger: payload formats', () => {
 			]),
 		);
 		expect(outcome.items).toEqual([
-			{ action: 'resolve', incidentId: 'a', source: 'scrubber' },
-			{ action: 'update', incidentId: 'b', source: 'webhook' },
+			{ action: 'resolve', incidentId: 'a', source: 'scrubber', occurredAt: expect.any(String) },
+			{ action: 'update', incidentId: 'b', source: 'webhook', occurredAt: expect.any(String) },
 		]);
 	});
 
