@@ -40,6 +40,15 @@ export function verifyPagerDutySignature(
 	}
 }
 
+/** The event's id and time, both inside the signed body; undefined where missing or malformed. */
+export function signedEventFacts(body: unknown): { eventId?: string; occurredAtMs?: number } {
+	const event = (body as { event?: { id?: unknown; occurred_at?: unknown } } | null)?.event;
+	const eventId = typeof event?.id === 'string' && event.id !== '' ? event.id : undefined;
+	const occurredAtMs =
+		typeof event?.occurred_at === 'string' ? Date.parse(event.occurred_at) : Number.NaN;
+	return { eventId, occurredAtMs: Number.isNaN(occurredAtMs) ? undefined : occurredAtMs };
+}
+
 export type OtherEvents = 'update' | 'ignore';
 export type ScopeSource = 'serviceId' | 'incidentKey' | 'field' | 'none';
 

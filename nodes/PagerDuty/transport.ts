@@ -33,6 +33,9 @@ export const LIFECYCLE_RETRY_POLICY: RetryPolicy = {
 	timeoutMs: 15_000,
 };
 
+/** A create whose reply is lost may still have happened: it is retried only after looking for it (no orphan). */
+export const CREATE_ONCE_POLICY: RetryPolicy = { ...LIFECYCLE_RETRY_POLICY, maxAttempts: 1 };
+
 function describePagerDutyFailure(response: ApiResponse): FailureDescription {
 	const error = (response.body as PagerDutyErrorBody | null)?.error;
 	const details = error?.errors?.length ? ` (${error.errors.join('; ')})` : '';
@@ -239,4 +242,22 @@ export async function listPage<T>(
 		more: response.body?.more === true,
 		offset: offset + limit,
 	};
+}
+
+/** Every webhook subscription of the account that delivers to `url` (classic pagination, 100 per page). */
+export async function subscriptionsTo(
+	client: ProviderClient,
+	url: string,
+): Promise<WebhookSubscription[]> {
+	const found: WebhookSubscription[] = [];
+	for (let offset = 0; ; offset += 100) {
+		const response = await pagerDutyRequest<{
+			webhook_subscriptions?: WebhookSubscription[];
+			more?: boolean;
+		}>(client, 'GET', '/webhook_subscriptions', { qs: { limit: 100, offset } });
+		const page = response.body?.webhook_subscriptions ?? [];
+		found.push(...page.filter((subscription) => subscription.delivery_method?.url === url));
+		// PagerDuty refuses offset + limit over 10,000.
+		if (response.body?.more !== true || offset + 200 > 10_000) return found;
+	}
 }

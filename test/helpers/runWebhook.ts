@@ -2,9 +2,11 @@ import type {
 	ICredentialDataDecryptedObject,
 	ICredentialType,
 	IDataObject,
+	IExecuteFunctions,
 	IHookFunctions,
 	IHttpRequestOptions,
 	INode,
+	INodeExecutionData,
 	INodeType,
 	IWebhookFunctions,
 	IWebhookResponseData,
@@ -26,6 +28,10 @@ export interface TriggerOptions {
 	credentialTypes?: ICredentialType[];
 	/** The node's static data ('node'); shared between hook calls and deliveries like n8n's. */
 	staticData: IDataObject;
+	/** The workflow's global static data ('global'), shared with other nodes of the workflow. */
+	globalStaticData?: IDataObject;
+	/** The id of the credential set on the node, as n8n puts it in the node's `credentials`. */
+	credentialId?: string;
 	webhookUrl?: string;
 	workflowId?: string;
 }
@@ -56,6 +62,12 @@ function nodeOf(node: INodeType, options: TriggerOptions): INode {
 		typeVersion: 1,
 		position: [0, 0],
 		parameters: options.parameters as INode['parameters'],
+		credentials: Object.fromEntries(
+			Object.keys(options.credentials ?? {}).map((type) => [
+				type,
+				{ id: options.credentialId ?? 'credential-1', name: 'test credential' },
+			]),
+		),
 	};
 }
 
@@ -94,8 +106,9 @@ function baseContext(node: INodeType, options: TriggerOptions) {
 			getNodeParameter,
 			getCredentials,
 			getWorkflowStaticData: (type: string) => {
-				if (type !== 'node') throw new Error('test: these triggers keep node static data');
-				return options.staticData;
+				if (type === 'node') return options.staticData;
+				options.globalStaticData ??= {};
+				return options.globalStaticData;
 			},
 			getMode: () => 'webhook',
 			getActivationMode: () => 'activate',
@@ -120,6 +133,21 @@ function baseContext(node: INodeType, options: TriggerOptions) {
 			},
 		},
 	};
+}
+
+/** Runs an action node of the trigger's workflow (same static data) once, as a Schedule Trigger would. */
+export async function runWorkflowNode(node: INodeType, options: TriggerOptions) {
+	const { context } = baseContext(node, options);
+	const hints: string[] = [];
+	const executeContext = {
+		...context,
+		getInputData: () => [{ json: {} }],
+		continueOnFail: () => false,
+		addExecutionHints: (...added: Array<{ message: string }>) =>
+			hints.push(...added.map((hint) => hint.message)),
+	} as unknown as IExecuteFunctions;
+	const output = await node.execute!.call(executeContext);
+	return { items: (output as INodeExecutionData[][])[0].map((item) => item.json), hints };
 }
 
 /** Runs `checkExists`, `create` or `delete` of the trigger's default webhook. */
