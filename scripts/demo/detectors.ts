@@ -116,15 +116,18 @@ function authenticationHeaders(node: WorkflowNode, rawBody: string): Record<stri
 	const authentication = String(node.parameters.authentication ?? 'hmacSignature');
 	if (authentication === 'bearerSecret') return { authorization: `Bearer ${DETECTOR_SECRET}` };
 	if (authentication !== 'hmacSignature') return {};
-	const timestampHeader = String(node.parameters.timestampHeader ?? '');
+	const signatureHeader = String(node.parameters.signatureHeader ?? 'X-Signature-256');
+	if (node.parameters.freshness === 'off') {
+		const signature = createHmac('sha256', DETECTOR_SECRET).update(rawBody).digest('hex');
+		return { [signatureHeader]: `sha256=${signature}` };
+	}
+	// The trigger's default Replay Protection: Unix seconds, and a signature of "<timestamp>.<raw body>".
+	const timestampHeader = String(node.parameters.timestampHeader || 'X-Signature-Timestamp');
 	const timestamp = String(Math.floor(Date.now() / 1000));
 	const signature = createHmac('sha256', DETECTOR_SECRET)
-		.update(timestampHeader ? `${timestamp}.${rawBody}` : rawBody)
+		.update(`${timestamp}.${rawBody}`)
 		.digest('hex');
-	return {
-		[String(node.parameters.signatureHeader ?? 'X-Signature-256')]: `sha256=${signature}`,
-		...(timestampHeader ? { [timestampHeader]: timestamp } : {}),
-	};
+	return { [signatureHeader]: `sha256=${signature}`, [timestampHeader]: timestamp };
 }
 
 async function post(
