@@ -11,11 +11,12 @@ import {
 } from './webhookRequest';
 
 /**
- * Who may start an incident: a sender holding the shared secret, proven either by an HMAC-SHA256 signature over the
- * raw body or by presenting it as a Bearer token.
+ * Who may start an incident: a sender holding the shared secret, proven either by an HMAC-SHA256
+ * signature over the raw body or by presenting it as a Bearer token.
  *
- * Signed string with freshness (the default): `<timestamp>.<raw body>`, where <timestamp> is the timestamp header's
- * value exactly as sent (Unix seconds); without freshness (an explicit choice): the raw body bytes.
+ * Signed string with freshness (the default): `<timestamp>.<raw body>`, where <timestamp> is the
+ * timestamp header's value exactly as sent (Unix seconds); without freshness (an explicit choice):
+ * the raw body bytes.
  */
 
 export type AuthenticationMethod = 'hmacSignature' | 'bearerSecret' | 'none';
@@ -25,7 +26,10 @@ export const MIN_SECRET_LENGTH = 32;
 
 export const DEFAULT_TIMESTAMP_HEADER = 'X-Signature-Timestamp';
 
-/** Hard bound on remembered requests (about 100 bytes each); a full store refuses rather than forgets. */
+/**
+ * Hard bound on remembered requests (about 100 bytes each); a full store refuses rather than
+ * forgets.
+ */
 const acceptedRequests = new RecentKeys(500_000);
 
 /** What authentication established about the request. */
@@ -102,7 +106,8 @@ export async function authenticateRequest(
 	if (!anySignatureMatches(expected, provided)) {
 		throw new WebhookRejection(
 			401,
-			`${signatureHeader} does not match "<${timestampHeader}>.<body>" signed with the shared secret`,
+			`${signatureHeader} does not match "<${timestampHeader}>.<body>" ` +
+				'signed with the shared secret',
 		);
 	}
 	// Checked after the signature so that an unauthenticated caller learns nothing about the clock.
@@ -116,7 +121,8 @@ export async function authenticateRequest(
 				`outside the ${windowSeconds} s replay window`,
 		);
 	}
-	// Keyed on what was signed, not on the header's text: any spelling of the same signature is the same request.
+	// Keyed on what was signed, not on the header's text: any spelling of the same signature is the
+	// same request.
 	const signed = createHash('sha256').update(`${timestamp}.`).update(rawBody).digest('hex');
 	const key = `${ctx.getWorkflow().id}/${ctx.getNode().id}/${signed}`;
 	// A request stays valid while its timestamp is within the window either side of the clock.

@@ -5,22 +5,34 @@ import { ipAddress } from '../shared/validation';
 import { type IncidentAction, type IncidentEvent, scalarText, valueAtPath } from './event';
 import { WebhookRejection } from './webhookRequest';
 
-/** Turns one parsed request body into normalized incident events, or refuses it with a 400 naming the field. */
+/**
+ * Turns one parsed request body into normalized incident events, or refuses it with a 400 naming
+ * the field.
+ */
 
 export type PayloadFormat = 'normalized' | 'alertmanager' | 'fastnetmon' | 'mapping';
 
 export interface NormalizeOptions {
-	/** `source` of every event; empty means the format's name (or the normalized event's own `source`). */
+	/**
+	 * `source` of every event; empty means the format's name (or the normalized event's own
+	 * `source`).
+	 */
 	source: string;
 	/** Alertmanager: the label whose value becomes the scope. */
 	scopeLabel: string;
 	mapping: FieldMapping;
-	/** `occurredAt` of events whose sender gives no time (ISO 8601): the signed timestamp, else the receipt time. */
+	/**
+	 * `occurredAt` of events whose sender gives no time (ISO 8601): the signed timestamp, else the
+	 * receipt time.
+	 */
 	defaultOccurredAt: string;
 }
 
 export interface FieldMapping {
-	/** Dot path to an array of events inside the body; empty: the body is one event or an array of events. */
+	/**
+	 * Dot path to an array of events inside the body; empty: the body is one event or an array of
+	 * events.
+	 */
 	eventsPath: string;
 	idPath: string;
 	actionPath: string;
@@ -33,9 +45,9 @@ export interface FieldMapping {
 }
 
 /**
- * The documented hard cap: more events than this in one request is refused (413) and logged. Real senders stay far
- * below it (an Alertmanager group of 10,000 alerts is about 5 MB); n8n's own body limit, N8N_PAYLOAD_SIZE_MAX
- * (16 MB by default), applies before the trigger runs.
+ * The documented hard cap: more events than this in one request is refused (413) and logged. Real
+ * senders stay far below it (an Alertmanager group of 10,000 alerts is about 5 MB); n8n's own body
+ * limit, N8N_PAYLOAD_SIZE_MAX (16 MB by default), applies before the trigger runs.
  */
 export const MAX_EVENTS_PER_REQUEST = 10_000;
 
@@ -43,7 +55,8 @@ function refuseOverCap(count: number, what: string): void {
 	if (count > MAX_EVENTS_PER_REQUEST) {
 		throw new WebhookRejection(
 			413,
-			`The request contains ${count} ${what}, over the hard cap of ${MAX_EVENTS_PER_REQUEST} per request: ` +
+			`The request contains ${count} ${what}, ` +
+				`over the hard cap of ${MAX_EVENTS_PER_REQUEST} per request: ` +
 				'split it (Alertmanager: lower max_alerts or group_by more labels)',
 		);
 	}
@@ -143,7 +156,8 @@ function normalizedEvents(
 	}));
 }
 
-// Prometheus Alertmanager webhook_config payload, version 4 (prometheus.io/docs/alerting/latest/configuration/#webhook_config).
+// Prometheus Alertmanager webhook_config payload, version 4
+// (prometheus.io/docs/alerting/latest/configuration/#webhook_config).
 const alertmanagerAlert = z
 	.object({
 		status: z.enum(['firing', 'resolved'], {
@@ -206,7 +220,8 @@ function alertmanagerEvents(body: unknown, options: NormalizeOptions): IncidentE
 	});
 }
 
-// FastNetMon JSON notify / web callback document (fastnetmon.com/docs-fnm-advanced/fastnetmon-json-formats/).
+// FastNetMon JSON notify / web callback document
+// (fastnetmon.com/docs-fnm-advanced/fastnetmon-json-formats/).
 const fastNetMonNotification = z
 	.object({
 		ip: ipAddress,
@@ -233,12 +248,15 @@ function fastNetMonEvent(body: unknown, source: string): IncidentEvent {
 	const describedAs = [details.attack_type, details.attack_direction].filter(
 		(part) => part && part !== 'unknown',
 	);
+	const what = describedAs.length ? `${describedAs.join(' ')} attack` : 'attack';
+	const severity = details.attack_severity ? ` (${details.attack_severity} severity)` : '';
 	return {
 		action: FASTNETMON_ACTIONS[notification.action] ?? 'update',
-		// The ban and the unban of one attack carry the same uuid; without one, the attacked IP pairs them.
+		// The ban and the unban of one attack carry the same uuid; without one, the attacked IP pairs
+		// them.
 		incidentId: details.attack_uuid || notification.ip,
 		scope: notification.ip,
-		title: `FastNetMon ${notification.action}: ${describedAs.length ? describedAs.join(' ') + ' ' : ''}attack on ${notification.ip}${details.attack_severity ? ` (${details.attack_severity} severity)` : ''}`,
+		title: `FastNetMon ${notification.action}: ${what} on ${notification.ip}${severity}`,
 		source,
 		fastnetmonAction: notification.action,
 		alertScope: notification.alert_scope,

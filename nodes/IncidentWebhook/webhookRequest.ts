@@ -2,15 +2,16 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
 /**
- * Request handling shared by both triggers: the raw body exactly as sent (signatures are computed over it, never
- * over re-serialized JSON), constant-time secret checks, and refusals that start no execution.
+ * Request handling shared by both triggers: the raw body exactly as sent (signatures are computed
+ * over it, never over re-serialized JSON), constant-time secret checks, and refusals that start no
+ * execution.
  */
 
 /**
- * A refused delivery: answered with this status and a message that never contains a secret.
- * 400 bad input, 401 failed authentication or a stale timestamp, 409 a replay of an accepted request,
- * 413 over the hard size cap, 500 a trigger misconfigured on n8n's side (senders retry 5xx, so nothing is lost
- * once it is fixed), 503 the replay store is full.
+ * A refused delivery: answered with this status and a message that never contains a secret. 400 bad
+ * input, 401 failed authentication or a stale timestamp, 409 a replay of an accepted request, 413
+ * over the hard size cap, 500 a trigger misconfigured on n8n's side (senders retry 5xx, so nothing
+ * is lost once it is fixed), 503 the replay store is full.
  */
 export class WebhookRejection extends Error {
 	constructor(
@@ -23,8 +24,8 @@ export class WebhookRejection extends Error {
 }
 
 /**
- * Answers the request directly and tells n8n not to start an execution. Throwing from webhook() instead would make
- * n8n record a failed execution for every forged or malformed request.
+ * Answers the request directly and tells n8n not to start an execution. Throwing from webhook()
+ * instead would make n8n record a failed execution for every forged or malformed request.
  */
 export function refuse(ctx: IWebhookFunctions, rejection: WebhookRejection): IWebhookResponseData {
 	ctx.logger.warn(
@@ -45,13 +46,15 @@ export async function readRawBody(ctx: IWebhookFunctions, maxBytes: number): Pro
 	if (!Buffer.isBuffer(raw)) {
 		throw new WebhookRejection(
 			400,
-			'The request body could not be read: send JSON (Content-Type: application/json), not a multipart form',
+			'The request body could not be read: send JSON (Content-Type: application/json), not a ' +
+				'multipart form',
 		);
 	}
 	if (raw.length > maxBytes) {
 		throw new WebhookRejection(
 			413,
-			`The request body is ${raw.length} bytes, over the limit of ${maxBytes} bytes set on the trigger`,
+			`The request body is ${raw.length} bytes, ` +
+				`over the limit of ${maxBytes} bytes set on the trigger`,
 		);
 	}
 	return raw;
@@ -84,7 +87,10 @@ export function hmacSha256Hex(secret: string, ...parts: Array<string | Buffer>):
 	return hmac.digest('hex');
 }
 
-/** Compares two hex digests in constant time (digests have a fixed length, so comparing lengths first leaks nothing). */
+/**
+ * Compares two hex digests in constant time (digests have a fixed length, so comparing lengths
+ * first leaks nothing).
+ */
 function sameDigest(expectedHex: string, providedHex: string): boolean {
 	const expected = Buffer.from(expectedHex, 'utf8');
 	const provided = Buffer.from(providedHex.toLowerCase(), 'utf8');
@@ -92,8 +98,9 @@ function sameDigest(expectedHex: string, providedHex: string): boolean {
 }
 
 /**
- * True when any provided signature matches any expected one. Every pair is compared so that the time taken does
- * not reveal which secret or which position matched (rotation sends one signature per active secret).
+ * True when any provided signature matches any expected one. Every pair is compared so that the
+ * time taken does not reveal which secret or which position matched (rotation sends one signature
+ * per active secret).
  */
 export function anySignatureMatches(expectedHex: string[], providedHex: string[]): boolean {
 	let matched = false;
@@ -105,7 +112,10 @@ export function anySignatureMatches(expectedHex: string[], providedHex: string[]
 	return matched;
 }
 
-/** Compares a presented secret with the configured ones through their SHA-256, so neither length nor content leaks. */
+/**
+ * Compares a presented secret with the configured ones through their SHA-256, so neither length nor
+ * content leaks.
+ */
 export function secretMatches(presented: string, secrets: string[]): boolean {
 	const presentedDigest = createHash('sha256').update(presented).digest();
 	let matched = false;
@@ -117,10 +127,11 @@ export function secretMatches(presented: string, secrets: string[]): boolean {
 }
 
 /**
- * Keys seen recently, each remembered for its own time to live and never evicted before it expires: delivery ids
- * for deduplicating at-least-once deliveries, and signed requests for refusing replays. Evicting a live key early
- * would let its replay through, so a full store refuses new keys instead. Held in memory by the node module, so it
- * covers one n8n process (main or webhook process).
+ * Keys seen recently, each remembered for its own time to live and never evicted before it expires:
+ * delivery ids for deduplicating at-least-once deliveries, and signed requests for refusing
+ * replays. Evicting a live key early would let its replay through, so a full store refuses new keys
+ * instead. Held in memory by the node module, so it covers one n8n process (main or webhook
+ * process).
  */
 export class RecentKeys {
 	private readonly expiresAt = new Map<string, number>();

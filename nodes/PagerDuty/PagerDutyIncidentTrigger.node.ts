@@ -68,8 +68,8 @@ const DEFAULT_EVENTS = ['incident.triggered', 'incident.resolved', 'incident.reo
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * Signed event ids already accepted. Exact: an id is kept for as long as its event could pass the age check, and
- * older events are refused by that check, so no replay outlives its entry.
+ * Signed event ids already accepted. Exact: an id is kept for as long as its event could pass the
+ * age check, and older events are refused by that check, so no replay outlives its entry.
  */
 const acceptedEvents = new RecentKeys(500_000);
 
@@ -87,7 +87,10 @@ async function apiTokenOf(ctx: IHookFunctions | IWebhookFunctions): Promise<stri
 	return String(credentials.apiToken ?? '');
 }
 
-/** The secret deliveries are checked against, from the sealed record or a record kept by an older version. */
+/**
+ * The secret deliveries are checked against, from the sealed record or a record kept by an older
+ * version.
+ */
 async function deliverySecret(ctx: IWebhookFunctions): Promise<string | undefined> {
 	const record = readRecord(ctx, ctx.getNode().id);
 	if (record) return signingSecretOf(ctx, ctx.getNode().id, record, await apiTokenOf(ctx));
@@ -128,8 +131,8 @@ function wantedSubscription(ctx: IHookFunctions): WantedSubscription {
 }
 
 /**
- * Brings PagerDuty's side in line with the trigger (`current` undefined: create) and stores the sealed record,
- * replacing any record an older version kept in clear.
+ * Brings PagerDuty's side in line with the trigger (`current` undefined: create) and stores the
+ * sealed record, replacing any record an older version kept in clear.
  */
 async function applySubscription(
 	ctx: IHookFunctions,
@@ -176,7 +179,8 @@ export class PagerDutyIncidentTrigger implements INodeType {
 		version: 1,
 		subtitle: '={{"on " + $parameter["filterType"] + " incidents"}}',
 		description:
-			'Starts the workflow when a PagerDuty incident is triggered, reopened or resolved, as a normalized incident event for the Incident Gate',
+			'Starts the workflow when a PagerDuty incident is triggered, reopened or resolved, as a ' +
+			'normalized incident event for the Incident Gate',
 		defaults: { name: 'PagerDuty Incident Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
@@ -187,7 +191,11 @@ export class PagerDutyIncidentTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					'Activating the workflow creates a PagerDuty webhook subscription pointing at this production URL, and deactivating it deletes the subscription. PagerDuty must be able to reach n8n over HTTPS (set WEBHOOK_URL). Add a PagerDuty Subscription Check node to a Schedule Trigger of this workflow: it re-enables a subscription PagerDuty suspended and replaces one whose secret is lost, without a restart.',
+					'Activating the workflow creates a PagerDuty webhook subscription pointing at this ' +
+					'production URL, and deactivating it deletes the subscription. PagerDuty must be ' +
+					'able to reach n8n over HTTPS (set WEBHOOK_URL). Add a PagerDuty Subscription Check ' +
+					'node to a Schedule Trigger of this workflow: it re-enables a subscription PagerDuty ' +
+					'suspended and replaces one whose secret is lost, without a restart.',
 				name: 'lifecycleNotice',
 				type: 'notice',
 				default: '',
@@ -235,7 +243,8 @@ export class PagerDutyIncidentTrigger implements INodeType {
 				default: DEFAULT_EVENTS,
 				options: INCIDENT_EVENTS.map((event) => ({ name: event, value: event })),
 				description:
-					'Incident events PagerDuty sends. Triggered and reopened become action "open", resolved becomes "resolve", others "update".',
+					'Incident events PagerDuty sends. Triggered and reopened become action "open", ' +
+					'resolved becomes "resolve", others "update".',
 			},
 			{
 				displayName: 'Other Incident Events',
@@ -260,7 +269,9 @@ export class PagerDutyIncidentTrigger implements INodeType {
 				typeOptions: { minValue: 1 },
 				default: 300,
 				description:
-					"Events whose signed occurred_at is further than this from n8n's clock start nothing (acknowledged and logged), so a captured delivery cannot be replayed later. Raise it if n8n may be unreachable longer and PagerDuty's retries should still count.",
+					"Events whose signed occurred_at is further than this from n8n's clock start nothing " +
+					'(acknowledged and logged), so a captured delivery cannot be replayed later. Raise ' +
+					"it if n8n may be unreachable longer and PagerDuty's retries should still count.",
 			},
 			{
 				displayName: 'Scope',
@@ -290,7 +301,8 @@ export class PagerDutyIncidentTrigger implements INodeType {
 					},
 				],
 				description:
-					"What the emitted `scope` is: the Incident Gate keeps one mitigation per scope. For anything else, set the gate's Scope to an expression on this output.",
+					'What the emitted `scope` is: the Incident Gate keeps one mitigation per scope. ' +
+					"For anything else, set the gate's Scope to an expression on this output.",
 			},
 			{
 				displayName: 'Scope Field',
@@ -300,7 +312,8 @@ export class PagerDutyIncidentTrigger implements INodeType {
 				placeholder: 'data.priority.summary',
 				displayOptions: { show: { scopeFrom: ['field'] } },
 				description:
-					'Dot path inside the PagerDuty event object (`event`), e.g. data.service.summary or data.incident_type.name',
+					'Dot path inside the PagerDuty event object (`event`), ' +
+					'e.g. data.service.summary or data.incident_type.name',
 			},
 		],
 	};
@@ -310,9 +323,9 @@ export class PagerDutyIncidentTrigger implements INodeType {
 	webhookMethods = {
 		default: {
 			/**
-			 * Runs at activation (n8n does not run it at start for published workflows; the PagerDuty Subscription
-			 * Check node covers that): repairs a subscription deleted, changed, switched off, suspended or whose secret
-			 * is lost, and seals a secret an older version kept in clear.
+			 * Runs at activation (n8n does not run it at start for published workflows; the PagerDuty
+			 * Subscription Check node covers that): repairs a subscription deleted, changed, switched
+			 * off, suspended or whose secret is lost, and seals a secret an older version kept in clear.
 			 */
 			async checkExists(this: IHookFunctions): Promise<boolean> {
 				const triggerId = this.getNode().id;
@@ -355,7 +368,8 @@ export class PagerDutyIncidentTrigger implements INodeType {
 					const client = await ProviderClient.create(this, pagerDutyApi, LIFECYCLE_RETRY_POLICY);
 					await deleteSubscription(client, subscriptionId);
 				} catch (error) {
-					// Keep the record so that the next deactivation (or a later activation's check) can try again.
+					// Keep the record so that the next deactivation (or a later activation's check) can try
+					// again.
 					this.logger.warn(
 						`PagerDuty Incident Trigger "${this.getNode().name}" could not delete webhook ` +
 							`subscription ${subscriptionId}: ${(error as Error).message}`,
@@ -377,7 +391,8 @@ export class PagerDutyIncidentTrigger implements INodeType {
 			if (!signingSecret) {
 				throw new WebhookRejection(
 					401,
-					'This trigger has no usable PagerDuty signing secret: run the PagerDuty Subscription Check ' +
+					'This trigger has no usable PagerDuty signing secret: run the PagerDuty Subscription ' +
+						'Check ' +
 						'node of this workflow, or deactivate and activate the workflow',
 				);
 			}
@@ -405,7 +420,8 @@ export class PagerDutyIncidentTrigger implements INodeType {
 						: `occurred_at is ${Math.round(Math.abs(ageSeconds))} s ` +
 							`${ageSeconds < 0 ? 'ahead of' : 'behind'} n8n's clock, over the ` +
 							`${maxAgeSeconds} s Maximum Event Age`;
-				// Answered 2xx: PagerDuty would retry a 5xx and suspend the subscription after repeated 4xx.
+				// Answered 2xx: PagerDuty would retry a 5xx and suspend the subscription after repeated
+				// 4xx.
 				this.logger.warn(
 					`PagerDuty Incident Trigger "${this.getNode().name}" started nothing for event ` +
 						`${eventId ?? '(no id)'}: ${reason}`,

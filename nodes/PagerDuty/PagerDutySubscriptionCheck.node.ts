@@ -21,9 +21,10 @@ import {
 import { CREATE_ONCE_POLICY, LIFECYCLE_RETRY_POLICY, pagerDutyApi } from './transport';
 
 /**
- * Keeps the PagerDuty Incident Triggers of its own workflow subscribed, from a Schedule Trigger: n8n runs a trigger's
- * subscription check only at activation, not when it restarts, and PagerDuty suspends a subscription for 24 hours
- * after three refused deliveries. One item per trigger says what was found and repaired, for an alert branch.
+ * Keeps the PagerDuty Incident Triggers of its own workflow subscribed, from a Schedule Trigger:
+ * n8n runs a trigger's subscription check only at activation, not when it restarts, and PagerDuty
+ * suspends a subscription for 24 hours after three refused deliveries. One item per trigger says
+ * what was found and repaired, for an alert branch.
  */
 export class PagerDutySubscriptionCheck implements INodeType {
 	description: INodeTypeDescription = {
@@ -34,7 +35,8 @@ export class PagerDutySubscriptionCheck implements INodeType {
 		version: 1,
 		subtitle: 'Check subscriptions',
 		description:
-			"Re-enables, repairs or re-creates the webhook subscription of this workflow's PagerDuty Incident Triggers",
+			"Re-enables, repairs or re-creates the webhook subscription of this workflow's PagerDuty " +
+			'Incident Triggers',
 		defaults: { name: 'PagerDuty Subscription Check' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
@@ -43,7 +45,10 @@ export class PagerDutySubscriptionCheck implements INodeType {
 		properties: [
 			{
 				displayName:
-					'Put this node in the workflow of the PagerDuty Incident Trigger, after a Schedule Trigger (e.g. the one running the Incident Gate Tick), with the same PagerDuty credential. It checks every PagerDuty Incident Trigger of this workflow once per run.',
+					'Put this node in the workflow of the PagerDuty Incident Trigger, after a Schedule ' +
+					'Trigger (e.g. the one running the Incident Gate Tick), with the same PagerDuty ' +
+					'credential. It checks every PagerDuty Incident Trigger of this workflow once per ' +
+					'run.',
 				name: 'placementNotice',
 				type: 'notice',
 				default: '',
@@ -57,7 +62,8 @@ export class PagerDutySubscriptionCheck implements INodeType {
 		const triggers = recordedTriggers(this);
 		if (triggers.length === 0) {
 			const problem =
-				'No active PagerDuty Incident Trigger in this workflow has a subscription record. Publish the ' +
+				'No active PagerDuty Incident Trigger in this workflow has a subscription record. ' +
+				'Publish the ' +
 				'workflow (a trigger activated by an earlier version: deactivate and activate it once).';
 			this.addExecutionHints({ message: problem, location: 'outputPane' });
 			return [[{ json: { healthy: false, problem }, pairedItem }]];
@@ -75,7 +81,8 @@ export class PagerDutySubscriptionCheck implements INodeType {
 						`"${record.triggerName}" uses another PagerDuty credential than this node`,
 						{
 							description:
-								'Select the same PagerDuty credential as the trigger: its signing secret is sealed with it.',
+								'Select the same PagerDuty credential as the trigger: its signing secret is ' +
+								'sealed with it.',
 							itemIndex: 0,
 						},
 					);
@@ -105,7 +112,8 @@ export class PagerDutySubscriptionCheck implements INodeType {
 				}
 				if (repair.repairs.length > 0) {
 					this.addExecutionHints({
-						message: `PagerDuty subscription of "${record.triggerName}": ${repair.repairs.join('; ')}`,
+						message:
+							`PagerDuty subscription of "${record.triggerName}": ` + repair.repairs.join('; '),
 						location: 'outputPane',
 					});
 				}

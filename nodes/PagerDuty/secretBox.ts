@@ -1,11 +1,11 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
- * Keeps the subscription's signing secret out of clear workflow static data: AES-256-GCM with a key derived (HKDF)
- * from the credential's API token and the trigger's identity. Reading the database or an exported workflow is not
- * enough to forge deliveries; whoever can use the credential can also create a subscription of their own anyway.
- * Rotating the API token makes the stored secret unreadable: the next subscription check replaces the
- * subscription, which brings a new secret.
+ * Keeps the subscription's signing secret out of clear workflow static data: AES-256-GCM with a key
+ * derived (HKDF) from the credential's API token and the trigger's identity. Reading the database
+ * or an exported workflow is not enough to forge deliveries; whoever can use the credential can
+ * also create a subscription of their own anyway. Rotating the API token makes the stored secret
+ * unreadable: the next subscription check replaces the subscription, which brings a new secret.
  */
 
 export interface SealedSecret {
@@ -35,7 +35,9 @@ export function sealSecret(secret: string, apiToken: string, owner: string): Sea
 	};
 }
 
-/** The secret, 'other-key' when it was sealed with another credential, undefined when unreadable. */
+/**
+ * The secret, 'other-key' when it was sealed with another credential, undefined when unreadable.
+ */
 export function openSecret(
 	box: SealedSecret,
 	apiToken: string,

@@ -15,13 +15,15 @@ import {
 } from './transport';
 
 /**
- * The PagerDuty subscription behind one PagerDuty Incident Trigger, and how it is kept working: created without
- * leaving orphans, checked and repaired (re-enabled, switched back on, updated, re-created when deleted or when
- * its secret is lost) by the trigger's activation and by the PagerDuty Subscription Check node.
+ * The PagerDuty subscription behind one PagerDuty Incident Trigger, and how it is kept working:
+ * created without leaving orphans, checked and repaired (re-enabled, switched back on, updated,
+ * re-created when deleted or when its secret is lost) by the trigger's activation and by the
+ * PagerDuty Subscription Check node.
  *
- * The record lives in the workflow's global static data, under the trigger's node id, so that the check node of
- * the same workflow (run by a Schedule Trigger, e.g. the gate's Tick) can repair it without a restart: n8n does not
- * run a trigger's checkExists when it starts with the workflow already published.
+ * The record lives in the workflow's global static data, under the trigger's node id, so that the
+ * check node of the same workflow (run by a Schedule Trigger, e.g. the gate's Tick) can repair it
+ * without a restart: n8n does not run a trigger's checkExists when it starts with the workflow
+ * already published.
  */
 
 export interface WantedSubscription {
@@ -45,7 +47,10 @@ export interface SubscriptionRecord extends IDataObject {
 
 type Records = Record<string, SubscriptionRecord>;
 
-/** What both node contexts (IHookFunctions, IWebhookFunctions, IExecuteFunctions) offer for static data. */
+/**
+ * What both node contexts (IHookFunctions, IWebhookFunctions, IExecuteFunctions) offer for static
+ * data.
+ */
 interface StaticDataContext {
 	getWorkflowStaticData(type: string): IDataObject;
 	getWorkflow(): { id?: string };
@@ -54,9 +59,9 @@ interface StaticDataContext {
 const RECORDS_KEY = 'pagerDutySubscriptions';
 
 /**
- * The latest record per workflow and trigger in this process. n8n writes static data back as a whole document at
- * the end of every execution, so an execution that loaded it before a repair can overwrite the repair with the old
- * record; this copy heals that within the process.
+ * The latest record per workflow and trigger in this process. n8n writes static data back as a
+ * whole document at the end of every execution, so an execution that loaded it before a repair can
+ * overwrite the repair with the old record; this copy heals that within the process.
  */
 const recordsInProcess = new Map<string, SubscriptionRecord>();
 
@@ -71,8 +76,9 @@ function storedRecords(ctx: StaticDataContext): Records {
 }
 
 /**
- * Deliveries refused for a signature made with another secret, per workflow and trigger, since the last check:
- * with a suspension, the sign of a secret rotated on PagerDuty's side, which only a new subscription repairs.
+ * Deliveries refused for a signature made with another secret, per workflow and trigger, since the
+ * last check: with a suspension, the sign of a secret rotated on PagerDuty's side, which only a new
+ * subscription repairs.
  */
 const foreignSignatures = new Map<string, number>();
 
@@ -126,7 +132,10 @@ export function writeRecord(
 	}
 }
 
-/** The key is bound to the workflow and the trigger, so a record copied elsewhere opens nowhere else. */
+/**
+ * The key is bound to the workflow and the trigger, so a record copied elsewhere opens nowhere
+ * else.
+ */
 const secretOwner = (workflowId: string | undefined, triggerId: string) =>
 	`${workflowId ?? ''}/${triggerId}`;
 
@@ -156,10 +165,10 @@ function retryable(error: unknown): boolean {
 }
 
 /**
- * Creates the subscription so that no orphan is left behind: subscriptions to the same URL whose secret is not
- * held (an earlier create whose reply was lost, a crash between create and save) are deleted first, and a create
- * that fails in a way that may have succeeded at PagerDuty (timeout, 5xx) is retried only after that clean-up.
- * `createOnce` must not retry on its own.
+ * Creates the subscription so that no orphan is left behind: subscriptions to the same URL whose
+ * secret is not held (an earlier create whose reply was lost, a crash between create and save) are
+ * deleted first, and a create that fails in a way that may have succeeded at PagerDuty (timeout,
+ * 5xx) is retried only after that clean-up. `createOnce` must not retry on its own.
  */
 export async function createWithoutOrphans(
 	client: ProviderClient,
@@ -184,7 +193,9 @@ export async function createWithoutOrphans(
 				'PagerDuty created the webhook subscription without a signing secret',
 				{
 					provider: 'PagerDuty',
-					hint: 'The subscription was deleted again. Check that the Base URL points at the PagerDuty REST API.',
+					hint:
+						'The subscription was deleted again. Check that the Base URL points at the ' +
+						'PagerDuty REST API.',
 				},
 			);
 		}
@@ -213,8 +224,8 @@ export interface Repair {
 }
 
 /**
- * Makes PagerDuty's side match `wanted`, given the subscription on record and whether its secret can still be read.
- * Never leaves a subscription whose deliveries could not be verified.
+ * Makes PagerDuty's side match `wanted`, given the subscription on record and whether its secret
+ * can still be read. Never leaves a subscription whose deliveries could not be verified.
  */
 export async function repairSubscription(
 	client: ProviderClient,
@@ -223,7 +234,10 @@ export async function repairSubscription(
 		| {
 				subscriptionId: string;
 				secretReadable: boolean;
-				/** Deliveries were refused for a foreign signature: a suspension then means a rotated secret. */
+				/**
+				 * Deliveries were refused for a foreign signature: a suspension then means a rotated
+				 * secret.
+				 */
 				foreignSignatures?: boolean;
 		  }
 		| undefined,

@@ -9,9 +9,9 @@ import { OWNER, listSearch, startN8nWith, stopN8n, waitUntil as until } from './
 import { PACKAGE, locator, workflow, type WorkflowNode } from './workflows';
 
 /**
- * Both triggers inside a real n8n, wired to the Incident Gate: PagerDuty's subscription follows the workflow's
- * activation, signed deliveries run the workflow through the gate, and refused requests start no execution
- * (counted through n8n's REST API).
+ * Both triggers inside a real n8n, wired to the Incident Gate: PagerDuty's subscription follows the
+ * workflow's activation, signed deliveries run the workflow through the gate, and refused requests
+ * start no execution (counted through n8n's REST API).
  */
 
 const CHECK_SECONDS = 3;
@@ -20,7 +20,10 @@ const credentials = {
 	pagerDuty: { id: 'pdsim0000000001', name: 'PagerDuty (simulator)' },
 	secret: { id: 'iwsecret00000001', name: 'Detector secret' },
 };
-/** n8n stores execution data in the flatted format; its own copy of the library reads it (not a dependency of ours). */
+/**
+ * n8n stores execution data in the flatted format; its own copy of the library reads it (not a
+ * dependency of ours).
+ */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const flatted = require(join(ensureN8n().modules, 'flatted')) as { parse(text: string): unknown };
 const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures', name), 'utf8');
@@ -44,7 +47,10 @@ function gate(gateKey: string): WorkflowNode {
 	};
 }
 
-/** Trigger nodes need a webhookId for their production URL (/webhook/<webhookId>/<path>), as the editor sets. */
+/**
+ * Trigger nodes need a webhookId for their production URL (/webhook/<webhookId>/<path>), as the
+ * editor sets.
+ */
 function withWebhookId(
 	built: ReturnType<typeof workflow>,
 	webhookId: ReturnType<typeof randomUUID>,
@@ -64,7 +70,10 @@ interface ExecutionSummary {
 	finished?: boolean;
 }
 
-/** Executions a delivery started; the PagerDuty workflow's scheduled subscription checks are left out. */
+/**
+ * Executions a delivery started; the PagerDuty workflow's scheduled subscription checks are left
+ * out.
+ */
 async function executionsOf(workflowId: string): Promise<ExecutionSummary[]> {
 	const response = await api(
 		`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`,
@@ -87,7 +96,8 @@ async function waitForExecutions(workflowId: string, count: number): Promise<Exe
 			return executions;
 		if (Date.now() > deadline)
 			throw new Error(
-				`expected ${count} finished executions of ${workflowId}, have ${JSON.stringify(executions)}`,
+				`expected ${count} finished executions of ${workflowId}, ` +
+					`have ${JSON.stringify(executions)}`,
 			);
 		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
@@ -119,12 +129,16 @@ async function nodeOutputs(
 	return main.map((items) => (items ?? []).map((item) => item.json));
 }
 
-/** What a sender does for the trigger's default Replay Protection: sign "<timestamp>.<raw body>". */
+/**
+ * What a sender does for the trigger's default Replay Protection: sign "<timestamp>.<raw body>".
+ */
 function signedHeaders(rawBody: string, timestamp = String(Math.floor(Date.now() / 1000))) {
 	return {
 		'content-type': 'application/json',
 		'X-Signature-Timestamp': timestamp,
-		'X-Signature-256': `sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${rawBody}`).digest('hex')}`,
+		'X-Signature-256': `sha256=${createHmac('sha256', SECRET)
+			.update(`${timestamp}.${rawBody}`)
+			.digest('hex')}`,
 	};
 }
 
@@ -142,8 +156,9 @@ const waitUntil = (what: string, condition: () => boolean | Promise<boolean>, ti
 	until(what, condition, timeoutMs, () => `n8n log:\n${n8n.logTail(60)}`);
 
 /**
- * n8n 2.x applies published workflows from an outbox after it reports ready, so triggers go live (and PagerDuty's
- * subscription is created) a little later. An unauthenticated POST answers 401 once a trigger listens, 404 before.
+ * n8n 2.x applies published workflows from an outbox after it reports ready, so triggers go live
+ * (and PagerDuty's subscription is created) a little later. An unauthenticated POST answers 401
+ * once a trigger listens, 404 before.
  */
 async function waitForActivation(): Promise<void> {
 	await waitUntil('the PagerDuty subscription exists', () => sim.subscriptions.size === 1);
@@ -162,7 +177,9 @@ const pagerDutySubscription = () => {
 	return [...sim.subscriptions.values()][0];
 };
 
-/** Incident Webhook Trigger (signed with the shared secret credential) -> gate, for one detector. */
+/**
+ * Incident Webhook Trigger (signed with the shared secret credential) -> gate, for one detector.
+ */
 function detectorWorkflow(
 	id: string,
 	name: string,
@@ -206,7 +223,8 @@ beforeAll(async () => {
 						},
 						gate('pagerduty'),
 					],
-					// The schedule a user has for the gate's Tick, here every few seconds so the test is short.
+					// The schedule a user has for the gate's Tick, here every few seconds so the test is
+					// short.
 					[
 						{
 							name: 'Every 3 seconds',
@@ -265,44 +283,56 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 		});
 	});
 
-	it('keeps the same subscription and secret across an n8n restart (static data saved at activation)', async () => {
-		const before = pagerDutySubscription().id;
-		await n8n.restart();
-		await waitForActivation();
-		api = await n8n.login();
-		expect(pagerDutySubscription().id).toBe(before);
-		expect(
-			sim.log.filter((r) => r.method === 'POST' && r.path === '/webhook_subscriptions'),
-		).toHaveLength(1);
-	});
+	it(
+		'keeps the same subscription and secret across an n8n restart (static data saved at ' +
+			'activation)',
+		async () => {
+			const before = pagerDutySubscription().id;
+			await n8n.restart();
+			await waitForActivation();
+			api = await n8n.login();
+			expect(pagerDutySubscription().id).toBe(before);
+			expect(
+				sim.log.filter((r) => r.method === 'POST' && r.path === '/webhook_subscriptions'),
+			).toHaveLength(1);
+		},
+	);
 
-	it('re-enables a subscription PagerDuty suspended, without a restart (scheduled Subscription Check)', async () => {
-		const subscription = pagerDutySubscription();
-		const enableCalls = () =>
-			sim.log.filter((r) => r.path === `/webhook_subscriptions/${subscription.id}/enable`).length;
-		const before = enableCalls();
-		subscription.delivery_method.temporarily_disabled = true;
-		await waitUntil(
-			'the Subscription Check re-enables the subscription',
-			() => !subscription.delivery_method.temporarily_disabled,
-			30_000,
-		);
-		expect(enableCalls()).toBe(before + 1);
-		expect(pagerDutySubscription().id).toBe(subscription.id);
-	});
+	it(
+		're-enables a subscription PagerDuty suspended, without a restart (scheduled Subscription ' +
+			'Check)',
+		async () => {
+			const subscription = pagerDutySubscription();
+			const enableCalls = () =>
+				sim.log.filter((r) => r.path === `/webhook_subscriptions/${subscription.id}/enable`).length;
+			const before = enableCalls();
+			subscription.delivery_method.temporarily_disabled = true;
+			await waitUntil(
+				'the Subscription Check re-enables the subscription',
+				() => !subscription.delivery_method.temporarily_disabled,
+				30_000,
+			);
+			expect(enableCalls()).toBe(before + 1);
+			expect(pagerDutySubscription().id).toBe(subscription.id);
+		},
+	);
 
-	it("runs the workflow for a signed incident.triggered, and the Incident Gate activates the service's scope", async () => {
-		const delivery = await sim.deliver(
-			pagerDutySubscription().id,
-			incidentEvent('incident.triggered', { id: 'Q0RIJJZL24RC6W', serviceId: SERVICE }),
-		);
-		expect(delivery.status).toBe(200);
-		const [execution] = await waitForExecutions(ids.pagerDuty, 1);
-		const [activateOutput] = await nodeOutputs(execution.id, 'Incident Gate');
-		expect(activateOutput).toEqual([
-			expect.objectContaining({ scope: SERVICE, transition: 'activate', openIncidents: 1 }),
-		]);
-	});
+	it(
+		'runs the workflow for a signed incident.triggered, and the Incident Gate activates the ' +
+			"service's scope",
+		async () => {
+			const delivery = await sim.deliver(
+				pagerDutySubscription().id,
+				incidentEvent('incident.triggered', { id: 'Q0RIJJZL24RC6W', serviceId: SERVICE }),
+			);
+			expect(delivery.status).toBe(200);
+			const [execution] = await waitForExecutions(ids.pagerDuty, 1);
+			const [activateOutput] = await nodeOutputs(execution.id, 'Incident Gate');
+			expect(activateOutput).toEqual([
+				expect.objectContaining({ scope: SERVICE, transition: 'activate', openIncidents: 1 }),
+			]);
+		},
+	);
 
 	it('starts nothing for a forged signature or an unsigned delivery (401)', async () => {
 		const event = incidentEvent('incident.resolved', { id: 'Q0RIJJZL24RC6W', serviceId: SERVICE });
@@ -333,43 +363,52 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 		await expectNoNewExecution(ids.pagerDuty, 2);
 	});
 
-	it('starts nothing for a correctly signed event that occurred an hour ago, or for a replay with a new X-Webhook-Id', async () => {
-		const old = incidentEvent('incident.triggered', { id: 'QOLDREPLAY', serviceId: SERVICE });
-		old.event.occurred_at = new Date(Date.now() - 3600_000).toISOString();
-		expect((await sim.deliver(pagerDutySubscription().id, old)).status).toBe(200);
-		const resolved = incidentEvent('incident.resolved', {
-			id: 'Q0RIJJZL24RC6W',
-			serviceId: SERVICE,
-		});
-		// The resolve accepted earlier, captured and sent again under a new delivery id.
-		const first = await sim.deliver(pagerDutySubscription().id, resolved);
-		expect(first.status).toBe(200);
-		await waitForExecutions(ids.pagerDuty, 3);
-		expect(
-			(await sim.deliver(pagerDutySubscription().id, resolved, { webhookId: 'a-new-id' })).status,
-		).toBe(200);
-		await expectNoNewExecution(ids.pagerDuty, 3);
-	});
+	it(
+		'starts nothing for a correctly signed event that occurred an hour ago, or for a replay ' +
+			'with a new X-Webhook-Id',
+		async () => {
+			const old = incidentEvent('incident.triggered', { id: 'QOLDREPLAY', serviceId: SERVICE });
+			old.event.occurred_at = new Date(Date.now() - 3600_000).toISOString();
+			expect((await sim.deliver(pagerDutySubscription().id, old)).status).toBe(200);
+			const resolved = incidentEvent('incident.resolved', {
+				id: 'Q0RIJJZL24RC6W',
+				serviceId: SERVICE,
+			});
+			// The resolve accepted earlier, captured and sent again under a new delivery id.
+			const first = await sim.deliver(pagerDutySubscription().id, resolved);
+			expect(first.status).toBe(200);
+			await waitForExecutions(ids.pagerDuty, 3);
+			expect(
+				(await sim.deliver(pagerDutySubscription().id, resolved, { webhookId: 'a-new-id' })).status,
+			).toBe(200);
+			await expectNoNewExecution(ids.pagerDuty, 3);
+		},
+	);
 
-	it("after a secret rotation on PagerDuty's side and the suspension it causes, replaces the subscription without a restart", async () => {
-		const rotated = pagerDutySubscription();
-		sim.rotateSecret(rotated.id);
-		sim.finishRotation(rotated.id);
-		const event = () =>
-			incidentEvent('incident.triggered', { id: 'QROTATED01', serviceId: SERVICE });
-		for (let attempt = 0; attempt < 3; attempt++)
-			expect((await sim.deliver(rotated.id, event())).status).toBe(401);
-		expect(rotated.delivery_method.temporarily_disabled).toBe(true);
-		await waitUntil(
-			'the Subscription Check replaces the subscription',
-			() => sim.subscriptions.size === 1 && !sim.subscriptions.has(rotated.id),
-			30_000,
-		);
-		// The new sealed secret is saved when the scheduled execution ends; deliveries read it from the database.
-		await new Promise((resolve) => setTimeout(resolve, 2000));
-		expect((await sim.deliver(pagerDutySubscription().id, event())).status).toBe(200);
-		await waitForExecutions(ids.pagerDuty, 4);
-	});
+	it(
+		"after a secret rotation on PagerDuty's side and the suspension it causes, replaces the " +
+			'subscription without a restart',
+		async () => {
+			const rotated = pagerDutySubscription();
+			sim.rotateSecret(rotated.id);
+			sim.finishRotation(rotated.id);
+			const event = () =>
+				incidentEvent('incident.triggered', { id: 'QROTATED01', serviceId: SERVICE });
+			for (let attempt = 0; attempt < 3; attempt++)
+				expect((await sim.deliver(rotated.id, event())).status).toBe(401);
+			expect(rotated.delivery_method.temporarily_disabled).toBe(true);
+			await waitUntil(
+				'the Subscription Check replaces the subscription',
+				() => sim.subscriptions.size === 1 && !sim.subscriptions.has(rotated.id),
+				30_000,
+			);
+			// The new sealed secret is saved when the scheduled execution ends; deliveries read it from
+			// the database.
+			await new Promise((resolve) => setTimeout(resolve, 2000));
+			expect((await sim.deliver(pagerDutySubscription().id, event())).status).toBe(200);
+			await waitForExecutions(ids.pagerDuty, 4);
+		},
+	);
 
 	it("lists PagerDuty services for the editor's Service picker", async () => {
 		const services = await listSearch(n8n, {
@@ -401,14 +440,21 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 describe('Incident Webhook Trigger inside a real n8n', () => {
 	const alertmanagerPath = () => `${webhookIds.alertmanager}/incident`;
 
-	it('runs the workflow for a signed Alertmanager notification: one event per alert reaches the Incident Gate', async () => {
-		const body = fixture('alertmanager-firing.json');
-		const response = await post(alertmanagerPath(), body, signedHeaders(body));
-		expect(response.status).toBe(200);
-		const [execution] = await waitForExecutions(ids.alertmanager, 1);
-		const [activateOutput] = await nodeOutputs(execution.id, 'Incident Gate');
-		expect(activateOutput.map((item) => item.scope)).toEqual(['203.0.113.0/24', '198.51.100.0/24']);
-	});
+	it(
+		'runs the workflow for a signed Alertmanager notification: one event per alert reaches the ' +
+			'Incident Gate',
+		async () => {
+			const body = fixture('alertmanager-firing.json');
+			const response = await post(alertmanagerPath(), body, signedHeaders(body));
+			expect(response.status).toBe(200);
+			const [execution] = await waitForExecutions(ids.alertmanager, 1);
+			const [activateOutput] = await nodeOutputs(execution.id, 'Incident Gate');
+			expect(activateOutput.map((item) => item.scope)).toEqual([
+				'203.0.113.0/24',
+				'198.51.100.0/24',
+			]);
+		},
+	);
 
 	it('starts nothing for a replayed (409), stale, forged or unsigned request (401)', async () => {
 		const body = fixture('alertmanager-resolved.json');
@@ -442,25 +488,29 @@ describe('Incident Webhook Trigger inside a real n8n', () => {
 		await expectNoNewExecution(ids.alertmanager, 2);
 	});
 
-	it("starts nothing for malformed bodies: 400 naming the field, or n8n's own 422 for unparsable JSON", async () => {
-		const missingFingerprint = JSON.parse(fixture('alertmanager-firing.json'));
-		delete missingFingerprint.alerts[0].fingerprint;
-		const incomplete = JSON.stringify(missingFingerprint);
-		const refused = await post(alertmanagerPath(), incomplete, signedHeaders(incomplete));
-		expect(refused.status).toBe(400);
-		expect(refused.text).toContain('alerts[0].fingerprint');
-		// Sent as text, n8n leaves parsing to the trigger, which answers 400.
-		const broken = '{"alerts": [';
-		const asText = await post(alertmanagerPath(), broken, {
-			...signedHeaders(broken),
-			'content-type': 'text/plain',
-		});
-		expect(asText.status).toBe(400);
-		expect(asText.text).toContain('not valid JSON');
-		// Declared as JSON, n8n itself refuses the body before any node runs.
-		expect((await post(alertmanagerPath(), broken, signedHeaders(broken))).status).toBe(422);
-		await expectNoNewExecution(ids.alertmanager, 2);
-	});
+	it(
+		"starts nothing for malformed bodies: 400 naming the field, or n8n's own 422 for " +
+			'unparsable JSON',
+		async () => {
+			const missingFingerprint = JSON.parse(fixture('alertmanager-firing.json'));
+			delete missingFingerprint.alerts[0].fingerprint;
+			const incomplete = JSON.stringify(missingFingerprint);
+			const refused = await post(alertmanagerPath(), incomplete, signedHeaders(incomplete));
+			expect(refused.status).toBe(400);
+			expect(refused.text).toContain('alerts[0].fingerprint');
+			// Sent as text, n8n leaves parsing to the trigger, which answers 400.
+			const broken = '{"alerts": [';
+			const asText = await post(alertmanagerPath(), broken, {
+				...signedHeaders(broken),
+				'content-type': 'text/plain',
+			});
+			expect(asText.status).toBe(400);
+			expect(asText.text).toContain('not valid JSON');
+			// Declared as JSON, n8n itself refuses the body before any node runs.
+			expect((await post(alertmanagerPath(), broken, signedHeaders(broken))).status).toBe(422);
+			await expectNoNewExecution(ids.alertmanager, 2);
+		},
+	);
 
 	it('opens 600 incidents from one 600-alert Alertmanager group (600 items, no refusal for size)', async () => {
 		const notification = JSON.parse(fixture('alertmanager-firing.json'));

@@ -117,9 +117,13 @@ describe('Incident Webhook Trigger: timestamped signatures and replays', () => {
 describe('Incident Webhook Trigger: Bearer secret', () => {
 	const options = () => webhookOptions({ authentication: 'bearerSecret' });
 
-	it('accepts "Authorization: Bearer <secret>" (what Alertmanager sends with http_config.authorization)', async () => {
-		expect((await post(options(), { Authorization: `Bearer ${SECRET}` })).items).toHaveLength(1);
-	});
+	it(
+		'accepts "Authorization: Bearer <secret>" (what Alertmanager sends with ' +
+			'http_config.authorization)',
+		async () => {
+			expect((await post(options(), { Authorization: `Bearer ${SECRET}` })).items).toHaveLength(1);
+		},
+	);
 
 	it.each([
 		['no Authorization header', {}],

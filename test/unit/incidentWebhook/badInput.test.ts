@@ -1,6 +1,9 @@
 import { fixture, postSigned, webhookOptions } from './fixture';
 
-/** Every case here is correctly signed: the refusal is about the content, answered 400 with the field named. */
+/**
+ * Every case here is correctly signed: the refusal is about the content, answered 400 with the
+ * field named.
+ */
 async function refusal(parameters: Record<string, unknown>, rawBody: string) {
 	const outcome = await postSigned(webhookOptions(parameters), rawBody);
 	expect(outcome.status).toBe(400);

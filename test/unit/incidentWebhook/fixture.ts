@@ -27,7 +27,10 @@ export function webhookOptions(parameters: Record<string, unknown> = {}): Trigge
 
 export const unixNow = () => String(Math.floor(Date.now() / 1000));
 
-/** What a sender using the defaults sends: Unix seconds, and the signature of "<timestamp>.<raw body>". */
+/**
+ * What a sender using the defaults sends: Unix seconds, and the signature of "<timestamp>.<raw
+ * body>".
+ */
 export const freshHeaders = (rawBody: string, timestamp = unixNow(), secret = SECRET) => ({
 	'X-Signature-Timestamp': timestamp,
 	'X-Signature-256': `sha256=${sign(secret, `${timestamp}.${rawBody}`)}`,

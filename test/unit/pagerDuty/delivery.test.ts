@@ -172,11 +172,15 @@ describe('PagerDuty Incident Trigger: replays start nothing', () => {
 		expect((await delivery(payload)).items?.[0].occurredAt).toBe(payload.event.occurred_at);
 	});
 
-	it('starts nothing for a correctly signed event that occurred an hour ago, answering 2xx and logging why', async () => {
-		const outcome = await delivery(at(3600));
-		expect(outcome).toMatchObject({ status: 200, items: undefined });
-		expect(outcome.warnings.join(' ')).toContain('Maximum Event Age');
-	});
+	it(
+		'starts nothing for a correctly signed event that occurred an hour ago, answering 2xx and ' +
+			'logging why',
+		async () => {
+			const outcome = await delivery(at(3600));
+			expect(outcome).toMatchObject({ status: 200, items: undefined });
+			expect(outcome.warnings.join(' ')).toContain('Maximum Event Age');
+		},
+	);
 
 	it('starts nothing for an event dated far in the future', async () => {
 		expect((await delivery(at(-3600))).items).toBeUndefined();
@@ -187,12 +191,16 @@ describe('PagerDuty Incident Trigger: replays start nothing', () => {
 		expect((await delivery(at(3600))).items).toHaveLength(1);
 	});
 
-	it('starts once for a captured delivery replayed with a new X-Webhook-Id (dedup on the signed event id)', async () => {
-		const payload = at(10);
-		expect((await delivery(payload, { webhookId: 'first' })).items).toHaveLength(1);
-		const replay = await delivery(payload, { webhookId: 'forged-new-id' });
-		expect(replay).toMatchObject({ status: 200, items: undefined });
-	});
+	it(
+		'starts once for a captured delivery replayed with a new X-Webhook-Id (dedup on the signed ' +
+			'event id)',
+		async () => {
+			const payload = at(10);
+			expect((await delivery(payload, { webhookId: 'first' })).items).toHaveLength(1);
+			const replay = await delivery(payload, { webhookId: 'forged-new-id' });
+			expect(replay).toMatchObject({ status: 200, items: undefined });
+		},
+	);
 });
 
 describe('PagerDuty Incident Trigger: refused deliveries start nothing', () => {

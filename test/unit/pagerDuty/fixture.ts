@@ -11,8 +11,8 @@ export const OTHER_SERVICE = 'PCORE02';
 export const TEAM = 'PNETOPS';
 
 /**
- * The trigger and the check node as one n8n process loads them: their in-process state is shared, and a new call
- * starts from nothing, as after an n8n restart.
+ * The trigger and the check node as one n8n process loads them: their in-process state is shared,
+ * and a new call starts from nothing, as after an n8n restart.
  */
 export function freshProcess(): {
 	trigger: PagerDutyIncidentTrigger;

@@ -69,21 +69,25 @@ const storedText = (options: TriggerOptions) =>
 	JSON.stringify([options.staticData, options.globalStaticData]);
 
 describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
-	it('on activation creates a v3 subscription for the service, to the production URL, with the default events', async () => {
-		const options = triggerOptions(sim);
-		await activate(trigger, options);
-		const subscription = onlySubscription();
-		expect(subscription).toMatchObject({
-			active: true,
-			events: ['incident.triggered', 'incident.resolved', 'incident.reopened'],
-			filter: { type: 'service_reference', id: SERVICE },
-			delivery_method: { type: 'http_delivery_method', url: TEST_WEBHOOK_URL },
-		});
-		// The secret PagerDuty returned only at creation is what deliveries will be checked against.
-		expect(recordOf(options)?.subscriptionId).toBe(subscription.id);
-		expect(await deliveryStarts(options, subscription)).toBe(true);
-		expect(sim.allRequestsPinnedVersion2()).toBe(true);
-	});
+	it(
+		'on activation creates a v3 subscription for the service, to the production URL, with the ' +
+			'default events',
+		async () => {
+			const options = triggerOptions(sim);
+			await activate(trigger, options);
+			const subscription = onlySubscription();
+			expect(subscription).toMatchObject({
+				active: true,
+				events: ['incident.triggered', 'incident.resolved', 'incident.reopened'],
+				filter: { type: 'service_reference', id: SERVICE },
+				delivery_method: { type: 'http_delivery_method', url: TEST_WEBHOOK_URL },
+			});
+			// The secret PagerDuty returned only at creation is what deliveries will be checked against.
+			expect(recordOf(options)?.subscriptionId).toBe(subscription.id);
+			expect(await deliveryStarts(options, subscription)).toBe(true);
+			expect(sim.allRequestsPinnedVersion2()).toBe(true);
+		},
+	);
 
 	it('keeps the signing secret out of clear static data', async () => {
 		const options = triggerOptions(sim);
@@ -137,15 +141,19 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 		expect(await deliveryStarts(options, second)).toBe(true);
 	});
 
-	it("restores a secret that a concurrent execution's static-data save dropped, keeping the subscription", async () => {
-		const options = triggerOptions(sim);
-		await activate(trigger, options);
-		const subscription = onlySubscription();
-		options.globalStaticData = {};
-		await activate(trigger, options);
-		expect(onlySubscription().id).toBe(subscription.id);
-		expect(await deliveryStarts(options, subscription)).toBe(true);
-	});
+	it(
+		"restores a secret that a concurrent execution's static-data save dropped, keeping the " +
+			'subscription',
+		async () => {
+			const options = triggerOptions(sim);
+			await activate(trigger, options);
+			const subscription = onlySubscription();
+			options.globalStaticData = {};
+			await activate(trigger, options);
+			expect(onlySubscription().id).toBe(subscription.id);
+			expect(await deliveryStarts(options, subscription)).toBe(true);
+		},
+	);
 
 	it('after a restart, replaces a subscription whose secret was lost, leaving no orphan behind', async () => {
 		const options = triggerOptions(sim);
@@ -163,7 +171,8 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 		const options = triggerOptions(sim);
 		await activate(trigger, options);
 		const subscription = onlySubscription();
-		// What an activation by the previous version left: the record in the node's static data, in clear.
+		// What an activation by the previous version left: the record in the node's static data, in
+		// clear.
 		options.globalStaticData = {};
 		options.staticData = {
 			subscriptionId: subscription.id,
@@ -234,18 +243,22 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 		});
 	});
 
-	it('replaces the subscription when the webhook URL changed (the delivery URL cannot be updated)', async () => {
-		const options = triggerOptions(sim);
-		await activate(trigger, options);
-		const old = onlySubscription();
-		await activate(trigger, {
-			...options,
-			webhookUrl: 'https://n8n.other.test/webhook/abc/webhook',
-		});
-		const replacement = onlySubscription();
-		expect(replacement.id).not.toBe(old.id);
-		expect(replacement.delivery_method.url).toBe('https://n8n.other.test/webhook/abc/webhook');
-	});
+	it(
+		'replaces the subscription when the webhook URL changed (the delivery URL cannot be ' +
+			'updated)',
+		async () => {
+			const options = triggerOptions(sim);
+			await activate(trigger, options);
+			const old = onlySubscription();
+			await activate(trigger, {
+				...options,
+				webhookUrl: 'https://n8n.other.test/webhook/abc/webhook',
+			});
+			const replacement = onlySubscription();
+			expect(replacement.id).not.toBe(old.id);
+			expect(replacement.delivery_method.url).toBe('https://n8n.other.test/webhook/abc/webhook');
+		},
+	);
 
 	it('deletes the subscription on deactivation and forgets its secret', async () => {
 		const options = triggerOptions(sim);
@@ -279,29 +292,37 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 		expect(warnings.join(' ')).not.toContain(onlySubscription().secrets[0]);
 	});
 
-	it('deletes a subscription created without a signing secret, instead of keeping one that only produces 401s', async () => {
-		sim.inject({
-			method: 'POST',
-			path: /^\/webhook_subscriptions$/,
-			afterHandler: true,
-			response: {
-				status: 200,
-				body: {
-					webhook_subscription: {
-						id: 'PNOSECR',
-						type: 'webhook_subscription',
-						active: true,
-						events: [],
-						filter: { type: 'account_reference' },
-						delivery_method: { type: 'http_delivery_method', url: TEST_WEBHOOK_URL, secret: null },
+	it(
+		'deletes a subscription created without a signing secret, instead of keeping one that only ' +
+			'produces 401s',
+		async () => {
+			sim.inject({
+				method: 'POST',
+				path: /^\/webhook_subscriptions$/,
+				afterHandler: true,
+				response: {
+					status: 200,
+					body: {
+						webhook_subscription: {
+							id: 'PNOSECR',
+							type: 'webhook_subscription',
+							active: true,
+							events: [],
+							filter: { type: 'account_reference' },
+							delivery_method: {
+								type: 'http_delivery_method',
+								url: TEST_WEBHOOK_URL,
+								secret: null,
+							},
+						},
 					},
 				},
-			},
-		});
-		const options = triggerOptions(sim);
-		await expect(runHook(trigger, 'create', options)).rejects.toThrow('without a signing secret');
-		expect(recordOf(options)).toBeUndefined();
-	});
+			});
+			const options = triggerOptions(sim);
+			await expect(runHook(trigger, 'create', options)).rejects.toThrow('without a signing secret');
+			expect(recordOf(options)).toBeUndefined();
+		},
+	);
 
 	it('explains a rejected token without showing it', async () => {
 		const options = triggerOptions(sim);
@@ -330,7 +351,10 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 });
 
 describe('PagerDuty Subscription Check: repairs without a restart', () => {
-	/** Activated, then n8n restarted: the trigger's checkExists does not run again, the check node does. */
+	/**
+	 * Activated, then n8n restarted: the trigger's checkExists does not run again, the check node
+	 * does.
+	 */
 	async function activatedThenRestarted() {
 		const options = triggerOptions(sim);
 		await activate(trigger, options);
@@ -365,25 +389,29 @@ describe('PagerDuty Subscription Check: repairs without a restart', () => {
 		expect(sim.writes()).toHaveLength(writes);
 	});
 
-	it('re-creates a subscription whose secret can no longer be read (API token rotated), and the trigger verifies with the new one', async () => {
-		const options = await activatedThenRestarted();
-		const old = onlySubscription();
-		sim.tokens.add('rotated-token-value-0123456789');
-		options.credentials!.pagerDutyMitigationApi.apiToken = 'rotated-token-value-0123456789';
-		const { items } = await runWorkflowNode(check, options);
-		const replacement = onlySubscription();
-		expect(replacement.id).not.toBe(old.id);
-		expect(items).toEqual([
-			expect.objectContaining({
-				subscriptionId: replacement.id,
-				repairs: [expect.stringContaining('secret')],
-			}),
-		]);
-		expect(await deliveryStarts(options, replacement)).toBe(true);
-		// The repaired record is in static data, so it also survives the next restart.
-		({ trigger, check } = freshProcess());
-		expect(await deliveryStarts(options, replacement)).toBe(true);
-	});
+	it(
+		're-creates a subscription whose secret can no longer be read (API token rotated), and the ' +
+			'trigger verifies with the new one',
+		async () => {
+			const options = await activatedThenRestarted();
+			const old = onlySubscription();
+			sim.tokens.add('rotated-token-value-0123456789');
+			options.credentials!.pagerDutyMitigationApi.apiToken = 'rotated-token-value-0123456789';
+			const { items } = await runWorkflowNode(check, options);
+			const replacement = onlySubscription();
+			expect(replacement.id).not.toBe(old.id);
+			expect(items).toEqual([
+				expect.objectContaining({
+					subscriptionId: replacement.id,
+					repairs: [expect.stringContaining('secret')],
+				}),
+			]);
+			expect(await deliveryStarts(options, replacement)).toBe(true);
+			// The repaired record is in static data, so it also survives the next restart.
+			({ trigger, check } = freshProcess());
+			expect(await deliveryStarts(options, replacement)).toBe(true);
+		},
+	);
 
 	it('re-creates a subscription deleted in PagerDuty', async () => {
 		const options = await activatedThenRestarted();
@@ -395,22 +423,26 @@ describe('PagerDuty Subscription Check: repairs without a restart', () => {
 		expect(await deliveryStarts(options, onlySubscription())).toBe(true);
 	});
 
-	it("after a secret rotation on PagerDuty's side and the suspension it causes, replaces the subscription", async () => {
-		const options = triggerOptions(sim);
-		await activate(trigger, options);
-		const rotated = onlySubscription();
-		sim.rotateSecret(rotated.id);
-		sim.finishRotation(rotated.id);
-		expect(await deliveryStarts(options, rotated)).toBe(false);
-		rotated.delivery_method.temporarily_disabled = true;
-		const { items } = await runWorkflowNode(check, options);
-		const replacement = onlySubscription();
-		expect(replacement.id).not.toBe(rotated.id);
-		expect(items).toEqual([
-			expect.objectContaining({ repairs: [expect.stringContaining('rotated')] }),
-		]);
-		expect(await deliveryStarts(options, replacement)).toBe(true);
-	});
+	it(
+		"after a secret rotation on PagerDuty's side and the suspension it causes, replaces the " +
+			'subscription',
+		async () => {
+			const options = triggerOptions(sim);
+			await activate(trigger, options);
+			const rotated = onlySubscription();
+			sim.rotateSecret(rotated.id);
+			sim.finishRotation(rotated.id);
+			expect(await deliveryStarts(options, rotated)).toBe(false);
+			rotated.delivery_method.temporarily_disabled = true;
+			const { items } = await runWorkflowNode(check, options);
+			const replacement = onlySubscription();
+			expect(replacement.id).not.toBe(rotated.id);
+			expect(items).toEqual([
+				expect.objectContaining({ repairs: [expect.stringContaining('rotated')] }),
+			]);
+			expect(await deliveryStarts(options, replacement)).toBe(true);
+		},
+	);
 
 	it("refuses to work with another credential than the trigger's, instead of fighting it", async () => {
 		const options = await activatedThenRestarted();
