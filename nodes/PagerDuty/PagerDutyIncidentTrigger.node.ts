@@ -29,6 +29,7 @@ import {
 import { pagerDutyListSearch } from './listSearch';
 import {
 	type SubscriptionRecord,
+	TEST_RECORD_SUFFIX,
 	type WantedSubscription,
 	noteForeignSignature,
 	readRecord,
@@ -79,6 +80,13 @@ interface LegacyRecord extends IDataObject {
 	signingSecret?: string;
 }
 
+/**
+ * Where the trigger's record is kept: a test URL ("Listen for test event") gets its own subscription and record,
+ * so that listening in the editor never replaces the production subscription's secret.
+ */
+const recordKeyOf = (ctx: IHookFunctions | IWebhookFunctions) =>
+	ctx.getMode() === 'manual' ? `${ctx.getNode().id}${TEST_RECORD_SUFFIX}` : ctx.getNode().id;
+
 const credentialIdOf = (ctx: IHookFunctions | IWebhookFunctions) =>
 	ctx.getNode().credentials?.pagerDutyMitigationApi?.id ?? '';
 
@@ -92,8 +100,8 @@ async function apiTokenOf(ctx: IHookFunctions | IWebhookFunctions): Promise<stri
  * version.
  */
 async function deliverySecret(ctx: IWebhookFunctions): Promise<string | undefined> {
-	const record = readRecord(ctx, ctx.getNode().id);
-	if (record) return signingSecretOf(ctx, ctx.getNode().id, record, await apiTokenOf(ctx));
+	const record = readRecord(ctx, recordKeyOf(ctx));
+	if (record) return signingSecretOf(ctx, recordKeyOf(ctx), record, await apiTokenOf(ctx));
 	const legacy = ctx.getWorkflowStaticData('node') as LegacyRecord;
 	return legacy.signingSecret || undefined;
 }
@@ -149,7 +157,7 @@ async function applySubscription(
 	);
 	const secret = repair.newSecret ?? current?.secret;
 	if (!secret) throw new NodeOperationError(ctx.getNode(), 'No signing secret after activation');
-	const triggerId = ctx.getNode().id;
+	const triggerId = recordKeyOf(ctx);
 	const record: SubscriptionRecord = {
 		subscriptionId: repair.subscriptionId,
 		triggerName: ctx.getNode().name,
@@ -328,7 +336,7 @@ export class PagerDutyIncidentTrigger implements INodeType {
 			 * off, suspended or whose secret is lost, and seals a secret an older version kept in clear.
 			 */
 			async checkExists(this: IHookFunctions): Promise<boolean> {
-				const triggerId = this.getNode().id;
+				const triggerId = recordKeyOf(this);
 				try {
 					const record = readRecord(this, triggerId);
 					const legacy = this.getWorkflowStaticData('node') as LegacyRecord;
@@ -360,7 +368,7 @@ export class PagerDutyIncidentTrigger implements INodeType {
 			},
 
 			async delete(this: IHookFunctions): Promise<boolean> {
-				const triggerId = this.getNode().id;
+				const triggerId = recordKeyOf(this);
 				const legacy = this.getWorkflowStaticData('node') as LegacyRecord;
 				const subscriptionId = readRecord(this, triggerId)?.subscriptionId ?? legacy.subscriptionId;
 				if (!subscriptionId) return true;
@@ -403,7 +411,7 @@ export class PagerDutyIncidentTrigger implements INodeType {
 					signingSecret,
 				);
 			} catch (error) {
-				noteForeignSignature(this, this.getNode().id);
+				noteForeignSignature(this, recordKeyOf(this));
 				throw error;
 			}
 			const body = parseJsonBody(rawBody);

@@ -58,6 +58,9 @@ interface StaticDataContext {
 
 const RECORDS_KEY = 'pagerDutySubscriptions';
 
+/** Marks the record of a trigger's test URL, which the check node leaves alone. */
+export const TEST_RECORD_SUFFIX = '#test';
+
 /**
  * The latest record per workflow and trigger in this process. n8n writes static data back as a
  * whole document at the end of every execution, so an execution that loaded it before a repair can
@@ -114,7 +117,9 @@ export function recordedTriggers(ctx: StaticDataContext): string[] {
 	const inProcess = [...recordsInProcess.keys()]
 		.filter((key) => key.startsWith(prefix))
 		.map((key) => key.slice(prefix.length));
-	return [...new Set([...Object.keys(storedRecords(ctx)), ...inProcess])];
+	return [...new Set([...Object.keys(storedRecords(ctx)), ...inProcess])].filter(
+		(triggerId) => !triggerId.endsWith(TEST_RECORD_SUFFIX),
+	);
 }
 
 export function writeRecord(

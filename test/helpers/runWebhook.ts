@@ -31,6 +31,8 @@ export interface TriggerOptions {
 	staticData: IDataObject;
 	/** The workflow's global static data ('global'), shared with other nodes of the workflow. */
 	globalStaticData?: IDataObject;
+	/** n8n's execution mode: 'manual' for the editor's test URL ("Listen for test event"). */
+	mode?: 'webhook' | 'manual';
 	/** The id of the credential set on the node, as n8n puts it in the node's `credentials`. */
 	credentialId?: string;
 	webhookUrl?: string;
@@ -114,7 +116,7 @@ function baseContext(node: INodeType, options: TriggerOptions) {
 				options.globalStaticData ??= {};
 				return options.globalStaticData;
 			},
-			getMode: () => 'webhook',
+			getMode: () => options.mode ?? 'webhook',
 			getActivationMode: () => 'activate',
 			logger: {
 				debug() {},

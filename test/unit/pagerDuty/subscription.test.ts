@@ -260,6 +260,23 @@ describe('PagerDuty Incident Trigger: webhook subscription lifecycle', () => {
 		},
 	);
 
+	it("listening for a test event in the editor leaves the production subscription's secret alone", async () => {
+		const production = triggerOptions(sim);
+		await activate(trigger, production);
+		const live = onlySubscription();
+		const test = {
+			...production,
+			mode: 'manual' as const,
+			webhookUrl: TEST_WEBHOOK_URL.replace('/webhook/', '/webhook-test/'),
+		};
+		await activate(trigger, test);
+		expect(sim.subscriptions.size).toBe(2);
+		expect(await deliveryStarts(production, live)).toBe(true);
+		await runHook(trigger, 'delete', test);
+		expect(onlySubscription().id).toBe(live.id);
+		expect(await deliveryStarts(production, live)).toBe(true);
+	});
+
 	it('deletes the subscription on deactivation and forgets its secret', async () => {
 		const options = triggerOptions(sim);
 		await activate(trigger, options);
