@@ -55,6 +55,12 @@ async function sharedSecrets(ctx: IWebhookFunctions): Promise<string[]> {
 	return secrets;
 }
 
+/** A window in seconds; anything that is not a positive number (e.g. a bad expression) is the default. */
+export function positiveSeconds(value: unknown, fallback: number): number {
+	const seconds = Number(value);
+	return Number.isFinite(seconds) && seconds > 0 ? seconds : fallback;
+}
+
 export async function authenticateRequest(
 	ctx: IWebhookFunctions,
 	method: AuthenticationMethod,
@@ -111,7 +117,7 @@ export async function authenticateRequest(
 		);
 	}
 	// Checked after the signature so that an unauthenticated caller learns nothing about the clock.
-	const windowSeconds = Math.max(1, Number(ctx.getNodeParameter('replayWindow', 300)));
+	const windowSeconds = positiveSeconds(ctx.getNodeParameter('replayWindow', 300), 300);
 	const signedAtMs = Number(timestamp) * 1000;
 	const skew = Math.abs(Date.now() - signedAtMs) / 1000;
 	if (skew > windowSeconds) {

@@ -16,6 +16,7 @@ import {
 	readRawBody,
 	refuse,
 } from '../IncidentWebhook/webhookRequest';
+import { positiveSeconds } from '../IncidentWebhook/authentication';
 import { toNodeError } from '../shared/errors';
 import { ProviderClient } from '../shared/http';
 import { locatorProperty } from '../shared/properties';
@@ -418,7 +419,7 @@ export class PagerDutyIncidentTrigger implements INodeType {
 
 			// Both facts are signed, unlike X-Webhook-Id: a captured delivery cannot be made to look new.
 			const { eventId, occurredAtMs } = signedEventFacts(body);
-			const maxAgeSeconds = Math.max(1, Number(this.getNodeParameter('maxEventAge', 300)));
+			const maxAgeSeconds = positiveSeconds(this.getNodeParameter('maxEventAge', 300), 300);
 			const ageSeconds =
 				occurredAtMs === undefined ? undefined : (Date.now() - occurredAtMs) / 1000;
 			if (ageSeconds === undefined || Math.abs(ageSeconds) > maxAgeSeconds) {

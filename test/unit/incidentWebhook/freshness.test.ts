@@ -39,6 +39,15 @@ describe('Incident Webhook Trigger: freshness is on by default', () => {
 		expect(outcome.warnings.join(' ')).toContain('replay window');
 	});
 
+	it('keeps the default window when the Replay Window is not a number (e.g. a bad expression)', async () => {
+		const dayOld = String(Math.floor(Date.now() / 1000) - 24 * 3600);
+		const outcome = await post(
+			webhookOptions({ replayWindow: 'soon' }),
+			freshHeaders(event, dayOld),
+		);
+		expect(outcome).toMatchObject({ status: 401, items: undefined });
+	});
+
 	it('accepts a body-only signature only when freshness is explicitly off', async () => {
 		const options = webhookOptions({ freshness: 'off' });
 		expect((await post(options, { 'X-Signature-256': sign(SECRET, event) })).items).toHaveLength(1);

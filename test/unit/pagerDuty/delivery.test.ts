@@ -186,6 +186,11 @@ describe('PagerDuty Incident Trigger: replays start nothing', () => {
 		expect((await delivery(at(-3600))).items).toBeUndefined();
 	});
 
+	it('keeps the default age limit when Maximum Event Age is not a number', async () => {
+		options.parameters.maxEventAge = 'a while';
+		expect((await delivery(at(3600))).items).toBeUndefined();
+	});
+
 	it('accepts older events when the Maximum Event Age is raised', async () => {
 		options.parameters.maxEventAge = 7200;
 		expect((await delivery(at(3600))).items).toHaveLength(1);
