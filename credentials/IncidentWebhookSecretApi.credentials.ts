@@ -1,8 +1,9 @@
 import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
 
 /**
- * The shared secret senders use to sign (HMAC-SHA256) or authorize (Bearer) requests to the Incident Webhook
- * Trigger. Nothing is sent anywhere with it, so the trigger node tests it locally (see `testedBy`).
+ * The shared secret senders use to sign (HMAC-SHA256) or authorize (Bearer) requests to the
+ * Incident Webhook Trigger. Nothing is sent anywhere with it, so the trigger node tests it locally
+ * (see `testedBy`).
  */
 export class IncidentWebhookSecretApi implements ICredentialType {
 	name = 'incidentWebhookSecretApi';
@@ -23,7 +24,8 @@ export class IncidentWebhookSecretApi implements ICredentialType {
 			default: '',
 			required: true,
 			description:
-				'At least 32 characters, e.g. the output of `openssl rand -hex 32`. The same value is configured on the sender (signing key or Bearer token).',
+				'At least 32 characters, e.g. the output of `openssl rand -hex 32`. ' +
+				'The same value is configured on the sender (signing key or Bearer token).',
 		},
 		{
 			displayName: 'Previous Secret',
@@ -32,7 +34,8 @@ export class IncidentWebhookSecretApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			description:
-				'Optional. Also accepted while senders move to the new secret; clear it once every sender uses the new one.',
+				'Optional. Also accepted while senders move to the new secret; clear it once every ' +
+				'sender uses the new one.',
 		},
 	];
 }

@@ -25,7 +25,8 @@ export class PagerDutyMitigationApi implements ICredentialType {
 			default: '',
 			required: true,
 			description:
-				'A REST API key (account-level general access key, or a user token) that may manage webhook subscriptions. A read-only key cannot create the subscription.',
+				'A REST API key (account-level general access key, or a user token) that may manage ' +
+				'webhook subscriptions. A read-only key cannot create the subscription.',
 		},
 		{
 			displayName: 'Base URL',
@@ -33,7 +34,8 @@ export class PagerDutyMitigationApi implements ICredentialType {
 			type: 'string',
 			default: 'https://api.pagerduty.com',
 			description:
-				'PagerDuty REST API root. Use https://api.eu.pagerduty.com for EU service regions; change otherwise only for a gateway or a test server.',
+				'PagerDuty REST API root. Use https://api.eu.pagerduty.com for EU service regions; ' +
+				'change otherwise only for a gateway or a test server.',
 		},
 	];
 

@@ -12,13 +12,17 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { splitList } from '../shared/validation';
 import { type PayloadFormat, normalizePayload } from './normalizers';
-import { type AuthenticationMethod, authenticateRequest } from './authentication';
+import {
+	type AuthenticationMethod,
+	DEFAULT_TIMESTAMP_HEADER,
+	MIN_SECRET_LENGTH,
+	authenticateRequest,
+} from './authentication';
 import { WebhookRejection, parseJsonBody, readRawBody, refuse } from './webhookRequest';
 
-const MIN_SECRET_LENGTH = 32;
-
-// Senders are configured by the user (Alertmanager, FastNetMon, a script): like n8n's own Webhook node, there is no
-// third-party registration to create, check or delete, so webhookMethods would be empty ceremony.
+// Senders are configured by the user (Alertmanager, FastNetMon, a script): like n8n's own Webhook
+// node, there is no third-party registration to create, check or delete, so webhookMethods would be
+// empty ceremony.
 // eslint-disable-next-line @n8n/community-nodes/webhook-lifecycle-complete
 export class IncidentWebhookTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -29,7 +33,8 @@ export class IncidentWebhookTrigger implements INodeType {
 		version: 1,
 		subtitle: '={{$parameter["format"]}}',
 		description:
-			'Starts the workflow from a signed detection webhook (Alertmanager, FastNetMon, or any JSON sender) with normalized incident events for the Incident Gate',
+			'Starts the workflow from a signed detection webhook (Alertmanager, FastNetMon, or any ' +
+			'JSON sender) with normalized incident events for the Incident Gate',
 		defaults: { name: 'Incident Webhook Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
@@ -61,7 +66,8 @@ export class IncidentWebhookTrigger implements INodeType {
 						name: 'Bearer Secret',
 						value: 'bearerSecret',
 						description:
-							'The sender sends "Authorization: Bearer <secret>" (Alertmanager http_config.authorization)',
+							'The sender sends "Authorization: Bearer <secret>" (Alertmanager ' +
+							'http_config.authorization)',
 					},
 					{
 						name: 'None',
@@ -72,7 +78,8 @@ export class IncidentWebhookTrigger implements INodeType {
 			},
 			{
 				displayName:
-					'Without authentication, anyone who can reach this URL can trigger (and withdraw) DDoS mitigation. Use it only behind a proxy that authenticates senders.',
+					'Without authentication, anyone who can reach this URL can trigger (and withdraw) ' +
+					'DDoS mitigation. Use it only behind a proxy that authenticates senders.',
 				name: 'noAuthenticationNotice',
 				type: 'notice',
 				default: '',
@@ -86,17 +93,52 @@ export class IncidentWebhookTrigger implements INodeType {
 				required: true,
 				displayOptions: { show: { authentication: ['hmacSignature'] } },
 				description:
-					'Header carrying the hex HMAC-SHA256, optionally prefixed "sha256=". Several comma-separated values are accepted (any match), for secret rotation.',
+					'Header carrying the hex HMAC-SHA256, optionally prefixed "sha256=". Several ' +
+					'comma-separated values are accepted (any match), for secret rotation.',
+			},
+			{
+				displayName: 'Replay Protection',
+				name: 'freshness',
+				type: 'options',
+				noDataExpression: true,
+				default: 'required',
+				displayOptions: { show: { authentication: ['hmacSignature'] } },
+				options: [
+					{
+						name: 'Timestamp, Accepted Once (Recommended)',
+						value: 'required',
+						description:
+							'The sender signs "<timestamp>.<raw body>"; old or repeated requests are refused',
+					},
+					{
+						name: 'Off',
+						value: 'off',
+						description:
+							'The sender signs the raw body only; a captured request is accepted again forever',
+					},
+				],
+			},
+			{
+				displayName:
+					'Replay protection is off: anyone who captured one signed request (a "ban" or an ' +
+					'"unban") can ' +
+					'send it again at any time, e.g. to withdraw mitigation during a new attack. Use it ' +
+					'only for a ' +
+					'sender that cannot send a timestamp.',
+				name: 'freshnessOffNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { authentication: ['hmacSignature'], freshness: ['off'] } },
 			},
 			{
 				displayName: 'Timestamp Header',
 				name: 'timestampHeader',
 				type: 'string',
-				default: '',
-				placeholder: 'X-Signature-Timestamp',
-				displayOptions: { show: { authentication: ['hmacSignature'] } },
+				default: DEFAULT_TIMESTAMP_HEADER,
+				displayOptions: { show: { authentication: ['hmacSignature'], freshness: ['required'] } },
 				description:
-					'Optional. When set, the header must hold Unix seconds within the replay window, the signed string is "<timestamp>.<raw body>", and a signature is accepted only once.',
+					'Header holding Unix seconds; the signed string is "<timestamp>.<raw body>" and each ' +
+					'signed request is accepted once',
 			},
 			{
 				displayName: 'Replay Window (Seconds)',
@@ -104,9 +146,8 @@ export class IncidentWebhookTrigger implements INodeType {
 				type: 'number',
 				typeOptions: { minValue: 1 },
 				default: 300,
-				displayOptions: { show: { authentication: ['hmacSignature'] } },
-				description:
-					"How far the timestamp may be from n8n's clock, either way. Used only with a Timestamp Header.",
+				displayOptions: { show: { authentication: ['hmacSignature'], freshness: ['required'] } },
+				description: "How far the timestamp may be from n8n's clock, either way",
 			},
 			{
 				displayName: 'Payload Format',
@@ -119,7 +160,8 @@ export class IncidentWebhookTrigger implements INodeType {
 						name: 'Incident Event',
 						value: 'normalized',
 						description:
-							'The normalized event itself: { action, incidentId, scope?, title? }, or a list of them',
+							'The normalized event itself: { action, incidentId, scope?, title? }, or a list ' +
+							'of them',
 					},
 					{
 						name: 'Prometheus Alertmanager',
@@ -131,7 +173,8 @@ export class IncidentWebhookTrigger implements INodeType {
 						name: 'FastNetMon',
 						value: 'fastnetmon',
 						description:
-							'FastNetMon JSON notify / web callback: ban opens, unban resolves, scope = attacked IP',
+							'FastNetMon JSON notify / web callback: ban opens, unban resolves, scope = ' +
+							'attacked IP',
 					},
 					{
 						name: 'Custom Mapping',
@@ -147,7 +190,8 @@ export class IncidentWebhookTrigger implements INodeType {
 				default: 'instance',
 				displayOptions: { show: { format: ['alertmanager'] } },
 				description:
-					'Alert label whose value becomes the scope (e.g. prefix, instance, target). Alerts without it get no scope.',
+					'Alert label whose value becomes the scope (e.g. prefix, instance, target). Alerts ' +
+					'without it get no scope.',
 			},
 			{
 				displayName: 'Events Path',
@@ -157,7 +201,8 @@ export class IncidentWebhookTrigger implements INodeType {
 				placeholder: 'alerts',
 				displayOptions: { show: { format: ['mapping'] } },
 				description:
-					'Dot path to a list of events in the body. Empty: the body is one event (or a list of events).',
+					'Dot path to a list of events in the body. Empty: the body is one event (or a list ' +
+					'of events).',
 			},
 			{
 				displayName: 'Incident ID Path',
@@ -167,7 +212,8 @@ export class IncidentWebhookTrigger implements INodeType {
 				required: true,
 				displayOptions: { show: { format: ['mapping'] } },
 				description:
-					'Dot path, within one event, to the value identifying the incident (same value on open and resolve)',
+					'Dot path, within one event, to the value identifying the incident (same value on ' +
+					'open and resolve)',
 			},
 			{
 				displayName: 'Action Path',
@@ -193,7 +239,8 @@ export class IncidentWebhookTrigger implements INodeType {
 				default: 'resolve, resolved, ok, recovered, unban',
 				displayOptions: { show: { format: ['mapping'] } },
 				description:
-					'Comma-separated action values meaning "resolve" (case-insensitive). Any other value means "update".',
+					'Comma-separated action values meaning "resolve" (case-insensitive). Any other value ' +
+					'means "update".',
 			},
 			{
 				displayName: 'Scope Path',
@@ -203,7 +250,8 @@ export class IncidentWebhookTrigger implements INodeType {
 				placeholder: 'target.prefix',
 				displayOptions: { show: { format: ['mapping'] } },
 				description:
-					'Dot path to the scope (one mitigation per scope). Empty: no scope. When set, events without it are refused.',
+					'Dot path to the scope (one mitigation per scope). Empty: no scope. When set, events ' +
+					'without it are refused.',
 			},
 			{
 				displayName: 'Title Path',
@@ -226,8 +274,10 @@ export class IncidentWebhookTrigger implements INodeType {
 						name: 'maxBodyKb',
 						type: 'number',
 						typeOptions: { minValue: 1 },
-						default: 256,
-						description: 'Larger requests are refused with 400 before anything else is done',
+						default: 16384,
+						description:
+							"Larger requests are refused with 413 before anything else is done. n8n's own " +
+							'limit (N8N_PAYLOAD_SIZE_MAX, 16 MB by default) applies first.',
 					},
 					{
 						displayName: 'Other Events',
@@ -243,7 +293,8 @@ export class IncidentWebhookTrigger implements INodeType {
 							},
 						],
 						description:
-							'What to do with events that neither open nor resolve (e.g. FastNetMon partial_block)',
+							'What to do with events that neither open nor resolve (e.g. FastNetMon ' +
+							'partial_block)',
 					},
 					{
 						displayName: 'Source',
@@ -252,7 +303,8 @@ export class IncidentWebhookTrigger implements INodeType {
 						default: '',
 						placeholder: 'edge-detector-1',
 						description:
-							"Value of `source` on every event. Empty: the format's name (alertmanager, fastnetmon, webhook).",
+							'Value of `source` on every event. ' +
+							"Empty: the format's name (alertmanager, fastnetmon, webhook).",
 					},
 				],
 			},
@@ -276,7 +328,9 @@ export class IncidentWebhookTrigger implements INodeType {
 					if (value.length < MIN_SECRET_LENGTH) {
 						return {
 							status: 'Error',
-							message: `${label} must be at least ${MIN_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)`,
+							message:
+								`${label} must be at least ${MIN_SECRET_LENGTH} characters ` +
+								'(e.g. openssl rand -hex 32)',
 						};
 					}
 					if (value !== value.trim()) {
@@ -298,8 +352,9 @@ export class IncidentWebhookTrigger implements INodeType {
 				otherEvents?: string;
 				source?: string;
 			};
-			const rawBody = await readRawBody(this, Math.round((options.maxBodyKb ?? 256) * 1024));
-			await authenticateRequest(
+			const receivedAt = Date.now();
+			const rawBody = await readRawBody(this, Math.round((options.maxBodyKb ?? 16384) * 1024));
+			const { signedAtMs } = await authenticateRequest(
 				this,
 				this.getNodeParameter('authentication', 'hmacSignature') as AuthenticationMethod,
 				rawBody,
@@ -309,6 +364,7 @@ export class IncidentWebhookTrigger implements INodeType {
 			const parameter = (name: string) => String(this.getNodeParameter(name, '')).trim();
 			const events = normalizePayload(format, parseJsonBody(rawBody), {
 				source: (options.source ?? '').trim(),
+				defaultOccurredAt: new Date(signedAtMs ?? receivedAt).toISOString(),
 				scopeLabel: format === 'alertmanager' ? parameter('scopeLabel') : '',
 				mapping: {
 					eventsPath: format === 'mapping' ? parameter('eventsPath') : '',

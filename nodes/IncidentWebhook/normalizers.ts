@@ -5,20 +5,34 @@ import { ipAddress } from '../shared/validation';
 import { type IncidentAction, type IncidentEvent, scalarText, valueAtPath } from './event';
 import { WebhookRejection } from './webhookRequest';
 
-/** Turns one parsed request body into normalized incident events, or refuses it with a 400 naming the field. */
+/**
+ * Turns one parsed request body into normalized incident events, or refuses it with a 400 naming
+ * the field.
+ */
 
 export type PayloadFormat = 'normalized' | 'alertmanager' | 'fastnetmon' | 'mapping';
 
 export interface NormalizeOptions {
-	/** `source` of every event; empty means the format's name (or the normalized event's own `source`). */
+	/**
+	 * `source` of every event; empty means the format's name (or the normalized event's own
+	 * `source`).
+	 */
 	source: string;
 	/** Alertmanager: the label whose value becomes the scope. */
 	scopeLabel: string;
 	mapping: FieldMapping;
+	/**
+	 * `occurredAt` of events whose sender gives no time (ISO 8601): the signed timestamp, else the
+	 * receipt time.
+	 */
+	defaultOccurredAt: string;
 }
 
 export interface FieldMapping {
-	/** Dot path to an array of events inside the body; empty: the body is one event or an array of events. */
+	/**
+	 * Dot path to an array of events inside the body; empty: the body is one event or an array of
+	 * events.
+	 */
 	eventsPath: string;
 	idPath: string;
 	actionPath: string;
@@ -30,8 +44,23 @@ export interface FieldMapping {
 	resolveValues: string[];
 }
 
-/** More events than this in one request is a misconfigured sender, not an incident. */
-const MAX_EVENTS_PER_REQUEST = 1000;
+/**
+ * The documented hard cap: more events than this in one request is refused (413) and logged. Real
+ * senders stay far below it (an Alertmanager group of 10,000 alerts is about 5 MB); n8n's own body
+ * limit, N8N_PAYLOAD_SIZE_MAX (16 MB by default), applies before the trigger runs.
+ */
+export const MAX_EVENTS_PER_REQUEST = 10_000;
+
+function refuseOverCap(count: number, what: string): void {
+	if (count > MAX_EVENTS_PER_REQUEST) {
+		throw new WebhookRejection(
+			413,
+			`The request contains ${count} ${what}, ` +
+				`over the hard cap of ${MAX_EVENTS_PER_REQUEST} per request: ` +
+				'split it (Alertmanager: lower max_alerts or group_by more labels)',
+		);
+	}
+}
 
 export function normalizePayload(
 	format: PayloadFormat,
@@ -40,13 +69,22 @@ export function normalizePayload(
 ): IncidentEvent[] {
 	switch (format) {
 		case 'normalized':
-			return normalizedEvents(body, options.source);
+			return normalizedEvents(body, options.source, options.defaultOccurredAt);
 		case 'alertmanager':
-			return alertmanagerEvents(body, options.scopeLabel, options.source || 'alertmanager');
+			return alertmanagerEvents(body, options);
 		case 'fastnetmon':
-			return [fastNetMonEvent(body, options.source || 'fastnetmon')];
+			// FastNetMon's JSON document carries no attack time.
+			return [
+				{
+					...fastNetMonEvent(body, options.source || 'fastnetmon'),
+					occurredAt: options.defaultOccurredAt,
+				},
+			];
 		case 'mapping':
-			return mappedEvents(body, options.mapping, options.source || 'webhook');
+			return mappedEvents(body, options.mapping, options.source || 'webhook').map((event) => ({
+				...event,
+				occurredAt: options.defaultOccurredAt,
+			}));
 	}
 }
 
@@ -93,15 +131,18 @@ const normalizedEvent = z
 			.optional(),
 		title: z.string().optional(),
 		source: z.string().trim().min(1).optional(),
+		occurredAt: z.string().trim().min(1).optional(),
 	})
 	.passthrough();
 
-const normalizedList = z
-	.array(normalizedEvent)
-	.min(1, 'expected at least one event')
-	.max(MAX_EVENTS_PER_REQUEST);
+const normalizedList = z.array(normalizedEvent).min(1, 'expected at least one event');
 
-function normalizedEvents(body: unknown, source: string): IncidentEvent[] {
+function normalizedEvents(
+	body: unknown,
+	source: string,
+	defaultOccurredAt: string,
+): IncidentEvent[] {
+	if (Array.isArray(body)) refuseOverCap(body.length, 'events');
 	// Checked separately (not as a union) so that the refusal names the field, not "Invalid input".
 	const events = Array.isArray(body)
 		? parseOrRefuse(normalizedList, body, 'list of incident events')
@@ -111,10 +152,12 @@ function normalizedEvents(body: unknown, source: string): IncidentEvent[] {
 		action: event.action,
 		incidentId: event.incidentId,
 		source: event.source ?? (source || 'webhook'),
+		occurredAt: event.occurredAt ?? defaultOccurredAt,
 	}));
 }
 
-// Prometheus Alertmanager webhook_config payload, version 4 (prometheus.io/docs/alerting/latest/configuration/#webhook_config).
+// Prometheus Alertmanager webhook_config payload, version 4
+// (prometheus.io/docs/alerting/latest/configuration/#webhook_config).
 const alertmanagerAlert = z
 	.object({
 		status: z.enum(['firing', 'resolved'], {
@@ -136,20 +179,29 @@ const alertmanagerNotification = z
 		status: z.string().optional(),
 		receiver: z.string().optional(),
 		externalURL: z.string().optional(),
-		alerts: z
-			.array(alertmanagerAlert)
-			.min(1, 'expected at least one alert')
-			.max(MAX_EVENTS_PER_REQUEST),
+		alerts: z.array(alertmanagerAlert).min(1, 'expected at least one alert'),
 	})
 	.passthrough();
 
-function alertmanagerEvents(body: unknown, scopeLabel: string, source: string): IncidentEvent[] {
+/** A time Alertmanager really set: it sends Go's zero time (year 1) for an unset endsAt. */
+function alertTime(value: string | undefined): string | undefined {
+	if (!value) return undefined;
+	const ms = Date.parse(value);
+	return Number.isNaN(ms) || ms <= 0 ? undefined : value;
+}
+
+function alertmanagerEvents(body: unknown, options: NormalizeOptions): IncidentEvent[] {
+	const alerts = (body as { alerts?: unknown } | null)?.alerts;
+	if (Array.isArray(alerts)) refuseOverCap(alerts.length, 'alerts');
 	const notification = parseOrRefuse(alertmanagerNotification, body, 'Alertmanager notification');
+	const scopeLabel = options.scopeLabel;
 	return notification.alerts.map((alert) => {
+		const firing = alert.status === 'firing';
 		const event: IncidentEvent = {
-			action: alert.status === 'firing' ? 'open' : 'resolve',
+			action: firing ? 'open' : 'resolve',
 			incidentId: alert.fingerprint,
-			source,
+			source: options.source || 'alertmanager',
+			occurredAt: alertTime(firing ? alert.startsAt : alert.endsAt) ?? options.defaultOccurredAt,
 			alertname: alert.labels.alertname,
 			labels: alert.labels,
 			annotations: alert.annotations,
@@ -168,7 +220,8 @@ function alertmanagerEvents(body: unknown, scopeLabel: string, source: string): 
 	});
 }
 
-// FastNetMon JSON notify / web callback document (fastnetmon.com/docs-fnm-advanced/fastnetmon-json-formats/).
+// FastNetMon JSON notify / web callback document
+// (fastnetmon.com/docs-fnm-advanced/fastnetmon-json-formats/).
 const fastNetMonNotification = z
 	.object({
 		ip: ipAddress,
@@ -195,12 +248,15 @@ function fastNetMonEvent(body: unknown, source: string): IncidentEvent {
 	const describedAs = [details.attack_type, details.attack_direction].filter(
 		(part) => part && part !== 'unknown',
 	);
+	const what = describedAs.length ? `${describedAs.join(' ')} attack` : 'attack';
+	const severity = details.attack_severity ? ` (${details.attack_severity} severity)` : '';
 	return {
 		action: FASTNETMON_ACTIONS[notification.action] ?? 'update',
-		// The ban and the unban of one attack carry the same uuid; without one, the attacked IP pairs them.
+		// The ban and the unban of one attack carry the same uuid; without one, the attacked IP pairs
+		// them.
 		incidentId: details.attack_uuid || notification.ip,
 		scope: notification.ip,
-		title: `FastNetMon ${notification.action}: ${describedAs.length ? describedAs.join(' ') + ' ' : ''}attack on ${notification.ip}${details.attack_severity ? ` (${details.attack_severity} severity)` : ''}`,
+		title: `FastNetMon ${notification.action}: ${what} on ${notification.ip}${severity}`,
 		source,
 		fastnetmonAction: notification.action,
 		alertScope: notification.alert_scope,
@@ -218,12 +274,7 @@ function mappedEvents(body: unknown, mapping: FieldMapping, source: string): Inc
 	}
 	const items = Array.isArray(root) ? root : [root];
 	if (items.length === 0) throw new WebhookRejection(400, 'The request contains no events');
-	if (items.length > MAX_EVENTS_PER_REQUEST) {
-		throw new WebhookRejection(
-			400,
-			`The request contains ${items.length} events, over the limit of ${MAX_EVENTS_PER_REQUEST}`,
-		);
-	}
+	refuseOverCap(items.length, 'events');
 	const openValues = new Set(mapping.openValues.map((value) => value.toLowerCase()));
 	const resolveValues = new Set(mapping.resolveValues.map((value) => value.toLowerCase()));
 	return items.map((item, index) => {

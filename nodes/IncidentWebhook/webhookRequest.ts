@@ -2,15 +2,20 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
 /**
- * Request handling shared by both triggers: the raw body exactly as sent (signatures are computed over it, never
- * over re-serialized JSON), constant-time secret checks, and refusals that start no execution.
+ * Request handling shared by both triggers: the raw body exactly as sent (signatures are computed
+ * over it, never over re-serialized JSON), constant-time secret checks, and refusals that start no
+ * execution.
  */
 
-/** A refused delivery: answered with this status and a message that never contains a secret. */
+/**
+ * A refused delivery: answered with this status and a message that never contains a secret. 400 bad
+ * input, 401 failed authentication or a stale timestamp, 409 a replay of an accepted request, 413
+ * over the hard size cap, 500 a trigger misconfigured on n8n's side (senders retry 5xx, so nothing
+ * is lost once it is fixed), 503 the replay store is full.
+ */
 export class WebhookRejection extends Error {
 	constructor(
-		/** 400 for bad input (the issue's rule, oversized bodies included), 401 for failed authentication. */
-		readonly status: 400 | 401,
+		readonly status: 400 | 401 | 409 | 413 | 500 | 503,
 		message: string,
 	) {
 		super(message);
@@ -19,10 +24,14 @@ export class WebhookRejection extends Error {
 }
 
 /**
- * Answers the request directly and tells n8n not to start an execution. Throwing from webhook() instead would make
- * n8n record a failed execution for every forged or malformed request.
+ * Answers the request directly and tells n8n not to start an execution. Throwing from webhook()
+ * instead would make n8n record a failed execution for every forged or malformed request.
  */
 export function refuse(ctx: IWebhookFunctions, rejection: WebhookRejection): IWebhookResponseData {
+	ctx.logger.warn(
+		`${ctx.getNode().name} (workflow ${ctx.getWorkflow().id}) refused a request with ` +
+			`${rejection.status}: ${rejection.message}`,
+	);
 	const res = ctx.getResponseObject();
 	res.status(rejection.status).json({ error: rejection.message });
 	return { noWebhookResponse: true };
@@ -37,13 +46,15 @@ export async function readRawBody(ctx: IWebhookFunctions, maxBytes: number): Pro
 	if (!Buffer.isBuffer(raw)) {
 		throw new WebhookRejection(
 			400,
-			'The request body could not be read: send JSON (Content-Type: application/json), not a multipart form',
+			'The request body could not be read: send JSON (Content-Type: application/json), not a ' +
+				'multipart form',
 		);
 	}
 	if (raw.length > maxBytes) {
 		throw new WebhookRejection(
-			400,
-			`The request body is ${raw.length} bytes, over the limit of ${maxBytes} bytes set on the trigger`,
+			413,
+			`The request body is ${raw.length} bytes, ` +
+				`over the limit of ${maxBytes} bytes set on the trigger`,
 		);
 	}
 	return raw;
@@ -76,7 +87,10 @@ export function hmacSha256Hex(secret: string, ...parts: Array<string | Buffer>):
 	return hmac.digest('hex');
 }
 
-/** Compares two hex digests in constant time (digests have a fixed length, so comparing lengths first leaks nothing). */
+/**
+ * Compares two hex digests in constant time (digests have a fixed length, so comparing lengths
+ * first leaks nothing).
+ */
 function sameDigest(expectedHex: string, providedHex: string): boolean {
 	const expected = Buffer.from(expectedHex, 'utf8');
 	const provided = Buffer.from(providedHex.toLowerCase(), 'utf8');
@@ -84,8 +98,9 @@ function sameDigest(expectedHex: string, providedHex: string): boolean {
 }
 
 /**
- * True when any provided signature matches any expected one. Every pair is compared so that the time taken does
- * not reveal which secret or which position matched (rotation sends one signature per active secret).
+ * True when any provided signature matches any expected one. Every pair is compared so that the
+ * time taken does not reveal which secret or which position matched (rotation sends one signature
+ * per active secret).
  */
 export function anySignatureMatches(expectedHex: string[], providedHex: string[]): boolean {
 	let matched = false;
@@ -97,7 +112,10 @@ export function anySignatureMatches(expectedHex: string[], providedHex: string[]
 	return matched;
 }
 
-/** Compares a presented secret with the configured ones through their SHA-256, so neither length nor content leaks. */
+/**
+ * Compares a presented secret with the configured ones through their SHA-256, so neither length nor
+ * content leaks.
+ */
 export function secretMatches(presented: string, secrets: string[]): boolean {
 	const presentedDigest = createHash('sha256').update(presented).digest();
 	let matched = false;
@@ -109,35 +127,28 @@ export function secretMatches(presented: string, secrets: string[]): boolean {
 }
 
 /**
- * Keys seen recently, bounded in count and age: delivery ids for deduplicating at-least-once deliveries, and
- * signatures for refusing replays. Held in memory by the node module, so it covers one n8n process (main or
- * webhook process), which is where a retried delivery lands in regular mode.
+ * Keys seen recently, each remembered for its own time to live and never evicted before it expires:
+ * delivery ids for deduplicating at-least-once deliveries, and signed requests for refusing
+ * replays. Evicting a live key early would let its replay through, so a full store refuses new keys
+ * instead. Held in memory by the node module, so it covers one n8n process (main or webhook
+ * process).
  */
 export class RecentKeys {
-	private readonly seenAt = new Map<string, number>();
+	private readonly expiresAt = new Map<string, number>();
 
-	constructor(
-		private readonly maxEntries: number,
-		private readonly maxAgeMs: number,
-	) {}
+	constructor(private readonly maxEntries: number) {}
 
-	/** Records the key; returns true when it was already recorded within the age limit. */
-	checkAndRemember(key: string, now = Date.now()): boolean {
-		this.forgetOlderThan(now - this.maxAgeMs);
-		const seen = this.seenAt.has(key);
-		this.seenAt.delete(key);
-		this.seenAt.set(key, now);
-		while (this.seenAt.size > this.maxEntries) {
-			const oldest = this.seenAt.keys().next().value as string;
-			this.seenAt.delete(oldest);
-		}
-		return seen;
+	/** Records the key until `now + ttlMs`: 'new', 'seen' (recorded and not expired) or 'full'. */
+	remember(key: string, ttlMs: number, now = Date.now()): 'new' | 'seen' | 'full' {
+		const expires = this.expiresAt.get(key);
+		if (expires !== undefined && expires > now) return 'seen';
+		if (this.expiresAt.size >= this.maxEntries) this.forgetExpired(now);
+		if (this.expiresAt.size >= this.maxEntries) return 'full';
+		this.expiresAt.set(key, now + ttlMs);
+		return 'new';
 	}
 
-	private forgetOlderThan(cutoff: number): void {
-		for (const [key, at] of this.seenAt) {
-			if (at >= cutoff) break;
-			this.seenAt.delete(key);
-		}
+	private forgetExpired(now: number): void {
+		for (const [key, expires] of this.expiresAt) if (expires <= now) this.expiresAt.delete(key);
 	}
 }

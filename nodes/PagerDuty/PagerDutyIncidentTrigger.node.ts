@@ -16,6 +16,7 @@ import {
 	readRawBody,
 	refuse,
 } from '../IncidentWebhook/webhookRequest';
+import { positiveSeconds } from '../IncidentWebhook/authentication';
 import { toNodeError } from '../shared/errors';
 import { ProviderClient } from '../shared/http';
 import { locatorProperty } from '../shared/properties';
@@ -23,19 +24,27 @@ import {
 	type OtherEvents,
 	type ScopeSource,
 	normalizePagerDutyDelivery,
+	signedEventFacts,
 	verifyPagerDutySignature,
 } from './delivery';
 import { pagerDutyListSearch } from './listSearch';
 import {
+	type SubscriptionRecord,
+	TEST_RECORD_SUFFIX,
+	type WantedSubscription,
+	noteForeignSignature,
+	readRecord,
+	repairSubscription,
+	sealFor,
+	signingSecretOf,
+	writeRecord,
+} from './subscription';
+import {
+	CREATE_ONCE_POLICY,
 	LIFECYCLE_RETRY_POLICY,
 	type SubscriptionFilter,
-	type WebhookSubscription,
-	createSubscription,
 	deleteSubscription,
-	enableSubscription,
-	getSubscription,
 	pagerDutyApi,
-	updateSubscription,
 } from './transport';
 
 const INCIDENT_EVENTS = [
@@ -60,57 +69,45 @@ const DEFAULT_EVENTS = ['incident.triggered', 'incident.resolved', 'incident.reo
 /** PagerDuty events are a few kilobytes; anything far larger is not PagerDuty. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
-/** X-Webhook-Id values of deliveries already accepted: PagerDuty retries until it sees a 2xx (at-least-once). */
-const recentDeliveries = new RecentKeys(5000, 48 * 60 * 60 * 1000);
+/**
+ * Signed event ids already accepted. Exact: an id is kept for as long as its event could pass the
+ * age check, and older events are refused by that check, so no replay outlives its entry.
+ */
+const acceptedEvents = new RecentKeys(500_000);
 
-/** Kept in the node's workflow static data between activation and deactivation. */
-interface SubscriptionRecord extends IDataObject {
+/** What versions before the encrypted record kept in the node's static data, in clear. */
+interface LegacyRecord extends IDataObject {
 	subscriptionId?: string;
-	/** PagerDuty returns it only when the subscription is created; without it no delivery can be verified. */
 	signingSecret?: string;
 }
 
 /**
- * A process-wide copy of each trigger's record. n8n writes static data back as a whole document at the end of every
- * execution, so an execution of another trigger of the same workflow (a Schedule Trigger running the gate's Tick)
- * that loaded it before activation stored the secret can overwrite the secret with nothing. The copy heals that.
+ * Where the trigger's record is kept: a test URL ("Listen for test event") gets its own subscription and record,
+ * so that listening in the editor never replaces the production subscription's secret.
  */
-const recordsInProcess = new Map<string, SubscriptionRecord>();
+const recordKeyOf = (ctx: IHookFunctions | IWebhookFunctions) =>
+	ctx.getMode() === 'manual' ? `${ctx.getNode().id}${TEST_RECORD_SUFFIX}` : ctx.getNode().id;
 
-const recordKey = (ctx: IHookFunctions | IWebhookFunctions) =>
-	`${ctx.getWorkflow().id}/${ctx.getNode().id}`;
+const credentialIdOf = (ctx: IHookFunctions | IWebhookFunctions) =>
+	ctx.getNode().credentials?.pagerDutyMitigationApi?.id ?? '';
 
-/** The node's record, restored from the process copy when a concurrent execution's save dropped it. */
-function subscriptionRecord(ctx: IHookFunctions | IWebhookFunctions): SubscriptionRecord {
-	const record = ctx.getWorkflowStaticData('node') as SubscriptionRecord;
-	const kept = recordsInProcess.get(recordKey(ctx));
-	if (!record.signingSecret && kept) Object.assign(record, kept);
-	return record;
+async function apiTokenOf(ctx: IHookFunctions | IWebhookFunctions): Promise<string> {
+	const credentials = await ctx.getCredentials('pagerDutyMitigationApi');
+	return String(credentials.apiToken ?? '');
 }
 
-/** Forgets the process copies, as an n8n restart does. */
-export function forgetProcessSubscriptions(): void {
-	recordsInProcess.clear();
+/**
+ * The secret deliveries are checked against, from the sealed record or a record kept by an older
+ * version.
+ */
+async function deliverySecret(ctx: IWebhookFunctions): Promise<string | undefined> {
+	const record = readRecord(ctx, recordKeyOf(ctx));
+	if (record) return signingSecretOf(ctx, recordKeyOf(ctx), record, await apiTokenOf(ctx));
+	const legacy = ctx.getWorkflowStaticData('node') as LegacyRecord;
+	return legacy.signingSecret || undefined;
 }
 
-function rememberSubscription(
-	ctx: IHookFunctions,
-	record: SubscriptionRecord,
-	subscriptionId: string,
-	signingSecret: string,
-): void {
-	record.subscriptionId = subscriptionId;
-	record.signingSecret = signingSecret;
-	recordsInProcess.set(recordKey(ctx), { subscriptionId, signingSecret });
-}
-
-function forgetSubscription(ctx: IHookFunctions, record: SubscriptionRecord): void {
-	delete record.subscriptionId;
-	delete record.signingSecret;
-	recordsInProcess.delete(recordKey(ctx));
-}
-
-function wantedSubscription(ctx: IHookFunctions) {
+function wantedSubscription(ctx: IHookFunctions): WantedSubscription {
 	const url = ctx.getNodeWebhookUrl('default');
 	if (!url)
 		throw new NodeOperationError(
@@ -133,18 +130,53 @@ function wantedSubscription(ctx: IHookFunctions) {
 	}
 	const events = ctx.getNodeParameter('events', DEFAULT_EVENTS) as string[];
 	if (events.length === 0) throw new NodeOperationError(ctx.getNode(), 'Choose at least one event');
-	return { url, filter, events };
+	const workflow = ctx.getWorkflow();
+	return {
+		url,
+		filter,
+		events,
+		description: `n8n workflow "${workflow.name ?? workflow.id}" (${ctx.getNode().name})`,
+	};
 }
 
-function sameFilter(actual: WebhookSubscription['filter'], wanted: SubscriptionFilter): boolean {
-	return (
-		actual.type === wanted.type &&
-		(actual.id ?? undefined) === ('id' in wanted ? wanted.id : undefined)
+/**
+ * Brings PagerDuty's side in line with the trigger (`current` undefined: create) and stores the
+ * sealed record, replacing any record an older version kept in clear.
+ */
+async function applySubscription(
+	ctx: IHookFunctions,
+	current: { subscriptionId: string; secret: string | undefined } | undefined,
+): Promise<void> {
+	const wanted = wantedSubscription(ctx);
+	const client = await ProviderClient.create(ctx, pagerDutyApi, LIFECYCLE_RETRY_POLICY);
+	const createOnce = await ProviderClient.create(ctx, pagerDutyApi, CREATE_ONCE_POLICY);
+	const repair = await repairSubscription(
+		client,
+		createOnce,
+		current && { subscriptionId: current.subscriptionId, secretReadable: !!current.secret },
+		wanted,
 	);
-}
-
-function sameEvents(actual: string[], wanted: string[]): boolean {
-	return actual.length === wanted.length && wanted.every((event) => actual.includes(event));
+	const secret = repair.newSecret ?? current?.secret;
+	if (!secret) throw new NodeOperationError(ctx.getNode(), 'No signing secret after activation');
+	const triggerId = recordKeyOf(ctx);
+	const record: SubscriptionRecord = {
+		subscriptionId: repair.subscriptionId,
+		triggerName: ctx.getNode().name,
+		credentialId: credentialIdOf(ctx),
+		wanted: { ...wanted, filter: { ...wanted.filter } },
+		secret: sealFor(ctx, triggerId, secret, await apiTokenOf(ctx)),
+		updatedAt: Date.now(),
+	};
+	writeRecord(ctx, triggerId, record);
+	const legacy = ctx.getWorkflowStaticData('node') as LegacyRecord;
+	delete legacy.subscriptionId;
+	delete legacy.signingSecret;
+	if (current && repair.repairs.length > 0) {
+		ctx.logger.info(
+			`PagerDuty Incident Trigger "${ctx.getNode().name}": subscription ${repair.subscriptionId} ` +
+				repair.repairs.join('; '),
+		);
+	}
 }
 
 export class PagerDutyIncidentTrigger implements INodeType {
@@ -156,7 +188,8 @@ export class PagerDutyIncidentTrigger implements INodeType {
 		version: 1,
 		subtitle: '={{"on " + $parameter["filterType"] + " incidents"}}',
 		description:
-			'Starts the workflow when a PagerDuty incident is triggered, reopened or resolved, as a normalized incident event for the Incident Gate',
+			'Starts the workflow when a PagerDuty incident is triggered, reopened or resolved, as a ' +
+			'normalized incident event for the Incident Gate',
 		defaults: { name: 'PagerDuty Incident Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
@@ -167,7 +200,11 @@ export class PagerDutyIncidentTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					'Activating the workflow creates a PagerDuty webhook subscription pointing at this production URL, and deactivating it deletes the subscription. PagerDuty must be able to reach n8n over HTTPS (set WEBHOOK_URL).',
+					'Activating the workflow creates a PagerDuty webhook subscription pointing at this ' +
+					'production URL, and deactivating it deletes the subscription. PagerDuty must be ' +
+					'able to reach n8n over HTTPS (set WEBHOOK_URL). Add a PagerDuty Subscription Check ' +
+					'node to a Schedule Trigger of this workflow: it re-enables a subscription PagerDuty ' +
+					'suspended and replaces one whose secret is lost, without a restart.',
 				name: 'lifecycleNotice',
 				type: 'notice',
 				default: '',
@@ -215,7 +252,8 @@ export class PagerDutyIncidentTrigger implements INodeType {
 				default: DEFAULT_EVENTS,
 				options: INCIDENT_EVENTS.map((event) => ({ name: event, value: event })),
 				description:
-					'Incident events PagerDuty sends. Triggered and reopened become action "open", resolved becomes "resolve", others "update".',
+					'Incident events PagerDuty sends. Triggered and reopened become action "open", ' +
+					'resolved becomes "resolve", others "update".',
 			},
 			{
 				displayName: 'Other Incident Events',
@@ -232,6 +270,17 @@ export class PagerDutyIncidentTrigger implements INodeType {
 				],
 				description:
 					'What to do with events other than triggered, reopened and resolved (e.g. acknowledged)',
+			},
+			{
+				displayName: 'Maximum Event Age (Seconds)',
+				name: 'maxEventAge',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 300,
+				description:
+					"Events whose signed occurred_at is further than this from n8n's clock start nothing " +
+					'(acknowledged and logged), so a captured delivery cannot be replayed later. Raise ' +
+					"it if n8n may be unreachable longer and PagerDuty's retries should still count.",
 			},
 			{
 				displayName: 'Scope',
@@ -261,7 +310,8 @@ export class PagerDutyIncidentTrigger implements INodeType {
 					},
 				],
 				description:
-					"What the emitted `scope` is: the Incident Gate keeps one mitigation per scope. For anything else, set the gate's Scope to an expression on this output.",
+					'What the emitted `scope` is: the Incident Gate keeps one mitigation per scope. ' +
+					"For anything else, set the gate's Scope to an expression on this output.",
 			},
 			{
 				displayName: 'Scope Field',
@@ -271,7 +321,8 @@ export class PagerDutyIncidentTrigger implements INodeType {
 				placeholder: 'data.priority.summary',
 				displayOptions: { show: { scopeFrom: ['field'] } },
 				description:
-					'Dot path inside the PagerDuty event object (`event`), e.g. data.service.summary or data.incident_type.name',
+					'Dot path inside the PagerDuty event object (`event`), ' +
+					'e.g. data.service.summary or data.incident_type.name',
 			},
 		],
 	};
@@ -280,43 +331,28 @@ export class PagerDutyIncidentTrigger implements INodeType {
 
 	webhookMethods = {
 		default: {
-			/** Also runs at every n8n start: a subscription deleted, changed or suspended meanwhile is repaired here. */
+			/**
+			 * Runs at activation (n8n does not run it at start for published workflows; the PagerDuty
+			 * Subscription Check node covers that): repairs a subscription deleted, changed, switched
+			 * off, suspended or whose secret is lost, and seals a secret an older version kept in clear.
+			 */
 			async checkExists(this: IHookFunctions): Promise<boolean> {
-				const record = subscriptionRecord(this);
-				if (!record.subscriptionId) return false;
+				const triggerId = recordKeyOf(this);
 				try {
-					const client = await ProviderClient.create(this, pagerDutyApi, LIFECYCLE_RETRY_POLICY);
-					if (!record.signingSecret) {
-						// Its deliveries could never be verified again; replace it rather than leave it behind.
-						await deleteSubscription(client, record.subscriptionId);
-						forgetSubscription(this, record);
-						return false;
+					const record = readRecord(this, triggerId);
+					const legacy = this.getWorkflowStaticData('node') as LegacyRecord;
+					let current: { subscriptionId: string; secret: string | undefined } | undefined;
+					if (record) {
+						const secret =
+							record.credentialId === credentialIdOf(this)
+								? signingSecretOf(this, triggerId, record, await apiTokenOf(this))
+								: undefined;
+						current = { subscriptionId: record.subscriptionId, secret };
+					} else if (legacy.subscriptionId) {
+						current = { subscriptionId: legacy.subscriptionId, secret: legacy.signingSecret };
 					}
-					const subscription = await getSubscription(client, record.subscriptionId);
-					if (!subscription) {
-						forgetSubscription(this, record);
-						return false;
-					}
-					const wanted = wantedSubscription(this);
-					// The delivery URL cannot be updated in place; a new subscription also brings a new secret.
-					if (subscription.delivery_method.url !== wanted.url) {
-						await deleteSubscription(client, subscription.id);
-						forgetSubscription(this, record);
-						return false;
-					}
-					if (
-						!subscription.active ||
-						!sameEvents(subscription.events, wanted.events) ||
-						!sameFilter(subscription.filter, wanted.filter)
-					) {
-						await updateSubscription(client, subscription.id, {
-							events: wanted.events,
-							filter: wanted.filter,
-							active: true,
-						});
-					}
-					if (subscription.delivery_method.temporarily_disabled)
-						await enableSubscription(client, subscription.id);
+					if (!current) return false;
+					await applySubscription(this, current);
 					return true;
 				} catch (error) {
 					throw toNodeError(this, error, 0);
@@ -324,29 +360,8 @@ export class PagerDutyIncidentTrigger implements INodeType {
 			},
 
 			async create(this: IHookFunctions): Promise<boolean> {
-				const record = subscriptionRecord(this);
 				try {
-					const wanted = wantedSubscription(this);
-					const client = await ProviderClient.create(this, pagerDutyApi, LIFECYCLE_RETRY_POLICY);
-					const workflow = this.getWorkflow();
-					const subscription = await createSubscription(client, {
-						...wanted,
-						description: `n8n workflow "${workflow.name ?? workflow.id}" (${this.getNode().name})`,
-					});
-					const secret = subscription.delivery_method.secret;
-					if (!secret) {
-						// Deliveries could never be verified; do not leave a subscription that only produces 401s.
-						await deleteSubscription(client, subscription.id);
-						throw new NodeOperationError(
-							this.getNode(),
-							'PagerDuty created the webhook subscription without a signing secret',
-							{
-								description:
-									'The subscription was deleted again. Check that the Base URL points at the PagerDuty REST API.',
-							},
-						);
-					}
-					rememberSubscription(this, record, subscription.id, secret);
+					await applySubscription(this, undefined);
 					return true;
 				} catch (error) {
 					throw toNodeError(this, error, 0);
@@ -354,19 +369,25 @@ export class PagerDutyIncidentTrigger implements INodeType {
 			},
 
 			async delete(this: IHookFunctions): Promise<boolean> {
-				const record = subscriptionRecord(this);
-				if (!record.subscriptionId) return true;
+				const triggerId = recordKeyOf(this);
+				const legacy = this.getWorkflowStaticData('node') as LegacyRecord;
+				const subscriptionId = readRecord(this, triggerId)?.subscriptionId ?? legacy.subscriptionId;
+				if (!subscriptionId) return true;
 				try {
 					const client = await ProviderClient.create(this, pagerDutyApi, LIFECYCLE_RETRY_POLICY);
-					await deleteSubscription(client, record.subscriptionId);
+					await deleteSubscription(client, subscriptionId);
 				} catch (error) {
-					// Keep the record so that the next deactivation (or a later activation's check) can try again.
+					// Keep the record so that the next deactivation (or a later activation's check) can try
+					// again.
 					this.logger.warn(
-						`PagerDuty Incident Trigger "${this.getNode().name}" could not delete webhook subscription ${record.subscriptionId}: ${(error as Error).message}`,
+						`PagerDuty Incident Trigger "${this.getNode().name}" could not delete webhook ` +
+							`subscription ${subscriptionId}: ${(error as Error).message}`,
 					);
 					return false;
 				}
-				forgetSubscription(this, record);
+				writeRecord(this, triggerId, undefined);
+				delete legacy.subscriptionId;
+				delete legacy.signingSecret;
 				return true;
 			},
 		},
@@ -375,27 +396,56 @@ export class PagerDutyIncidentTrigger implements INodeType {
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		try {
 			const rawBody = await readRawBody(this, MAX_BODY_BYTES);
-			const { signingSecret } = subscriptionRecord(this);
+			const signingSecret = await deliverySecret(this);
 			if (!signingSecret) {
-				this.logger.warn(
-					`PagerDuty Incident Trigger "${this.getNode().name}" refused a delivery: no signing secret is stored. Deactivate and activate the workflow to create the subscription again.`,
-				);
 				throw new WebhookRejection(
 					401,
-					'This trigger has no PagerDuty signing secret; reactivate the workflow',
+					'This trigger has no usable PagerDuty signing secret: run the PagerDuty Subscription ' +
+						'Check ' +
+						'node of this workflow, or deactivate and activate the workflow',
 				);
 			}
-			verifyPagerDutySignature(headerValue(this, 'x-pagerduty-signature'), rawBody, signingSecret);
+			try {
+				verifyPagerDutySignature(
+					headerValue(this, 'x-pagerduty-signature'),
+					rawBody,
+					signingSecret,
+				);
+			} catch (error) {
+				noteForeignSignature(this, recordKeyOf(this));
+				throw error;
+			}
 			const body = parseJsonBody(rawBody);
 
-			const deliveryId = headerValue(this, 'x-webhook-id');
-			if (
-				deliveryId &&
-				recentDeliveries.checkAndRemember(
-					`${this.getWorkflow().id}/${this.getNode().id}/${deliveryId}`,
-				)
-			) {
-				return { webhookResponse: { received: true, duplicate: true } };
+			// Both facts are signed, unlike X-Webhook-Id: a captured delivery cannot be made to look new.
+			const { eventId, occurredAtMs } = signedEventFacts(body);
+			const maxAgeSeconds = positiveSeconds(this.getNodeParameter('maxEventAge', 300), 300);
+			const ageSeconds =
+				occurredAtMs === undefined ? undefined : (Date.now() - occurredAtMs) / 1000;
+			if (ageSeconds === undefined || Math.abs(ageSeconds) > maxAgeSeconds) {
+				const reason =
+					ageSeconds === undefined
+						? 'the event has no valid occurred_at'
+						: `occurred_at is ${Math.round(Math.abs(ageSeconds))} s ` +
+							`${ageSeconds < 0 ? 'ahead of' : 'behind'} n8n's clock, over the ` +
+							`${maxAgeSeconds} s Maximum Event Age`;
+				// Answered 2xx: PagerDuty would retry a 5xx and suspend the subscription after repeated
+				// 4xx.
+				this.logger.warn(
+					`PagerDuty Incident Trigger "${this.getNode().name}" started nothing for event ` +
+						`${eventId ?? '(no id)'}: ${reason}`,
+				);
+				return { webhookResponse: { received: true, started: false, reason } };
+			}
+			const dedupKey = eventId ?? headerValue(this, 'x-webhook-id');
+			if (dedupKey) {
+				const seen = acceptedEvents.remember(
+					`${this.getWorkflow().id}/${this.getNode().id}/${dedupKey}`,
+					(2 * maxAgeSeconds + 60) * 1000,
+				);
+				if (seen === 'seen') return { webhookResponse: { received: true, duplicate: true } };
+				if (seen === 'full')
+					throw new WebhookRejection(503, 'Too many recent events to deduplicate; retry later');
 			}
 			const outcome = normalizePagerDutyDelivery(body, {
 				otherEvents: this.getNodeParameter('otherEvents', 'update') as OtherEvents,

@@ -13,11 +13,14 @@ import {
 	hmacSha256Hex,
 } from '../IncidentWebhook/webhookRequest';
 
-/** What arrives from a PagerDuty v3 webhook: signature check and translation into the normalized incident event. */
+/**
+ * What arrives from a PagerDuty v3 webhook: signature check and translation into the normalized
+ * incident event.
+ */
 
 /**
- * Accepts `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>...]` when any v1 value is HMAC-SHA256(secret, raw body).
- * PagerDuty sends one value per active secret while a secret is being rotated.
+ * Accepts `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>...]` when any v1 value is HMAC-SHA256(secret,
+ * raw body). PagerDuty sends one value per active secret while a secret is being rotated.
  */
 export function verifyPagerDutySignature(
 	header: string | undefined,
@@ -38,6 +41,15 @@ export function verifyPagerDutySignature(
 			"X-PagerDuty-Signature does not match this subscription's signing secret",
 		);
 	}
+}
+
+/** The event's id and time, both inside the signed body; undefined where missing or malformed. */
+export function signedEventFacts(body: unknown): { eventId?: string; occurredAtMs?: number } {
+	const event = (body as { event?: { id?: unknown; occurred_at?: unknown } } | null)?.event;
+	const eventId = typeof event?.id === 'string' && event.id !== '' ? event.id : undefined;
+	const occurredAtMs =
+		typeof event?.occurred_at === 'string' ? Date.parse(event.occurred_at) : Number.NaN;
+	return { eventId, occurredAtMs: Number.isNaN(occurredAtMs) ? undefined : occurredAtMs };
 }
 
 export type OtherEvents = 'update' | 'ignore';
@@ -86,7 +98,8 @@ const envelope = z.object({
 			resource_type: z.string().optional(),
 			occurred_at: z.string().optional(),
 			agent: z.unknown().optional(),
-			// Incident events about a note, a responder, a task... carry that object, with an `incident` reference.
+			// Incident events about a note, a responder, a task... carry that object, with an `incident`
+			// reference.
 			data: z.object({ type: z.string().optional(), incident: reference.optional() }).passthrough(),
 		})
 		.passthrough(),

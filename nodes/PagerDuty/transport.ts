@@ -10,7 +10,10 @@ import {
 	type RetryPolicy,
 } from '../shared/http';
 
-/** PagerDuty REST API v2 as the trigger uses it: webhook subscriptions (v3 webhooks), services and teams. */
+/**
+ * PagerDuty REST API v2 as the trigger uses it: webhook subscriptions (v3 webhooks), services and
+ * teams.
+ */
 
 const ACCEPT = 'application/vnd.pagerduty+json;version=2';
 
@@ -33,6 +36,12 @@ export const LIFECYCLE_RETRY_POLICY: RetryPolicy = {
 	timeoutMs: 15_000,
 };
 
+/**
+ * A create whose reply is lost may still have happened: it is retried only after looking for it (no
+ * orphan).
+ */
+export const CREATE_ONCE_POLICY: RetryPolicy = { ...LIFECYCLE_RETRY_POLICY, maxAttempts: 1 };
+
 function describePagerDutyFailure(response: ApiResponse): FailureDescription {
 	const error = (response.body as PagerDutyErrorBody | null)?.error;
 	const details = error?.errors?.length ? ` (${error.errors.join('; ')})` : '';
@@ -47,7 +56,9 @@ function describePagerDutyFailure(response: ApiResponse): FailureDescription {
 			retryable: true,
 			retryAfterMs: Number.isFinite(resetSeconds) ? resetSeconds * 1000 : undefined,
 			message: 'PagerDuty rate limit reached (960 requests per minute, code 2020)',
-			hint: 'The request is retried after the limit resets. Other integrations using the same API key share this limit.',
+			hint:
+				'The request is retried after the limit resets. Other integrations using the same API ' +
+				'key share this limit.',
 		};
 	}
 	if (response.status === 401 || error?.code === 2006) {
@@ -55,7 +66,10 @@ function describePagerDutyFailure(response: ApiResponse): FailureDescription {
 			...common,
 			retryable: false,
 			message: 'PagerDuty rejected the API token (authentication failed)',
-			hint: 'Create a REST API key under Integrations > API Access Keys and paste it into the credential without the "Token token=" prefix. EU accounts use the Base URL https://api.eu.pagerduty.com.',
+			hint:
+				'Create a REST API key under Integrations > API Access Keys and paste it into the ' +
+				'credential without the "Token token=" prefix. EU accounts use the Base URL ' +
+				'https://api.eu.pagerduty.com.',
 		};
 	}
 	if (response.status === 403 || error?.code === 2010) {
@@ -63,8 +77,11 @@ function describePagerDutyFailure(response: ApiResponse): FailureDescription {
 			...common,
 			retryable: false,
 			message:
-				'PagerDuty denied access: the API key may not manage webhook subscriptions for this service or team',
-			hint: 'Use a general access key that is not read-only, or a user token whose user can manage the chosen service or team.',
+				'PagerDuty denied access: the API key may not manage webhook subscriptions for this ' +
+				'service or team',
+			hint:
+				'Use a general access key that is not read-only, or a user token whose user can manage ' +
+				'the chosen service or team.',
 		};
 	}
 	if (response.status === 404) {
@@ -76,7 +93,9 @@ function describePagerDutyFailure(response: ApiResponse): FailureDescription {
 	}
 	return {
 		...common,
-		message: `PagerDuty answered HTTP ${response.status}${error?.message ? `: ${error.message}${details}` : ''}`,
+		message:
+			`PagerDuty answered HTTP ${response.status}` +
+			(error?.message ? `: ${error.message}${details}` : ''),
 	};
 }
 
@@ -124,7 +143,9 @@ function subscriptionOf(
 		throw new ProviderError(`PagerDuty answered "${action}" without a webhook subscription`, {
 			provider: 'PagerDuty',
 			httpCode: response.status,
-			hint: "Check the credential's Base URL: it must be the PagerDuty REST API root, https://api.pagerduty.com.",
+			hint:
+				"Check the credential's Base URL: it must be the PagerDuty REST API root, " +
+				'https://api.pagerduty.com.',
 		});
 	}
 	return subscription;
@@ -217,7 +238,10 @@ export interface ListPage<T> {
 	offset: number;
 }
 
-/** One page of a classic (limit/offset) list, e.g. `services` or `teams`, filtered by PagerDuty's `query`. */
+/**
+ * One page of a classic (limit/offset) list, e.g. `services` or `teams`, filtered by PagerDuty's
+ * `query`.
+ */
 export async function listPage<T>(
 	client: ProviderClient,
 	collection: 'services' | 'teams',
@@ -239,4 +263,25 @@ export async function listPage<T>(
 		more: response.body?.more === true,
 		offset: offset + limit,
 	};
+}
+
+/**
+ * Every webhook subscription of the account that delivers to `url` (classic pagination, 100 per
+ * page).
+ */
+export async function subscriptionsTo(
+	client: ProviderClient,
+	url: string,
+): Promise<WebhookSubscription[]> {
+	const found: WebhookSubscription[] = [];
+	for (let offset = 0; ; offset += 100) {
+		const response = await pagerDutyRequest<{
+			webhook_subscriptions?: WebhookSubscription[];
+			more?: boolean;
+		}>(client, 'GET', '/webhook_subscriptions', { qs: { limit: 100, offset } });
+		const page = response.body?.webhook_subscriptions ?? [];
+		found.push(...page.filter((subscription) => subscription.delivery_method?.url === url));
+		// PagerDuty refuses offset + limit over 10,000.
+		if (response.body?.more !== true || offset + 200 > 10_000) return found;
+	}
 }

@@ -8,9 +8,10 @@ import { ATTACKED, DETECTOR_SECRET } from './simulators';
 import type { DemoWorkflow, WorkflowNode } from './workflows';
 
 /**
- * The demo's detectors: one incident command makes each trigger in the imported workflows receive what its real sender
- * would send. PagerDuty's simulator delivers a signed v3 webhook; FastNetMon and Alertmanager payloads (from the test
- * fixtures) go to each Incident Webhook Trigger with the authentication it is set to.
+ * The demo's detectors: one incident command makes each trigger in the imported workflows receive
+ * what its real sender would send. PagerDuty's simulator delivers a signed v3 webhook; FastNetMon
+ * and Alertmanager payloads (from the test fixtures) go to each Incident Webhook Trigger with the
+ * authentication it is set to.
  */
 
 export type IncidentAction = 'open' | 'resolve';
@@ -111,20 +112,27 @@ export function detectorsOf(workflows: DemoWorkflow[]): string[] {
 	return [...new Set(senders.filter((sender): sender is string => sender !== undefined))];
 }
 
-/** Headers as the sender is configured in the trigger's Authentication parameter (default: HMAC signature). */
+/**
+ * Headers as the sender is configured in the trigger's Authentication parameter (default: HMAC
+ * signature).
+ */
 function authenticationHeaders(node: WorkflowNode, rawBody: string): Record<string, string> {
 	const authentication = String(node.parameters.authentication ?? 'hmacSignature');
 	if (authentication === 'bearerSecret') return { authorization: `Bearer ${DETECTOR_SECRET}` };
 	if (authentication !== 'hmacSignature') return {};
-	const timestampHeader = String(node.parameters.timestampHeader ?? '');
+	const signatureHeader = String(node.parameters.signatureHeader ?? 'X-Signature-256');
+	if (node.parameters.freshness === 'off') {
+		const signature = createHmac('sha256', DETECTOR_SECRET).update(rawBody).digest('hex');
+		return { [signatureHeader]: `sha256=${signature}` };
+	}
+	// The trigger's default Replay Protection: Unix seconds, and a signature of "<timestamp>.<raw
+	// body>".
+	const timestampHeader = String(node.parameters.timestampHeader || 'X-Signature-Timestamp');
 	const timestamp = String(Math.floor(Date.now() / 1000));
 	const signature = createHmac('sha256', DETECTOR_SECRET)
-		.update(timestampHeader ? `${timestamp}.${rawBody}` : rawBody)
+		.update(`${timestamp}.${rawBody}`)
 		.digest('hex');
-	return {
-		[String(node.parameters.signatureHeader ?? 'X-Signature-256')]: `sha256=${signature}`,
-		...(timestampHeader ? { [timestampHeader]: timestamp } : {}),
-	};
+	return { [signatureHeader]: `sha256=${signature}`, [timestampHeader]: timestamp };
 }
 
 async function post(
@@ -145,7 +153,10 @@ async function post(
 	}
 }
 
-/** Every detector reports at once, as they would in an attack; n8n answers each as soon as it has the event. */
+/**
+ * Every detector reports at once, as they would in an attack; n8n answers each as soon as it has
+ * the event.
+ */
 export async function fireIncident(
 	action: IncidentAction,
 	incidentId: string,

@@ -9,17 +9,21 @@ import { OWNER, listSearch, startN8nWith, stopN8n, waitUntil as until } from './
 import { PACKAGE, locator, workflow, type WorkflowNode } from './workflows';
 
 /**
- * Both triggers inside a real n8n, wired to the Incident Gate: PagerDuty's subscription follows the workflow's
- * activation, signed deliveries run the workflow through the gate, and refused requests start no execution
- * (counted through n8n's REST API).
+ * Both triggers inside a real n8n, wired to the Incident Gate: PagerDuty's subscription follows the
+ * workflow's activation, signed deliveries run the workflow through the gate, and refused requests
+ * start no execution (counted through n8n's REST API).
  */
 
+const CHECK_SECONDS = 3;
 const SECRET = '7c1e9a3f5b0d2e4f6a8c0b2d4e6f8a1c3e5b7d9f0a2c4e6b8d0f1a3c5e7b9d2f';
 const credentials = {
 	pagerDuty: { id: 'pdsim0000000001', name: 'PagerDuty (simulator)' },
 	secret: { id: 'iwsecret00000001', name: 'Detector secret' },
 };
-/** n8n stores execution data in the flatted format; its own copy of the library reads it (not a dependency of ours). */
+/**
+ * n8n stores execution data in the flatted format; its own copy of the library reads it (not a
+ * dependency of ours).
+ */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const flatted = require(join(ensureN8n().modules, 'flatted')) as { parse(text: string): unknown };
 const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures', name), 'utf8');
@@ -43,7 +47,10 @@ function gate(gateKey: string): WorkflowNode {
 	};
 }
 
-/** Trigger nodes need a webhookId for their production URL (/webhook/<webhookId>/<path>), as the editor sets. */
+/**
+ * Trigger nodes need a webhookId for their production URL (/webhook/<webhookId>/<path>), as the
+ * editor sets.
+ */
 function withWebhookId(
 	built: ReturnType<typeof workflow>,
 	webhookId: ReturnType<typeof randomUUID>,
@@ -59,16 +66,21 @@ let api: Awaited<ReturnType<N8nInstance['login']>>;
 interface ExecutionSummary {
 	id: string;
 	status: string;
+	mode: string;
 	finished?: boolean;
 }
 
+/**
+ * Executions a delivery started; the PagerDuty workflow's scheduled subscription checks are left
+ * out.
+ */
 async function executionsOf(workflowId: string): Promise<ExecutionSummary[]> {
 	const response = await api(
 		`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`,
 	);
 	expect(response.status).toBe(200);
 	const body = (await response.json()) as { data: { results: ExecutionSummary[] } };
-	return body.data.results;
+	return body.data.results.filter((execution) => execution.mode === 'webhook');
 }
 
 /** Waits until the workflow has `count` executions, all done; fails if it ever has more. */
@@ -84,7 +96,8 @@ async function waitForExecutions(workflowId: string, count: number): Promise<Exe
 			return executions;
 		if (Date.now() > deadline)
 			throw new Error(
-				`expected ${count} finished executions of ${workflowId}, have ${JSON.stringify(executions)}`,
+				`expected ${count} finished executions of ${workflowId}, ` +
+					`have ${JSON.stringify(executions)}`,
 			);
 		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
@@ -116,11 +129,16 @@ async function nodeOutputs(
 	return main.map((items) => (items ?? []).map((item) => item.json));
 }
 
+/**
+ * What a sender does for the trigger's default Replay Protection: sign "<timestamp>.<raw body>".
+ */
 function signedHeaders(rawBody: string, timestamp = String(Math.floor(Date.now() / 1000))) {
 	return {
 		'content-type': 'application/json',
 		'X-Signature-Timestamp': timestamp,
-		'X-Signature-256': `sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${rawBody}`).digest('hex')}`,
+		'X-Signature-256': `sha256=${createHmac('sha256', SECRET)
+			.update(`${timestamp}.${rawBody}`)
+			.digest('hex')}`,
 	};
 }
 
@@ -138,8 +156,9 @@ const waitUntil = (what: string, condition: () => boolean | Promise<boolean>, ti
 	until(what, condition, timeoutMs, () => `n8n log:\n${n8n.logTail(60)}`);
 
 /**
- * n8n 2.x applies published workflows from an outbox after it reports ready, so triggers go live (and PagerDuty's
- * subscription is created) a little later. An unauthenticated POST answers 401 once a trigger listens, 404 before.
+ * n8n 2.x applies published workflows from an outbox after it reports ready, so triggers go live
+ * (and PagerDuty's subscription is created) a little later. An unauthenticated POST answers 401
+ * once a trigger listens, 404 before.
  */
 async function waitForActivation(): Promise<void> {
 	await waitUntil('the PagerDuty subscription exists', () => sim.subscriptions.size === 1);
@@ -158,7 +177,9 @@ const pagerDutySubscription = () => {
 	return [...sim.subscriptions.values()][0];
 };
 
-/** Incident Webhook Trigger (signed with the shared secret credential) -> gate, for one detector. */
+/**
+ * Incident Webhook Trigger (signed with the shared secret credential) -> gate, for one detector.
+ */
 function detectorWorkflow(
 	id: string,
 	name: string,
@@ -202,6 +223,24 @@ beforeAll(async () => {
 						},
 						gate('pagerduty'),
 					],
+					// The schedule a user has for the gate's Tick, here every few seconds so the test is
+					// short.
+					[
+						{
+							name: 'Every 3 seconds',
+							type: 'n8n-nodes-base.scheduleTrigger',
+							typeVersion: 1.2,
+							parameters: {
+								rule: { interval: [{ field: 'seconds', secondsInterval: CHECK_SECONDS }] },
+							},
+						},
+						{
+							name: 'PagerDuty Subscription Check',
+							type: `${PACKAGE}.pagerDutySubscriptionCheck`,
+							parameters: {},
+							credentials: { pagerDutyMitigationApi: credentials.pagerDuty },
+						},
+					],
 				]),
 				webhookIds.pagerDuty,
 			),
@@ -210,13 +249,8 @@ beforeAll(async () => {
 				'Alertmanager detection',
 				webhookIds.alertmanager,
 				'alertmanager',
-				{
-					authentication: 'hmacSignature',
-					signatureHeader: 'X-Signature-256',
-					timestampHeader: 'X-Signature-Timestamp',
-					format: 'alertmanager',
-					scopeLabel: 'prefix',
-				},
+				// Nothing set about signatures: HMAC with freshness is the default.
+				{ format: 'alertmanager', scopeLabel: 'prefix' },
 			),
 			detectorWorkflow(
 				ids.fastNetMon,
@@ -249,29 +283,56 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 		});
 	});
 
-	it('keeps the same subscription and secret across an n8n restart (static data saved at activation)', async () => {
-		const before = pagerDutySubscription().id;
-		await n8n.restart();
-		await waitForActivation();
-		api = await n8n.login();
-		expect(pagerDutySubscription().id).toBe(before);
-		expect(
-			sim.log.filter((r) => r.method === 'POST' && r.path === '/webhook_subscriptions'),
-		).toHaveLength(1);
-	});
+	it(
+		'keeps the same subscription and secret across an n8n restart (static data saved at ' +
+			'activation)',
+		async () => {
+			const before = pagerDutySubscription().id;
+			await n8n.restart();
+			await waitForActivation();
+			api = await n8n.login();
+			expect(pagerDutySubscription().id).toBe(before);
+			expect(
+				sim.log.filter((r) => r.method === 'POST' && r.path === '/webhook_subscriptions'),
+			).toHaveLength(1);
+		},
+	);
 
-	it("runs the workflow for a signed incident.triggered, and the Incident Gate activates the service's scope", async () => {
-		const delivery = await sim.deliver(
-			pagerDutySubscription().id,
-			incidentEvent('incident.triggered', { id: 'Q0RIJJZL24RC6W', serviceId: SERVICE }),
-		);
-		expect(delivery.status).toBe(200);
-		const [execution] = await waitForExecutions(ids.pagerDuty, 1);
-		const [activateOutput] = await nodeOutputs(execution.id, 'Incident Gate');
-		expect(activateOutput).toEqual([
-			expect.objectContaining({ scope: SERVICE, transition: 'activate', openIncidents: 1 }),
-		]);
-	});
+	it(
+		're-enables a subscription PagerDuty suspended, without a restart (scheduled Subscription ' +
+			'Check)',
+		async () => {
+			const subscription = pagerDutySubscription();
+			const enableCalls = () =>
+				sim.log.filter((r) => r.path === `/webhook_subscriptions/${subscription.id}/enable`).length;
+			const before = enableCalls();
+			subscription.delivery_method.temporarily_disabled = true;
+			await waitUntil(
+				'the Subscription Check re-enables the subscription',
+				() => !subscription.delivery_method.temporarily_disabled,
+				30_000,
+			);
+			expect(enableCalls()).toBe(before + 1);
+			expect(pagerDutySubscription().id).toBe(subscription.id);
+		},
+	);
+
+	it(
+		'runs the workflow for a signed incident.triggered, and the Incident Gate activates the ' +
+			"service's scope",
+		async () => {
+			const delivery = await sim.deliver(
+				pagerDutySubscription().id,
+				incidentEvent('incident.triggered', { id: 'Q0RIJJZL24RC6W', serviceId: SERVICE }),
+			);
+			expect(delivery.status).toBe(200);
+			const [execution] = await waitForExecutions(ids.pagerDuty, 1);
+			const [activateOutput] = await nodeOutputs(execution.id, 'Incident Gate');
+			expect(activateOutput).toEqual([
+				expect.objectContaining({ scope: SERVICE, transition: 'activate', openIncidents: 1 }),
+			]);
+		},
+	);
 
 	it('starts nothing for a forged signature or an unsigned delivery (401)', async () => {
 		const event = incidentEvent('incident.resolved', { id: 'Q0RIJJZL24RC6W', serviceId: SERVICE });
@@ -302,6 +363,53 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 		await expectNoNewExecution(ids.pagerDuty, 2);
 	});
 
+	it(
+		'starts nothing for a correctly signed event that occurred an hour ago, or for a replay ' +
+			'with a new X-Webhook-Id',
+		async () => {
+			const old = incidentEvent('incident.triggered', { id: 'QOLDREPLAY', serviceId: SERVICE });
+			old.event.occurred_at = new Date(Date.now() - 3600_000).toISOString();
+			expect((await sim.deliver(pagerDutySubscription().id, old)).status).toBe(200);
+			const resolved = incidentEvent('incident.resolved', {
+				id: 'Q0RIJJZL24RC6W',
+				serviceId: SERVICE,
+			});
+			// The resolve accepted earlier, captured and sent again under a new delivery id.
+			const first = await sim.deliver(pagerDutySubscription().id, resolved);
+			expect(first.status).toBe(200);
+			await waitForExecutions(ids.pagerDuty, 3);
+			expect(
+				(await sim.deliver(pagerDutySubscription().id, resolved, { webhookId: 'a-new-id' })).status,
+			).toBe(200);
+			await expectNoNewExecution(ids.pagerDuty, 3);
+		},
+	);
+
+	it(
+		"after a secret rotation on PagerDuty's side and the suspension it causes, replaces the " +
+			'subscription without a restart',
+		async () => {
+			const rotated = pagerDutySubscription();
+			sim.rotateSecret(rotated.id);
+			sim.finishRotation(rotated.id);
+			const event = () =>
+				incidentEvent('incident.triggered', { id: 'QROTATED01', serviceId: SERVICE });
+			for (let attempt = 0; attempt < 3; attempt++)
+				expect((await sim.deliver(rotated.id, event())).status).toBe(401);
+			expect(rotated.delivery_method.temporarily_disabled).toBe(true);
+			await waitUntil(
+				'the Subscription Check replaces the subscription',
+				() => sim.subscriptions.size === 1 && !sim.subscriptions.has(rotated.id),
+				30_000,
+			);
+			// The new sealed secret is saved when the scheduled execution ends; deliveries read it from
+			// the database.
+			await new Promise((resolve) => setTimeout(resolve, 2000));
+			expect((await sim.deliver(pagerDutySubscription().id, event())).status).toBe(200);
+			await waitForExecutions(ids.pagerDuty, 4);
+		},
+	);
+
 	it("lists PagerDuty services for the editor's Service picker", async () => {
 		const services = await listSearch(n8n, {
 			nodeType: 'pagerDutyIncidentTrigger',
@@ -314,6 +422,7 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 	});
 
 	it('deletes the subscription when the workflow is deactivated', async () => {
+		const deletesBefore = sim.log.filter((r) => r.method === 'DELETE').length;
 		const response = await api(`/rest/workflows/${ids.pagerDuty}/deactivate`, {
 			method: 'POST',
 			body: JSON.stringify({}),
@@ -321,7 +430,7 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 		expect(response.status).toBe(200);
 		// Applied from n8n's publication outbox, like activation.
 		await waitUntil('the subscription is deleted', () => sim.subscriptions.size === 0, 30_000);
-		expect(sim.log.filter((r) => r.method === 'DELETE')).toEqual([
+		expect(sim.log.filter((r) => r.method === 'DELETE').slice(deletesBefore)).toEqual([
 			expect.objectContaining({ status: 204 }),
 		]);
 		expect(sim.allRequestsPinnedVersion2()).toBe(true);
@@ -331,21 +440,38 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 describe('Incident Webhook Trigger inside a real n8n', () => {
 	const alertmanagerPath = () => `${webhookIds.alertmanager}/incident`;
 
-	it('runs the workflow for a signed Alertmanager notification: one event per alert reaches the Incident Gate', async () => {
-		const body = fixture('alertmanager-firing.json');
-		const response = await post(alertmanagerPath(), body, signedHeaders(body));
-		expect(response.status).toBe(200);
-		const [execution] = await waitForExecutions(ids.alertmanager, 1);
-		const [activateOutput] = await nodeOutputs(execution.id, 'Incident Gate');
-		expect(activateOutput.map((item) => item.scope)).toEqual(['203.0.113.0/24', '198.51.100.0/24']);
-	});
+	it(
+		'runs the workflow for a signed Alertmanager notification: one event per alert reaches the ' +
+			'Incident Gate',
+		async () => {
+			const body = fixture('alertmanager-firing.json');
+			const response = await post(alertmanagerPath(), body, signedHeaders(body));
+			expect(response.status).toBe(200);
+			const [execution] = await waitForExecutions(ids.alertmanager, 1);
+			const [activateOutput] = await nodeOutputs(execution.id, 'Incident Gate');
+			expect(activateOutput.map((item) => item.scope)).toEqual([
+				'203.0.113.0/24',
+				'198.51.100.0/24',
+			]);
+		},
+	);
 
-	it('starts nothing for a replayed, stale, forged or unsigned request (401)', async () => {
+	it('starts nothing for a replayed (409), stale, forged or unsigned request (401)', async () => {
 		const body = fixture('alertmanager-resolved.json');
 		const headers = signedHeaders(body);
 		expect((await post(alertmanagerPath(), body, headers)).status).toBe(200);
 		await waitForExecutions(ids.alertmanager, 2);
-		expect((await post(alertmanagerPath(), body, headers)).status).toBe(401);
+		expect((await post(alertmanagerPath(), body, headers)).status).toBe(409);
+		const [, hex] = headers['X-Signature-256'].split('=');
+		for (const variant of [`sha256=${hex.toUpperCase()}`, `sha256=${hex},sha256=${hex}`, hex])
+			expect(
+				(await post(alertmanagerPath(), body, { ...headers, 'X-Signature-256': variant })).status,
+			).toBe(409);
+		const bodyOnly = {
+			'content-type': 'application/json',
+			'X-Signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+		};
+		expect((await post(alertmanagerPath(), body, bodyOnly)).status).toBe(401);
 		const stale = signedHeaders(body, String(Math.floor(Date.now() / 1000) - 3600));
 		expect((await post(alertmanagerPath(), body, stale)).status).toBe(401);
 		expect(
@@ -362,24 +488,46 @@ describe('Incident Webhook Trigger inside a real n8n', () => {
 		await expectNoNewExecution(ids.alertmanager, 2);
 	});
 
-	it("starts nothing for malformed bodies: 400 naming the field, or n8n's own 422 for unparsable JSON", async () => {
-		const missingFingerprint = JSON.parse(fixture('alertmanager-firing.json'));
-		delete missingFingerprint.alerts[0].fingerprint;
-		const incomplete = JSON.stringify(missingFingerprint);
-		const refused = await post(alertmanagerPath(), incomplete, signedHeaders(incomplete));
-		expect(refused.status).toBe(400);
-		expect(refused.text).toContain('alerts[0].fingerprint');
-		// Sent as text, n8n leaves parsing to the trigger, which answers 400.
-		const broken = '{"alerts": [';
-		const asText = await post(alertmanagerPath(), broken, {
-			...signedHeaders(broken),
-			'content-type': 'text/plain',
-		});
-		expect(asText.status).toBe(400);
-		expect(asText.text).toContain('not valid JSON');
-		// Declared as JSON, n8n itself refuses the body before any node runs.
-		expect((await post(alertmanagerPath(), broken, signedHeaders(broken))).status).toBe(422);
-		await expectNoNewExecution(ids.alertmanager, 2);
+	it(
+		"starts nothing for malformed bodies: 400 naming the field, or n8n's own 422 for " +
+			'unparsable JSON',
+		async () => {
+			const missingFingerprint = JSON.parse(fixture('alertmanager-firing.json'));
+			delete missingFingerprint.alerts[0].fingerprint;
+			const incomplete = JSON.stringify(missingFingerprint);
+			const refused = await post(alertmanagerPath(), incomplete, signedHeaders(incomplete));
+			expect(refused.status).toBe(400);
+			expect(refused.text).toContain('alerts[0].fingerprint');
+			// Sent as text, n8n leaves parsing to the trigger, which answers 400.
+			const broken = '{"alerts": [';
+			const asText = await post(alertmanagerPath(), broken, {
+				...signedHeaders(broken),
+				'content-type': 'text/plain',
+			});
+			expect(asText.status).toBe(400);
+			expect(asText.text).toContain('not valid JSON');
+			// Declared as JSON, n8n itself refuses the body before any node runs.
+			expect((await post(alertmanagerPath(), broken, signedHeaders(broken))).status).toBe(422);
+			await expectNoNewExecution(ids.alertmanager, 2);
+		},
+	);
+
+	it('opens 600 incidents from one 600-alert Alertmanager group (600 items, no refusal for size)', async () => {
+		const notification = JSON.parse(fixture('alertmanager-firing.json'));
+		const [template] = notification.alerts;
+		notification.alerts = Array.from({ length: 600 }, (_, i) => ({
+			...template,
+			labels: { ...template.labels, prefix: `10.${i >> 8}.${i & 255}.0/24` },
+			fingerprint: `group600-${String(i).padStart(6, '0')}`,
+		}));
+		const body = JSON.stringify(notification);
+		expect(body.length).toBeGreaterThan(256 * 1024);
+		expect((await post(alertmanagerPath(), body, signedHeaders(body))).status).toBe(200);
+		const executions = await waitForExecutions(ids.alertmanager, 3);
+		const latest = executions.sort((a, b) => Number(b.id) - Number(a.id))[0];
+		const [activateOutput] = await nodeOutputs(latest.id, 'Incident Gate');
+		expect(activateOutput).toHaveLength(600);
+		expect(new Set(activateOutput.map((item) => item.scope)).size).toBe(600);
 	});
 
 	it('accepts a FastNetMon ban with the Bearer secret and refuses a wrong one', async () => {

@@ -2,9 +2,11 @@ import type {
 	ICredentialDataDecryptedObject,
 	ICredentialType,
 	IDataObject,
+	IExecuteFunctions,
 	IHookFunctions,
 	IHttpRequestOptions,
 	INode,
+	INodeExecutionData,
 	INodeType,
 	IWebhookFunctions,
 	IWebhookResponseData,
@@ -14,10 +16,11 @@ import { NodeApiError } from 'n8n-workflow';
 import { authenticate, performRequest, workflowNode } from './runNode';
 
 /**
- * Runs a trigger's webhookMethods (IHookFunctions) and webhook() (IWebhookFunctions) in-process, with the parts of
- * n8n's contexts these triggers use: node parameters, credentials applied from the credential type's `authenticate`,
- * node static data, and an express-like request (raw body + headers) and response. The real-n8n suite
- * (test/e2e/triggers.test.ts) checks the same nodes inside n8n.
+ * Runs a trigger's webhookMethods (IHookFunctions) and webhook() (IWebhookFunctions) in-process,
+ * with the parts of n8n's contexts these triggers use: node parameters, credentials applied from
+ * the credential type's `authenticate`, node static data, and an express-like request (raw body +
+ * headers) and response. The real-n8n suite (test/e2e/triggers.test.ts) checks the same nodes
+ * inside n8n.
  */
 
 export interface TriggerOptions {
@@ -26,6 +29,12 @@ export interface TriggerOptions {
 	credentialTypes?: ICredentialType[];
 	/** The node's static data ('node'); shared between hook calls and deliveries like n8n's. */
 	staticData: IDataObject;
+	/** The workflow's global static data ('global'), shared with other nodes of the workflow. */
+	globalStaticData?: IDataObject;
+	/** n8n's execution mode: 'manual' for the editor's test URL ("Listen for test event"). */
+	mode?: 'webhook' | 'manual';
+	/** The id of the credential set on the node, as n8n puts it in the node's `credentials`. */
+	credentialId?: string;
 	webhookUrl?: string;
 	workflowId?: string;
 }
@@ -39,7 +48,10 @@ export interface WebhookCall {
 export interface WebhookOutcome {
 	/** HTTP status the sender saw. */
 	status: number;
-	/** What the sender received: the node's own refusal, or n8n's answer for a started/acknowledged delivery. */
+	/**
+	 * What the sender received: the node's own refusal, or n8n's answer for a started/acknowledged
+	 * delivery.
+	 */
 	responseBody: unknown;
 	/** Items that would start an execution; undefined when none starts. */
 	items?: IDataObject[];
@@ -48,8 +60,15 @@ export interface WebhookOutcome {
 
 export const TEST_WEBHOOK_URL = 'https://n8n.example.test/webhook/4f6d2c1e-trigger/webhook';
 
-const nodeOf = (node: INodeType, options: TriggerOptions): INode =>
-	workflowNode(node, 'trigger-node', options.parameters);
+const nodeOf = (node: INodeType, options: TriggerOptions): INode => ({
+	...workflowNode(node, 'trigger-node', options.parameters),
+	credentials: Object.fromEntries(
+		Object.keys(options.credentials ?? {}).map((type) => [
+			type,
+			{ id: options.credentialId ?? 'credential-1', name: 'test credential' },
+		]),
+	),
+});
 
 function baseContext(node: INodeType, options: TriggerOptions) {
 	const info = nodeOf(node, options);
@@ -86,10 +105,11 @@ function baseContext(node: INodeType, options: TriggerOptions) {
 			getNodeParameter,
 			getCredentials,
 			getWorkflowStaticData: (type: string) => {
-				if (type !== 'node') throw new Error('test: these triggers keep node static data');
-				return options.staticData;
+				if (type === 'node') return options.staticData;
+				options.globalStaticData ??= {};
+				return options.globalStaticData;
 			},
-			getMode: () => 'webhook',
+			getMode: () => options.mode ?? 'webhook',
 			getActivationMode: () => 'activate',
 			logger: {
 				debug() {},
@@ -112,6 +132,24 @@ function baseContext(node: INodeType, options: TriggerOptions) {
 			},
 		},
 	};
+}
+
+/**
+ * Runs an action node of the trigger's workflow (same static data) once, as a Schedule Trigger
+ * would.
+ */
+export async function runWorkflowNode(node: INodeType, options: TriggerOptions) {
+	const { context } = baseContext(node, options);
+	const hints: string[] = [];
+	const executeContext = {
+		...context,
+		getInputData: () => [{ json: {} }],
+		continueOnFail: () => false,
+		addExecutionHints: (...added: Array<{ message: string }>) =>
+			hints.push(...added.map((hint) => hint.message)),
+	} as unknown as IExecuteFunctions;
+	const output = await node.execute!.call(executeContext);
+	return { items: (output as INodeExecutionData[][])[0].map((item) => item.json), hints };
 }
 
 /** Runs `checkExists`, `create` or `delete` of the trigger's default webhook. */
@@ -187,7 +225,8 @@ export async function callWebhook(
 			throw new Error('test: noWebhookResponse without an answer would leave the sender hanging');
 		return { status: sent.status, responseBody: sent.body, items, result, warnings };
 	}
-	// n8n answers 200 with webhookResponse (or its default message) when the node does not answer itself.
+	// n8n answers 200 with webhookResponse (or its default message) when the node does not answer
+	// itself.
 	return {
 		status: 200,
 		responseBody: result.webhookResponse ?? { message: 'Workflow was started' },

@@ -1,6 +1,9 @@
 import { fixture, postSigned, webhookOptions } from './fixture';
 
-/** Every case here is correctly signed: the refusal is about the content, answered 400 with the field named. */
+/**
+ * Every case here is correctly signed: the refusal is about the content, answered 400 with the
+ * field named.
+ */
 async function refusal(parameters: Record<string, unknown>, rawBody: string) {
 	const outcome = await postSigned(webhookOptions(parameters), rawBody);
 	expect(outcome.status).toBe(400);
@@ -17,9 +20,11 @@ describe('Incident Webhook Trigger: bad input starts nothing', () => {
 		expect(await refusal({}, '')).toContain('empty');
 	});
 
-	it('refuses a body over the size limit before parsing it', async () => {
+	it('refuses a body over the size limit before parsing it (413)', async () => {
 		const big = JSON.stringify({ action: 'open', incidentId: 'x', padding: 'a'.repeat(2048) });
-		expect(await refusal({ options: { maxBodyKb: 1 } }, big)).toContain(
+		const outcome = await postSigned(webhookOptions({ options: { maxBodyKb: 1 } }), big);
+		expect(outcome).toMatchObject({ status: 413, items: undefined });
+		expect((outcome.responseBody as { error: string }).error).toContain(
 			'over the limit of 1024 bytes',
 		);
 	});

@@ -25,7 +25,18 @@ export function webhookOptions(parameters: Record<string, unknown> = {}): Trigge
 	};
 }
 
-/** Posts a body signed with the shared secret in the default header (X-Signature-256: sha256=<hex>). */
+export const unixNow = () => String(Math.floor(Date.now() / 1000));
+
+/**
+ * What a sender using the defaults sends: Unix seconds, and the signature of "<timestamp>.<raw
+ * body>".
+ */
+export const freshHeaders = (rawBody: string, timestamp = unixNow(), secret = SECRET) => ({
+	'X-Signature-Timestamp': timestamp,
+	'X-Signature-256': `sha256=${sign(secret, `${timestamp}.${rawBody}`)}`,
+});
+
+/** Posts a body signed with the shared secret as the trigger's defaults expect. */
 export async function postSigned(
 	options: TriggerOptions,
 	rawBody: string,
@@ -33,10 +44,6 @@ export async function postSigned(
 ) {
 	return await callWebhook(trigger, options, {
 		rawBody,
-		headers: {
-			'content-type': 'application/json',
-			'X-Signature-256': `sha256=${sign(SECRET, rawBody)}`,
-			...headers,
-		},
+		headers: { 'content-type': 'application/json', ...freshHeaders(rawBody), ...headers },
 	});
 }

@@ -20,6 +20,7 @@ describe('Incident Webhook Trigger: payload formats', () => {
 				title: 'Flood',
 				ticket: 'NOC-7',
 				source: 'webhook',
+				occurredAt: expect.any(String),
 			},
 		]);
 	});
@@ -33,34 +34,38 @@ describe('Incident Webhook Trigger: payload formats', () => {
 			]),
 		);
 		expect(outcome.items).toEqual([
-			{ action: 'resolve', incidentId: 'a', source: 'scrubber' },
-			{ action: 'update', incidentId: 'b', source: 'webhook' },
+			{ action: 'resolve', incidentId: 'a', source: 'scrubber', occurredAt: expect.any(String) },
+			{ action: 'update', incidentId: 'b', source: 'webhook', occurredAt: expect.any(String) },
 		]);
 	});
 
-	it('makes one "open" event per firing Alertmanager alert, ID = fingerprint, scope = the chosen label', async () => {
-		const outcome = await postSigned(
-			webhookOptions({ format: 'alertmanager', scopeLabel: 'prefix' }),
-			fixture('alertmanager-firing.json'),
-		);
-		expect(outcome.items).toEqual([
-			expect.objectContaining({
-				action: 'open',
-				incidentId: '5f1b9c2a7e0d4c31',
-				scope: '203.0.113.0/24',
-				title: 'Inbound traffic to 203.0.113.0/24 above 20 Gbit/s',
-				source: 'alertmanager',
-				alertname: 'InboundFlood',
-				receiver: 'n8n-ddos',
-				startsAt: '2024-05-14T09:41:03.123Z',
-			}),
-			expect.objectContaining({
-				action: 'open',
-				incidentId: 'a04e77d913c8b265',
-				scope: '198.51.100.0/24',
-			}),
-		]);
-	});
+	it(
+		'makes one "open" event per firing Alertmanager alert, ID = fingerprint, scope = the ' +
+			'chosen label',
+		async () => {
+			const outcome = await postSigned(
+				webhookOptions({ format: 'alertmanager', scopeLabel: 'prefix' }),
+				fixture('alertmanager-firing.json'),
+			);
+			expect(outcome.items).toEqual([
+				expect.objectContaining({
+					action: 'open',
+					incidentId: '5f1b9c2a7e0d4c31',
+					scope: '203.0.113.0/24',
+					title: 'Inbound traffic to 203.0.113.0/24 above 20 Gbit/s',
+					source: 'alertmanager',
+					alertname: 'InboundFlood',
+					receiver: 'n8n-ddos',
+					startsAt: '2024-05-14T09:41:03.123Z',
+				}),
+				expect.objectContaining({
+					action: 'open',
+					incidentId: 'a04e77d913c8b265',
+					scope: '198.51.100.0/24',
+				}),
+			]);
+		},
+	);
 
 	it('resolves the same Alertmanager incident (same fingerprint) when the alert resolves', async () => {
 		const outcome = await postSigned(

@@ -4,18 +4,19 @@ import {
 	incidentEvent,
 	pagerDutySignature,
 } from '../../simulators/pagerDuty';
-import { forgetProcessSubscriptions } from '../../../nodes/PagerDuty/PagerDutyIncidentTrigger.node';
-import { SERVICE, startPagerDuty, trigger, triggerOptions } from './fixture';
+import { SERVICE, freshProcess, startPagerDuty, triggerOptions } from './fixture';
 
 let sim: PagerDutySimulator;
 let options: TriggerOptions;
 let subscriptionId: string;
+let { trigger } = freshProcess();
 
 beforeEach(async () => {
 	sim = await startPagerDuty();
+	({ trigger } = freshProcess());
 	options = triggerOptions(sim);
 	await activate(trigger, options);
-	subscriptionId = String(options.staticData.subscriptionId);
+	subscriptionId = [...sim.subscriptions.keys()][0];
 });
 afterEach(async () => {
 	await sim.stop();
@@ -98,7 +99,7 @@ describe('PagerDuty Incident Trigger: signed deliveries', () => {
 				id: '01BX',
 				event_type: 'incident.annotated',
 				resource_type: 'incident',
-				occurred_at: '2024-05-14T09:45:00Z',
+				occurred_at: new Date().toISOString(),
 				agent: null,
 				data: {
 					type: 'incident_note',
@@ -159,6 +160,54 @@ describe('PagerDuty Incident Trigger: signed deliveries', () => {
 	});
 });
 
+describe('PagerDuty Incident Trigger: replays start nothing', () => {
+	const at = (secondsAgo: number) => {
+		const payload = triggered();
+		payload.event.occurred_at = new Date(Date.now() - secondsAgo * 1000).toISOString();
+		return payload;
+	};
+
+	it('emits the signed occurred_at as occurredAt', async () => {
+		const payload = at(30);
+		expect((await delivery(payload)).items?.[0].occurredAt).toBe(payload.event.occurred_at);
+	});
+
+	it(
+		'starts nothing for a correctly signed event that occurred an hour ago, answering 2xx and ' +
+			'logging why',
+		async () => {
+			const outcome = await delivery(at(3600));
+			expect(outcome).toMatchObject({ status: 200, items: undefined });
+			expect(outcome.warnings.join(' ')).toContain('Maximum Event Age');
+		},
+	);
+
+	it('starts nothing for an event dated far in the future', async () => {
+		expect((await delivery(at(-3600))).items).toBeUndefined();
+	});
+
+	it('keeps the default age limit when Maximum Event Age is not a number', async () => {
+		options.parameters.maxEventAge = 'a while';
+		expect((await delivery(at(3600))).items).toBeUndefined();
+	});
+
+	it('accepts older events when the Maximum Event Age is raised', async () => {
+		options.parameters.maxEventAge = 7200;
+		expect((await delivery(at(3600))).items).toHaveLength(1);
+	});
+
+	it(
+		'starts once for a captured delivery replayed with a new X-Webhook-Id (dedup on the signed ' +
+			'event id)',
+		async () => {
+			const payload = at(10);
+			expect((await delivery(payload, { webhookId: 'first' })).items).toHaveLength(1);
+			const replay = await delivery(payload, { webhookId: 'forged-new-id' });
+			expect(replay).toMatchObject({ status: 200, items: undefined });
+		},
+	);
+});
+
 describe('PagerDuty Incident Trigger: refused deliveries start nothing', () => {
 	it('refuses a delivery without a signature with 401', async () => {
 		const rawBody = JSON.stringify(triggered());
@@ -194,11 +243,11 @@ describe('PagerDuty Incident Trigger: refused deliveries start nothing', () => {
 	});
 
 	it('refuses everything when no secret is stored, and says how to fix it in the log', async () => {
-		delete options.staticData.signingSecret;
-		forgetProcessSubscriptions();
+		options.globalStaticData = {};
+		({ trigger } = freshProcess());
 		const outcome = await delivery(triggered(), { signature: 'v1=00' });
 		expect(outcome).toMatchObject({ status: 401, items: undefined });
-		expect(outcome.warnings.join(' ')).toContain('Deactivate and activate the workflow');
+		expect(outcome.warnings.join(' ')).toContain('PagerDuty Subscription Check');
 	});
 
 	it('answers 400 to a correctly signed body that is not JSON', async () => {

@@ -1,8 +1,6 @@
 import { PagerDutyMitigationApi } from '../../../credentials/PagerDutyMitigationApi.credentials';
-import {
-	PagerDutyIncidentTrigger,
-	forgetProcessSubscriptions,
-} from '../../../nodes/PagerDuty/PagerDutyIncidentTrigger.node';
+import type { PagerDutyIncidentTrigger } from '../../../nodes/PagerDuty/PagerDutyIncidentTrigger.node';
+import type { PagerDutySubscriptionCheck } from '../../../nodes/PagerDuty/PagerDutySubscriptionCheck.node';
 import type { IDataObject } from 'n8n-workflow';
 import { PagerDutySimulator } from '../../simulators/pagerDuty';
 import type { TriggerOptions } from '../../helpers/runWebhook';
@@ -12,11 +10,30 @@ export const SERVICE = 'PEDGE01';
 export const OTHER_SERVICE = 'PCORE02';
 export const TEAM = 'PNETOPS';
 
-export const trigger = new PagerDutyIncidentTrigger();
+/**
+ * The trigger and the check node as one n8n process loads them: their in-process state is shared,
+ * and a new call starts from nothing, as after an n8n restart.
+ */
+export function freshProcess(): {
+	trigger: PagerDutyIncidentTrigger;
+	check: PagerDutySubscriptionCheck;
+} {
+	let loaded: ReturnType<typeof freshProcess> | undefined;
+	jest.isolateModules(() => {
+		/* eslint-disable @typescript-eslint/no-require-imports */
+		const triggerModule = require('../../../nodes/PagerDuty/PagerDutyIncidentTrigger.node');
+		const checkModule = require('../../../nodes/PagerDuty/PagerDutySubscriptionCheck.node');
+		/* eslint-enable @typescript-eslint/no-require-imports */
+		loaded = {
+			trigger: new triggerModule.PagerDutyIncidentTrigger(),
+			check: new checkModule.PagerDutySubscriptionCheck(),
+		};
+	});
+	return loaded!;
+}
 
 /** A PagerDuty account with two services and a team. */
 export async function startPagerDuty(): Promise<PagerDutySimulator> {
-	forgetProcessSubscriptions();
 	const sim = new PagerDutySimulator();
 	sim.tokens.add(TOKEN);
 	sim.services.set(SERVICE, { id: SERVICE, name: 'Edge network' });
@@ -38,6 +55,7 @@ export function triggerOptions(
 		credentials: { pagerDutyMitigationApi: { apiToken: TOKEN, baseUrl: sim.baseUrl } },
 		credentialTypes: [new PagerDutyMitigationApi()],
 		staticData: {},
+		globalStaticData: {},
 		...extra,
 	};
 }
