@@ -13,15 +13,23 @@ export interface ProviderCounter {
 	url: string;
 	/** `none`: calls to /none, for workflows that also report the gate's Unchanged output. */
 	calls: { activate: unknown[]; withdraw: unknown[]; none: unknown[] };
+	/** The next this many calls to /activate fail with HTTP 500 (and are not counted): a provider outage. */
+	failNext: { activate: number };
 	stop(): Promise<void>;
 }
 
 export async function startProviderCounter(): Promise<ProviderCounter> {
 	const calls = { activate: [] as unknown[], withdraw: [] as unknown[], none: [] as unknown[] };
+	const failNext = { activate: 0 };
 	const server: Server = createServer((request, response) => {
 		let body = '';
 		request.on('data', (chunk: Buffer) => (body += chunk.toString()));
 		request.on('end', () => {
+			if (request.url === '/activate' && failNext.activate > 0) {
+				failNext.activate--;
+				response.writeHead(500, { 'content-type': 'application/json' }).end('{"ok":false}');
+				return;
+			}
 			const which = {
 				'/activate': calls.activate,
 				'/withdraw': calls.withdraw,
@@ -38,6 +46,7 @@ export async function startProviderCounter(): Promise<ProviderCounter> {
 	return {
 		url: `http://127.0.0.1:${port}`,
 		calls,
+		failNext,
 		stop: async () => await new Promise<void>((resolve) => server.close(() => resolve())),
 	};
 }
@@ -50,6 +59,7 @@ interface Node {
 	typeVersion: number;
 	parameters: Record<string, unknown>;
 	credentials?: Record<string, { id: string; name: string }>;
+	onError?: string;
 }
 
 const webhookNode = (name: string, path: string): Node => ({
@@ -148,6 +158,85 @@ export function gateWorkflow(id: string, counterUrl: string, choice: GateStoreCh
 			State: [['Gate State']],
 			'Gate State': [[], [], ['State Out']],
 		},
+	);
+}
+
+/**
+ * Re-emit and confirmation: POST /webhook/repair-incident feeds a gate whose Activate calls the provider and then
+ * confirms with the provider's answer; POST /webhook/repair-tick runs Tick, whose Activate does the same. Each
+ * Confirm finds the scope through paired items: `$('<gate node>').item.json.scope`.
+ */
+export function repairWorkflow(id: string, counterUrl: string) {
+	const gate = (name: string, parameters: Record<string, unknown>): Node => ({
+		name,
+		type: `${PACKAGE}.incidentGate`,
+		typeVersion: 1,
+		parameters: {
+			store: 'staticData',
+			gateKey: 'repair',
+			options: { reemitIntervalSeconds: 1, maxReemits: 0 },
+			...parameters,
+		},
+	});
+	const confirm = (name: string, gateNode: string) =>
+		gate(name, {
+			operation: 'confirm',
+			scope: `={{ $('${gateNode}').item.json.scope }}`,
+			active: '={{ $json.ok === true }}',
+		});
+	return buildWorkflow(
+		id,
+		'Incident gate repair',
+		[
+			webhookNode('Repair Incident', 'repair-incident'),
+			gate('Repair Gate', {
+				operation: 'event',
+				action: '={{ $json.body.action }}',
+				incidentId: '={{ $json.body.incidentId }}',
+				scope: 'edge',
+			}),
+			providerCall('Repair Activate', `${counterUrl}/activate`),
+			confirm('Repair Confirm', 'Repair Gate'),
+			webhookNode('Repair Tick', 'repair-tick'),
+			gate('Repair Tick Gate', { operation: 'tick' }),
+			providerCall('Repair Tick Activate', `${counterUrl}/activate`),
+			confirm('Repair Tick Confirm', 'Repair Tick Gate'),
+		],
+		{
+			'Repair Incident': [['Repair Gate']],
+			'Repair Gate': [['Repair Activate'], [], []],
+			'Repair Activate': [['Repair Confirm']],
+			'Repair Tick': [['Repair Tick Gate']],
+			'Repair Tick Gate': [['Repair Tick Activate'], [], []],
+			'Repair Tick Activate': [['Repair Tick Confirm']],
+		},
+	);
+}
+
+/** A gate on the Workflow Static Data store whose error (n8n's Continue On Fail) is the webhook's answer. */
+export function staticDataGateWorkflow(id: string, path: string) {
+	const gateNode = {
+		name: 'Static Gate',
+		type: `${PACKAGE}.incidentGate`,
+		typeVersion: 1,
+		onError: 'continueRegularOutput',
+		parameters: {
+			operation: 'event',
+			store: 'staticData',
+			action: '={{ $json.body.action }}',
+			incidentId: '={{ $json.body.incidentId }}',
+			options: {},
+		},
+	};
+	return buildWorkflow(
+		id,
+		'Static-data gate',
+		[
+			webhookNode('Static Incident', path),
+			gateNode,
+			{ name: 'Answer', type: 'n8n-nodes-base.noOp', typeVersion: 1, parameters: {} },
+		],
+		{ 'Static Incident': [['Static Gate']], 'Static Gate': [['Answer'], ['Answer'], ['Answer']] },
 	);
 }
 

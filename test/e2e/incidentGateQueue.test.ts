@@ -6,12 +6,14 @@ import {
 	gateWorkflow,
 	incidentIds,
 	startProviderCounter,
+	staticDataGateWorkflow,
 	storm,
 	waitForGateWebhooks,
 	type ProviderCounter,
 } from './incidentGateFixture';
 import { startN8nWith, stopN8n } from './harness';
 import { startPostgres, startRedis, type Postgres, type Service } from './services';
+import { postJson } from './workflows';
 
 /**
  * Queue mode: PostgreSQL, Redis (n8n's queue and the gate's store), one main and two workers, all started here.
@@ -68,6 +70,7 @@ beforeAll(async () => {
 					store: 'redis',
 					credentials: redisCredential,
 				}),
+				staticDataGateWorkflow('incidentGateQ0002', 'static-incident'),
 			]);
 		},
 	);
@@ -104,6 +107,18 @@ describe('Incident Gate in a real n8n, queue mode (main + 2 workers, PostgreSQL)
 		]);
 		expect(counter.calls.activate).toHaveLength(1);
 		expect(await gateState(n8n.url)).toMatchObject({ mitigation: 'idle', openIncidents: 0 });
+	});
+
+	it('refuses the Workflow Static Data store, telling the user to choose Redis', async () => {
+		const { json } = await postJson(`${n8n.url}/webhook/static-incident`, {
+			action: 'open',
+			incidentId: 'S-1',
+		});
+		expect(json).toEqual([
+			expect.objectContaining({
+				error: expect.stringContaining('cannot work in queue mode'),
+			}),
+		]);
 	});
 
 	it('ran the storm on both workers', () => {
