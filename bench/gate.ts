@@ -10,9 +10,10 @@ import { startRedis } from '../test/e2e/services';
 import type { Section, SectionResult } from './section';
 
 /**
- * Gate: the cost of one event while the gate already holds 1 to 100,000 open incidents, all in one scope or spread
- * over 10,000 scopes, for the static-data store (with the JSON save n8n makes after each execution that changed
- * static data) and the Redis store against a local redis-server, side by side.
+ * Gate: the cost of one event while the gate already holds 1 to 100,000 open incidents, all in one
+ * scope or spread over 10,000 scopes, for the static-data store (with the JSON save n8n makes after
+ * each execution that changed static data) and the Redis store against a local redis-server, side
+ * by side.
  */
 
 const SIZES = [1, 1_000, 10_000, 100_000];
@@ -26,7 +27,10 @@ type Layout = 'one scope' | `${number} scopes`;
 const scopeOf = (layout: Layout, n: number) =>
 	layout === 'one scope' ? 'edge' : `edge-${n % SPREAD_SCOPES}`;
 
-/** Event n of the measured stream: a further incident opens, is updated, resolves; the size stays the same. */
+/**
+ * Event n of the measured stream: a further incident opens, is updated, resolves; the size stays
+ * the same.
+ */
 function eventAt(n: number, at: number): GateEvent {
 	const incidentId = `NEW-${Math.floor(n / 3)}`;
 	const type = (['open', 'update', 'resolve'] as const)[n % 3];
@@ -156,7 +160,8 @@ async function run(): Promise<SectionResult> {
 		failures,
 		notes: [
 			'Microseconds per event while the gate holds that many open incidents; events cycle open, ' +
-				'update, resolve of a further incident (in one scope, or in scopes spread over the layout).',
+				'update, resolve of a further incident (in one scope, or in scopes spread over the ' +
+				'layout).',
 			'"+ save" adds the JSON serialization of the whole static data that n8n writes after each ' +
 				'execution that changed it (one event per execution; the database write is not included).',
 			'Redis: one Lua script per event over loopback, one client, events one after the other.',

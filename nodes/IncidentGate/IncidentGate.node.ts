@@ -22,7 +22,9 @@ export class IncidentGate implements INodeType {
 		version: 1,
 		subtitle: '={{$parameter["operation"]}}',
 		description:
-			'Turn a stream of incident open/resolve events into exactly one Activate when a scope comes under attack and one Withdraw when its last incident is over, with hold-down and no flapping',
+			'Turn a stream of incident open/resolve events into exactly one Activate when a scope ' +
+			'comes under attack and one Withdraw when its last incident is over, with hold-down ' +
+			'and no flapping',
 		defaults: { name: 'Incident Gate' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -30,7 +32,7 @@ export class IncidentGate implements INodeType {
 		outputNames: ['Activate', 'Withdraw', 'Unchanged'],
 		credentials: [
 			{
-				// n8n's built-in Redis credential, by design (CONTRACT.md): users already have it for queue mode.
+				// n8n's built-in Redis credential, by design: users already have it for queue mode.
 				// eslint-disable-next-line @n8n/community-nodes/no-credential-reuse, @n8n/community-nodes/valid-credential-references
 				name: 'redis',
 				required: true,
@@ -50,7 +52,8 @@ export class IncidentGate implements INodeType {
 						name: 'Confirm',
 						value: 'confirm',
 						description:
-							"Feed the provider node's result after an Activate or Withdraw, so the gate stops re-emitting it",
+							"Feed the provider node's result after an Activate or Withdraw, so the gate " +
+							'stops re-emitting it',
 						action: 'Confirm a mitigation change',
 					},
 					{
@@ -71,7 +74,8 @@ export class IncidentGate implements INodeType {
 						name: 'Hold',
 						value: 'hold',
 						description:
-							'Keep mitigation on for a scope (activating it if needed); it is never withdrawn automatically',
+							'Keep mitigation on for a scope (activating it if needed); it is never ' +
+							'withdrawn automatically',
 						action: 'Hold mitigation on',
 					},
 					{
@@ -91,7 +95,8 @@ export class IncidentGate implements INodeType {
 						name: 'Tick',
 						value: 'tick',
 						description:
-							'Run from a Schedule Trigger: expire stale incidents, release due withdraws, re-emit unconfirmed changes',
+							'Run from a Schedule Trigger: expire stale incidents, release due withdraws, ' +
+							're-emit unconfirmed changes',
 						action: 'Expire incidents and release due withdraws',
 					},
 				],
@@ -104,7 +109,8 @@ export class IncidentGate implements INodeType {
 				required: true,
 				displayOptions: { show: { operation: ['event'] } },
 				description:
-					'What happened to the incident: open, update or resolve (other words can be mapped under Options > Action Words)',
+					'What happened to the incident: open, update or resolve (other words can be mapped ' +
+					'under Options > Action Words)',
 			},
 			{
 				displayName: 'Incident ID',
@@ -122,7 +128,8 @@ export class IncidentGate implements INodeType {
 				default: '={{ $json.occurredAt }}',
 				displayOptions: { show: { operation: ['event'] } },
 				description:
-					'When the event happened (ISO 8601), to order the events of one incident; empty means when the gate receives it',
+					'When the event happened (ISO 8601), to order the events of one incident; empty ' +
+					'means when the gate receives it',
 			},
 			{
 				displayName: 'Active',
@@ -131,7 +138,8 @@ export class IncidentGate implements INodeType {
 				default: '={{ $json.active }}',
 				displayOptions: { show: { operation: ['confirm'] } },
 				description:
-					'Whether mitigation is on now, as the provider node reports it (its `active` field). Anything else, e.g. a failed item, asks for a re-emit.',
+					'Whether mitigation is on now, as the provider node reports it (its `active` field). ' +
+					'Anything else, e.g. a failed item, asks for a re-emit.',
 			},
 			{
 				displayName: 'Scope',
@@ -140,7 +148,8 @@ export class IncidentGate implements INodeType {
 				default: 'global',
 				displayOptions: { hide: { operation: ['tick', 'getState', 'confirm'] } },
 				description:
-					'One mitigation per scope, e.g. a prefix or a server. Empty means "global". Use an expression such as {{ $json.scope }} to route per event.',
+					'One mitigation per scope, e.g. a prefix or a server. Empty means "global". Use an ' +
+					'expression such as {{ $json.scope }} to route per event.',
 			},
 			{
 				displayName: 'Scope',
@@ -149,7 +158,8 @@ export class IncidentGate implements INodeType {
 				default: "={{ $('Incident Gate').item.json.scope }}",
 				displayOptions: { show: { operation: ['confirm'] } },
 				description:
-					'The scope the provider node acted on: the gate item it ran for, found through paired items. Use the name of your event gate node.',
+					'The scope the provider node acted on: the gate item it ran for, found through ' +
+					'paired items. Use the name of your event gate node.',
 			},
 			{
 				displayName: 'All Scopes',
@@ -191,7 +201,8 @@ export class IncidentGate implements INodeType {
 						name: 'Redis',
 						value: 'redis',
 						description:
-							'Exact across any number of n8n processes (queue mode, multi-main); uses a Redis credential',
+							'Exact across any number of n8n processes (queue mode, multi-main); uses a ' +
+							'Redis credential',
 					},
 				],
 				description: 'Where the gate keeps open incidents and mitigation state',
@@ -203,7 +214,9 @@ export class IncidentGate implements INodeType {
 				default: 'incident-gate',
 				required: true,
 				description:
-					"Names this gate's state. Gate nodes with the same key share state: in one workflow (e.g. the Event and the Tick node) with static data, across workflows and n8n instances with Redis.",
+					"Names this gate's state. Gate nodes with the same key share state: in one " +
+					'workflow (e.g. the Event and the Tick node) with static data, across workflows ' +
+					'and n8n instances with Redis.',
 			},
 			{
 				displayName: 'Options',
@@ -219,7 +232,8 @@ export class IncidentGate implements INodeType {
 						type: 'string',
 						default: 'open',
 						description:
-							'Comma-separated action values that open an incident (case-insensitive), e.g. open, triggered, firing',
+							'Comma-separated action values that open an incident (case-insensitive), e.g. ' +
+							'open, triggered, firing',
 					},
 					{
 						displayName: 'Action Words: Resolve',
@@ -244,7 +258,8 @@ export class IncidentGate implements INodeType {
 						typeOptions: { minValue: 0 },
 						default: DEFAULTS.maxIncidentAgeMinutes,
 						description:
-							'Tick expires an incident not opened again or updated for this long (its resolve was lost). 0 = never.',
+							'Tick expires an incident not opened again or updated for this long (its ' +
+							'resolve was lost). 0 = never.',
 					},
 					{
 						displayName: 'Max Open Incidents per Scope',
@@ -253,7 +268,8 @@ export class IncidentGate implements INodeType {
 						typeOptions: { minValue: 0 },
 						default: DEFAULTS.maxOpenIncidents,
 						description:
-							'Further incidents are counted, not tracked by ID; they keep mitigation on until they expire',
+							'Further incidents are counted, not tracked by ID; they keep mitigation on ' +
+							'until they expire',
 					},
 					{
 						displayName: 'Max Re-Emits',
@@ -262,7 +278,8 @@ export class IncidentGate implements INodeType {
 						typeOptions: { minValue: 0 },
 						default: DEFAULTS.maxReemits,
 						description:
-							'How often an unconfirmed Activate or Withdraw is emitted again before the gate assumes it was done. 0 = until confirmed (use with a Confirm step).',
+							'How often an unconfirmed Activate or Withdraw is emitted again before the ' +
+							'gate assumes it was done. 0 = until confirmed (use with a Confirm step).',
 					},
 					{
 						displayName: 'Minimum Active Time (Seconds)',
@@ -271,7 +288,8 @@ export class IncidentGate implements INodeType {
 						typeOptions: { minValue: 0 },
 						default: DEFAULTS.minActiveSeconds,
 						description:
-							'Mitigation stays on at least this long after activation; the withdraw is released by Tick',
+							'Mitigation stays on at least this long after activation; the withdraw is ' +
+							'released by Tick',
 					},
 					{
 						displayName: 'Re-Emit Interval (Seconds)',
@@ -280,7 +298,8 @@ export class IncidentGate implements INodeType {
 						typeOptions: { minValue: 1 },
 						default: DEFAULTS.reemitIntervalSeconds,
 						description:
-							'An unconfirmed Activate or Withdraw is emitted again (by Tick or the next event of its scope) this long after the last time',
+							'An unconfirmed Activate or Withdraw is emitted again (by Tick or the next ' +
+							'event of its scope) this long after the last time',
 					},
 					{
 						displayName: 'Resolve Memory (Minutes)',
@@ -289,7 +308,9 @@ export class IncidentGate implements INodeType {
 						typeOptions: { minValue: 0 },
 						default: DEFAULTS.resolveMemoryMinutes,
 						description:
-							'How long a resolve is remembered, so a late open that happened before it is ignored. An open that happened after it is a new wave whatever its ID. 0 = off.',
+							'How long a resolve is remembered, so a late open that happened before it is ' +
+							'ignored. An open that happened after it is a new wave whatever its ID. 0 = ' +
+							'off.',
 					},
 					{
 						displayName: 'Withdraw Delay (Seconds)',
@@ -298,7 +319,8 @@ export class IncidentGate implements INodeType {
 						typeOptions: { minValue: 0 },
 						default: DEFAULTS.withdrawDelaySeconds,
 						description:
-							'Wait this long after the last incident resolves before withdrawing (released by Tick); a new incident meanwhile cancels the withdraw',
+							'Wait this long after the last incident resolves before withdrawing (released ' +
+							'by Tick); a new incident meanwhile cancels the withdraw',
 					},
 				],
 			},

@@ -25,7 +25,9 @@ import { StaticDataStore } from './store/staticDataStore';
 type Operation = 'event' | 'confirm' | 'tick' | 'getState' | 'hold' | 'release' | 'reset';
 
 const OUTPUT = { activate: 0, withdraw: 1, none: 2 } as const;
-/** Get State lists at most this many incidents per scope, so one huge scope cannot bloat the output. */
+/**
+ * Get State lists at most this many incidents per scope, so one huge scope cannot bloat the output.
+ */
 const MAX_LISTED_INCIDENTS = 100;
 
 export const QUEUE_MODE_ERROR = 'The Workflow Static Data store cannot work in queue mode';
@@ -129,7 +131,10 @@ function readEvent(ctx: IExecuteFunctions, itemIndex: number, actionWords: Actio
 
 let lastReceipt = 0;
 
-/** The time an event without its own time is received; strictly increasing, so a batch keeps its order. */
+/**
+ * The time an event without its own time is received; strictly increasing, so a batch keeps its
+ * order.
+ */
 function receiptTime(): number {
 	lastReceipt = Math.max(Date.now(), lastReceipt + 0.001);
 	return lastReceipt;
@@ -168,7 +173,8 @@ function readScope(ctx: IExecuteFunctions, itemIndex: number): string {
 
 function readConfirm(ctx: IExecuteFunctions, itemIndex: number): GateEvent {
 	const active = ctx.getNodeParameter('active', itemIndex, undefined) as unknown;
-	// Anything but a boolean (a failed provider item carries `error`, not `active`) asks for a re-emit.
+	// Anything but a boolean (a failed provider item carries `error`, not `active`) asks for a
+	// re-emit.
 	return { type: 'confirm', active: typeof active === 'boolean' ? active : undefined };
 }
 
@@ -201,7 +207,9 @@ function describeApplied({ scope, decision, activatedAt }: Applied): IDataObject
 	};
 }
 
-/** The full picture of a scope for Get State: open incidents with their times, and the hold-down. */
+/**
+ * The full picture of a scope for Get State: open incidents with their times, and the hold-down.
+ */
 function describeState(scope: string, state: ScopeState | undefined): IDataObject {
 	const incidents: IDataObject[] = [];
 	for (const id in state?.incidents ?? {}) {
@@ -253,7 +261,8 @@ export async function runGate(ctx: IExecuteFunctions): Promise<INodeExecutionDat
 	} catch (error) {
 		throw toNodeError(ctx, error, 0);
 	}
-	// Scope-wide operations run once per execution, not once per input item (a Schedule Trigger sends one item).
+	// Scope-wide operations run once per execution, not once per input item (a Schedule Trigger sends
+	// one item).
 	if (operation === 'tick') {
 		try {
 			// Only scopes with a transition: a tick that changes nothing outputs nothing.
@@ -295,8 +304,9 @@ async function decideItems(
 		update: splitList((options.updateActions ?? 'update').toLowerCase()),
 		resolve: splitList((options.resolveActions ?? 'resolve').toLowerCase()),
 	};
-	// Read and check every item before deciding on any: without continueOnFail a bad item fails the node, and the
-	// good items before it must not have changed state whose transitions nobody downstream would then see.
+	// Read and check every item before deciding on any: without continueOnFail a bad item fails the
+	// node, and the good items before it must not have changed state whose transitions nobody
+	// downstream would then see.
 	const requests = ctx.getInputData().map((item, itemIndex) => {
 		try {
 			const scope = readScope(ctx, itemIndex);

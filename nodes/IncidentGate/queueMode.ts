@@ -1,9 +1,10 @@
 /**
- * Whether this n8n runs in queue mode, asked of n8n itself: its GlobalConfig (the `worker` command switches
- * `executions.mode` to `queue` even without EXECUTIONS_MODE) and its InstanceSettings (`worker` and `webhook`
- * processes exist only in queue mode), both singletons in n8n's dependency-injection container. They are reached
- * through n8n's own module resolution (require.main is n8n's executable), as this package does not depend on n8n;
- * where they cannot be reached, the environment n8n reads is the answer.
+ * Whether this n8n runs in queue mode, asked of n8n itself: its GlobalConfig (the `worker` command
+ * switches `executions.mode` to `queue` even without EXECUTIONS_MODE) and its InstanceSettings
+ * (`worker` and `webhook` processes exist only in queue mode), both singletons in n8n's
+ * dependency-injection container. They are reached through n8n's own module resolution
+ * (require.main is n8n's executable), as this package does not depend on n8n; where they cannot be
+ * reached, the environment n8n reads is the answer.
  */
 export function isQueueMode(): boolean {
 	if (process.env.EXECUTIONS_MODE === 'queue') return true;

@@ -17,9 +17,9 @@ export function checkLength(what: keyof typeof LIMITS, label: string, value: str
 }
 
 /**
- * One spelling per scope, so the same prefix or server never gets two mitigations: trimmed; an IP address or CIDR
- * becomes its network address in canonical form (IPv6 lower-case and compressed, RFC 5952); anything else is
- * case-folded.
+ * One spelling per scope, so the same prefix or server never gets two mitigations: trimmed; an IP
+ * address or CIDR becomes its network address in canonical form (IPv6 lower-case and compressed,
+ * RFC 5952); anything else is case-folded.
  */
 export function normalizeScope(raw: string): string {
 	const scope = raw.trim();
@@ -65,7 +65,10 @@ function ipv6Value(address: string): bigint {
 	return groups.reduce((sum, group) => sum * 65536n + BigInt(parseInt(group, 16)), 0n);
 }
 
-/** RFC 5952: lower-case, no leading zeros, the longest run (first if tied) of two or more zero groups as "::". */
+/**
+ * RFC 5952: lower-case, no leading zeros, the longest run (first if tied) of two or more zero
+ * groups as "::".
+ */
 function formatIpv6(value: bigint): string {
 	const groups = Array.from({ length: 8 }, (_, index) =>
 		Number((value >> BigInt((7 - index) * 16)) & 0xffffn),

@@ -1,19 +1,22 @@
 /**
- * The Incident Gate's decision logic: from (scope state, event, now, settings) to the new scope state and the
- * transition to emit. No I/O and no clock, so every store and every test runs the same rules. `decide` updates the
- * state object it is given in place (a scope can hold 100,000 incidents; copying them per event would cost more than
- * the decision), so a store hands it a state it may change, and writes it back.
+ * The Incident Gate's decision logic: from (scope state, event, now, settings) to the new scope
+ * state and the transition to emit. No I/O and no clock, so every store and every test runs the
+ * same rules. `decide` updates the state object it is given in place (a scope can hold 100,000
+ * incidents; copying them per event would cost more than the decision), so a store hands it a state
+ * it may change, and writes it back.
  *
- * Two clocks: `at`, the event time the sender reports (`occurredAt`), orders the events of one incident; `now`, the
- * gate's own monotonic clock, times hold-downs, expiry and re-emits.
+ * Two clocks: `at`, the event time the sender reports (`occurredAt`), orders the events of one
+ * incident; `now`, the gate's own monotonic clock, times hold-downs, expiry and re-emits.
  *
- * Per incident id the gate keeps the latest open time `o` and the latest resolve time `r`; the incident is open when
- * `o > r`. So a resolve suppresses only an open that happened before it (or at the same time), an open after a
- * resolve is a new wave, and any order of delivery ends in the same state.
+ * Per incident id the gate keeps the latest open time `o` and the latest resolve time `r`; the
+ * incident is open when `o > r`. So a resolve suppresses only an open that happened before it (or
+ * at the same time), an open after a resolve is a new wave, and any order of delivery ends in the
+ * same state.
  *
- * Per scope: `idle` (mitigation off), `active` (on, incidents open), `withdrawPending` (on, nothing open, a hold-down
- * runs until `withdrawDueAt`), `held` (on because an operator said so). `pending` records an Activate or Withdraw that
- * nobody has confirmed yet; it is emitted again until it is confirmed or the re-emit budget is spent.
+ * Per scope: `idle` (mitigation off), `active` (on, incidents open), `withdrawPending` (on, nothing
+ * open, a hold-down runs until `withdrawDueAt`), `held` (on because an operator said so). `pending`
+ * records an Activate or Withdraw that nobody has confirmed yet; it is emitted again until it is
+ * confirmed or the re-emit budget is spent.
  */
 
 export type MitigationStatus = 'idle' | 'active' | 'withdrawPending' | 'held';
@@ -24,7 +27,9 @@ export interface IncidentRecord {
 	o?: number;
 	/** Latest resolve time (event time). */
 	r?: number;
-	/** When the gate last heard of it (gate clock): open/update for expiry, resolve for forgetting. */
+	/**
+	 * When the gate last heard of it (gate clock): open/update for expiry, resolve for forgetting.
+	 */
 	s: number;
 	/** Title. */
 	t?: string;
@@ -53,7 +58,10 @@ export interface ScopeState {
 	overflow: number;
 	overflowSeen?: number;
 	pending?: PendingTransition;
-	/** No record expires or is forgotten before this time (a lower bound: tick scans the records only then). */
+	/**
+	 * No record expires or is forgotten before this time (a lower bound: tick scans the records only
+	 * then).
+	 */
 	checkAt?: number;
 }
 
@@ -67,9 +75,15 @@ export interface GateSettings {
 	/** How long a resolve is remembered, to absorb a late open of the same wave; 0 = not at all. */
 	resolveMemoryMs: number;
 	maxOpenIncidents: number;
-	/** An unconfirmed transition is emitted again after this long, by tick or by the next event of its scope. */
+	/**
+	 * An unconfirmed transition is emitted again after this long, by tick or by the next event of its
+	 * scope.
+	 */
 	reemitIntervalMs: number;
-	/** Re-emits of one unconfirmed transition before the gate assumes it was done; 0 = until confirmed. */
+	/**
+	 * Re-emits of one unconfirmed transition before the gate assumes it was done; 0 = until
+	 * confirmed.
+	 */
 	maxReemits: number;
 }
 
@@ -153,10 +167,15 @@ export const emptyScope = (): ScopeState => ({
 	overflow: 0,
 });
 
-/** What `tick` lists among expired ids for incidents beyond the cap, which have no id of their own. */
+/**
+ * What `tick` lists among expired ids for incidents beyond the cap, which have no id of their own.
+ */
 export const UNTRACKED = '(untracked incidents beyond the cap)';
 
-/** Gives a state read from JSON a prototype-free incident map, so any id (even "__proto__") is a plain key. */
+/**
+ * Gives a state read from JSON a prototype-free incident map, so any id (even "__proto__") is a
+ * plain key.
+ */
 export function hydrate(state: ScopeState): ScopeState {
 	const incidents = Object.create(null) as Record<string, IncidentRecord>;
 	for (const [id, record] of Object.entries(state.incidents ?? {})) incidents[id] = record;
@@ -252,7 +271,8 @@ function open(
 		return changedTo(state, 'duplicateOpen');
 	}
 	if (state.open >= settings.maxOpenIncidents) {
-		// Fail safe: an incident the gate cannot track still keeps mitigation on until it expires or resolves.
+		// Fail safe: an incident the gate cannot track still keeps mitigation on until it expires or
+		// resolves.
 		state.overflow++;
 		state.overflowSeen = now;
 		lowerCheckAt(state, now + settings.maxIncidentAgeMs, settings.maxIncidentAgeMs);
@@ -265,7 +285,9 @@ function open(
 	return opened(state, now, 'incidentOpened');
 }
 
-/** An incident was added: Activate from idle, cancel a pending withdraw, otherwise nothing to emit. */
+/**
+ * An incident was added: Activate from idle, cancel a pending withdraw, otherwise nothing to emit.
+ */
 function opened(state: ScopeState, now: number, reason: Reason): Decision {
 	switch (state.status) {
 		case 'idle':
@@ -323,7 +345,10 @@ function resolve(
 		: unchanged(state, 'unknownIncident');
 }
 
-/** What the provider node reported after an Activate or Withdraw: `active` is whether mitigation is on now. */
+/**
+ * What the provider node reported after an Activate or Withdraw: `active` is whether mitigation is
+ * on now.
+ */
 function confirm(
 	state: ScopeState,
 	active: boolean | undefined,
@@ -345,8 +370,8 @@ function confirm(
 }
 
 /**
- * Expires incidents not seen for the maximum age and forgets old resolves (only when some may be due), then
- * releases a withdraw whose hold-down is over.
+ * Expires incidents not seen for the maximum age and forgets old resolves (only when some may be
+ * due), then releases a withdraw whose hold-down is over.
  */
 function tick(state: ScopeState, now: number, settings: GateSettings): Decision {
 	const swept =
@@ -375,7 +400,10 @@ function withdrawIfDue(state: ScopeState, now: number): Decision | undefined {
 	return undefined;
 }
 
-/** One pass over the scope's records: expires and forgets what is due, and sets the next exact `checkAt`. */
+/**
+ * One pass over the scope's records: expires and forgets what is due, and sets the next exact
+ * `checkAt`.
+ */
 function sweep(
 	state: ScopeState,
 	now: number,
@@ -423,7 +451,10 @@ function lowerCheckAt(state: ScopeState, at: number, period: number): void {
 	if (state.checkAt === undefined || at < state.checkAt) state.checkAt = at;
 }
 
-/** The last incident is gone: withdraw now, or once the hold-down is over; never while an operator holds. */
+/**
+ * The last incident is gone: withdraw now, or once the hold-down is over; never while an operator
+ * holds.
+ */
 function withdrawAfterHoldDown(
 	state: ScopeState,
 	now: number,
@@ -452,7 +483,10 @@ function emit(state: ScopeState, transition: Transition, reason: Reason, now: nu
 	return { state, transition, reason, changed: true };
 }
 
-/** Emits the scope's unconfirmed transition again when it is due, or gives up once the budget is spent. */
+/**
+ * Emits the scope's unconfirmed transition again when it is due, or gives up once the budget is
+ * spent.
+ */
 function reemit(decision: Decision, now: number, settings: GateSettings): Decision | undefined {
 	const state = decision.state;
 	const pending = state?.pending;
@@ -493,7 +527,10 @@ const changedTo = (state: ScopeState, reason: Reason): Decision => ({
 	changed: true,
 });
 
-/** The whole scope goes once nothing is left to remember: idle, confirmed, no incident or resolve record. */
+/**
+ * The whole scope goes once nothing is left to remember: idle, confirmed, no incident or resolve
+ * record.
+ */
 function keepWorthKeeping(state: ScopeState): ScopeState | undefined {
 	if (state.status !== 'idle' || state.pending || state.open > 0 || state.overflow > 0)
 		return state;

@@ -13,7 +13,10 @@ import {
 } from './incidentGateFixture';
 import { postJson } from './workflows';
 
-/** Regular mode (one n8n process, SQLite), Workflow Static Data store: overlapping webhook executions stay exact. */
+/**
+ * Regular mode (one n8n process, SQLite), Workflow Static Data store: overlapping webhook
+ * executions stay exact.
+ */
 
 const STORM = 100;
 let counter: ProviderCounter;
@@ -73,7 +76,7 @@ describe('Incident Gate in a real n8n, regular mode, static-data store', () => {
 		expect(await gateState(n8n.url)).toMatchObject({ mitigation: 'idle', openIncidents: 0 });
 	});
 
-	it('repairs a provider failure after Activate at the next tick, then stops once confirmed', async () => {
+	it('repairs a provider failure after Activate at the next tick, then stops', async () => {
 		const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 		repairCounter.failNext.activate = 1;
 		const failed = await postJson(`${n8n.url}/webhook/repair-incident`, {
@@ -94,20 +97,26 @@ describe('Incident Gate in a real n8n, regular mode, static-data store', () => {
 		expect(repairCounter.calls.activate).toHaveLength(1);
 	});
 
-	it('for comparison: naive static-data counting in a Code node loses updates under the same load', async () => {
-		const count = async () =>
-			((await postJson(`${n8n.url}/webhook/naive-count`)).json as Array<{ count: number }>)[0]
-				.count;
-		const before = await count();
-		await storm(
-			`${n8n.url}/webhook/naive-count`,
-			ids.map(() => ({})),
-		);
-		const counted = (await count()) - before - 1;
-		// Not asserted beyond plausibility: how many updates are lost depends on scheduling. Reported for the README.
-		process.stderr.write(
-			`[incident-gate] naive static-data counter counted ${counted} of ${STORM} concurrent executions\n`,
-		);
-		expect(counted).toBeLessThanOrEqual(STORM);
-	});
+	it(
+		'for comparison: naive static-data counting in a Code node loses updates under the same ' +
+			'load',
+		async () => {
+			const count = async () =>
+				((await postJson(`${n8n.url}/webhook/naive-count`)).json as Array<{ count: number }>)[0]
+					.count;
+			const before = await count();
+			await storm(
+				`${n8n.url}/webhook/naive-count`,
+				ids.map(() => ({})),
+			);
+			const counted = (await count()) - before - 1;
+			// Not asserted beyond plausibility: how many updates are lost depends on scheduling. Reported
+			// for the README.
+			process.stderr.write(
+				`[incident-gate] naive static-data counter counted ${counted} of ${STORM} ` +
+					'concurrent executions\n',
+			);
+			expect(counted).toBeLessThanOrEqual(STORM);
+		},
+	);
 });

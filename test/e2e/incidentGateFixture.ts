@@ -5,15 +5,19 @@ import type { AddressInfo } from 'node:net';
 import { PACKAGE, postJson } from './workflows';
 
 /**
- * The workflows and the counting server both real-n8n gate proofs use: Webhook -> Incident Gate, whose Activate and
- * Withdraw outputs call a local HTTP "provider" that counts the calls; Webhook -> Get State -> No Op to read the state.
+ * The workflows and the counting server both real-n8n gate proofs use: Webhook -> Incident Gate,
+ * whose Activate and Withdraw outputs call a local HTTP "provider" that counts the calls; Webhook
+ * -> Get State -> No Op to read the state.
  */
 
 export interface ProviderCounter {
 	url: string;
 	/** `none`: calls to /none, for workflows that also report the gate's Unchanged output. */
 	calls: { activate: unknown[]; withdraw: unknown[]; none: unknown[] };
-	/** The next this many calls to /activate fail with HTTP 500 (and are not counted): a provider outage. */
+	/**
+	 * The next this many calls to /activate fail with HTTP 500 (and are not counted): a provider
+	 * outage.
+	 */
 	failNext: { activate: number };
 	stop(): Promise<void>;
 }
@@ -126,7 +130,10 @@ export interface GateStoreChoice {
 	credentials?: Record<string, { id: string; name: string }>;
 }
 
-/** POST /webhook/incident {action, incidentId} feeds the gate; POST /webhook/incident-state returns Get State. */
+/**
+ * POST /webhook/incident {action, incidentId} feeds the gate; POST /webhook/incident-state returns
+ * Get State.
+ */
 export function gateWorkflow(id: string, counterUrl: string, choice: GateStoreChoice) {
 	const gate = (name: string, parameters: Record<string, unknown>): Node => ({
 		name,
@@ -148,6 +155,17 @@ export function gateWorkflow(id: string, counterUrl: string, choice: GateStoreCh
 			}),
 			providerCall('Activate Provider', `${counterUrl}/activate`),
 			providerCall('Withdraw Provider', `${counterUrl}/withdraw`),
+			// The provider's answer confirms the change, so later events do not emit it again.
+			gate('Confirm Activate', {
+				operation: 'confirm',
+				scope: "={{ $('Gate').item.json.scope }}",
+				active: '={{ $json.ok === true ? true : undefined }}',
+			}),
+			gate('Confirm Withdraw', {
+				operation: 'confirm',
+				scope: "={{ $('Gate').item.json.scope }}",
+				active: '={{ $json.ok === true ? false : undefined }}',
+			}),
 			webhookNode('State', 'incident-state'),
 			gate('Gate State', { operation: 'getState', allScopes: false, scope: 'edge' }),
 			{ name: 'State Out', type: 'n8n-nodes-base.noOp', typeVersion: 1, parameters: {} },
@@ -155,6 +173,8 @@ export function gateWorkflow(id: string, counterUrl: string, choice: GateStoreCh
 		{
 			Incident: [['Gate']],
 			Gate: [['Activate Provider'], ['Withdraw Provider'], []],
+			'Activate Provider': [['Confirm Activate']],
+			'Withdraw Provider': [['Confirm Withdraw']],
 			State: [['Gate State']],
 			'Gate State': [[], [], ['State Out']],
 		},
@@ -162,9 +182,10 @@ export function gateWorkflow(id: string, counterUrl: string, choice: GateStoreCh
 }
 
 /**
- * Re-emit and confirmation: POST /webhook/repair-incident feeds a gate whose Activate calls the provider and then
- * confirms with the provider's answer; POST /webhook/repair-tick runs Tick, whose Activate does the same. Each
- * Confirm finds the scope through paired items: `$('<gate node>').item.json.scope`.
+ * Re-emit and confirmation: POST /webhook/repair-incident feeds a gate whose Activate calls the
+ * provider and then confirms with the provider's answer; POST /webhook/repair-tick runs Tick, whose
+ * Activate does the same. Each Confirm finds the scope through paired items: `$('<gate
+ * node>').item.json.scope`.
  */
 export function repairWorkflow(id: string, counterUrl: string) {
 	const gate = (name: string, parameters: Record<string, unknown>): Node => ({
@@ -213,7 +234,10 @@ export function repairWorkflow(id: string, counterUrl: string) {
 	);
 }
 
-/** A gate on the Workflow Static Data store whose error (n8n's Continue On Fail) is the webhook's answer. */
+/**
+ * A gate on the Workflow Static Data store whose error (n8n's Continue On Fail) is the webhook's
+ * answer.
+ */
 export function staticDataGateWorkflow(id: string, path: string) {
 	const gateNode = {
 		name: 'Static Gate',
@@ -254,7 +278,8 @@ export function naiveCounterWorkflow(id: string) {
 				parameters: {
 					mode: 'runOnceForAllItems',
 					jsCode:
-						"const data = $getWorkflowStaticData('global');\ndata.count = (data.count || 0) + 1;\nreturn [{ json: { count: data.count } }];",
+						"const data = $getWorkflowStaticData('global');\ndata.count = (data.count || 0) " +
+						'+ 1;\nreturn [{ json: { count: data.count } }];',
 				},
 			},
 		],
@@ -271,8 +296,9 @@ export async function storm(url: string, bodies: unknown[]): Promise<void> {
 }
 
 /**
- * n8n reports ready before it has registered the published workflows' webhooks: polls `url` with an empty POST until
- * its status says the webhook is live (by default: anything but 404, e.g. a 401 from a trigger that wants a secret).
+ * n8n reports ready before it has registered the published workflows' webhooks: polls `url` with an
+ * empty POST until its status says the webhook is live (by default: anything but 404, e.g. a 401
+ * from a trigger that wants a secret).
  */
 export async function waitForWebhook(
 	url: string,

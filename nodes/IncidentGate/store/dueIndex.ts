@@ -1,6 +1,7 @@
 /**
- * When each scope next needs a tick, so a tick visits only the scopes with something due: a binary min-heap with lazy
- * deletion (an entry is live while it matches the scope's current due time) plus the current due time per scope.
+ * When each scope next needs a tick, so a tick visits only the scopes with something due: a binary
+ * min-heap with lazy deletion (an entry is live while it matches the scope's current due time) plus
+ * the current due time per scope.
  */
 export class DueIndex {
 	private readonly due = new Map<string, number>();

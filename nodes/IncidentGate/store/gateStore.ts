@@ -2,7 +2,9 @@ import type { Decision, GateEvent, GateSettings, ScopeState } from '../stateMach
 
 /** One decision as a store applied it. */
 export interface Applied {
-	/** The scope decided on: where the incident was opened, which may differ from the event's scope. */
+	/**
+	 * The scope decided on: where the incident was opened, which may differ from the event's scope.
+	 */
 	scope: string;
 	decision: Decision;
 	/** When the mitigation this decision is about was activated (a Withdraw still says it). */
@@ -10,13 +12,16 @@ export interface Applied {
 }
 
 /**
- * Where a gate keeps its state. The promise every store makes: each event is read, decided and written as one atomic
- * step, so two events can never decide on the same old state; and an event about an incident already open in another
- * scope is decided in that scope.
+ * Where a gate keeps its state. The promise every store makes: each event is read, decided and
+ * written as one atomic step, so two events can never decide on the same old state; and an event
+ * about an incident already open in another scope is decided in that scope.
  */
 export interface GateStore {
 	apply(scope: string, event: GateEvent, settings: GateSettings): Promise<Applied>;
-	/** Runs tick on every scope with something due (expiry, hold-down, re-emit); returns those it decided on. */
+	/**
+	 * Runs tick on every scope with something due (expiry, hold-down, re-emit); returns those it
+	 * decided on.
+	 */
 	tick(settings: GateSettings): Promise<Applied[]>;
 	read(scope: string): Promise<ScopeState | undefined>;
 	/** Every scope that has state. */

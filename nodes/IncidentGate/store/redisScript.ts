@@ -1,22 +1,27 @@
 /**
- * The gate's state machine in Lua, run inside Redis as one script per event, so a decision and its write are one
- * atomic step whatever the number of n8n processes. It follows stateMachine.ts rule for rule (property tests run
- * both on the same random sequences), on a layout where every step is O(1) or O(log n):
+ * The gate's state machine in Lua, run inside Redis as one script per event, so a decision and its
+ * write are one atomic step whatever the number of n8n processes. It follows stateMachine.ts rule
+ * for rule (property tests run both on the same random sequences), on a layout where every step is
+ * O(1) or O(log n):
  *
- * - `<prefix>s:<scope>`: hash with the scope's fields (st status, aa activatedAt, wd withdrawDueAt, op open, rm
- *   remembered, ov overflow, os overflowSeen, pn/pa pending emits and time) and one field `i:<id>` per incident
- *   record, "o|r|s|title";
- * - `<prefix>x:<scope>`: sorted set of incident ids by the time tick must look at them (expiry or forgetting);
- * - KEYS[1] set of scopes, KEYS[2] hash open incident id -> scope, KEYS[3] sorted set of scopes by next due time,
- *   KEYS[4] the gate clock (milliseconds; never goes back, even if the server clock does).
+ * - `<prefix>s:<scope>`: hash with the scope's fields (st status, aa activatedAt, wd withdrawDueAt,
+ *   op open, rm remembered, ov overflow, os overflowSeen, pn/pa pending emits and time) and one
+ *   field `i:<id>` per incident record, "o|r|s|title";
+ * - `<prefix>x:<scope>`: sorted set of incident ids by the time tick must look at them (expiry or
+ *   forgetting);
+ * - KEYS[1] set of scopes, KEYS[2] hash open incident id -> scope, KEYS[3] sorted set of scopes by
+ *   next due time, KEYS[4] the gate clock (milliseconds; never goes back, even if the server clock
+ *   does).
  *
- * ARGV: operation, key prefix, scope, incident id, event time, title, active ('1', '0' or '' for a failed provider
- * item), the caller's clock (the gate clock is at least this), then the settings: minimum active, withdraw delay,
- * maximum incident age, resolve memory (all ms), max open incidents, re-emit interval (ms), max re-emits.
- * Operation `tick` decides on up to ARGV[16] due scopes.
+ * ARGV: operation, key prefix, scope, incident id, event time, title, active ('1', '0' or '' for a
+ * failed provider item), the caller's clock (the gate clock is at least this), then the settings:
+ * minimum active, withdraw delay, maximum incident age, resolve memory (all ms), max open
+ * incidents, re-emit interval (ms), max re-emits. Operation `tick` decides on up to ARGV[16] due
+ * scopes.
  *
- * Returns one array per scope decided on: scope, transition, reason, status ('' once forgotten), unresolved count,
- * overflow, pending (0/1), activatedAt (or that of the mitigation a Withdraw ends), withdrawDueAt, then expired ids.
+ * Returns one array per scope decided on: scope, transition, reason, status ('' once forgotten),
+ * unresolved count, overflow, pending (0/1), activatedAt (or that of the mitigation a Withdraw
+ * ends), withdrawDueAt, then expired ids.
  */
 export const GATE_SCRIPT = `
 local op, P = ARGV[1], ARGV[2]
@@ -34,7 +39,10 @@ if floor > now then now = floor end
 redis.call('SET', KC, string.format('%.17g', now))
 
 local function fmt(x) return string.format('%.17g', x) end
-local function num(v) if v == false or v == nil or v == '' then return nil end return tonumber(v) end
+local function num(v)
+  if v == false or v == nil or v == '' then return nil end
+  return tonumber(v)
+end
 local FIELDS = { 'st', 'aa', 'wd', 'op', 'rm', 'ov', 'os', 'pn', 'pa' }
 
 local function decideScope(scope, ev)
@@ -46,7 +54,9 @@ local function decideScope(scope, ev)
   local prevActivatedAt = S.aa
   local D = { transition = 'none', reason = 'nothingDue', changed = false, expired = {} }
 
-  local function isOpen(rec) return rec ~= nil and rec.o ~= nil and (rec.r == nil or rec.o > rec.r) end
+  local function isOpen(rec)
+    return rec ~= nil and rec.o ~= nil and (rec.r == nil or rec.o > rec.r)
+  end
   local function getRec(id)
     local raw = redis.call('HGET', H, 'i:' .. id)
     if not raw then return nil end
@@ -54,10 +64,15 @@ local function decideScope(scope, ev)
     return { o = num(o), r = num(r), s = tonumber(s), t = title }
   end
   local function putRec(id, rec)
-    redis.call('HSET', H, 'i:' .. id, (rec.o and fmt(rec.o) or '') .. '|' .. (rec.r and fmt(rec.r) or '')
+    redis.call('HSET', H, 'i:' .. id,
+      (rec.o and fmt(rec.o) or '') .. '|' .. (rec.r and fmt(rec.r) or '')
       .. '|' .. fmt(rec.s) .. '|' .. (rec.t or ''))
     if isOpen(rec) then
-      if maxAge > 0 then redis.call('ZADD', X, fmt(rec.s + maxAge), id) else redis.call('ZREM', X, id) end
+      if maxAge > 0 then
+        redis.call('ZADD', X, fmt(rec.s + maxAge), id)
+      else
+        redis.call('ZREM', X, id)
+      end
     else
       redis.call('ZADD', X, fmt(rec.s + memory), id)
     end
@@ -132,8 +147,16 @@ local function decideScope(scope, ev)
       else
         S.op = S.op - 1
         redis.call('HDEL', KO, ev.id)
-        if memory > 0 then putRec(ev.id, { r = ev.at, s = now }); S.rm = S.rm + 1 else delRec(ev.id) end
-        if S.op + S.ov > 0 then changedTo('incidentResolved') else withdrawAfterHoldDown('allIncidentsResolved') end
+        if memory > 0 then
+          putRec(ev.id, { r = ev.at, s = now }); S.rm = S.rm + 1
+        else
+          delRec(ev.id)
+        end
+        if S.op + S.ov > 0 then
+          changedTo('incidentResolved')
+        else
+          withdrawAfterHoldDown('allIncidentsResolved')
+        end
       end
     elseif memory > 0 then
       if not rec then S.rm = S.rm + 1 end
@@ -207,7 +230,8 @@ local function decideScope(scope, ev)
   end
 
   -- Any later event of the scope repairs a lost Activate or Withdraw, as tick does.
-  if D.transition == 'none' and kind ~= 'confirm' and kind ~= 'reset' and S.pn and now - S.pa >= interval then
+  if D.transition == 'none' and kind ~= 'confirm' and kind ~= 'reset' and S.pn
+    and now - S.pa >= interval then
     if maxReemits > 0 and S.pn > maxReemits then
       S.pn = nil; D.changed = true
     else
@@ -234,7 +258,10 @@ local function decideScope(scope, ev)
       for _, field in ipairs(FIELDS) do
         local value = values[field]
         if value == nil then table.insert(del, field)
-        else table.insert(set, field); table.insert(set, type(value) == 'number' and fmt(value) or value) end
+        else
+          table.insert(set, field)
+          table.insert(set, type(value) == 'number' and fmt(value) or value)
+        end
       end
       redis.call('HSET', H, unpack(set))
       if #del > 0 then redis.call('HDEL', H, unpack(del)) end
@@ -269,5 +296,6 @@ local scope, id = ARGV[3], ARGV[4]
 if id ~= '' then scope = redis.call('HGET', KO, id) or scope end
 local active = nil
 if ARGV[7] == '1' then active = true elseif ARGV[7] == '0' then active = false end
-return { decideScope(scope, { op = op, id = id, at = tonumber(ARGV[5]), title = ARGV[6], active = active }) }
+local event = { op = op, id = id, at = tonumber(ARGV[5]), title = ARGV[6], active = active }
+return { decideScope(scope, event) }
 `;

@@ -43,7 +43,10 @@ function connectionOptions(options: RedisOptions) {
 	};
 }
 
-/** A connected client with the gate's script as a command (EVALSHA, falling back to EVAL once per server). */
+/**
+ * A connected client with the gate's script as a command (EVALSHA, falling back to EVAL once per
+ * server).
+ */
 export async function createGateClient(options: RedisOptions): Promise<GateRedis> {
 	const redis = new Redis({ ...connectionOptions(options), maxRetriesPerRequest: 2 });
 	redis.defineCommand('incidentGate', { numberOfKeys: 4, lua: GATE_SCRIPT });
@@ -65,7 +68,9 @@ export async function gateClient(options: RedisOptions): Promise<GateRedis> {
 	return await client;
 }
 
-/** Connects once without retrying, so the credential test reports a wrong password or port at once. */
+/**
+ * Connects once without retrying, so the credential test reports a wrong password or port at once.
+ */
 export async function pingRedis(options: RedisOptions): Promise<void> {
 	const redis = new Redis({
 		...connectionOptions(options),
@@ -81,9 +86,10 @@ export async function pingRedis(options: RedisOptions): Promise<void> {
 }
 
 /**
- * Gate state in Redis, exact across any number of n8n processes: each event is one Lua script that reads, decides and
- * writes the scope in one atomic step, touching only the incident it is about (hash field and sorted-set entry), so
- * it costs the same at 1 and at 100,000 open incidents. Times come from the Redis server's clock.
+ * Gate state in Redis, exact across any number of n8n processes: each event is one Lua script that
+ * reads, decides and writes the scope in one atomic step, touching only the incident it is about
+ * (hash field and sorted-set entry), so it costs the same at 1 and at 100,000 open incidents. Times
+ * come from the Redis server's clock.
  */
 export class RedisStore implements GateStore {
 	private readonly prefix: string;
@@ -94,7 +100,8 @@ export class RedisStore implements GateStore {
 		/** The gate clock is at least this (ms), for callers that own a clock. */
 		private readonly clockFloor: () => number = () => 0,
 	) {
-		// A hash tag ({...}) keeps all keys of one gate in one Redis Cluster slot, as the script requires.
+		// A hash tag ({...}) keeps all keys of one gate in one Redis Cluster slot, as the script
+		// requires.
 		this.prefix = `{${gateKey}}:`;
 	}
 
@@ -179,7 +186,10 @@ export class RedisStore implements GateStore {
 	}
 }
 
-/** Turns a script reply into what the node describes: the scope's counts stand in for its incident records. */
+/**
+ * Turns a script reply into what the node describes: the scope's counts stand in for its incident
+ * records.
+ */
 function toApplied(reply: unknown[]): Applied {
 	const [scope, transition, reason, status, unresolved, overflow, pending, activatedAt, dueAt] =
 		reply.slice(0, 9).map(String);

@@ -13,7 +13,10 @@ import {
 import { DueIndex } from './dueIndex';
 import { incidentOf, type Applied, type GateStore } from './gateStore';
 
-/** What static data holds: every scope's state, and the gate clock's last reading (it never goes back). */
+/**
+ * What static data holds: every scope's state, and the gate clock's last reading (it never goes
+ * back).
+ */
 interface GateDocument {
 	v: 2;
 	clock: number;
@@ -26,17 +29,20 @@ interface LiveGate {
 	/** Open incident id -> the scope it was opened in. */
 	owners: Map<string, string>;
 	due: DueIndex;
-	/** Added to the process clock so the gate clock continues from the saved reading after a restart. */
+	/**
+	 * Added to the process clock so the gate clock continues from the saved reading after a restart.
+	 */
 	offset: number;
 	/** The settings the due index was computed with; a change rebuilds it. */
 	settingsKey: string;
 }
 
 /**
- * One copy of each gate's state per n8n process, shared by every execution of the workflow in it. n8n gives each
- * execution its own snapshot of static data and saves it when the execution ends, so overlapping executions that
- * decided on their snapshots would lose each other's updates. Deciding on this copy instead, synchronously, makes
- * every decision see all earlier ones (JavaScript runs one execution's synchronous code at a time).
+ * One copy of each gate's state per n8n process, shared by every execution of the workflow in it.
+ * n8n gives each execution its own snapshot of static data and saves it when the execution ends, so
+ * overlapping executions that decided on their snapshots would lose each other's updates. Deciding
+ * on this copy instead, synchronously, makes every decision see all earlier ones (JavaScript runs
+ * one execution's synchronous code at a time).
  */
 const liveGates = new Map<string, LiveGate>();
 
@@ -118,8 +124,9 @@ export class StaticDataStore implements GateStore {
 			for (const incident in previous.incidents)
 				if (gate.owners.get(incident) === scope) gate.owners.delete(incident);
 		gate.document.clock = now;
-		// Hand n8n the live copy only when something changed: assigning marks static data as changed, and n8n then
-		// saves the whole of it when the execution ends, including decisions of executions that ended earlier.
+		// Hand n8n the live copy only when something changed: assigning marks static data as changed,
+		// and n8n then saves the whole of it when the execution ends, including decisions of executions
+		// that ended earlier.
 		this.staticData[this.field] = gate.document as unknown as IDataObject;
 	}
 
@@ -142,7 +149,8 @@ export class StaticDataStore implements GateStore {
 		}
 		const settingsKey = settings ? JSON.stringify(settings) : gate.settingsKey;
 		if (settings && settingsKey !== gate.settingsKey) {
-			// Due times depend on the settings (e.g. Max Incident Age changed in the node): compute them again.
+			// Due times depend on the settings (e.g. Max Incident Age changed in the node): compute them
+			// again.
 			gate.settingsKey = settingsKey;
 			gate.due = new DueIndex();
 			for (const [scope, state] of Object.entries(gate.document.scopes))
@@ -153,7 +161,8 @@ export class StaticDataStore implements GateStore {
 }
 
 function loadDocument(persisted: unknown): GateDocument {
-	// Detach from n8n's observable proxy; null prototype so any scope name (even "__proto__") is a plain key.
+	// Detach from n8n's observable proxy; null prototype so any scope name (even "__proto__") is a
+	// plain key.
 	const scopes = Object.create(null) as Record<string, ScopeState>;
 	const saved = persisted as Partial<GateDocument> | undefined;
 	if (saved?.scopes && typeof saved.scopes === 'object') {
@@ -172,7 +181,9 @@ interface Version1Scope {
 	recentResolves?: Array<{ id: string; at: number }>;
 }
 
-/** The first release kept arrays of open incidents and resolves; an upgrade keeps what they said. */
+/**
+ * The first release kept arrays of open incidents and resolves; an upgrade keeps what they said.
+ */
 function fromVersion1(saved: unknown): ScopeState {
 	const old = saved as Version1Scope;
 	const state = hydrate({ status: old.status, incidents: {}, open: 0, remembered: 0, overflow: 0 });

@@ -6,7 +6,9 @@ import { runNode } from '../../helpers/runNode';
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 let workflowCounter = 0;
 
-/** A fresh copy of the node's modules: what a restarted n8n process loads (no state kept in memory). */
+/**
+ * A fresh copy of the node's modules: what a restarted n8n process loads (no state kept in memory).
+ */
 function loadNode(): INodeType {
 	let node: INodeType | undefined;
 	jest.isolateModules(() => {
@@ -19,7 +21,10 @@ function loadNode(): INodeType {
 	return node as INodeType;
 }
 
-/** One workflow with the gate on the static-data store; each call of `run` is one execution with its own snapshot. */
+/**
+ * One workflow with the gate on the static-data store; each call of `run` is one execution with its
+ * own snapshot.
+ */
 function gateWorkflow(parameters: Record<string, unknown> = {}, process = { node: loadNode() }) {
 	const workflowId = `wf-${++workflowCounter}`;
 	let persisted: IDataObject = {};
@@ -30,8 +35,8 @@ function gateWorkflow(parameters: Record<string, unknown> = {}, process = { node
 			overrides: Record<string, unknown> = {},
 			continueOnFail = false,
 		) {
-			// n8n hands each execution a copy of the saved static data and saves it back only if the execution
-			// changed it (n8n's static data object notices assignments).
+			// n8n hands each execution a copy of the saved static data and saves it back only if the
+			// execution changed it (n8n's static data object notices assignments).
 			let changed = false;
 			const staticData = new Proxy(structuredClone(persisted), {
 				set(target, key, value) {
@@ -71,7 +76,10 @@ function gateWorkflow(parameters: Record<string, unknown> = {}, process = { node
 	};
 }
 
-/** Evaluates the `{{ $json.field }}` expressions the gate uses by default (runNode does not evaluate expressions). */
+/**
+ * Evaluates the `{{ $json.field }}` expressions the gate uses by default (runNode does not evaluate
+ * expressions).
+ */
 function resolveJsonExpressions(
 	parameters: Record<string, unknown>,
 	json: IDataObject,
@@ -138,31 +146,35 @@ describe('Incident Gate node: routing events', () => {
 		expect(output[0][0].pairedItem).toEqual({ item: 0 });
 	});
 
-	it('routes a batch item by item: Activate once, then Unchanged, then Withdraw at the last resolve', async () => {
-		const gate = gateWorkflow();
-		const { activate, unchanged, withdraw, output } = await gate.run([
-			openEvent('a'),
-			openEvent('b'),
-			{ action: 'update', incidentId: 'a' },
-			resolveEvent('a'),
-			resolveEvent('b'),
-		]);
-		expect(activate.map((item) => item.reason)).toEqual(['activated']);
-		expect(unchanged.map((item) => item.reason)).toEqual([
-			'incidentOpened',
-			'incidentUpdated',
-			'incidentResolved',
-		]);
-		expect(withdraw).toEqual([
-			expect.objectContaining({
-				transition: 'withdraw',
-				reason: 'allIncidentsResolved',
-				openIncidents: 0,
-				activatedAt: '2030-01-01T00:00:00.000Z',
-			}),
-		]);
-		expect(output[1][0].pairedItem).toEqual({ item: 4 });
-	});
+	it(
+		'routes a batch item by item: Activate once, then Unchanged, then Withdraw at the last ' +
+			'resolve',
+		async () => {
+			const gate = gateWorkflow();
+			const { activate, unchanged, withdraw, output } = await gate.run([
+				openEvent('a'),
+				openEvent('b'),
+				{ action: 'update', incidentId: 'a' },
+				resolveEvent('a'),
+				resolveEvent('b'),
+			]);
+			expect(activate.map((item) => item.reason)).toEqual(['activated']);
+			expect(unchanged.map((item) => item.reason)).toEqual([
+				'incidentOpened',
+				'incidentUpdated',
+				'incidentResolved',
+			]);
+			expect(withdraw).toEqual([
+				expect.objectContaining({
+					transition: 'withdraw',
+					reason: 'allIncidentsResolved',
+					openIncidents: 0,
+					activatedAt: '2030-01-01T00:00:00.000Z',
+				}),
+			]);
+			expect(output[1][0].pairedItem).toEqual({ item: 4 });
+		},
+	);
 
 	it('treats open, resolve, open of one id in one batch as two waves', async () => {
 		const { output } = await gateWorkflow().run([
@@ -177,7 +189,7 @@ describe('Incident Gate node: routing events', () => {
 		]);
 	});
 
-	it('orders by Occurred At: an open that happened before its resolve is late, not a new wave', async () => {
+	it('orders by Occurred At: an open from before its resolve is late, not a new wave', async () => {
 		const gate = gateWorkflow();
 		await gate.run([openEvent('a', { occurredAt: '2030-01-01T00:00:00Z' })]);
 		await gate.run([resolveEvent('a', { occurredAt: '2030-01-01T00:05:00Z' })]);
@@ -202,7 +214,7 @@ describe('Incident Gate node: routing events', () => {
 		expect(same.activate).toEqual([]);
 	});
 
-	it('resolves an incident in the scope it was opened in, whatever scope the resolve carries', async () => {
+	it('resolves an incident in the scope it was opened in, whatever the resolve says', async () => {
 		const gate = gateWorkflow({ scope: '={{ $json.scope }}' });
 		await gate.run([openEvent('a')], { scope: '203.0.113.0/24' });
 		const { withdraw } = await gate.run([resolveEvent('a')], { scope: 'global' });
@@ -269,23 +281,27 @@ describe('Incident Gate node: bad input', () => {
 		},
 	);
 
-	it('with Continue On Fail, sends the bad item to Unchanged with the error and processes the others', async () => {
-		const gate = gateWorkflow();
-		const { activate, unchanged, output } = await gate.run(
-			[{ action: 'open' }, openEvent('a')],
-			{},
-			true,
-		);
-		expect(unchanged).toEqual([
-			{
-				error: 'The incident has no ID',
-				description: expect.stringContaining('Incident ID'),
-				operation: 'event',
-			},
-		]);
-		expect(output[2][0].pairedItem).toEqual({ item: 0 });
-		expect(activate).toEqual([expect.objectContaining({ scope: 'global', openIncidents: 1 })]);
-	});
+	it(
+		'with Continue On Fail, sends the bad item to Unchanged with the error and processes the ' +
+			'others',
+		async () => {
+			const gate = gateWorkflow();
+			const { activate, unchanged, output } = await gate.run(
+				[{ action: 'open' }, openEvent('a')],
+				{},
+				true,
+			);
+			expect(unchanged).toEqual([
+				{
+					error: 'The incident has no ID',
+					description: expect.stringContaining('Incident ID'),
+					operation: 'event',
+				},
+			]);
+			expect(output[2][0].pairedItem).toEqual({ item: 0 });
+			expect(activate).toEqual([expect.objectContaining({ scope: 'global', openIncidents: 1 })]);
+		},
+	);
 });
 
 describe('Incident Gate node: hold-down and tick', () => {
@@ -317,15 +333,19 @@ describe('Incident Gate node: hold-down and tick', () => {
 		]);
 	});
 
-	it('Tick expires incidents not seen for the maximum age, once per execution whatever the number of input items', async () => {
-		const gate = gateWorkflow({ options: { maxIncidentAgeMinutes: 30 } });
-		await gate.run([openEvent('a')]);
-		jest.advanceTimersByTime(30 * 60_000);
-		const { withdraw } = await gate.run([{}, {}], { operation: 'tick' });
-		expect(withdraw).toEqual([
-			expect.objectContaining({ reason: 'incidentsExpired', expiredIncidentIds: ['a'] }),
-		]);
-	});
+	it(
+		'Tick expires incidents not seen for the maximum age, once per execution whatever the ' +
+			'number of input items',
+		async () => {
+			const gate = gateWorkflow({ options: { maxIncidentAgeMinutes: 30 } });
+			await gate.run([openEvent('a')]);
+			jest.advanceTimersByTime(30 * 60_000);
+			const { withdraw } = await gate.run([{}, {}], { operation: 'tick' });
+			expect(withdraw).toEqual([
+				expect.objectContaining({ reason: 'incidentsExpired', expiredIncidentIds: ['a'] }),
+			]);
+		},
+	);
 
 	it('is not fooled by the system clock stepping forward', async () => {
 		const gate = gateWorkflow({ options: { maxIncidentAgeMinutes: 30 } });

@@ -19,7 +19,10 @@ import { StaticDataStore } from '../../../nodes/IncidentGate/store/staticDataSto
 import { startRedis, type Service } from '../../e2e/services';
 import { runNode } from '../../helpers/runNode';
 
-/** The Redis store (Lua decider) against a real redis-server from Debian, and against the TypeScript decider. */
+/**
+ * The Redis store (Lua decider) against a real redis-server from Debian, and against the TypeScript
+ * decider.
+ */
 
 const SECOND = 1000;
 const MINUTE = 60_000;
@@ -150,7 +153,7 @@ describe('the Lua decider agrees with the TypeScript decider', () => {
 });
 
 describe('Redis store', () => {
-	it('is exact when many processes decide on one scope at once: one Activate, one Withdraw', async () => {
+	it('is exact when many processes decide on one scope at once', async () => {
 		// Separate clients stand for separate n8n workers.
 		const workers = await Promise.all([1, 2, 3, 4].map(() => createGateClient(options())));
 		const stores = workers.map((client) => new RedisStore(client, 'storm'));
@@ -172,7 +175,7 @@ describe('Redis store', () => {
 		}
 	});
 
-	it('costs the same per event whatever the number of open incidents (no scan of the scope)', async () => {
+	it('costs the same per event whatever the number of open incidents', async () => {
 		const store = new RedisStore(admin, nextGateKey());
 		const settings = { ...DEFAULT_SETTINGS, maxOpenIncidents: 100_000 };
 		const at = Date.now();
@@ -185,7 +188,7 @@ describe('Redis store', () => {
 		expect(stats).not.toMatch(/cmdstat_(hgetall|hkeys|zrangebyscore):/);
 	});
 
-	it('reloads its script when Redis has flushed the script cache (EVALSHA falls back to EVAL)', async () => {
+	it('reloads its script when Redis has flushed the script cache', async () => {
 		const store = new RedisStore(admin, nextGateKey());
 		await admin.script('FLUSH');
 		const applied = await store.apply(

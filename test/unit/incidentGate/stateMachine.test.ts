@@ -37,7 +37,10 @@ const confirm = (active: boolean): GateEvent => ({ type: 'confirm', active });
 const clone = (state: ScopeState | undefined) =>
 	state && hydrate(JSON.parse(JSON.stringify(state)) as ScopeState);
 
-/** Feeds events at the given gate times (ms) and returns every decision, each with a snapshot of its state. */
+/**
+ * Feeds events at the given gate times (ms) and returns every decision, each with a snapshot of its
+ * state.
+ */
 function run(steps: Step[], gateSettings = settings(), initial?: ScopeState): Decision[] {
 	let state = initial;
 	return steps.map(([now, step]) => {
@@ -92,26 +95,30 @@ describe('ordering by event time', () => {
 		expect(transitions(decisions)).toEqual(['activate', 'withdraw', 'activate']);
 	});
 
-	it('a second wave within the old resolve memory still activates, and a hold-down does not end it', () => {
-		const decisions = run(
-			[
-				[0, open('c')],
-				[1, confirm(true)],
-				[1 * MINUTE, resolve('c')],
-				[2 * MINUTE, open('c')],
-				[10 * MINUTE, tick],
-			],
-			settings({ withdrawDelayMs: 30 * SECOND }),
-		);
-		expect(summary(decisions)).toEqual([
-			'activate:activated',
-			'none:confirmed',
-			'none:withdrawScheduled',
-			'none:withdrawCancelled',
-			'none:nothingDue',
-		]);
-		expect(lastState(decisions)?.status).toBe('active');
-	});
+	it(
+		'a second wave within the old resolve memory still activates, and a hold-down does not end ' +
+			'it',
+		() => {
+			const decisions = run(
+				[
+					[0, open('c')],
+					[1, confirm(true)],
+					[1 * MINUTE, resolve('c')],
+					[2 * MINUTE, open('c')],
+					[10 * MINUTE, tick],
+				],
+				settings({ withdrawDelayMs: 30 * SECOND }),
+			);
+			expect(summary(decisions)).toEqual([
+				'activate:activated',
+				'none:confirmed',
+				'none:withdrawScheduled',
+				'none:withdrawCancelled',
+				'none:nothingDue',
+			]);
+			expect(lastState(decisions)?.status).toBe('active');
+		},
+	);
 
 	it('ignores an open that happened before its resolve, whenever it is delivered', () => {
 		const decisions = run([
@@ -192,28 +199,32 @@ describe('resolve', () => {
 });
 
 describe('the per-scope cap', () => {
-	it('keeps mitigation on for incidents beyond the cap, counts them, and never withdraws for them', () => {
-		const decisions = run(
-			[
-				[0, open('a')],
-				[1, open('b')],
-				[2, open('c')],
-				[3, resolve('a')],
-				[4, resolve('b')],
-				[5, resolve('c')],
-			],
-			settings({ maxOpenIncidents: 2 }),
-		);
-		expect(summary(decisions)).toEqual([
-			'activate:activated',
-			'none:incidentOpened',
-			'none:openIncidentLimitReached',
-			'none:incidentResolved',
-			'none:incidentResolved',
-			'none:unknownIncident',
-		]);
-		expect(lastState(decisions)).toMatchObject({ status: 'active', open: 0, overflow: 1 });
-	});
+	it(
+		'keeps mitigation on for incidents beyond the cap, counts them, and never withdraws for ' +
+			'them',
+		() => {
+			const decisions = run(
+				[
+					[0, open('a')],
+					[1, open('b')],
+					[2, open('c')],
+					[3, resolve('a')],
+					[4, resolve('b')],
+					[5, resolve('c')],
+				],
+				settings({ maxOpenIncidents: 2 }),
+			);
+			expect(summary(decisions)).toEqual([
+				'activate:activated',
+				'none:incidentOpened',
+				'none:openIncidentLimitReached',
+				'none:incidentResolved',
+				'none:incidentResolved',
+				'none:unknownIncident',
+			]);
+			expect(lastState(decisions)).toMatchObject({ status: 'active', open: 0, overflow: 1 });
+		},
+	);
 
 	it('activates even when the cap is reached by the first incident', () => {
 		const [decision] = run([[0, open('a')]], settings({ maxOpenIncidents: 0 }));
@@ -373,7 +384,7 @@ describe('re-emit until confirmed', () => {
 		expect(transitions(decisions)).toEqual(['activate', 'none', 'none', 'activate']);
 	});
 
-	it('re-emits a Withdraw the provider did not confirm, then forgets the scope once confirmed', () => {
+	it('re-emits an unconfirmed Withdraw, then forgets the scope once confirmed', () => {
 		const decisions = run(
 			[
 				[0, open('a')],
@@ -394,7 +405,7 @@ describe('re-emit until confirmed', () => {
 		expect(lastState(decisions)).toBeUndefined();
 	});
 
-	it('emits again at once when the provider reports the other state (failed, or changed by hand)', () => {
+	it('emits again at once when the provider reports the other state or failed', () => {
 		const decisions = run(
 			[
 				[0, open('a')],
@@ -431,7 +442,7 @@ describe('re-emit until confirmed', () => {
 });
 
 describe('manual operations', () => {
-	it('a held scope is never withdrawn automatically, and release withdraws when nothing is open', () => {
+	it('never withdraws a held scope automatically; release withdraws if none is open', () => {
 		const decisions = run([
 			[0, open('a')],
 			[1, { type: 'hold' }],
