@@ -259,7 +259,9 @@ export async function runGate(ctx: IExecuteFunctions): Promise<INodeExecutionDat
 	try {
 		store = await openStore(ctx, gateKey);
 	} catch (error) {
-		throw toNodeError(ctx, error, 0);
+		// No item can be decided without a store: with Continue On Fail each one says why.
+		ctx.getInputData().forEach((_, itemIndex) => failed(error, itemIndex));
+		return outputs;
 	}
 	// Scope-wide operations run once per execution, not once per input item (a Schedule Trigger sends
 	// one item).

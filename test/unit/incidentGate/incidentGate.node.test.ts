@@ -491,4 +491,17 @@ describe('Incident Gate node: static-data store', () => {
 		);
 		expect((error as NodeOperationError).description).toContain('Set State Store to Redis');
 	});
+
+	it('with Continue On Fail, says so in every item instead', async () => {
+		process.env.EXECUTIONS_MODE = 'queue';
+		const { unchanged, output } = await gateWorkflow().run([openEvent('a')], {}, true);
+		expect(unchanged).toEqual([
+			{
+				error: 'The Workflow Static Data store cannot work in queue mode',
+				description: expect.stringContaining('Set State Store to Redis'),
+				operation: 'event',
+			},
+		]);
+		expect(output[2][0].pairedItem).toEqual({ item: 0 });
+	});
 });
