@@ -45,9 +45,45 @@ local function num(v)
 end
 local FIELDS = { 'st', 'aa', 'wd', 'op', 'rm', 'ov', 'os', 'pn', 'pa' }
 
+-- The first release kept each scope as JSON in <prefix>scope:<scope>: carry it over once.
+local function upgrade(scope, H, X)
+  local old = P .. 'scope:' .. scope
+  local json = redis.call('HGET', old, 'state')
+  if not json then return end
+  local state = cjson.decode(json)
+  local open, remembered = 0, 0
+  for _, r in ipairs(state.recentResolves or {}) do
+    redis.call('HSET', H, 'i:' .. r.id, '|' .. fmt(r.at) .. '|' .. fmt(r.at) .. '|')
+    redis.call('ZADD', X, fmt(r.at + memory), r.id)
+    remembered = remembered + 1
+  end
+  for _, o in ipairs(state.open or {}) do
+    if redis.call('HEXISTS', H, 'i:' .. o.id) == 1 then remembered = remembered - 1 end
+    local title = type(o.title) == 'string' and o.title or ''
+    redis.call('HSET', H, 'i:' .. o.id,
+      fmt(o.openedAt) .. '||' .. fmt(o.lastSeen) .. '|' .. title)
+    if maxAge > 0 then redis.call('ZADD', X, fmt(o.lastSeen + maxAge), o.id) end
+    redis.call('HSET', KO, o.id, scope)
+    open = open + 1
+  end
+  local fields = { 'st', state.status, 'op', open, 'rm', remembered, 'ov', 0 }
+  if type(state.activatedAt) == 'number' then
+    table.insert(fields, 'aa'); table.insert(fields, fmt(state.activatedAt))
+  end
+  if type(state.withdrawDueAt) == 'number' then
+    table.insert(fields, 'wd'); table.insert(fields, fmt(state.withdrawDueAt))
+  end
+  redis.call('HSET', H, unpack(fields))
+  redis.call('DEL', old)
+end
+
 local function decideScope(scope, ev)
   local H, X = P .. 's:' .. scope, P .. 'x:' .. scope
   local v = redis.call('HMGET', H, unpack(FIELDS))
+  if v[1] == false then
+    upgrade(scope, H, X)
+    v = redis.call('HMGET', H, unpack(FIELDS))
+  end
   local existed = v[1] ~= false
   local S = { st = v[1] or 'idle', aa = num(v[2]), wd = num(v[3]), op = num(v[4]) or 0,
     rm = num(v[5]) or 0, ov = num(v[6]) or 0, os = num(v[7]), pn = num(v[8]), pa = num(v[9]) }

@@ -188,6 +188,32 @@ describe('Redis store', () => {
 		expect(stats).not.toMatch(/cmdstat_(hgetall|hkeys|zrangebyscore):/);
 	});
 
+	it('continues from a scope saved by the first release', async () => {
+		const gateKey = nextGateKey();
+		const state = {
+			status: 'active',
+			activatedAt: 1000,
+			open: [{ id: 'a', openedAt: 1000, lastSeen: 1000, title: 'SYN flood' }],
+			recentResolves: [{ id: 'b', at: 2000 }],
+		};
+		await admin.hset(`{${gateKey}}:scope:edge`, 'state', JSON.stringify(state), 'version', '3');
+		const store = new RedisStore(admin, gateKey);
+		const late = await store.apply(
+			'edge',
+			{ type: 'open', incidentId: 'b', at: 1500 },
+			DEFAULT_SETTINGS,
+		);
+		expect(late.decision).toMatchObject({ reason: 'resolvedBeforeOpen' });
+		expect(late.decision.state).toMatchObject({ status: 'active', open: 1 });
+		const resolved = await store.apply(
+			'edge',
+			{ type: 'resolve', incidentId: 'a', at: 3000 },
+			DEFAULT_SETTINGS,
+		);
+		expect(resolved.decision).toMatchObject({ transition: 'withdraw' });
+		expect(await admin.exists(`{${gateKey}}:scope:edge`)).toBe(0);
+	});
+
 	it('reloads its script when Redis has flushed the script cache', async () => {
 		const store = new RedisStore(admin, nextGateKey());
 		await admin.script('FLUSH');
