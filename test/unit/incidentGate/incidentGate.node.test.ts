@@ -223,6 +223,19 @@ describe('Incident Gate node: routing events', () => {
 		]);
 	});
 
+	it('says when incidents beyond the per-scope cap are only counted', async () => {
+		const gate = gateWorkflow({ options: { maxOpenIncidents: 1 } });
+		const { unchanged } = await gate.run([openEvent('a'), openEvent('b')]);
+		expect(unchanged).toEqual([
+			expect.objectContaining({
+				reason: 'openIncidentLimitReached',
+				openIncidents: 2,
+				untrackedIncidents: 1,
+			}),
+		]);
+		expect((await gate.run([resolveEvent('a')])).withdraw).toEqual([]);
+	});
+
 	it('treats an empty scope as "global"', async () => {
 		const { activate } = await gateWorkflow({ scope: '' }).run([openEvent('a')]);
 		expect(activate[0].scope).toBe('global');
