@@ -2,192 +2,169 @@ import { performance } from 'node:perf_hooks';
 
 import type { IDataObject } from 'n8n-workflow';
 
-import {
-	DEFAULT_SETTINGS,
-	decide,
-	type GateEvent,
-	type GateSettings,
-	type OpenIncident,
-	type ScopeState,
-} from '../nodes/IncidentGate/stateMachine';
+import { DEFAULT_SETTINGS, type GateEvent } from '../nodes/IncidentGate/stateMachine';
 import type { GateStore } from '../nodes/IncidentGate/store/gateStore';
-import { RedisStore } from '../nodes/IncidentGate/store/redisStore';
-import { RedisConnection } from '../nodes/IncidentGate/store/respClient';
-import {
-	StaticDataStore,
-	forgetProcessCopies,
-	staticDataField,
-} from '../nodes/IncidentGate/store/staticDataStore';
+import { createGateClient, RedisStore } from '../nodes/IncidentGate/store/redisStore';
+import { StaticDataStore } from '../nodes/IncidentGate/store/staticDataStore';
 import { startRedis } from '../test/e2e/services';
 import type { Section, SectionResult } from './section';
 
 /**
- * Gate: the cost of one event in a scope that already has many open incidents, for the pure state machine, the
- * static-data store (alone, and with the JSON save n8n makes after each execution that changed static data) and the
- * Redis store against a local redis-server. Each size is measured with a fixed number of events, after a warm-up.
+ * Gate: the cost of one event while the gate already holds 1 to 100,000 open incidents, all in one
+ * scope or spread over 10,000 scopes, for the static-data store (with the JSON save n8n makes after
+ * each execution that changed static data) and the Redis store against a local redis-server, side
+ * by side.
  */
 
 const SIZES = [1, 1_000, 10_000, 100_000];
-/** In-process decisions are cheap, so they take more events; Redis and the save serialize the whole scope per event. */
-const IN_PROCESS = { events: 1_000, warmUp: 20 };
-const SERIALIZING = { events: 30, warmUp: 3 };
+const SPREAD_SCOPES = 10_000;
+const EVENTS = { static: 300, save: 30, redis: 1_000 };
+const SETTINGS = { ...DEFAULT_SETTINGS, maxOpenIncidents: 200_000 };
+const TITLE = 'Volumetric attack on 203.0.113.7/32';
 
-const SCOPE = 'edge';
-const GATE_KEY = 'bench';
-const SETTINGS: GateSettings = { ...DEFAULT_SETTINGS, maxOpenIncidents: Math.max(...SIZES) + 1 };
-/** A fixed clock: time does not matter to these decisions, and a real one would add its own cost. */
-const NOW = Date.UTC(2026, 0, 1);
+type Layout = 'one scope' | `${number} scopes`;
+
+const scopeOf = (layout: Layout, n: number) =>
+	layout === 'one scope' ? 'edge' : `edge-${n % SPREAD_SCOPES}`;
 
 /**
- * A scope under attack with `size` open incidents, shaped like the ones detectors send, in steady state: its memory of
- * recent resolves is full (the default cap), as in any scope that has seen a thousand resolves in five minutes.
+ * Event n of the measured stream: a further incident opens, is updated, resolves; the size stays
+ * the same.
  */
-function scopeWith(size: number, rememberedResolves = SETTINGS.maxRememberedResolves): ScopeState {
-	const open: OpenIncident[] = Array.from({ length: size }, (_, i) => ({
-		id: `INC-${String(i).padStart(6, '0')}`,
-		openedAt: NOW,
-		lastSeen: NOW,
-		title: `Volumetric attack on 203.0.113.${i % 256}/32`,
-	}));
-	const recentResolves = Array.from({ length: rememberedResolves }, (_, i) => ({
-		id: `OLD-${i}`,
-		at: NOW,
-	}));
-	return { status: 'active', activatedAt: NOW, open, recentResolves };
-}
-
-/** Event n of the stream: a new incident opens, is updated, resolves; the scope keeps its size throughout. */
-function eventAt(n: number): GateEvent {
+function eventAt(n: number, at: number): GateEvent {
 	const incidentId = `NEW-${Math.floor(n / 3)}`;
 	const type = (['open', 'update', 'resolve'] as const)[n % 3];
-	return type === 'resolve' ? { type, incidentId } : { type, incidentId, title: 'Second wave' };
+	return type === 'resolve' ? { type, incidentId, at } : { type, incidentId, at, title: TITLE };
 }
 
-interface Timing {
-	events: number;
-	microsecondsPerEvent: number;
-	eventsPerSecond: number;
+async function fill(store: GateStore, layout: Layout, size: number): Promise<void> {
+	const at = Date.now();
+	for (let start = 0; start < size; start += 1000) {
+		const batch = [];
+		for (let n = start; n < Math.min(size, start + 1000); n++)
+			batch.push(
+				store.apply(
+					scopeOf(layout, n),
+					{ type: 'open', incidentId: `INC-${n}`, at, title: TITLE },
+					SETTINGS,
+				),
+			);
+		await Promise.all(batch);
+	}
 }
 
-async function time(
-	{ events, warmUp }: typeof IN_PROCESS,
-	handle: (event: GateEvent) => Promise<void> | void,
-): Promise<Timing> {
-	for (let n = 0; n < warmUp; n++) await handle(eventAt(n));
+async function microsecondsPerEvent(
+	events: number,
+	handle: (event: GateEvent, n: number) => Promise<unknown>,
+): Promise<number> {
+	const at = Date.now() + 1000;
+	for (let n = 0; n < 6; n++) await handle(eventAt(n, at), n);
 	const started = performance.now();
-	for (let n = warmUp; n < warmUp + events; n++) await handle(eventAt(n));
-	const seconds = (performance.now() - started) / 1000;
-	return {
-		events,
-		microsecondsPerEvent: (seconds * 1e6) / events,
-		eventsPerSecond: events / seconds,
-	};
+	for (let n = 6; n < 6 + events; n++) await handle(eventAt(n, at), n);
+	return ((performance.now() - started) * 1000) / events;
 }
 
-const decideThrough = async (store: GateStore, event: GateEvent) =>
-	await store.update(SCOPE, (state, now) => ({
-		state: decide(state, event, now, SETTINGS).state,
-		result: undefined,
-	}));
-
-interface SizeFigures {
+interface Figures {
+	layout: Layout;
 	openIncidents: number;
-	stateMachine: Timing;
-	staticDataStore: Timing;
-	staticDataStoreWithSave: Timing;
-	redisStore: Timing;
-	persistedBytesPerOpenIncident: number;
+	staticMicroseconds: number;
+	staticWithSaveMicroseconds: number;
+	savedBytesPerEvent: number;
+	redisMicroseconds: number;
 }
 
-async function measureSize(size: number, redis: RedisConnection): Promise<SizeFigures> {
-	let state: ScopeState | undefined = scopeWith(size);
-	const stateMachine = await time(IN_PROCESS, (event) => {
-		state = decide(state, event, NOW, SETTINGS).state;
+let gateCounter = 0;
+
+async function measure(
+	layout: Layout,
+	size: number,
+	redis: Awaited<ReturnType<typeof createGateClient>>,
+): Promise<Figures> {
+	const staticData: IDataObject = {};
+	const gateKey = `bench-${++gateCounter}`;
+	const store = new StaticDataStore(staticData, gateKey, gateKey, () => performance.now());
+	await fill(store, layout, size);
+	const scope = (n: number) => scopeOf(layout, n * 7919);
+	const staticMicroseconds = await microsecondsPerEvent(EVENTS.static, (event, n) =>
+		store.apply(scope(n), event, SETTINGS),
+	);
+	let savedBytes = 0;
+	const staticWithSaveMicroseconds = await microsecondsPerEvent(EVENTS.save, async (event, n) => {
+		await store.apply(scope(n), event, SETTINGS);
+		// What n8n does when the execution ends: serialize the whole static data for the database.
+		savedBytes = Buffer.byteLength(JSON.stringify(staticData));
 	});
 
-	const staticStore = () => {
-		forgetProcessCopies();
-		const staticData: IDataObject = {
-			[staticDataField(GATE_KEY)]: {
-				scopes: { [SCOPE]: scopeWith(size) },
-			} as unknown as IDataObject,
-		};
-		return { staticData, store: new StaticDataStore(staticData, 'bench', GATE_KEY, () => NOW) };
-	};
-	const alone = staticStore();
-	const staticDataStore = await time(IN_PROCESS, (event) => decideThrough(alone.store, event));
-	const saved = staticStore();
-	const staticDataStoreWithSave = await time(SERIALIZING, async (event) => {
-		await decideThrough(saved.store, event);
-		JSON.stringify(saved.staticData);
-	});
-
-	const redisStore = new RedisStore(redis, `${GATE_KEY}-${size}`);
-	await redisStore.update(SCOPE, () => ({ state: scopeWith(size), result: undefined }));
-	const redisTiming = await time(SERIALIZING, (event) => decideThrough(redisStore, event));
-	await redis.command(['FLUSHALL']);
-
-	forgetProcessCopies();
+	const redisStore = new RedisStore(redis, gateKey);
+	await fill(redisStore, layout, size);
+	const redisMicroseconds = await microsecondsPerEvent(EVENTS.redis, (event, n) =>
+		redisStore.apply(scope(n), event, SETTINGS),
+	);
+	await redis.flushall();
 	return {
+		layout,
 		openIncidents: size,
-		stateMachine,
-		staticDataStore,
-		staticDataStoreWithSave,
-		redisStore: redisTiming,
-		// The open incidents' share of the saved static data, without the remembered resolves.
-		persistedBytesPerOpenIncident:
-			Buffer.byteLength(JSON.stringify({ scopes: { [SCOPE]: scopeWith(size, 0) } })) / size,
+		staticMicroseconds,
+		staticWithSaveMicroseconds,
+		savedBytesPerEvent: savedBytes,
+		redisMicroseconds,
 	};
 }
 
-const cell = ({ microsecondsPerEvent, eventsPerSecond }: Timing) =>
-	`${microsecondsPerEvent < 10 ? microsecondsPerEvent.toFixed(1) : Math.round(microsecondsPerEvent).toLocaleString('en-US')} µs (${Math.round(eventsPerSecond).toLocaleString('en-US')}/s)`;
+const micro = (value: number) =>
+	`${value < 10 ? value.toFixed(1) : Math.round(value).toLocaleString('en-US')} µs`;
 
 async function run(): Promise<SectionResult> {
 	const server = await startRedis();
-	const redis = await RedisConnection.open({
+	const redis = await createGateClient({
 		host: '127.0.0.1',
 		port: server.port,
-		database: 0,
-		ssl: false,
+		db: 0,
+		tls: false,
+		rejectUnauthorized: true,
 	});
-	const figures: SizeFigures[] = [];
+	const figures: Figures[] = [];
 	try {
-		for (const size of SIZES) figures.push(await measureSize(size, redis));
+		for (const layout of ['one scope', `${SPREAD_SCOPES} scopes`] as Layout[])
+			for (const size of SIZES) figures.push(await measure(layout, size, redis));
 	} finally {
-		redis.close();
+		await redis.quit();
 		await server.stop();
 	}
+	const largest = figures.filter((f) => f.openIncidents === Math.max(...SIZES));
+	const failures = largest.flatMap((f) =>
+		f.redisMicroseconds > 150
+			? [`Redis store: ${micro(f.redisMicroseconds)} per event at ${f.layout} (goal 150 µs)`]
+			: [],
+	);
 	return {
 		table: {
 			columns: [
+				'Layout',
 				'Open incidents',
-				'State machine',
-				'Static-data store',
+				'Static data',
 				'Static data + save',
-				'Redis store',
-				'Persisted bytes / open incident',
+				'Bytes saved / event',
+				'Redis',
 			],
 			rows: figures.map((f) => [
+				f.layout,
 				f.openIncidents.toLocaleString('en-US'),
-				cell(f.stateMachine),
-				cell(f.staticDataStore),
-				cell(f.staticDataStoreWithSave),
-				cell(f.redisStore),
-				Math.round(f.persistedBytesPerOpenIncident),
+				micro(f.staticMicroseconds),
+				micro(f.staticWithSaveMicroseconds),
+				f.savedBytesPerEvent.toLocaleString('en-US'),
+				micro(f.redisMicroseconds),
 			]),
 		},
-		figures: {
-			eventsPerSize: { inProcess: IN_PROCESS, serializing: SERIALIZING },
-			rememberedResolves: SETTINGS.maxRememberedResolves,
-			sizes: figures,
-		},
-		failures: [],
+		figures: { events: EVENTS, sizes: figures },
+		failures,
 		notes: [
-			`Microseconds per event (events per second) in one scope holding that many open incidents and ${SETTINGS.maxRememberedResolves} remembered resolves; events cycle open, update, resolve of a further incident.`,
-			`${IN_PROCESS.events} events per size in process (after ${IN_PROCESS.warmUp} warm-up events), ${SERIALIZING.events} with the save and with Redis (after ${SERIALIZING.warmUp}).`,
-			`Persisted bytes: the scope's JSON (the same in static data and in Redis) divided by its open incidents.`,
-			`"+ save" adds the JSON serialization of the static data that n8n writes after each execution that changed it (the database write itself is not included).`,
+			'Microseconds per event while the gate holds that many open incidents; events cycle open, ' +
+				'update, resolve of a further incident (in one scope, or in scopes spread over the ' +
+				'layout).',
+			'"+ save" adds the JSON serialization of the whole static data that n8n writes after each ' +
+				'execution that changed it (one event per execution; the database write is not included).',
+			'Redis: one Lua script per event over loopback, one client, events one after the other.',
 		],
 	};
 }

@@ -10,9 +10,8 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { redisOptionsFromCredential, runGate } from './gate';
-import { redisConnection } from './store/respClient';
-
-const allExcept = (...operations: string[]) => ({ hide: { operation: operations } });
+import { DEFAULTS } from './stateMachine';
+import { pingRedis } from './store/redisStore';
 
 export class IncidentGate implements INodeType {
 	description: INodeTypeDescription = {
@@ -23,7 +22,9 @@ export class IncidentGate implements INodeType {
 		version: 1,
 		subtitle: '={{$parameter["operation"]}}',
 		description:
-			'Turn a stream of incident open/resolve events into exactly one Activate when a scope comes under attack and one Withdraw when its last incident is over, with hold-down and no flapping',
+			'Turn a stream of incident open/resolve events into exactly one Activate when a scope ' +
+			'comes under attack and one Withdraw when its last incident is over, with hold-down ' +
+			'and no flapping',
 		defaults: { name: 'Incident Gate' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -31,7 +32,7 @@ export class IncidentGate implements INodeType {
 		outputNames: ['Activate', 'Withdraw', 'Unchanged'],
 		credentials: [
 			{
-				// n8n's built-in Redis credential, by design (CONTRACT.md): users already have it for queue mode.
+				// n8n's built-in Redis credential, by design: users already have it for queue mode.
 				// eslint-disable-next-line @n8n/community-nodes/no-credential-reuse, @n8n/community-nodes/valid-credential-references
 				name: 'redis',
 				required: true,
@@ -47,6 +48,14 @@ export class IncidentGate implements INodeType {
 				noDataExpression: true,
 				default: 'event',
 				options: [
+					{
+						name: 'Confirm',
+						value: 'confirm',
+						description:
+							"Feed the provider node's result after an Activate or Withdraw, so the gate " +
+							'stops re-emitting it',
+						action: 'Confirm a mitigation change',
+					},
 					{
 						name: 'Event',
 						value: 'event',
@@ -65,7 +74,8 @@ export class IncidentGate implements INodeType {
 						name: 'Hold',
 						value: 'hold',
 						description:
-							'Keep mitigation on for a scope (activating it if needed); it is never withdrawn automatically',
+							'Keep mitigation on for a scope (activating it if needed); it is never ' +
+							'withdrawn automatically',
 						action: 'Hold mitigation on',
 					},
 					{
@@ -85,7 +95,8 @@ export class IncidentGate implements INodeType {
 						name: 'Tick',
 						value: 'tick',
 						description:
-							'Run from a Schedule Trigger: expire stale incidents, then release withdraws whose hold-down is over',
+							'Run from a Schedule Trigger: expire stale incidents, release due withdraws, ' +
+							're-emit unconfirmed changes',
 						action: 'Expire incidents and release due withdraws',
 					},
 				],
@@ -98,7 +109,8 @@ export class IncidentGate implements INodeType {
 				required: true,
 				displayOptions: { show: { operation: ['event'] } },
 				description:
-					'What happened to the incident: open, update or resolve (other words can be mapped under Options > Action Words)',
+					'What happened to the incident: open, update or resolve (other words can be mapped ' +
+					'under Options > Action Words)',
 			},
 			{
 				displayName: 'Incident ID',
@@ -110,13 +122,44 @@ export class IncidentGate implements INodeType {
 				description: 'Identifies the incident across its open, update and resolve events',
 			},
 			{
+				displayName: 'Occurred At',
+				name: 'occurredAt',
+				type: 'string',
+				default: '={{ $json.occurredAt }}',
+				displayOptions: { show: { operation: ['event'] } },
+				description:
+					'When the event happened (ISO 8601), to order the events of one incident; empty ' +
+					'means when the gate receives it',
+			},
+			{
+				displayName: 'Active',
+				name: 'active',
+				type: 'string',
+				default: '={{ $json.active }}',
+				displayOptions: { show: { operation: ['confirm'] } },
+				description:
+					'Whether mitigation is on now, as the provider node reports it (its `active` field). ' +
+					'Anything else, e.g. a failed item, asks for a re-emit.',
+			},
+			{
 				displayName: 'Scope',
 				name: 'scope',
 				type: 'string',
 				default: 'global',
-				displayOptions: allExcept('tick', 'getState'),
+				displayOptions: { hide: { operation: ['tick', 'getState', 'confirm'] } },
 				description:
-					'One mitigation per scope, e.g. a prefix or a server. Empty means "global". Use an expression such as {{ $json.scope }} to route per event.',
+					'One mitigation per scope, e.g. a prefix or a server. Empty means "global". Use an ' +
+					'expression such as {{ $json.scope }} to route per event.',
+			},
+			{
+				displayName: 'Scope',
+				name: 'scope',
+				type: 'string',
+				default: "={{ $('Incident Gate').item.json.scope }}",
+				displayOptions: { show: { operation: ['confirm'] } },
+				description:
+					'The scope the provider node acted on: the gate item it ran for, found through ' +
+					'paired items. Use the name of your event gate node.',
 			},
 			{
 				displayName: 'All Scopes',
@@ -152,13 +195,14 @@ export class IncidentGate implements INodeType {
 						name: 'Workflow Static Data',
 						value: 'staticData',
 						description:
-							'No setup. Exact within one n8n process (regular mode); not across queue-mode workers.',
+							'No setup. Exact within one n8n process (regular mode); refused in queue mode.',
 					},
 					{
 						name: 'Redis',
 						value: 'redis',
 						description:
-							'Exact across any number of n8n processes (queue mode, multi-main); uses a Redis credential',
+							'Exact across any number of n8n processes (queue mode, multi-main); uses a ' +
+							'Redis credential',
 					},
 				],
 				description: 'Where the gate keeps open incidents and mitigation state',
@@ -170,7 +214,9 @@ export class IncidentGate implements INodeType {
 				default: 'incident-gate',
 				required: true,
 				description:
-					"Names this gate's state. Gate nodes with the same key share state: in one workflow (e.g. the Event and the Tick node) with static data, across workflows and n8n instances with Redis.",
+					"Names this gate's state. Gate nodes with the same key share state: in one " +
+					'workflow (e.g. the Event and the Tick node) with static data, across workflows ' +
+					'and n8n instances with Redis.',
 			},
 			{
 				displayName: 'Options',
@@ -186,7 +232,8 @@ export class IncidentGate implements INodeType {
 						type: 'string',
 						default: 'open',
 						description:
-							'Comma-separated action values that open an incident (case-insensitive), e.g. open, triggered, firing',
+							'Comma-separated action values that open an incident (case-insensitive), e.g. ' +
+							'open, triggered, firing',
 					},
 					{
 						displayName: 'Action Words: Resolve',
@@ -209,52 +256,71 @@ export class IncidentGate implements INodeType {
 						name: 'maxIncidentAgeMinutes',
 						type: 'number',
 						typeOptions: { minValue: 0 },
-						default: 0,
+						default: DEFAULTS.maxIncidentAgeMinutes,
 						description:
-							'Tick expires an incident not opened again or updated for this long (its resolve was lost). 0 = never.',
+							'Tick expires an incident not opened again or updated for this long (its ' +
+							'resolve was lost). 0 = never.',
 					},
 					{
 						displayName: 'Max Open Incidents per Scope',
 						name: 'maxOpenIncidents',
 						type: 'number',
-						typeOptions: { minValue: 1 },
-						default: 1000,
+						typeOptions: { minValue: 0 },
+						default: DEFAULTS.maxOpenIncidents,
 						description:
-							'Further incidents are not tracked (Unchanged, reason openIncidentLimitReached); mitigation is on anyway',
+							'Further incidents are counted, not tracked by ID; they keep mitigation on ' +
+							'until they expire',
 					},
 					{
-						displayName: 'Max Remembered Resolves per Scope',
-						name: 'maxRememberedResolves',
+						displayName: 'Max Re-Emits',
+						name: 'maxReemits',
 						type: 'number',
 						typeOptions: { minValue: 0 },
-						default: 1000,
+						default: DEFAULTS.maxReemits,
+						description:
+							'How often an unconfirmed Activate or Withdraw is emitted again before the ' +
+							'gate assumes it was done. 0 = until confirmed (use with a Confirm step).',
 					},
 					{
 						displayName: 'Minimum Active Time (Seconds)',
 						name: 'minActiveSeconds',
 						type: 'number',
 						typeOptions: { minValue: 0 },
-						default: 0,
+						default: DEFAULTS.minActiveSeconds,
 						description:
-							'Mitigation stays on at least this long after activation; the withdraw is released by Tick',
+							'Mitigation stays on at least this long after activation; the withdraw is ' +
+							'released by Tick',
+					},
+					{
+						displayName: 'Re-Emit Interval (Seconds)',
+						name: 'reemitIntervalSeconds',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: DEFAULTS.reemitIntervalSeconds,
+						description:
+							'An unconfirmed Activate or Withdraw is emitted again (by Tick or the next ' +
+							'event of its scope) this long after the last time',
 					},
 					{
 						displayName: 'Resolve Memory (Minutes)',
 						name: 'resolveMemoryMinutes',
 						type: 'number',
 						typeOptions: { minValue: 0 },
-						default: 5,
+						default: DEFAULTS.resolveMemoryMinutes,
 						description:
-							'An open arriving this soon after a resolve of the same ID is treated as late (out of order) and ignored. 0 = off; keep it short if your detector reuses IDs.',
+							'How long a resolve is remembered, so a late open that happened before it is ' +
+							'ignored. An open that happened after it is a new wave whatever its ID. 0 = ' +
+							'off.',
 					},
 					{
 						displayName: 'Withdraw Delay (Seconds)',
 						name: 'withdrawDelaySeconds',
 						type: 'number',
 						typeOptions: { minValue: 0 },
-						default: 0,
+						default: DEFAULTS.withdrawDelaySeconds,
 						description:
-							'Wait this long after the last incident resolves before withdrawing (released by Tick); a new incident meanwhile cancels the withdraw',
+							'Wait this long after the last incident resolves before withdrawing (released ' +
+							'by Tick); a new incident meanwhile cancels the withdraw',
 					},
 				],
 			},
@@ -268,10 +334,7 @@ export class IncidentGate implements INodeType {
 				credential: ICredentialsDecrypted,
 			): Promise<INodeCredentialTestResult> {
 				try {
-					const connection = await redisConnection(
-						redisOptionsFromCredential(credential.data ?? {}),
-					);
-					await connection.command(['PING']);
+					await pingRedis(redisOptionsFromCredential(credential.data ?? {}));
 					return { status: 'OK', message: 'Connection successful' };
 				} catch (error) {
 					return { status: 'Error', message: (error as Error).message };

@@ -5,6 +5,7 @@ import {
 	gateWorkflow,
 	incidentIds,
 	naiveCounterWorkflow,
+	repairWorkflow,
 	startProviderCounter,
 	storm,
 	waitForGateWebhooks,
@@ -12,18 +13,23 @@ import {
 } from './incidentGateFixture';
 import { postJson } from './workflows';
 
-/** Regular mode (one n8n process, SQLite), Workflow Static Data store: overlapping webhook executions stay exact. */
+/**
+ * Regular mode (one n8n process, SQLite), Workflow Static Data store: overlapping webhook
+ * executions stay exact.
+ */
 
 const STORM = 100;
 let counter: ProviderCounter;
+let repairCounter: ProviderCounter;
 let n8n: N8nInstance;
 
 beforeAll(async () => {
-	counter = await startProviderCounter();
+	[counter, repairCounter] = await Promise.all([startProviderCounter(), startProviderCounter()]);
 	n8n = await startN8nWith({}, (instance) => {
 		instance.importWorkflows([
 			gateWorkflow('incidentGate00001', counter.url, { store: 'staticData' }),
 			naiveCounterWorkflow('naiveCounter0001'),
+			repairWorkflow('incidentRepair01', repairCounter.url),
 		]);
 	});
 	await waitForGateWebhooks(n8n.url);
@@ -31,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	await stopN8n(n8n);
-	await counter?.stop();
+	await Promise.all([counter?.stop(), repairCounter?.stop()]);
 });
 
 describe('Incident Gate in a real n8n, regular mode, static-data store', () => {
@@ -54,7 +60,8 @@ describe('Incident Gate in a real n8n, regular mode, static-data store', () => {
 		await waitForGateWebhooks(n8n.url);
 		const state = await gateState(n8n.url);
 		expect(state).toMatchObject({ mitigation: 'active', openIncidents: STORM });
-		expect([...(state.openIncidentIds as string[])].sort()).toEqual(ids);
+		const incidents = state.incidents as Array<{ id: string }>;
+		expect(incidents.map((incident) => incident.id).sort()).toEqual(ids);
 	});
 
 	it(`${STORM} concurrent resolves withdraw exactly once, after the last one`, async () => {
@@ -69,20 +76,47 @@ describe('Incident Gate in a real n8n, regular mode, static-data store', () => {
 		expect(await gateState(n8n.url)).toMatchObject({ mitigation: 'idle', openIncidents: 0 });
 	});
 
-	it('for comparison: naive static-data counting in a Code node loses updates under the same load', async () => {
-		const count = async () =>
-			((await postJson(`${n8n.url}/webhook/naive-count`)).json as Array<{ count: number }>)[0]
-				.count;
-		const before = await count();
-		await storm(
-			`${n8n.url}/webhook/naive-count`,
-			ids.map(() => ({})),
-		);
-		const counted = (await count()) - before - 1;
-		// Not asserted beyond plausibility: how many updates are lost depends on scheduling. Reported for the README.
-		process.stderr.write(
-			`[incident-gate] naive static-data counter counted ${counted} of ${STORM} concurrent executions\n`,
-		);
-		expect(counted).toBeLessThanOrEqual(STORM);
+	it('repairs a provider failure after Activate at the next tick, then stops', async () => {
+		const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+		repairCounter.failNext.activate = 1;
+		const failed = await postJson(`${n8n.url}/webhook/repair-incident`, {
+			action: 'open',
+			incidentId: 'R-1',
+		});
+		expect(failed.status).not.toBe(200);
+		expect(repairCounter.calls.activate).toEqual([]);
+
+		await sleep(1100);
+		await postJson(`${n8n.url}/webhook/repair-tick`, {});
+		expect(repairCounter.calls.activate).toEqual([
+			expect.objectContaining({ scope: 'edge', transition: 'activate', reason: 'reemit' }),
+		]);
+
+		await sleep(1100);
+		await postJson(`${n8n.url}/webhook/repair-tick`, {});
+		expect(repairCounter.calls.activate).toHaveLength(1);
 	});
+
+	it(
+		'for comparison: naive static-data counting in a Code node loses updates under the same ' +
+			'load',
+		async () => {
+			const count = async () =>
+				((await postJson(`${n8n.url}/webhook/naive-count`)).json as Array<{ count: number }>)[0]
+					.count;
+			const before = await count();
+			await storm(
+				`${n8n.url}/webhook/naive-count`,
+				ids.map(() => ({})),
+			);
+			const counted = (await count()) - before - 1;
+			// Not asserted beyond plausibility: how many updates are lost depends on scheduling. Reported
+			// for the README.
+			process.stderr.write(
+				`[incident-gate] naive static-data counter counted ${counted} of ${STORM} ` +
+					'concurrent executions\n',
+			);
+			expect(counted).toBeLessThanOrEqual(STORM);
+		},
+	);
 });

@@ -5,23 +5,35 @@ import type { AddressInfo } from 'node:net';
 import { PACKAGE, postJson } from './workflows';
 
 /**
- * The workflows and the counting server both real-n8n gate proofs use: Webhook -> Incident Gate, whose Activate and
- * Withdraw outputs call a local HTTP "provider" that counts the calls; Webhook -> Get State -> No Op to read the state.
+ * The workflows and the counting server both real-n8n gate proofs use: Webhook -> Incident Gate,
+ * whose Activate and Withdraw outputs call a local HTTP "provider" that counts the calls; Webhook
+ * -> Get State -> No Op to read the state.
  */
 
 export interface ProviderCounter {
 	url: string;
 	/** `none`: calls to /none, for workflows that also report the gate's Unchanged output. */
 	calls: { activate: unknown[]; withdraw: unknown[]; none: unknown[] };
+	/**
+	 * The next this many calls to /activate fail with HTTP 500 (and are not counted): a provider
+	 * outage.
+	 */
+	failNext: { activate: number };
 	stop(): Promise<void>;
 }
 
 export async function startProviderCounter(): Promise<ProviderCounter> {
 	const calls = { activate: [] as unknown[], withdraw: [] as unknown[], none: [] as unknown[] };
+	const failNext = { activate: 0 };
 	const server: Server = createServer((request, response) => {
 		let body = '';
 		request.on('data', (chunk: Buffer) => (body += chunk.toString()));
 		request.on('end', () => {
+			if (request.url === '/activate' && failNext.activate > 0) {
+				failNext.activate--;
+				response.writeHead(500, { 'content-type': 'application/json' }).end('{"ok":false}');
+				return;
+			}
 			const which = {
 				'/activate': calls.activate,
 				'/withdraw': calls.withdraw,
@@ -38,6 +50,7 @@ export async function startProviderCounter(): Promise<ProviderCounter> {
 	return {
 		url: `http://127.0.0.1:${port}`,
 		calls,
+		failNext,
 		stop: async () => await new Promise<void>((resolve) => server.close(() => resolve())),
 	};
 }
@@ -50,6 +63,7 @@ interface Node {
 	typeVersion: number;
 	parameters: Record<string, unknown>;
 	credentials?: Record<string, { id: string; name: string }>;
+	onError?: string;
 }
 
 const webhookNode = (name: string, path: string): Node => ({
@@ -116,7 +130,10 @@ export interface GateStoreChoice {
 	credentials?: Record<string, { id: string; name: string }>;
 }
 
-/** POST /webhook/incident {action, incidentId} feeds the gate; POST /webhook/incident-state returns Get State. */
+/**
+ * POST /webhook/incident {action, incidentId} feeds the gate; POST /webhook/incident-state returns
+ * Get State.
+ */
 export function gateWorkflow(id: string, counterUrl: string, choice: GateStoreChoice) {
 	const gate = (name: string, parameters: Record<string, unknown>): Node => ({
 		name,
@@ -138,6 +155,17 @@ export function gateWorkflow(id: string, counterUrl: string, choice: GateStoreCh
 			}),
 			providerCall('Activate Provider', `${counterUrl}/activate`),
 			providerCall('Withdraw Provider', `${counterUrl}/withdraw`),
+			// The provider's answer confirms the change, so later events do not emit it again.
+			gate('Confirm Activate', {
+				operation: 'confirm',
+				scope: "={{ $('Gate').item.json.scope }}",
+				active: '={{ $json.ok === true ? true : undefined }}',
+			}),
+			gate('Confirm Withdraw', {
+				operation: 'confirm',
+				scope: "={{ $('Gate').item.json.scope }}",
+				active: '={{ $json.ok === true ? false : undefined }}',
+			}),
 			webhookNode('State', 'incident-state'),
 			gate('Gate State', { operation: 'getState', allScopes: false, scope: 'edge' }),
 			{ name: 'State Out', type: 'n8n-nodes-base.noOp', typeVersion: 1, parameters: {} },
@@ -145,9 +173,94 @@ export function gateWorkflow(id: string, counterUrl: string, choice: GateStoreCh
 		{
 			Incident: [['Gate']],
 			Gate: [['Activate Provider'], ['Withdraw Provider'], []],
+			'Activate Provider': [['Confirm Activate']],
+			'Withdraw Provider': [['Confirm Withdraw']],
 			State: [['Gate State']],
 			'Gate State': [[], [], ['State Out']],
 		},
+	);
+}
+
+/**
+ * Re-emit and confirmation: POST /webhook/repair-incident feeds a gate whose Activate calls the
+ * provider and then confirms with the provider's answer; POST /webhook/repair-tick runs Tick, whose
+ * Activate does the same. Each Confirm finds the scope through paired items: `$('<gate
+ * node>').item.json.scope`.
+ */
+export function repairWorkflow(id: string, counterUrl: string) {
+	const gate = (name: string, parameters: Record<string, unknown>): Node => ({
+		name,
+		type: `${PACKAGE}.incidentGate`,
+		typeVersion: 1,
+		parameters: {
+			store: 'staticData',
+			gateKey: 'repair',
+			options: { reemitIntervalSeconds: 1, maxReemits: 0 },
+			...parameters,
+		},
+	});
+	const confirm = (name: string, gateNode: string) =>
+		gate(name, {
+			operation: 'confirm',
+			scope: `={{ $('${gateNode}').item.json.scope }}`,
+			active: '={{ $json.ok === true }}',
+		});
+	return buildWorkflow(
+		id,
+		'Incident gate repair',
+		[
+			webhookNode('Repair Incident', 'repair-incident'),
+			gate('Repair Gate', {
+				operation: 'event',
+				action: '={{ $json.body.action }}',
+				incidentId: '={{ $json.body.incidentId }}',
+				scope: 'edge',
+			}),
+			providerCall('Repair Activate', `${counterUrl}/activate`),
+			confirm('Repair Confirm', 'Repair Gate'),
+			webhookNode('Repair Tick', 'repair-tick'),
+			gate('Repair Tick Gate', { operation: 'tick' }),
+			providerCall('Repair Tick Activate', `${counterUrl}/activate`),
+			confirm('Repair Tick Confirm', 'Repair Tick Gate'),
+		],
+		{
+			'Repair Incident': [['Repair Gate']],
+			'Repair Gate': [['Repair Activate'], [], []],
+			'Repair Activate': [['Repair Confirm']],
+			'Repair Tick': [['Repair Tick Gate']],
+			'Repair Tick Gate': [['Repair Tick Activate'], [], []],
+			'Repair Tick Activate': [['Repair Tick Confirm']],
+		},
+	);
+}
+
+/**
+ * A gate on the Workflow Static Data store whose error (n8n's Continue On Fail) is the webhook's
+ * answer.
+ */
+export function staticDataGateWorkflow(id: string, path: string) {
+	const gateNode = {
+		name: 'Static Gate',
+		type: `${PACKAGE}.incidentGate`,
+		typeVersion: 1,
+		onError: 'continueRegularOutput',
+		parameters: {
+			operation: 'event',
+			store: 'staticData',
+			action: '={{ $json.body.action }}',
+			incidentId: '={{ $json.body.incidentId }}',
+			options: {},
+		},
+	};
+	return buildWorkflow(
+		id,
+		'Static-data gate',
+		[
+			webhookNode('Static Incident', path),
+			gateNode,
+			{ name: 'Answer', type: 'n8n-nodes-base.noOp', typeVersion: 1, parameters: {} },
+		],
+		{ 'Static Incident': [['Static Gate']], 'Static Gate': [['Answer'], ['Answer'], ['Answer']] },
 	);
 }
 
@@ -165,7 +278,8 @@ export function naiveCounterWorkflow(id: string) {
 				parameters: {
 					mode: 'runOnceForAllItems',
 					jsCode:
-						"const data = $getWorkflowStaticData('global');\ndata.count = (data.count || 0) + 1;\nreturn [{ json: { count: data.count } }];",
+						"const data = $getWorkflowStaticData('global');\ndata.count = (data.count || 0) " +
+						'+ 1;\nreturn [{ json: { count: data.count } }];',
 				},
 			},
 		],
@@ -182,8 +296,9 @@ export async function storm(url: string, bodies: unknown[]): Promise<void> {
 }
 
 /**
- * n8n reports ready before it has registered the published workflows' webhooks: polls `url` with an empty POST until
- * its status says the webhook is live (by default: anything but 404, e.g. a 401 from a trigger that wants a secret).
+ * n8n reports ready before it has registered the published workflows' webhooks: polls `url` with an
+ * empty POST until its status says the webhook is live (by default: anything but 404, e.g. a 401
+ * from a trigger that wants a secret).
  */
 export async function waitForWebhook(
 	url: string,

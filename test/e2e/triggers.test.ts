@@ -329,7 +329,11 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 			const [execution] = await waitForExecutions(ids.pagerDuty, 1);
 			const [activateOutput] = await nodeOutputs(execution.id, 'Incident Gate');
 			expect(activateOutput).toEqual([
-				expect.objectContaining({ scope: SERVICE, transition: 'activate', openIncidents: 1 }),
+				expect.objectContaining({
+					scope: SERVICE.toLowerCase(),
+					transition: 'activate',
+					openIncidents: 1,
+				}),
 			]);
 		},
 	);
@@ -355,7 +359,11 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 		);
 		const [, withdrawOutput] = await nodeOutputs(resolved.id, 'Incident Gate');
 		expect(withdrawOutput).toEqual([
-			expect.objectContaining({ scope: SERVICE, transition: 'withdraw', openIncidents: 0 }),
+			expect.objectContaining({
+				scope: SERVICE.toLowerCase(),
+				transition: 'withdraw',
+				openIncidents: 0,
+			}),
 		]);
 		expect(
 			(await sim.deliver(pagerDutySubscription().id, event, { webhookId: first.webhookId })).status,

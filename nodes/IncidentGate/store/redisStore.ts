@@ -1,135 +1,223 @@
-import type { ScopeState } from '../stateMachine';
-import type { GateStore, ScopeDecider } from './gateStore';
-import { evalScript, sha1, type RedisConnection, type RespReply } from './respClient';
+import Redis from 'ioredis';
 
-/**
- * Gate state in Redis, exact across any number of n8n processes. Each scope is a hash {state, version}. A decision
- * reads the state, version and the Redis server's clock, runs the pure state machine here, and commits with a Lua
- * compare-and-set that writes only if the version is unchanged; otherwise the script returns the newer state and the
- * decision is taken again on it. The state machine lives in one place (TypeScript), and Redis only has to make the
- * commit atomic. All times come from Redis (TIME), so workers with skewed clocks agree on hold-downs.
- */
+import {
+	hydrate,
+	type Decision,
+	type GateEvent,
+	type GateSettings,
+	type IncidentRecord,
+	type MitigationStatus,
+	type Reason,
+	type ScopeState,
+	type Transition,
+} from '../stateMachine';
+import { incidentOf, type Applied, type GateStore } from './gateStore';
+import { GATE_SCRIPT } from './redisScript';
 
-const script = (source: string) => ({ source, sha: sha1(source) });
-
-/** KEYS: scope hash. Returns {version, state, seconds, microseconds}. */
-const READ = script(`
-local t = redis.call('TIME')
-return { redis.call('HGET', KEYS[1], 'version') or '0', redis.call('HGET', KEYS[1], 'state') or '', t[1], t[2] }
-`);
-
-/**
- * KEYS: scope hash, scope index set. ARGV: expected version, new state JSON ('' = forget the scope), scope name.
- * Returns {1} when written, or {0, version, state, seconds, microseconds} when another decision came first.
- */
-const COMPARE_AND_SET = script(`
-local current = redis.call('HGET', KEYS[1], 'version') or '0'
-if current ~= ARGV[1] then
-  local t = redis.call('TIME')
-  return { 0, current, redis.call('HGET', KEYS[1], 'state') or '', t[1], t[2] }
-end
-if ARGV[2] == '' then
-  redis.call('DEL', KEYS[1])
-  redis.call('SREM', KEYS[2], ARGV[3])
-else
-  redis.call('HSET', KEYS[1], 'state', ARGV[2], 'version', tostring(tonumber(current) + 1))
-  redis.call('SADD', KEYS[2], ARGV[3])
-end
-return { 1 }
-`);
-
-/** Each failed attempt means another process's decision on the scope succeeded, so this is far more than enough. */
-const MAX_ATTEMPTS = 200;
-
-/** Per connection (one per process and server) and scope key: the end of the queue of pending decisions. */
-const scopeQueues = new WeakMap<RedisConnection, Map<string, Promise<void>>>();
-
-interface Snapshot {
-	version: string;
-	state: ScopeState | undefined;
-	now: number;
+export interface RedisOptions {
+	host: string;
+	port: number;
+	username?: string;
+	password?: string;
+	db: number;
+	tls: boolean;
+	rejectUnauthorized: boolean;
 }
 
-function toSnapshot(reply: RespReply[]): Snapshot {
-	const [version, state, seconds, microseconds] = reply.map(String);
+export type GateRedis = Redis & {
+	incidentGate(...args: Array<string | number>): Promise<unknown[][]>;
+};
+
+/** Scopes one tick script decides on before it yields to other clients. */
+const TICK_BATCH = 200;
+
+function connectionOptions(options: RedisOptions) {
 	return {
-		version,
-		state: state ? (JSON.parse(state) as ScopeState) : undefined,
-		now: Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000),
+		host: options.host,
+		port: options.port,
+		username: options.username,
+		password: options.password,
+		db: options.db,
+		tls: options.tls ? { rejectUnauthorized: options.rejectUnauthorized } : undefined,
+		lazyConnect: true,
 	};
 }
 
+/**
+ * A connected client with the gate's script as a command (EVALSHA, falling back to EVAL once per
+ * server).
+ */
+export async function createGateClient(options: RedisOptions): Promise<GateRedis> {
+	const redis = new Redis({ ...connectionOptions(options), maxRetriesPerRequest: 2 });
+	redis.defineCommand('incidentGate', { numberOfKeys: 4, lua: GATE_SCRIPT });
+	await redis.connect();
+	return redis as GateRedis;
+}
+
+/** One client per process and server (ioredis reconnects on its own), shared by every execution. */
+const clients = new Map<string, Promise<GateRedis>>();
+
+export async function gateClient(options: RedisOptions): Promise<GateRedis> {
+	const key = JSON.stringify(options);
+	let client = clients.get(key);
+	if (!client) {
+		client = createGateClient(options);
+		clients.set(key, client);
+		client.catch(() => clients.delete(key));
+	}
+	return await client;
+}
+
+/**
+ * Connects once without retrying, so the credential test reports a wrong password or port at once.
+ */
+export async function pingRedis(options: RedisOptions): Promise<void> {
+	const redis = new Redis({
+		...connectionOptions(options),
+		maxRetriesPerRequest: 0,
+		retryStrategy: () => null,
+	});
+	try {
+		await redis.connect();
+		await redis.ping();
+	} finally {
+		redis.disconnect();
+	}
+}
+
+/**
+ * Gate state in Redis, exact across any number of n8n processes: each event is one Lua script that
+ * reads, decides and writes the scope in one atomic step, touching only the incident it is about
+ * (hash field and sorted-set entry), so it costs the same at 1 and at 100,000 open incidents. Times
+ * come from the Redis server's clock.
+ */
 export class RedisStore implements GateStore {
+	private readonly prefix: string;
+
 	constructor(
-		private readonly connection: RedisConnection,
-		private readonly gateKey: string,
-	) {}
-
-	// A hash tag ({...}) keeps all keys of one gate in one Redis Cluster slot, as a multi-key script requires.
-	private get indexKey() {
-		return `{${this.gateKey}}:scopes`;
+		private readonly redis: GateRedis,
+		gateKey: string,
+		/** The gate clock is at least this (ms), for callers that own a clock. */
+		private readonly clockFloor: () => number = () => 0,
+	) {
+		// A hash tag ({...}) keeps all keys of one gate in one Redis Cluster slot, as the script
+		// requires.
+		this.prefix = `{${gateKey}}:`;
 	}
 
-	private scopeKey(scope: string) {
-		return `{${this.gateKey}}:scope:${scope}`;
+	async apply(scope: string, event: GateEvent, settings: GateSettings): Promise<Applied> {
+		const [reply] = await this.run(event.type, scope, event, settings);
+		return toApplied(reply);
 	}
 
-	async update<T>(scope: string, decider: ScopeDecider<T>): Promise<T> {
-		return await this.oneAtATime(
-			this.scopeKey(scope),
-			async () => await this.compareAndSet(scope, decider),
-		);
-	}
-
-	/**
-	 * Queues this process's decisions on one scope behind each other, so compare-and-set only ever races the other
-	 * processes: a burst of n events costs about n round trips instead of n squared.
-	 */
-	private async oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
-		let queues = scopeQueues.get(this.connection);
-		if (!queues) scopeQueues.set(this.connection, (queues = new Map()));
-		const run = (queues.get(key) ?? Promise.resolve()).then(work);
-		const tail = run.then(
-			() => undefined,
-			() => undefined,
-		);
-		queues.set(key, tail);
-		void tail.then(() => {
-			if (queues.get(key) === tail) queues.delete(key);
-		});
-		return await run;
-	}
-
-	private async compareAndSet<T>(scope: string, decider: ScopeDecider<T>): Promise<T> {
-		const keys = [this.scopeKey(scope), this.indexKey];
-		let snapshot = await this.snapshot(scope);
-		for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-			const { state, result } = decider(snapshot.state, snapshot.now);
-			const reply = (await evalScript(this.connection, COMPARE_AND_SET, keys, [
-				snapshot.version,
-				state ? JSON.stringify(state) : '',
-				scope,
-			])) as RespReply[];
-			if (reply[0] === 1) return result;
-			snapshot = toSnapshot(reply.slice(1));
+	async tick(settings: GateSettings): Promise<Applied[]> {
+		const applied: Applied[] = [];
+		for (let batch = 0; batch < 10_000; batch++) {
+			const replies = await this.run('tick', '', undefined, settings);
+			applied.push(...replies.map(toApplied));
+			if (replies.length < TICK_BATCH) break;
 		}
-		throw new Error(
-			`Gave up on scope "${scope}" after ${MAX_ATTEMPTS} conflicting updates; nothing was changed by this item`,
-		);
+		return applied;
 	}
 
 	async read(scope: string): Promise<ScopeState | undefined> {
-		return (await this.snapshot(scope)).state;
+		const fields = await this.redis.hgetall(`${this.prefix}s:${scope}`);
+		if (!fields.st) return undefined;
+		const number = (value: string | undefined) => (value ? Number(value) : undefined);
+		const state = hydrate({
+			status: fields.st as MitigationStatus,
+			incidents: {},
+			open: Number(fields.op ?? 0),
+			remembered: Number(fields.rm ?? 0),
+			overflow: Number(fields.ov ?? 0),
+		});
+		if (fields.aa) state.activatedAt = number(fields.aa);
+		if (fields.wd) state.withdrawDueAt = number(fields.wd);
+		if (fields.pn) state.pending = { n: Number(fields.pn), at: Number(fields.pa) };
+		for (const [field, value] of Object.entries(fields)) {
+			if (!field.startsWith('i:')) continue;
+			const [o, r, s, ...title] = value.split('|');
+			const record: IncidentRecord = { s: Number(s) };
+			if (o) record.o = Number(o);
+			if (r) record.r = Number(r);
+			if (title.join('|')) record.t = title.join('|');
+			state.incidents[field.slice(2)] = record;
+		}
+		return state;
 	}
 
 	async scopes(): Promise<string[]> {
-		const members = (await this.connection.command(['SMEMBERS', this.indexKey])) as string[];
-		return members.sort();
+		return (await this.redis.smembers(`${this.prefix}scopes`)).sort();
 	}
 
-	private async snapshot(scope: string): Promise<Snapshot> {
-		return toSnapshot(
-			(await evalScript(this.connection, READ, [this.scopeKey(scope)], [])) as RespReply[],
+	private async run(
+		operation: string,
+		scope: string,
+		event: GateEvent | undefined,
+		settings: GateSettings,
+	): Promise<unknown[][]> {
+		const id = event ? (incidentOf(event) ?? '') : '';
+		const at = event && 'at' in event ? String(event.at) : '';
+		const title = event && 'title' in event ? (event.title ?? '') : '';
+		const active =
+			event?.type === 'confirm' && event.active !== undefined ? (event.active ? '1' : '0') : '';
+		return await this.redis.incidentGate(
+			`${this.prefix}scopes`,
+			`${this.prefix}owners`,
+			`${this.prefix}due`,
+			`${this.prefix}clock`,
+			operation,
+			this.prefix,
+			scope,
+			id,
+			at,
+			title,
+			active,
+			String(this.clockFloor()),
+			settings.minActiveMs,
+			settings.withdrawDelayMs,
+			settings.maxIncidentAgeMs,
+			settings.resolveMemoryMs,
+			settings.maxOpenIncidents,
+			settings.reemitIntervalMs,
+			settings.maxReemits,
+			TICK_BATCH,
 		);
 	}
+}
+
+/**
+ * Turns a script reply into what the node describes: the scope's counts stand in for its incident
+ * records.
+ */
+function toApplied(reply: unknown[]): Applied {
+	const [scope, transition, reason, status, unresolved, overflow, pending, activatedAt, dueAt] =
+		reply.slice(0, 9).map(String);
+	const state: ScopeState | undefined = status
+		? {
+				status: status as MitigationStatus,
+				incidents: {},
+				open: Number(unresolved) - Number(overflow),
+				remembered: 0,
+				overflow: Number(overflow),
+				...(pending === '1' ? { pending: { n: 1, at: 0 } } : {}),
+				...(dueAt ? { withdrawDueAt: Number(dueAt) } : {}),
+				...(Number(activatedAt) >= 0 && status !== 'idle'
+					? { activatedAt: Number(activatedAt) }
+					: {}),
+			}
+		: undefined;
+	const expired = reply.slice(9).map(String);
+	const decision: Decision = {
+		state,
+		transition: transition as Transition,
+		reason: reason as Reason,
+		changed: true,
+		...(expired.length > 0 ? { expiredIncidentIds: expired } : {}),
+	};
+	return {
+		scope,
+		decision,
+		...(Number(activatedAt) >= 0 ? { activatedAt: Number(activatedAt) } : {}),
+	};
 }

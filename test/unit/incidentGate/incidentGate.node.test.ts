@@ -1,31 +1,51 @@
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, INodeType } from 'n8n-workflow';
+import type { NodeOperationError } from 'n8n-workflow';
 
-import { IncidentGate } from '../../../nodes/IncidentGate/IncidentGate.node';
-import { QUEUE_MODE_WARNING } from '../../../nodes/IncidentGate/gate';
-import {
-	forgetProcessCopies,
-	staticDataField,
-} from '../../../nodes/IncidentGate/store/staticDataStore';
 import { runNode } from '../../helpers/runNode';
 
-const node = new IncidentGate();
+const T0 = Date.parse('2030-01-01T00:00:00Z');
 let workflowCounter = 0;
 
-/** One workflow with the gate on the static-data store; each call of `run` is one execution with its own snapshot. */
-function gateWorkflow(parameters: Record<string, unknown> = {}) {
+/**
+ * A fresh copy of the node's modules: what a restarted n8n process loads (no state kept in memory).
+ */
+function loadNode(): INodeType {
+	let node: INodeType | undefined;
+	jest.isolateModules(() => {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const { IncidentGate } = require('../../../nodes/IncidentGate/IncidentGate.node') as {
+			IncidentGate: new () => INodeType;
+		};
+		node = new IncidentGate();
+	});
+	return node as INodeType;
+}
+
+/**
+ * One workflow with the gate on the static-data store; each call of `run` is one execution with its
+ * own snapshot.
+ */
+function gateWorkflow(parameters: Record<string, unknown> = {}, process = { node: loadNode() }) {
 	const workflowId = `wf-${++workflowCounter}`;
 	let persisted: IDataObject = {};
+	let saves = 0;
 	return {
 		async run(
 			items: IDataObject[],
 			overrides: Record<string, unknown> = {},
 			continueOnFail = false,
 		) {
-			// n8n hands each execution a copy of the saved static data and saves it back when the execution ends.
-			const staticData = structuredClone(persisted);
+			// n8n hands each execution a copy of the saved static data and saves it back only if the
+			// execution changed it (n8n's static data object notices assignments).
+			let changed = false;
+			const staticData = new Proxy(structuredClone(persisted), {
+				set(target, key, value) {
+					changed = true;
+					return Reflect.set(target, key, value);
+				},
+			});
 			const nodeParameters = { operation: 'event', ...parameters, ...overrides };
-			const result = await runNode(node, {
+			const result = await runNode(process.node, {
 				parameters: nodeParameters,
 				itemParameters: items.map((json) => resolveJsonExpressions(nodeParameters, json)),
 				items: items.map((json) => ({ json })),
@@ -35,7 +55,10 @@ function gateWorkflow(parameters: Record<string, unknown> = {}) {
 				continueOnFail,
 				workflowId,
 			});
-			persisted = JSON.parse(JSON.stringify(staticData)) as IDataObject;
+			if (changed) {
+				saves++;
+				persisted = JSON.parse(JSON.stringify(staticData)) as IDataObject;
+			}
 			const [activate, withdraw, unchanged] = result.output;
 			return {
 				activate: jsonOf(activate),
@@ -45,10 +68,18 @@ function gateWorkflow(parameters: Record<string, unknown> = {}) {
 			};
 		},
 		persisted: () => persisted,
+		saves: () => saves,
+		/** n8n restarted: the same workflow and its saved static data, a new process. */
+		restart: () => {
+			process.node = loadNode();
+		},
 	};
 }
 
-/** Evaluates the `{{ $json.field }}` expressions the gate uses by default (runNode does not evaluate expressions). */
+/**
+ * Evaluates the `{{ $json.field }}` expressions the gate uses by default (runNode does not evaluate
+ * expressions).
+ */
 function resolveJsonExpressions(
 	parameters: Record<string, unknown>,
 	json: IDataObject,
@@ -57,6 +88,8 @@ function resolveJsonExpressions(
 		action: '={{ $json.action }}',
 		incidentId: '={{ $json.incidentId }}',
 		title: '={{ $json.title }}',
+		occurredAt: '={{ $json.occurredAt }}',
+		active: '={{ $json.active }}',
 	};
 	const resolved: Record<string, unknown> = {};
 	for (const [name, value] of Object.entries({ ...defaults, ...parameters })) {
@@ -74,16 +107,24 @@ const openEvent = (incidentId: string, extra: IDataObject = {}) => ({
 	source: 'test',
 	...extra,
 });
-const resolveEvent = (incidentId: string) => ({ action: 'resolve', incidentId, source: 'test' });
+const resolveEvent = (incidentId: string, extra: IDataObject = {}) => ({
+	action: 'resolve',
+	incidentId,
+	source: 'test',
+	...extra,
+});
+
+beforeEach(() => {
+	jest.useFakeTimers({ now: T0 });
+});
 
 afterEach(() => {
-	jest.restoreAllMocks();
+	jest.useRealTimers();
 	delete process.env.EXECUTIONS_MODE;
 });
 
 describe('Incident Gate node: routing events', () => {
 	it('sends the first open to Activate with everything downstream nodes need', async () => {
-		jest.spyOn(Date, 'now').mockReturnValue(Date.parse('2030-01-01T00:00:00Z'));
 		const gate = gateWorkflow();
 		const event = openEvent('INC-1', { scope: 'ignored-unless-mapped', title: 'SYN flood' });
 		const { activate, withdraw, unchanged, output } = await gate.run([event]);
@@ -96,7 +137,7 @@ describe('Incident Gate node: routing events', () => {
 				reason: 'activated',
 				mitigation: 'active',
 				openIncidents: 1,
-				openIncidentIds: ['INC-1'],
+				confirmed: false,
 				activatedAt: '2030-01-01T00:00:00.000Z',
 				withdrawDueAt: null,
 				event,
@@ -105,45 +146,94 @@ describe('Incident Gate node: routing events', () => {
 		expect(output[0][0].pairedItem).toEqual({ item: 0 });
 	});
 
-	it('routes a batch item by item: Activate once, then Unchanged, then Withdraw at the last resolve', async () => {
-		const gate = gateWorkflow();
-		const { activate, unchanged, withdraw, output } = await gate.run([
-			openEvent('a'),
-			openEvent('b'),
-			{ action: 'update', incidentId: 'a' },
-			resolveEvent('a'),
-			resolveEvent('b'),
+	it(
+		'routes a batch item by item: Activate once, then Unchanged, then Withdraw at the last ' +
+			'resolve',
+		async () => {
+			const gate = gateWorkflow();
+			const { activate, unchanged, withdraw, output } = await gate.run([
+				openEvent('a'),
+				openEvent('b'),
+				{ action: 'update', incidentId: 'a' },
+				resolveEvent('a'),
+				resolveEvent('b'),
+			]);
+			expect(activate.map((item) => item.reason)).toEqual(['activated']);
+			expect(unchanged.map((item) => item.reason)).toEqual([
+				'incidentOpened',
+				'incidentUpdated',
+				'incidentResolved',
+			]);
+			expect(withdraw).toEqual([
+				expect.objectContaining({
+					transition: 'withdraw',
+					reason: 'allIncidentsResolved',
+					openIncidents: 0,
+					activatedAt: '2030-01-01T00:00:00.000Z',
+				}),
+			]);
+			expect(output[1][0].pairedItem).toEqual({ item: 4 });
+		},
+	);
+
+	it('treats open, resolve, open of one id in one batch as two waves', async () => {
+		const { output } = await gateWorkflow().run([
+			openEvent('c'),
+			resolveEvent('c'),
+			openEvent('c'),
 		]);
-		expect(activate.map((item) => item.reason)).toEqual(['activated']);
-		expect(unchanged.map((item) => item.reason)).toEqual([
-			'incidentOpened',
-			'incidentUpdated',
-			'incidentResolved',
+		expect(output.map((items) => items.map((item) => item.pairedItem))).toEqual([
+			[{ item: 0 }, { item: 2 }],
+			[{ item: 1 }],
+			[],
 		]);
-		expect(withdraw).toEqual([
-			expect.objectContaining({
-				transition: 'withdraw',
-				reason: 'allIncidentsResolved',
-				openIncidents: 0,
-			}),
-		]);
-		expect(withdraw[0].activatedAt).toEqual(expect.any(String));
-		expect(output[2].map((item) => item.pairedItem)).toEqual([
-			{ item: 1 },
-			{ item: 2 },
-			{ item: 3 },
-		]);
-		expect(output[1][0].pairedItem).toEqual({ item: 4 });
 	});
 
-	it('keeps one mitigation per scope', async () => {
+	it('orders by Occurred At: an open from before its resolve is late, not a new wave', async () => {
+		const gate = gateWorkflow();
+		await gate.run([openEvent('a', { occurredAt: '2030-01-01T00:00:00Z' })]);
+		await gate.run([resolveEvent('a', { occurredAt: '2030-01-01T00:05:00Z' })]);
+		const late = await gate.run([openEvent('a', { occurredAt: '2030-01-01T00:00:00Z' })]);
+		expect(late.unchanged[0]).toMatchObject({ reason: 'resolvedBeforeOpen' });
+		const again = await gate.run([openEvent('a', { occurredAt: '2030-01-01T00:06:00Z' })]);
+		expect(again.activate).toHaveLength(1);
+	});
+
+	it('keeps one mitigation per scope, whatever the spelling of the scope', async () => {
 		const gate = gateWorkflow({ scope: '={{ $json.scope }}' });
-		const { activate } = await gate.run([openEvent('a')], { scope: 'prefix-1' });
-		const second = await gate.run([openEvent('b')], { scope: 'prefix-2' });
-		const third = await gate.run([openEvent('c')], { scope: 'prefix-1' });
-		expect(activate[0].scope).toBe('prefix-1');
-		expect(second.activate[0].scope).toBe('prefix-2');
-		expect(third.unchanged[0]).toMatchObject({ scope: 'prefix-1', openIncidents: 2 });
+		const spellings = ['2001:DB8::/32', '2001:0db8:0:0::/32 ', '2001:db8:ffff::/32'];
+		const first = await gate.run([openEvent('a')], { scope: spellings[0] });
+		const second = await gate.run([openEvent('b')], { scope: spellings[1] });
+		const third = await gate.run([openEvent('c')], { scope: spellings[2] });
+		expect(first.activate[0].scope).toBe('2001:db8::/32');
+		expect(second.unchanged[0]).toMatchObject({ scope: '2001:db8::/32', openIncidents: 2 });
+		expect(third.unchanged[0]).toMatchObject({ scope: '2001:db8::/32', openIncidents: 3 });
+		const other = await gate.run([openEvent('d')], { scope: 'PEDGE01' });
+		const same = await gate.run([openEvent('e')], { scope: 'pedge01' });
+		expect(other.activate[0].scope).toBe('pedge01');
+		expect(same.activate).toEqual([]);
+	});
+
+	it('resolves an incident in the scope it was opened in, whatever the resolve says', async () => {
+		const gate = gateWorkflow({ scope: '={{ $json.scope }}' });
+		await gate.run([openEvent('a')], { scope: '203.0.113.0/24' });
+		const { withdraw } = await gate.run([resolveEvent('a')], { scope: 'global' });
+		expect(withdraw).toEqual([
+			expect.objectContaining({ scope: '203.0.113.0/24', requestedScope: 'global' }),
+		]);
+	});
+
+	it('says when incidents beyond the per-scope cap are only counted', async () => {
+		const gate = gateWorkflow({ options: { maxOpenIncidents: 1 } });
+		const { unchanged } = await gate.run([openEvent('a'), openEvent('b')]);
+		expect(unchanged).toEqual([
+			expect.objectContaining({
+				reason: 'openIncidentLimitReached',
+				openIncidents: 2,
+				untrackedIncidents: 1,
+			}),
+		]);
+		expect((await gate.run([resolveEvent('a')])).withdraw).toEqual([]);
 	});
 
 	it('treats an empty scope as "global"', async () => {
@@ -164,8 +254,9 @@ describe('Incident Gate node: routing events', () => {
 	});
 
 	it('keeps gates of different workflows apart', async () => {
-		await gateWorkflow().run([openEvent('a')]);
-		const { activate } = await gateWorkflow().run([openEvent('a')]);
+		const process = { node: loadNode() };
+		await gateWorkflow({}, process).run([openEvent('a')]);
+		const { activate } = await gateWorkflow({}, process).run([openEvent('a')]);
 		expect(activate).toHaveLength(1);
 	});
 });
@@ -180,12 +271,22 @@ describe('Incident Gate node: bad input', () => {
 			'Unknown incident action "acknowledge"',
 		],
 		['a missing action', { incidentId: 'x' }, 'The incident has no action'],
+		[
+			'an incident id too long to keep',
+			{ action: 'open', incidentId: 'x'.repeat(513) },
+			'The incident ID is 513 characters long; at most 512 are allowed',
+		],
+		[
+			'an event time that is not a date',
+			{ action: 'open', incidentId: 'x', occurredAt: 'yesterday' },
+			'The event time "yesterday" is not a date',
+		],
 	])(
 		'fails the node on %s, naming the item, and changes no state (not even for earlier good items)',
 		async (_, bad, message) => {
 			const gate = gateWorkflow();
 			const error = await gate.run([openEvent('good'), bad]).catch((e: unknown) => e);
-			expect(error).toBeInstanceOf(NodeOperationError);
+			expect(error).toMatchObject({ name: 'NodeOperationError' });
 			expect((error as NodeOperationError).message).toBe(message);
 			expect((error as NodeOperationError).context.itemIndex).toBe(1);
 			const afterwards = await gate.run([openEvent('later')]);
@@ -193,66 +294,117 @@ describe('Incident Gate node: bad input', () => {
 		},
 	);
 
-	it('with Continue On Fail, sends the bad item to Unchanged with the error and processes the others', async () => {
-		const gate = gateWorkflow();
-		const { activate, unchanged, output } = await gate.run(
-			[{ action: 'open' }, openEvent('a')],
-			{},
-			true,
-		);
-		expect(unchanged).toEqual([
-			expect.objectContaining({
-				error: 'The incident has no ID',
-				hint: expect.stringContaining('Incident ID'),
-			}),
-		]);
-		expect(output[2][0].pairedItem).toEqual({ item: 0 });
-		expect(activate).toEqual([expect.objectContaining({ openIncidentIds: ['a'] })]);
-	});
+	it(
+		'with Continue On Fail, sends the bad item to Unchanged with the error and processes the ' +
+			'others',
+		async () => {
+			const gate = gateWorkflow();
+			const { activate, unchanged, output } = await gate.run(
+				[{ action: 'open' }, openEvent('a')],
+				{},
+				true,
+			);
+			expect(unchanged).toEqual([
+				{
+					error: 'The incident has no ID',
+					description: expect.stringContaining('Incident ID'),
+					operation: 'event',
+				},
+			]);
+			expect(output[2][0].pairedItem).toEqual({ item: 0 });
+			expect(activate).toEqual([expect.objectContaining({ scope: 'global', openIncidents: 1 })]);
+		},
+	);
 });
 
 describe('Incident Gate node: hold-down and tick', () => {
 	it('holds the withdraw for the withdraw delay; Tick releases it when due', async () => {
-		const now = jest.spyOn(Date, 'now').mockReturnValue(0);
 		const gate = gateWorkflow({ options: { withdrawDelaySeconds: 120 } });
 		await gate.run([openEvent('a')]);
+		await gate.run([{ scope: 'global', active: true }], { operation: 'confirm' });
 		const resolved = await gate.run([resolveEvent('a')]);
 		expect(resolved.unchanged[0]).toMatchObject({
 			reason: 'withdrawScheduled',
 			mitigation: 'withdrawPending',
-			withdrawDueAt: '1970-01-01T00:02:00.000Z',
+			withdrawDueAt: '2030-01-01T00:02:00.000Z',
 		});
 
-		now.mockReturnValue(60_000);
-		expect((await gate.run([{}], { operation: 'tick' })).unchanged[0]).toMatchObject({
-			reason: 'nothingDue',
+		jest.advanceTimersByTime(60_000);
+		expect(await gate.run([{}], { operation: 'tick' })).toMatchObject({
+			activate: [],
+			withdraw: [],
+			unchanged: [],
 		});
-		now.mockReturnValue(120_000);
+		jest.advanceTimersByTime(60_000);
 		const due = await gate.run([{}], { operation: 'tick' });
 		expect(due.withdraw).toEqual([
 			expect.objectContaining({
 				scope: 'global',
 				reason: 'withdrawDue',
-				activatedAt: '1970-01-01T00:00:00.000Z',
+				activatedAt: '2030-01-01T00:00:00.000Z',
 			}),
 		]);
 	});
 
-	it('Tick expires incidents not seen for the maximum age, once per execution whatever the number of input items', async () => {
-		const now = jest.spyOn(Date, 'now').mockReturnValue(0);
+	it(
+		'Tick expires incidents not seen for the maximum age, once per execution whatever the ' +
+			'number of input items',
+		async () => {
+			const gate = gateWorkflow({ options: { maxIncidentAgeMinutes: 30 } });
+			await gate.run([openEvent('a')]);
+			jest.advanceTimersByTime(30 * 60_000);
+			const { withdraw } = await gate.run([{}, {}], { operation: 'tick' });
+			expect(withdraw).toEqual([
+				expect.objectContaining({ reason: 'incidentsExpired', expiredIncidentIds: ['a'] }),
+			]);
+		},
+	);
+
+	it('is not fooled by the system clock stepping forward', async () => {
 		const gate = gateWorkflow({ options: { maxIncidentAgeMinutes: 30 } });
 		await gate.run([openEvent('a')]);
-		now.mockReturnValue(30 * 60_000);
-		const { withdraw } = await gate.run([{}, {}], { operation: 'tick' });
-		expect(withdraw).toEqual([
-			expect.objectContaining({ reason: 'incidentsExpired', expiredIncidentIds: ['a'] }),
+		jest.setSystemTime(T0 + 60 * 60_000);
+		expect((await gate.run([{}], { operation: 'tick' })).withdraw).toEqual([]);
+	});
+});
+
+describe('Incident Gate node: re-emit and confirm', () => {
+	it('emits Activate again at the next tick when the provider after it failed', async () => {
+		const gate = gateWorkflow();
+		await gate.run([openEvent('a')]);
+		jest.advanceTimersByTime(60_000);
+		const { activate, output } = await gate.run([{}], { operation: 'tick' });
+		expect(activate).toEqual([
+			expect.objectContaining({ scope: 'global', reason: 'reemit', confirmed: false }),
 		]);
+		expect(output[0][0].pairedItem).toEqual({ item: 0 });
+	});
+
+	it("stops once a Confirm step reports the provider's result", async () => {
+		const gate = gateWorkflow();
+		await gate.run([openEvent('a')]);
+		const confirmed = await gate.run([{ scope: 'global', active: true, changed: true }], {
+			operation: 'confirm',
+			scope: '={{ $json.scope }}',
+		});
+		expect(confirmed.unchanged[0]).toMatchObject({ reason: 'confirmed', confirmed: true });
+		jest.advanceTimersByTime(60_000);
+		expect((await gate.run([{}], { operation: 'tick' })).activate).toEqual([]);
+	});
+
+	it('re-emits at once when the provider item carries an error instead of a result', async () => {
+		const gate = gateWorkflow();
+		await gate.run([openEvent('a')]);
+		await gate.run([{ scope: 'global', error: 'HTTP 500' }], {
+			operation: 'confirm',
+			scope: '={{ $json.scope }}',
+		});
+		expect((await gate.run([{}], { operation: 'tick' })).activate).toHaveLength(1);
 	});
 });
 
 describe('Incident Gate node: manual operations', () => {
 	it('Get State lists every scope with its incidents', async () => {
-		jest.spyOn(Date, 'now').mockReturnValue(0);
 		const gate = gateWorkflow({ scope: '={{ $json.scope }}' });
 		await gate.run([openEvent('a', { title: 'UDP flood' })], { scope: 'edge' });
 		const { unchanged } = await gate.run([{}], { operation: 'getState' });
@@ -264,8 +416,8 @@ describe('Incident Gate node: manual operations', () => {
 					{
 						id: 'a',
 						title: 'UDP flood',
-						openedAt: '1970-01-01T00:00:00.000Z',
-						lastSeen: '1970-01-01T00:00:00.000Z',
+						openedAt: '2030-01-01T00:00:00.000Z',
+						lastSeen: '2030-01-01T00:00:00.000Z',
 					},
 				],
 			}),
@@ -315,14 +467,15 @@ describe('Incident Gate node: static-data store', () => {
 		expect(resolves.flatMap((r) => r.withdraw)).toHaveLength(1);
 	});
 
-	it('saves the whole state in static data and reloads it after a restart', async () => {
+	it('saves its state in static data and continues from it after a restart', async () => {
 		const gate = gateWorkflow({ gateKey: 'edge-gate' });
 		await gate.run([openEvent('a'), openEvent('b')]);
-		expect(gate.persisted()[staticDataField('edge-gate')]).toMatchObject({
-			scopes: { global: { status: 'active', open: [{ id: 'a' }, { id: 'b' }] } },
+		expect(gate.persisted()['incidentGate:edge-gate']).toMatchObject({
+			v: 2,
+			scopes: { global: { status: 'active', open: 2, incidents: { a: {}, b: {} } } },
 		});
 
-		forgetProcessCopies();
+		gate.restart();
 		expect((await gate.run([resolveEvent('a')])).unchanged[0]).toMatchObject({
 			reason: 'incidentResolved',
 			openIncidents: 1,
@@ -330,9 +483,38 @@ describe('Incident Gate node: static-data store', () => {
 		expect((await gate.run([resolveEvent('b')])).withdraw).toHaveLength(1);
 	});
 
-	it('says in every item that it is not exact across queue-mode workers', async () => {
+	it('writes nothing on an idle tick or Get State', async () => {
+		const gate = gateWorkflow();
+		await gate.run([openEvent('a')]);
+		await gate.run([{ active: true }], { operation: 'confirm', scope: 'global' });
+		const saves = gate.saves();
+		await gate.run([{}], { operation: 'tick' });
+		await gate.run([{}], { operation: 'getState' });
+		expect(gate.saves()).toBe(saves);
+	});
+
+	it('refuses to run in queue mode, where each worker would keep its own copy', async () => {
 		process.env.EXECUTIONS_MODE = 'queue';
-		const { activate } = await gateWorkflow().run([openEvent('a')]);
-		expect(activate[0].storeWarning).toBe(QUEUE_MODE_WARNING);
+		const error = await gateWorkflow()
+			.run([openEvent('a')])
+			.catch((e: unknown) => e);
+		expect(error).toMatchObject({ name: 'NodeOperationError' });
+		expect((error as NodeOperationError).message).toBe(
+			'The Workflow Static Data store cannot work in queue mode',
+		);
+		expect((error as NodeOperationError).description).toContain('Set State Store to Redis');
+	});
+
+	it('with Continue On Fail, says so in every item instead', async () => {
+		process.env.EXECUTIONS_MODE = 'queue';
+		const { unchanged, output } = await gateWorkflow().run([openEvent('a')], {}, true);
+		expect(unchanged).toEqual([
+			{
+				error: 'The Workflow Static Data store cannot work in queue mode',
+				description: expect.stringContaining('Set State Store to Redis'),
+				operation: 'event',
+			},
+		]);
+		expect(output[2][0].pairedItem).toEqual({ item: 0 });
 	});
 });
