@@ -222,6 +222,6 @@ describe('Hetzner Robot fault injection', () => {
 		expect(error.message).toBe(
 			'Hetzner Robot did not keep the firewall rules of server 321 when its status was set to active',
 		);
-		expect(error.description).toMatch(/restore them there/);
+		expect(error.description).toMatch(/restore it there. Before: .*"name":"drop rest"/);
 	});
 });
