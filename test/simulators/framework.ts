@@ -43,6 +43,8 @@ export interface Fault {
 	delayMs?: number;
 	/** Run the real handler (the change happens), then answer with `response`: a lost reply. */
 	afterHandler?: boolean;
+	/** Run the real handler (the change happens), then close the connection without answering. */
+	dropConnection?: boolean;
 }
 
 interface Route {
@@ -145,11 +147,17 @@ export abstract class Simulator {
 		};
 		this.onRequest?.(request);
 
+		const fault = this.takeFault(request);
 		let response: SimResponse;
 		try {
-			response = await this.answer(request);
+			response = await this.answer(request, fault);
 		} catch (error) {
 			response = { status: 500, body: { simulatorError: String(error) } };
+		}
+		if (fault?.dropConnection) {
+			this.log.push({ method: request.method, path: request.path, status: 0 });
+			res.socket?.destroy();
+			return;
 		}
 		this.log.push({ method: request.method, path: request.path, status: response.status });
 		const isText = typeof response.body === 'string';
@@ -166,8 +174,7 @@ export abstract class Simulator {
 		);
 	}
 
-	private async answer(request: SimRequest): Promise<SimResponse> {
-		const fault = this.takeFault(request);
+	private async answer(request: SimRequest, fault: Fault | undefined): Promise<SimResponse> {
 		if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
 		if (fault?.malformed)
 			return { status: fault.response?.status ?? 200, body: '<html>upstream error</html' };

@@ -84,10 +84,10 @@ describe('Hetzner Robot: nothing lost, nothing duplicated', () => {
 
 	it('puts the configuration before the change in the error when Robot did not keep it', async () => {
 		sim.afterPost = (firewall) => firewall.rules.input.pop();
-		const error = await runNode(
+		const error = (await runNode(
 			node,
 			hetznerRun(sim, { operation: 'activate', server: rl(SERVER) }),
-		).catch((e: { description?: string }) => e);
+		).catch((e: unknown) => e)) as { description?: string };
 		expect(error.description).toContain(JSON.stringify(RULES.input[3]));
 	});
 });
