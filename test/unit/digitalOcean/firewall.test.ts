@@ -116,7 +116,8 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 
 		const idle = await run('withdraw');
 		expect(idle).toMatchObject({ active: false, changed: false });
-		expect(sim.writes()).toHaveLength(writes + 2);
+		// Re-attach Droplets, re-attach tags, delete the lockdown firewall.
+		expect(sim.writes()).toHaveLength(writes + 3);
 	});
 
 	it('keeps the management sources and ports the user chose, IPv4 and IPv6', async () => {
@@ -145,11 +146,11 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 	describe('a failure at any step is reported with the provider state, and a retry completes without losing anything', () => {
 		const activateSteps = [
 			{ method: 'POST', path: /^\/v2\/firewalls$/ },
-			{ method: 'PUT', path: new RegExp(`^/v2/firewalls/`) },
+			{ method: 'DELETE', path: /\/droplets$/ },
 		];
 		const withdrawSteps = [
-			{ method: 'PUT', path: /^\/v2\/firewalls\// },
-			{ method: 'DELETE', path: /^\/v2\/firewalls\// },
+			{ method: 'POST', path: /\/droplets$/ },
+			{ method: 'DELETE', path: /^\/v2\/firewalls\/[^/]+$/ },
 		];
 		const serverError = {
 			status: 500,
@@ -207,7 +208,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 
 		it('an activate interrupted after creating the lockdown firewall can also be undone by withdraw', async () => {
 			const before = snapshot(sim);
-			sim.inject({ method: 'PUT', response: serverError });
+			sim.inject({ method: 'DELETE', path: /\/droplets$/, response: serverError });
 			await failure('activate');
 			expect(await run('getStatus')).toMatchObject({
 				active: false,
@@ -228,7 +229,8 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 			},
 		});
 		sim.inject({
-			method: 'PUT',
+			method: 'DELETE',
+			path: /\/droplets$/,
 			response: {
 				status: 429,
 				headers: {
