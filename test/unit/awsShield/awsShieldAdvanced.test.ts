@@ -1,11 +1,21 @@
-import { AwsShieldAdvanced } from '../../../nodes/AwsShield/AwsShieldAdvanced.node';
 import { TAGS } from '../../../nodes/AwsShield/operations';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { AwsShieldSimulator } from '../../simulators/awsShield';
 import { ALB, DISTRIBUTION, EIP, shieldRun, startShield } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new AwsShieldAdvanced();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/AwsShield/AwsShieldAdvanced.node') as typeof import('../../../nodes/AwsShield/AwsShieldAdvanced.node')
+			).AwsShieldAdvanced(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: AwsShieldSimulator;
 
 beforeEach(async () => {
@@ -61,7 +71,7 @@ describe('AWS Shield Advanced', () => {
 	it('withdraw undoes exactly that: automatic response off, and the protection it created deleted', async () => {
 		await run('activate', { automaticResponse: 'COUNT' });
 		// Another workflow, after a restart: the record is at AWS, not in this workflow's static data.
-		forgetProcessRecords();
+		node = restarted();
 		const result = await run('withdraw');
 		expect(result).toMatchObject({
 			active: false,
@@ -101,7 +111,7 @@ describe('AWS Shield Advanced', () => {
 			Key: TAGS.previousAutomaticResponse,
 			Value: 'COUNT',
 		});
-		forgetProcessRecords();
+		node = restarted();
 		const withdrawn = await run('withdraw', { resourceArn: ALB });
 		expect(withdrawn).toMatchObject({
 			changed: true,

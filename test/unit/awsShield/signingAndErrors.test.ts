@@ -1,5 +1,4 @@
 import { AwsShieldMitigationApi } from '../../../credentials/AwsShieldMitigationApi.credentials';
-import { AwsShieldAdvanced } from '../../../nodes/AwsShield/AwsShieldAdvanced.node';
 import { authenticate, jsonOf, performRequest, runNode } from '../../helpers/runNode';
 import { type AwsShieldSimulator, sigV4Signature } from '../../simulators/awsShield';
 import {
@@ -13,8 +12,20 @@ import {
 	shieldRun,
 	startShield,
 } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new AwsShieldAdvanced();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/AwsShield/AwsShieldAdvanced.node') as typeof import('../../../nodes/AwsShield/AwsShieldAdvanced.node')
+			).AwsShieldAdvanced(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 const credentialType = new AwsShieldMitigationApi();
 let sim: AwsShieldSimulator;
 

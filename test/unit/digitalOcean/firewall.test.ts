@@ -1,11 +1,21 @@
-import { DigitalOceanFirewall } from '../../../nodes/DigitalOcean/DigitalOceanFirewall.node';
 import { lockdownName } from '../../../nodes/DigitalOcean/operations';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import type { DigitalOceanSimulator, SimFirewall } from '../../simulators/digitalOcean';
 import { TOKEN, digitalOceanRun, rl, snapshot, startDigitalOcean } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new DigitalOceanFirewall();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/DigitalOcean/DigitalOceanFirewall.node') as typeof import('../../../nodes/DigitalOcean/DigitalOceanFirewall.node')
+			).DigitalOceanFirewall(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: DigitalOceanSimulator;
 let web: SimFirewall;
 
@@ -86,7 +96,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 			inbound_rules: originalRules.inbound,
 		});
 
-		forgetProcessRecords();
+		node = restarted();
 		const writes = sim.writes().length;
 		const again = await run('activate', { managementPorts: '2222' });
 		expect(again).toMatchObject({
@@ -96,7 +106,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		});
 		expect(sim.writes()).toHaveLength(writes);
 
-		forgetProcessRecords();
+		node = restarted();
 		const status = await run('getStatus');
 		expect(status).toMatchObject({
 			active: true,
@@ -104,7 +114,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 			staticDataCopy: null,
 		});
 
-		forgetProcessRecords();
+		node = restarted();
 		const off = await run('withdraw');
 		expect(off).toMatchObject({
 			active: false,
@@ -169,13 +179,13 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 				sim.inject({ method, path, response: serverError, afterHandler });
 				const error = await failure('activate');
 				expect(error.description).toMatch(/Provider state: .*Run Activate again/);
-				forgetProcessRecords();
+				node = restarted();
 				expect(await run('activate')).toMatchObject({ active: true });
 				expect(sim.firewalls.get(web.id)).toMatchObject({ droplet_ids: [], tags: [] });
 				expect(
 					[...sim.firewalls.values()].filter((f) => f.name === lockdownName(web.id)),
 				).toHaveLength(1);
-				forgetProcessRecords();
+				node = restarted();
 				expect(await run('withdraw')).toMatchObject({ active: false, changed: true });
 				expect(snapshot(sim)).toEqual(before);
 				expect(sim.exposures).toEqual([]);
@@ -195,7 +205,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 				sim.inject({ method, path, response: serverError, afterHandler });
 				const error = await failure('withdraw');
 				expect(error.description).toMatch(/Provider state: .*Run Withdraw again/);
-				forgetProcessRecords();
+				node = restarted();
 				// A lost reply to the last step means the withdraw did finish: the retry then has nothing left to do.
 				expect(await run('withdraw')).toMatchObject({
 					active: false,
@@ -255,7 +265,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		const staticData = {};
 		await runNode(node, digitalOceanRun(sim, params('activate'), { staticData }));
 		sim.firewalls.delete(lockdown()!.id);
-		forgetProcessRecords();
+		node = restarted();
 		const [off] = jsonOf(
 			await runNode(node, digitalOceanRun(sim, params('withdraw'), { staticData })),
 		);
@@ -270,7 +280,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		const before = snapshot(sim);
 		const on = await run('activate');
 		sim.firewalls.delete(lockdown()!.id);
-		forgetProcessRecords();
+		node = restarted();
 		const off = await run('withdraw', { restoreConfiguration: JSON.stringify(on.original) });
 		expect(off).toMatchObject({ changed: true, restoredFrom: 'Configuration to Restore' });
 		expect(snapshot(sim)).toEqual(before);

@@ -1,5 +1,4 @@
 import { HetznerRobotMitigationApi } from '../../../credentials/HetznerRobotMitigationApi.credentials';
-import { HetznerRobotFirewall } from '../../../nodes/Hetzner/HetznerRobotFirewall.node';
 import { authenticate, jsonOf, performRequest, runNode } from '../../helpers/runNode';
 import type { HetznerSimulator } from '../../simulators/hetzner';
 import {
@@ -12,8 +11,20 @@ import {
 	rl,
 	startHetzner,
 } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new HetznerRobotFirewall();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/Hetzner/HetznerRobotFirewall.node') as typeof import('../../../nodes/Hetzner/HetznerRobotFirewall.node')
+			).HetznerRobotFirewall(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: HetznerSimulator;
 
 beforeEach(async () => {

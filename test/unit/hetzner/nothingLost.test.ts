@@ -1,9 +1,20 @@
-import { HetznerRobotFirewall } from '../../../nodes/Hetzner/HetznerRobotFirewall.node';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { HetznerSimulator } from '../../simulators/hetzner';
 import { BARE_SERVER, RULES, SERVER, hetznerRun, rl, startHetzner } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new HetznerRobotFirewall();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/Hetzner/HetznerRobotFirewall.node') as typeof import('../../../nodes/Hetzner/HetznerRobotFirewall.node')
+			).HetznerRobotFirewall(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: HetznerSimulator;
 
 beforeEach(async () => {

@@ -1,11 +1,21 @@
-import { LinodeFirewall } from '../../../nodes/Linode/LinodeFirewall.node';
 import { MANAGEMENT_LABEL, snapshotLabel } from '../../../nodes/Linode/operations';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import type { LinodeSimulator, SimFirewall } from '../../simulators/linode';
 import { linodeRun, rl, snapshot, startLinode, webRules } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new LinodeFirewall();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/Linode/LinodeFirewall.node') as typeof import('../../../nodes/Linode/LinodeFirewall.node')
+			).LinodeFirewall(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: LinodeSimulator;
 let web: SimFirewall;
 
@@ -79,7 +89,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 		});
 		expect(copy()).toMatchObject({ linodes: [], rules: webRules() });
 
-		forgetProcessRecords();
+		node = restarted();
 		const writes = sim.writes().length;
 		expect(await run('activate', { managementPorts: '2222' })).toMatchObject({
 			active: true,
@@ -88,13 +98,13 @@ describe('Linode Cloud Firewall lockdown', () => {
 		});
 		expect(sim.writes()).toHaveLength(writes);
 
-		forgetProcessRecords();
+		node = restarted();
 		expect(await run('getStatus')).toMatchObject({
 			active: true,
 			snapshotFirewall: { label: snapshotLabel(web.id) },
 		});
 
-		forgetProcessRecords();
+		node = restarted();
 		expect(await run('withdraw')).toMatchObject({
 			active: false,
 			changed: true,
@@ -156,14 +166,14 @@ describe('Linode Cloud Firewall lockdown', () => {
 						`Provider state: .*Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again`,
 					),
 				);
-				forgetProcessRecords();
+				node = restarted();
 				expect(await run(operation)).toMatchObject({ active: operation === 'activate' });
 				if (operation === 'activate') {
 					expect(web.rules.inbound_policy).toBe('DROP');
 					expect(
 						[...sim.firewalls.values()].filter((f) => f.label === snapshotLabel(web.id)),
 					).toHaveLength(1);
-					forgetProcessRecords();
+					node = restarted();
 					await run('withdraw');
 				}
 				expect(snapshot(sim)).toEqual(before);
@@ -212,7 +222,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 			const staticData = {};
 			await runNode(node, linodeRun(sim, params('activate'), { staticData }));
 			sim.firewalls.delete(copy()!.id);
-			forgetProcessRecords();
+			node = restarted();
 			const [off] = jsonOf(await runNode(node, linodeRun(sim, params('withdraw'), { staticData })));
 			expect(off).toMatchObject({
 				changed: true,
@@ -224,7 +234,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 		it('refuses with a clear message, changing nothing', async () => {
 			await run('activate');
 			sim.firewalls.delete(copy()!.id);
-			forgetProcessRecords();
+			node = restarted();
 			const locked = snapshot(sim);
 			const error = await failure('withdraw');
 			expect(error.message).toMatch(/no saved original configuration was found/);
@@ -235,7 +245,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 		it('opens inbound traffic only when the user chose the fallback', async () => {
 			await run('activate');
 			sim.firewalls.delete(copy()!.id);
-			forgetProcessRecords();
+			node = restarted();
 			expect(await run('withdraw', { whenNothingSaved: 'allowAll' })).toMatchObject({
 				changed: true,
 				restoredFrom: 'fallback: allow all inbound',
@@ -252,7 +262,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 			const before = snapshot(sim);
 			const on = await run('activate');
 			sim.firewalls.delete(copy()!.id);
-			forgetProcessRecords();
+			node = restarted();
 			expect(await run('withdraw', { restoreConfiguration: on.original })).toMatchObject({
 				restoredFrom: 'Configuration to Restore',
 			});

@@ -1,5 +1,4 @@
 import { OvhMitigationApi } from '../../../credentials/OvhMitigationApi.credentials';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import type { RunOptions } from '../../helpers/runNode';
 import { OvhSimulator } from '../../simulators/ovh';
 
@@ -12,7 +11,6 @@ export const SINGLE = '198.51.100.7/32';
 
 /** An OVH account with a /24 and a single-IP block, whose clock runs an hour ahead of this machine's. */
 export async function startOvh() {
-	forgetProcessRecords();
 	const sim = new OvhSimulator();
 	sim.clockOffsetS = 3600;
 	sim.addApplication(APP_KEY, APP_SECRET);

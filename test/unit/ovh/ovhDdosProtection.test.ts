@@ -1,10 +1,20 @@
-import { OvhDdosProtection } from '../../../nodes/Ovh/OvhDdosProtection.node';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import type { OvhSimulator } from '../../simulators/ovh';
 import { BLOCK, IP, SINGLE, ovhRun, rl, startOvh } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new OvhDdosProtection();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/Ovh/OvhDdosProtection.node') as typeof import('../../../nodes/Ovh/OvhDdosProtection.node')
+			).OvhDdosProtection(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: OvhSimulator;
 
 beforeEach(async () => {
@@ -136,7 +146,7 @@ describe('OVH DDoS Protection', () => {
 
 	it('withdraws with no record of activation (another workflow after a restart), as a user pressing Withdraw expects', async () => {
 		putOnPermanentByHand();
-		forgetProcessRecords();
+		node = restarted();
 		const [result] = jsonOf(
 			await runNode(node, ovhRun(sim, params('withdraw'), { staticData: {} })),
 		);

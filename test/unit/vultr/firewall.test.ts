@@ -1,11 +1,21 @@
-import { VultrFirewall } from '../../../nodes/Vultr/VultrFirewall.node';
 import { lockdownDescription } from '../../../nodes/Vultr/operations';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import type { SimGroup, VultrSimulator } from '../../simulators/vultr';
 import { KEY, rl, snapshot, startVultr, vultrRun } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new VultrFirewall();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/Vultr/VultrFirewall.node') as typeof import('../../../nodes/Vultr/VultrFirewall.node')
+			).VultrFirewall(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: VultrSimulator;
 let web: SimGroup;
 
@@ -86,7 +96,7 @@ describe('Vultr firewall group lockdown', () => {
 		expect(membersOf(lockdown()!.id)).toEqual(['web-1', 'web-2']);
 		expect(membersOf(web.id)).toEqual([]);
 
-		forgetProcessRecords();
+		node = restarted();
 		const writes = sim.writes().length;
 		expect(await run('activate', { managementPorts: '2222' })).toMatchObject({
 			active: true,
@@ -94,7 +104,7 @@ describe('Vultr firewall group lockdown', () => {
 		});
 		expect(sim.writes()).toHaveLength(writes);
 
-		forgetProcessRecords();
+		node = restarted();
 		expect(await run('withdraw')).toMatchObject({
 			active: false,
 			changed: true,
@@ -172,7 +182,7 @@ describe('Vultr firewall group lockdown', () => {
 						`Provider state: .*Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again`,
 					),
 				);
-				forgetProcessRecords();
+				node = restarted();
 				expect(await run(operation)).toMatchObject({ active: operation === 'activate' });
 				if (operation === 'activate') {
 					expect(membersOf(web.id)).toEqual([]);
@@ -180,7 +190,7 @@ describe('Vultr firewall group lockdown', () => {
 						[...sim.groups.values()].filter((g) => g.description === lockdownDescription(web.id)),
 					).toHaveLength(1);
 					expect(lockdown()!.rules).toHaveLength(2);
-					forgetProcessRecords();
+					node = restarted();
 					await run('withdraw');
 				}
 				expect(snapshot(sim)).toEqual(before);
@@ -214,7 +224,7 @@ describe('Vultr firewall group lockdown', () => {
 			sim.groups.delete(lockdown()!.id);
 			for (const instance of sim.instances.values())
 				if (!sim.groups.has(instance.firewall_group_id)) instance.firewall_group_id = '';
-			forgetProcessRecords();
+			node = restarted();
 			return { staticData, on };
 		};
 

@@ -1,5 +1,4 @@
 import { VultrMitigationApi } from '../../../credentials/VultrMitigationApi.credentials';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import type { RunOptions } from '../../helpers/runNode';
 import { VultrSimulator } from '../../simulators/vultr';
 
@@ -7,7 +6,6 @@ export const KEY = 'VULTRKEY0123456789ABCDEFGHIJKLMNOPQR';
 
 /** A group with a realistic rule set (IPv4 and IPv6, a port range, UDP, ICMP, a Cloudflare source) and two instances. */
 export async function startVultr(allowed = true) {
-	forgetProcessRecords();
 	const sim = new VultrSimulator();
 	sim.addKey(KEY, allowed);
 	const web = sim.addGroup({ description: 'web-prod' });
