@@ -24,6 +24,8 @@ const shieldNode = (operation: string, suffix: string) => ({
 		operation,
 		resourceArn: locator(DISTRIBUTION),
 		automaticResponse: 'COUNT',
+		// Withdraw restores exactly: the protection activation created is deleted (the default keeps it).
+		createdProtection: 'delete',
 		requestOptions: {},
 	},
 	credentials,

@@ -33,6 +33,8 @@ export interface Fault {
 	method?: string;
 	/** Matched against the decoded path. */
 	path?: RegExp;
+	/** Any other condition, e.g. the operation named in a header. */
+	when?: (request: SimRequest) => boolean;
 	/** How many matching requests it applies to. */
 	times?: number;
 	/** Answer with this instead of the real handler. */
@@ -200,7 +202,8 @@ export abstract class Simulator {
 			(f) =>
 				f.remaining > 0 &&
 				(f.method === undefined || f.method === request.method) &&
-				(f.path === undefined || f.path.test(request.path)),
+				(f.path === undefined || f.path.test(request.path)) &&
+				(f.when === undefined || f.when(request)),
 		);
 		if (fault) fault.remaining--;
 		return fault;

@@ -72,7 +72,7 @@ describe('AWS Shield Advanced', () => {
 		await run('activate', { automaticResponse: 'COUNT' });
 		// Another workflow, after a restart: the record is at AWS, not in this workflow's static data.
 		node = restarted();
-		const result = await run('withdraw');
+		const result = await run('withdraw', { createdProtection: 'delete' });
 		expect(result).toMatchObject({
 			active: false,
 			changed: true,
@@ -90,7 +90,7 @@ describe('AWS Shield Advanced', () => {
 		]);
 		expect(await run('activate')).toMatchObject({ active: true, changed: false });
 		expect(sim.writeOperations()).toHaveLength(2);
-		await run('withdraw');
+		await run('withdraw', { createdProtection: 'delete' });
 		expect(sim.writeOperations().slice(2)).toEqual([
 			'DisableApplicationLayerAutomaticResponse',
 			'DeleteProtection',
@@ -177,7 +177,7 @@ describe('AWS Shield Advanced', () => {
 	it('protects a resource without layer 7 (Elastic IP) with Automatic Response "Leave Unchanged"', async () => {
 		const result = await run('activate', { resourceArn: EIP, automaticResponse: 'NONE' });
 		expect(result).toMatchObject({ active: true, changed: true, protected: true });
-		expect(await run('withdraw', { resourceArn: EIP })).toMatchObject({
+		expect(await run('withdraw', { resourceArn: EIP, createdProtection: 'delete' })).toMatchObject({
 			active: false,
 			changed: true,
 			protectionDeleted: true,

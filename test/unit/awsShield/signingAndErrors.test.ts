@@ -277,9 +277,10 @@ describe('AWS Shield errors, each with its own message', () => {
 		sim.resources.get(DISTRIBUTION)!.webAcl = false;
 		const error = await failure(shieldRun(sim, params('activate')));
 		expect(error.message).toMatch(
-			/AWS Shield refused the operation \(InvalidOperationException\): The resource must be associated with an AWS WAF web ACL/,
+			/cannot switch on automatic response .* no AWS WAF web ACL is associated with it\. Nothing was changed/,
 		);
-		expect(error.description).toMatch(/web ACL/);
+		expect(error.description).toMatch(/Associate an AWS WAF \(v2\) web ACL with the resource/);
+		expect(sim.protectionOf(DISTRIBUTION)).toBeUndefined();
 	});
 
 	it('proactive engagement without emergency contacts', async () => {
