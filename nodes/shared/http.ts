@@ -10,6 +10,7 @@ import type {
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { ProviderError } from './errors';
+import { redact, secretsOf } from './redact';
 
 export interface ApiResponse<T = unknown> {
 	status: number;
@@ -124,6 +125,8 @@ export class ProviderClient {
 		readonly spec: ProviderApiSpec,
 		readonly baseUrl: string,
 		readonly retry: RetryPolicy = DEFAULT_RETRY_POLICY,
+		/** The credential's secret values, removed from any provider text put in an error. */
+		private readonly secrets: readonly string[] = [],
 	) {}
 
 	static async create(
@@ -136,7 +139,7 @@ export class ProviderClient {
 		const baseUrl = spec.baseUrlOf
 			? spec.baseUrlOf(credentials)
 			: configured || spec.defaultBaseUrl;
-		return new ProviderClient(ctx, spec, trimSlash(baseUrl), retry);
+		return new ProviderClient(ctx, spec, trimSlash(baseUrl), retry, secretsOf(credentials));
 	}
 
 	async request<T = unknown>(req: RequestSpec): Promise<ApiResponse<T>> {
@@ -243,12 +246,14 @@ export class ProviderClient {
 	private failureOf(response: ApiResponse): Failure {
 		const description = this.spec.describeFailure(response);
 		const retryable = description.retryable ?? (response.status === 429 || response.status >= 500);
-		const error = new ProviderError(description.message, {
+		const clean = (text: string | undefined) =>
+			text === undefined ? undefined : redact(text, this.secrets);
+		const error = new ProviderError(clean(description.message)!, {
 			provider: this.spec.provider,
-			hint: description.hint,
+			hint: clean(description.hint),
 			httpCode: response.status,
 			providerCode: description.providerCode,
-			providerMessage: description.providerMessage,
+			providerMessage: clean(description.providerMessage),
 		});
 		const retryAfter = parseRetryAfter(response.headers['retry-after']) ?? description.retryAfterMs;
 		return {

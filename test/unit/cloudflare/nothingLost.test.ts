@@ -1,4 +1,4 @@
-import type { INodeType } from 'n8n-workflow';
+import type { IDataObject, INodeType } from 'n8n-workflow';
 
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { CloudflareSimulator } from '../../simulators/cloudflare';
@@ -32,7 +32,7 @@ afterEach(async () => {
 async function run(
 	node: INodeType,
 	parameters: Record<string, unknown>,
-	staticData: Record<string, unknown> = {},
+	staticData: IDataObject = {},
 ) {
 	const options = cloudflareRun(sim, {}, { staticData });
 	options.parameters = parameters;
@@ -121,7 +121,7 @@ describe('Cloudflare: "already on before activation" is kept exactly', () => {
 
 	it('an overlapping execution that saves older static data cannot bring back a withdrawn record', async () => {
 		const node = underAttack();
-		const stale: Record<string, unknown> = {};
+		const stale: IDataObject = {};
 		await run(node, { operation: 'activate', zoneId: rl(ZONE) }, stale);
 		const older = structuredClone(stale);
 		await run(node, { operation: 'withdraw', zoneId: rl(ZONE) }, stale);
