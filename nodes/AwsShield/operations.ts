@@ -5,6 +5,7 @@ import { InputError, ProviderError } from '../shared/errors';
 import type { ProviderClient } from '../shared/http';
 import type { MitigationProvider, MitigationResult } from '../shared/provider';
 import { readLocator } from '../shared/provider';
+import { shown } from '../shared/validation';
 import { shieldApi, shieldCall, shieldFind } from './transport';
 
 export interface ShieldTarget {
@@ -66,7 +67,7 @@ export function validateTarget(
 	const arn = resourceArn.trim();
 	if (!ARN.test(arn)) {
 		throw new InputError(
-			`Invalid resource ARN: '${resourceArn}'`,
+			`Invalid resource ARN: '${shown(resourceArn)}'`,
 			'Use the ARN of a CloudFront distribution, Route 53 hosted zone, Global Accelerator accelerator, Application or Classic Load Balancer, or Elastic IP allocation, e.g. arn:aws:cloudfront::123456789012:distribution/E1A2B3C4D5E6F7.',
 		);
 	}

@@ -6,7 +6,7 @@ import type { ProviderClient } from '../shared/http';
 import type { MitigationProvider, MitigationResult, OperationContext } from '../shared/provider';
 import { readLocator } from '../shared/provider';
 import { readSettleWait, waitUntilSettled } from '../shared/settle';
-import { ipv4 } from '../shared/validation';
+import { ipv4, shown } from '../shared/validation';
 import { SERVER_HINT, robotApi } from './transport';
 
 export interface ServerTarget {
@@ -64,7 +64,7 @@ export function validateServer(value: string): ServerTarget {
 	const server = value.trim();
 	if (/^\d{1,10}$/.test(server) || ipv4.safeParse(server).success) return { server };
 	throw new InputError(
-		`Invalid server: '${value}' is neither a Robot server number nor an IPv4 address`,
+		`Invalid server: '${shown(value)}' is neither a Robot server number nor an IPv4 address`,
 		SERVER_HINT,
 	);
 }
