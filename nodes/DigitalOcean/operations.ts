@@ -5,11 +5,13 @@ import type { ActivationRecord } from '../shared/activationRecords';
 import { InputError } from '../shared/errors';
 import type { ProviderClient } from '../shared/http';
 import {
+	portsCover,
 	protectsNothingWarning,
 	readLockdownOptions,
 	readRestoreOverride,
 	step,
 	union,
+	withManagementAccess,
 	type LockdownOptions,
 } from '../shared/lockdown';
 import type { MitigationProvider, MitigationResult } from '../shared/provider';
@@ -248,9 +250,17 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 		},
 
 		async activate(target, { api, records, ctx, itemIndex }): Promise<MitigationResult> {
-			const options = readLockdownOptions(ctx, itemIndex);
+			const requested = readLockdownOptions(ctx, itemIndex);
 			const state = await readState(api, target);
 			const { original } = state;
+			const { options, managementAccess } = withManagementAccess(
+				requested,
+				(original.inbound_rules ?? [])
+					.filter(
+						(r) => r.protocol === 'tcp' && requested.ports.some((p) => portsCover(r.ports, p)),
+					)
+					.flatMap((r) => r.sources.addresses ?? []),
+			);
 			const originalAttachments = attachmentsOf(original);
 			if (state.lockdown && !isAttached(originalAttachments)) {
 				return {
@@ -325,6 +335,7 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 					lockdown: await getFirewall(api, locking.id),
 				}),
 				changed: true,
+				managementAccess,
 			};
 		},
 

@@ -9,11 +9,13 @@ import type { ProviderClient } from '../shared/http';
 import {
 	canonical,
 	nothingSavedError,
+	portsCover,
 	protectsNothingWarning,
 	readLockdownOptions,
 	readNothingSavedChoice,
 	readRestoreOverride,
 	step,
+	withManagementAccess,
 	type LockdownOptions,
 } from '../shared/lockdown';
 import type { MitigationProvider, MitigationResult } from '../shared/provider';
@@ -349,7 +351,7 @@ export const linodeFirewall: MitigationProvider<FirewallTarget> = {
 		},
 
 		async activate(target, { api, records, ctx, itemIndex }): Promise<MitigationResult> {
-			const options = readLockdownOptions(ctx, itemIndex);
+			const requested = readLockdownOptions(ctx, itemIndex);
 			const state = await readState(api, target);
 			const key = recordKey(target);
 			const record = records.get<RulesRecord>(key);
@@ -370,6 +372,19 @@ export const linodeFirewall: MitigationProvider<FirewallTarget> = {
 			}
 			// Once a copy exists it is the original: it is never overwritten.
 			const original = state.snapshot?.rules ?? state.rules;
+			const { options, managementAccess } = withManagementAccess(
+				requested,
+				original.inbound_policy === 'ACCEPT'
+					? ['0.0.0.0/0', '::/0']
+					: (original.inbound ?? [])
+							.filter(
+								(r) =>
+									r.action === 'ACCEPT' &&
+									(r.protocol === 'TCP' || r.protocol === 'ALL') &&
+									requested.ports.some((p) => portsCover(r.ports, p)),
+							)
+							.flatMap((r) => [...(r.addresses.ipv4 ?? []), ...(r.addresses.ipv6 ?? [])]),
+			);
 			const lockdown = lockdownRules(state.rules, options);
 			if ((lockdown.inbound?.length ?? 0) + (lockdown.outbound?.length ?? 0) > MAX_RULES) {
 				throw new InputError(
@@ -430,7 +445,7 @@ export const linodeFirewall: MitigationProvider<FirewallTarget> = {
 					),
 			);
 			const done = { ...state, rules: ruleSetOf(after), snapshot };
-			return { ...describeState(done, phaseOf(done)), changed: true };
+			return { ...describeState(done, phaseOf(done)), changed: true, managementAccess };
 		},
 
 		async withdraw(target, { api, records, ctx, itemIndex }): Promise<MitigationResult> {

@@ -5,11 +5,13 @@ import type { ActivationRecord } from '../shared/activationRecords';
 import { InputError } from '../shared/errors';
 import type { ProviderClient } from '../shared/http';
 import {
+	portsCover,
 	protectsNothingWarning,
 	readLockdownOptions,
 	readRestoreOverride,
 	step,
 	union,
+	withManagementAccess,
 	type LockdownOptions,
 } from '../shared/lockdown';
 import type { MitigationProvider, MitigationResult } from '../shared/provider';
@@ -225,7 +227,7 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 		},
 
 		async activate(target, { api, records, ctx, itemIndex }): Promise<MitigationResult> {
-			const options = readLockdownOptions(ctx, itemIndex);
+			const requested = readLockdownOptions(ctx, itemIndex);
 			const state = await readState(api, target);
 			if (isActive(state))
 				return {
@@ -233,6 +235,22 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 					changed: false,
 					note: 'Already locked down; the saved original was kept.',
 				};
+			const originalRules = await listAll<FirewallRule>(
+				api,
+				`/firewalls/${state.group.id}/rules`,
+				'firewall_rules',
+			);
+			const { options, managementAccess } = withManagementAccess(
+				requested,
+				originalRules
+					.filter(
+						(r) =>
+							r.protocol.toLowerCase() === 'tcp' &&
+							r.subnet !== '' &&
+							requested.ports.some((p) => portsCover(r.port, p)),
+					)
+					.map((r) => `${r.subnet}/${r.subnet_size}`),
+			);
 			const wanted = managementRules(options);
 			if (wanted.length > 50) {
 				throw new InputError(
@@ -311,7 +329,11 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 				'activate',
 				`lockdown group ${lockdownGroup.id} is ready; some instances are already in it (locked down), the others are still in group '${state.group.description}'`,
 			);
-			return { ...describeState(await readState(api, target)), changed: true };
+			return {
+				...describeState(await readState(api, target)),
+				changed: true,
+				managementAccess,
+			};
 		},
 
 		async withdraw(target, { api, records, ctx, itemIndex }): Promise<MitigationResult> {

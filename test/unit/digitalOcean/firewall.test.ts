@@ -86,7 +86,12 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 			droplet_ids: [101, 102],
 			tags: ['web'],
 			inbound_rules: [
-				{ protocol: 'tcp', ports: '22', sources: { addresses: ['0.0.0.0/0', '::/0'] } },
+				// Management Sources left empty: the office ranges already allowed on port 22.
+				{
+					protocol: 'tcp',
+					ports: '22',
+					sources: { addresses: ['203.0.113.0/24', '2001:db8:1::/48'] },
+				},
 			],
 			outbound_rules: originalRules.outbound,
 		});
@@ -144,7 +149,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 
 	it.each([
 		[{ managementSources: '10.0.0.0/33' }, /management sources/],
-		[{ managementSources: '' }, /at least one management source/],
+		[{ managementSources: 'fe80::1%eth0' }, /management sources/],
 		[{ managementPorts: '70000' }, /management ports/],
 		[{ managementPorts: '' }, /at least one management port/],
 	])('refuses bad lockdown options %j before any request', async (options, message) => {

@@ -79,7 +79,8 @@ describe('Linode Cloud Firewall lockdown', () => {
 					action: 'ACCEPT',
 					protocol: 'TCP',
 					ports: '22',
-					addresses: { ipv4: ['0.0.0.0/0'], ipv6: ['::/0'] },
+					// Management Sources left empty: the office ranges the firewall already allowed on 22.
+					addresses: { ipv4: ['203.0.113.0/24'], ipv6: ['2001:db8:1::/48'] },
 					label: MANAGEMENT_LABEL,
 				},
 			],

@@ -135,3 +135,31 @@ describe('Linode: Configuration to Restore', () => {
 		expect(web.rules.inbound).toEqual(original.inbound);
 	});
 });
+
+describe('Linode: management access during the lockdown', () => {
+	it('keeps the sources the firewall already allowed on the management ports, and says so', async () => {
+		const on = await run('activate');
+		expect(on.managementAccess).toEqual({
+			sources: ['203.0.113.0/24', '2001:db8:1::/48'],
+			ports: ['22'],
+			from: 'the sources the firewall already allowed on the management ports',
+		});
+	});
+
+	it('opens the management ports to anywhere only when no rule allowed them, and says so', async () => {
+		const on = await run('activate', { managementPorts: '2222' });
+		expect(on.managementAccess).toMatchObject({
+			sources: ['0.0.0.0/0', '::/0'],
+			from: 'anywhere: the firewall allowed no source on the management ports',
+		});
+	});
+
+	it('uses the sources the user typed', async () => {
+		const on = await run('activate', { managementSources: '198.51.100.7' });
+		expect(on.managementAccess).toMatchObject({
+			sources: ['198.51.100.7/32'],
+			from: 'Management Sources parameter',
+		});
+		expect(web.rules.inbound![0].addresses).toEqual({ ipv4: ['198.51.100.7/32'] });
+	});
+});

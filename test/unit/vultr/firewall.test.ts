@@ -82,17 +82,23 @@ describe('Vultr firewall group lockdown', () => {
 				ip_type: 'v4',
 				protocol: 'tcp',
 				port: '22',
-				subnet: '0.0.0.0',
-				subnet_size: 0,
+				subnet: '203.0.113.0',
+				subnet_size: 24,
 			}),
 			expect.objectContaining({
 				ip_type: 'v6',
 				protocol: 'tcp',
 				port: '22',
-				subnet: '::',
-				subnet_size: 0,
+				subnet: '2001:db8:1::',
+				subnet_size: 48,
 			}),
 		]);
+		// Management Sources left empty: the office ranges the group already allowed on port 22, not anywhere.
+		expect(on.managementAccess).toEqual({
+			sources: ['203.0.113.0/24', '2001:db8:1::/48'],
+			ports: ['22'],
+			from: 'the sources the firewall already allowed on the management ports',
+		});
 		expect(membersOf(lockdown()!.id)).toEqual(['web-1', 'web-2']);
 		expect(membersOf(web.id)).toEqual([]);
 
