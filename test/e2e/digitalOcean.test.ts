@@ -97,8 +97,10 @@ describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
 	});
 
 	it('withdraws from another workflow through a rate limit, and the account is exactly as before', async () => {
+		// Withdraw re-attaches the original firewall with POST .../droplets (never a whole-firewall PUT).
 		sim.inject({
-			method: 'PUT',
+			method: 'POST',
+			path: /\/droplets$/,
 			response: {
 				status: 429,
 				headers: { 'retry-after': '1' },
