@@ -141,6 +141,28 @@ export class AwsShieldAdvanced implements INodeType {
 					'Whether to switch automatic response off even where it was on before activation. ' +
 					'A protection this package did not create is never deleted.',
 			},
+			{
+				displayName: 'Protection Created by Activate',
+				name: 'createdProtection',
+				type: 'options',
+				default: 'keep',
+				displayOptions: { show: { operation: ['withdraw'] } },
+				options: [
+					{
+						name: 'Keep (Recommended)',
+						value: 'keep',
+						description:
+							'Shield learns the traffic baseline it detects attacks against over 24 hours to 30 days; deleting the protection throws that away before the next wave',
+					},
+					{
+						name: 'Delete',
+						value: 'delete',
+						description: 'Restore the account exactly as it was before activation',
+					},
+				],
+				description:
+					'What withdraw does with a protection that activation created (one that existed before is never deleted)',
+			},
 			requestOptionsProperty,
 		],
 	};

@@ -5,6 +5,7 @@ import { InputError, ProviderError } from '../shared/errors';
 import type { ProviderClient } from '../shared/http';
 import type { MitigationProvider, MitigationResult } from '../shared/provider';
 import { readLocator } from '../shared/provider';
+import { shown } from '../shared/validation';
 import { shieldApi, shieldCall, shieldFind } from './transport';
 
 export interface ShieldTarget {
@@ -39,12 +40,19 @@ export const TAGS = {
 	created: 'n8n-ddos-mitigation:created',
 	previousAutomaticResponse: 'n8n-ddos-mitigation:previous-automatic-response',
 	enabledProactiveEngagement: 'n8n-ddos-mitigation:enabled-proactive-engagement',
+	/** Protection and automatic response were already on at activation: withdraw leaves them on. */
+	alreadyActive: 'n8n-ddos-mitigation:already-active',
 };
 
-/** Only for "it was all on before activation, no change was made": no write at AWS, so static data keeps it. */
+/** Extra copy of the already-active tag, for a protection whose tags cannot be written. */
 interface AlreadyActiveRecord extends ActivationRecord {
 	alreadyActive: boolean;
 }
+
+export type CreatedProtectionChoice = 'keep' | 'delete';
+
+const WAF_HINT =
+	'Associate an AWS WAF (v2) web ACL with the resource (AWS WAF console > Web ACLs > your web ACL > Associated AWS resources, or the Shield Advanced console), then run Activate again. Or set "Automatic Response" to "Leave Unchanged".';
 
 export const ARN =
 	/^arn:aws(-[a-z]+)*:(cloudfront|elasticloadbalancing|ec2|globalaccelerator|route53):[a-z0-9-]*:(\d{12})?:[\w/.:-]+$/;
@@ -59,7 +67,7 @@ export function validateTarget(
 	const arn = resourceArn.trim();
 	if (!ARN.test(arn)) {
 		throw new InputError(
-			`Invalid resource ARN: '${resourceArn}'`,
+			`Invalid resource ARN: '${shown(resourceArn)}'`,
 			'Use the ARN of a CloudFront distribution, Route 53 hosted zone, Global Accelerator accelerator, Application or Classic Load Balancer, or Elastic IP allocation, e.g. arn:aws:cloudfront::123456789012:distribution/E1A2B3C4D5E6F7.',
 		);
 	}
@@ -129,8 +137,16 @@ async function setAutomaticResponse(
 	to: AutomaticResponse,
 ): Promise<void> {
 	if (from === to) return;
+	// Enable and Disable fail when repeated after they took effect: a lost reply is checked by reading the state.
+	const reached = async () =>
+		automaticResponseOf(await readProtection(api, resourceArn)) === to ? {} : undefined;
 	if (to === 'DISABLED') {
-		await shieldCall(api, 'DisableApplicationLayerAutomaticResponse', { ResourceArn: resourceArn });
+		await shieldCall(
+			api,
+			'DisableApplicationLayerAutomaticResponse',
+			{ ResourceArn: resourceArn },
+			reached,
+		);
 	} else {
 		await shieldCall(
 			api,
@@ -141,9 +157,37 @@ async function setAutomaticResponse(
 				ResourceArn: resourceArn,
 				Action: responseAction(to),
 			},
+			reached,
 		);
 	}
 }
+
+async function setProactiveEngagement(api: ProviderClient, on: boolean): Promise<void> {
+	const wanted = on ? 'ENABLED' : 'DISABLED';
+	await shieldCall(
+		api,
+		on ? 'EnableProactiveEngagement' : 'DisableProactiveEngagement',
+		{},
+		async () =>
+			(
+				await shieldCall<{ Subscription?: { ProactiveEngagementStatus?: string } }>(
+					api,
+					'DescribeSubscription',
+				)
+			).Subscription?.ProactiveEngagementStatus === wanted
+				? {}
+				: undefined,
+	);
+}
+
+async function deleteProtection(api: ProviderClient, protection: Protection): Promise<void> {
+	await shieldCall(api, 'DeleteProtection', { ProtectionId: protection.Id }, async () =>
+		(await readProtection(api, protection.ResourceArn)) ? undefined : {},
+	);
+}
+
+const isWafMissing = (error: unknown) =>
+	error instanceof ProviderError && error.details.providerCode === 'InvalidOperationException';
 
 const isActive = (protection: Protection | undefined, target: ShieldTarget) =>
 	protection !== undefined &&
@@ -199,7 +243,11 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 				changed: false,
 				subscriptionState: SubscriptionState,
 				...describe(protection, tags),
-				activatedByThisPackage: Object.keys(tags).length > 0 ? true : alreadyActive ? false : null,
+				activatedByThisPackage: Object.keys(tags).some((k) => k !== TAGS.alreadyActive)
+					? true
+					: tags[TAGS.alreadyActive] || alreadyActive
+						? false
+						: null,
 			};
 		},
 
@@ -223,8 +271,15 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 			const key = `awsShieldAdvanced:${target.resourceArn}`;
 
 			if (before && !wantsResponse && !wantsProactive) {
-				if (Object.keys(tags).length === 0 && !records.get(key))
+				// Kept at AWS, as a tag on the protection, so that a withdraw anywhere leaves it on.
+				if (Object.keys(tags).length === 0) {
+					await shieldCall(api, 'TagResource', {
+						ResourceARN: before.ProtectionArn,
+						Tags: [{ Key: TAGS.alreadyActive, Value: 'true' }] as unknown as IDataObject[],
+					});
+					tags[TAGS.alreadyActive] = 'true';
 					records.set(key, { alreadyActive: true });
+				}
 				return {
 					active: true,
 					changed: false,
@@ -241,11 +296,19 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 				record.push({ Key: TAGS.enabledProactiveEngagement, Value: 'true' });
 			let protection = before;
 			if (!protection) {
-				await shieldCall(api, 'CreateProtection', {
-					Name: protectionName(target.resourceArn),
-					ResourceArn: target.resourceArn,
-					Tags: [{ Key: TAGS.created, Value: 'true' }, ...record] as unknown as IDataObject[],
-				});
+				await shieldCall(
+					api,
+					'CreateProtection',
+					{
+						Name: protectionName(target.resourceArn),
+						ResourceArn: target.resourceArn,
+						Tags: [{ Key: TAGS.created, Value: 'true' }, ...record] as unknown as IDataObject[],
+					},
+					async () => {
+						const created = await readProtection(api, target.resourceArn);
+						return created ? { ProtectionId: created.Id } : undefined;
+					},
+				);
 				protection = await readProtection(api, target.resourceArn);
 				if (!protection)
 					throw new ProviderError(
@@ -259,14 +322,35 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 				});
 			}
 			records.delete(key);
-			if (wantsResponse)
-				await setAutomaticResponse(
-					api,
-					target.resourceArn,
-					current,
-					target.automaticResponse as AutomaticResponse,
-				);
-			if (wantsProactive) await shieldCall(api, 'EnableProactiveEngagement');
+			if (wantsResponse) {
+				try {
+					await setAutomaticResponse(
+						api,
+						target.resourceArn,
+						current,
+						target.automaticResponse as AutomaticResponse,
+					);
+				} catch (error) {
+					if (!isWafMissing(error)) throw error;
+					// No web ACL on the resource: undo this call's writes, so that nothing is left half done.
+					if (!before) await deleteProtection(api, protection);
+					else if (record.length)
+						await shieldCall(api, 'UntagResource', {
+							ResourceARN: protection.ProtectionArn,
+							TagKeys: record.map((t) => t.Key),
+						});
+					throw new ProviderError(
+						`AWS Shield cannot switch on automatic response for ${target.resourceArn}: no AWS WAF web ACL is associated with it. Nothing was changed.`,
+						{
+							provider: 'AWS Shield',
+							providerCode: 'InvalidOperationException',
+							providerMessage: (error as ProviderError).details.providerMessage,
+							hint: WAF_HINT,
+						},
+					);
+				}
+			}
+			if (wantsProactive) await setProactiveEngagement(api, true);
 			const after = await readProtection(api, target.resourceArn);
 			return {
 				active:
@@ -279,6 +363,11 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 
 		async withdraw(target, { api, ctx, itemIndex, records }): Promise<MitigationResult> {
 			const force = ctx.getNodeParameter('forceWithdraw', itemIndex, false) as boolean;
+			const createdChoice = ctx.getNodeParameter(
+				'createdProtection',
+				itemIndex,
+				'keep',
+			) as CreatedProtectionChoice;
 			const key = `awsShieldAdvanced:${target.resourceArn}`;
 			const before = await readProtection(api, target.resourceArn);
 			if (!before) {
@@ -292,10 +381,13 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 			}
 			const tags = await readTags(api, before);
 			const current = automaticResponseOf(before);
+			const { [TAGS.alreadyActive]: alreadyActiveTag, ...changes } = tags;
 
-			if (Object.keys(tags).length === 0) {
-				// No record at AWS: activation changed nothing here (all was on before) or never ran.
-				if (records.get<AlreadyActiveRecord>(key)?.alreadyActive && !force) {
+			if (Object.keys(changes).length === 0) {
+				// No change recorded at AWS: activation found all on (tag), or never ran here.
+				const alreadyActive =
+					alreadyActiveTag === 'true' || records.get<AlreadyActiveRecord>(key)?.alreadyActive;
+				if (alreadyActive && !force) {
 					return {
 						active: isActive(before, target),
 						changed: false,
@@ -305,6 +397,11 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 				}
 				records.delete(key);
 				await setAutomaticResponse(api, target.resourceArn, current, 'DISABLED');
+				if (alreadyActiveTag !== undefined)
+					await shieldCall(api, 'UntagResource', {
+						ResourceARN: before.ProtectionArn,
+						TagKeys: [TAGS.alreadyActive],
+					});
 				return {
 					active: !L7_ARN.test(target.resourceArn),
 					changed: current !== 'DISABLED',
@@ -319,9 +416,10 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 				(tags[TAGS.created] === 'true' ? 'DISABLED' : current);
 			await setAutomaticResponse(api, target.resourceArn, current, force ? 'DISABLED' : previous);
 			if (tags[TAGS.enabledProactiveEngagement] === 'true')
-				await shieldCall(api, 'DisableProactiveEngagement');
-			if (tags[TAGS.created] === 'true') {
-				await shieldCall(api, 'DeleteProtection', { ProtectionId: before.Id });
+				await setProactiveEngagement(api, false);
+			const deleteIt = tags[TAGS.created] === 'true' && createdChoice === 'delete';
+			if (deleteIt) {
+				await deleteProtection(api, before);
 			} else {
 				await shieldCall(api, 'UntagResource', {
 					ResourceARN: before.ProtectionArn,
@@ -335,7 +433,12 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 				changed: true,
 				...describe(after, after ? await readTags(api, after) : {}),
 				restoredAutomaticResponse: force ? 'DISABLED' : previous,
-				protectionDeleted: tags[TAGS.created] === 'true',
+				protectionDeleted: deleteIt,
+				...(tags[TAGS.created] === 'true' && !deleteIt
+					? {
+							note: 'The protection activation created is kept, so that Shield keeps the traffic baseline it learns over 24 hours to 30 days. Choose "Delete" under "Protection Created by Activate" to remove it.',
+						}
+					: {}),
 			};
 		},
 	},

@@ -132,11 +132,18 @@ export const shieldApi: ProviderApiSpec = {
 	describeFailure: describeShieldFailure,
 };
 
+/**
+ * Every Shield call is a POST. Reads, tag changes and Update (which sets a value) may be sent twice; the others
+ * (Create, Delete, Enable, Disable) fail when repeated after they took effect, so they pass a findEffect.
+ */
+const IDEMPOTENT = /^(Get|Describe|List|TagResource$|UntagResource$|UpdateApplicationLayer)/;
+
 /** One Shield JSON 1.1 call: `POST /` with the operation in X-Amz-Target; `{}` when there is no input. */
 export async function shieldCall<T = IDataObject>(
 	api: ProviderClient,
 	operation: string,
 	input: IDataObject = {},
+	findEffect?: () => Promise<unknown>,
 ): Promise<T> {
 	const response = await api.request<T>({
 		method: 'POST',
@@ -146,6 +153,8 @@ export async function shieldCall<T = IDataObject>(
 			'content-type': 'application/x-amz-json-1.1',
 			'x-amz-target': `AWSShield_20160616.${operation}`,
 		},
+		idempotent: IDEMPOTENT.test(operation),
+		findEffect,
 	});
 	if (response.body === null || typeof response.body !== 'object') {
 		throw new ProviderError(`AWS Shield answered ${operation} without a JSON object`, {

@@ -5,11 +5,13 @@ import type { ActivationRecord } from '../shared/activationRecords';
 import { InputError } from '../shared/errors';
 import type { ProviderClient } from '../shared/http';
 import {
+	portsCover,
 	protectsNothingWarning,
 	readLockdownOptions,
 	readRestoreOverride,
 	step,
 	union,
+	withManagementAccess,
 	type LockdownOptions,
 } from '../shared/lockdown';
 import type { MitigationProvider, MitigationResult } from '../shared/provider';
@@ -22,8 +24,10 @@ import {
 	listFirewalls,
 	putFirewall,
 	wholeBody,
+	writableRule,
 	type Firewall,
 	type InboundRule,
+	type OutboundRule,
 } from './transport';
 
 /**
@@ -52,7 +56,9 @@ interface AttachmentsRecord extends ActivationRecord {
 
 interface ProviderState {
 	original: Firewall;
+	/** The lockdown firewall in use (the oldest when an earlier duplicate create left several). */
 	lockdown?: Firewall;
+	lockdowns: Firewall[];
 }
 
 export const LOCKDOWN_PREFIX = 'ddos-lockdown-';
@@ -74,7 +80,6 @@ const unionOf = (first: Attachments, second: Attachments): Attachments => ({
 const covers = (outer: Attachments, inner: Attachments) =>
 	inner.droplet_ids.every((id) => outer.droplet_ids.includes(id)) &&
 	inner.tags.every((tag) => outer.tags.includes(tag));
-const sameAttachments = (a: Attachments, b: Attachments) => covers(a, b) && covers(b, a);
 
 const ruleTarget = z
 	.object({
@@ -97,10 +102,12 @@ const overrideSchema = z
 			.max(5, 'DigitalOcean allows at most 5 tags per firewall')
 			.optional(),
 		inbound_rules: z
-			.array(z.object({ protocol, ports: z.string(), sources: ruleTarget }).strict())
+			.array(z.object({ protocol, ports: z.string().optional(), sources: ruleTarget }).strict())
 			.optional(),
 		outbound_rules: z
-			.array(z.object({ protocol, ports: z.string(), destinations: ruleTarget }).strict())
+			.array(
+				z.object({ protocol, ports: z.string().optional(), destinations: ruleTarget }).strict(),
+			)
 			.optional(),
 	})
 	.strict();
@@ -129,18 +136,68 @@ async function readState(api: ProviderClient, target: FirewallTarget): Promise<P
 			`Choose the original firewall: its id is the part of the name after '${LOCKDOWN_PREFIX}'.`,
 		);
 	}
-	const name = lockdownName(original.id);
-	return { original, lockdown: (await listFirewalls(api)).find((f) => f.name === name) };
+	const lockdowns = await findLockdowns(api, original.id);
+	return { original, lockdown: lockdowns[0], lockdowns };
 }
+
+/** Every lockdown firewall of a firewall, oldest first, each read on its own for a current status. */
+async function findLockdowns(api: ProviderClient, originalId: string): Promise<Firewall[]> {
+	const name = lockdownName(originalId);
+	const found = (await listFirewalls(api))
+		.filter((f) => f.name === name)
+		.sort((a, b) => (a.created_at ?? '').localeCompare(b.created_at ?? ''));
+	const current: Firewall[] = [];
+	for (const f of found) current.push(await getFirewall(api, f.id));
+	return current;
+}
+
+/** Attaches Droplets and tags to a firewall, or detaches them, without rewriting the firewall. */
+async function moveAttachments(
+	api: ProviderClient,
+	firewall: Firewall,
+	attachments: Attachments,
+	how: 'POST' | 'DELETE',
+): Promise<void> {
+	// Adding or removing the same Droplet or tag twice has the effect of doing it once.
+	if (attachments.droplet_ids.length)
+		await doRequest(
+			api,
+			how,
+			`/v2/firewalls/${firewall.id}/droplets`,
+			{ droplet_ids: attachments.droplet_ids },
+			undefined,
+			{ idempotent: true },
+		);
+	if (attachments.tags.length)
+		await doRequest(
+			api,
+			how,
+			`/v2/firewalls/${firewall.id}/tags`,
+			{ tags: attachments.tags },
+			undefined,
+			{ idempotent: true },
+		);
+}
+
+const missingFrom = (firewall: Firewall, wanted: Attachments): Attachments => {
+	const has = attachmentsOf(firewall);
+	return {
+		droplet_ids: wanted.droplet_ids.filter((id) => !has.droplet_ids.includes(id)),
+		tags: wanted.tags.filter((tag) => !has.tags.includes(tag)),
+	};
+};
 
 function brief(firewall: Firewall) {
 	return { id: firewall.id, name: firewall.name, status: firewall.status ?? null };
 }
 
 /** What getStatus reports, and the common part of every output. */
-function describeState({ original, lockdown }: ProviderState) {
+function describeState({ original, lockdown }: Pick<ProviderState, 'original' | 'lockdown'>) {
 	const originalAttachments = attachmentsOf(original);
-	const active = lockdown !== undefined && !isAttached(originalAttachments);
+	const moved = lockdown !== undefined && !isAttached(originalAttachments);
+	// DigitalOcean applies a firewall to its Droplets asynchronously; "succeeded" is when it is in place.
+	const applying = moved && lockdown.status !== undefined && lockdown.status !== 'succeeded';
+	const active = moved && !applying;
 	const attached = lockdown
 		? unionOf(attachmentsOf(lockdown), originalAttachments)
 		: originalAttachments;
@@ -153,7 +210,9 @@ function describeState({ original, lockdown }: ProviderState) {
 			? 'normal'
 			: active
 				? 'locked down'
-				: 'interrupted (run Activate or Withdraw again to finish)',
+				: applying
+					? `locked down once DigitalOcean has applied it (status '${lockdown.status}')`
+					: 'interrupted (run Activate or Withdraw again to finish)',
 		firewall: brief(original),
 		lockdownFirewall: lockdown ? brief(lockdown) : null,
 		attached,
@@ -191,9 +250,17 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 		},
 
 		async activate(target, { api, records, ctx, itemIndex }): Promise<MitigationResult> {
-			const options = readLockdownOptions(ctx, itemIndex);
+			const requested = readLockdownOptions(ctx, itemIndex);
 			const state = await readState(api, target);
 			const { original } = state;
+			const { options, managementAccess } = withManagementAccess(
+				requested,
+				(original.inbound_rules ?? [])
+					.filter(
+						(r) => r.protocol === 'tcp' && requested.ports.some((p) => portsCover(r.ports, p)),
+					)
+					.flatMap((r) => r.sources.addresses ?? []),
+			);
 			const originalAttachments = attachmentsOf(original);
 			if (state.lockdown && !isAttached(originalAttachments)) {
 				return {
@@ -225,31 +292,51 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 					`firewall '${original.name}' is unchanged and attached as before; not locked down`,
 					async () =>
 						(
-							await doRequest<{ firewall: Firewall }>(api, 'POST', '/v2/firewalls', {
-								name,
-								inbound_rules: inbound,
-								outbound_rules: outbound,
-								...toProtect,
-							} as IDataObject)
+							await doRequest<{ firewall: Firewall }>(
+								api,
+								'POST',
+								'/v2/firewalls',
+								{
+									name,
+									inbound_rules: inbound,
+									outbound_rules: outbound.map(writableRule),
+									...toProtect,
+								} as IDataObject,
+								undefined,
+								{
+									findEffect: async () => {
+										const [created] = await findLockdowns(api, original.id);
+										return created ? { firewall: created } : undefined;
+									},
+								},
+							)
 						).firewall,
 				);
 			} else if (!covers(attachmentsOf(lockdown), toProtect)) {
 				const existing = lockdown;
-				lockdown = await step(
+				await step(
 					'activate',
 					`attaching lockdown firewall '${name}' to the original's Droplets and tags`,
 					`firewall '${original.name}' is still attached, so its rules still apply; not locked down yet`,
-					async () => await putFirewall(api, existing.id, wholeBody(existing, toProtect)),
+					async () =>
+						await moveAttachments(api, existing, missingFrom(existing, toProtect), 'POST'),
 				);
 			}
-			const detached = await step(
+			const locking = lockdown;
+			await step(
 				'activate',
 				`detaching firewall '${original.name}'`,
 				`lockdown firewall '${name}' is attached alongside the original, so the Droplets still see the original rules; not locked down yet`,
-				async () =>
-					await putFirewall(api, original.id, wholeBody(original, { droplet_ids: [], tags: [] })),
+				async () => await moveAttachments(api, original, originalAttachments, 'DELETE'),
 			);
-			return { ...describeState({ original: detached, lockdown }), changed: true };
+			return {
+				...describeState({
+					original: await getFirewall(api, original.id),
+					lockdown: await getFirewall(api, locking.id),
+				}),
+				changed: true,
+				managementAccess,
+			};
 		},
 
 		async withdraw(target, { api, records, ctx, itemIndex }): Promise<MitigationResult> {
@@ -263,7 +350,10 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 			let saved: Attachments | undefined;
 			let restoredFrom: string;
 			if (lockdown) {
-				saved = unionOf(attachmentsOf(lockdown), originalAttachments);
+				saved = state.lockdowns.reduce(
+					(all, l) => unionOf(all, attachmentsOf(l)),
+					originalAttachments,
+				);
 				restoredFrom = `lockdown firewall '${lockdown.name}'`;
 			} else if (record && !isAttached(originalAttachments)) {
 				saved = record.original;
@@ -291,32 +381,42 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 			const restore = saved;
 			const rules = {
 				...(override?.inbound_rules
-					? { inbound_rules: override.inbound_rules as InboundRule[] }
+					? { inbound_rules: (override.inbound_rules as InboundRule[]).map(writableRule) }
 					: {}),
 				...(override?.outbound_rules
-					? { outbound_rules: override.outbound_rules as Firewall['outbound_rules'] }
+					? { outbound_rules: (override.outbound_rules as OutboundRule[]).map(writableRule) }
 					: {}),
 			};
-			let restored = original;
-			if (!sameAttachments(originalAttachments, restore) || Object.keys(rules).length > 0) {
-				restored = await step(
+			if (Object.keys(rules).length > 0) {
+				await step(
+					'withdraw',
+					`restoring the rules of firewall '${original.name}'`,
+					lockdown
+						? `lockdown firewall '${lockdown.name}' still holds the Droplets and tags; still locked down`
+						: `firewall '${original.name}' is unchanged`,
+					async () => await putFirewall(api, original.id, wholeBody(original, rules)),
+				);
+			}
+			const reattach = missingFrom(original, restore);
+			if (isAttached(reattach)) {
+				await step(
 					'withdraw',
 					`re-attaching firewall '${original.name}'`,
 					lockdown
 						? `lockdown firewall '${lockdown.name}' still holds the Droplets and tags; still locked down`
 						: `firewall '${original.name}' is still detached`,
-					async () =>
-						await putFirewall(api, original.id, wholeBody(original, { ...restore, ...rules })),
+					async () => await moveAttachments(api, original, reattach, 'POST'),
 				);
 			}
-			if (lockdown) {
+			for (const extra of state.lockdowns) {
 				await step(
 					'withdraw',
-					`deleting lockdown firewall '${lockdown.name}'`,
+					`deleting lockdown firewall '${extra.name}'`,
 					`firewall '${original.name}' is attached again; the lockdown firewall still exists alongside it, so the Droplets see the original rules`,
-					async () => await doRequest(api, 'DELETE', `/v2/firewalls/${lockdown.id}`),
+					async () => await doRequest(api, 'DELETE', `/v2/firewalls/${extra.id}`),
 				);
 			}
+			const restored = await getFirewall(api, original.id);
 			records.delete(key);
 			return { ...describeState({ original: restored }), changed: true, restoredFrom };
 		},

@@ -5,6 +5,7 @@ import type {
 	FailureDescription,
 	ProviderApiSpec,
 	ProviderClient,
+	RequestSpec,
 } from '../shared/http';
 
 /** DigitalOcean's error body: `{"id": "not_found", "message": "...", "request_id": "..."}`. */
@@ -23,13 +24,13 @@ export interface RuleTarget {
 
 export interface InboundRule {
 	protocol: 'tcp' | 'udp' | 'icmp';
-	ports: string;
+	ports?: string;
 	sources: RuleTarget;
 }
 
 export interface OutboundRule {
 	protocol: 'tcp' | 'udp' | 'icmp';
-	ports: string;
+	ports?: string;
 	destinations: RuleTarget;
 }
 
@@ -108,8 +109,23 @@ export async function doRequest<T>(
 	path: string,
 	body?: IDataObject,
 	qs?: IDataObject,
+	options: Pick<RequestSpec, 'findEffect' | 'idempotent'> = {},
 ): Promise<T> {
-	return (await api.request<T>({ method, path, body, qs })).body;
+	return (await api.request<T>({ method, path, body, qs, ...options })).body;
+}
+
+/**
+ * A rule as DigitalOcean accepts it on a write. Reads give all ports as "0" and ICMP rules with "0", which a
+ * write refuses with 422 (digitalocean/api-v2#171, digitalocean/droplet_kit#249).
+ */
+export function writableRule<R extends InboundRule | OutboundRule>(rule: R): R {
+	if (rule.protocol === 'icmp') {
+		const { ports: _ports, ...rest } = rule;
+		return rest as R;
+	}
+	return rule.ports === '0' || rule.ports === 'all' || !rule.ports
+		? { ...rule, ports: '1-65535' }
+		: rule;
 }
 
 export async function getFirewall(api: ProviderClient, id: string): Promise<Firewall> {
@@ -146,8 +162,8 @@ export function wholeBody(firewall: Firewall, changes: Partial<FirewallBody> = {
 		name: firewall.name,
 		droplet_ids: firewall.droplet_ids,
 		tags: firewall.tags,
-		inbound_rules: firewall.inbound_rules,
-		outbound_rules: firewall.outbound_rules,
+		inbound_rules: (firewall.inbound_rules ?? []).map(writableRule),
+		outbound_rules: (firewall.outbound_rules ?? []).map(writableRule),
 		...changes,
 	};
 }

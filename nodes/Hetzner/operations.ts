@@ -6,7 +6,7 @@ import type { ProviderClient } from '../shared/http';
 import type { MitigationProvider, MitigationResult, OperationContext } from '../shared/provider';
 import { readLocator } from '../shared/provider';
 import { readSettleWait, waitUntilSettled } from '../shared/settle';
-import { ipv4 } from '../shared/validation';
+import { ipv4, shown } from '../shared/validation';
 import { SERVER_HINT, robotApi } from './transport';
 
 export interface ServerTarget {
@@ -35,8 +35,9 @@ export interface Firewall {
 	status: 'active' | 'disabled' | 'in process';
 	filter_ipv6: boolean;
 	whitelist_hos: boolean;
-	port: string;
-	rules: { input: FirewallRule[]; output?: FirewallRule[] };
+	/** Which interface the firewall filters: main or kvm. */
+	port?: string;
+	rules: { input?: FirewallRule[] | null; output?: FirewallRule[] | null } | null;
 }
 
 interface RobotServer {
@@ -63,7 +64,7 @@ export function validateServer(value: string): ServerTarget {
 	const server = value.trim();
 	if (/^\d{1,10}$/.test(server) || ipv4.safeParse(server).success) return { server };
 	throw new InputError(
-		`Invalid server: '${value}' is neither a Robot server number nor an IPv4 address`,
+		`Invalid server: '${shown(value)}' is neither a Robot server number nor an IPv4 address`,
 		SERVER_HINT,
 	);
 }
@@ -90,14 +91,22 @@ async function readFirewall(api: ProviderClient, server: number): Promise<Firewa
 		method: 'GET',
 		path: `/firewall/${server}`,
 	});
-	if (!response.body?.firewall) {
+	const firewall = response.body?.firewall;
+	if (!firewall) {
 		throw new ProviderError(`Hetzner Robot answered GET /firewall/${server} without a firewall`, {
 			provider: 'Hetzner Robot',
 			hint: "Check the credential's Base URL: it must be the Robot webservice, https://robot-ws.your-server.de.",
 		});
 	}
-	return response.body.firewall;
+	// Robot answers `rules: null` for a firewall that never had rules.
+	return {
+		...firewall,
+		rules: { input: firewall.rules?.input ?? [], output: firewall.rules?.output ?? [] },
+	};
 }
+
+const rulesOf = (firewall: Firewall, direction: 'input' | 'output') =>
+	firewall.rules?.[direction] ?? [];
 
 /** Waiting is on by default for Robot: a firewall "in process" cannot be changed, and its status is not final. */
 export const ROBOT_SETTLE = { on: true, maxWait: 60 };
@@ -121,8 +130,9 @@ export function firewallForm(firewall: Firewall, status: 'active' | 'disabled'):
 	form.append('status', status);
 	form.append('filter_ipv6', String(firewall.filter_ipv6));
 	form.append('whitelist_hos', String(firewall.whitelist_hos));
+	if (firewall.port) form.append('port', firewall.port);
 	for (const direction of ['input', 'output'] as const) {
-		(firewall.rules[direction] ?? []).forEach((rule, index) => {
+		rulesOf(firewall, direction).forEach((rule, index) => {
 			for (const field of RULE_FIELDS) {
 				const value = rule[field];
 				if (value !== null && value !== undefined)
@@ -137,8 +147,9 @@ const comparable = (firewall: Firewall) =>
 	JSON.stringify({
 		filter_ipv6: firewall.filter_ipv6,
 		whitelist_hos: firewall.whitelist_hos,
+		port: firewall.port ?? null,
 		rules: (['input', 'output'] as const).map((d) =>
-			(firewall.rules[d] ?? []).map((rule) => RULE_FIELDS.map((f) => rule[f] ?? null)),
+			rulesOf(firewall, d).map((rule) => RULE_FIELDS.map((f) => rule[f] ?? null)),
 		),
 	});
 
@@ -155,6 +166,8 @@ async function setStatus(
 		path: `/firewall/${server}`,
 		body: firewallForm(before, status),
 		headers: { 'content-type': 'application/x-www-form-urlencoded' },
+		// The whole configuration, sent again, has the same effect.
+		idempotent: true,
 	});
 	const after =
 		maxWaitMs > 0 ? await readSettled(op, server, maxWaitMs) : await readFirewall(op.api, server);
@@ -163,16 +176,27 @@ async function setStatus(
 			`Hetzner Robot did not keep the firewall rules of server ${server} when its status was set to ${status}`,
 			{
 				provider: 'Hetzner Robot',
-				hint: 'Compare the rules in Robot > Server > Firewall with the rules before the change (in the execution log) and restore them there.',
+				hint: `Compare the firewall in Robot > Server > Firewall with its configuration before the change and restore it there. Before: ${beforeSummary(before)}`,
 			},
 		);
 	}
 	return after;
 }
 
+/** The configuration as it was, for the user to put back by hand. */
+function beforeSummary(firewall: Firewall): string {
+	return JSON.stringify({
+		status: firewall.status,
+		filter_ipv6: firewall.filter_ipv6,
+		whitelist_hos: firewall.whitelist_hos,
+		port: firewall.port,
+		rules: { input: rulesOf(firewall, 'input'), output: rulesOf(firewall, 'output') },
+	});
+}
+
 function describe(firewall: Firewall): IDataObject {
-	const input = firewall.rules.input ?? [];
-	const output = firewall.rules.output ?? [];
+	const input = rulesOf(firewall, 'input');
+	const output = rulesOf(firewall, 'output');
 	return {
 		serverNumber: firewall.server_number,
 		serverIp: firewall.server_ip,

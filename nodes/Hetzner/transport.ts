@@ -26,6 +26,8 @@ export function describeRobotFailure(response: ApiResponse): FailureDescription 
 			return {
 				...common,
 				retryable: true,
+				// Robot says over how many seconds it counts requests; retrying sooner fails the same way.
+				retryAfterMs: error.interval ? error.interval * 1000 : undefined,
 				message: 'Hetzner Robot rate limit reached (RATE_LIMIT_EXCEEDED)',
 				hint: `Robot allows a limited number of requests per ${error.interval ? `${error.interval} s` : 'hour'}; the request is retried with backoff. Raise Max Retry Time under Options, or run fewer changes.`,
 			};

@@ -9,7 +9,7 @@ import type {
 
 export interface LinodeRule {
 	action: 'ACCEPT' | 'DROP';
-	protocol: 'TCP' | 'UDP' | 'ICMP' | 'IPENCAP';
+	protocol: 'TCP' | 'UDP' | 'ICMP' | 'IPENCAP' | 'ALL';
 	ports?: string | null;
 	addresses: { ipv4?: string[]; ipv6?: string[] };
 	label?: string;

@@ -5,11 +5,13 @@ import type { ActivationRecord } from '../shared/activationRecords';
 import { InputError } from '../shared/errors';
 import type { ProviderClient } from '../shared/http';
 import {
+	portsCover,
 	protectsNothingWarning,
 	readLockdownOptions,
 	readRestoreOverride,
 	step,
 	union,
+	withManagementAccess,
 	type LockdownOptions,
 } from '../shared/lockdown';
 import type { MitigationProvider, MitigationResult } from '../shared/provider';
@@ -41,10 +43,19 @@ interface InstancesRecord extends ActivationRecord {
 	original: { instance_ids: string[] };
 }
 
+interface LockdownGroup {
+	group: FirewallGroup;
+	rules: FirewallRule[];
+	instances: Instance[];
+}
+
 interface ProviderState {
 	group: FirewallGroup;
 	instances: Instance[];
-	lockdown?: { group: FirewallGroup; rules: FirewallRule[]; instances: Instance[] };
+	/** The lockdown group in use: the one holding instances, else the oldest. */
+	lockdown?: LockdownGroup;
+	/** Every group with the lockdown description (more than one only after an earlier duplicate create). */
+	lockdowns: LockdownGroup[];
 }
 
 type RuleRequest = Pick<
@@ -58,9 +69,15 @@ const MANAGEMENT_NOTE = 'management access kept open by the DDoS lockdown';
 
 const recordKey = (target: GroupTarget) => `vultrFirewall:${target.firewallGroupId}`;
 
-const overrideSchema = z
-	.object({ instance_ids: z.array(z.string().trim().min(1)).min(1) })
-	.strict();
+/** Vultr instance ids are UUIDs; anything else must never reach a URL path. */
+const instanceId = z
+	.string()
+	.trim()
+	.regex(
+		/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+		'instance ids are UUIDs as Vultr shows them',
+	);
+const overrideSchema = z.object({ instance_ids: z.array(instanceId).min(1) }).strict();
 const OVERRIDE_SHAPE =
 	'{"instance_ids": ["<instance id>", ...]} (the "original" field of an Activate or Get Status output)';
 
@@ -101,21 +118,25 @@ async function readState(api: ProviderClient, target: GroupTarget): Promise<Prov
 			`Choose the original group: its id is the part of the description after '${LOCKDOWN_PREFIX}'.`,
 		);
 	}
-	const description = lockdownDescription(group.id);
-	const found = (await listAll<FirewallGroup>(api, '/firewalls', 'firewall_groups')).find(
-		(g) => g.description === description,
-	);
 	const instances = await membersOf(api, group.id);
-	if (!found) return { group, instances };
-	return {
-		group,
-		instances,
-		lockdown: {
+	const lockdowns: LockdownGroup[] = [];
+	for (const found of await findLockdownGroups(api, group.id)) {
+		lockdowns.push({
 			group: found,
 			rules: await listAll<FirewallRule>(api, `/firewalls/${found.id}/rules`, 'firewall_rules'),
 			instances: await membersOf(api, found.id),
-		},
-	};
+		});
+	}
+	const lockdown = lockdowns.find((l) => l.instances.length > 0) ?? lockdowns[0];
+	return { group, instances, lockdown, lockdowns };
+}
+
+/** Every lockdown group of a group, oldest first. */
+async function findLockdownGroups(api: ProviderClient, groupId: string): Promise<FirewallGroup[]> {
+	const description = lockdownDescription(groupId);
+	return (await listAll<FirewallGroup>(api, '/firewalls', 'firewall_groups'))
+		.filter((g) => g.description === description)
+		.sort((a, b) => (a.date_created ?? '').localeCompare(b.date_created ?? ''));
 }
 
 const isActive = ({ instances, lockdown }: ProviderState) =>
@@ -206,7 +227,7 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 		},
 
 		async activate(target, { api, records, ctx, itemIndex }): Promise<MitigationResult> {
-			const options = readLockdownOptions(ctx, itemIndex);
+			const requested = readLockdownOptions(ctx, itemIndex);
 			const state = await readState(api, target);
 			if (isActive(state))
 				return {
@@ -214,6 +235,22 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 					changed: false,
 					note: 'Already locked down; the saved original was kept.',
 				};
+			const originalRules = await listAll<FirewallRule>(
+				api,
+				`/firewalls/${state.group.id}/rules`,
+				'firewall_rules',
+			);
+			const { options, managementAccess } = withManagementAccess(
+				requested,
+				originalRules
+					.filter(
+						(r) =>
+							r.protocol.toLowerCase() === 'tcp' &&
+							r.subnet !== '' &&
+							requested.ports.some((p) => portsCover(r.port, p)),
+					)
+					.map((r) => `${r.subnet}/${r.subnet_size}`),
+			);
 			const wanted = managementRules(options);
 			if (wanted.length > 50) {
 				throw new InputError(
@@ -242,9 +279,19 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 						`creating lockdown group '${description}'`,
 						`group '${state.group.description}' and its instances are unchanged; not locked down`,
 						async () =>
-							await vultrRequest<{ firewall_group: FirewallGroup }>(api, 'POST', '/firewalls', {
-								description,
-							}),
+							await vultrRequest<{ firewall_group: FirewallGroup }>(
+								api,
+								'POST',
+								'/firewalls',
+								{ description },
+								undefined,
+								{
+									findEffect: async () => {
+										const [created] = await findLockdownGroups(api, state.group.id);
+										return created ? { firewall_group: created } : undefined;
+									},
+								},
+							),
 					)
 				).firewall_group;
 			const existing = state.lockdown?.rules ?? [];
@@ -260,6 +307,18 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 							'POST',
 							`/firewalls/${lockdownGroup.id}/rules`,
 							rule as unknown as IDataObject,
+							undefined,
+							{
+								findEffect: async () => {
+									const rules = await listAll<FirewallRule>(
+										api,
+										`/firewalls/${lockdownGroup.id}/rules`,
+										'firewall_rules',
+									);
+									const added = rules.find((r) => sameRule(r, rule));
+									return added ? { firewall_rule: added } : undefined;
+								},
+							},
 						),
 				);
 			}
@@ -270,7 +329,11 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 				'activate',
 				`lockdown group ${lockdownGroup.id} is ready; some instances are already in it (locked down), the others are still in group '${state.group.description}'`,
 			);
-			return { ...describeState(await readState(api, target)), changed: true };
+			return {
+				...describeState(await readState(api, target)),
+				changed: true,
+				managementAccess,
+			};
 		},
 
 		async withdraw(target, { api, records, ctx, itemIndex }): Promise<MitigationResult> {
@@ -283,10 +346,18 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 
 			let toReturn: string[];
 			let restoredFrom: string;
-			if (override) [toReturn, restoredFrom] = [override.instance_ids, 'Configuration to Restore'];
+			// Instances still in a lockdown group go back too: deleting the group would leave them unfiltered.
+			if (override)
+				[toReturn, restoredFrom] = [
+					union(
+						override.instance_ids,
+						state.lockdowns.flatMap((l) => l.instances.map((i) => i.id)),
+					),
+					'Configuration to Restore',
+				];
 			else if (lockdown)
 				[toReturn, restoredFrom] = [
-					lockdown.instances.map((i) => i.id),
+					state.lockdowns.flatMap((l) => l.instances.map((i) => i.id)),
 					`lockdown group ${lockdown.group.id}`,
 				];
 			else if (record && inOriginal.size === 0)
@@ -310,12 +381,12 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 				'withdraw',
 				`some instances are back in group '${group.description}', the others are still in the lockdown group`,
 			);
-			if (lockdown) {
+			for (const { group: extra } of state.lockdowns) {
 				await step(
 					'withdraw',
-					`deleting lockdown group ${lockdown.group.id}`,
+					`deleting lockdown group ${extra.id}`,
 					`every instance is back in group '${group.description}'; the empty lockdown group still exists`,
-					async () => await vultrRequest(api, 'DELETE', `/firewalls/${lockdown.group.id}`),
+					async () => await vultrRequest(api, 'DELETE', `/firewalls/${extra.id}`),
 				);
 			}
 			records.delete(key);

@@ -6,6 +6,7 @@ import type {
 	FailureDescription,
 	ProviderApiSpec,
 	ProviderClient,
+	RequestSpec,
 } from '../shared/http';
 
 export interface FirewallGroup {
@@ -93,11 +94,12 @@ export async function vultrRequest<T>(
 	path: string,
 	body?: IDataObject,
 	qs?: IDataObject,
+	options: Pick<RequestSpec, 'findEffect'> = {},
 ): Promise<T> {
 	const wait = (lastRequest.get(api) ?? 0) + MIN_SPACING_MS - Date.now();
 	if (wait > 0) await sleep(wait);
 	lastRequest.set(api, Date.now());
-	return (await api.request<T>({ method, path, body, qs })).body;
+	return (await api.request<T>({ method, path, body, qs, ...options })).body;
 }
 
 /** Every item of a cursor-paged list, following meta.links.next until it is empty. */

@@ -4,48 +4,48 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
  * What an activation changed, kept so that a later withdraw restores exactly that.
  *
  * Providers that can hold this themselves (a lockdown object, a tag) keep it there; this store is the copy for
- * everything else. It writes to two places:
- * - the workflow's global static data, which n8n persists at the end of production and CLI executions, so that a
- *   withdraw in a later execution of the same workflow finds it, even after a restart;
- * - a process-wide map, so that a manual run in the editor (where n8n saves no static data) or another workflow in
- *   the same n8n process finds it too.
- * Reads take the newest of the two; a withdraw in this process leaves a tombstone so that an older copy in some
- * workflow's static data is not mistaken for a live activation.
+ * everything else. It keeps two copies:
+ * - the primary: a process-wide map of serialised records, changed one key at a time, so that overlapping
+ *   executions, another workflow and a manual run in the editor (where n8n saves no static data) all see exactly
+ *   the last write of each key;
+ * - the extra copy: the workflow's global static data, which n8n saves whole at the end of production executions,
+ *   so that a withdraw after a restart finds the record. An overlapping execution of the same workflow can overwrite
+ *   it with an older document, which is why it is never the only copy while the process lives.
+ * A withdraw leaves a tombstone in the process map, so that an older static-data copy is not mistaken for a live
+ * activation.
  */
 export interface ActivationRecord extends IDataObject {
 	recordedAt: string;
 }
 
 const STATIC_DATA_KEY = 'ddosMitigationActivations';
-const processRecords = new Map<string, ActivationRecord>();
-const deletedInProcess = new Map<string, string>();
+
+/** Key -> the record as JSON, or null once withdrawn in this process. */
+const processRecords = new Map<string, string | null>();
 
 export class ActivationRecords {
 	constructor(private readonly ctx: IExecuteFunctions) {}
 
 	get<T extends ActivationRecord>(key: string): T | undefined {
-		const persisted = this.persisted()[key] as T | undefined;
-		const inProcess = processRecords.get(key) as T | undefined;
-		const deletedAt = deletedInProcess.get(key);
-		if (deletedAt !== undefined)
-			return persisted && persisted.recordedAt > deletedAt ? persisted : undefined;
-		if (!persisted) return inProcess;
-		if (!inProcess) return persisted;
-		return persisted.recordedAt >= inProcess.recordedAt ? persisted : inProcess;
+		if (processRecords.has(key)) {
+			const kept = processRecords.get(key);
+			return kept ? (JSON.parse(kept) as T) : undefined;
+		}
+		const persisted = this.persisted()[key];
+		return persisted ? (structuredClone(persisted) as T) : undefined;
 	}
 
 	set<T extends IDataObject>(key: string, data: T): T & ActivationRecord {
 		const record = { ...data, recordedAt: new Date().toISOString() } as T & ActivationRecord;
-		this.persisted()[key] = record;
-		processRecords.set(key, record);
-		deletedInProcess.delete(key);
+		const serialised = JSON.stringify(record);
+		processRecords.set(key, serialised);
+		this.persisted()[key] = JSON.parse(serialised) as IDataObject;
 		return record;
 	}
 
 	delete(key: string): void {
+		processRecords.set(key, null);
 		delete this.persisted()[key];
-		processRecords.delete(key);
-		deletedInProcess.set(key, new Date().toISOString());
 	}
 
 	private persisted(): IDataObject {
@@ -55,10 +55,4 @@ export class ActivationRecords {
 		}
 		return staticData[STATIC_DATA_KEY] as IDataObject;
 	}
-}
-
-/** Forgets the process-wide copies, as an n8n restart does. */
-export function forgetProcessRecords(): void {
-	processRecords.clear();
-	deletedInProcess.clear();
 }

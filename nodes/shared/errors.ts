@@ -6,6 +6,8 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import { redact } from './redact';
+
 /**
  * A provider answered with an error, or could not be reached. Transports throw this; the node
  * runner turns it into a NodeApiError with the item index. It carries only what is safe to show:
@@ -54,13 +56,18 @@ export function toNodeError(
 ): NodeApiError | NodeOperationError {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
 	if (error instanceof ProviderError) {
-		const { provider, hint, httpCode, providerCode, providerMessage } = error.details;
-		const response: JsonObject = { provider, message: error.message };
+		const { provider, httpCode, providerCode } = error.details;
+		const [message, hint, providerMessage] = [
+			error.message,
+			error.details.hint,
+			error.details.providerMessage,
+		].map((t) => (t === undefined ? undefined : redact(t)));
+		const response: JsonObject = { provider, message: message! };
 		if (providerCode !== undefined) response.code = providerCode;
 		if (providerMessage !== undefined) response.providerMessage = providerMessage;
 		return new NodeApiError(ctx.getNode(), response, {
 			itemIndex,
-			message: error.message,
+			message,
 			description: hint,
 			httpCode: httpCode === undefined ? undefined : String(httpCode),
 		});

@@ -10,6 +10,7 @@ import type {
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { ProviderError } from './errors';
+import { redact, secretsOf } from './redact';
 
 export interface ApiResponse<T = unknown> {
 	status: number;
@@ -74,6 +75,17 @@ export interface RequestSpec {
 	headers?: IDataObject;
 	/** Statuses that are an answer rather than an error (OVH's 404 "not on mitigation"). */
 	acceptStatus?: number[];
+	/**
+	 * Sending it twice has the effect of sending it once (a whole-object replace, a setting). Default: every method
+	 * but POST. A write that is not is never re-sent blindly after a reply that may have been lost.
+	 */
+	idempotent?: boolean;
+	/**
+	 * For a write that is not idempotent (a create): after a 5xx or a timeout, when the write may have taken effect
+	 * without the reply reaching us, looks for its effect (by name, label or tag). What it returns is taken as the
+	 * write's answer; undefined means the write did not happen and it is sent again.
+	 */
+	findEffect?: () => Promise<unknown>;
 }
 
 const CONNECTION_ERROR_CODES = new Set([
@@ -87,6 +99,19 @@ const CONNECTION_ERROR_CODES = new Set([
 	'ERR_SOCKET_CONNECTION_TIMEOUT',
 ]);
 
+const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND']);
+
+const UNSAFE_TO_REPEAT =
+	' (not repeated: the request may have taken effect before the reply was lost; read the state first)';
+
+interface Failure {
+	error: ProviderError;
+	retryable: boolean;
+	/** The request may have taken effect. */
+	ambiguous: boolean;
+	waitMs?: number;
+}
+
 /** Node execution, list search, and trigger webhook lifecycle (create/check/delete a provider subscription). */
 export type RequestContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions;
 
@@ -95,14 +120,13 @@ export type RequestContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFu
  * malformed bodies, provider error mapping, and retries with exponential backoff, jitter and Retry-After.
  */
 export class ProviderClient {
-	/** Counts requests sent, retries included, for output diagnostics and benchmarks. */
-	requestCount = 0;
-
 	constructor(
 		private readonly ctx: RequestContext,
 		readonly spec: ProviderApiSpec,
 		readonly baseUrl: string,
 		readonly retry: RetryPolicy = DEFAULT_RETRY_POLICY,
+		/** The credential's secret values, removed from any provider text put in an error. */
+		private readonly secrets: readonly string[] = [],
 	) {}
 
 	static async create(
@@ -115,17 +139,23 @@ export class ProviderClient {
 		const baseUrl = spec.baseUrlOf
 			? spec.baseUrlOf(credentials)
 			: configured || spec.defaultBaseUrl;
-		return new ProviderClient(ctx, spec, trimSlash(baseUrl), retry);
+		return new ProviderClient(ctx, spec, trimSlash(baseUrl), retry, secretsOf(credentials));
 	}
 
 	async request<T = unknown>(req: RequestSpec): Promise<ApiResponse<T>> {
 		const started = Date.now();
+		const idempotent = req.idempotent ?? req.method !== 'POST';
+		/** An earlier attempt may have taken effect though its reply never arrived. */
+		let maybeApplied = false;
 		for (let attempt = 1; ; attempt++) {
-			let failure: { error: ProviderError; retryable: boolean; waitMs?: number };
+			let failure: Failure;
 			try {
 				const response = await this.send(
 					this.spec.prepareAttempt ? await this.spec.prepareAttempt(req, this) : req,
 				);
+				// A DELETE whose first reply was lost finds nothing the second time: that is its success.
+				if (maybeApplied && req.method === 'DELETE' && response.status === 404)
+					return response as ApiResponse<T>;
 				const failed =
 					(response.status >= 400 && !req.acceptStatus?.includes(response.status)) ||
 					(response.status < 400 && this.spec.isFailure?.(response) === true);
@@ -135,19 +165,27 @@ export class ProviderClient {
 				if (error instanceof ProviderError) throw error;
 				failure = this.connectionFailure(req, error);
 			}
+			maybeApplied ||= failure.ambiguous;
 			const elapsed = Date.now() - started;
 			const waitMs = failure.waitMs ?? this.backoff(attempt);
+			const blind = failure.ambiguous && !idempotent && !req.findEffect;
 			if (
 				!failure.retryable ||
+				blind ||
 				attempt >= this.retry.maxAttempts ||
 				elapsed + waitMs > this.retry.maxRetryTimeMs
 			) {
-				if (failure.retryable && attempt > 1) {
+				if (blind) failure.error.message += UNSAFE_TO_REPEAT;
+				else if (failure.retryable && attempt > 1) {
 					failure.error.message += ` (gave up after ${attempt} attempts in ${Math.round(elapsed / 1000)} s)`;
 				}
 				throw failure.error;
 			}
 			await sleep(waitMs);
+			if (failure.ambiguous && !idempotent && req.findEffect) {
+				const effect = await req.findEffect();
+				if (effect !== undefined) return { status: 200, headers: {}, body: effect as T };
+			}
 		}
 	}
 
@@ -173,7 +211,6 @@ export class ProviderClient {
 			options.body = JSON.stringify(req.body);
 			options.headers = { 'content-type': 'application/json', ...options.headers };
 		}
-		this.requestCount++;
 		const raw = (await this.ctx.helpers.httpRequestWithAuthentication.call(
 			this.ctx,
 			this.spec.credentialType,
@@ -206,26 +243,30 @@ export class ProviderClient {
 		}
 	}
 
-	private failureOf(response: ApiResponse) {
+	private failureOf(response: ApiResponse): Failure {
 		const description = this.spec.describeFailure(response);
 		const retryable = description.retryable ?? (response.status === 429 || response.status >= 500);
-		const error = new ProviderError(description.message, {
+		const clean = (text: string | undefined) =>
+			text === undefined ? undefined : redact(text, this.secrets);
+		const error = new ProviderError(clean(description.message)!, {
 			provider: this.spec.provider,
-			hint: description.hint,
+			hint: clean(description.hint),
 			httpCode: response.status,
 			providerCode: description.providerCode,
-			providerMessage: description.providerMessage,
+			providerMessage: clean(description.providerMessage),
 		});
 		const retryAfter = parseRetryAfter(response.headers['retry-after']) ?? description.retryAfterMs;
 		return {
 			error,
 			retryable,
+			// A 5xx may come from a gateway after the provider applied the change.
+			ambiguous: response.status >= 500,
 			waitMs:
 				retryAfter === undefined ? undefined : Math.min(retryAfter, this.retry.maxRetryTimeMs),
 		};
 	}
 
-	private connectionFailure(req: RequestSpec, error: unknown) {
+	private connectionFailure(req: RequestSpec, error: unknown): Failure {
 		const code = errorCode(error);
 		const retryable = code !== undefined && CONNECTION_ERROR_CODES.has(code);
 		// The original error may carry request headers (credentials), so only its code is kept.
@@ -237,7 +278,9 @@ export class ProviderClient {
 				providerCode: code,
 			},
 		);
-		return { error: providerError, retryable };
+		// Refused or unresolved: the request never arrived. Anything else may have been applied.
+		const ambiguous = code === undefined || !NEVER_SENT_CODES.has(code);
+		return { error: providerError, retryable, ambiguous };
 	}
 
 	private backoff(attempt: number): number {

@@ -20,6 +20,7 @@ export interface ManagementSource {
 }
 
 export interface LockdownOptions {
+	/** Empty when the user left Management Sources empty: take them from the firewall (see withManagementAccess). */
 	sources: ManagementSource[];
 	/** TCP ports or ranges ("22", "8000-8100") that stay open from the sources. */
 	ports: string[];
@@ -33,10 +34,11 @@ export const managementProperties: INodeProperties[] = [
 		displayName: 'Management Sources',
 		name: 'managementSources',
 		type: 'string',
-		default: ANYWHERE,
+		default: '',
+		placeholder: 'e.g. 198.51.100.0/24, 2001:db8:aa::/48',
 		displayOptions: { show: { operation: ['activate'] } },
 		description:
-			'IPv4/IPv6 addresses or CIDR blocks (comma separated) that keep access to the management ports during the lockdown. Default: anywhere, so that you are never locked out. Narrow it to your office or bastion.',
+			'IPv4/IPv6 addresses or CIDR blocks (comma separated) that keep access to the management ports during the lockdown. Empty: the sources your firewall already allows on those ports, or anywhere (0.0.0.0/0, ::/0) when it allows none, so that you are never locked out.',
 	},
 	{
 		displayName: 'Management Ports',
@@ -88,22 +90,73 @@ export const nothingSavedProperty: INodeProperties = {
 const portList = z
 	.array(portRange)
 	.min(1, 'at least one management port is required, or the lockdown would lock you out');
-const sourceList = z
-	.array(cidr)
-	.min(1, 'at least one management source is required, or the lockdown would lock you out');
+const sourceList = z.array(cidr);
 
 /** Reads and validates the lockdown options; call before any write. */
 export function readLockdownOptions(ctx: IExecuteFunctions, itemIndex: number): LockdownOptions {
-	const rawSources = splitList(ctx.getNodeParameter('managementSources', itemIndex, ANYWHERE));
+	const rawSources = splitList(ctx.getNodeParameter('managementSources', itemIndex, ''));
 	const rawPorts = splitList(ctx.getNodeParameter('managementPorts', itemIndex, '22'));
 	const hint =
 		'Management sources are IPv4/IPv6 addresses or CIDR blocks; ports are 1-65535 or ranges like 8000-8100.';
-	const sources = validate(sourceList, rawSources, 'management sources', hint).map((value) => {
-		const parsed = parseCidr(value)!;
-		return { ...parsed, cidr: `${parsed.address}/${parsed.prefixLength}` };
-	});
+	const sources = validate(sourceList, rawSources, 'management sources', hint).map(toSource);
 	const ports = validate(portList, rawPorts, 'management ports', hint);
 	return { sources: dedupeBy(sources, (s) => s.cidr), ports: dedupeBy(ports, (p) => p) };
+}
+
+function toSource(value: string): ManagementSource {
+	const parsed = parseCidr(value)!;
+	return { ...parsed, cidr: `${parsed.address}/${parsed.prefixLength}` };
+}
+
+/** A TCP rule's ports as the providers write them: "22", "80, 443", "8000-8100", Vultr's "8000:8100"; empty is all. */
+export function portsCover(rulePorts: string | null | undefined, wanted: string): boolean {
+	const text = (rulePorts ?? '').trim().toLowerCase();
+	if (text === '' || text === '0' || text === 'all') return true;
+	const range = (piece: string) => {
+		const [from, to = from] = piece.trim().split(/[-:]/).map(Number);
+		return [from, to];
+	};
+	const [wantFrom, wantTo] = range(wanted);
+	return text.split(',').some((piece) => {
+		const [from, to] = range(piece);
+		return from <= wantFrom && wantTo <= to;
+	});
+}
+
+/** Who keeps access during the lockdown, and why: output as `managementAccess`. */
+export interface ManagementAccess extends IDataObject {
+	sources: string[];
+	ports: string[];
+	from: string;
+}
+
+/**
+ * The options with their sources filled in when the user left them empty: the sources the firewall already
+ * allows on the management ports (`allowed`, CIDRs from its TCP accept rules), or anywhere when there are none,
+ * so that an office-only SSH rule is not widened to the whole Internet.
+ */
+export function withManagementAccess(
+	options: LockdownOptions,
+	allowed: string[],
+): { options: LockdownOptions; managementAccess: ManagementAccess } {
+	let sources = options.sources;
+	let from = 'Management Sources parameter';
+	if (sources.length === 0) {
+		const found = dedupeBy(
+			allowed.filter((a) => parseCidr(a) !== undefined).map(toSource),
+			(s) => s.cidr,
+		);
+		[sources, from] = found.length
+			? [found, 'the sources the firewall already allowed on the management ports']
+			: [
+					splitList(ANYWHERE).map(toSource),
+					'anywhere: the firewall allowed no source on the management ports',
+				];
+	}
+	return {
+		options: { ...options, sources },
+		managementAccess: { sources: sources.map((s) => s.cidr), ports: options.ports, from },
+	};
 }
 
 /** The explicit configuration a withdraw was given, or undefined; validated with the provider's schema. */

@@ -3,6 +3,15 @@ import { z } from 'zod';
 
 import { InputError } from './errors';
 
+/** Longest piece of a user's input repeated in a refusal: a 1 MB paste must not come back in the error. */
+const MAX_ECHO = 200;
+
+/** Input as a refusal quotes it, cut to MAX_ECHO characters. */
+export function shown(value: unknown, max = MAX_ECHO): string {
+	const text = String(value);
+	return text.length > max ? `${text.slice(0, max)}... (${text.length} characters)` : text;
+}
+
 /** Checks inputs before any provider call, so a bad input never causes a partial write. */
 export function validate<T>(schema: z.ZodType<T>, value: unknown, what: string, hint?: string): T {
 	const result = schema.safeParse(value);
@@ -11,18 +20,21 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown, what: string, 
 		const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
 		return `${where}${issue.message}`;
 	});
-	throw new InputError(`Invalid ${what}: ${issues.join('; ')}`, hint);
+	// At most a few issues, each cut short: the message repeats what was typed.
+	const listed = issues.slice(0, 5).map((issue) => shown(issue, 2 * MAX_ECHO));
+	if (issues.length > listed.length) listed.push(`and ${issues.length - listed.length} more`);
+	throw new InputError(`Invalid ${what}: ${listed.join('; ')}`, hint);
 }
 
 const trimmed = z.string().trim();
 
 export const ipv4 = trimmed.refine(
 	(v) => isIP(v) === 4,
-	(v) => ({ message: `'${v}' is not an IPv4 address` }),
+	(v) => ({ message: `'${shown(v)}' is not an IPv4 address` }),
 );
 export const ipAddress = trimmed.refine(
 	(v) => isIP(v) !== 0,
-	(v) => ({ message: `'${v}' is not an IP address` }),
+	(v) => ({ message: `'${shown(v)}' is not an IP address` }),
 );
 
 /** Parses "addr/len" (or a bare address, meaning a host route) into its parts; undefined when malformed. */
@@ -31,6 +43,8 @@ export function parseCidr(
 ): { address: string; prefixLength: number; version: 4 | 6 } | undefined {
 	const [address, length, extra] = value.trim().split('/');
 	if (extra !== undefined) return undefined;
+	// A zone index (fe80::1%eth0) names an interface of this host: it means nothing to a provider's firewall.
+	if (address.includes('%')) return undefined;
 	const family = isIP(address);
 	if (family === 0) return undefined;
 	const version = family === 4 ? 4 : 6;
@@ -45,7 +59,7 @@ export function parseCidr(
 export const cidr = trimmed.refine(
 	(v) => parseCidr(v) !== undefined,
 	(v) => ({
-		message: `'${v}' is not an IPv4 or IPv6 address or CIDR block (e.g. 203.0.113.0/24 or 2001:db8::/32)`,
+		message: `'${shown(v)}' is not an IPv4 or IPv6 address or CIDR block (e.g. 203.0.113.0/24 or 2001:db8::/32)`,
 	}),
 );
 
@@ -65,7 +79,7 @@ export const portRange = trimmed.refine(
 		const to = match[2] === undefined ? from : Number(match[2]);
 		return from >= 1 && to <= 65535 && from <= to;
 	},
-	(v) => ({ message: `'${v}' is not a port (1-65535) or port range like 8000-8100` }),
+	(v) => ({ message: `'${shown(v)}' is not a port (1-65535) or port range like 8000-8100` }),
 );
 
 /** Splits a comma/space/newline separated list typed into one n8n field. */

@@ -23,7 +23,13 @@ const shieldNode = (operation: string, suffix: string) =>
 	packageNode(
 		`Shield ${suffix}`,
 		'awsShieldAdvanced',
-		{ operation, resourceArn: locator(DISTRIBUTION), automaticResponse: 'COUNT' },
+		{
+			operation,
+			resourceArn: locator(DISTRIBUTION),
+			automaticResponse: 'COUNT',
+			// Withdraw restores exactly: the protection activation created is deleted (the default keeps it).
+			createdProtection: 'delete',
+		},
 		credentials,
 	);
 

@@ -85,9 +85,11 @@ describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
 	});
 
 	it('withdraws from another workflow through a rate limit, and the account is exactly as before', async () => {
-		sim.inject(
-			rateLimited('PUT', { id: 'too_many_requests', message: 'API rate limit exceeded.' }, '1'),
-		);
+		// Withdraw re-attaches the original firewall with POST .../droplets (never a whole-firewall PUT).
+		sim.inject({
+			...rateLimited('POST', { id: 'too_many_requests', message: 'API rate limit exceeded.' }, '1'),
+			path: /\/droplets$/,
+		});
 		expect(await callWebhook(n8n, 'do-withdraw')).toEqual([
 			expect.objectContaining({ provider: 'digitalOceanFirewall', active: false, changed: true }),
 		]);

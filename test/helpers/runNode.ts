@@ -274,10 +274,11 @@ export interface NodeFailure extends Error {
 
 /**
  * Runs of a node as separate workflow executions (fresh static data each, as in another workflow or a manual
- * run): `run` returns the first output item, `failure` (one attempt) the error n8n shows.
+ * run): `run` returns the first output item, `failure` (one attempt) the error n8n shows. `node` is read at
+ * each run, so a test can swap in a restarted node.
  */
 export function separateExecutions(
-	node: INodeType,
+	node: () => INodeType,
 	runOptions: (parameters: RunOptions['parameters'], extra: Partial<RunOptions>) => RunOptions,
 	params: (operation: string, extra?: Record<string, unknown>) => RunOptions['parameters'],
 ) {
@@ -285,8 +286,11 @@ export function separateExecutions(
 		runOptions(parameters, { staticData: {} });
 	return {
 		run: async (operation: string, extra: Record<string, unknown> = {}) =>
-			jsonOf(await runNode(node, options(params(operation, extra))))[0],
+			jsonOf(await runNode(node(), options(params(operation, extra))))[0],
 		failure: (operation: string, extra: Record<string, unknown> = {}) =>
-			failureOf(node, options(params(operation, { requestOptions: { maxAttempts: 1 }, ...extra }))),
+			failureOf(
+				node(),
+				options(params(operation, { requestOptions: { maxAttempts: 1 }, ...extra })),
+			),
 	};
 }

@@ -375,7 +375,9 @@ export class AwsShieldSimulator extends Simulator {
 		if (expected !== signature) {
 			return error(
 				'InvalidSignatureException',
-				'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+				// Like AWS, the message quotes the canonical request, signed headers (a session token) included.
+				'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\nThe Canonical String for this request should have been\n' +
+					`'${req.method}\n${path}\n${query}\n${signedHeaders.map((h) => `${h}:${req.headers[h]}`).join('\n')}\n\n${signedHeaderList}'`,
 			);
 		}
 		this.verifiedSignatures++;

@@ -63,6 +63,9 @@ export class DigitalOceanSimulator extends Simulator {
 	readonly loadBalancers = new Set<string>();
 	readonly exposures: Exposure[] = [];
 	rateLimitRemaining = 5000;
+	/** Reads of a new firewall before its status turns from "waiting" to "succeeded". */
+	settleAfterReads = 0;
+	private readonly waiting = new Map<string, number>();
 
 	constructor() {
 		super();
@@ -85,7 +88,10 @@ export class DigitalOceanSimulator extends Simulator {
 			this.write(`POST ${req.path}`, () => this.create(req)),
 		);
 		this.on('GET', '/v2/firewalls/:id', (req) =>
-			this.withFirewall(req, (fw) => ({ status: 200, body: { firewall: fw } })),
+			this.withFirewall(req, (fw) => {
+				this.settle(fw);
+				return { status: 200, body: { firewall: fw } };
+			}),
 		);
 		this.on('PUT', '/v2/firewalls/:id', (req) =>
 			this.withFirewall(req, (fw) => this.write(`PUT ${req.path}`, () => this.update(fw, req))),
@@ -214,7 +220,7 @@ export class DigitalOceanSimulator extends Simulator {
 
 	private create(req: SimRequest): SimResponse {
 		const body = (req.body ?? {}) as Record<string, unknown>;
-		const problem = this.validate(body, true);
+		const problem = this.validate(body, true) ?? refuseZeroPorts(body);
 		if (problem) return problem;
 		const fw = this.addFirewall({
 			name: body.name as string,
@@ -228,14 +234,27 @@ export class DigitalOceanSimulator extends Simulator {
 			status: 'waiting',
 		}));
 		const answer = { status: 202, body: { firewall: structuredClone(fw) } };
+		this.waiting.set(fw.id, this.settleAfterReads);
+		this.settle(fw);
+		return answer;
+	}
+
+	/** A new firewall is "waiting" while DigitalOcean applies it to its Droplets. */
+	private settle(fw: SimFirewall): void {
+		const left = this.waiting.get(fw.id);
+		if (left === undefined) return;
+		if (left > 0) {
+			this.waiting.set(fw.id, left - 1);
+			return;
+		}
+		this.waiting.delete(fw.id);
 		fw.status = 'succeeded';
 		fw.pending_changes = [];
-		return answer;
 	}
 
 	private update(fw: SimFirewall, req: SimRequest): SimResponse {
 		const body = (req.body ?? {}) as Record<string, unknown>;
-		const problem = this.validate(body, true);
+		const problem = this.validate(body, true) ?? refuseZeroPorts(body);
 		if (problem) return problem;
 		// Anything not sent is reset to its default: this is how a partial PUT detaches every Droplet.
 		Object.assign(fw, { name: body.name as string }, this.attributes(body));
@@ -261,6 +280,8 @@ export class DigitalOceanSimulator extends Simulator {
 			apply('droplet_ids', (body.droplet_ids as number[]) ?? [], (a, b) => a === b);
 		if (part === 'tags') apply('tags', (body.tags as string[]) ?? [], (a, b) => a === b);
 		if (part === 'rules') {
+			const zero = refuseZeroPorts(body);
+			if (zero) return zero;
 			if (!body.inbound_rules && !body.outbound_rules)
 				return error(
 					400,
@@ -349,11 +370,27 @@ export class DigitalOceanSimulator extends Simulator {
 	}
 }
 
-/** DigitalOcean stores "all" as "0", and ICMP rules always read back with ports "0". */
+/**
+ * DigitalOcean stores every port ("all", "1-65535") as "0", and ICMP rules always read back with ports "0"; a
+ * write that sends "0" back is refused with 422 (digitalocean/api-v2#171, digitalocean/droplet_kit#249).
+ */
 function normalizeRule(rule: SimRule): SimRule {
 	const ports =
-		rule.protocol === 'icmp' || rule.ports === 'all' || rule.ports === undefined
+		rule.protocol === 'icmp' ||
+		rule.ports === 'all' ||
+		rule.ports === '1-65535' ||
+		rule.ports === undefined
 			? '0'
 			: String(rule.ports);
 	return { ...rule, ports };
+}
+
+function refuseZeroPorts(body: Record<string, unknown>): SimResponse | undefined {
+	const rules = [
+		...((body.inbound_rules as SimRule[] | null) ?? []),
+		...((body.outbound_rules as SimRule[] | null) ?? []),
+	];
+	const zero = rules.find((r) => r.ports === '0');
+	if (zero) return error(422, 'unprocessable_entity', 'ports: must be a port, a range, or "all"');
+	return undefined;
 }

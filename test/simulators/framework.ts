@@ -33,6 +33,8 @@ export interface Fault {
 	method?: string;
 	/** Matched against the decoded path. */
 	path?: RegExp;
+	/** Any other condition, e.g. the operation named in a header. */
+	when?: (request: SimRequest) => boolean;
 	/** How many matching requests it applies to. */
 	times?: number;
 	/** Answer with this instead of the real handler. */
@@ -150,9 +152,10 @@ export abstract class Simulator {
 		};
 		this.onRequest?.(request);
 
+		const fault = this.takeFault(request);
 		let response: SimResponse;
 		try {
-			response = await this.answer(request);
+			response = await this.answer(request, fault);
 		} catch (error) {
 			response = { status: 500, body: { simulatorError: String(error) } };
 		}
@@ -175,8 +178,7 @@ export abstract class Simulator {
 		);
 	}
 
-	private async answer(request: SimRequest): Promise<SimResponse> {
-		const fault = this.takeFault(request);
+	private async answer(request: SimRequest, fault: Fault | undefined): Promise<SimResponse> {
 		if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
 		if (fault?.malformed)
 			return { status: fault.response?.status ?? 200, body: '<html>upstream error</html' };
@@ -204,7 +206,8 @@ export abstract class Simulator {
 			(f) =>
 				f.remaining > 0 &&
 				(f.method === undefined || f.method === request.method) &&
-				(f.path === undefined || f.path.test(request.path)),
+				(f.path === undefined || f.path.test(request.path)) &&
+				(f.when === undefined || f.when(request)),
 		);
 		if (fault) fault.remaining--;
 		return fault;

@@ -109,6 +109,12 @@ export class HetznerSimulator extends Simulator {
 				// The whole configuration is replaced: what is not sent is reset.
 				firewall.filter_ipv6 = form.get('filter_ipv6') === 'true';
 				firewall.whitelist_hos = form.get('whitelist_hos') === 'true';
+				const port = form.get('port');
+				if (port !== null && port !== 'main' && port !== 'kvm')
+					return robotError(400, 'INVALID_INPUT', 'Invalid input parameters', {
+						invalid: ['port'],
+					});
+				firewall.port = port ?? 'main';
 				firewall.rules = rules;
 				firewall.pending = { status, reads: this.settleAfterReads };
 				firewall.status = 'in process';

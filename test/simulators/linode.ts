@@ -69,6 +69,15 @@ export class LinodeSimulator extends Simulator {
 		this.route('GET', '/networking/firewalls/:id', (req) =>
 			this.withFirewall(req, (fw) => ({ status: 200, body: this.view(fw) })),
 		);
+		this.route('PUT', '/networking/firewalls/:id', (req) =>
+			this.withFirewall(req, (fw) => {
+				const body = (req.body ?? {}) as { label?: string; tags?: string[]; status?: string };
+				if (body.label !== undefined) fw.label = body.label;
+				if (body.tags !== undefined) fw.tags = [...body.tags];
+				if (body.status === 'enabled' || body.status === 'disabled') fw.status = body.status;
+				return { status: 200, body: this.view(fw) };
+			}),
+		);
 		this.route('DELETE', '/networking/firewalls/:id', (req) =>
 			this.withFirewall(req, (fw) => {
 				this.firewalls.delete(fw.id);
@@ -253,8 +262,8 @@ function validateRules(body: Record<string, unknown>): SimResponse | undefined {
 
 function ruleProblem(rule: SimRule): string | undefined {
 	if (!['ACCEPT', 'DROP'].includes(rule.action)) return 'action must be ACCEPT or DROP';
-	if (!['TCP', 'UDP', 'ICMP', 'IPENCAP'].includes(rule.protocol))
-		return 'protocol must be TCP, UDP, ICMP or IPENCAP';
+	if (!['TCP', 'UDP', 'ICMP', 'IPENCAP', 'ALL'].includes(rule.protocol))
+		return 'protocol must be TCP, UDP, ICMP, IPENCAP or ALL';
 	if (rule.ports !== undefined && rule.ports !== null) {
 		if (rule.protocol === 'ICMP' || rule.protocol === 'IPENCAP')
 			return 'Ports are not allowed for ICMP and IPENCAP protocols';

@@ -1,12 +1,22 @@
-import { AwsShieldAdvanced } from '../../../nodes/AwsShield/AwsShieldAdvanced.node';
 import { TAGS } from '../../../nodes/AwsShield/operations';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import { operationParams, simulatorPerTest } from '../../helpers/fixture';
 import type { AwsShieldSimulator } from '../../simulators/awsShield';
 import { ALB, DISTRIBUTION, EIP, shieldRun, startShield } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new AwsShieldAdvanced();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/AwsShield/AwsShieldAdvanced.node') as typeof import('../../../nodes/AwsShield/AwsShieldAdvanced.node')
+			).AwsShieldAdvanced(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: AwsShieldSimulator;
 
 simulatorPerTest(async () => (sim = await startShield()));
@@ -53,8 +63,8 @@ describe('AWS Shield Advanced', () => {
 	it('withdraw undoes exactly that: automatic response off, and the protection it created deleted', async () => {
 		await run('activate', { automaticResponse: 'COUNT' });
 		// Another workflow, after a restart: the record is at AWS, not in this workflow's static data.
-		forgetProcessRecords();
-		const result = await run('withdraw');
+		node = restarted();
+		const result = await run('withdraw', { createdProtection: 'delete' });
 		expect(result).toMatchObject({
 			active: false,
 			changed: true,
@@ -72,7 +82,7 @@ describe('AWS Shield Advanced', () => {
 		]);
 		expect(await run('activate')).toMatchObject({ active: true, changed: false });
 		expect(sim.writeOperations()).toHaveLength(2);
-		await run('withdraw');
+		await run('withdraw', { createdProtection: 'delete' });
 		expect(sim.writeOperations().slice(2)).toEqual([
 			'DisableApplicationLayerAutomaticResponse',
 			'DeleteProtection',
@@ -93,7 +103,7 @@ describe('AWS Shield Advanced', () => {
 			Key: TAGS.previousAutomaticResponse,
 			Value: 'COUNT',
 		});
-		forgetProcessRecords();
+		node = restarted();
 		const withdrawn = await run('withdraw', { resourceArn: ALB });
 		expect(withdrawn).toMatchObject({
 			changed: true,
@@ -159,7 +169,7 @@ describe('AWS Shield Advanced', () => {
 	it('protects a resource without layer 7 (Elastic IP) with Automatic Response "Leave Unchanged"', async () => {
 		const result = await run('activate', { resourceArn: EIP, automaticResponse: 'NONE' });
 		expect(result).toMatchObject({ active: true, changed: true, protected: true });
-		expect(await run('withdraw', { resourceArn: EIP })).toMatchObject({
+		expect(await run('withdraw', { resourceArn: EIP, createdProtection: 'delete' })).toMatchObject({
 			active: false,
 			changed: true,
 			protectionDeleted: true,

@@ -1,5 +1,4 @@
 import { AwsShieldMitigationApi } from '../../../credentials/AwsShieldMitigationApi.credentials';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { providerRunner } from '../../helpers/fixture';
 import { AwsShieldSimulator } from '../../simulators/awsShield';
 
@@ -15,7 +14,6 @@ export const EIP = 'arn:aws:ec2:eu-west-1:123456789012:eip-allocation/eipalloc-0
 
 /** A Shield Advanced account with a CloudFront distribution, an ALB (both with a WAF web ACL) and an Elastic IP. */
 export async function startShield() {
-	forgetProcessRecords();
 	const sim = new AwsShieldSimulator();
 	sim.addKey(ACCESS_KEY, { secretAccessKey: SECRET });
 	sim.addKey(TEMP_KEY, { secretAccessKey: TEMP_SECRET, sessionToken: SESSION_TOKEN });

@@ -1,10 +1,21 @@
-import { AwsShieldAdvanced } from '../../../nodes/AwsShield/AwsShieldAdvanced.node';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { simulatorPerTest } from '../../helpers/fixture';
 import type { AwsShieldSimulator } from '../../simulators/awsShield';
 import { ALB, DISTRIBUTION, EIP, shieldRun, startShield } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new AwsShieldAdvanced();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/AwsShield/AwsShieldAdvanced.node') as typeof import('../../../nodes/AwsShield/AwsShieldAdvanced.node')
+			).AwsShieldAdvanced(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: AwsShieldSimulator;
 
 simulatorPerTest(async () => (sim = await startShield()));

@@ -1,5 +1,4 @@
 import { AwsShieldMitigationApi } from '../../../credentials/AwsShieldMitigationApi.credentials';
-import { AwsShieldAdvanced } from '../../../nodes/AwsShield/AwsShieldAdvanced.node';
 import { authenticate, failureOf, jsonOf, performRequest, runNode } from '../../helpers/runNode';
 import { operationParams, simulatorPerTest } from '../../helpers/fixture';
 import { type AwsShieldSimulator, sigV4Signature } from '../../simulators/awsShield';
@@ -14,8 +13,20 @@ import {
 	shieldRun,
 	startShield,
 } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new AwsShieldAdvanced();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/AwsShield/AwsShieldAdvanced.node') as typeof import('../../../nodes/AwsShield/AwsShieldAdvanced.node')
+			).AwsShieldAdvanced(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 const credentialType = new AwsShieldMitigationApi();
 let sim: AwsShieldSimulator;
 
@@ -257,9 +268,10 @@ describe('AWS Shield errors, each with its own message', () => {
 		sim.resources.get(DISTRIBUTION)!.webAcl = false;
 		const error = await failure(shieldRun(sim, params('activate')));
 		expect(error.message).toMatch(
-			/AWS Shield refused the operation \(InvalidOperationException\): The resource must be associated with an AWS WAF web ACL/,
+			/cannot switch on automatic response .* no AWS WAF web ACL is associated with it\. Nothing was changed/,
 		);
-		expect(error.description).toMatch(/web ACL/);
+		expect(error.description).toMatch(/Associate an AWS WAF \(v2\) web ACL with the resource/);
+		expect(sim.protectionOf(DISTRIBUTION)).toBeUndefined();
 	});
 
 	it('proactive engagement without emergency contacts', async () => {

@@ -1,10 +1,21 @@
-import { CloudflareMagicTransit } from '../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node';
 import { hex32, type CloudflareSimulator, type SimBgpPrefix } from '../../simulators/cloudflare';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { rl } from '../../helpers/fixture';
 import { ACCOUNT, TOKEN, cloudflareRun, startCloudflare } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new CloudflareMagicTransit();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node') as typeof import('../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node')
+			).CloudflareMagicTransit(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 
 /** A /22 onboarded with three of its /24s as BGP prefixes (the third locked), and an IPv6 prefix with one /48. */
 const SUPERNET = hex32('prefix-198-18');

@@ -1,4 +1,3 @@
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { CloudflareMitigationApi } from '../../../credentials/CloudflareMitigationApi.credentials';
 import { CloudflareSimulator, hex32, type Permission } from '../../simulators/cloudflare';
 import { providerRunner } from '../../helpers/fixture';
@@ -20,7 +19,6 @@ export const ALL_PERMISSIONS: Permission[] = [
 
 /** A Cloudflare account with an on-demand prefix, a locked prefix and a zone at security level "high". */
 export async function startCloudflare(permissions: Permission[] = ALL_PERMISSIONS) {
-	forgetProcessRecords();
 	const sim = new CloudflareSimulator();
 	sim.addToken(TOKEN, permissions);
 	sim.addPrefix(ACCOUNT, { id: PREFIX, cidr: '203.0.113.0/24', description: 'edge' });

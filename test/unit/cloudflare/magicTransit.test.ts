@@ -1,10 +1,21 @@
-import { CloudflareMagicTransit } from '../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node';
 import type { CloudflareSimulator } from '../../simulators/cloudflare';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import { ACCOUNT, LOCKED_PREFIX, PREFIX, TOKEN, cloudflareRun, startCloudflare } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new CloudflareMagicTransit();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node') as typeof import('../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node')
+			).CloudflareMagicTransit(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: CloudflareSimulator;
 
 simulatorPerTest(async () => (sim = await startCloudflare()));

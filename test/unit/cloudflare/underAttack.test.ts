@@ -1,11 +1,21 @@
-import { CloudflareUnderAttack } from '../../../nodes/Cloudflare/UnderAttack/CloudflareUnderAttack.node';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import type { CloudflareSimulator } from '../../simulators/cloudflare';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import { ZONE, cloudflareRun, startCloudflare } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new CloudflareUnderAttack();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/Cloudflare/UnderAttack/CloudflareUnderAttack.node') as typeof import('../../../nodes/Cloudflare/UnderAttack/CloudflareUnderAttack.node')
+			).CloudflareUnderAttack(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: CloudflareSimulator;
 
 simulatorPerTest(async () => (sim = await startCloudflare()));
@@ -59,7 +69,7 @@ describe('Cloudflare Under Attack Mode', () => {
 	it('finds the saved level from a later execution after an n8n restart (static data)', async () => {
 		const staticData = {};
 		await runNode(node, cloudflareRun(sim, params('activate'), { staticData }));
-		forgetProcessRecords();
+		node = restarted();
 		await runNode(
 			node,
 			cloudflareRun(sim, params('withdraw'), {

@@ -1,12 +1,22 @@
-import { DigitalOceanFirewall } from '../../../nodes/DigitalOcean/DigitalOceanFirewall.node';
 import { lockdownName } from '../../../nodes/DigitalOcean/operations';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { jsonOf, listSearch, runNode, separateExecutions } from '../../helpers/runNode';
 import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { DigitalOceanSimulator, SimFirewall } from '../../simulators/digitalOcean';
 import { TOKEN, digitalOceanRun, snapshot, startDigitalOcean } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new DigitalOceanFirewall();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/DigitalOcean/DigitalOceanFirewall.node') as typeof import('../../../nodes/DigitalOcean/DigitalOceanFirewall.node')
+			).DigitalOceanFirewall(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: DigitalOceanSimulator;
 let web: SimFirewall;
 
@@ -17,7 +27,7 @@ simulatorPerTest(async () => {
 
 const params = operationParams(() => ({ firewallId: rl(web.id) }));
 const { run, failure } = separateExecutions(
-	node,
+	() => node,
 	(parameters, extra) => digitalOceanRun(sim, parameters, extra),
 	params,
 );
@@ -59,7 +69,12 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 			droplet_ids: [101, 102],
 			tags: ['web'],
 			inbound_rules: [
-				{ protocol: 'tcp', ports: '22', sources: { addresses: ['0.0.0.0/0', '::/0'] } },
+				// Management Sources left empty: the office ranges already allowed on port 22.
+				{
+					protocol: 'tcp',
+					ports: '22',
+					sources: { addresses: ['203.0.113.0/24', '2001:db8:1::/48'] },
+				},
 			],
 			outbound_rules: originalRules.outbound,
 		});
@@ -69,7 +84,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 			inbound_rules: originalRules.inbound,
 		});
 
-		forgetProcessRecords();
+		node = restarted();
 		const writes = sim.writes().length;
 		const again = await run('activate', { managementPorts: '2222' });
 		expect(again).toMatchObject({
@@ -79,7 +94,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		});
 		expect(sim.writes()).toHaveLength(writes);
 
-		forgetProcessRecords();
+		node = restarted();
 		const status = await run('getStatus');
 		expect(status).toMatchObject({
 			active: true,
@@ -87,7 +102,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 			staticDataCopy: null,
 		});
 
-		forgetProcessRecords();
+		node = restarted();
 		const off = await run('withdraw');
 		expect(off).toMatchObject({
 			active: false,
@@ -99,7 +114,8 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 
 		const idle = await run('withdraw');
 		expect(idle).toMatchObject({ active: false, changed: false });
-		expect(sim.writes()).toHaveLength(writes + 2);
+		// Re-attach Droplets, re-attach tags, delete the lockdown firewall.
+		expect(sim.writes()).toHaveLength(writes + 3);
 	});
 
 	it('keeps the management sources and ports the user chose, IPv4 and IPv6', async () => {
@@ -116,7 +132,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 
 	it.each([
 		[{ managementSources: '10.0.0.0/33' }, /management sources/],
-		[{ managementSources: '' }, /at least one management source/],
+		[{ managementSources: 'fe80::1%eth0' }, /management sources/],
 		[{ managementPorts: '70000' }, /management ports/],
 		[{ managementPorts: '' }, /at least one management port/],
 	])('refuses bad lockdown options %j before any request', async (options, message) => {
@@ -128,11 +144,11 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 	describe('a failure at any step is reported with the provider state, and a retry completes without losing anything', () => {
 		const activateSteps = [
 			{ method: 'POST', path: /^\/v2\/firewalls$/ },
-			{ method: 'PUT', path: new RegExp(`^/v2/firewalls/`) },
+			{ method: 'DELETE', path: /\/droplets$/ },
 		];
 		const withdrawSteps = [
-			{ method: 'PUT', path: /^\/v2\/firewalls\// },
-			{ method: 'DELETE', path: /^\/v2\/firewalls\// },
+			{ method: 'POST', path: /\/droplets$/ },
+			{ method: 'DELETE', path: /^\/v2\/firewalls\/[^/]+$/ },
 		];
 		const serverError = {
 			status: 500,
@@ -151,13 +167,13 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 				sim.inject({ method, path, response: serverError, afterHandler });
 				const error = await failure('activate');
 				expect(error.description).toMatch(/Provider state: .*Run Activate again/);
-				forgetProcessRecords();
+				node = restarted();
 				expect(await run('activate')).toMatchObject({ active: true });
 				expect(sim.firewalls.get(web.id)).toMatchObject({ droplet_ids: [], tags: [] });
 				expect(
 					[...sim.firewalls.values()].filter((f) => f.name === lockdownName(web.id)),
 				).toHaveLength(1);
-				forgetProcessRecords();
+				node = restarted();
 				expect(await run('withdraw')).toMatchObject({ active: false, changed: true });
 				expect(snapshot(sim)).toEqual(before);
 				expect(sim.exposures).toEqual([]);
@@ -177,7 +193,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 				sim.inject({ method, path, response: serverError, afterHandler });
 				const error = await failure('withdraw');
 				expect(error.description).toMatch(/Provider state: .*Run Withdraw again/);
-				forgetProcessRecords();
+				node = restarted();
 				// A lost reply to the last step means the withdraw did finish: the retry then has nothing left to do.
 				expect(await run('withdraw')).toMatchObject({
 					active: false,
@@ -190,7 +206,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 
 		it('an activate interrupted after creating the lockdown firewall can also be undone by withdraw', async () => {
 			const before = snapshot(sim);
-			sim.inject({ method: 'PUT', response: serverError });
+			sim.inject({ method: 'DELETE', path: /\/droplets$/, response: serverError });
 			await failure('activate');
 			expect(await run('getStatus')).toMatchObject({
 				active: false,
@@ -206,7 +222,8 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 			rateLimited('POST', { id: 'too_many_requests', message: 'API rate limit exceeded.' }),
 		);
 		sim.inject({
-			method: 'PUT',
+			method: 'DELETE',
+			path: /\/droplets$/,
 			response: {
 				status: 429,
 				headers: {
@@ -231,7 +248,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		const staticData = {};
 		await runNode(node, digitalOceanRun(sim, params('activate'), { staticData }));
 		sim.firewalls.delete(lockdown()!.id);
-		forgetProcessRecords();
+		node = restarted();
 		const [off] = jsonOf(
 			await runNode(node, digitalOceanRun(sim, params('withdraw'), { staticData })),
 		);
@@ -246,7 +263,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		const before = snapshot(sim);
 		const on = await run('activate');
 		sim.firewalls.delete(lockdown()!.id);
-		forgetProcessRecords();
+		node = restarted();
 		const off = await run('withdraw', { restoreConfiguration: JSON.stringify(on.original) });
 		expect(off).toMatchObject({ changed: true, restoredFrom: 'Configuration to Restore' });
 		expect(snapshot(sim)).toEqual(before);

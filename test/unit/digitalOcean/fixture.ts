@@ -1,5 +1,4 @@
 import { DigitalOceanMitigationApi } from '../../../credentials/DigitalOceanMitigationApi.credentials';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { providerRunner } from '../../helpers/fixture';
 import { DigitalOceanSimulator, type Scope, type SimFirewall } from '../../simulators/digitalOcean';
 
@@ -45,7 +44,6 @@ export function webFirewall(): Omit<
 }
 
 export async function startDigitalOcean(scopes: Scope[] = ['read', 'write']) {
-	forgetProcessRecords();
 	const sim = new DigitalOceanSimulator();
 	sim.addToken(TOKEN, scopes);
 	sim.addDroplet(101, ['web']);

@@ -1,5 +1,4 @@
 import { HetznerRobotMitigationApi } from '../../../credentials/HetznerRobotMitigationApi.credentials';
-import { HetznerRobotFirewall } from '../../../nodes/Hetzner/HetznerRobotFirewall.node';
 import { authenticate, failureOf, jsonOf, performRequest, runNode } from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { HetznerSimulator } from '../../simulators/hetzner';
@@ -12,8 +11,20 @@ import {
 	hetznerRun,
 	startHetzner,
 } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new HetznerRobotFirewall();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/Hetzner/HetznerRobotFirewall.node') as typeof import('../../../nodes/Hetzner/HetznerRobotFirewall.node')
+			).HetznerRobotFirewall(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: HetznerSimulator;
 
 simulatorPerTest(async () => (sim = await startHetzner()));
@@ -212,6 +223,6 @@ describe('Hetzner Robot fault injection', () => {
 		expect(error.message).toBe(
 			'Hetzner Robot did not keep the firewall rules of server 321 when its status was set to active',
 		);
-		expect(error.description).toMatch(/restore them there/);
+		expect(error.description).toMatch(/restore it there. Before: .*"name":"drop rest"/);
 	});
 });

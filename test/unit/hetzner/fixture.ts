@@ -1,5 +1,4 @@
 import { HetznerRobotMitigationApi } from '../../../credentials/HetznerRobotMitigationApi.credentials';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { providerRunner } from '../../helpers/fixture';
 import { HetznerSimulator, type SimRule } from '../../simulators/hetzner';
 
@@ -55,7 +54,6 @@ export const RULES = {
 
 /** A Robot account with a server whose firewall has rules (disabled) and a server with no rules configured. */
 export async function startHetzner() {
-	forgetProcessRecords();
 	const sim = new HetznerSimulator();
 	sim.addUser(USER, PASSWORD);
 	sim.addServer(SERVER, SERVER_IP, {

@@ -1,12 +1,22 @@
-import { HetznerRobotFirewall } from '../../../nodes/Hetzner/HetznerRobotFirewall.node';
 import { firewallForm } from '../../../nodes/Hetzner/operations';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { HetznerSimulator } from '../../simulators/hetzner';
 import { BARE_SERVER, RULES, SERVER, SERVER_IP, hetznerRun, startHetzner } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new HetznerRobotFirewall();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/Hetzner/HetznerRobotFirewall.node') as typeof import('../../../nodes/Hetzner/HetznerRobotFirewall.node')
+			).HetznerRobotFirewall(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: HetznerSimulator;
 
 simulatorPerTest(async () => (sim = await startHetzner()));
@@ -106,7 +116,7 @@ describe('Hetzner Robot Firewall', () => {
 
 	it('withdraws with no record of activation (another workflow), as a user pressing Withdraw expects', async () => {
 		firewall().status = 'active';
-		forgetProcessRecords();
+		node = restarted();
 		const [result] = jsonOf(
 			await runNode(node, hetznerRun(sim, params('withdraw'), { staticData: {} })),
 		);

@@ -1,12 +1,22 @@
-import { LinodeFirewall } from '../../../nodes/Linode/LinodeFirewall.node';
 import { MANAGEMENT_LABEL, snapshotLabel } from '../../../nodes/Linode/operations';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { jsonOf, listSearch, runNode, separateExecutions } from '../../helpers/runNode';
 import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { LinodeSimulator, SimFirewall } from '../../simulators/linode';
 import { linodeRun, snapshot, startLinode, webRules } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new LinodeFirewall();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/Linode/LinodeFirewall.node') as typeof import('../../../nodes/Linode/LinodeFirewall.node')
+			).LinodeFirewall(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: LinodeSimulator;
 let web: SimFirewall;
 
@@ -17,7 +27,7 @@ simulatorPerTest(async () => {
 
 const params = operationParams(() => ({ firewallId: rl(String(web.id)) }));
 const { run, failure } = separateExecutions(
-	node,
+	() => node,
 	(parameters, extra) => linodeRun(sim, parameters, extra),
 	params,
 );
@@ -54,7 +64,8 @@ describe('Linode Cloud Firewall lockdown', () => {
 					action: 'ACCEPT',
 					protocol: 'TCP',
 					ports: '22',
-					addresses: { ipv4: ['0.0.0.0/0'], ipv6: ['::/0'] },
+					// Management Sources left empty: the office ranges the firewall already allowed on 22.
+					addresses: { ipv4: ['203.0.113.0/24'], ipv6: ['2001:db8:1::/48'] },
 					label: MANAGEMENT_LABEL,
 				},
 			],
@@ -64,7 +75,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 		});
 		expect(copy()).toMatchObject({ linodes: [], rules: webRules() });
 
-		forgetProcessRecords();
+		node = restarted();
 		const writes = sim.writes().length;
 		expect(await run('activate', { managementPorts: '2222' })).toMatchObject({
 			active: true,
@@ -73,13 +84,13 @@ describe('Linode Cloud Firewall lockdown', () => {
 		});
 		expect(sim.writes()).toHaveLength(writes);
 
-		forgetProcessRecords();
+		node = restarted();
 		expect(await run('getStatus')).toMatchObject({
 			active: true,
 			snapshotFirewall: { label: snapshotLabel(web.id) },
 		});
 
-		forgetProcessRecords();
+		node = restarted();
 		expect(await run('withdraw')).toMatchObject({
 			active: false,
 			changed: true,
@@ -141,27 +152,28 @@ describe('Linode Cloud Firewall lockdown', () => {
 						`Provider state: .*Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again`,
 					),
 				);
-				forgetProcessRecords();
+				node = restarted();
 				expect(await run(operation)).toMatchObject({ active: operation === 'activate' });
 				if (operation === 'activate') {
 					expect(web.rules.inbound_policy).toBe('DROP');
 					expect(
 						[...sim.firewalls.values()].filter((f) => f.label === snapshotLabel(web.id)),
 					).toHaveLength(1);
-					forgetProcessRecords();
+					node = restarted();
 					await run('withdraw');
 				}
 				expect(snapshot(sim)).toEqual(before);
 			},
 		);
 
-		it('a copy left by an interrupted activate is refreshed if the rules changed in between', async () => {
+		it('a copy left by an interrupted activate is never overwritten, even if the rules changed in between', async () => {
+			const before = snapshot(sim);
 			sim.inject({ method: 'PUT', path: /\/rules$/, response: serverError });
 			await failure('activate');
 			web.rules.inbound = web.rules.inbound!.slice(1);
-			const before = snapshot(sim).filter((f) => f.label !== snapshotLabel(web.id));
-			await run('activate');
-			expect(copy()!.rules.inbound).toEqual(webRules().inbound!.slice(1));
+			expect(await run('activate')).toMatchObject({ active: true, changed: true });
+			expect(web.rules.inbound_policy).toBe('DROP');
+			expect(copy()!.rules.inbound).toEqual(webRules().inbound);
 			await run('withdraw');
 			expect(snapshot(sim)).toEqual(before);
 		});
@@ -189,7 +201,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 			const staticData = {};
 			await runNode(node, linodeRun(sim, params('activate'), { staticData }));
 			sim.firewalls.delete(copy()!.id);
-			forgetProcessRecords();
+			node = restarted();
 			const [off] = jsonOf(await runNode(node, linodeRun(sim, params('withdraw'), { staticData })));
 			expect(off).toMatchObject({
 				changed: true,
@@ -201,7 +213,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 		it('refuses with a clear message, changing nothing', async () => {
 			await run('activate');
 			sim.firewalls.delete(copy()!.id);
-			forgetProcessRecords();
+			node = restarted();
 			const locked = snapshot(sim);
 			const error = await failure('withdraw');
 			expect(error.message).toMatch(/no saved original configuration was found/);
@@ -212,7 +224,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 		it('opens inbound traffic only when the user chose the fallback', async () => {
 			await run('activate');
 			sim.firewalls.delete(copy()!.id);
-			forgetProcessRecords();
+			node = restarted();
 			expect(await run('withdraw', { whenNothingSaved: 'allowAll' })).toMatchObject({
 				changed: true,
 				restoredFrom: 'fallback: allow all inbound',
@@ -229,7 +241,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 			const before = snapshot(sim);
 			const on = await run('activate');
 			sim.firewalls.delete(copy()!.id);
-			forgetProcessRecords();
+			node = restarted();
 			expect(await run('withdraw', { restoreConfiguration: on.original })).toMatchObject({
 				restoredFrom: 'Configuration to Restore',
 			});

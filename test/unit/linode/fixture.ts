@@ -1,5 +1,4 @@
 import { LinodeMitigationApi } from '../../../credentials/LinodeMitigationApi.credentials';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { providerRunner } from '../../helpers/fixture';
 import { LinodeSimulator, type Grant, type SimRules } from '../../simulators/linode';
 
@@ -67,7 +66,6 @@ export function webRules(): Omit<SimRules, 'version' | 'fingerprint'> {
 }
 
 export async function startLinode(grant: Grant = 'read_write') {
-	forgetProcessRecords();
 	const sim = new LinodeSimulator();
 	sim.addToken(TOKEN, grant);
 	sim.linodes.set(201, 'web-1');

@@ -1,5 +1,4 @@
 import { OvhMitigationApi } from '../../../credentials/OvhMitigationApi.credentials';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import type { RunOptions } from '../../helpers/runNode';
 import { OvhSimulator } from '../../simulators/ovh';
 
@@ -15,7 +14,6 @@ export const SINGLE = '198.51.100.7/32';
  * machine's.
  */
 export async function startOvh() {
-	forgetProcessRecords();
 	const sim = new OvhSimulator();
 	sim.clockOffsetS = 3600;
 	sim.addApplication(APP_KEY, APP_SECRET);

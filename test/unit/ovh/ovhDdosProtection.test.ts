@@ -1,10 +1,20 @@
-import { OvhDdosProtection } from '../../../nodes/Ovh/OvhDdosProtection.node';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import type { OvhSimulator } from '../../simulators/ovh';
 import { BLOCK, IP, SINGLE, addUsersFirewall, ovhRun, rl, startOvh } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new OvhDdosProtection();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/Ovh/OvhDdosProtection.node') as typeof import('../../../nodes/Ovh/OvhDdosProtection.node')
+			).OvhDdosProtection(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: OvhSimulator;
 
 beforeEach(async () => {
@@ -268,7 +278,7 @@ describe('OVH DDoS Protection: Lockdown Rules', () => {
 		addUsersFirewall(sim, false);
 		const before = snapshot();
 		const { original } = await run(lockdown(), {});
-		forgetProcessRecords();
+		node = restarted();
 		const withdrawn = await run(
 			params('withdraw', { restoreConfiguration: JSON.stringify(original) }),
 			{},
@@ -283,7 +293,7 @@ describe('OVH DDoS Protection: Lockdown Rules', () => {
 		async () => {
 			addUsersFirewall(sim, true);
 			await run(lockdown(), {});
-			forgetProcessRecords();
+			node = restarted();
 			const withdrawn = await run(params('withdraw'), {});
 			expect(withdrawn).toMatchObject({ active: false, changed: true, firewall: 'disabled' });
 			expect(withdrawn.restoredFrom).toMatch(/no record .* rules left as they are/);

@@ -1,12 +1,22 @@
-import { VultrFirewall } from '../../../nodes/Vultr/VultrFirewall.node';
 import { lockdownDescription } from '../../../nodes/Vultr/operations';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { jsonOf, listSearch, runNode, separateExecutions } from '../../helpers/runNode';
 import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { SimGroup, VultrSimulator } from '../../simulators/vultr';
 import { KEY, snapshot, startVultr, vultrRun } from './fixture';
+import { restartedNode } from '../../simulators/restart';
 
-const node = new VultrFirewall();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () =>
+	restartedNode(
+		() =>
+			new (
+				require('../../../nodes/Vultr/VultrFirewall.node') as typeof import('../../../nodes/Vultr/VultrFirewall.node')
+			).VultrFirewall(),
+	);
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: VultrSimulator;
 let web: SimGroup;
 
@@ -17,7 +27,7 @@ simulatorPerTest(async () => {
 
 const params = operationParams(() => ({ firewallGroupId: rl(web.id) }));
 const { run, failure } = separateExecutions(
-	node,
+	() => node,
 	(parameters, extra) => vultrRun(sim, parameters, extra),
 	params,
 );
@@ -57,21 +67,27 @@ describe('Vultr firewall group lockdown', () => {
 				ip_type: 'v4',
 				protocol: 'tcp',
 				port: '22',
-				subnet: '0.0.0.0',
-				subnet_size: 0,
+				subnet: '203.0.113.0',
+				subnet_size: 24,
 			}),
 			expect.objectContaining({
 				ip_type: 'v6',
 				protocol: 'tcp',
 				port: '22',
-				subnet: '::',
-				subnet_size: 0,
+				subnet: '2001:db8:1::',
+				subnet_size: 48,
 			}),
 		]);
+		// Management Sources left empty: the office ranges the group already allowed on port 22, not anywhere.
+		expect(on.managementAccess).toEqual({
+			sources: ['203.0.113.0/24', '2001:db8:1::/48'],
+			ports: ['22'],
+			from: 'the sources the firewall already allowed on the management ports',
+		});
 		expect(membersOf(lockdown()!.id)).toEqual(['web-1', 'web-2']);
 		expect(membersOf(web.id)).toEqual([]);
 
-		forgetProcessRecords();
+		node = restarted();
 		const writes = sim.writes().length;
 		expect(await run('activate', { managementPorts: '2222' })).toMatchObject({
 			active: true,
@@ -79,7 +95,7 @@ describe('Vultr firewall group lockdown', () => {
 		});
 		expect(sim.writes()).toHaveLength(writes);
 
-		forgetProcessRecords();
+		node = restarted();
 		expect(await run('withdraw')).toMatchObject({
 			active: false,
 			changed: true,
@@ -157,7 +173,7 @@ describe('Vultr firewall group lockdown', () => {
 						`Provider state: .*Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again`,
 					),
 				);
-				forgetProcessRecords();
+				node = restarted();
 				expect(await run(operation)).toMatchObject({ active: operation === 'activate' });
 				if (operation === 'activate') {
 					expect(membersOf(web.id)).toEqual([]);
@@ -165,7 +181,7 @@ describe('Vultr firewall group lockdown', () => {
 						[...sim.groups.values()].filter((g) => g.description === lockdownDescription(web.id)),
 					).toHaveLength(1);
 					expect(lockdown()!.rules).toHaveLength(2);
-					forgetProcessRecords();
+					node = restarted();
 					await run('withdraw');
 				}
 				expect(snapshot(sim)).toEqual(before);
@@ -192,7 +208,7 @@ describe('Vultr firewall group lockdown', () => {
 			sim.groups.delete(lockdown()!.id);
 			for (const instance of sim.instances.values())
 				if (!sim.groups.has(instance.firewall_group_id)) instance.firewall_group_id = '';
-			forgetProcessRecords();
+			node = restarted();
 			return { staticData, on };
 		};
 

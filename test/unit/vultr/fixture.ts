@@ -1,5 +1,4 @@
 import { VultrMitigationApi } from '../../../credentials/VultrMitigationApi.credentials';
-import { forgetProcessRecords } from '../../../nodes/shared/activationRecords';
 import { providerRunner } from '../../helpers/fixture';
 import { VultrSimulator } from '../../simulators/vultr';
 
@@ -13,7 +12,6 @@ export const vultrRun = providerRunner((sim: VultrSimulator) => ({
 
 /** A group with a realistic rule set (IPv4 and IPv6, a port range, UDP, ICMP, a Cloudflare source) and two instances. */
 export async function startVultr(allowed = true) {
-	forgetProcessRecords();
 	const sim = new VultrSimulator();
 	sim.addKey(KEY, allowed);
 	const web = sim.addGroup({ description: 'web-prod' });

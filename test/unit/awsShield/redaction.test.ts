@@ -1,0 +1,67 @@
+import { AwsShieldMitigationApi } from '../../../credentials/AwsShieldMitigationApi.credentials';
+import { jsonOf, runNode } from '../../helpers/runNode';
+import type { AwsShieldSimulator } from '../../simulators/awsShield';
+import { restartedNode } from '../../simulators/restart';
+import {
+	DISTRIBUTION,
+	SESSION_TOKEN,
+	TEMP_KEY,
+	TEMP_SECRET,
+	shieldCredentials,
+	startShield,
+} from './fixture';
+
+const node = restartedNode(
+	() =>
+		new (
+			require('../../../nodes/AwsShield/AwsShieldAdvanced.node') as typeof import('../../../nodes/AwsShield/AwsShieldAdvanced.node')
+		).AwsShieldAdvanced(),
+);
+let sim: AwsShieldSimulator;
+beforeEach(async () => {
+	sim = await startShield();
+});
+afterEach(async () => {
+	await sim.stop();
+});
+
+const run = (continueOnFail: boolean) =>
+	runNode(node, {
+		parameters: { operation: 'getStatus', resourceArn: DISTRIBUTION, requestOptions: {} },
+		credentials: {
+			awsShieldMitigationApi: shieldCredentials(sim, {
+				accessKeyId: TEMP_KEY,
+				// The wrong secret: AWS answers with the canonical request, session token line included.
+				secretAccessKey: `${TEMP_SECRET}-rotated`,
+				sessionToken: SESSION_TOKEN,
+			}),
+		},
+		credentialTypes: [new AwsShieldMitigationApi()],
+		staticData: {},
+		continueOnFail,
+	});
+
+describe('AWS Shield: no credential in errors', () => {
+	it('a signature mismatch quoting x-amz-security-token shows neither the token nor the key', async () => {
+		const error = (await run(false).catch((e: unknown) => e)) as {
+			message: string;
+			description?: string;
+		};
+		expect(error.message).toMatch(/does not match the signature you provided/);
+		const shown = JSON.stringify({
+			...error,
+			message: error.message,
+			description: error.description,
+		});
+		expect(shown).toContain('x-amz-security-token:[redacted]');
+		for (const secret of [SESSION_TOKEN, TEMP_KEY, TEMP_SECRET])
+			expect(shown).not.toContain(secret);
+	});
+
+	it('nor in the output item under Continue On Fail', async () => {
+		const [item] = jsonOf(await run(true));
+		expect(item.error).toMatch(/does not match/);
+		const shown = JSON.stringify(item);
+		for (const secret of [SESSION_TOKEN, TEMP_KEY]) expect(shown).not.toContain(secret);
+	});
+});
