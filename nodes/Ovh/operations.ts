@@ -522,6 +522,13 @@ async function readMitigation(
  */
 export const OVH_SETTLE = { on: true, maxWait: 120 };
 
+/**
+ * OVH keys what these POSTs create (the firewall by its IP, a rule by its sequence, a mitigation
+ * profile by its IP): sent again after a lost reply, the create answers 409 instead of making a
+ * second object, and tolerating409 then checks that the first one is what we asked for.
+ */
+const OVH_CREATE_IS_KEYED = true;
+
 class StillPending extends ProviderError {}
 
 /**
@@ -639,6 +646,7 @@ class Changes {
 					async () =>
 						await ovhRequest(this.api, {
 							method: 'POST',
+							idempotent: OVH_CREATE_IS_KEYED,
 							path: `${blockPath(this.target)}/firewall`,
 							body: { ipOnFirewall: this.target.ip },
 						}),
@@ -700,6 +708,7 @@ class Changes {
 					async () =>
 						await ovhRequest(this.api, {
 							method: 'POST',
+							idempotent: OVH_CREATE_IS_KEYED,
 							path: `${firewallPath(this.target)}/rule`,
 							body: createBody(rule),
 						}),
@@ -745,6 +754,7 @@ class Changes {
 					? async () =>
 							await ovhRequest(this.api, {
 								method: 'POST',
+								idempotent: OVH_CREATE_IS_KEYED,
 								path: `${blockPath(this.target)}/mitigationProfiles`,
 								body: { ipMitigationProfile: this.target.ip, autoMitigationTimeOut: to },
 							})
