@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { OvhMitigationApi } from '../../../credentials/OvhMitigationApi.credentials';
 import { OvhDdosProtection } from '../../../nodes/Ovh/OvhDdosProtection.node';
 import { ovhSignature, signOvhRequest } from '../../../nodes/Ovh/signature';
-import { authenticate, jsonOf, performRequest, runNode } from '../../helpers/runNode';
+import { rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
+import { authenticate, failureOf, jsonOf, performRequest, runNode } from '../../helpers/runNode';
 import { ALL_RULES, type OvhSimulator } from '../../simulators/ovh';
 import {
 	APP_KEY,
@@ -14,27 +15,16 @@ import {
 	ovhCredentials,
 	addUsersFirewall,
 	ovhRun,
-	rl,
+	params,
 	startOvh,
 } from './fixture';
 
 const node = new OvhDdosProtection();
 let sim: OvhSimulator;
 
-beforeEach(async () => {
-	sim = await startOvh();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startOvh()));
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	ipBlock: rl(BLOCK),
-	ip: IP,
-	...extra,
-});
-const failure = async (run: ReturnType<typeof ovhRun>) => await runNode(node, run).catch((e) => e);
+const failure = (run: ReturnType<typeof ovhRun>) => failureOf(node, run);
 
 describe('OVH signing', () => {
 	it('signs "$1$" + SHA-1 over secret, consumer key, method, full URL, body and timestamp', () => {
@@ -265,14 +255,7 @@ describe('OVH fault injection', () => {
 	const quick = { requestOptions: { maxAttempts: 3, maxRetryTime: 10 } };
 
 	it('retries a 429 after Retry-After and completes the activation', async () => {
-		sim.inject({
-			method: 'POST',
-			response: {
-				status: 429,
-				headers: { 'retry-after': '0' },
-				body: { message: 'Too many requests' },
-			},
-		});
+		sim.inject(rateLimited('POST', { message: 'Too many requests' }));
 		const [result] = jsonOf(await runNode(node, ovhRun(sim, params('activate', quick))));
 		expect(result).toMatchObject({ active: true, changed: true });
 		expect(sim.log.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([429, 200]);
