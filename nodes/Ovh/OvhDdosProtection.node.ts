@@ -7,6 +7,7 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { listSearch } from '../shared/listSearch';
+import { restoreConfigurationProperty } from '../shared/lockdown';
 import { requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { OVH_SETTLE, ovhDdosProtection } from './operations';
@@ -201,11 +202,7 @@ export class OvhDdosProtection implements INodeType {
 					'a firewall is left enabled (with its original rules).',
 			},
 			{
-				displayName: 'Configuration to Restore',
-				name: 'restoreConfiguration',
-				type: 'json',
-				default: '',
-				displayOptions: { show: { operation: ['withdraw'] } },
+				...restoreConfigurationProperty,
 				description:
 					'Optional. The firewall as it was before activation, e.g. {{ $json.original }} from ' +
 					'an Activate output, used instead of the activation record: {"firewall": "none" | ' +
