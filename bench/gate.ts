@@ -22,25 +22,32 @@ import { startRedis } from '../test/e2e/services';
 import type { Section, SectionResult } from './section';
 
 /**
- * Gate: the cost of one event in a scope that already has many open incidents, for the pure state machine, the
- * static-data store (alone, and with the JSON save n8n makes after each execution that changed static data) and the
- * Redis store against a local redis-server. Each size is measured with a fixed number of events, after a warm-up.
+ * Gate: the cost of one event in a scope that already has many open incidents, for the pure state
+ * machine, the static-data store (alone, and with the JSON save n8n makes after each execution that
+ * changed static data) and the Redis store against a local redis-server. Each size is measured with
+ * a fixed number of events, after a warm-up.
  */
 
 const SIZES = [1, 1_000, 10_000, 100_000];
-/** In-process decisions are cheap, so they take more events; Redis and the save serialize the whole scope per event. */
+/**
+ * In-process decisions are cheap, so they take more events; Redis and the save serialize the whole
+ * scope per event.
+ */
 const IN_PROCESS = { events: 1_000, warmUp: 20 };
 const SERIALIZING = { events: 30, warmUp: 3 };
 
 const SCOPE = 'edge';
 const GATE_KEY = 'bench';
 const SETTINGS: GateSettings = { ...DEFAULT_SETTINGS, maxOpenIncidents: Math.max(...SIZES) + 1 };
-/** A fixed clock: time does not matter to these decisions, and a real one would add its own cost. */
+/**
+ * A fixed clock: time does not matter to these decisions, and a real one would add its own cost.
+ */
 const NOW = Date.UTC(2026, 0, 1);
 
 /**
- * A scope under attack with `size` open incidents, shaped like the ones detectors send, in steady state: its memory of
- * recent resolves is full (the default cap), as in any scope that has seen a thousand resolves in five minutes.
+ * A scope under attack with `size` open incidents, shaped like the ones detectors send, in steady
+ * state: its memory of recent resolves is full (the default cap), as in any scope that has seen a
+ * thousand resolves in five minutes.
  */
 function scopeWith(size: number, rememberedResolves = SETTINGS.maxRememberedResolves): ScopeState {
 	const open: OpenIncident[] = Array.from({ length: size }, (_, i) => ({
@@ -56,7 +63,10 @@ function scopeWith(size: number, rememberedResolves = SETTINGS.maxRememberedReso
 	return { status: 'active', activatedAt: NOW, open, recentResolves };
 }
 
-/** Event n of the stream: a new incident opens, is updated, resolves; the scope keeps its size throughout. */
+/**
+ * Event n of the stream: a new incident opens, is updated, resolves; the scope keeps its size
+ * throughout.
+ */
 function eventAt(n: number): GateEvent {
 	const incidentId = `NEW-${Math.floor(n / 3)}`;
 	const type = (['open', 'update', 'resolve'] as const)[n % 3];
@@ -140,8 +150,12 @@ async function measureSize(size: number, redis: RedisConnection): Promise<SizeFi
 	};
 }
 
-const cell = ({ microsecondsPerEvent, eventsPerSecond }: Timing) =>
-	`${microsecondsPerEvent < 10 ? microsecondsPerEvent.toFixed(1) : Math.round(microsecondsPerEvent).toLocaleString('en-US')} µs (${Math.round(eventsPerSecond).toLocaleString('en-US')}/s)`;
+const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
+const cell = ({ microsecondsPerEvent, eventsPerSecond }: Timing) => {
+	const micros =
+		microsecondsPerEvent < 10 ? microsecondsPerEvent.toFixed(1) : thousands(microsecondsPerEvent);
+	return `${micros} µs (${thousands(eventsPerSecond)}/s)`;
+};
 
 async function run(): Promise<SectionResult> {
 	const server = await startRedis();
@@ -184,10 +198,18 @@ async function run(): Promise<SectionResult> {
 		},
 		failures: [],
 		notes: [
-			`Microseconds per event (events per second) in one scope holding that many open incidents and ${SETTINGS.maxRememberedResolves} remembered resolves; events cycle open, update, resolve of a further incident.`,
-			`${IN_PROCESS.events} events per size in process (after ${IN_PROCESS.warmUp} warm-up events), ${SERIALIZING.events} with the save and with Redis (after ${SERIALIZING.warmUp}).`,
-			`Persisted bytes: the scope's JSON (the same in static data and in Redis) divided by its open incidents.`,
-			`"+ save" adds the JSON serialization of the static data that n8n writes after each execution that changed it (the database write itself is not included).`,
+			'Microseconds per event (events per second) in one scope ' +
+				'holding that many open incidents and ' +
+				`${SETTINGS.maxRememberedResolves} remembered resolves; ` +
+				'events cycle open, update, resolve of a further incident.',
+			`${IN_PROCESS.events} events per size in process (after ` +
+				`${IN_PROCESS.warmUp} warm-up events), ${SERIALIZING.events} ` +
+				`with the save and with Redis (after ${SERIALIZING.warmUp}).`,
+			`Persisted bytes: the scope's JSON (the same in static data ` +
+				'and in Redis) divided by its open incidents.',
+			'"+ save" adds the JSON serialization of the static data ' +
+				'that n8n writes after each execution that changed it (the ' +
+				'database write itself is not included).',
 		],
 	};
 }

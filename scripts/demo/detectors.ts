@@ -8,9 +8,10 @@ import { ATTACKED, DETECTOR_SECRET } from './simulators';
 import type { DemoWorkflow, WorkflowNode } from './workflows';
 
 /**
- * The demo's detectors: one incident command makes each trigger in the imported workflows receive what its real sender
- * would send. PagerDuty's simulator delivers a signed v3 webhook; FastNetMon and Alertmanager payloads (from the test
- * fixtures) go to each Incident Webhook Trigger with the authentication it is set to.
+ * The demo's detectors: one incident command makes each trigger in the imported workflows receive
+ * what its real sender would send. PagerDuty's simulator delivers a signed v3 webhook; FastNetMon
+ * and Alertmanager payloads (from the test fixtures) go to each Incident Webhook Trigger with the
+ * authentication it is set to.
  */
 
 export type IncidentAction = 'open' | 'resolve';
@@ -28,7 +29,8 @@ const fixture = (name: string) =>
 /** Stable per incident and address, so that a resolve names the incident its open created. */
 const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex');
 const uuidFrom = (hex: string) =>
-	`${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+	`${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-` +
+	`8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 
 function fastNetMonNotifications(action: IncidentAction, incidentId: string) {
 	const template = fixture(action === 'open' ? 'fastnetmon-ban.json' : 'fastnetmon-unban.json');
@@ -111,7 +113,10 @@ export function detectorsOf(workflows: DemoWorkflow[]): string[] {
 	return [...new Set(senders.filter((sender): sender is string => sender !== undefined))];
 }
 
-/** Headers as the sender is configured in the trigger's Authentication parameter (default: HMAC signature). */
+/**
+ * Headers as the sender is configured in the trigger's Authentication parameter (default: HMAC
+ * signature).
+ */
 function authenticationHeaders(node: WorkflowNode, rawBody: string): Record<string, string> {
 	const authentication = String(node.parameters.authentication ?? 'hmacSignature');
 	if (authentication === 'bearerSecret') return { authorization: `Bearer ${DETECTOR_SECRET}` };
@@ -145,7 +150,10 @@ async function post(
 	}
 }
 
-/** Every detector reports at once, as they would in an attack; n8n answers each as soon as it has the event. */
+/**
+ * Every detector reports at once, as they would in an attack; n8n answers each as soon as it has
+ * the event.
+ */
 export async function fireIncident(
 	action: IncidentAction,
 	incidentId: string,

@@ -29,8 +29,8 @@ beforeAll(async () => {
 	before = snapshot(sim);
 	n8n = await startN8nWithWorkflows(
 		[{ ...credential, data: { accessToken: TOKEN, baseUrl: sim.baseUrl } }],
-		// Activate and withdraw live in different workflows, as when an alert workflow locks down and a person
-		// (or another workflow) lifts it later: only what DigitalOcean holds connects the two.
+		// Activate and withdraw live in different workflows, as when an alert workflow locks down and a
+		// person (or another workflow) lifts it later: only what DigitalOcean holds connects the two.
 		[
 			workflow('doLockdown00001', 'DigitalOcean lockdown', [
 				[
@@ -84,17 +84,21 @@ describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
 		expect(sim.writes()).toHaveLength(writes);
 	});
 
-	it('withdraws from another workflow through a rate limit, and the account is exactly as before', async () => {
-		sim.inject(
-			rateLimited('PUT', { id: 'too_many_requests', message: 'API rate limit exceeded.' }, '1'),
-		);
-		expect(await callWebhook(n8n, 'do-withdraw')).toEqual([
-			expect.objectContaining({ provider: 'digitalOceanFirewall', active: false, changed: true }),
-		]);
-		expect(snapshot(sim)).toEqual(before);
-		expect(sim.exposures).toEqual([]);
-		expect(sim.log.filter((r) => r.status === 429)).toHaveLength(1);
-	});
+	it(
+		'withdraws from another workflow through a rate limit, and ' +
+			'the account is exactly as before',
+		async () => {
+			sim.inject(
+				rateLimited('PUT', { id: 'too_many_requests', message: 'API rate limit exceeded.' }, '1'),
+			);
+			expect(await callWebhook(n8n, 'do-withdraw')).toEqual([
+				expect.objectContaining({ provider: 'digitalOceanFirewall', active: false, changed: true }),
+			]);
+			expect(snapshot(sim)).toEqual(before);
+			expect(sim.exposures).toEqual([]);
+			expect(sim.log.filter((r) => r.status === 429)).toHaveLength(1);
+		},
+	);
 
 	it('reports status without writing', async () => {
 		const writes = sim.writes().length;
@@ -104,16 +108,20 @@ describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
 		expect(sim.writes()).toHaveLength(writes);
 	});
 
-	it("lists the account's firewalls for the editor's Firewall picker, filtered by what the user types", async () => {
-		const search = (filter?: string) =>
-			listSearch(n8n, {
-				nodeType: 'digitalOceanFirewall',
-				methodName: 'searchFirewalls',
-				parameter: 'firewallId',
-				credentials,
-				filter,
-			});
-		expect((await search()).map((f) => f.value)).toContain(web.id);
-		expect(await search('web-pr')).toEqual([expect.objectContaining({ value: web.id })]);
-	});
+	it(
+		"lists the account's firewalls for the editor's Firewall " +
+			'picker, filtered by what the user types',
+		async () => {
+			const search = (filter?: string) =>
+				listSearch(n8n, {
+					nodeType: 'digitalOceanFirewall',
+					methodName: 'searchFirewalls',
+					parameter: 'firewallId',
+					credentials,
+					filter,
+				});
+			expect((await search()).map((f) => f.value)).toContain(web.id);
+			expect(await search('web-pr')).toEqual([expect.objectContaining({ value: web.id })]);
+		},
+	);
 });

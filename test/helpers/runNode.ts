@@ -14,9 +14,10 @@ import type {
 import { NodeApiError } from 'n8n-workflow';
 
 /**
- * Runs a node's execute() in-process with the parts of n8n's execution context these nodes use. HTTP goes over
- * real sockets to the simulators; credentials are applied from the credential type's own `authenticate`
- * definition, as n8n does. The real-n8n suite (test/e2e) checks the same nodes inside n8n itself.
+ * Runs a node's execute() in-process with the parts of n8n's execution context these nodes use.
+ * HTTP goes over real sockets to the simulators; credentials are applied from the credential type's
+ * own `authenticate` definition, as n8n does. The real-n8n suite (test/e2e) checks the same nodes
+ * inside n8n itself.
  */
 
 export interface RunOptions {
@@ -72,7 +73,10 @@ export async function authenticate(
 	return result;
 }
 
-/** A minimal n8n httpRequest over fetch: query string, JSON or form bodies, Basic auth, full responses. */
+/**
+ * A minimal n8n httpRequest over fetch: query string, JSON or form bodies, Basic auth, full
+ * responses.
+ */
 export async function performRequest(options: IHttpRequestOptions): Promise<unknown> {
 	const url = new URL(options.url, options.baseURL);
 	for (const [key, value] of Object.entries(options.qs ?? {})) {
@@ -82,7 +86,8 @@ export async function performRequest(options: IHttpRequestOptions): Promise<unkn
 	for (const [key, value] of Object.entries(options.headers ?? {}))
 		headers[key.toLowerCase()] = String(value);
 	if (options.auth) {
-		headers.authorization = `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
+		const { username, password } = options.auth;
+		headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 	}
 	let body: string | undefined;
 	if (options.body instanceof URLSearchParams) {
@@ -134,7 +139,10 @@ export async function performRequest(options: IHttpRequestOptions): Promise<unkn
 		: parsed;
 }
 
-/** The node as n8n passes it to the context (getNode()): this package's type, version 1, the parameters. */
+/**
+ * The node as n8n passes it to the context (getNode()): this package's type, version 1, the
+ * parameters.
+ */
 export function workflowNode(
 	node: INodeType,
 	id: string,
@@ -256,7 +264,10 @@ export async function listSearch(
 /** The json of the first output's items. */
 export const jsonOf = (result: RunResult) => result.output[0].map((item) => item.json);
 
-/** Runs a node that must fail and returns the error n8n would show; a run that succeeds fails the test. */
+/**
+ * Runs a node that must fail and returns the error n8n would show; a run that succeeds fails the
+ * test.
+ */
 export async function failureOf(node: INodeType, options: RunOptions): Promise<NodeFailure> {
 	try {
 		await runNode(node, options);
@@ -273,8 +284,8 @@ export interface NodeFailure extends Error {
 }
 
 /**
- * Runs of a node as separate workflow executions (fresh static data each, as in another workflow or a manual
- * run): `run` returns the first output item, `failure` (one attempt) the error n8n shows.
+ * Runs of a node as separate workflow executions (fresh static data each, as in another workflow or
+ * a manual run): `run` returns the first output item, `failure` (one attempt) the error n8n shows.
  */
 export function separateExecutions(
 	node: INodeType,

@@ -14,10 +14,11 @@ import { NodeApiError } from 'n8n-workflow';
 import { authenticate, performRequest, workflowNode } from './runNode';
 
 /**
- * Runs a trigger's webhookMethods (IHookFunctions) and webhook() (IWebhookFunctions) in-process, with the parts of
- * n8n's contexts these triggers use: node parameters, credentials applied from the credential type's `authenticate`,
- * node static data, and an express-like request (raw body + headers) and response. The real-n8n suite
- * (test/e2e/triggers.test.ts) checks the same nodes inside n8n.
+ * Runs a trigger's webhookMethods (IHookFunctions) and webhook() (IWebhookFunctions) in-process,
+ * with the parts of n8n's contexts these triggers use: node parameters, credentials applied from
+ * the credential type's `authenticate`, node static data, and an express-like request (raw body +
+ * headers) and response. The real-n8n suite (test/e2e/triggers.test.ts) checks the same nodes
+ * inside n8n.
  */
 
 export interface TriggerOptions {
@@ -39,7 +40,10 @@ export interface WebhookCall {
 export interface WebhookOutcome {
 	/** HTTP status the sender saw. */
 	status: number;
-	/** What the sender received: the node's own refusal, or n8n's answer for a started/acknowledged delivery. */
+	/**
+	 * What the sender received: the node's own refusal, or n8n's answer for a started/acknowledged
+	 * delivery.
+	 */
 	responseBody: unknown;
 	/** Items that would start an execution; undefined when none starts. */
 	items?: IDataObject[];
@@ -187,7 +191,8 @@ export async function callWebhook(
 			throw new Error('test: noWebhookResponse without an answer would leave the sender hanging');
 		return { status: sent.status, responseBody: sent.body, items, result, warnings };
 	}
-	// n8n answers 200 with webhookResponse (or its default message) when the node does not answer itself.
+	// n8n answers 200 with webhookResponse (or its default message) when the node does not answer
+	// itself.
 	return {
 		status: 200,
 		responseBody: result.webhookResponse ?? { message: 'Workflow was started' },

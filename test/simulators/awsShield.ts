@@ -3,10 +3,11 @@ import { createHash, createHmac } from 'node:crypto';
 import { Simulator, type SimRequest, type SimResponse } from './framework';
 
 /**
- * AWS Shield Advanced (JSON 1.1 over `POST /`, X-Amz-Target) as the Shield node uses it. Every request's SigV4
- * signature is verified here with an independent implementation on node:crypto (not aws4): access key, secret,
- * session token, credential scope (date, region us-east-1, service shield), X-Amz-Date within 5 minutes, and the
- * signature over the canonical request, body hash included. Errors are HTTP 400 `{"__type", "message"}`.
+ * AWS Shield Advanced (JSON 1.1 over `POST /`, X-Amz-Target) as the Shield node uses it. Every
+ * request's SigV4 signature is verified here with an independent implementation on node:crypto (not
+ * aws4): access key, secret, session token, credential scope (date, region us-east-1, service
+ * shield), X-Amz-Date within 5 minutes, and the signature over the canonical request, body hash
+ * included. Errors are HTTP 400 `{"__type", "message"}`.
  */
 
 export interface SimKey {
@@ -46,11 +47,19 @@ const ok = (body: unknown = {}): SimResponse => ({
 	headers: { 'content-type': 'application/x-amz-json-1.1' },
 });
 
+/** An Authorization header of SigV4: credential scope, signed headers, signature. */
+const AUTHORIZATION = new RegExp(
+	'^AWS4-HMAC-SHA256 Credential=([^/]+)/(\\d{8}/[^/]+/[^/]+/aws4_request), ' +
+		'SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$',
+);
 const sha256 = (data: string) => createHash('sha256').update(data, 'utf8').digest('hex');
 const hmac = (key: Buffer | string, data: string) =>
 	createHmac('sha256', key).update(data, 'utf8').digest();
 
-/** SigV4 as AWS documents it: https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html */
+/**
+ * SigV4 as AWS documents it:
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
+ */
 export function sigV4Signature(input: {
 	secretAccessKey: string;
 	method: string;
@@ -103,7 +112,10 @@ export class AwsShieldSimulator extends Simulator {
 	pageSize = 20;
 	/** Successful signature checks. */
 	verifiedSignatures = 0;
-	/** Operations answered with success, in order (every call is POST /, so the log's methods say nothing). */
+	/**
+	 * Operations answered with success, in order (every call is POST /, so the log's methods say
+	 * nothing).
+	 */
 	readonly operations: string[] = [];
 	private caller?: SimKey;
 	private nextId = 1;
@@ -120,7 +132,8 @@ export class AwsShieldSimulator extends Simulator {
 						},
 					})
 				: error('ResourceNotFoundException', 'The subscription does not exist.'),
-		// AWS "might return fewer objects than you indicate" and pages with an opaque NextToken; pageSize forces that.
+		// AWS "might return fewer objects than you indicate" and pages with an opaque NextToken;
+		// pageSize forces that.
 		ListProtections: (input) => {
 			const maxResults = input.MaxResults === undefined ? 20 : Number(input.MaxResults);
 			if (!Number.isInteger(maxResults) || maxResults < 0 || maxResults > 10_000)
@@ -252,7 +265,8 @@ export class AwsShieldSimulator extends Simulator {
 			if (!this.caller!.allow.some((a) => a === 'shield:*' || a === `shield:${operation}`)) {
 				return error(
 					'AccessDeniedException',
-					`User: arn:aws:iam::${ACCOUNT}:user/n8n is not authorized to perform: shield:${operation}`,
+					`User: arn:aws:iam::${ACCOUNT}:user/n8n is not authorized to ` +
+						`perform: shield:${operation}`,
 				);
 			}
 			const input = (req.body ?? {}) as Record<string, unknown>;
@@ -304,10 +318,7 @@ export class AwsShieldSimulator extends Simulator {
 
 	protected authenticate(req: SimRequest): SimResponse | undefined {
 		const authorization = req.headers.authorization ?? '';
-		const match =
-			/^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8}\/[^/]+\/[^/]+\/aws4_request), SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(
-				authorization,
-			);
+		const match = AUTHORIZATION.exec(authorization);
 		if (!match)
 			return error(
 				'IncompleteSignatureException',
@@ -346,7 +357,8 @@ export class AwsShieldSimulator extends Simulator {
 		if (Math.abs(Date.now() - signedAt) > 5 * 60 * 1000) {
 			return error(
 				'InvalidSignatureException',
-				`Signature expired: ${amzDate} is now earlier or later than 5 minutes from the current time.`,
+				`Signature expired: ${amzDate} is now earlier or later than ` +
+					'5 minutes from the current time.',
 			);
 		}
 		if (key.sessionToken !== undefined) {
@@ -375,7 +387,9 @@ export class AwsShieldSimulator extends Simulator {
 		if (expected !== signature) {
 			return error(
 				'InvalidSignatureException',
-				'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+				'The request signature we calculated does not match the ' +
+					'signature you provided. Check your AWS Secret Access Key ' +
+					'and signing method.',
 			);
 		}
 		this.verifiedSignatures++;
@@ -402,7 +416,8 @@ export class AwsShieldSimulator extends Simulator {
 		if (!this.resources.get(protection.ResourceArn)?.webAcl) {
 			return error(
 				'InvalidOperationException',
-				'The resource must be associated with an AWS WAF web ACL to use application layer automatic response.',
+				'The resource must be associated with an AWS WAF web ACL to ' +
+					'use application layer automatic response.',
 			);
 		}
 		return handler(protection);

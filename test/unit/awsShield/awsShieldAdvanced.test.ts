@@ -16,7 +16,7 @@ const run = async (operation: string, extra: Record<string, unknown> = {}, stati
 	jsonOf(await runNode(node, shieldRun(sim, params(operation, extra), { staticData })))[0];
 
 describe('AWS Shield Advanced', () => {
-	it('reads the subscription, protection and automatic response of an unprotected resource', async () => {
+	it('reads subscription, protection and auto response of an unprotected resource', async () => {
 		expect(await run('getStatus')).toMatchObject({
 			provider: 'awsShieldAdvanced',
 			target: DISTRIBUTION,
@@ -28,41 +28,50 @@ describe('AWS Shield Advanced', () => {
 		});
 	});
 
-	it('activates: creates the protection tagged as created here, then enables automatic response (Block)', async () => {
-		const result = await run('activate');
-		expect(result).toMatchObject({
-			active: true,
-			changed: true,
-			protected: true,
-			automaticResponse: 'BLOCK',
-			protectionCreatedByThisPackage: true,
-		});
-		const protection = sim.protectionOf(DISTRIBUTION)!;
-		expect(protection.tags).toEqual(
-			expect.arrayContaining([
-				{ Key: TAGS.created, Value: 'true' },
-				{ Key: TAGS.previousAutomaticResponse, Value: 'DISABLED' },
-			]),
-		);
-		expect(protection.ApplicationLayerAutomaticResponseConfiguration).toEqual({
-			Status: 'ENABLED',
-			Action: { Block: {} },
-		});
-	});
+	it(
+		'activates: creates the protection tagged as created here, ' +
+			'then enables automatic response (Block)',
+		async () => {
+			const result = await run('activate');
+			expect(result).toMatchObject({
+				active: true,
+				changed: true,
+				protected: true,
+				automaticResponse: 'BLOCK',
+				protectionCreatedByThisPackage: true,
+			});
+			const protection = sim.protectionOf(DISTRIBUTION)!;
+			expect(protection.tags).toEqual(
+				expect.arrayContaining([
+					{ Key: TAGS.created, Value: 'true' },
+					{ Key: TAGS.previousAutomaticResponse, Value: 'DISABLED' },
+				]),
+			);
+			expect(protection.ApplicationLayerAutomaticResponseConfiguration).toEqual({
+				Status: 'ENABLED',
+				Action: { Block: {} },
+			});
+		},
+	);
 
-	it('withdraw undoes exactly that: automatic response off, and the protection it created deleted', async () => {
-		await run('activate', { automaticResponse: 'COUNT' });
-		// Another workflow, after a restart: the record is at AWS, not in this workflow's static data.
-		forgetProcessRecords();
-		const result = await run('withdraw');
-		expect(result).toMatchObject({
-			active: false,
-			changed: true,
-			protected: false,
-			protectionDeleted: true,
-		});
-		expect(sim.protectionOf(DISTRIBUTION)).toBeUndefined();
-	});
+	it(
+		'withdraw undoes exactly that: automatic response off, and ' +
+			'the protection it created deleted',
+		async () => {
+			await run('activate', { automaticResponse: 'COUNT' });
+			// Another workflow, after a restart: the record is at AWS, not in this workflow's static
+			// data.
+			forgetProcessRecords();
+			const result = await run('withdraw');
+			expect(result).toMatchObject({
+				active: false,
+				changed: true,
+				protected: false,
+				protectionDeleted: true,
+			});
+			expect(sim.protectionOf(DISTRIBUTION)).toBeUndefined();
+		},
+	);
 
 	it('is idempotent: a second activate and a second withdraw make no write', async () => {
 		await run('activate');
@@ -81,32 +90,37 @@ describe('AWS Shield Advanced', () => {
 		expect(sim.writeOperations()).toHaveLength(4);
 	});
 
-	it('on an existing protection of the user: tags what it changes, restores it on withdraw and keeps the protection and its own tags', async () => {
-		sim.protect(ALB, 'COUNT');
-		const activated = await run('activate', { resourceArn: ALB, automaticResponse: 'BLOCK' });
-		expect(activated).toMatchObject({
-			changed: true,
-			automaticResponse: 'BLOCK',
-			protectionCreatedByThisPackage: false,
-		});
-		expect(sim.protectionOf(ALB)!.tags).toContainEqual({
-			Key: TAGS.previousAutomaticResponse,
-			Value: 'COUNT',
-		});
-		forgetProcessRecords();
-		const withdrawn = await run('withdraw', { resourceArn: ALB });
-		expect(withdrawn).toMatchObject({
-			changed: true,
-			protected: true,
-			automaticResponse: 'COUNT',
-			restoredAutomaticResponse: 'COUNT',
-		});
-		expect(sim.protectionOf(ALB)!.tags).toEqual([{ Key: 'team', Value: 'edge' }]);
-		expect(sim.protectionOf(ALB)!.ApplicationLayerAutomaticResponseConfiguration).toEqual({
-			Status: 'ENABLED',
-			Action: { Count: {} },
-		});
-	});
+	it(
+		'on an existing protection of the user: tags what it ' +
+			'changes, restores it on withdraw and keeps the protection ' +
+			'and its own tags',
+		async () => {
+			sim.protect(ALB, 'COUNT');
+			const activated = await run('activate', { resourceArn: ALB, automaticResponse: 'BLOCK' });
+			expect(activated).toMatchObject({
+				changed: true,
+				automaticResponse: 'BLOCK',
+				protectionCreatedByThisPackage: false,
+			});
+			expect(sim.protectionOf(ALB)!.tags).toContainEqual({
+				Key: TAGS.previousAutomaticResponse,
+				Value: 'COUNT',
+			});
+			forgetProcessRecords();
+			const withdrawn = await run('withdraw', { resourceArn: ALB });
+			expect(withdrawn).toMatchObject({
+				changed: true,
+				protected: true,
+				automaticResponse: 'COUNT',
+				restoredAutomaticResponse: 'COUNT',
+			});
+			expect(sim.protectionOf(ALB)!.tags).toEqual([{ Key: 'team', Value: 'edge' }]);
+			expect(sim.protectionOf(ALB)!.ApplicationLayerAutomaticResponseConfiguration).toEqual({
+				Status: 'ENABLED',
+				Action: { Count: {} },
+			});
+		},
+	);
 
 	it('a second activate never overwrites the saved original state', async () => {
 		sim.protect(ALB);
@@ -122,17 +136,21 @@ describe('AWS Shield Advanced', () => {
 		);
 	});
 
-	it('leaves what was already on before activation, unless forced; never deletes a protection it did not create', async () => {
-		sim.protect(DISTRIBUTION, 'BLOCK');
-		const staticData = {};
-		expect(await run('activate', {}, staticData)).toMatchObject({ active: true, changed: false });
-		const kept = await run('withdraw', {}, staticData);
-		expect(kept).toMatchObject({ active: true, changed: false });
-		expect(kept.note).toMatch(/already on before activation/);
-		const forced = await run('withdraw', { forceWithdraw: true }, staticData);
-		expect(forced).toMatchObject({ active: false, changed: true, protected: true });
-		expect(sim.protectionOf(DISTRIBUTION)).toBeDefined();
-	});
+	it(
+		'leaves what was already on before activation, unless ' +
+			'forced; never deletes a protection it did not create',
+		async () => {
+			sim.protect(DISTRIBUTION, 'BLOCK');
+			const staticData = {};
+			expect(await run('activate', {}, staticData)).toMatchObject({ active: true, changed: false });
+			const kept = await run('withdraw', {}, staticData);
+			expect(kept).toMatchObject({ active: true, changed: false });
+			expect(kept.note).toMatch(/already on before activation/);
+			const forced = await run('withdraw', { forceWithdraw: true }, staticData);
+			expect(forced).toMatchObject({ active: false, changed: true, protected: true });
+			expect(sim.protectionOf(DISTRIBUTION)).toBeDefined();
+		},
+	);
 
 	it('withdraws with no record of any activation by switching automatic response off', async () => {
 		sim.protect(DISTRIBUTION, 'BLOCK');
@@ -145,26 +163,34 @@ describe('AWS Shield Advanced', () => {
 		});
 	});
 
-	it('enables proactive engagement when asked, and withdraw disables it only because activation enabled it', async () => {
-		await run('activate', { proactiveEngagement: true });
-		expect(sim.proactiveEngagement).toBe('ENABLED');
-		await run('withdraw');
-		expect(sim.proactiveEngagement).toBe('DISABLED');
-		sim.proactiveEngagement = 'ENABLED';
-		await run('activate', { proactiveEngagement: true });
-		await run('withdraw');
-		expect(sim.proactiveEngagement).toBe('ENABLED');
-	});
+	it(
+		'enables proactive engagement when asked, and withdraw ' +
+			'disables it only because activation enabled it',
+		async () => {
+			await run('activate', { proactiveEngagement: true });
+			expect(sim.proactiveEngagement).toBe('ENABLED');
+			await run('withdraw');
+			expect(sim.proactiveEngagement).toBe('DISABLED');
+			sim.proactiveEngagement = 'ENABLED';
+			await run('activate', { proactiveEngagement: true });
+			await run('withdraw');
+			expect(sim.proactiveEngagement).toBe('ENABLED');
+		},
+	);
 
-	it('protects a resource without layer 7 (Elastic IP) with Automatic Response "Leave Unchanged"', async () => {
-		const result = await run('activate', { resourceArn: EIP, automaticResponse: 'NONE' });
-		expect(result).toMatchObject({ active: true, changed: true, protected: true });
-		expect(await run('withdraw', { resourceArn: EIP })).toMatchObject({
-			active: false,
-			changed: true,
-			protectionDeleted: true,
-		});
-	});
+	it(
+		'protects a resource without layer 7 (Elastic IP) with ' +
+			'Automatic Response "Leave Unchanged"',
+		async () => {
+			const result = await run('activate', { resourceArn: EIP, automaticResponse: 'NONE' });
+			expect(result).toMatchObject({ active: true, changed: true, protected: true });
+			expect(await run('withdraw', { resourceArn: EIP })).toMatchObject({
+				active: false,
+				changed: true,
+				protectionDeleted: true,
+			});
+		},
+	);
 
 	it.each([
 		[{ resourceArn: 'my-distribution' }, /Invalid resource ARN/],

@@ -18,7 +18,10 @@ export const ALL_PERMISSIONS: Permission[] = [
 	'zone_settings:write',
 ];
 
-/** A Cloudflare account with an on-demand prefix, a locked prefix and a zone at security level "high". */
+/**
+ * A Cloudflare account with an on-demand prefix, a locked prefix and a zone at security level
+ * "high".
+ */
 export async function startCloudflare(permissions: Permission[] = ALL_PERMISSIONS) {
 	forgetProcessRecords();
 	const sim = new CloudflareSimulator();

@@ -83,13 +83,17 @@ describe('Cloudflare Magic Transit', () => {
 		expect(forced).toMatchObject({ active: false, changed: true });
 	});
 
-	it('withdraws with no record of activation (another workflow), as a user pressing Withdraw expects', async () => {
-		prefix().advertised = true;
-		const [result] = jsonOf(
-			await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData: {} })),
-		);
-		expect(result).toMatchObject({ active: false, changed: true });
-	});
+	it(
+		'withdraws with no record of activation (another workflow), ' +
+			'as a user pressing Withdraw expects',
+		async () => {
+			prefix().advertised = true;
+			const [result] = jsonOf(
+				await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData: {} })),
+			);
+			expect(result).toMatchObject({ active: false, changed: true });
+		},
+	);
 
 	it('refuses a locked prefix before any write', async () => {
 		await expect(
@@ -149,7 +153,7 @@ describe('Cloudflare Magic Transit', () => {
 		expect(output).toMatch(/lacks a permission/);
 	});
 
-	it('reports a failing item and continues with the next when Continue On Fail is set', async () => {
+	it('reports a failing item and goes on with the next with Continue On Fail', async () => {
 		const result = await runNode(
 			node,
 			cloudflareRun(

@@ -24,7 +24,7 @@ describe('Cloudflare Under Attack Mode', () => {
 		});
 	});
 
-	it('turns Under Attack on and restores exactly the level it found (high), not a default', async () => {
+	it('turns Under Attack on and restores exactly the level it found (high)', async () => {
 		const staticData = {};
 		const [on] = jsonOf(
 			await runNode(node, cloudflareRun(sim, params('activate'), { staticData })),
@@ -56,7 +56,7 @@ describe('Cloudflare Under Attack Mode', () => {
 		expect(zone().security_level).toBe('high');
 	});
 
-	it('finds the saved level from a later execution after an n8n restart (static data)', async () => {
+	it('after an n8n restart, a later execution finds the saved level (static data)', async () => {
 		const staticData = {};
 		await runNode(node, cloudflareRun(sim, params('activate'), { staticData }));
 		forgetProcessRecords();
@@ -69,7 +69,7 @@ describe('Cloudflare Under Attack Mode', () => {
 		expect(zone().security_level).toBe('high');
 	});
 
-	it('finds the saved level from a manual run or another workflow in the same n8n process', async () => {
+	it('finds the saved level in a manual run or another workflow of the same n8n', async () => {
 		await runNode(node, cloudflareRun(sim, params('activate'), { staticData: {} }));
 		await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData: {} }));
 		expect(zone().security_level).toBe('high');

@@ -39,68 +39,72 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		});
 	});
 
-	it('activate, activate again, withdraw in three different workflows after restarts: the account ends exactly as it was', async () => {
-		const before = snapshot(sim);
-		const originalRules = structuredClone({
-			inbound: web.inbound_rules,
-			outbound: web.outbound_rules,
-		});
+	it(
+		'activate, activate again, withdraw in three different ' +
+			'workflows after restarts: the account ends exactly as it was',
+		async () => {
+			const before = snapshot(sim);
+			const originalRules = structuredClone({
+				inbound: web.inbound_rules,
+				outbound: web.outbound_rules,
+			});
 
-		const on = await run('activate');
-		expect(on).toMatchObject({
-			active: true,
-			changed: true,
-			state: 'locked down',
-			original: { droplet_ids: [101, 102], tags: ['web'] },
-		});
-		expect(on.originalLivesAt).toMatch(/unchanged/);
-		const locked = lockdown()!;
-		expect(locked).toMatchObject({
-			droplet_ids: [101, 102],
-			tags: ['web'],
-			inbound_rules: [
-				{ protocol: 'tcp', ports: '22', sources: { addresses: ['0.0.0.0/0', '::/0'] } },
-			],
-			outbound_rules: originalRules.outbound,
-		});
-		expect(sim.firewalls.get(web.id)).toMatchObject({
-			droplet_ids: [],
-			tags: [],
-			inbound_rules: originalRules.inbound,
-		});
+			const on = await run('activate');
+			expect(on).toMatchObject({
+				active: true,
+				changed: true,
+				state: 'locked down',
+				original: { droplet_ids: [101, 102], tags: ['web'] },
+			});
+			expect(on.originalLivesAt).toMatch(/unchanged/);
+			const locked = lockdown()!;
+			expect(locked).toMatchObject({
+				droplet_ids: [101, 102],
+				tags: ['web'],
+				inbound_rules: [
+					{ protocol: 'tcp', ports: '22', sources: { addresses: ['0.0.0.0/0', '::/0'] } },
+				],
+				outbound_rules: originalRules.outbound,
+			});
+			expect(sim.firewalls.get(web.id)).toMatchObject({
+				droplet_ids: [],
+				tags: [],
+				inbound_rules: originalRules.inbound,
+			});
 
-		forgetProcessRecords();
-		const writes = sim.writes().length;
-		const again = await run('activate', { managementPorts: '2222' });
-		expect(again).toMatchObject({
-			active: true,
-			changed: false,
-			original: { droplet_ids: [101, 102], tags: ['web'] },
-		});
-		expect(sim.writes()).toHaveLength(writes);
+			forgetProcessRecords();
+			const writes = sim.writes().length;
+			const again = await run('activate', { managementPorts: '2222' });
+			expect(again).toMatchObject({
+				active: true,
+				changed: false,
+				original: { droplet_ids: [101, 102], tags: ['web'] },
+			});
+			expect(sim.writes()).toHaveLength(writes);
 
-		forgetProcessRecords();
-		const status = await run('getStatus');
-		expect(status).toMatchObject({
-			active: true,
-			lockdownFirewall: { id: locked.id },
-			staticDataCopy: null,
-		});
+			forgetProcessRecords();
+			const status = await run('getStatus');
+			expect(status).toMatchObject({
+				active: true,
+				lockdownFirewall: { id: locked.id },
+				staticDataCopy: null,
+			});
 
-		forgetProcessRecords();
-		const off = await run('withdraw');
-		expect(off).toMatchObject({
-			active: false,
-			changed: true,
-			restoredFrom: expect.stringContaining('lockdown firewall'),
-		});
-		expect(snapshot(sim)).toEqual(before);
-		expect(sim.exposures).toEqual([]);
+			forgetProcessRecords();
+			const off = await run('withdraw');
+			expect(off).toMatchObject({
+				active: false,
+				changed: true,
+				restoredFrom: expect.stringContaining('lockdown firewall'),
+			});
+			expect(snapshot(sim)).toEqual(before);
+			expect(sim.exposures).toEqual([]);
 
-		const idle = await run('withdraw');
-		expect(idle).toMatchObject({ active: false, changed: false });
-		expect(sim.writes()).toHaveLength(writes + 2);
-	});
+			const idle = await run('withdraw');
+			expect(idle).toMatchObject({ active: false, changed: false });
+			expect(sim.writes()).toHaveLength(writes + 2);
+		},
+	);
 
 	it('keeps the management sources and ports the user chose, IPv4 and IPv6', async () => {
 		await run('activate', {
@@ -125,81 +129,90 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		expect(sim.log).toHaveLength(0);
 	});
 
-	describe('a failure at any step is reported with the provider state, and a retry completes without losing anything', () => {
-		const activateSteps = [
-			{ method: 'POST', path: /^\/v2\/firewalls$/ },
-			{ method: 'PUT', path: new RegExp(`^/v2/firewalls/`) },
-		];
-		const withdrawSteps = [
-			{ method: 'PUT', path: /^\/v2\/firewalls\// },
-			{ method: 'DELETE', path: /^\/v2\/firewalls\// },
-		];
-		const serverError = {
-			status: 500,
-			body: { id: 'server_error', message: 'Unexpected server-side error' },
-		};
+	describe(
+		'a failure at any step is reported with the provider state, ' +
+			'and a retry completes without losing anything',
+		() => {
+			const activateSteps = [
+				{ method: 'POST', path: /^\/v2\/firewalls$/ },
+				{ method: 'PUT', path: new RegExp(`^/v2/firewalls/`) },
+			];
+			const withdrawSteps = [
+				{ method: 'PUT', path: /^\/v2\/firewalls\// },
+				{ method: 'DELETE', path: /^\/v2\/firewalls\// },
+			];
+			const serverError = {
+				status: 500,
+				body: { id: 'server_error', message: 'Unexpected server-side error' },
+			};
 
-		it.each(
-			activateSteps.flatMap((s, i) => [
-				{ ...s, i, afterHandler: false },
-				{ ...s, i, afterHandler: true },
-			]),
-		)(
-			'activate step $i ($method), reply lost: $afterHandler',
-			async ({ method, path, afterHandler }) => {
-				const before = snapshot(sim);
-				sim.inject({ method, path, response: serverError, afterHandler });
-				const error = await failure('activate');
-				expect(error.description).toMatch(/Provider state: .*Run Activate again/);
-				forgetProcessRecords();
-				expect(await run('activate')).toMatchObject({ active: true });
-				expect(sim.firewalls.get(web.id)).toMatchObject({ droplet_ids: [], tags: [] });
-				expect(
-					[...sim.firewalls.values()].filter((f) => f.name === lockdownName(web.id)),
-				).toHaveLength(1);
-				forgetProcessRecords();
-				expect(await run('withdraw')).toMatchObject({ active: false, changed: true });
-				expect(snapshot(sim)).toEqual(before);
-				expect(sim.exposures).toEqual([]);
-			},
-		);
+			it.each(
+				activateSteps.flatMap((s, i) => [
+					{ ...s, i, afterHandler: false },
+					{ ...s, i, afterHandler: true },
+				]),
+			)(
+				'activate step $i ($method), reply lost: $afterHandler',
+				async ({ method, path, afterHandler }) => {
+					const before = snapshot(sim);
+					sim.inject({ method, path, response: serverError, afterHandler });
+					const error = await failure('activate');
+					expect(error.description).toMatch(/Provider state: .*Run Activate again/);
+					forgetProcessRecords();
+					expect(await run('activate')).toMatchObject({ active: true });
+					expect(sim.firewalls.get(web.id)).toMatchObject({ droplet_ids: [], tags: [] });
+					expect(
+						[...sim.firewalls.values()].filter((f) => f.name === lockdownName(web.id)),
+					).toHaveLength(1);
+					forgetProcessRecords();
+					expect(await run('withdraw')).toMatchObject({ active: false, changed: true });
+					expect(snapshot(sim)).toEqual(before);
+					expect(sim.exposures).toEqual([]);
+				},
+			);
 
-		it.each(
-			withdrawSteps.flatMap((s, i) => [
-				{ ...s, i, afterHandler: false },
-				{ ...s, i, afterHandler: true },
-			]),
-		)(
-			'withdraw step $i ($method), reply lost: $afterHandler',
-			async ({ method, path, afterHandler }) => {
-				const before = snapshot(sim);
-				await run('activate');
-				sim.inject({ method, path, response: serverError, afterHandler });
-				const error = await failure('withdraw');
-				expect(error.description).toMatch(/Provider state: .*Run Withdraw again/);
-				forgetProcessRecords();
-				// A lost reply to the last step means the withdraw did finish: the retry then has nothing left to do.
-				expect(await run('withdraw')).toMatchObject({
-					active: false,
-					changed: !(afterHandler && method === 'DELETE'),
-				});
-				expect(snapshot(sim)).toEqual(before);
-				expect(sim.exposures).toEqual([]);
-			},
-		);
+			it.each(
+				withdrawSteps.flatMap((s, i) => [
+					{ ...s, i, afterHandler: false },
+					{ ...s, i, afterHandler: true },
+				]),
+			)(
+				'withdraw step $i ($method), reply lost: $afterHandler',
+				async ({ method, path, afterHandler }) => {
+					const before = snapshot(sim);
+					await run('activate');
+					sim.inject({ method, path, response: serverError, afterHandler });
+					const error = await failure('withdraw');
+					expect(error.description).toMatch(/Provider state: .*Run Withdraw again/);
+					forgetProcessRecords();
+					// A lost reply to the last step means the withdraw did finish: the retry then has nothing
+					// left to do.
+					expect(await run('withdraw')).toMatchObject({
+						active: false,
+						changed: !(afterHandler && method === 'DELETE'),
+					});
+					expect(snapshot(sim)).toEqual(before);
+					expect(sim.exposures).toEqual([]);
+				},
+			);
 
-		it('an activate interrupted after creating the lockdown firewall can also be undone by withdraw', async () => {
-			const before = snapshot(sim);
-			sim.inject({ method: 'PUT', response: serverError });
-			await failure('activate');
-			expect(await run('getStatus')).toMatchObject({
-				active: false,
-				state: expect.stringMatching(/interrupted/),
-			});
-			expect(await run('withdraw')).toMatchObject({ changed: true });
-			expect(snapshot(sim)).toEqual(before);
-		});
-	});
+			it(
+				'an activate interrupted after creating the lockdown ' +
+					'firewall can also be undone by withdraw',
+				async () => {
+					const before = snapshot(sim);
+					sim.inject({ method: 'PUT', response: serverError });
+					await failure('activate');
+					expect(await run('getStatus')).toMatchObject({
+						active: false,
+						state: expect.stringMatching(/interrupted/),
+					});
+					expect(await run('withdraw')).toMatchObject({ changed: true });
+					expect(snapshot(sim)).toEqual(before);
+				},
+			);
+		},
+	);
 
 	it('waits out a 429 with Retry-After, and with only ratelimit-reset', async () => {
 		sim.inject(
@@ -226,7 +239,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		expect(sim.log.filter((r) => r.status === 429)).toHaveLength(2);
 	});
 
-	it('restores from the static-data copy when someone deleted the lockdown firewall by hand', async () => {
+	it('restores from the static-data copy when the lockdown firewall was deleted', async () => {
 		const before = snapshot(sim);
 		const staticData = {};
 		await runNode(node, digitalOceanRun(sim, params('activate'), { staticData }));

@@ -22,7 +22,9 @@ const rule = (fields: SimRule): SimRule => ({
 	...fields,
 });
 
-/** The rules a user configured in Robot: they must survive every activate and withdraw untouched. */
+/**
+ * The rules a user configured in Robot: they must survive every activate and withdraw untouched.
+ */
 export const RULES = {
 	input: [
 		rule({
@@ -53,7 +55,10 @@ export const RULES = {
 	output: [rule({ name: 'allow all', action: 'accept' })],
 };
 
-/** A Robot account with a server whose firewall has rules (disabled) and a server with no rules configured. */
+/**
+ * A Robot account with a server whose firewall has rules (disabled) and a server with no rules
+ * configured.
+ */
 export async function startHetzner() {
 	forgetProcessRecords();
 	const sim = new HetznerSimulator();

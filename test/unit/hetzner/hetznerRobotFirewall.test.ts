@@ -38,14 +38,23 @@ describe('Hetzner Robot Firewall', () => {
 		});
 	});
 
-	it('activates by re-sending every setting and rule, waits for "in process" to settle, and keeps the rules', async () => {
-		const [result] = jsonOf(await runNode(node, hetznerRun(sim, params('activate'))));
-		expect(result).toMatchObject({ active: true, changed: true, status: 'active', inputRules: 4 });
-		expect(result.warnings).toEqual([]);
-		expect(firewall().status).toBe('active');
-		expect(configuration()).toEqual(original);
-		expect(sim.writes()).toEqual([{ method: 'POST', path: `/firewall/${SERVER}`, status: 200 }]);
-	});
+	it(
+		'activates by re-sending every setting and rule, waits for ' +
+			'"in process" to settle, and keeps the rules',
+		async () => {
+			const [result] = jsonOf(await runNode(node, hetznerRun(sim, params('activate'))));
+			expect(result).toMatchObject({
+				active: true,
+				changed: true,
+				status: 'active',
+				inputRules: 4,
+			});
+			expect(result.warnings).toEqual([]);
+			expect(firewall().status).toBe('active');
+			expect(configuration()).toEqual(original);
+			expect(sim.writes()).toEqual([{ method: 'POST', path: `/firewall/${SERVER}`, status: 200 }]);
+		},
+	);
 
 	it('posts the configuration form-encoded, null rule fields left out', () => {
 		const form = new URLSearchParams(
@@ -60,7 +69,7 @@ describe('Hetzner Robot Firewall', () => {
 		expect(form.get('rules[output][0][action]')).toBe('accept');
 	});
 
-	it('withdraws back to disabled with the same rules: activate then withdraw is lossless', async () => {
+	it('withdraws to disabled with the same rules: activate then withdraw is lossless', async () => {
 		const staticData = {};
 		await runNode(node, hetznerRun(sim, params('activate'), { staticData }));
 		const [withdrawn] = jsonOf(
@@ -71,7 +80,7 @@ describe('Hetzner Robot Firewall', () => {
 		expect(configuration()).toEqual(original);
 	});
 
-	it('is idempotent both ways: no write for activate on active or withdraw on disabled', async () => {
+	it('is idempotent: no write to activate when active or to withdraw when disabled', async () => {
 		const staticData = {};
 		await runNode(node, hetznerRun(sim, params('activate'), { staticData }));
 		const [again] = jsonOf(
@@ -104,14 +113,18 @@ describe('Hetzner Robot Firewall', () => {
 		expect(configuration()).toEqual(original);
 	});
 
-	it('withdraws with no record of activation (another workflow), as a user pressing Withdraw expects', async () => {
-		firewall().status = 'active';
-		forgetProcessRecords();
-		const [result] = jsonOf(
-			await runNode(node, hetznerRun(sim, params('withdraw'), { staticData: {} })),
-		);
-		expect(result).toMatchObject({ active: false, changed: true });
-	});
+	it(
+		'withdraws with no record of activation (another workflow), ' +
+			'as a user pressing Withdraw expects',
+		async () => {
+			firewall().status = 'active';
+			forgetProcessRecords();
+			const [result] = jsonOf(
+				await runNode(node, hetznerRun(sim, params('withdraw'), { staticData: {} })),
+			);
+			expect(result).toMatchObject({ active: false, changed: true });
+		},
+	);
 
 	it('waits for an earlier change still "in process" before deciding', async () => {
 		firewall().status = 'in process';

@@ -39,73 +39,81 @@ describe('Linode Cloud Firewall lockdown', () => {
 		});
 	});
 
-	it('activate, activate again, withdraw in different workflows after restarts: every rule and policy comes back', async () => {
-		const before = snapshot(sim);
-		const on = await run('activate');
-		expect(on).toMatchObject({
-			active: true,
-			changed: true,
-			state: 'locked down',
-			original: webRules(),
-		});
-		expect(web.rules).toMatchObject({
-			inbound: [
-				{
-					action: 'ACCEPT',
-					protocol: 'TCP',
-					ports: '22',
-					addresses: { ipv4: ['0.0.0.0/0'], ipv6: ['::/0'] },
-					label: MANAGEMENT_LABEL,
-				},
-			],
-			inbound_policy: 'DROP',
-			outbound: webRules().outbound,
-			outbound_policy: 'ACCEPT',
-		});
-		expect(copy()).toMatchObject({ linodes: [], rules: webRules() });
+	it(
+		'activate, activate again, withdraw in different workflows ' +
+			'after restarts: every rule and policy comes back',
+		async () => {
+			const before = snapshot(sim);
+			const on = await run('activate');
+			expect(on).toMatchObject({
+				active: true,
+				changed: true,
+				state: 'locked down',
+				original: webRules(),
+			});
+			expect(web.rules).toMatchObject({
+				inbound: [
+					{
+						action: 'ACCEPT',
+						protocol: 'TCP',
+						ports: '22',
+						addresses: { ipv4: ['0.0.0.0/0'], ipv6: ['::/0'] },
+						label: MANAGEMENT_LABEL,
+					},
+				],
+				inbound_policy: 'DROP',
+				outbound: webRules().outbound,
+				outbound_policy: 'ACCEPT',
+			});
+			expect(copy()).toMatchObject({ linodes: [], rules: webRules() });
 
-		forgetProcessRecords();
-		const writes = sim.writes().length;
-		expect(await run('activate', { managementPorts: '2222' })).toMatchObject({
-			active: true,
-			changed: false,
-			original: webRules(),
-		});
-		expect(sim.writes()).toHaveLength(writes);
+			forgetProcessRecords();
+			const writes = sim.writes().length;
+			expect(await run('activate', { managementPorts: '2222' })).toMatchObject({
+				active: true,
+				changed: false,
+				original: webRules(),
+			});
+			expect(sim.writes()).toHaveLength(writes);
 
-		forgetProcessRecords();
-		expect(await run('getStatus')).toMatchObject({
-			active: true,
-			snapshotFirewall: { label: snapshotLabel(web.id) },
-		});
+			forgetProcessRecords();
+			expect(await run('getStatus')).toMatchObject({
+				active: true,
+				snapshotFirewall: { label: snapshotLabel(web.id) },
+			});
 
-		forgetProcessRecords();
-		expect(await run('withdraw')).toMatchObject({
-			active: false,
-			changed: true,
-			restoredFrom: expect.stringContaining('saved copy'),
-		});
-		expect(snapshot(sim)).toEqual(before);
-		expect(await run('withdraw')).toMatchObject({ active: false, changed: false });
-	});
+			forgetProcessRecords();
+			expect(await run('withdraw')).toMatchObject({
+				active: false,
+				changed: true,
+				restoredFrom: expect.stringContaining('saved copy'),
+			});
+			expect(snapshot(sim)).toEqual(before);
+			expect(await run('withdraw')).toMatchObject({ active: false, changed: false });
+		},
+	);
 
-	it('puts IPv4 and IPv6 management sources in one rule, and splits long port lists at 15 pieces', async () => {
-		const ports = Array.from({ length: 14 }, (_, i) => String(2000 + i)).concat('9000-9010');
-		await run('activate', {
-			managementSources: '198.51.100.0/24, 2001:db8:aa::/48',
-			managementPorts: ports.join(', '),
-		});
-		expect(web.rules.inbound).toEqual([
-			expect.objectContaining({
-				ports: ports.slice(0, 14).join(','),
-				addresses: { ipv4: ['198.51.100.0/24'], ipv6: ['2001:db8:aa::/48'] },
-			}),
-			expect.objectContaining({
-				ports: '9000-9010',
-				addresses: { ipv4: ['198.51.100.0/24'], ipv6: ['2001:db8:aa::/48'] },
-			}),
-		]);
-	});
+	it(
+		'puts IPv4 and IPv6 management sources in one rule, and ' +
+			'splits long port lists at 15 pieces',
+		async () => {
+			const ports = Array.from({ length: 14 }, (_, i) => String(2000 + i)).concat('9000-9010');
+			await run('activate', {
+				managementSources: '198.51.100.0/24, 2001:db8:aa::/48',
+				managementPorts: ports.join(', '),
+			});
+			expect(web.rules.inbound).toEqual([
+				expect.objectContaining({
+					ports: ports.slice(0, 14).join(','),
+					addresses: { ipv4: ['198.51.100.0/24'], ipv6: ['2001:db8:aa::/48'] },
+				}),
+				expect.objectContaining({
+					ports: '9000-9010',
+					addresses: { ipv4: ['198.51.100.0/24'], ipv6: ['2001:db8:aa::/48'] },
+				}),
+			]);
+		},
+	);
 
 	it('refuses bad lockdown options before any request', async () => {
 		expect((await failure('activate', { managementSources: '2001:db8::/129' })).message).toMatch(
@@ -117,55 +125,59 @@ describe('Linode Cloud Firewall lockdown', () => {
 		expect(sim.log).toHaveLength(0);
 	});
 
-	describe('a failure at any step is reported with the provider state, and a retry completes without losing anything', () => {
-		const serverError = { status: 500, body: { errors: [{ reason: 'Internal server error' }] } };
-		const cases = [
-			{ operation: 'activate', method: 'POST', path: /^\/networking\/firewalls$/ },
-			{ operation: 'activate', method: 'PUT', path: /\/rules$/ },
-			{ operation: 'withdraw', method: 'PUT', path: /\/rules$/ },
-			{ operation: 'withdraw', method: 'DELETE', path: /^\/networking\/firewalls\/\d+$/ },
-		].flatMap((c) => [
-			{ ...c, afterHandler: false },
-			{ ...c, afterHandler: true },
-		]);
+	describe(
+		'a failure at any step is reported with the provider state, ' +
+			'and a retry completes without losing anything',
+		() => {
+			const serverError = { status: 500, body: { errors: [{ reason: 'Internal server error' }] } };
+			const cases = [
+				{ operation: 'activate', method: 'POST', path: /^\/networking\/firewalls$/ },
+				{ operation: 'activate', method: 'PUT', path: /\/rules$/ },
+				{ operation: 'withdraw', method: 'PUT', path: /\/rules$/ },
+				{ operation: 'withdraw', method: 'DELETE', path: /^\/networking\/firewalls\/\d+$/ },
+			].flatMap((c) => [
+				{ ...c, afterHandler: false },
+				{ ...c, afterHandler: true },
+			]);
 
-		it.each(cases)(
-			'$operation: $method fails (reply lost: $afterHandler)',
-			async ({ operation, method, path, afterHandler }) => {
-				const before = snapshot(sim);
-				if (operation === 'withdraw') await run('activate');
-				sim.inject({ method, path, response: serverError, afterHandler });
-				const error = await failure(operation);
-				expect(error.description).toMatch(
-					new RegExp(
-						`Provider state: .*Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again`,
-					),
-				);
-				forgetProcessRecords();
-				expect(await run(operation)).toMatchObject({ active: operation === 'activate' });
-				if (operation === 'activate') {
-					expect(web.rules.inbound_policy).toBe('DROP');
-					expect(
-						[...sim.firewalls.values()].filter((f) => f.label === snapshotLabel(web.id)),
-					).toHaveLength(1);
+			it.each(cases)(
+				'$operation: $method fails (reply lost: $afterHandler)',
+				async ({ operation, method, path, afterHandler }) => {
+					const before = snapshot(sim);
+					if (operation === 'withdraw') await run('activate');
+					sim.inject({ method, path, response: serverError, afterHandler });
+					const error = await failure(operation);
+					expect(error.description).toMatch(
+						new RegExp(
+							`Provider state: .*Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again`,
+						),
+					);
 					forgetProcessRecords();
-					await run('withdraw');
-				}
-				expect(snapshot(sim)).toEqual(before);
-			},
-		);
+					expect(await run(operation)).toMatchObject({ active: operation === 'activate' });
+					if (operation === 'activate') {
+						expect(web.rules.inbound_policy).toBe('DROP');
+						expect(
+							[...sim.firewalls.values()].filter((f) => f.label === snapshotLabel(web.id)),
+						).toHaveLength(1);
+						forgetProcessRecords();
+						await run('withdraw');
+					}
+					expect(snapshot(sim)).toEqual(before);
+				},
+			);
 
-		it('a copy left by an interrupted activate is refreshed if the rules changed in between', async () => {
-			sim.inject({ method: 'PUT', path: /\/rules$/, response: serverError });
-			await failure('activate');
-			web.rules.inbound = web.rules.inbound!.slice(1);
-			const before = snapshot(sim).filter((f) => f.label !== snapshotLabel(web.id));
-			await run('activate');
-			expect(copy()!.rules.inbound).toEqual(webRules().inbound!.slice(1));
-			await run('withdraw');
-			expect(snapshot(sim)).toEqual(before);
-		});
-	});
+			it('a copy left by an interrupted activate is refreshed if the rules changed', async () => {
+				sim.inject({ method: 'PUT', path: /\/rules$/, response: serverError });
+				await failure('activate');
+				web.rules.inbound = web.rules.inbound!.slice(1);
+				const before = snapshot(sim).filter((f) => f.label !== snapshotLabel(web.id));
+				await run('activate');
+				expect(copy()!.rules.inbound).toEqual(webRules().inbound!.slice(1));
+				await run('withdraw');
+				expect(snapshot(sim)).toEqual(before);
+			});
+		},
+	);
 
 	it('retries a 429 after Retry-After and a transient "Linode busy."', async () => {
 		sim.inject(rateLimited('POST', { errors: [{ reason: 'Too many requests' }] }));
@@ -248,22 +260,26 @@ describe('Linode Cloud Firewall lockdown', () => {
 		expect(status.warnings).toEqual([expect.stringMatching(/protects nothing/)]);
 	});
 
-	it('refuses the saved copy as target, a malformed id before any request, and explains an unknown id', async () => {
-		await run('activate');
-		expect((await failure('withdraw', { firewallId: rl(String(copy()!.id)) })).message).toMatch(
-			/copy of another firewall/,
-		);
-		const requests = sim.log.length;
-		expect((await failure('getStatus', { firewallId: rl('web-prod') })).message).toMatch(
-			/Firewall ID must be the number/,
-		);
-		expect(sim.log).toHaveLength(requests);
-		expect((await failure('getStatus', { firewallId: rl('999') })).message).toMatch(
-			/could not find the firewall/,
-		);
-	});
+	it(
+		'refuses the saved copy as target, a malformed id before any ' +
+			'request, and explains an unknown id',
+		async () => {
+			await run('activate');
+			expect((await failure('withdraw', { firewallId: rl(String(copy()!.id)) })).message).toMatch(
+				/copy of another firewall/,
+			);
+			const requests = sim.log.length;
+			expect((await failure('getStatus', { firewallId: rl('web-prod') })).message).toMatch(
+				/Firewall ID must be the number/,
+			);
+			expect(sim.log).toHaveLength(requests);
+			expect((await failure('getStatus', { firewallId: rl('999') })).message).toMatch(
+				/could not find the firewall/,
+			);
+		},
+	);
 
-	it('explains a rejected token (never retried) and a read-only token (nothing changed)', async () => {
+	it('explains a rejected token (not retried) and a read-only one (nothing changed)', async () => {
 		const options = linodeRun(sim, params('activate'));
 		options.credentials.linodeMitigationApi.accessToken = 'revoked-token';
 		const rejected = (await runNode(node, options).catch((e: Error) => e)) as Error;

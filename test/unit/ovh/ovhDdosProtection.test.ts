@@ -315,7 +315,7 @@ describe('OVH DDoS Protection: Lockdown Rules', () => {
 });
 
 describe('OVH DDoS Protection: auto-mitigation timeout during the incident', () => {
-	it('creates a mitigation profile with the raised timeout, and withdraw removes it again', async () => {
+	it('creates a mitigation profile with the raised timeout; withdraw removes it', async () => {
 		const activated = await run(params('activate', { autoMitigationTimeOut: '1560' }));
 		expect(activated).toMatchObject({
 			active: true,

@@ -112,7 +112,7 @@ describe('OVH signing', () => {
 });
 
 describe('OVH simulator: the retired permanent mitigation', () => {
-	it('still answers POST /ip/{block}/mitigation, and nothing filters or scrubs the IP', async () => {
+	it('still answers POST /ip/{block}/mitigation; nothing filters or scrubs the IP', async () => {
 		const rules = [...ALL_RULES, 'POST /ip/*/mitigation'];
 		sim.addConsumerKey(CONSUMER_KEY, { applicationKey: APP_KEY, rules });
 		const type = new OvhMitigationApi();

@@ -42,53 +42,58 @@ describe('Vultr firewall group lockdown', () => {
 		});
 	});
 
-	it('activate, activate again, withdraw in different workflows after restarts: rules (with their ids) and memberships are back', async () => {
-		const before = snapshot(sim);
-		const on = await run('activate');
-		expect(on).toMatchObject({ active: true, changed: true, state: 'locked down' });
-		expect(on.original).toEqual({
-			instance_ids: [
-				'a1b2c3d4-0000-4000-8000-000000000001',
-				'a1b2c3d4-0000-4000-8000-000000000002',
-			],
-		});
-		expect(lockdown()!.rules).toEqual([
-			expect.objectContaining({
-				ip_type: 'v4',
-				protocol: 'tcp',
-				port: '22',
-				subnet: '0.0.0.0',
-				subnet_size: 0,
-			}),
-			expect.objectContaining({
-				ip_type: 'v6',
-				protocol: 'tcp',
-				port: '22',
-				subnet: '::',
-				subnet_size: 0,
-			}),
-		]);
-		expect(membersOf(lockdown()!.id)).toEqual(['web-1', 'web-2']);
-		expect(membersOf(web.id)).toEqual([]);
+	it(
+		'activate, activate again, withdraw in different workflows ' +
+			'after restarts: rules (with their ids) and memberships are ' +
+			'back',
+		async () => {
+			const before = snapshot(sim);
+			const on = await run('activate');
+			expect(on).toMatchObject({ active: true, changed: true, state: 'locked down' });
+			expect(on.original).toEqual({
+				instance_ids: [
+					'a1b2c3d4-0000-4000-8000-000000000001',
+					'a1b2c3d4-0000-4000-8000-000000000002',
+				],
+			});
+			expect(lockdown()!.rules).toEqual([
+				expect.objectContaining({
+					ip_type: 'v4',
+					protocol: 'tcp',
+					port: '22',
+					subnet: '0.0.0.0',
+					subnet_size: 0,
+				}),
+				expect.objectContaining({
+					ip_type: 'v6',
+					protocol: 'tcp',
+					port: '22',
+					subnet: '::',
+					subnet_size: 0,
+				}),
+			]);
+			expect(membersOf(lockdown()!.id)).toEqual(['web-1', 'web-2']);
+			expect(membersOf(web.id)).toEqual([]);
 
-		forgetProcessRecords();
-		const writes = sim.writes().length;
-		expect(await run('activate', { managementPorts: '2222' })).toMatchObject({
-			active: true,
-			changed: false,
-		});
-		expect(sim.writes()).toHaveLength(writes);
+			forgetProcessRecords();
+			const writes = sim.writes().length;
+			expect(await run('activate', { managementPorts: '2222' })).toMatchObject({
+				active: true,
+				changed: false,
+			});
+			expect(sim.writes()).toHaveLength(writes);
 
-		forgetProcessRecords();
-		expect(await run('withdraw')).toMatchObject({
-			active: false,
-			changed: true,
-			restoredFrom: expect.stringContaining('lockdown group'),
-		});
-		expect(snapshot(sim)).toEqual(before);
-		expect(sim.exposures).toEqual([]);
-		expect(await run('withdraw')).toMatchObject({ changed: false });
-	});
+			forgetProcessRecords();
+			expect(await run('withdraw')).toMatchObject({
+				active: false,
+				changed: true,
+				restoredFrom: expect.stringContaining('lockdown group'),
+			});
+			expect(snapshot(sim)).toEqual(before);
+			expect(sim.exposures).toEqual([]);
+			expect(await run('withdraw')).toMatchObject({ changed: false });
+		},
+	);
 
 	it('turns management ranges into Vultr colon ranges, per source and port', async () => {
 		await run('activate', {
@@ -112,7 +117,7 @@ describe('Vultr firewall group lockdown', () => {
 		expect(sim.log).toHaveLength(0);
 	});
 
-	it('follows cursor pages and stays under 30 requests per second with many instances', async () => {
+	it('follows cursor pages, under 30 requests per second with many instances', async () => {
 		for (let i = 0; i < 40; i++) {
 			sim.addInstance({
 				id: `b0000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
@@ -130,49 +135,53 @@ describe('Vultr firewall group lockdown', () => {
 		expect(sim.log.filter((r) => r.status === 429)).toEqual([]);
 	});
 
-	describe('a failure at any step is reported with the provider state, and a retry completes without losing anything', () => {
-		const serverError = { status: 500, body: { error: 'Internal error', status: 500 } };
-		const cases = [
-			{ operation: 'activate', method: 'POST', path: /^\/firewalls$/ },
-			{ operation: 'activate', method: 'POST', path: /\/rules$/ },
-			{ operation: 'activate', method: 'PATCH', path: /000000000001$/ },
-			{ operation: 'activate', method: 'PATCH', path: /000000000002$/ },
-			{ operation: 'withdraw', method: 'PATCH', path: /000000000001$/ },
-			{ operation: 'withdraw', method: 'PATCH', path: /000000000002$/ },
-			{ operation: 'withdraw', method: 'DELETE', path: /^\/firewalls\/[^/]+$/ },
-		].flatMap((c) => [
-			{ ...c, afterHandler: false },
-			{ ...c, afterHandler: true },
-		]);
+	describe(
+		'a failure at any step is reported with the provider state, ' +
+			'and a retry completes without losing anything',
+		() => {
+			const serverError = { status: 500, body: { error: 'Internal error', status: 500 } };
+			const cases = [
+				{ operation: 'activate', method: 'POST', path: /^\/firewalls$/ },
+				{ operation: 'activate', method: 'POST', path: /\/rules$/ },
+				{ operation: 'activate', method: 'PATCH', path: /000000000001$/ },
+				{ operation: 'activate', method: 'PATCH', path: /000000000002$/ },
+				{ operation: 'withdraw', method: 'PATCH', path: /000000000001$/ },
+				{ operation: 'withdraw', method: 'PATCH', path: /000000000002$/ },
+				{ operation: 'withdraw', method: 'DELETE', path: /^\/firewalls\/[^/]+$/ },
+			].flatMap((c) => [
+				{ ...c, afterHandler: false },
+				{ ...c, afterHandler: true },
+			]);
 
-		it.each(cases)(
-			'$operation: $method $path fails (reply lost: $afterHandler)',
-			async ({ operation, method, path, afterHandler }) => {
-				const before = snapshot(sim);
-				if (operation === 'withdraw') await run('activate');
-				sim.inject({ method, path, response: serverError, afterHandler });
-				const error = await failure(operation);
-				expect(error.description).toMatch(
-					new RegExp(
-						`Provider state: .*Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again`,
-					),
-				);
-				forgetProcessRecords();
-				expect(await run(operation)).toMatchObject({ active: operation === 'activate' });
-				if (operation === 'activate') {
-					expect(membersOf(web.id)).toEqual([]);
-					expect(
-						[...sim.groups.values()].filter((g) => g.description === lockdownDescription(web.id)),
-					).toHaveLength(1);
-					expect(lockdown()!.rules).toHaveLength(2);
+			it.each(cases)(
+				'$operation: $method $path fails (reply lost: $afterHandler)',
+				async ({ operation, method, path, afterHandler }) => {
+					const before = snapshot(sim);
+					if (operation === 'withdraw') await run('activate');
+					sim.inject({ method, path, response: serverError, afterHandler });
+					const error = await failure(operation);
+					expect(error.description).toMatch(
+						new RegExp(
+							`Provider state: .*Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again`,
+						),
+					);
 					forgetProcessRecords();
-					await run('withdraw');
-				}
-				expect(snapshot(sim)).toEqual(before);
-				expect(sim.exposures).toEqual([]);
-			},
-		);
-	});
+					expect(await run(operation)).toMatchObject({ active: operation === 'activate' });
+					if (operation === 'activate') {
+						expect(membersOf(web.id)).toEqual([]);
+						expect(
+							[...sim.groups.values()].filter((g) => g.description === lockdownDescription(web.id)),
+						).toHaveLength(1);
+						expect(lockdown()!.rules).toHaveLength(2);
+						forgetProcessRecords();
+						await run('withdraw');
+					}
+					expect(snapshot(sim)).toEqual(before);
+					expect(sim.exposures).toEqual([]);
+				},
+			);
+		},
+	);
 
 	it('retries a 429', async () => {
 		sim.inject(rateLimited('PATCH', { error: 'Rate limit exceeded.', status: 429 }));
@@ -225,21 +234,28 @@ describe('Vultr firewall group lockdown', () => {
 		expect(status.warnings).toEqual([expect.stringMatching(/protects nothing/)]);
 	});
 
-	it('refuses the lockdown group as target, a malformed id before any request, and explains an unknown id', async () => {
-		await run('activate');
-		expect((await failure('withdraw', { firewallGroupId: rl(lockdown()!.id) })).message).toMatch(
-			/lockdown group created by this node/,
-		);
-		const requests = sim.log.length;
-		expect((await failure('getStatus', { firewallGroupId: rl('web prod') })).message).toMatch(
-			/Firewall Group ID/,
-		);
-		expect(sim.log).toHaveLength(requests);
-		expect(
-			(await failure('getStatus', { firewallGroupId: rl('00000000-0000-4000-8000-000000000000') }))
-				.message,
-		).toMatch(/could not find/);
-	});
+	it(
+		'refuses the lockdown group as target, a malformed id before ' +
+			'any request, and explains an unknown id',
+		async () => {
+			await run('activate');
+			expect((await failure('withdraw', { firewallGroupId: rl(lockdown()!.id) })).message).toMatch(
+				/lockdown group created by this node/,
+			);
+			const requests = sim.log.length;
+			expect((await failure('getStatus', { firewallGroupId: rl('web prod') })).message).toMatch(
+				/Firewall Group ID/,
+			);
+			expect(sim.log).toHaveLength(requests);
+			expect(
+				(
+					await failure('getStatus', {
+						firewallGroupId: rl('00000000-0000-4000-8000-000000000000'),
+					})
+				).message,
+			).toMatch(/could not find/);
+		},
+	);
 
 	it('explains a rejected key (never retried, never shown) and an IP-restricted key', async () => {
 		const options = vultrRun(sim, params('activate'));

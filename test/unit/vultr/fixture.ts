@@ -11,7 +11,10 @@ export const vultrRun = providerRunner((sim: VultrSimulator) => ({
 	maxAttempts: 2,
 }));
 
-/** A group with a realistic rule set (IPv4 and IPv6, a port range, UDP, ICMP, a Cloudflare source) and two instances. */
+/**
+ * A group with a realistic rule set (IPv4 and IPv6, a port range, UDP, ICMP, a Cloudflare source)
+ * and two instances.
+ */
 export async function startVultr(allowed = true) {
 	forgetProcessRecords();
 	const sim = new VultrSimulator();
