@@ -21,10 +21,11 @@ import {
 import type { Section, SectionResult } from './section';
 
 /**
- * End to end in a real n8n: from the incident webhook POST to the moment the Cloudflare simulator receives the Magic
- * Transit advertisement (the PATCH that turns mitigation on). Each incident opens in a fresh scope (its own prefix),
- * so every one activates. The baseline is what a user would otherwise build, Webhook -> Code node counting open
- * incidents in static data -> HTTP Request PATCH to the same endpoint; both run in the same n8n, alternating.
+ * End to end in a real n8n: from the incident webhook POST to the moment the Cloudflare simulator
+ * receives the Magic Transit advertisement (the PATCH that turns mitigation on). Each incident
+ * opens in a fresh scope (its own prefix), so every one activates. The baseline is what a user
+ * would otherwise build, Webhook -> Code node counting open incidents in static data -> HTTP
+ * Request PATCH to the same endpoint; both run in the same n8n, alternating.
  */
 
 const INCIDENTS = 200;
@@ -34,7 +35,10 @@ const ACTIVATION_TIMEOUT_MS = 30_000;
 type Contender = 'gate' | 'baseline';
 const CONTENDERS: Contender[] = ['gate', 'baseline'];
 
-/** A Cloudflare prefix per incident and contender; hex32 keeps the first 16 characters, so the number is padded. */
+/**
+ * A Cloudflare prefix per incident and contender; hex32 keeps the first 16 characters, so the
+ * number is padded.
+ */
 const prefixFor = (contender: Contender, n: number) =>
 	hex32(`${contender === 'gate' ? 'g' : 'b'}-${String(n).padStart(6, '0')}`);
 
@@ -64,7 +68,10 @@ function gateWorkflow(webhookId: string) {
 	]);
 }
 
-/** Counts open incidents per scope in static data and lets an event through when its scope goes from none to one. */
+/**
+ * Counts open incidents per scope in static data and lets an event through when its scope goes from
+ * none to one.
+ */
 const COUNT_OPEN_INCIDENTS = `const counts = $getWorkflowStaticData('global');
 const { action, scope } = $input.first().json.body;
 const before = counts[scope] || 0;
@@ -98,7 +105,9 @@ function baselineWorkflow(sim: CloudflareSimulator) {
 				typeVersion: 4.2,
 				parameters: {
 					method: 'PATCH',
-					url: `=${sim.baseUrl}/accounts/${ACCOUNT}/addressing/prefixes/{{ $json.scope }}/bgp/status`,
+					url:
+						`=${sim.baseUrl}/accounts/${ACCOUNT}/addressing/` +
+						'prefixes/{{ $json.scope }}/bgp/status',
 					sendHeaders: true,
 					headerParameters: { parameters: [{ name: 'Authorization', value: `Bearer ${TOKEN}` }] },
 					sendBody: true,
@@ -185,7 +194,8 @@ async function run(): Promise<SectionResult> {
 		const advertisement = watchAdvertisements(sim);
 		const latencies: Record<Contender, number[]> = { gate: [], baseline: [] };
 		const failures: string[] = [];
-		// Alternating, so both see the same n8n, the same load on the machine and the same growth of n8n's database.
+		// Alternating, so both see the same n8n, the same load on the machine and the same growth of
+		// n8n's database.
 		for (let n = 0; n < WARM_UP + INCIDENTS; n++) {
 			for (const contender of CONTENDERS) {
 				const prefix = prefixFor(contender, n);
@@ -247,8 +257,15 @@ async function run(): Promise<SectionResult> {
 				.slice(0, 10)
 				.concat(failures.length > 10 ? [`... and ${failures.length - 10} more`] : []),
 			notes: [
-				`Milliseconds from the webhook POST (Bearer secret, normalized event {action: "open", incidentId, scope}) until the Cloudflare simulator received the PATCH advertising the prefix; one incident at a time, each in a fresh scope, gate and baseline alternating, after ${WARM_UP} warm-up incidents each.`,
-				'The Magic Transit node reads the token and prefix before it writes (idempotence, and to verify the result); the baseline sends its PATCH blindly.',
+				'Milliseconds from the webhook POST (Bearer secret, ' +
+					'normalized event {action: "open", incidentId, scope}) until ' +
+					'the Cloudflare simulator received the PATCH advertising the ' +
+					'prefix; one incident at a time, each in a fresh scope, gate ' +
+					`and baseline alternating, after ${WARM_UP} warm-up ` +
+					'incidents each.',
+				'The Magic Transit node reads the token and prefix before it ' +
+					'writes (idempotence, and to verify the result); the ' +
+					'baseline sends its PATCH blindly.',
 			],
 		};
 	} finally {

@@ -38,7 +38,10 @@ function commit(): string {
 	}
 }
 
-/** Runs the chosen sections, prints their tables, writes latest.json; resolves false if any promise was broken. */
+/**
+ * Runs the chosen sections, prints their tables, writes latest.json; resolves false if any promise
+ * was broken.
+ */
 export async function main(args: string[]): Promise<boolean> {
 	const unknown = args.filter((arg) => !SECTIONS.some((section) => section.id === arg));
 	if (unknown.length > 0)
@@ -56,7 +59,8 @@ export async function main(args: string[]): Promise<boolean> {
 	};
 	const { cpu, cores, memoryGiB, os, node } = report.machine;
 	console.log(
-		`Machine: ${cpu}, ${cores} cores, ${memoryGiB} GiB, ${os}, Node ${node}; commit ${report.commit}\n`,
+		`Machine: ${cpu}, ${cores} cores, ${memoryGiB} GiB, ${os}, ` +
+			`Node ${node}; commit ${report.commit}\n`,
 	);
 	let kept = true;
 	for (const section of selected) {

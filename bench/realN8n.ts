@@ -7,11 +7,17 @@ import { N8nInstance, buildAndPack, installPackage, type N8nOptions } from '../s
 import { waitForWebhook } from '../test/e2e/incidentGateFixture';
 import { PACKAGE, type WorkflowNode } from '../test/e2e/workflows';
 
-/** What the real-n8n sections share: one n8n per section with the package installed, incident senders, /proc memory. */
+/**
+ * What the real-n8n sections share: one n8n per section with the package installed, incident
+ * senders, /proc memory.
+ */
 
 let tarball: string | undefined;
 
-/** Starts an n8n with the package (built and packed once per bench run) after `setUp` imported what it needs. */
+/**
+ * Starts an n8n with the package (built and packed once per bench run) after `setUp` imported what
+ * it needs.
+ */
 export async function startN8nWithPackage(
 	setUp: (n8n: N8nInstance) => void,
 	options: N8nOptions = {},
@@ -48,7 +54,10 @@ export function importSenderSecret(n8n: N8nInstance): void {
 	]);
 }
 
-/** An Incident Webhook Trigger taking normalized events with the Bearer secret; `webhookId` makes its URL. */
+/**
+ * An Incident Webhook Trigger taking normalized events with the Bearer secret; `webhookId` makes
+ * its URL.
+ */
 export const incidentTrigger = (webhookId: string): WorkflowNode => ({
 	name: 'Incident Webhook Trigger',
 	type: `${PACKAGE}.incidentWebhookTrigger`,
@@ -62,7 +71,10 @@ export const newWebhookId = () => randomUUID();
 export const triggerUrl = (n8n: N8nInstance, webhookId: string) =>
 	`${n8n.url}/webhook/${webhookId}/incident`;
 
-/** Waits until every URL has a live webhook (a trigger refuses the unauthenticated probe with 401 once it listens). */
+/**
+ * Waits until every URL has a live webhook (a trigger refuses the unauthenticated probe with 401
+ * once it listens).
+ */
 export async function waitForWebhooks(urls: string[]): Promise<void> {
 	for (const url of urls) await waitForWebhook(url);
 }
@@ -73,7 +85,10 @@ export interface IncidentEvent {
 	scope: string;
 }
 
-/** POSTs one event as a detector would; `answer` is the response text, or why the request itself failed (status 0). */
+/**
+ * POSTs one event as a detector would; `answer` is the response text, or why the request itself
+ * failed (status 0).
+ */
 export async function sendEvent(
 	url: string,
 	event: IncidentEvent,
@@ -96,7 +111,8 @@ export function processTreeRssBytes(rootPid: number): number {
 	for (const entry of readdirSync('/proc')) {
 		if (!/^\d+$/.test(entry)) continue;
 		try {
-			// The command name (field 2) may hold spaces and parentheses; the parent pid is the second field after it.
+			// The command name (field 2) may hold spaces and parentheses; the parent pid is the second
+			// field after it.
 			const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
 			const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 			children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);

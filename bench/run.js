@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm run bench`: runs the benchmark sections (all, or those named as arguments) straight from the TypeScript
-// sources, transpiled on load (scripts/typescript.js): no ts-node and no build. `npm run typecheck` checks bench/.
+// `npm run bench`: runs the benchmark sections (all, or those named as arguments) straight from the
+// TypeScript sources, transpiled on load (scripts/typescript.js): no ts-node and no build. `npm run
+// typecheck` checks bench/.
 'use strict';
 
 require('../scripts/dependencies').ensureDependencies();

@@ -1,7 +1,7 @@
 /**
- * A benchmark section: one part of `npm run bench` (gate, end to end, storm, provider efficiency). A section
- * measures, and where the issue asks for a ratio, measures its baseline in the same run, so that both figures come
- * from the same machine under the same load.
+ * A benchmark section: one part of `npm run bench` (gate, end to end, storm, provider efficiency).
+ * A section measures, and where the issue asks for a ratio, measures its baseline in the same run,
+ * so that both figures come from the same machine under the same load.
  */
 
 export interface Table {
@@ -13,7 +13,10 @@ export interface SectionResult {
 	table: Table;
 	/** Machine-readable figures, written to bench-results/latest.json under the section's id. */
 	figures: unknown;
-	/** Broken promises found while measuring (e.g. a write on an idempotent repeat); any makes the run fail. */
+	/**
+	 * Broken promises found while measuring (e.g. a write on an idempotent repeat); any makes the run
+	 * fail.
+	 */
 	failures: string[];
 	notes?: string[];
 }

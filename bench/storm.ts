@@ -21,7 +21,10 @@ import {
 } from './realN8n';
 import type { Section, SectionResult } from './section';
 
-/** Detectors deliver at least once: a refused or failed POST is retried with backoff, as Alertmanager and PagerDuty do. */
+/**
+ * Detectors deliver at least once: a refused or failed POST is retried with backoff, as
+ * Alertmanager and PagerDuty do.
+ */
 const RETRY_FOR_MS = 120_000;
 
 interface Delivery {
@@ -40,10 +43,11 @@ async function deliverLikeADetector(url: string, event: IncidentEvent): Promise<
 }
 
 /**
- * Storm: 1,000 open/resolve events paced evenly over 10 seconds into one real n8n, Incident Webhook Trigger ->
- * Incident Gate (static-data store) -> a counting HTTP "provider" on each of its three outputs. Ten scopes each get 50
- * incidents opened, then all resolved, so each scope must see exactly one activation and one withdrawal; anything
- * else fails the run. Also measured: executions per second n8n sustained, errors, and n8n's memory.
+ * Storm: 1,000 open/resolve events paced evenly over 10 seconds into one real n8n, Incident Webhook
+ * Trigger -> Incident Gate (static-data store) -> a counting HTTP "provider" on each of its three
+ * outputs. Ten scopes each get 50 incidents opened, then all resolved, so each scope must see
+ * exactly one activation and one withdrawal; anything else fails the run. Also measured: executions
+ * per second n8n sustained, errors, and n8n's memory.
  */
 
 const SCOPES = 10;
@@ -55,7 +59,10 @@ const STALL_TIMEOUT_MS = 60_000;
 const POLL_MS = 20;
 const MEMORY_SAMPLE_MS = 250;
 
-/** Opens round-robin over the scopes, then the resolves in the same order: each scope's last open precedes its resolves by seconds. */
+/**
+ * Opens round-robin over the scopes, then the resolves in the same order: each scope's last open
+ * precedes its resolves by seconds.
+ */
 function schedule(): IncidentEvent[] {
 	const events: IncidentEvent[] = [];
 	for (const action of ['open', 'resolve'] as const) {
@@ -87,7 +94,8 @@ function stormWorkflow(webhookId: string, counterUrl: string) {
 			},
 			providerCall('Activate Provider', `${counterUrl}/activate`),
 			providerCall('Withdraw Provider', `${counterUrl}/withdraw`),
-			// Reported too, so the counter sees every execution end and the bench needs no access to n8n's API.
+			// Reported too, so the counter sees every execution end and the bench needs no access to
+			// n8n's API.
 			providerCall('Unchanged', `${counterUrl}/none`),
 		],
 		{
@@ -97,7 +105,10 @@ function stormWorkflow(webhookId: string, counterUrl: string) {
 	);
 }
 
-/** Every execution ends in exactly one call to the counter (activate, withdraw or none): polls until all arrived. */
+/**
+ * Every execution ends in exactly one call to the counter (activate, withdraw or none): polls until
+ * all arrived.
+ */
 async function waitForExecutions(
 	counter: ProviderCounter,
 ): Promise<{ handled: number; lastAt: number }> {
@@ -170,6 +181,11 @@ async function run(): Promise<SectionResult> {
 			const inexact = [...perScope].filter(
 				([, { activations, withdrawals }]) => activations !== 1 || withdrawals !== 1,
 			);
+			const exactness =
+				inexact.length === 0 ? 'exactly 1 per scope' : `${inexact.length} scope(s) not exactly 1`;
+			const givenUp = refused[0]
+				? `, e.g. ${refused[0].status} ${refused[0].answer.slice(0, 200)}`
+				: ': none';
 			const totals = [...perScope.values()].reduce(
 				(sum, entry) => ({
 					activations: sum.activations + entry.activations,
@@ -200,16 +216,11 @@ async function run(): Promise<SectionResult> {
 					rows: [
 						[
 							'Events sent (open + resolve)',
-							`${EVENTS} over ${sentFor.toFixed(1)} s, ${SCOPES} scopes × ${INCIDENTS_PER_SCOPE} incidents`,
+							`${EVENTS} over ${sentFor.toFixed(1)} s, ${SCOPES} scopes × ` +
+								`${INCIDENTS_PER_SCOPE} incidents`,
 						],
-						[
-							'Activations',
-							`${totals.activations} (${inexact.length === 0 ? 'exactly 1 per scope' : `${inexact.length} scope(s) not exactly 1`})`,
-						],
-						[
-							'Withdrawals',
-							`${totals.withdrawals} (${inexact.length === 0 ? 'exactly 1 per scope' : `${inexact.length} scope(s) not exactly 1`})`,
-						],
+						['Activations', `${totals.activations} (${exactness})`],
+						['Withdrawals', `${totals.withdrawals} (${exactness})`],
 						['Executions finished', `${handled} of ${EVENTS}`],
 						['Executions per second sustained', executionsPerSecond.toFixed(1)],
 						[
@@ -228,17 +239,24 @@ async function run(): Promise<SectionResult> {
 				failures: [
 					...inexact.map(
 						([scope, { activations, withdrawals }]) =>
-							`${scope}: ${activations} activation(s) and ${withdrawals} withdrawal(s), expected exactly 1 each`,
+							`${scope}: ${activations} activation(s) and ${withdrawals} ` +
+							'withdrawal(s), expected exactly 1 each',
 					),
 					...(handled < EVENTS
 						? [
-								`only ${handled} of ${EVENTS} executions reached a gate output (none for ${STALL_TIMEOUT_MS / 1000} s after the last)`,
+								`only ${handled} of ${EVENTS} executions reached a gate ` +
+									`output (none for ${STALL_TIMEOUT_MS / 1000} s after the ` +
+									'last)',
 							]
 						: []),
 				],
 				notes: [
-					'Executions per second: executions finished (each reports its gate output to the counter) over the time from the first event sent to the last report.',
-					`Refusals (answers other than 200) are retried with backoff for up to ${RETRY_FOR_MS / 1000} s, as Alertmanager and PagerDuty retry; given up${refused[0] ? `, e.g. ${refused[0].status} ${refused[0].answer.slice(0, 200)}` : ': none'}.`,
+					'Executions per second: executions finished (each reports ' +
+						'its gate output to the counter) over the time from the ' +
+						'first event sent to the last report.',
+					'Refusals (answers other than 200) are retried with backoff ' +
+						`for up to ${RETRY_FOR_MS / 1000} s, as Alertmanager and ` +
+						`PagerDuty retry; given up${givenUp}.`,
 				],
 			};
 		} finally {

@@ -1,6 +1,7 @@
 // Fires a test incident into the demo started by `npm start -- --demo`:
 //   node scripts/demo-incident.js open|resolve <incident id> [--port <status page port>]
-// The demo's detectors (PagerDuty's simulator, FastNetMon, Alertmanager) report it to the imported workflows.
+// The demo's detectors (PagerDuty's simulator, FastNetMon, Alertmanager) report it to the imported
+// workflows.
 'use strict';
 
 const USAGE = 'usage: node scripts/demo-incident.js open|resolve <incident id> [--port 5680]';
@@ -32,7 +33,9 @@ async function main(args) {
 	if (result.deliveries.some(({ status }) => status !== 200))
 		throw new Error('Some deliveries were refused; see the n8n log the demo printed.');
 	process.stdout.write(
-		`Incident ${id} ${action === 'open' ? 'opened' : 'resolved'}. Watch http://127.0.0.1:${port}/\n`,
+		`Incident ${id} ` +
+			`${action === 'open' ? 'opened' : 'resolved'}. Watch ` +
+			`http://127.0.0.1:${port}/\n`,
 	);
 }
 

@@ -1,6 +1,9 @@
 export const N8N_VERSION: string;
 export const REPO: string;
-/** Installs `n8nVersion` (default N8N_VERSION) into .cache/n8n-<version> once; 2.x runs on Node 24, 1.x on this Node. */
+/**
+ * Installs `n8nVersion` (default N8N_VERSION) into .cache/n8n-<version> once; 2.x runs on Node 24,
+ * 1.x on this Node.
+ */
 export function ensureN8n(n8nVersion?: string): { node: string; n8n: string; modules: string };
 export function buildAndPack(destination: string): string;
 export function installPackage(userFolder: string, tarball: string): void;
@@ -40,7 +43,10 @@ export class N8nInstance {
 	/** Waits until production webhooks answer (n8n registers them after it reports ready). */
 	waitForWebhooks(paths: string[], timeoutMs?: number): Promise<void>;
 	logTail(lines?: number): string;
-	/** Signs in as the owner: a fetch that sends the session cookie, and the cookie (`name=value; ...`) itself. */
+	/**
+	 * Signs in as the owner: a fetch that sends the session cookie, and the cookie (`name=value;
+	 * ...`) itself.
+	 */
 	login(): Promise<((path: string, init?: RequestInit) => Promise<Response>) & { cookie: string }>;
 	cleanup(): void;
 }

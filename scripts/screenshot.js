@@ -1,6 +1,7 @@
-// `npm run screenshot [-- <workflow.json> [<output.png>]]`: opens a workflow in the editor of a real, local n8n (with
-// this package installed as a community package) in Debian's headless Chromium and saves a picture of the canvas,
-// by default docs/workflow.png for the README. Without a workflow file it draws Webhook -> Magic Transit -> Under Attack.
+// `npm run screenshot [-- <workflow.json> [<output.png>]]`: opens a workflow in the editor of a
+// real, local n8n (with this package installed as a community package) in Debian's headless
+// Chromium and saves a picture of the canvas, by default docs/workflow.png for the README. Without
+// a workflow file it draws Webhook -> Magic Transit -> Under Attack.
 'use strict';
 
 const { execFileSync } = require('node:child_process');
@@ -110,7 +111,10 @@ function readWorkflow(file) {
 	return { ...workflow, id: workflow.id || 'screenshotWf0001', active: false };
 }
 
-/** Credentials the workflow's nodes refer to, with no secrets: they only need to exist for the nodes to look set up. */
+/**
+ * Credentials the workflow's nodes refer to, with no secrets: they only need to exist for the nodes
+ * to look set up.
+ */
 function placeholderCredentials(workflow) {
 	const byId = new Map();
 	for (const node of workflow.nodes) {
@@ -153,7 +157,8 @@ async function main() {
 		await page.goto(`${n8n.url}/workflow/${workflow.id}`);
 		const nodes = page.locator('[data-test-id="canvas-node"]');
 		await nodes.nth(workflow.nodes.length - 1).waitFor({ timeout: 60_000 });
-		// Node icons and fonts arrive after the canvas: wait for them, then for the fit-to-view to settle.
+		// Node icons and fonts arrive after the canvas: wait for them, then for the fit-to-view to
+		// settle.
 		await page.waitForLoadState('networkidle');
 		await page.waitForTimeout(1000);
 		fs.mkdirSync(path.dirname(output), { recursive: true });

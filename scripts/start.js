@@ -1,7 +1,7 @@
-// `npm start`: a local n8n on http://127.0.0.1:5678 with this package installed as a community package,
-// an owner account ready to sign in, and workflows kept between runs (in .cache/n8n-user). Ctrl-C stops it.
-// `npm start -- --demo`: the same n8n with the examples wired to local provider simulators (scripts/demo/), in its
-// own folder (.cache/n8n-demo) that starts afresh every time.
+// `npm start`: a local n8n on http://127.0.0.1:5678 with this package installed as a community
+// package, an owner account ready to sign in, and workflows kept between runs (in .cache/n8n-user).
+// Ctrl-C stops it. `npm start -- --demo`: the same n8n with the examples wired to local provider
+// simulators (scripts/demo/), in its own folder (.cache/n8n-demo) that starts afresh every time.
 'use strict';
 
 const path = require('node:path');
@@ -61,7 +61,8 @@ async function main() {
 	process.stdout.write(
 		[
 			'',
-			`n8n ${N8N_VERSION} is ready with n8n-nodes-ddos-mitigation loaded${demoMode ? ', in demo mode' : ''}.`,
+			`n8n ${N8N_VERSION} is ready with n8n-nodes-ddos-mitigation ` +
+				`loaded${demoMode ? ', in demo mode' : ''}.`,
 			`  Open:      ${n8n.url}`,
 			`  Sign in:   ${owner.email} / ${owner.password}`,
 			`  Data:      ${userFolder}${demoMode ? ' (starts afresh on every demo start)' : ''}`,
@@ -71,11 +72,14 @@ async function main() {
 						'',
 						...demo.instructions(),
 						'',
-						'Demo ready. Every call that changes a simulator is logged below. Ctrl-C stops n8n and the simulators.',
+						'Demo ready. Every call that changes a simulator is logged ' +
+							'below. Ctrl-C stops n8n and the simulators.',
 					]
 				: [
-						'  Search the node panel for "Cloudflare", "Incident Gate" or "DDoS". Ctrl-C stops n8n.',
-						'  New here? `npm start -- --demo` runs the examples against local provider simulators.',
+						'  Search the node panel for "Cloudflare", "Incident Gate" ' +
+							'or "DDoS". Ctrl-C stops n8n.',
+						'  New here? `npm start -- --demo` runs the examples against ' +
+							'local provider simulators.',
 					]),
 			'',
 		].join('\n'),

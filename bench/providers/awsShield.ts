@@ -8,7 +8,8 @@ export const scenarios: ProviderScenario[] = [
 		node: new AwsShieldAdvanced(),
 		async start() {
 			const sim = await startShield();
-			// Every AWS call is a POST, so the log's methods cannot tell writes apart; the simulator names the operations.
+			// Every AWS call is a POST, so the log's methods cannot tell writes apart; the simulator
+			// names the operations.
 			return simulatorHarness(
 				sim,
 				(operation) => shieldRun(sim, { operation, resourceArn: DISTRIBUTION }),

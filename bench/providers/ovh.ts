@@ -1,5 +1,5 @@
 import { OvhDdosProtection } from '../../nodes/Ovh/OvhDdosProtection.node';
-import { BLOCK, IP, addUsersFirewall, ovhRun, rl, startOvh } from '../../test/unit/ovh/fixture';
+import { addUsersFirewall, ovhRun, params, startOvh } from '../../test/unit/ovh/fixture';
 import { simulatorHarness, type ProviderScenario } from '../providerEfficiency';
 
 /**
@@ -16,13 +16,7 @@ export const scenarios: ProviderScenario[] = [
 		const sim = await startOvh();
 		addUsersFirewall(sim, false);
 		return simulatorHarness(sim, (operation) =>
-			ovhRun(sim, {
-				operation,
-				ipBlock: rl(BLOCK),
-				ip: IP,
-				mode,
-				servicePorts: '443/tcp',
-			}),
+			ovhRun(sim, params(operation, { mode, servicePorts: '443/tcp' })),
 		);
 	},
 }));

@@ -10,7 +10,7 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { DEFAULT_RETRY_POLICY } from '../shared/http';
-import { operationProperty, requestOptionsProperty } from '../shared/properties';
+import { requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { DISCARD_NEXT_HOP } from './input';
 import { DEFAULT_MARKER, bgpMitigation } from './operations';
@@ -33,7 +33,34 @@ export class BgpMitigation implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'gobgpApi', required: true, testedBy: 'gobgpApiTest' }],
 		properties: [
-			operationProperty([], 'BGP mitigation'),
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				default: 'getStatus',
+				options: [
+					{
+						name: 'Activate',
+						value: 'activate',
+						description: 'Turn BGP mitigation on (no change when it is already on)',
+						action: 'Activate BGP mitigation',
+					},
+					{
+						name: 'Get Status',
+						value: 'getStatus',
+						description: 'Read whether BGP mitigation is on',
+						action: 'Get BGP mitigation status',
+					},
+					{
+						name: 'Withdraw',
+						value: 'withdraw',
+						description:
+							'Undo what activation changed (no change when BGP mitigation is already off)',
+						action: 'Withdraw BGP mitigation',
+					},
+				],
+			},
 			{
 				displayName: 'Prefix',
 				name: 'prefix',

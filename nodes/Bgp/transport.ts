@@ -227,13 +227,9 @@ export class GobgpClient {
 			() =>
 				new Promise<T>((resolve, reject) => {
 					this.client.makeUnaryRequest(
-						`/${SERVICE[generation]}/${method}`,
-						(value: object) => encode(generation, requestType, value),
-						(bytes: Buffer) => decode<T>(generation, responseType, bytes),
-						request,
-						new Metadata(),
-						{ deadline: Date.now() + this.retry.timeoutMs },
-						(error, reply) => (error ? reject(new GrpcFailure(error)) : resolve(reply as T)),
+						...this.call<T>(generation, method, requestType, request, responseType),
+						(error: ServiceError | null, reply?: T) =>
+							error ? reject(new GrpcFailure(error)) : resolve(reply as T),
 					);
 				}),
 		);
@@ -252,18 +248,31 @@ export class GobgpClient {
 				new Promise<T[]>((resolve, reject) => {
 					const replies: T[] = [];
 					const call = this.client.makeServerStreamRequest(
-						`/${SERVICE[generation]}/${method}`,
-						(value: object) => encode(generation, requestType, value),
-						(bytes: Buffer) => decode<T>(generation, responseType, bytes),
-						request,
-						new Metadata(),
-						{ deadline: Date.now() + this.retry.timeoutMs },
+						...this.call<T>(generation, method, requestType, request, responseType),
 					);
 					call.on('data', (reply: T) => replies.push(reply));
 					call.on('error', (error: ServiceError) => reject(new GrpcFailure(error)));
 					call.on('end', () => resolve(replies));
 				}),
 		);
+	}
+
+	/** What starts a call of `method` in the API of `generation`, unary or streaming alike. */
+	private call<T>(
+		generation: Generation,
+		method: string,
+		requestType: string,
+		request: object,
+		responseType: string,
+	) {
+		return [
+			`/${SERVICE[generation]}/${method}`,
+			(value: object) => encode(generation, requestType, value),
+			(bytes: Buffer) => decode<T>(generation, responseType, bytes),
+			request,
+			new Metadata(),
+			{ deadline: Date.now() + this.retry.timeoutMs },
+		] as const;
 	}
 
 	private async withRetry<T>(method: string, call: () => Promise<T>): Promise<T> {

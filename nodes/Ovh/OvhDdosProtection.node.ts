@@ -1,15 +1,14 @@
 import type {
 	IExecuteFunctions,
-	ILoadOptionsFunctions,
 	INodeExecutionData,
-	INodeListSearchResult,
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { ProviderClient } from '../shared/http';
-import { locatorProperty, operationProperty, requestOptionsProperty } from '../shared/properties';
+import { listSearch } from '../shared/listSearch';
+import { restoreConfigurationProperty } from '../shared/lockdown';
+import { requestOptionsProperty } from '../shared/properties';
 import { runProvider } from '../shared/provider';
 import { OVH_SETTLE, ovhDdosProtection } from './operations';
 import { ovhApi, ovhRequest } from './transport';
@@ -33,8 +32,25 @@ export class OvhDdosProtection implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'ovhMitigationApi', required: true }],
 		properties: [
-			operationProperty(
-				[
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				default: 'getStatus',
+				options: [
+					{
+						name: 'Activate',
+						value: 'activate',
+						description: 'Turn the Edge Network Firewall on (no change when it is already on)',
+						action: 'Activate the Edge Network Firewall',
+					},
+					{
+						name: 'Get Status',
+						value: 'getStatus',
+						description: 'Read whether the Edge Network Firewall is on',
+						action: 'Get the Edge Network Firewall status',
+					},
 					{
 						name: 'List IP Blocks',
 						value: 'listIpBlocks',
@@ -47,21 +63,48 @@ export class OvhDdosProtection implements INodeType {
 						description: "List the IPs of a block that OVH's Anti-DDoS is mitigating now",
 						action: 'List IPs under mitigation',
 					},
+					{
+						name: 'Withdraw',
+						value: 'withdraw',
+						description:
+							'Undo what activation changed (no change when the Edge Network Firewall is ' +
+							'already off)',
+						action: 'Withdraw the Edge Network Firewall',
+					},
 				],
-				'the Edge Network Firewall',
-			),
+			},
 			{
-				...locatorProperty({
-					displayName: 'IP Block',
-					name: 'ipBlock',
-					description:
-						'The block as OVH lists it, e.g. 203.0.113.0/24, or 198.51.100.7/32 for a single IP',
-					searchListMethod: 'searchIpBlocks',
-					idPlaceholder: '203.0.113.0/24',
-					idRegex: '^\\s*\\d{1,3}(\\.\\d{1,3}){3}(/\\d{1,2})?\\s*$',
-					idError: 'An IPv4 block such as 203.0.113.0/24',
-				}),
+				displayName: 'IP Block',
+				name: 'ipBlock',
+				type: 'resourceLocator',
+				default: { mode: 'list', value: '' },
+				required: true,
+				description:
+					'The block as OVH lists it, e.g. 203.0.113.0/24, or 198.51.100.7/32 for a single IP',
 				displayOptions: { hide: { operation: ['listIpBlocks'] } },
+				modes: [
+					{
+						displayName: 'From List',
+						name: 'list',
+						type: 'list',
+						typeOptions: { searchListMethod: 'searchIpBlocks', searchable: true },
+					},
+					{
+						displayName: 'By ID',
+						name: 'id',
+						type: 'string',
+						placeholder: '203.0.113.0/24',
+						validation: [
+							{
+								type: 'regex',
+								properties: {
+									regex: '^\\s*\\d{1,3}(\\.\\d{1,3}){3}(/\\d{1,2})?\\s*$',
+									errorMessage: 'An IPv4 block such as 203.0.113.0/24',
+								},
+							},
+						],
+					},
+				],
 			},
 			{
 				displayName: 'IP',
@@ -159,11 +202,7 @@ export class OvhDdosProtection implements INodeType {
 					'a firewall is left enabled (with its original rules).',
 			},
 			{
-				displayName: 'Configuration to Restore',
-				name: 'restoreConfiguration',
-				type: 'json',
-				default: '',
-				displayOptions: { show: { operation: ['withdraw'] } },
+				...restoreConfigurationProperty,
 				description:
 					'Optional. The firewall as it was before activation, e.g. {{ $json.original }} from ' +
 					'an Activate output, used instead of the activation record: {"firewall": "none" | ' +
@@ -198,19 +237,15 @@ export class OvhDdosProtection implements INodeType {
 
 	methods = {
 		listSearch: {
-			async searchIpBlocks(
-				this: ILoadOptionsFunctions,
-				filter?: string,
-			): Promise<INodeListSearchResult> {
-				const client = await ProviderClient.create(this, ovhApi);
-				const response = await ovhRequest<string[]>(client, { method: 'GET', path: '/ip' });
-				const needle = filter?.trim() ?? '';
-				return {
-					results: (response.body ?? [])
-						.filter((block) => block.includes(needle) && !block.includes(':'))
-						.map((block) => ({ name: block, value: block })),
-				};
-			},
+			searchIpBlocks: listSearch({
+				api: ovhApi,
+				list: async (client) =>
+					(await ovhRequest<string[]>(client, { method: 'GET', path: '/ip' })).body ?? [],
+				// The firewall is IPv4 only.
+				hide: (block) => block.includes(':'),
+				searchFields: (block) => [block],
+				toResult: (block) => ({ name: block, value: block }),
+			}),
 		},
 	};
 

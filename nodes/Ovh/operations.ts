@@ -359,6 +359,14 @@ const ANY_RULE = {
 	fragments: false,
 } as const;
 
+const portSchema = z
+	.number()
+	.int()
+	.min(0)
+	.max(65535)
+	.nullish()
+	.transform((v) => v ?? null);
+
 const ruleSchema = z
 	.object({
 		sequence: z.number().int().min(0).max(FINAL_DENY_SEQUENCE),
@@ -369,20 +377,8 @@ const ruleSchema = z
 			.nullish()
 			.transform((v) => normalizeSource(v))
 			.refine((v) => v === null || parseCidr(v)?.version === 4, 'must be an IPv4 block or "any"'),
-		destinationPort: z
-			.number()
-			.int()
-			.min(0)
-			.max(65535)
-			.nullish()
-			.transform((v) => v ?? null),
-		sourcePort: z
-			.number()
-			.int()
-			.min(0)
-			.max(65535)
-			.nullish()
-			.transform((v) => v ?? null),
+		destinationPort: portSchema,
+		sourcePort: portSchema,
 		tcpOption: z
 			.enum(['established', 'syn'])
 			.nullish()
@@ -427,55 +423,34 @@ async function readFirewall(api: ProviderClient, target: OvhTarget): Promise<Fir
 	});
 	const none: FirewallState = { exists: false, enabled: false, state: null, rules: [] };
 	if (!(listed.body ?? []).includes(target.ip)) return none;
-	const firewall = await ovhRequest<ApiFirewall>(api, {
-		method: 'GET',
-		path: firewallPath(target),
-		acceptStatus: [404],
-	});
-	if (firewall.status === 404) return none;
-	const sequences = await ovhRequest<number[]>(api, {
-		method: 'GET',
-		path: `${firewallPath(target)}/rule`,
-		acceptStatus: [404],
-	});
+	const firewall = await readFirewallObject(api, target);
+	if (!firewall) return none;
+	const sequences = await readIfExists<number[]>(api, `${firewallPath(target)}/rule`);
 	const rules: ApiRule[] = [];
-	for (const sequence of sequences.status === 404 ? [] : (sequences.body ?? [])) {
+	for (const sequence of sequences ?? []) {
 		const rule = await readRule(api, target, sequence);
 		if (rule) rules.push(rule);
 	}
 	return {
 		exists: true,
-		enabled: firewall.body.enabled,
-		state: firewall.body.state,
+		enabled: firewall.enabled,
+		state: firewall.state,
 		rules: rules.sort((a, b) => a.sequence - b.sequence),
 	};
 }
 
-/** The firewall object of the IP, or undefined when it has none (the block is known to exist). */
-async function readFirewallObject(
-	api: ProviderClient,
-	target: OvhTarget,
-): Promise<ApiFirewall | undefined> {
-	const response = await ovhRequest<ApiFirewall>(api, {
-		method: 'GET',
-		path: firewallPath(target),
-		acceptStatus: [404],
-	});
+/** What OVH has at `path`, or undefined where it answers 404 (the thing is not there). */
+async function readIfExists<T>(api: ProviderClient, path: string): Promise<T | undefined> {
+	const response = await ovhRequest<T>(api, { method: 'GET', path, acceptStatus: [404] });
 	return response.status === 404 ? undefined : response.body;
 }
 
-async function readRule(
-	api: ProviderClient,
-	target: OvhTarget,
-	sequence: number,
-): Promise<ApiRule | undefined> {
-	const response = await ovhRequest<ApiRule>(api, {
-		method: 'GET',
-		path: rulePath(target, sequence),
-		acceptStatus: [404],
-	});
-	return response.status === 404 ? undefined : response.body;
-}
+/** The firewall object of the IP, or undefined when it has none (the block is known to exist). */
+const readFirewallObject = async (api: ProviderClient, target: OvhTarget) =>
+	await readIfExists<ApiFirewall>(api, firewallPath(target));
+
+const readRule = async (api: ProviderClient, target: OvhTarget, sequence: number) =>
+	await readIfExists<ApiRule>(api, rulePath(target, sequence));
 
 const pendingTasks = (state: FirewallState): string[] => [
 	...(state.state && state.state !== 'ok' ? [`firewall ${state.state}`] : []),
@@ -492,29 +467,18 @@ async function readProfile(
 		path: `${blockPath(target)}/mitigationProfiles`,
 	});
 	if (!(listed.body ?? []).includes(target.ip)) return undefined;
-	const response = await ovhRequest<ApiMitigationProfile>(api, {
-		method: 'GET',
-		path: profilePath(target),
-		acceptStatus: [404],
-	});
-	return response.status === 404 ? undefined : response.body;
+	return await readIfExists<ApiMitigationProfile>(api, profilePath(target));
 }
 
 const timeoutOf = (profile: ApiMitigationProfile | undefined): Timeout | 'none' =>
 	profile?.autoMitigationTimeOut ?? 'none';
 
 /** Reads a mitigation entry; OVH answers 404 when it is not mitigating the IP (not an error). */
-async function readMitigation(
-	api: ProviderClient,
-	target: OvhTarget,
-): Promise<MitigationIp | undefined> {
-	const response = await ovhRequest<MitigationIp>(api, {
-		method: 'GET',
-		path: `${blockPath(target)}/mitigation/${encodeURIComponent(target.ip)}`,
-		acceptStatus: [404],
-	});
-	return response.status === 404 ? undefined : response.body;
-}
+const readMitigation = async (api: ProviderClient, target: OvhTarget) =>
+	await readIfExists<MitigationIp>(
+		api,
+		`${blockPath(target)}/mitigation/${encodeURIComponent(target.ip)}`,
+	);
 
 /**
  * Defaults of Wait Until Applied / Max Wait: OVH applies every change as a task that takes seconds
@@ -525,7 +489,7 @@ export const OVH_SETTLE = { on: true, maxWait: 120 };
 /**
  * OVH keys what these POSTs create (the firewall by its IP, a rule by its sequence, a mitigation
  * profile by its IP): sent again after a lost reply, the create answers 409 instead of making a
- * second object, and tolerating409 then checks that the first one is what we asked for.
+ * second object, and the write then checks that the first one is what we asked for.
  */
 const OVH_CREATE_IS_KEYED = true;
 
@@ -596,18 +560,30 @@ class Changes {
 	}
 
 	/**
-	 * Runs one write after the previous one has been applied; `settled` tells when this one has been.
+	 * Runs one write after the previous one has been applied. When OVH answers 409 (typically a
+	 * retry of a write whose reply was lost), `applied` tells whether the change is in fact there,
+	 * and then it carries on; `settled` tells when OVH has applied it.
 	 */
 	async write(
 		what: string,
 		stateIfFailed: string,
-		send: () => Promise<unknown>,
-		settled: () => Promise<boolean>,
+		change: {
+			send: () => Promise<unknown>;
+			applied: () => Promise<boolean>;
+			settled: () => Promise<boolean>;
+		},
 	): Promise<void> {
 		await this.settle(true);
-		await step(this.operation, what, stateIfFailed, send);
+		await step(this.operation, what, stateIfFailed, async () => {
+			try {
+				await change.send();
+			} catch (error) {
+				const conflict = error instanceof ProviderError && error.details.httpCode === 409;
+				if (!conflict || !(await change.applied())) throw error;
+			}
+		});
 		this.changed = true;
-		this.pending = { what, settled };
+		this.pending = { what, settled: change.settled };
 	}
 
 	/**
@@ -634,25 +610,21 @@ class Changes {
 		);
 	}
 
-	// The writes. Each one checks, when OVH answers 409 (typically a retry of a write whose reply was
-	// lost), whether the change is in fact there, and then carries on.
-
 	async createFirewall() {
 		await this.write(
 			`creating the firewall of ${this.target.ip}`,
 			'no firewall yet; nothing else changed',
-			async () =>
-				await this.tolerating409(
-					async () =>
-						await ovhRequest(this.api, {
-							method: 'POST',
-							idempotent: OVH_CREATE_IS_KEYED,
-							path: `${blockPath(this.target)}/firewall`,
-							body: { ipOnFirewall: this.target.ip },
-						}),
-					async () => (await readFirewall(this.api, this.target)).exists,
-				),
-			async () => (await readFirewallObject(this.api, this.target))?.state === 'ok',
+			{
+				send: async () =>
+					await ovhRequest(this.api, {
+						method: 'POST',
+						idempotent: OVH_CREATE_IS_KEYED,
+						path: `${blockPath(this.target)}/firewall`,
+						body: { ipOnFirewall: this.target.ip },
+					}),
+				applied: async () => (await readFirewall(this.api, this.target)).exists,
+				settled: async () => (await readFirewallObject(this.api, this.target))?.state === 'ok',
+			},
 		);
 	}
 
@@ -663,83 +635,74 @@ class Changes {
 		await this.write(
 			`${enabled ? 'enabling' : 'disabling'} the firewall of ${this.target.ip}`,
 			stateIfFailed,
-			async () =>
-				await this.tolerating409(
-					async () =>
-						await ovhRequest(this.api, {
-							method: 'PUT',
-							path: firewallPath(this.target),
-							body: { enabled },
-						}),
-					async () => (await read()).enabled === enabled,
-				),
-			async () => {
-				const firewall = await read();
-				return firewall.enabled === enabled && firewall.state === 'ok';
+			{
+				send: async () =>
+					await ovhRequest(this.api, {
+						method: 'PUT',
+						path: firewallPath(this.target),
+						body: { enabled },
+					}),
+				applied: async () => (await read()).enabled === enabled,
+				settled: async () => {
+					const firewall = await read();
+					return firewall.enabled === enabled && firewall.state === 'ok';
+				},
 			},
 		);
 	}
 
 	async deleteFirewall(stateIfFailed: string) {
-		await this.write(
-			`deleting the firewall of ${this.target.ip}`,
-			stateIfFailed,
-			async () =>
-				await this.tolerating409(
-					async () =>
-						await ovhRequest(this.api, {
-							method: 'DELETE',
-							path: firewallPath(this.target),
-							acceptStatus: [404],
-						}),
-					async () => (await readFirewallObject(this.api, this.target)) === undefined,
-				),
-			async () => (await readFirewallObject(this.api, this.target)) === undefined,
-		);
+		const gone = async () => (await readFirewallObject(this.api, this.target)) === undefined;
+		await this.write(`deleting the firewall of ${this.target.ip}`, stateIfFailed, {
+			send: async () =>
+				await ovhRequest(this.api, {
+					method: 'DELETE',
+					path: firewallPath(this.target),
+					acceptStatus: [404],
+				}),
+			applied: gone,
+			settled: gone,
+		});
 	}
 
 	async createRule(rule: RuleSpec, stateIfFailed: string) {
 		this.rulesChanged = true;
-		await this.write(
-			`creating rule ${rule.sequence} (${describeRule(rule)})`,
-			stateIfFailed,
-			async () =>
-				await this.tolerating409(
-					async () =>
-						await ovhRequest(this.api, {
-							method: 'POST',
-							idempotent: OVH_CREATE_IS_KEYED,
-							path: `${firewallPath(this.target)}/rule`,
-							body: createBody(rule),
-						}),
-					async () => {
-						const now = await readRule(this.api, this.target, rule.sequence);
-						return now !== undefined && now.state !== 'removalPending' && sameRule(now, rule);
-					},
-				),
-			async () => (await readRule(this.api, this.target, rule.sequence))?.state === 'ok',
-		);
+		const read = async () => await readRule(this.api, this.target, rule.sequence);
+		await this.write(`creating rule ${rule.sequence} (${describeRule(rule)})`, stateIfFailed, {
+			send: async () =>
+				await ovhRequest(this.api, {
+					method: 'POST',
+					idempotent: OVH_CREATE_IS_KEYED,
+					path: `${firewallPath(this.target)}/rule`,
+					body: createBody(rule),
+				}),
+			applied: async () => {
+				const now = await read();
+				return now !== undefined && now.state !== 'removalPending' && sameRule(now, rule);
+			},
+			settled: async () => (await read())?.state === 'ok',
+		});
 	}
 
 	async deleteRule(rule: ApiRule, stateIfFailed: string) {
 		this.rulesChanged = true;
+		const read = async () => await readRule(this.api, this.target, rule.sequence);
 		await this.write(
 			`deleting rule ${rule.sequence} (${rule.rule ?? `${rule.action} ${rule.protocol}`})`,
 			stateIfFailed,
-			async () =>
-				await this.tolerating409(
-					async () =>
-						await ovhRequest(this.api, {
-							method: 'DELETE',
-							path: rulePath(this.target, rule.sequence),
-							acceptStatus: [404],
-						}),
-					async () => {
-						const now = await readRule(this.api, this.target, rule.sequence);
-						return now === undefined || now.state === 'removalPending';
-					},
-				),
-			async () => (await readRule(this.api, this.target, rule.sequence)) === undefined,
+			{
+				send: async () =>
+					await ovhRequest(this.api, {
+						method: 'DELETE',
+						path: rulePath(this.target, rule.sequence),
+						acceptStatus: [404],
+					}),
+				applied: async () => {
+					const now = await read();
+					return now === undefined || now.state === 'removalPending';
+				},
+				settled: async () => (await read()) === undefined,
+			},
 		);
 	}
 
@@ -769,22 +732,15 @@ class Changes {
 				? `deleting the mitigation profile of ${this.target.ip}`
 				: `setting the auto-mitigation timeout of ${this.target.ip} to ${to} minutes`,
 			stateIfFailed,
-			async () => await this.tolerating409(send, async () => timeoutOf(await read()) === to),
-			async () => {
-				const profile = await read();
-				return timeoutOf(profile) === to && (profile === undefined || profile.state === 'ok');
+			{
+				send,
+				applied: async () => timeoutOf(await read()) === to,
+				settled: async () => {
+					const profile = await read();
+					return timeoutOf(profile) === to && (profile === undefined || profile.state === 'ok');
+				},
 			},
 		);
-	}
-
-	private async tolerating409(send: () => Promise<unknown>, applied: () => Promise<boolean>) {
-		try {
-			return await send();
-		} catch (error) {
-			if (error instanceof ProviderError && error.details.httpCode === 409 && (await applied()))
-				return undefined;
-			throw error;
-		}
 	}
 }
 

@@ -1,41 +1,6 @@
-import type { INodeProperties, INodePropertyMode, INodePropertyOptions } from 'n8n-workflow';
+import type { INodeProperties, INodePropertyMode } from 'n8n-workflow';
 
 import { DEFAULT_RETRY_POLICY } from './http';
-
-/** The `operation` parameter: the three contract operations first, then the provider's extras. */
-export function operationProperty(
-	extra: INodePropertyOptions[] = [],
-	what = 'mitigation',
-): INodeProperties {
-	return {
-		displayName: 'Operation',
-		name: 'operation',
-		type: 'options',
-		noDataExpression: true,
-		default: 'getStatus',
-		options: [
-			{
-				name: 'Activate',
-				value: 'activate',
-				description: `Turn ${what} on (no change when it is already on)`,
-				action: `Activate ${what}`,
-			},
-			{
-				name: 'Get Status',
-				value: 'getStatus',
-				description: `Read whether ${what} is on`,
-				action: `Get ${what} status`,
-			},
-			{
-				name: 'Withdraw',
-				value: 'withdraw',
-				description: `Undo what activation changed (no change when ${what} is already off)`,
-				action: `Withdraw ${what}`,
-			},
-			...extra,
-		].sort((a, b) => a.name.localeCompare(b.name)),
-	};
-}
 
 /** The `operation` parameter of the three lockdown firewalls (DigitalOcean, Vultr, Linode). */
 export const lockdownOperationProperty: INodeProperties = {
@@ -161,34 +126,3 @@ export function locatorProperty(spec: {
 export const MAX_WAIT_DESCRIPTION =
 	'Stop waiting after this long and report the state the provider shows then ' +
 	'(the change goes on by itself)';
-
-/**
- * "Wait Until Applied" and "Max Wait (Seconds)" for providers that apply a change asynchronously
- * (OVH's pending states, Hetzner's "in process"); read with readSettleWait().
- */
-export function settleProperties(spec: {
-	defaultOn: boolean;
-	maxWait: number;
-	description: string;
-}): INodeProperties[] {
-	const operations = ['activate', 'withdraw'];
-	return [
-		{
-			displayName: 'Wait Until Applied',
-			name: 'waitUntilApplied',
-			type: 'boolean',
-			default: spec.defaultOn,
-			displayOptions: { show: { operation: operations } },
-			description: spec.description,
-		},
-		{
-			displayName: 'Max Wait (Seconds)',
-			name: 'maxWait',
-			type: 'number',
-			typeOptions: { minValue: 1, maxValue: 900 },
-			default: spec.maxWait,
-			displayOptions: { show: { operation: operations, waitUntilApplied: [true] } },
-			description: MAX_WAIT_DESCRIPTION,
-		},
-	];
-}

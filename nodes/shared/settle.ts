@@ -24,8 +24,8 @@ export async function waitUntilSettled<T>(
 }
 
 /**
- * Milliseconds to wait for a change to settle per the node's settleProperties(); 0 when waiting is
- * off.
+ * Milliseconds to wait for a change to settle per the node's "Wait Until Applied" and "Max Wait
+ * (Seconds)" parameters; 0 when waiting is off.
  */
 export function readSettleWait(
 	ctx: IExecuteFunctions,

@@ -7,9 +7,10 @@ import { startStatusPage, type DemoState, type RequestSeen } from './statusPage'
 import { demoWorkflows, type DemoTimings } from './workflows';
 
 /**
- * `npm start -- --demo`: the examples imported into the local n8n, wired to the provider simulators, with detectors a
- * newcomer fires from the command line and a status page (plus a terminal line per write) to watch mitigation go on
- * and off. Only credentials and target ids differ from what a user imports from examples/.
+ * `npm start -- --demo`: the examples imported into the local n8n, wired to the provider
+ * simulators, with detectors a newcomer fires from the command line and a status page (plus a
+ * terminal line per write) to watch mitigation go on and off. Only credentials and target ids
+ * differ from what a user imports from examples/.
  */
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
@@ -26,7 +27,10 @@ export interface DemoOptions {
 const now = () => new Date().toISOString();
 const clock = () => now().slice(11, 19);
 
-/** Starts the simulators, imports the wired examples into the (not yet started) n8n, and serves the status page. */
+/**
+ * Starts the simulators, imports the wired examples into the (not yet started) n8n, and serves the
+ * status page.
+ */
 export async function prepareDemo(n8n: N8nInstance, options: DemoOptions) {
 	const { simulators, pagerDuty } = await startDemoSimulators();
 	const { examples, credentials, skipped } = demoWorkflows(EXAMPLES, simulators, options.timings);
@@ -55,7 +59,8 @@ export async function prepareDemo(n8n: N8nInstance, options: DemoOptions) {
 				requests.unshift({ at: now(), simulator: simulator.name, ...request });
 				if (request.method !== 'GET' && request.method !== 'HEAD') {
 					options.log(
-						`${clock()} ${simulator.name.padEnd(width)} ${request.method} ${request.path} -> ${request.status}`,
+						`${clock()} ${simulator.name.padEnd(width)} ` +
+							`${request.method} ${request.path} -> ${request.status}`,
 					);
 				}
 			}
@@ -80,13 +85,17 @@ export async function prepareDemo(n8n: N8nInstance, options: DemoOptions) {
 		const deliveries = await fireIncident(action, id, { n8nUrl: n8n.url, workflows, pagerDuty });
 		incidents.push({ at, action, id, deliveries });
 		options.log(
-			`${clock()} incident ${id} ${action}: ${deliveries.map((d) => `${d.detector} -> n8n ${d.status}`).join('; ')}`,
+			`${clock()} incident ${id} ${action}: ` +
+				`${deliveries.map((d) => `${d.detector} -> n8n ${d.status}`).join('; ')}`,
 		);
 		if (action === 'open') openIncidents.add(id);
 		else openIncidents.delete(id);
 		if (action === 'resolve' && openIncidents.size === 0) {
 			options.log(
-				`${clock()} last incident resolved: mitigation with a hold-down comes off in about ${options.timings.withdrawDelaySeconds} s (Tick every ${options.timings.tickSeconds} s)`,
+				`${clock()} last incident resolved: mitigation with a ` +
+					'hold-down comes off in about ' +
+					`${options.timings.withdrawDelaySeconds} s (Tick every ` +
+					`${options.timings.tickSeconds} s)`,
 			);
 		}
 		return deliveries;
@@ -120,33 +129,43 @@ export async function prepareDemo(n8n: N8nInstance, options: DemoOptions) {
 			while (pagerDuty.subscriptions.size < pagerDutyTriggers) {
 				if (Date.now() > deadline)
 					throw new Error(
-						`the PagerDuty trigger did not subscribe in ${timeoutMs / 1000} s; n8n log: ${n8n.logFile}`,
+						'the PagerDuty trigger did not subscribe in ' +
+							`${timeoutMs / 1000} s; n8n log: ${n8n.logFile}`,
 					);
 				await new Promise((resolve) => setTimeout(resolve, 250));
 			}
 		},
 		instructions(): string[] {
-			const command = (args: string) =>
-				`  node scripts/demo-incident.js ${args}${options.statusPort === DEFAULT_STATUS_PORT ? '' : ` --port ${options.statusPort}`}`;
+			const port =
+				options.statusPort === DEFAULT_STATUS_PORT ? '' : ` --port ${options.statusPort}`;
+			const command = (args: string) => `  node scripts/demo-incident.js ${args}${port}`;
 			const { withdrawDelaySeconds, tickSeconds } = options.timings;
 			return [
-				'Demo: the examples are imported, published and wired to local provider simulators (no cloud account needed):',
+				'Demo: the examples are imported, published and wired to ' +
+					'local provider simulators (no cloud account needed):',
 				...examples.map((e) => `  ${e.file.padEnd(40)} "${e.workflow.name}"`),
 				...skipped.map((s) => `  not imported: ${s}`),
-				`  Status page: ${statusUrl}  (each simulator's state and the requests it receives; refreshes itself)`,
+				`  Status page: ${statusUrl}  (each simulator's state and ` +
+					'the requests it receives; refreshes itself)',
 				...simulators.map((s) => `  ${`${s.name} simulator:`.padEnd(width + 12)} ${s.sim.baseUrl}`),
-				`  Hold-downs here are ${withdrawDelaySeconds} s with a Tick every ${tickSeconds} s; the example files use minutes.`,
+				`  Hold-downs here are ${withdrawDelaySeconds} s with a Tick ` +
+					`every ${tickSeconds} s; the example files use minutes.`,
 				'',
-				`Fire a test incident (${detectorsOf(workflows).join(', ')} report it) and watch mitigation go on:`,
+				`Fire a test incident (${detectorsOf(workflows).join(', ')} ` +
+					'report it) and watch mitigation go on:',
 				command('open wave-1'),
 				'A second wave: mitigation stays on, no new provider calls:',
 				command('open wave-2'),
-				`Resolve both: mitigation stays on until the last resolve, then comes off (after the ${withdrawDelaySeconds} s hold-down where the example has one):`,
+				'Resolve both: mitigation stays on until the last resolve, ' +
+					`then comes off (after the ${withdrawDelaySeconds} s ` +
+					'hold-down where the example has one):',
 				command('resolve wave-1'),
 				command('resolve wave-2'),
 				'',
-				'Go live: in n8n > Credentials, put your real keys into each "(demo simulator)" credential and set its Base URL',
-				"back to the provider's default; the workflows keep using them unchanged. Then pick your own prefix, firewall or",
+				'Go live: in n8n > Credentials, put your real keys into each ' +
+					'"(demo simulator)" credential and set its Base URL',
+				"back to the provider's default; the workflows keep using " +
+					'them unchanged. Then pick your own prefix, firewall or',
 				"server in each provider node (the demo points them at the simulators' sample resources).",
 			];
 		},

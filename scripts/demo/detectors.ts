@@ -29,7 +29,8 @@ const fixture = (name: string) =>
 /** Stable per incident and address, so that a resolve names the incident its open created. */
 const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex');
 const uuidFrom = (hex: string) =>
-	`${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+	`${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-` +
+	`8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 
 function fastNetMonNotifications(action: IncidentAction, incidentId: string) {
 	const template = fixture(action === 'open' ? 'fastnetmon-ban.json' : 'fastnetmon-unban.json');

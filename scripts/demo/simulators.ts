@@ -37,9 +37,10 @@ import {
 import { KEY as VULTR_KEY, startVultr } from '../../test/unit/vultr/fixture';
 
 /**
- * The provider simulators of the test suite, seeded with the unit tests' fixtures, as the demo's stand-in for the
- * providers' APIs: what each one's demo credential holds, which of its resources the examples' nodes point at, and a
- * readable summary of its mitigation-relevant state for the status page.
+ * The provider simulators of the test suite, seeded with the unit tests' fixtures, as the demo's
+ * stand-in for the providers' APIs: what each one's demo credential holds, which of its resources
+ * the examples' nodes point at, and a readable summary of its mitigation-relevant state for the
+ * status page.
  */
 
 export interface DemoCredential {
@@ -65,7 +66,10 @@ export interface DemoSimulator {
 	state(): SimulatorState;
 }
 
-/** Addresses the demo's detectors report as attacked, chosen so that each reaches a provider through the examples. */
+/**
+ * Addresses the demo's detectors report as attacked, chosen so that each reaches a provider through
+ * the examples.
+ */
 export const ATTACKED = {
 	/** Example 02 routes alerts labelled hoster=ovh to OVH, on the address's /32 block. */
 	ovh: OVH_SINGLE_IP_BLOCK.split('/')[0],
@@ -87,7 +91,8 @@ export async function startDemoSimulators(): Promise<{
 	const vultr = await startVultr();
 	const linode = await startLinode();
 	const ovh = await startOvh();
-	// The attacked OVH address has the user's own Edge Network Firewall rules, disabled until attacked.
+	// The attacked OVH address has the user's own Edge Network Firewall rules, disabled until
+	// attacked.
 	ovh.addFirewall(OVH_SINGLE_IP_BLOCK, ATTACKED.ovh, false, [
 		{ sequence: 0, action: 'permit', protocol: 'tcp', tcpOption: 'established' },
 		{ sequence: 1, action: 'permit', protocol: 'tcp', destinationPort: 'eq 22' },
@@ -145,7 +150,9 @@ export async function startDemoSimulators(): Promise<{
 					mitigating: firewalls.some((f) => f.name.startsWith(DIGITALOCEAN_LOCKDOWN_PREFIX)),
 					resources: firewalls.map(
 						(f) =>
-							`firewall ${f.name}: Droplets [${f.droplet_ids.join(', ')}], tags [${f.tags.join(', ')}], ${f.inbound_rules.length} inbound rules`,
+							`firewall ${f.name}: Droplets [${f.droplet_ids.join(', ')}], ` +
+							`tags [${f.tags.join(', ')}], ${f.inbound_rules.length} ` +
+							'inbound rules',
 					),
 				};
 			},
@@ -168,7 +175,10 @@ export async function startDemoSimulators(): Promise<{
 						const members = instances
 							.filter((i) => i.firewall_group_id === g.id)
 							.map((i) => i.label);
-						return `firewall group ${g.description}: instances [${members.join(', ')}], ${g.rules.length} rules`;
+						return (
+							`firewall group ${g.description}: instances ` +
+							`[${members.join(', ')}], ${g.rules.length} rules`
+						);
 					}),
 				};
 			},
@@ -190,7 +200,9 @@ export async function startDemoSimulators(): Promise<{
 					mitigating: firewalls.some((f) => lockedDown(f.rules.inbound)),
 					resources: firewalls.map(
 						(f) =>
-							`firewall ${f.label}: Linodes [${f.linodes.join(', ')}], ${f.rules.inbound?.length ?? 0} inbound rules, inbound policy ${f.rules.inbound_policy}` +
+							`firewall ${f.label}: Linodes [${f.linodes.join(', ')}], ` +
+							`${f.rules.inbound?.length ?? 0} inbound rules, inbound ` +
+							`policy ${f.rules.inbound_policy}` +
 							(lockedDown(f.rules.inbound) ? ' (LOCKED DOWN)' : ''),
 					),
 				};
@@ -239,7 +251,9 @@ export async function startDemoSimulators(): Promise<{
 					mitigating: servers.some(([, s]) => s.firewall?.status === 'active'),
 					resources: servers.map(([number, s]) =>
 						s.firewall
-							? `server #${number} ${s.server_ip}: firewall ${s.firewall.status.toUpperCase()}, ${s.firewall.rules.input.length} input rules`
+							? `server #${number} ${s.server_ip}: firewall ` +
+								`${s.firewall.status.toUpperCase()}, ` +
+								`${s.firewall.rules.input.length} input rules`
 							: `server #${number} ${s.server_ip}: no firewall`,
 					),
 				};
@@ -275,7 +289,8 @@ export async function startDemoSimulators(): Promise<{
 				mitigating: false,
 				resources: [...pagerDuty.subscriptions.values()].map(
 					(s) =>
-						`webhook subscription ${s.id} -> ${s.delivery_method.url} (${s.active && !s.delivery_method.temporarily_disabled ? 'active' : 'disabled'})`,
+						`webhook subscription ${s.id} -> ${s.delivery_method.url} ` +
+						`(${s.active && !s.delivery_method.temporarily_disabled ? 'active' : 'disabled'})`,
 				),
 			}),
 		},

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { detectorCredential, type DemoCredential, type DemoSimulator } from './simulators';
 
 /**
- * The examples/ workflows as the demo imports them: each provider node pointed at the simulator's resource (as a user
- * picks their own in the editor), every credential reference pointed at one "(demo simulator)" credential per type,
- * and hold-downs of seconds instead of minutes. The example files themselves stay realistic.
+ * The examples/ workflows as the demo imports them: each provider node pointed at the simulator's
+ * resource (as a user picks their own in the editor), every credential reference pointed at one
+ * "(demo simulator)" credential per type, and hold-downs of seconds instead of minutes. The example
+ * files themselves stay realistic.
  */
 
 const PACKAGE_PREFIX = 'n8n-nodes-ddos-mitigation.';
@@ -36,7 +37,10 @@ export type ImportedCredential = DemoCredential & { id: string };
 
 const credentialId = (type: string) => `demo${type[0].toUpperCase()}${type.slice(1)}`;
 
-/** A literal target (not an expression, not left empty for the node's default) is replaced by the simulator's. */
+/**
+ * A literal target (not an expression, not left empty for the node's default) is replaced by the
+ * simulator's.
+ */
 function retarget(node: WorkflowNode, targets: Record<string, string>): void {
 	const isLiteral = (value: unknown): value is string =>
 		typeof value === 'string' && value !== '' && !value.startsWith('=');
@@ -54,7 +58,10 @@ function retarget(node: WorkflowNode, targets: Record<string, string>): void {
 	}
 }
 
-/** Only gates that already hold down get the short delay: one without a hold-down has no Tick to release it. */
+/**
+ * Only gates that already hold down get the short delay: one without a hold-down has no Tick to
+ * release it.
+ */
 function shortenTimings(workflow: DemoWorkflow, timings: DemoTimings): void {
 	const ticks = new Set(
 		workflow.nodes

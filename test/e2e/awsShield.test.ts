@@ -63,39 +63,50 @@ beforeAll(async () => {
 afterAll(async () => await stopAll(n8n, sim));
 
 describe('AWS Shield Advanced inside a real n8n', () => {
-	it('tests the credential through n8n with a SigV4-signed GetSubscriptionState; a wrong secret fails', async () => {
-		const test = (data: Record<string, string>) => testCredential(n8n, credential, data);
-		expect(await test(temporary())).toMatchObject({ status: 'OK' });
-		expect(sim.operations).toContain('GetSubscriptionState');
-		expect((await test({ ...temporary(), secretAccessKey: 'wrong' })).status).toBe('Error');
-		sim.subscription = 'INACTIVE';
-		expect(await test(temporary())).toMatchObject({
-			status: 'Error',
-			message: expect.stringMatching(/no active Shield Advanced subscription/),
-		});
-		sim.subscription = 'ACTIVE';
-	});
+	it(
+		'tests the credential through n8n with a SigV4-signed ' +
+			'GetSubscriptionState; a wrong secret fails',
+		async () => {
+			const test = (data: Record<string, string>) => testCredential(n8n, credential, data);
+			expect(await test(temporary())).toMatchObject({ status: 'OK' });
+			expect(sim.operations).toContain('GetSubscriptionState');
+			expect((await test({ ...temporary(), secretAccessKey: 'wrong' })).status).toBe('Error');
+			sim.subscription = 'INACTIVE';
+			expect(await test(temporary())).toMatchObject({
+				status: 'Error',
+				message: expect.stringMatching(/no active Shield Advanced subscription/),
+			});
+			sim.subscription = 'ACTIVE';
+		},
+	);
 
-	it('activates from a webhook through throttling: protection created and tagged, automatic response Count', async () => {
-		sim.inject({
-			times: 1,
-			response: { status: 400, body: { __type: 'ThrottlingException', message: 'Rate exceeded' } },
-		});
-		expect(await callWebhook(n8n, 'aws-activate')).toEqual([
-			expect.objectContaining({
-				provider: 'awsShieldAdvanced',
-				active: true,
-				changed: true,
-				automaticResponse: 'COUNT',
-			}),
-		]);
-		const protection = sim.protectionOf(DISTRIBUTION)!;
-		expect(protection.tags).toContainEqual({ Key: TAGS.created, Value: 'true' });
-		expect(protection.ApplicationLayerAutomaticResponseConfiguration).toEqual({
-			Status: 'ENABLED',
-			Action: { Count: {} },
-		});
-	});
+	it(
+		'activates from a webhook through throttling: protection ' +
+			'created and tagged, automatic response Count',
+		async () => {
+			sim.inject({
+				times: 1,
+				response: {
+					status: 400,
+					body: { __type: 'ThrottlingException', message: 'Rate exceeded' },
+				},
+			});
+			expect(await callWebhook(n8n, 'aws-activate')).toEqual([
+				expect.objectContaining({
+					provider: 'awsShieldAdvanced',
+					active: true,
+					changed: true,
+					automaticResponse: 'COUNT',
+				}),
+			]);
+			const protection = sim.protectionOf(DISTRIBUTION)!;
+			expect(protection.tags).toContainEqual({ Key: TAGS.created, Value: 'true' });
+			expect(protection.ApplicationLayerAutomaticResponseConfiguration).toEqual({
+				Status: 'ENABLED',
+				Action: { Count: {} },
+			});
+		},
+	);
 
 	it('withdraws from another workflow after a restart, from the tags at AWS', async () => {
 		await n8n.restart();
@@ -118,17 +129,21 @@ describe('AWS Shield Advanced inside a real n8n', () => {
 		expect(sim.writeOperations()).toHaveLength(writes);
 	});
 
-	it("lists the protected resources for the editor's Resource picker, filtered by what the user types", async () => {
-		sim.protect(ALB);
-		const search = (filter?: string) =>
-			listSearch(n8n, {
-				nodeType: 'awsShieldAdvanced',
-				methodName: 'searchProtectedResources',
-				parameter: 'resourceArn',
-				credentials,
-				filter,
-			});
-		expect((await search()).map((r) => r.value)).toContain(ALB);
-		expect(await search('loadbalancer/app')).toEqual([{ name: `by hand (${ALB})`, value: ALB }]);
-	});
+	it(
+		"lists the protected resources for the editor's Resource " +
+			'picker, filtered by what the user types',
+		async () => {
+			sim.protect(ALB);
+			const search = (filter?: string) =>
+				listSearch(n8n, {
+					nodeType: 'awsShieldAdvanced',
+					methodName: 'searchProtectedResources',
+					parameter: 'resourceArn',
+					credentials,
+					filter,
+				});
+			expect((await search()).map((r) => r.value)).toContain(ALB);
+			expect(await search('loadbalancer/app')).toEqual([{ name: `by hand (${ALB})`, value: ALB }]);
+		},
+	);
 });

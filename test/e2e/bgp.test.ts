@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { GobgpApi } from '../../credentials/GobgpApi.credentials';
 import { BgpMitigation } from '../../nodes/Bgp/BgpMitigation.node';
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import { jsonOf, runNode } from '../helpers/runNode';
@@ -13,10 +12,11 @@ import {
 	TOKEN as CLOUDFLARE_TOKEN,
 	startCloudflare,
 } from '../unit/cloudflare/fixture';
+import { gobgpRun } from '../unit/bgp/fixture';
 import { startBorderLab, startTlsGobgpd, type BorderLab, type TlsGobgpd } from './bgpRouters';
 import { startRecordingSshd, type RecordingSshd } from './recordingSshd';
-import { OWNER, startN8nWith, stopN8n, testCredential, waitUntil } from './harness';
-import { PACKAGE, locator, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+import { callWebhook, startN8nWithWorkflows, stopAll, testCredential, waitUntil } from './harness';
+import { locator, packageNode, webhook, workflow } from './workflows';
 
 /**
  * The BGP Mitigation node against Debian's gobgpd 3.10 (GoBGP v3 API: the node falls back to it
@@ -32,22 +32,11 @@ let sshd: RecordingSshd | undefined;
 beforeAll(async () => {
 	lab = await startBorderLab();
 });
-afterAll(async () => {
-	await stopN8n(n8n);
-	await lab?.stop();
-	await cloudflare?.stop();
-	await sshd?.stop();
-});
+afterAll(async () => await stopAll(n8n, lab, cloudflare, sshd));
 
 const node = new BgpMitigation();
 const run = async (parameters: Record<string, unknown>) =>
-	jsonOf(
-		await runNode(node, {
-			parameters: { requestOptions: { maxAttempts: 1 }, ...parameters },
-			credentials: { gobgpApi: { host: '127.0.0.1', port: lab.apiPort } },
-			credentialTypes: [new GobgpApi()],
-		}),
-	)[0];
+	jsonOf(await runNode(node, gobgpRun({ port: lab.apiPort }, parameters)))[0];
 
 /** BIRD's entry for one route or FlowSpec rule, with its attributes; '' when it has none. */
 const received = (table: Parameters<BorderLab['birdRoutes']>[0], start: string) => {
@@ -204,31 +193,27 @@ function threeLayersExample(): Example {
 }
 
 describe('BGP Mitigation node inside a real n8n', () => {
-	const credentials = { gobgpApi: { id: 'gobgplab000001', name: 'gobgpd (lab)' } };
-	const bgpNode = (operation: string): WorkflowNode => ({
-		name: `BGP ${operation}`,
-		type: `${PACKAGE}.bgpMitigation`,
-		parameters: {
-			operation,
-			method: 'blackhole',
-			prefix: '={{ $json.body.attacked }}/32',
-			blackhole: { communities: '65001:666' },
-			requestOptions: {},
-		},
-		credentials,
-	});
+	const credential = { id: 'gobgplab000001', name: 'gobgpd (lab)', type: 'gobgpApi' };
+	const bgpNode = (operation: string) =>
+		packageNode(
+			`BGP ${operation}`,
+			'bgpMitigation',
+			{
+				operation,
+				method: 'blackhole',
+				prefix: '={{ $json.body.attacked }}/32',
+				blackhole: { communities: '65001:666' },
+			},
+			{ gobgpApi: { id: credential.id, name: credential.name } },
+		);
 
 	beforeAll(async () => {
 		cloudflare = await startCloudflare();
 		sshd = await startRecordingSshd();
 		const example = threeLayersExample();
-		n8n = await startN8nWith({ owner: OWNER }, (instance) => {
-			instance.importCredentials([
-				{
-					...credentials.gobgpApi,
-					type: 'gobgpApi',
-					data: { host: '127.0.0.1', port: lab.apiPort, tls: false },
-				},
+		n8n = await startN8nWithWorkflows(
+			[
+				{ ...credential, data: { host: '127.0.0.1', port: lab.apiPort, tls: false } },
 				// The example's own credential ids, as a user picks theirs after importing it.
 				{
 					id: 'exampleGobgp',
@@ -260,30 +245,22 @@ describe('BGP Mitigation node inside a real n8n', () => {
 						passphrase: '',
 					},
 				},
-			]);
-			instance.importWorkflows([example]);
-			instance.importWorkflows([
+			],
+			[
+				example,
 				workflow('bgpActivate0001', 'RTBH on', [
 					[webhook('Activate', 'bgp-on'), bgpNode('activate')],
 				]),
 				workflow('bgpWithdraw0001', 'RTBH off', [
 					[webhook('Withdraw', 'bgp-off'), bgpNode('withdraw')],
 				]),
-			]);
-		});
+			],
+		);
 	});
 
 	it("tests the credential through n8n: gobgpd's API answers, a closed port does not", async () => {
 		const test = (port: number) =>
-			testCredential(
-				n8n as N8nInstance,
-				{ ...credentials.gobgpApi, type: 'gobgpApi' },
-				{
-					host: '127.0.0.1',
-					port,
-					tls: false,
-				},
-			);
+			testCredential(n8n as N8nInstance, credential, { host: '127.0.0.1', port, tls: false });
 		expect(await test(lab.apiPort)).toMatchObject({
 			status: 'OK',
 			message: expect.stringContaining('API v3, AS 64512'),
@@ -296,11 +273,8 @@ describe('BGP Mitigation node inside a real n8n', () => {
 
 	it('an alert turns RTBH on for the attacked address in BIRD, withdraw removes it', async () => {
 		const prefix = '203.0.113.99/32';
-		const on = await postJson(`${(n8n as N8nInstance).url}/webhook/bgp-on`, {
-			attacked: '203.0.113.99',
-		});
-		expect(on.status).toBe(200);
-		expect(on.json).toEqual([
+		const attack = { attacked: '203.0.113.99' };
+		expect(await callWebhook(n8n as N8nInstance, 'bgp-on', attack)).toEqual([
 			expect.objectContaining({
 				provider: 'bgpMitigation',
 				target: prefix,
@@ -311,10 +285,7 @@ describe('BGP Mitigation node inside a real n8n', () => {
 		await eventually('BIRD has the route n8n announced', () => received('master4', prefix) !== '');
 		expect(received('master4', prefix)).toContain('(65535,666) (65535,65281) (65001,666)');
 
-		const off = await postJson(`${(n8n as N8nInstance).url}/webhook/bgp-off`, {
-			attacked: '203.0.113.99',
-		});
-		expect(off.json).toEqual([
+		expect(await callWebhook(n8n as N8nInstance, 'bgp-off', attack)).toEqual([
 			expect.objectContaining({ provider: 'bgpMitigation', active: false, changed: true }),
 		]);
 		await eventually('BIRD lost the route', () => received('master4', prefix) === '');
@@ -371,16 +342,13 @@ describe("gobgpd's gRPC API over TLS", () => {
 	});
 
 	const status = (credential: Record<string, unknown>) =>
-		runNode(node, {
-			parameters: {
-				operation: 'getStatus',
-				method: 'blackhole',
-				prefix: '203.0.113.10',
-				requestOptions: { maxAttempts: 1 },
-			},
-			credentials: { gobgpApi: { host: '127.0.0.1', port: tls.apiPort, ...credential } },
-			credentialTypes: [new GobgpApi()],
-		}).then(
+		runNode(
+			node,
+			gobgpRun(
+				{ port: tls.apiPort, ...credential },
+				{ operation: 'getStatus', method: 'blackhole', prefix: '203.0.113.10' },
+			),
+		).then(
 			(result) => jsonOf(result)[0],
 			(error: { message: string; description?: string }) => ({ error }),
 		);

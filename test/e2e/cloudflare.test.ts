@@ -19,8 +19,8 @@ let sim: CloudflareSimulator;
 let n8n: N8nInstance;
 
 /**
- * Magic Transit on one BGP prefix, named by the CIDR the alert carries (an expression, as users wire it). On Error:
- * continue, so a refusal comes back as the item's `error`.
+ * Magic Transit on one BGP prefix, named by the CIDR the alert carries (an expression, as users
+ * wire it). On Error: continue, so a refusal comes back as the item's `error`.
  */
 function subnetNode(operation: string): WorkflowNode {
 	return {
@@ -70,7 +70,7 @@ describe('Cloudflare nodes inside a real n8n', () => {
 		await expectCloudflareActivation(n8n, sim);
 	});
 
-	it('after an n8n restart, withdraws and restores the original level (high) from static data', async () => {
+	it('after an n8n restart, restores the original level (high) from static data', async () => {
 		await n8n.restart();
 		sim.inject({
 			method: 'PATCH',
@@ -93,7 +93,7 @@ describe('Cloudflare nodes inside a real n8n', () => {
 		expect(sim.writes()).toHaveLength(writes);
 	});
 
-	it('announces only the attacked subnet, named by CIDR in the alert, and withdraws it', async () => {
+	it('announces only the attacked subnet (CIDR in the alert) and withdraws it', async () => {
 		const subnetState = () => sim.bgpPrefixesOf(AGGREGATE).get(SUBNET.id)!.on_demand.advertised;
 		expect(await callWebhook(n8n, 'cf-subnet-on', { cidr: SUBNET.cidr })).toEqual([
 			expect.objectContaining({
@@ -118,7 +118,7 @@ describe('Cloudflare nodes inside a real n8n', () => {
 		expect(subnetState()).toBe(false);
 	});
 
-	it('refuses a subnet that is not onboarded, before any write, naming the ones that are', async () => {
+	it('refuses a subnet not onboarded, before any write, naming those that are', async () => {
 		const writes = sim.writes().length;
 		const json = await callWebhook(n8n, 'cf-subnet-on', { cidr: '198.18.3.0/24' });
 		const [item] = json as Array<{ error: string }>;
@@ -128,48 +128,52 @@ describe('Cloudflare nodes inside a real n8n', () => {
 		expect(sim.writes()).toHaveLength(writes);
 	});
 
-	it("fills the editor's resource locators: accounts, the account's prefixes, the prefix's BGP prefixes, zones", async () => {
-		const magicTransit = (
-			methodName: string,
-			parameter: string,
-			parameters: Record<string, unknown> = {},
-			filter?: string,
-		) =>
-			listSearch(n8n, {
-				nodeType: 'cloudflareMagicTransit',
-				methodName,
-				parameter,
-				parameters: { operation: 'activate', ...parameters },
-				credentials,
-				filter,
-			});
-		expect(await magicTransit('searchAccounts', 'accountId')).toEqual([
-			expect.objectContaining({ value: ACCOUNT }),
-		]);
-		const prefixes = await magicTransit('searchPrefixes', 'prefixId', {
-			accountId: locator(ACCOUNT, 'list'),
-		});
-		expect(prefixes.map((p) => p.value)).toEqual(expect.arrayContaining([PREFIX, AGGREGATE]));
-		const bgpPrefixes = await magicTransit(
-			'searchBgpPrefixes',
-			'bgpPrefixId',
-			{
+	it(
+		"fills the editor's resource locators: accounts, the " +
+			"account's prefixes, the prefix's BGP prefixes, zones",
+		async () => {
+			const magicTransit = (
+				methodName: string,
+				parameter: string,
+				parameters: Record<string, unknown> = {},
+				filter?: string,
+			) =>
+				listSearch(n8n, {
+					nodeType: 'cloudflareMagicTransit',
+					methodName,
+					parameter,
+					parameters: { operation: 'activate', ...parameters },
+					credentials,
+					filter,
+				});
+			expect(await magicTransit('searchAccounts', 'accountId')).toEqual([
+				expect.objectContaining({ value: ACCOUNT }),
+			]);
+			const prefixes = await magicTransit('searchPrefixes', 'prefixId', {
 				accountId: locator(ACCOUNT, 'list'),
-				prefixId: locator(AGGREGATE, 'list'),
-				advertisement: 'bgpPrefix',
-			},
-			'198.18.2',
-		);
-		expect(bgpPrefixes).toEqual([
-			{ name: '198.18.2.0/24 (withdrawn)', value: hex32('bgp-198-18-2') },
-		]);
-		const zones = await listSearch(n8n, {
-			nodeType: 'cloudflareUnderAttack',
-			methodName: 'searchZones',
-			parameter: 'zoneId',
-			credentials,
-			filter: 'example',
-		});
-		expect(zones).toEqual([expect.objectContaining({ name: 'example.com', value: ZONE })]);
-	});
+			});
+			expect(prefixes.map((p) => p.value)).toEqual(expect.arrayContaining([PREFIX, AGGREGATE]));
+			const bgpPrefixes = await magicTransit(
+				'searchBgpPrefixes',
+				'bgpPrefixId',
+				{
+					accountId: locator(ACCOUNT, 'list'),
+					prefixId: locator(AGGREGATE, 'list'),
+					advertisement: 'bgpPrefix',
+				},
+				'198.18.2',
+			);
+			expect(bgpPrefixes).toEqual([
+				{ name: '198.18.2.0/24 (withdrawn)', value: hex32('bgp-198-18-2') },
+			]);
+			const zones = await listSearch(n8n, {
+				nodeType: 'cloudflareUnderAttack',
+				methodName: 'searchZones',
+				parameter: 'zoneId',
+				credentials,
+				filter: 'example',
+			});
+			expect(zones).toEqual([expect.objectContaining({ name: 'example.com', value: ZONE })]);
+		},
+	);
 });

@@ -30,8 +30,8 @@ const cloudflareNodes = (operation: string, suffix: string) => [
 ];
 
 /**
- * Imports the simulator credential and one workflow whose webhooks `cf-activate`, `cf-withdraw` and `cf-status` run
- * Magic Transit then Under Attack, and activates it.
+ * Imports the simulator credential and one workflow whose webhooks `cf-activate`, `cf-withdraw` and
+ * `cf-status` run Magic Transit then Under Attack, and activates it.
  */
 export function importCloudflareMitigation(n8n: N8nInstance, sim: CloudflareSimulator): void {
 	n8n.importCredentials([{ ...cloudflareCredential, data: cloudflareCredentialData(sim) }]);
@@ -44,7 +44,10 @@ export function importCloudflareMitigation(n8n: N8nInstance, sim: CloudflareSimu
 	]);
 }
 
-/** Runs the workflow's `cf-activate`: the prefix is advertised and the zone under attack, level high noted. */
+/**
+ * Runs the workflow's `cf-activate`: the prefix is advertised and the zone under attack, level high
+ * noted.
+ */
 export async function expectCloudflareActivation(n8n: N8nInstance, sim: CloudflareSimulator) {
 	expect(await callWebhook(n8n, 'cf-activate')).toEqual([
 		expect.objectContaining({

@@ -9,13 +9,15 @@ import type { DemoState } from '../../scripts/demo/statusPage';
 import { waitUntil as until } from './harness';
 
 /**
- * `npm start -- --demo` as a newcomer runs it: started as a child process, driven only by the commands it prints, and
- * watched through its status page. Mitigation must go on once, stay on through a second wave and the first resolve,
- * and come off after the last resolve (after the hold-down where the example has one); Ctrl-C must stop everything.
+ * `npm start -- --demo` as a newcomer runs it: started as a child process, driven only by the
+ * commands it prints, and watched through its status page. Mitigation must go on once, stay on
+ * through a second wave and the first resolve, and come off after the last resolve (after the
+ * hold-down where the example has one); Ctrl-C must stop everything.
  */
 
 const HOLD_DOWN_SECONDS = 20;
-// Magic Transit (example 01) and the FastNetMon lockdowns (example 03) hold down; example 02 withdraws at once.
+// Magic Transit (example 01) and the FastNetMon lockdowns (example 03) hold down; example 02
+// withdraws at once.
 const HELD_DOWN = ['Cloudflare', 'DigitalOcean', 'Vultr', 'Linode'];
 const MITIGATORS = [...HELD_DOWN, 'OVH', 'Hetzner Robot'];
 
@@ -137,55 +139,60 @@ describe('npm start -- --demo', () => {
 		).toBe(true);
 	});
 
-	it('turns mitigation on once, keeps it through a second wave, and turns it off after the last resolve', async () => {
-		const commands = [...output.matchAll(/^ {2}node (scripts\/demo-incident\.js .+)$/gm)].map(
-			(match) => match[1].split(' '),
-		);
-		expect(commands.map((args) => args.slice(1, 3))).toEqual([
-			['open', 'wave-1'],
-			['open', 'wave-2'],
-			['resolve', 'wave-1'],
-			['resolve', 'wave-2'],
-		]);
-		const [openFirst, openSecond, resolveFirst, resolveSecond] = commands;
-		const runPrinted = async (args: string[]) =>
-			expect((await run(process.execPath, args, { cwd: REPO })).stdout).toContain('-> n8n 200');
+	it(
+		'turns mitigation on once, keeps it through a second wave, ' +
+			'and turns it off after the last resolve',
+		async () => {
+			const commands = [...output.matchAll(/^ {2}node (scripts\/demo-incident\.js .+)$/gm)].map(
+				(match) => match[1].split(' '),
+			);
+			expect(commands.map((args) => args.slice(1, 3))).toEqual([
+				['open', 'wave-1'],
+				['open', 'wave-2'],
+				['resolve', 'wave-1'],
+				['resolve', 'wave-2'],
+			]);
+			const [openFirst, openSecond, resolveFirst, resolveSecond] = commands;
+			const runPrinted = async (args: string[]) =>
+				expect((await run(process.execPath, args, { cwd: REPO })).stdout).toContain('-> n8n 200');
 
-		await runPrinted(openFirst);
-		await waitUntil(
-			'every provider mitigates',
-			async () => (await mitigating(MITIGATORS)).every(Boolean),
-			90_000,
-		);
-		expect(await (await fetch(statusUrl)).text()).toContain('MITIGATING');
-		const writesWhenOn = (await state()).simulators.map((s) => s.writes);
+			await runPrinted(openFirst);
+			await waitUntil(
+				'every provider mitigates',
+				async () => (await mitigating(MITIGATORS)).every(Boolean),
+				90_000,
+			);
+			expect(await (await fetch(statusUrl)).text()).toContain('MITIGATING');
+			const writesWhenOn = (await state()).simulators.map((s) => s.writes);
 
-		await runPrinted(openSecond);
-		await runPrinted(resolveFirst);
-		await sleep((HOLD_DOWN_SECONDS + 8) * 1000); // past the hold-down: one incident is still open, so nothing may change
-		const held = await state();
-		expect(await mitigating(MITIGATORS)).toEqual(MITIGATORS.map(() => true));
-		expect(held.simulators.map((s) => s.writes)).toEqual(writesWhenOn);
+			await runPrinted(openSecond);
+			await runPrinted(resolveFirst);
+			// past the hold-down: one incident is still open, so nothing may change
+			await sleep((HOLD_DOWN_SECONDS + 8) * 1000);
+			const held = await state();
+			expect(await mitigating(MITIGATORS)).toEqual(MITIGATORS.map(() => true));
+			expect(held.simulators.map((s) => s.writes)).toEqual(writesWhenOn);
 
-		await runPrinted(resolveSecond);
-		const resolvedAt = Date.parse((await state()).incidents.at(-1)!.at);
-		await waitUntil(
-			'every provider stops mitigating',
-			async () => (await mitigating(MITIGATORS)).every((on) => !on),
-			120_000,
-		);
+			await runPrinted(resolveSecond);
+			const resolvedAt = Date.parse((await state()).incidents.at(-1)!.at);
+			await waitUntil(
+				'every provider stops mitigating',
+				async () => (await mitigating(MITIGATORS)).every((on) => !on),
+				120_000,
+			);
 
-		const final = await state();
-		for (const name of MITIGATORS)
-			expect(simulator(final, name).changes.map((c) => c.mitigating)).toEqual([true, false]);
-		for (const name of HELD_DOWN) {
-			const offAt = Date.parse(simulator(final, name).changes[1].at);
-			expect(offAt - resolvedAt).toBeGreaterThanOrEqual(HOLD_DOWN_SECONDS * 1000);
-		}
-		// One advertise, one withdraw.
-		expect(simulator(final, 'Cloudflare').writes).toBe(2);
-		expect(output).toMatch(/>>> Cloudflare mitigation ON[\s\S]*>>> Cloudflare mitigation OFF/);
-	});
+			const final = await state();
+			for (const name of MITIGATORS)
+				expect(simulator(final, name).changes.map((c) => c.mitigating)).toEqual([true, false]);
+			for (const name of HELD_DOWN) {
+				const offAt = Date.parse(simulator(final, name).changes[1].at);
+				expect(offAt - resolvedAt).toBeGreaterThanOrEqual(HOLD_DOWN_SECONDS * 1000);
+			}
+			// One advertise, one withdraw.
+			expect(simulator(final, 'Cloudflare').writes).toBe(2);
+			expect(output).toMatch(/>>> Cloudflare mitigation ON[\s\S]*>>> Cloudflare mitigation OFF/);
+		},
+	);
 
 	it('stops n8n and the simulators on Ctrl-C', async () => {
 		const simulatorUrls = (await state()).simulators.map((s) => s.baseUrl);

@@ -28,9 +28,9 @@ import { startN8nWith, stopN8n, waitUntil as until } from './harness';
 import { locator } from './workflows';
 
 /**
- * Every workflow in examples/ imported into a real n8n as a user would import it, wired to the simulators, and run
- * through a multi-wave attack. Only what a user must adapt anyway (their own target ids) and the hold-down timings
- * (minutes in the examples, seconds here) are changed.
+ * Every workflow in examples/ imported into a real n8n as a user would import it, wired to the
+ * simulators, and run through a multi-wave attack. Only what a user must adapt anyway (their own
+ * target ids) and the hold-down timings (minutes in the examples, seconds here) are changed.
  */
 
 const EXAMPLES = join(__dirname, '../../examples');
@@ -56,7 +56,10 @@ function retarget(example: Example, type: string, targets: Record<string, string
 	}
 }
 
-/** Hold-downs of seconds instead of minutes, and schedules every second or two, so a test can watch them act. */
+/**
+ * Hold-downs of seconds instead of minutes, and schedules every second or two, so a test can watch
+ * them act.
+ */
 function shortenTimings(example: Example, withdrawDelaySeconds: number) {
 	const scheduleSeconds: Record<string, number> = { 'Every Minute': 1, 'Every 5 Minutes': 2 };
 	for (const node of example.nodes) {
@@ -94,7 +97,8 @@ beforeAll(async () => {
 	const vultr = await startVultr();
 	const linode = await startLinode();
 	ovh = await startOvh();
-	// Example 02's OVH address has the user's own Edge Network Firewall rules, disabled until attacked.
+	// Example 02's OVH address has the user's own Edge Network Firewall rules, disabled until
+	// attacked.
 	ovh.addFirewall(OVH_SINGLE_IP_BLOCK, OVH_SINGLE_IP_BLOCK.split('/')[0], false, [
 		{ sequence: 0, action: 'permit', protocol: 'tcp', tcpOption: 'established' },
 		{ sequence: 1, action: 'permit', protocol: 'tcp', destinationPort: 'eq 443' },
@@ -204,145 +208,166 @@ describe('examples/ in a real n8n', () => {
 		]);
 	});
 
-	it('01: PagerDuty incidents advertise the prefix once, keep it through a second wave and a drift, withdraw after the hold-down', async () => {
-		const prefix = () => cloudflare.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!;
-		const subscriptionId = [...pagerDuty.subscriptions.keys()][0];
-		const deliver = async (type: string, incidentId: string) =>
+	it(
+		'01: PagerDuty incidents advertise the prefix once, keep it ' +
+			'through a second wave and a drift, withdraw after the ' +
+			'hold-down',
+		async () => {
+			const prefix = () => cloudflare.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!;
+			const subscriptionId = [...pagerDuty.subscriptions.keys()][0];
+			const deliver = async (type: string, incidentId: string) =>
+				expect(
+					(
+						await pagerDuty.deliver(
+							subscriptionId,
+							incidentEvent(type, { id: incidentId, serviceId: SERVICE }),
+						)
+					).status,
+				).toBe(200);
+
+			await deliver('incident.triggered', 'QWAVE1');
+			await waitUntil('the prefix is advertised', () => prefix().advertised);
+			const advertisements = () => cloudflare.writes().filter((w) => w.method === 'PATCH').length;
+			expect(advertisements()).toBe(1);
+
+			// Someone withdraws the prefix by hand during the attack: reconciliation advertises it again.
+			prefix().advertised = false;
+			await waitUntil(
+				'reconciliation advertises the prefix again',
+				() => prefix().advertised,
+				30_000,
+			);
+			expect(advertisements()).toBe(2);
+
+			await deliver('incident.triggered', 'QWAVE2');
+			await deliver('incident.resolved', 'QWAVE1');
+			// longer than the hold-down: one incident is still open, so nothing may change
+			await sleep(4_000);
+			expect(prefix().advertised).toBe(true);
+			expect(advertisements()).toBe(2);
+
+			await deliver('incident.resolved', 'QWAVE2');
+			await sleep(1_500);
+			expect(prefix().advertised).toBe(true); // hold-down running
+			await waitUntil('the Tick withdraws the prefix', () => !prefix().advertised, 30_000);
+			expect(advertisements()).toBe(3);
+			await sleep(3_000); // reconciliation runs again and must leave a withdrawn prefix alone
+			expect(prefix().advertised).toBe(false);
+		},
+	);
+
+	it(
+		'02: alerts enable the OVH Edge Network Firewall and the ' +
+			'Hetzner firewall, resolves undo it',
+		async () => {
+			const [ovhAddress] = OVH_SINGLE_IP_BLOCK.split('/');
+			const alert = (
+				status: 'firing' | 'resolved',
+				fingerprint: string,
+				target: string,
+				hoster: string,
+			) => ({
+				status,
+				labels: { alertname: 'InboundFlood', severity: 'critical', target, hoster },
+				annotations: { summary: `Inbound flood on ${target}` },
+				startsAt: '2026-11-24T09:41:03.123Z',
+				endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-24T09:58:03.123Z',
+				generatorURL: 'http://prometheus.example.net:9090/graph',
+				fingerprint,
+			});
+			const notify = (status: 'firing' | 'resolved', alerts: object[]) =>
+				fetch(`${n8n.url}/webhook/5b0c6a4e-1d0e-4d52-9a51-0d1f6b1e0a02/incident`, {
+					method: 'POST',
+					headers: {
+						'content-type': 'application/json',
+						authorization: `Bearer ${DETECTOR_SECRET}`,
+					},
+					body: JSON.stringify({
+						version: '4',
+						groupKey: '{}:{alertname="InboundFlood"}',
+						truncatedAlerts: 0,
+						status,
+						receiver: 'n8n-ddos',
+						groupLabels: {},
+						commonLabels: {},
+						commonAnnotations: {},
+						externalURL: 'http://alertmanager.example.net:9093',
+						alerts,
+					}),
+				});
+			const ovhFiltering = () => ovh.edgeFiltering(OVH_SINGLE_IP_BLOCK, ovhAddress);
+			const ovhBefore = ovh.firewallSnapshot(OVH_SINGLE_IP_BLOCK, ovhAddress);
+			const hetznerStatus = () => hetzner.servers.get(HETZNER_SERVER)!.firewall!.status;
+			const rulesBefore = structuredClone(hetzner.servers.get(HETZNER_SERVER)!.firewall!.rules);
+			const statusBefore = hetznerStatus();
+
+			const firing = [
+				alert('firing', 'a1', ovhAddress, 'ovh'),
+				alert('firing', 'b1', HETZNER_SERVER_IP, 'hetzner'),
+			];
+			await waitUntil(
+				'the Alertmanager webhook listens',
+				async () => (await notify('firing', firing)).status === 200,
+			);
+			await waitUntil(
+				"OVH's Edge Network Firewall and the Hetzner firewall are on",
+				() => ovhFiltering() && hetznerStatus() === 'active',
+			);
+
 			expect(
 				(
-					await pagerDuty.deliver(
-						subscriptionId,
-						incidentEvent(type, { id: incidentId, serviceId: SERVICE }),
-					)
+					await notify('resolved', [
+						alert('resolved', 'a1', ovhAddress, 'ovh'),
+						alert('resolved', 'b1', HETZNER_SERVER_IP, 'hetzner'),
+					])
 				).status,
 			).toBe(200);
+			await waitUntil('both are undone', () => !ovhFiltering() && hetznerStatus() === statusBefore);
+			expect(ovh.firewallSnapshot(OVH_SINGLE_IP_BLOCK, ovhAddress)).toEqual(ovhBefore);
+			expect(ovh.retiredMitigationPosts).toBe(0);
+			expect(hetzner.servers.get(HETZNER_SERVER)!.firewall!.rules).toEqual(rulesBefore);
+		},
+	);
 
-		await deliver('incident.triggered', 'QWAVE1');
-		await waitUntil('the prefix is advertised', () => prefix().advertised);
-		const advertisements = () => cloudflare.writes().filter((w) => w.method === 'PATCH').length;
-		expect(advertisements()).toBe(1);
+	it(
+		"03: a FastNetMon ban locks the attacked server's firewall " +
+			'down, the unban restores it exactly',
+		async () => {
+			const original = structuredClone(digitalOcean.firewalls.get(digitalOceanFirewallId));
+			const fastNetMon = (file: string) =>
+				fetch(`${n8n.url}/webhook/5b0c6a4e-1d0e-4d52-9a51-0d1f6b1e0a03/incident`, {
+					method: 'POST',
+					headers: {
+						'content-type': 'application/json',
+						authorization: `Bearer ${DETECTOR_SECRET}`,
+					},
+					body: readFileSync(join(__dirname, '../fixtures', file), 'utf8'),
+				});
+			const lockdownFirewall = () =>
+				[...digitalOcean.firewalls.values()].find((f) => f.name.startsWith('ddos-lockdown-'));
 
-		// Someone withdraws the prefix by hand during the attack: reconciliation advertises it again.
-		prefix().advertised = false;
-		await waitUntil(
-			'reconciliation advertises the prefix again',
-			() => prefix().advertised,
-			30_000,
-		);
-		expect(advertisements()).toBe(2);
+			await waitUntil(
+				'the FastNetMon webhook listens',
+				async () => (await fastNetMon('fastnetmon-ban.json')).status === 200,
+			);
+			// Lockdown attaches the lockdown firewall first, then detaches the original: wait for both
+			// steps.
+			await waitUntil(
+				'the DigitalOcean firewall is locked down',
+				() =>
+					lockdownFirewall() !== undefined &&
+					digitalOcean.firewalls.get(digitalOceanFirewallId)!.droplet_ids.length === 0,
+			);
+			expect(lockdownFirewall()!.droplet_ids).toEqual(original!.droplet_ids);
 
-		await deliver('incident.triggered', 'QWAVE2');
-		await deliver('incident.resolved', 'QWAVE1');
-		await sleep(4_000); // longer than the hold-down: one incident is still open, so nothing may change
-		expect(prefix().advertised).toBe(true);
-		expect(advertisements()).toBe(2);
-
-		await deliver('incident.resolved', 'QWAVE2');
-		await sleep(1_500);
-		expect(prefix().advertised).toBe(true); // hold-down running
-		await waitUntil('the Tick withdraws the prefix', () => !prefix().advertised, 30_000);
-		expect(advertisements()).toBe(3);
-		await sleep(3_000); // reconciliation runs again and must leave a withdrawn prefix alone
-		expect(prefix().advertised).toBe(false);
-	});
-
-	it('02: alerts enable the OVH Edge Network Firewall and the Hetzner firewall, resolves undo it', async () => {
-		const [ovhAddress] = OVH_SINGLE_IP_BLOCK.split('/');
-		const alert = (
-			status: 'firing' | 'resolved',
-			fingerprint: string,
-			target: string,
-			hoster: string,
-		) => ({
-			status,
-			labels: { alertname: 'InboundFlood', severity: 'critical', target, hoster },
-			annotations: { summary: `Inbound flood on ${target}` },
-			startsAt: '2026-11-24T09:41:03.123Z',
-			endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-24T09:58:03.123Z',
-			generatorURL: 'http://prometheus.example.net:9090/graph',
-			fingerprint,
-		});
-		const notify = (status: 'firing' | 'resolved', alerts: object[]) =>
-			fetch(`${n8n.url}/webhook/5b0c6a4e-1d0e-4d52-9a51-0d1f6b1e0a02/incident`, {
-				method: 'POST',
-				headers: { 'content-type': 'application/json', authorization: `Bearer ${DETECTOR_SECRET}` },
-				body: JSON.stringify({
-					version: '4',
-					groupKey: '{}:{alertname="InboundFlood"}',
-					truncatedAlerts: 0,
-					status,
-					receiver: 'n8n-ddos',
-					groupLabels: {},
-					commonLabels: {},
-					commonAnnotations: {},
-					externalURL: 'http://alertmanager.example.net:9093',
-					alerts,
-				}),
+			expect((await fastNetMon('fastnetmon-unban.json')).status).toBe(200);
+			await waitUntil('the lockdown is withdrawn', () => lockdownFirewall() === undefined, 30_000);
+			const restored = digitalOcean.firewalls.get(digitalOceanFirewallId)!;
+			expect({ ...restored, pending_changes: undefined, status: undefined }).toEqual({
+				...original,
+				pending_changes: undefined,
+				status: undefined,
 			});
-		const ovhFiltering = () => ovh.edgeFiltering(OVH_SINGLE_IP_BLOCK, ovhAddress);
-		const ovhBefore = ovh.firewallSnapshot(OVH_SINGLE_IP_BLOCK, ovhAddress);
-		const hetznerStatus = () => hetzner.servers.get(HETZNER_SERVER)!.firewall!.status;
-		const rulesBefore = structuredClone(hetzner.servers.get(HETZNER_SERVER)!.firewall!.rules);
-		const statusBefore = hetznerStatus();
-
-		const firing = [
-			alert('firing', 'a1', ovhAddress, 'ovh'),
-			alert('firing', 'b1', HETZNER_SERVER_IP, 'hetzner'),
-		];
-		await waitUntil(
-			'the Alertmanager webhook listens',
-			async () => (await notify('firing', firing)).status === 200,
-		);
-		await waitUntil(
-			"OVH's Edge Network Firewall and the Hetzner firewall are on",
-			() => ovhFiltering() && hetznerStatus() === 'active',
-		);
-
-		expect(
-			(
-				await notify('resolved', [
-					alert('resolved', 'a1', ovhAddress, 'ovh'),
-					alert('resolved', 'b1', HETZNER_SERVER_IP, 'hetzner'),
-				])
-			).status,
-		).toBe(200);
-		await waitUntil('both are undone', () => !ovhFiltering() && hetznerStatus() === statusBefore);
-		expect(ovh.firewallSnapshot(OVH_SINGLE_IP_BLOCK, ovhAddress)).toEqual(ovhBefore);
-		expect(ovh.retiredMitigationPosts).toBe(0);
-		expect(hetzner.servers.get(HETZNER_SERVER)!.firewall!.rules).toEqual(rulesBefore);
-	});
-
-	it("03: a FastNetMon ban locks the attacked server's firewall down, the unban restores it exactly", async () => {
-		const original = structuredClone(digitalOcean.firewalls.get(digitalOceanFirewallId));
-		const fastNetMon = (file: string) =>
-			fetch(`${n8n.url}/webhook/5b0c6a4e-1d0e-4d52-9a51-0d1f6b1e0a03/incident`, {
-				method: 'POST',
-				headers: { 'content-type': 'application/json', authorization: `Bearer ${DETECTOR_SECRET}` },
-				body: readFileSync(join(__dirname, '../fixtures', file), 'utf8'),
-			});
-		const lockdownFirewall = () =>
-			[...digitalOcean.firewalls.values()].find((f) => f.name.startsWith('ddos-lockdown-'));
-
-		await waitUntil(
-			'the FastNetMon webhook listens',
-			async () => (await fastNetMon('fastnetmon-ban.json')).status === 200,
-		);
-		// Lockdown attaches the lockdown firewall first, then detaches the original: wait for both steps.
-		await waitUntil(
-			'the DigitalOcean firewall is locked down',
-			() =>
-				lockdownFirewall() !== undefined &&
-				digitalOcean.firewalls.get(digitalOceanFirewallId)!.droplet_ids.length === 0,
-		);
-		expect(lockdownFirewall()!.droplet_ids).toEqual(original!.droplet_ids);
-
-		expect((await fastNetMon('fastnetmon-unban.json')).status).toBe(200);
-		await waitUntil('the lockdown is withdrawn', () => lockdownFirewall() === undefined, 30_000);
-		const restored = digitalOcean.firewalls.get(digitalOceanFirewallId)!;
-		expect({ ...restored, pending_changes: undefined, status: undefined }).toEqual({
-			...original,
-			pending_changes: undefined,
-			status: undefined,
-		});
-	});
+		},
+	);
 });

@@ -13,7 +13,10 @@ import { PACKAGE, postJson } from './workflows';
 /** The owner account the tests log in with (n8n 2.x needs one for the REST API). */
 export const OWNER = { email: 'operator@example.test', password: 'Local-test-1' };
 
-/** Where globalSetup leaves the tarball: the package is built and packed once per jest run, not once per file. */
+/**
+ * Where globalSetup leaves the tarball: the package is built and packed once per jest run, not once
+ * per file.
+ */
 const TARBALL_VARIABLE = 'DDOS_E2E_TARBALL';
 
 export function packedPackage(): string {
@@ -25,8 +28,9 @@ export function packedPackage(): string {
 }
 
 /**
- * A real n8n with the packed package installed as the Community Nodes screen would, `load` run on it (import
- * credentials and workflows), started. If it cannot start it is stopped here, since the caller never gets it.
+ * A real n8n with the packed package installed as the Community Nodes screen would, `load` run on
+ * it (import credentials and workflows), started. If it cannot start it is stopped here, since the
+ * caller never gets it.
  */
 export async function startN8nWith(
 	options: N8nOptions,
@@ -44,7 +48,10 @@ export async function startN8nWith(
 	}
 }
 
-/** A real n8n (current version, with the owner account) with these credentials and workflows imported. */
+/**
+ * A real n8n (current version, with the owner account) with these credentials and workflows
+ * imported.
+ */
 export async function startN8nWithWorkflows(
 	credentials: Parameters<N8nInstance['importCredentials']>[0],
 	workflows: unknown[],
@@ -55,7 +62,9 @@ export async function startN8nWithWorkflows(
 	});
 }
 
-/** Stops n8n and the simulators a test file started (after a failed start, those that did start). */
+/**
+ * Stops n8n and the simulators a test file started (after a failed start, those that did start).
+ */
 export async function stopAll(
 	n8n: N8nInstance | undefined,
 	...simulators: Array<{ stop(): Promise<void> } | undefined>
@@ -65,8 +74,8 @@ export async function stopAll(
 }
 
 /**
- * Calls a workflow's production webhook (`/webhook/<path>`) and returns what it answers: the last node's items.
- * Any status but 200 fails the test, with the answer.
+ * Calls a workflow's production webhook (`/webhook/<path>`) and returns what it answers: the last
+ * node's items. Any status but 200 fails the test, with the answer.
  */
 export async function callWebhook(
 	n8n: N8nInstance,
@@ -79,13 +88,18 @@ export async function callWebhook(
 	return json;
 }
 
-/** Stops n8n (and its workers) and removes its folder, unless KEEP_N8N=1 asks to keep it for a look. */
+/**
+ * Stops n8n (and its workers) and removes its folder, unless KEEP_N8N=1 asks to keep it for a look.
+ */
 export async function stopN8n(n8n: N8nInstance | undefined): Promise<void> {
 	await n8n?.stop();
 	if (process.env.KEEP_N8N !== '1') n8n?.cleanup();
 }
 
-/** Polls until `condition` holds; on timeout the error carries what `diagnostics` returns (e.g. an n8n log tail). */
+/**
+ * Polls until `condition` holds; on timeout the error carries what `diagnostics` returns (e.g. an
+ * n8n log tail).
+ */
 export async function waitUntil(
 	what: string,
 	condition: () => boolean | Promise<boolean>,
@@ -99,7 +113,10 @@ export async function waitUntil(
 	}
 }
 
-/** n8n's own credential test (the editor's "Test" button) for this credential with `data`: `{ status, message }`. */
+/**
+ * n8n's own credential test (the editor's "Test" button) for this credential with `data`: `{
+ * status, message }`.
+ */
 export async function testCredential(
 	n8n: N8nInstance,
 	credential: { id: string; name: string; type: string },
@@ -114,8 +131,9 @@ export async function testCredential(
 }
 
 /**
- * What a resource locator's "From List" shows in the editor: n8n's REST call for it, with the node's other current
- * parameters (a list can depend on them, e.g. a prefix's BGP prefixes) and its credential.
+ * What a resource locator's "From List" shows in the editor: n8n's REST call for it, with the
+ * node's other current parameters (a list can depend on them, e.g. a prefix's BGP prefixes) and its
+ * credential.
  */
 export async function listSearch(
 	n8n: N8nInstance,

@@ -45,7 +45,7 @@ beforeAll(async () => {
 afterAll(async () => await stopAll(n8n, sim));
 
 describe('Hetzner Robot Firewall inside a real n8n', () => {
-	it('tests the credential through n8n (Basic auth on /server); a wrong password fails', async () => {
+	it('tests the credential in n8n (Basic auth on /server); a wrong password fails', async () => {
 		const test = (data: Record<string, string>) => testCredential(n8n, credential, data);
 		expect(await test(hetznerCredentials(sim))).toMatchObject({ status: 'OK' });
 		expect(await test(hetznerCredentials(sim, { password: 'wrong' }))).toMatchObject({

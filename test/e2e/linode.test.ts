@@ -69,7 +69,7 @@ describe('Linode Cloud Firewall node inside a real n8n', () => {
 		expect([...sim.firewalls.values()].some((f) => f.label === snapshotLabel(web.id))).toBe(true);
 	});
 
-	it('withdraws from another workflow, through a rate limit, and every rule and policy is back', async () => {
+	it('withdraws in another workflow through a rate limit: rules and policy back', async () => {
 		sim.inject(rateLimited('PUT', { errors: [{ reason: 'Too many requests' }] }, '1'));
 		expect(await callWebhook(n8n, 'ln-withdraw')).toEqual([
 			expect.objectContaining({ provider: 'linodeFirewall', active: false, changed: true }),
@@ -77,16 +77,20 @@ describe('Linode Cloud Firewall node inside a real n8n', () => {
 		expect(snapshot(sim)).toEqual(before);
 	});
 
-	it("lists the account's firewalls for the editor's Firewall picker, filtered by what the user types", async () => {
-		const search = (filter?: string) =>
-			listSearch(n8n, {
-				nodeType: 'linodeFirewall',
-				methodName: 'searchFirewalls',
-				parameter: 'firewallId',
-				credentials,
-				filter,
-			});
-		expect((await search()).map((f) => f.value)).toContain(String(web.id));
-		expect(await search('web-pr')).toEqual([expect.objectContaining({ value: String(web.id) })]);
-	});
+	it(
+		"lists the account's firewalls for the editor's Firewall " +
+			'picker, filtered by what the user types',
+		async () => {
+			const search = (filter?: string) =>
+				listSearch(n8n, {
+					nodeType: 'linodeFirewall',
+					methodName: 'searchFirewalls',
+					parameter: 'firewallId',
+					credentials,
+					filter,
+				});
+			expect((await search()).map((f) => f.value)).toContain(String(web.id));
+			expect(await search('web-pr')).toEqual([expect.objectContaining({ value: String(web.id) })]);
+		},
+	);
 });

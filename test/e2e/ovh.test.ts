@@ -1,18 +1,26 @@
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { OvhSimulator } from '../simulators/ovh';
-import { BLOCK, IP, SINGLE, ovhCredentials, startOvh } from '../unit/ovh/fixture';
-import { OWNER, listSearch, startN8nWith, stopN8n, testCredential } from './harness';
-import { PACKAGE, locator, postJson, webhook, workflow, type WorkflowNode } from './workflows';
+import {
+	BLOCK,
+	IP,
+	LOCKDOWN_RULES,
+	SINGLE,
+	addUsersFirewall,
+	ovhCredentials,
+	startOvh,
+} from '../unit/ovh/fixture';
+import { callWebhook, listSearch, startN8nWithWorkflows, stopAll, testCredential } from './harness';
+import { locator, packageNode, simulatorCredential, webhook, workflow } from './workflows';
 
-const credentials = { ovhMitigationApi: { id: 'ovhsim000000001', name: 'OVH (simulator)' } };
+const { credential, credentials } = simulatorCredential(
+	'ovhMitigationApi',
+	'ovhsim000000001',
+	'OVH',
+);
 const SINGLE_IP = SINGLE.split('/')[0];
 
-const ovhNode = (name: string, parameters: Record<string, unknown>): WorkflowNode => ({
-	name,
-	type: `${PACKAGE}.ovhDdosProtection`,
-	parameters: { requestOptions: {}, ...parameters },
-	credentials,
-});
+const ovhNode = (name: string, parameters: Record<string, unknown>) =>
+	packageNode(name, 'ovhDdosProtection', parameters, credentials);
 /**
  * The /24's IP has no firewall: Enable mode creates one. The single IP has the user's own rules:
  * Lockdown.
@@ -26,30 +34,11 @@ let singleBefore: ReturnType<OvhSimulator['firewallSnapshot']>;
 
 beforeAll(async () => {
 	sim = await startOvh();
-	sim.addFirewall(SINGLE, SINGLE_IP, true, [
-		{
-			sequence: 0,
-			action: 'permit',
-			protocol: 'tcp',
-			source: '192.0.2.0/24',
-			destinationPort: 'eq 22',
-		},
-		{ sequence: 1, action: 'permit', protocol: 'tcp', tcpOption: 'established' },
-		{
-			sequence: 2,
-			action: 'permit',
-			protocol: 'udp',
-			destinationPort: 'eq 53',
-			sourcePort: 'eq 53',
-		},
-		{ sequence: 19, action: 'deny', protocol: 'ipv4' },
-	]);
+	addUsersFirewall(sim, true, SINGLE, SINGLE_IP);
 	singleBefore = sim.firewallSnapshot(SINGLE, SINGLE_IP);
-	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
-		instance.importCredentials([
-			{ ...credentials.ovhMitigationApi, type: 'ovhMitigationApi', data: ovhCredentials(sim) },
-		]);
-		instance.importWorkflows([
+	n8n = await startN8nWithWorkflows(
+		[{ ...credential, data: ovhCredentials(sim) }],
+		[
 			workflow('ovhActivate00001', 'OVH activate', [
 				[
 					webhook('Activate', 'ovh-activate'),
@@ -81,35 +70,14 @@ beforeAll(async () => {
 					ovhNode('Read status', { operation: 'getStatus', ...singleIp }),
 				],
 			]),
-		]);
-	});
+		],
+	);
 });
 
-afterAll(async () => {
-	await stopN8n(n8n);
-	await sim?.stop();
-});
+afterAll(async () => await stopAll(n8n, sim));
 
-const testOvhCredential = (data: Record<string, string>) =>
-	testCredential(n8n, { ...credentials.ovhMitigationApi, type: 'ovhMitigationApi' }, data);
-const activate = async () => await postJson(`${n8n.url}/webhook/ovh-activate`);
-const lockdownRules = [
-	expect.objectContaining({
-		sequence: 0,
-		action: 'permit',
-		protocol: 'tcp',
-		tcpOption: 'established',
-	}),
-	expect.objectContaining({
-		sequence: 1,
-		protocol: 'tcp',
-		source: 'any',
-		destinationPort: 'eq 22',
-	}),
-	expect.objectContaining({ sequence: 2, protocol: 'tcp', destinationPort: 'eq 443' }),
-	expect.objectContaining({ sequence: 3, protocol: 'udp', destinationPort: 'eq 27015' }),
-	expect.objectContaining({ sequence: 19, action: 'deny', protocol: 'ipv4' }),
-];
+const testOvhCredential = (data: Record<string, string>) => testCredential(n8n, credential, data);
+const activate = async () => await callWebhook(n8n, 'ovh-activate');
 
 describe('OVH DDoS Protection inside a real n8n', () => {
 	it('tests the credential: signed with OVH server time; a wrong secret fails', async () => {
@@ -121,9 +89,7 @@ describe('OVH DDoS Protection inside a real n8n', () => {
 	});
 
 	it('activates from one workflow: a new firewall enabled, the other IP locked down', async () => {
-		const { status, json } = await activate();
-		expect(status).toBe(200);
-		expect(json).toEqual([
+		expect(await activate()).toEqual([
 			expect.objectContaining({
 				provider: 'ovhDdosProtection',
 				target: SINGLE_IP,
@@ -136,15 +102,13 @@ describe('OVH DDoS Protection inside a real n8n', () => {
 		expect(sim.firewallSnapshot(BLOCK, IP)).toEqual({ enabled: true, rules: [] });
 		expect(sim.firewallSnapshot(SINGLE, SINGLE_IP)).toEqual({
 			enabled: true,
-			rules: lockdownRules,
+			rules: LOCKDOWN_RULES.map((rule) => expect.objectContaining(rule)),
 		});
 		expect(sim.retiredMitigationPosts).toBe(0);
 	});
 
 	it('withdraws from another workflow: the firewall gone again, the rules back', async () => {
-		const { status, json } = await postJson(`${n8n.url}/webhook/ovh-withdraw`);
-		expect(status).toBe(200);
-		expect(json).toEqual([
+		expect(await callWebhook(n8n, 'ovh-withdraw')).toEqual([
 			expect.objectContaining({ target: SINGLE_IP, active: true, changed: true }),
 		]);
 		expect(sim.firewallSnapshot(BLOCK, IP)).toBe('none');
@@ -152,20 +116,15 @@ describe('OVH DDoS Protection inside a real n8n', () => {
 	});
 
 	it('after a restart, restores the rules from the "original" of the activation', async () => {
-		const { json } = await activate();
-		const [lockdown] = json as Array<{ original: unknown }>;
+		const [lockdown] = (await activate()) as Array<{ original: unknown }>;
 		await n8n.restart();
-		const { status } = await postJson(`${n8n.url}/webhook/ovh-restore`, {
-			original: lockdown.original,
-		});
-		expect(status).toBe(200);
+		await callWebhook(n8n, 'ovh-restore', { original: lockdown.original });
 		expect(sim.firewallSnapshot(SINGLE, SINGLE_IP)).toEqual(singleBefore);
 	});
 
 	it('reads status without writing', async () => {
 		const writes = sim.writes().length;
-		const { json } = await postJson(`${n8n.url}/webhook/ovh-status`);
-		expect(json).toEqual([
+		expect(await callWebhook(n8n, 'ovh-status')).toEqual([
 			expect.objectContaining({
 				target: SINGLE_IP,
 				active: true,

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { freePort } from '../../scripts/n8nHarness';
 
 /**
- * Throwaway Redis and PostgreSQL servers for the end-to-end tests: installed from Debian when missing, started on free
- * loopback ports in temporary folders, and stopped (with their data removed) afterwards.
+ * Throwaway Redis and PostgreSQL servers for the end-to-end tests: installed from Debian when
+ * missing, started on free loopback ports in temporary folders, and stopped (with their data
+ * removed) afterwards.
  */
 
 export interface Service {
@@ -113,7 +114,10 @@ export interface Postgres extends Service {
 	database: string;
 }
 
-/** A fresh cluster with trust authentication on loopback; PostgreSQL refuses to run as root, so it runs as `postgres`. */
+/**
+ * A fresh cluster with trust authentication on loopback; PostgreSQL refuses to run as root, so it
+ * runs as `postgres`.
+ */
 export async function startPostgres(database = 'n8n'): Promise<Postgres> {
 	const bin = postgresBin();
 	const dir = mkdtempSync(join(tmpdir(), 'gate-pg-'));

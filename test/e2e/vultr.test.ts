@@ -62,28 +62,36 @@ describe('Vultr Firewall node inside a real n8n', () => {
 		).toHaveLength(2);
 	});
 
-	it('withdraws from another workflow, through a rate limit: groups, rules and memberships as before', async () => {
-		sim.inject({
-			method: 'PATCH',
-			response: { status: 429, body: { error: 'Rate limit exceeded.', status: 429 } },
-		});
-		expect(await callWebhook(n8n, 'vu-withdraw')).toEqual([
-			expect.objectContaining({ provider: 'vultrFirewall', active: false, changed: true }),
-		]);
-		expect(snapshot(sim)).toEqual(before);
-		expect(sim.exposures).toEqual([]);
-	});
-
-	it("lists the account's firewall groups for the editor's picker, filtered by what the user types", async () => {
-		const search = (filter?: string) =>
-			listSearch(n8n, {
-				nodeType: 'vultrFirewall',
-				methodName: 'searchFirewallGroups',
-				parameter: 'firewallGroupId',
-				credentials,
-				filter,
+	it(
+		'withdraws from another workflow, through a rate limit: ' +
+			'groups, rules and memberships as before',
+		async () => {
+			sim.inject({
+				method: 'PATCH',
+				response: { status: 429, body: { error: 'Rate limit exceeded.', status: 429 } },
 			});
-		expect((await search()).map((g) => g.value)).toContain(web.id);
-		expect(await search('web-pr')).toEqual([expect.objectContaining({ value: web.id })]);
-	});
+			expect(await callWebhook(n8n, 'vu-withdraw')).toEqual([
+				expect.objectContaining({ provider: 'vultrFirewall', active: false, changed: true }),
+			]);
+			expect(snapshot(sim)).toEqual(before);
+			expect(sim.exposures).toEqual([]);
+		},
+	);
+
+	it(
+		"lists the account's firewall groups for the editor's " +
+			'picker, filtered by what the user types',
+		async () => {
+			const search = (filter?: string) =>
+				listSearch(n8n, {
+					nodeType: 'vultrFirewall',
+					methodName: 'searchFirewallGroups',
+					parameter: 'firewallGroupId',
+					credentials,
+					filter,
+				});
+			expect((await search()).map((g) => g.value)).toContain(web.id);
+			expect(await search('web-pr')).toEqual([expect.objectContaining({ value: web.id })]);
+		},
+	);
 });

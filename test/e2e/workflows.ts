@@ -8,7 +8,10 @@ export interface WorkflowNode {
 	typeVersion?: number;
 	parameters: Record<string, unknown>;
 	credentials?: Record<string, { id: string; name: string }>;
-	/** Trigger nodes need one for their production URL (/webhook/<webhookId>/<path>), as the editor sets. */
+	/**
+	 * Trigger nodes need one for their production URL (/webhook/<webhookId>/<path>), as the editor
+	 * sets.
+	 */
 	webhookId?: string;
 	/** The node's Settings > On Error, e.g. 'continueRegularOutput' (continueOnFail). */
 	onError?: string;
@@ -17,8 +20,9 @@ export interface WorkflowNode {
 export const PACKAGE = 'n8n-nodes-ddos-mitigation';
 
 /**
- * A provider's credential as the end-to-end tests store it in n8n, pointing at the provider's simulator:
- * `credential` for importing and testing it (with its data), `credentials` for the nodes that use it.
+ * A provider's credential as the end-to-end tests store it in n8n, pointing at the provider's
+ * simulator: `credential` for importing and testing it (with its data), `credentials` for the nodes
+ * that use it.
  */
 export function simulatorCredential(type: string, id: string, provider: string) {
 	const name = `${provider} (simulator)`;

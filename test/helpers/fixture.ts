@@ -3,7 +3,9 @@ import type { ICredentialDataDecryptedObject, ICredentialType } from 'n8n-workfl
 import type { Fault } from '../simulators/framework';
 import type { RunOptions } from './runNode';
 
-/** What every provider's unit tests set up the same way: targets, run options, a simulator per test. */
+/**
+ * What every provider's unit tests set up the same way: targets, run options, a simulator per test.
+ */
 
 /** A resource-locator value as the editor saves it in "By ID" mode. */
 export const rl = (value: string | number) => ({ __rl: true, mode: 'id', value: String(value) });
@@ -16,7 +18,9 @@ export interface ProviderCredential {
 	maxAttempts: number;
 }
 
-/** A provider's run-options builder, `(sim, parameters, extra?) => RunOptions`, from its credential. */
+/**
+ * A provider's run-options builder, `(sim, parameters, extra?) => RunOptions`, from its credential.
+ */
 export function providerRunner<Simulator>(credential: (sim: Simulator) => ProviderCredential) {
 	return (
 		sim: Simulator,
@@ -34,8 +38,8 @@ export function providerRunner<Simulator>(credential: (sim: Simulator) => Provid
 }
 
 /**
- * A fresh simulator for every test, stopped after it: `start` starts it, keeps it where the tests read it
- * (e.g. `async () => (sim = await startVultr())`) and returns what to stop.
+ * A fresh simulator for every test, stopped after it: `start` starts it, keeps it where the tests
+ * read it (e.g. `async () => (sim = await startVultr())`) and returns what to stop.
  */
 export function simulatorPerTest(start: () => Promise<{ stop(): Promise<void> }>): void {
 	let running: { stop(): Promise<void> } | undefined;
@@ -57,7 +61,10 @@ export const operationParams =
 		...extra,
 	});
 
-/** One `429 Too Many Requests` for `method`, with the provider's own body and a Retry-After in seconds. */
+/**
+ * One `429 Too Many Requests` for `method`, with the provider's own body and a Retry-After in
+ * seconds.
+ */
 export const rateLimited = (method: string, body: unknown, retryAfter = '0'): Fault => ({
 	method,
 	response: { status: 429, headers: { 'retry-after': retryAfter }, body },

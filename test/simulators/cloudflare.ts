@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { Simulator, type SimRequest, type SimResponse } from './framework';
 
 /**
- * Cloudflare API v4 as the two Cloudflare nodes use it: token verification, accounts, Magic Transit prefixes
- * with on-demand BGP advertisement (whole prefix through bgp/status, or per BGP prefix through bgp/prefixes),
- * zones and the security_level setting. Envelopes and error codes follow the
+ * Cloudflare API v4 as the two Cloudflare nodes use it: token verification, accounts, Magic Transit
+ * prefixes with on-demand BGP advertisement (whole prefix through bgp/status, or per BGP prefix
+ * through bgp/prefixes), zones and the security_level setting. Envelopes and error codes follow the
  * official API schema; permissions are enforced per token.
  */
 
@@ -43,7 +43,10 @@ export interface SimOnDemand {
 	on_demand_locked: boolean;
 }
 
-/** A BGP prefix: a subnet of an IP prefix (or the prefix itself) that Cloudflare can announce on its own. */
+/**
+ * A BGP prefix: a subnet of an IP prefix (or the prefix itself) that Cloudflare can announce on its
+ * own.
+ */
 export interface SimBgpPrefix {
 	id: string;
 	cidr: string;
@@ -224,8 +227,8 @@ export class CloudflareSimulator extends Simulator {
 			...prefix,
 		};
 		this.accounts.get(accountId)!.prefixes.set(prefix.id, full);
-		// Every IP prefix has a BGP prefix of its own CIDR; its on-demand state is the prefix's, so bgp/status and
-		// bgp/prefixes always agree about it.
+		// Every IP prefix has a BGP prefix of its own CIDR; its on-demand state is the prefix's, so
+		// bgp/status and bgp/prefixes always agree about it.
 		const id = createHash('md5').update(`bgp:${prefix.id}`).digest('hex');
 		this.bgpPrefixes.set(
 			prefix.id,
@@ -285,7 +288,8 @@ export class CloudflareSimulator extends Simulator {
 		}
 		const token = this.tokens.get(match[1]);
 		if (!token || token.status !== 'active') {
-			// Token verification answers for disabled/expired tokens with their status; other calls refuse them.
+			// Token verification answers for disabled/expired tokens with their status; other calls
+			// refuse them.
 			if (token && req.path.endsWith('/tokens/verify')) {
 				this.token = token;
 				return undefined;
@@ -342,7 +346,8 @@ export class CloudflareSimulator extends Simulator {
 			return fail(
 				404,
 				7003,
-				`Could not route to /accounts/${req.params.accountId}, perhaps your object identifier is invalid?`,
+				`Could not route to /accounts/${req.params.accountId}, ` +
+					'perhaps your object identifier is invalid?',
 			);
 		}
 		if (!this.can(permission)) return this.forbidden();
@@ -383,7 +388,9 @@ export class CloudflareSimulator extends Simulator {
 			return fail(
 				404,
 				7003,
-				`Could not route to /zones/${req.params.zoneId}/settings/security_level, perhaps your object identifier is invalid?`,
+				'Could not route to ' +
+					`/zones/${req.params.zoneId}/settings/security_level, ` +
+					'perhaps your object identifier is invalid?',
 			);
 		}
 		if (!this.can(permission)) return this.forbidden();
@@ -413,7 +420,9 @@ function newBgpPrefix(
 	};
 }
 
-/** An `on_demand` whose fields read and write the IP prefix's own advertisement and on-demand flags. */
+/**
+ * An `on_demand` whose fields read and write the IP prefix's own advertisement and on-demand flags.
+ */
 function linkedOnDemand(prefix: SimPrefix): SimOnDemand {
 	const view = {} as SimOnDemand;
 	for (const key of [

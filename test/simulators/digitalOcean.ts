@@ -4,11 +4,12 @@ import { isIP } from 'node:net';
 import { Simulator, type Handler, type SimRequest, type SimResponse } from './framework';
 
 /**
- * DigitalOcean Cloud Firewalls as the API really behaves (specs/digitalocean.json): PUT replaces the whole object
- * and resets anything left out (trap 1: droplets detached), create needs a rule, documented limits (10 Droplets,
- * 5 tags, 50 rules) and existing Droplets/tags/load balancers, `{id, message}` errors, page links with the public
- * host, and `ratelimit-*` headers on every answer. It also watches the property that matters during a lockdown:
- * a Droplet that had a firewall must never be left without one, even for one call.
+ * DigitalOcean Cloud Firewalls as the API really behaves (specs/digitalocean.json): PUT replaces
+ * the whole object and resets anything left out (trap 1: droplets detached), create needs a rule,
+ * documented limits (10 Droplets, 5 tags, 50 rules) and existing Droplets/tags/load balancers,
+ * `{id, message}` errors, page links with the public host, and `ratelimit-*` headers on every
+ * answer. It also watches the property that matters during a lockdown: a Droplet that had a
+ * firewall must never be left without one, even for one call.
  */
 
 export type Scope = 'read' | 'write';

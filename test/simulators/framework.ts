@@ -2,8 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /**
- * A small HTTP server that plays a provider's API on 127.0.0.1 for tests: routes with state, exact auth checks in
- * the provider's subclass, a request log, and fault injection (status + headers + body, delays, malformed bodies).
+ * A small HTTP server that plays a provider's API on 127.0.0.1 for tests: routes with state, exact
+ * auth checks in the provider's subclass, a request log, and fault injection (status + headers +
+ * body, delays, malformed bodies).
  */
 
 export interface SimRequest {
@@ -45,7 +46,9 @@ export interface Fault {
 	delayMs?: number;
 	/** Run the real handler (the change happens), then answer with `response`: a lost reply. */
 	afterHandler?: boolean;
-	/** Close the connection without answering (after the real handler ran when `afterHandler` is set). */
+	/**
+	 * Close the connection without answering (after the real handler ran when `afterHandler` is set).
+	 */
 	drop?: boolean;
 }
 
@@ -67,7 +70,10 @@ export interface LoggedRequest {
 
 export abstract class Simulator {
 	readonly log: LoggedRequest[] = [];
-	/** Called with each request once its body has arrived, before it is answered: e.g. to time when a write reached the provider. */
+	/**
+	 * Called with each request once its body has arrived, before it is answered: e.g. to time when a
+	 * write reached the provider.
+	 */
 	onRequest?: (request: SimRequest) => void;
 	private readonly routes: Route[] = [];
 	private faults: Array<Fault & { remaining: number }> = [];

@@ -1,10 +1,11 @@
 import { Simulator, type SimRequest, type SimResponse } from './framework';
 
 /**
- * Hetzner Robot webservice as the Hetzner node uses it: HTTP Basic with a webservice user, servers, and the
- * stateless firewall. Like the real API (as reported by ansible community.hrobot and hrobot-rs), a POST replaces
- * the whole configuration: settings and rules that are not re-sent are reset or cleared. A change answers
- * "in process" and settles after a few reads; a POST meanwhile gets 409 FIREWALL_IN_PROCESS.
+ * Hetzner Robot webservice as the Hetzner node uses it: HTTP Basic with a webservice user, servers,
+ * and the stateless firewall. Like the real API (as reported by ansible community.hrobot and
+ * hrobot-rs), a POST replaces the whole configuration: settings and rules that are not re-sent are
+ * reset or cleared. A change answers "in process" and settles after a few reads; a POST meanwhile
+ * gets 409 FIREWALL_IN_PROCESS.
  */
 
 export type SimRule = Partial<
@@ -197,7 +198,10 @@ function view(firewall: SimFirewall) {
 	return structuredClone(rest);
 }
 
-/** `rules[input][0][name]=...` form fields into rule lists; a rule field outside the known ones is invalid input. */
+/**
+ * `rules[input][0][name]=...` form fields into rule lists; a rule field outside the known ones is
+ * invalid input.
+ */
 function parseRules(form: URLSearchParams): SimFirewall['rules'] | string {
 	const rules: SimFirewall['rules'] = { input: [], output: [] };
 	for (const [key, value] of form.entries()) {

@@ -4,10 +4,10 @@ import { isIP } from 'node:net';
 import { Simulator, type SimRequest, type SimResponse } from './framework';
 
 /**
- * Linode (Akamai) Cloud Firewalls as specs/linode.json describes them: PUT /rules replaces every rule and both
- * policies (unknown keys refused, at most 25 rules, version and fingerprint bumped), labels 3-32 characters and
- * unique, one firewall per Linode, `{errors: [{reason, field}]}` errors, page/pages lists with X-Filter, and
- * read-only versus read-write tokens.
+ * Linode (Akamai) Cloud Firewalls as specs/linode.json describes them: PUT /rules replaces every
+ * rule and both policies (unknown keys refused, at most 25 rules, version and fingerprint bumped),
+ * labels 3-32 characters and unique, one firewall per Linode, `{errors: [{reason, field}]}` errors,
+ * page/pages lists with X-Filter, and read-only versus read-write tokens.
  */
 
 export type Grant = 'read_only' | 'read_write';

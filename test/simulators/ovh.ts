@@ -555,13 +555,10 @@ export class OvhSimulator extends Simulator {
 		read: boolean,
 		handler: (firewall: SimFirewall) => SimResponse,
 	): SimResponse {
-		return this.withBlock(req, (block) => {
-			let firewall = block.firewalls.get(req.params.ip);
-			if (firewall && read) {
-				this.advance(block, firewall);
-				firewall = block.firewalls.get(req.params.ip);
-			}
-			return firewall ? handler(firewall) : notFoundObject(`ipOnFirewall = ${req.params.ip}`);
+		return this.withIpObject(req, read, handler, {
+			table: (block) => block.firewalls,
+			advance: (block, firewall) => this.advance(block, firewall),
+			key: 'ipOnFirewall',
 		});
 	}
 
@@ -571,13 +568,29 @@ export class OvhSimulator extends Simulator {
 		read: boolean,
 		handler: (profile: SimMitigationProfile) => SimResponse,
 	): SimResponse {
+		return this.withIpObject(req, read, handler, {
+			table: (block) => block.mitigationProfiles,
+			advance: (block, profile) => this.advanceProfile(block, profile),
+			key: 'ipMitigationProfile',
+		});
+	}
+
+	/** The path's IP's entry in one of its block's tables, advanced first on a read. */
+	private withIpObject<T>(
+		req: SimRequest,
+		read: boolean,
+		handler: (object: T) => SimResponse,
+		kind: {
+			table: (block: SimBlock) => Map<string, T>;
+			advance: (block: SimBlock, object: T) => void;
+			key: string;
+		},
+	): SimResponse {
 		return this.withBlock(req, (block) => {
-			let profile = block.mitigationProfiles.get(req.params.ip);
-			if (profile && read) {
-				this.advanceProfile(block, profile);
-				profile = block.mitigationProfiles.get(req.params.ip);
-			}
-			return profile ? handler(profile) : notFoundObject(`ipMitigationProfile = ${req.params.ip}`);
+			const table = kind.table(block);
+			if (read && table.has(req.params.ip)) kind.advance(block, table.get(req.params.ip)!);
+			const object = table.get(req.params.ip);
+			return object ? handler(object) : notFoundObject(`${kind.key} = ${req.params.ip}`);
 		});
 	}
 

@@ -3,10 +3,11 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { Simulator, type SimRequest, type SimResponse } from './framework';
 
 /**
- * PagerDuty REST API v2 as the PagerDuty Incident Trigger uses it (abilities, services, teams, v3 webhook
- * subscriptions), with exact `Authorization: Token token=<key>` checks and PagerDuty's error envelope, plus a sender
- * that delivers webhook events the way PagerDuty does: one `v1=` HMAC-SHA256 signature per active secret, a stable
- * X-Webhook-Id across retries, and a 24-hour suspension after three consecutive refused deliveries.
+ * PagerDuty REST API v2 as the PagerDuty Incident Trigger uses it (abilities, services, teams, v3
+ * webhook subscriptions), with exact `Authorization: Token token=<key>` checks and PagerDuty's
+ * error envelope, plus a sender that delivers webhook events the way PagerDuty does: one `v1=`
+ * HMAC-SHA256 signature per active secret, a stable X-Webhook-Id across retries, and a 24-hour
+ * suspension after three consecutive refused deliveries.
  */
 
 export interface SimSubscription {
@@ -44,7 +45,10 @@ const error = (status: number, code: number, message: string, errors?: string[])
 let nextId = 1;
 const pagerDutyId = () => `P${String(nextId++).padStart(6, '0')}`;
 
-/** HMAC-SHA256 of the raw body with each secret, formatted as PagerDuty's X-PagerDuty-Signature header. */
+/**
+ * HMAC-SHA256 of the raw body with each secret, formatted as PagerDuty's X-PagerDuty-Signature
+ * header.
+ */
 export function pagerDutySignature(rawBody: string, secrets: string[]): string {
 	return secrets
 		.map((secret) => `v1=${createHmac('sha256', secret).update(rawBody).digest('hex')}`)
@@ -215,8 +219,8 @@ export class PagerDutySimulator extends Simulator {
 	}
 
 	/**
-	 * Delivers one event to the subscription's URL as PagerDuty does. `signWith` overrides the secrets (to forge);
-	 * `webhookId` repeats an earlier delivery (a retry).
+	 * Delivers one event to the subscription's URL as PagerDuty does. `signWith` overrides the
+	 * secrets (to forge); `webhookId` repeats an earlier delivery (a retry).
 	 */
 	async deliver(
 		subscriptionId: string,

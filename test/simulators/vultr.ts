@@ -4,11 +4,12 @@ import { isIP } from 'node:net';
 import { Simulator, type SimRequest, type SimResponse } from './framework';
 
 /**
- * Vultr firewall groups and instances as specs/vultr.json describes them: accept-only rules added and deleted one by
- * one (no replace), duplicates and more than 50 rules refused, cursor paging with meta.links.next, one group per
- * instance switched by PATCH /instances/{id}, deleting a group detaches its instances, `{error, status}` bodies,
- * API keys that may be IP-restricted, and 429 beyond 30 requests per second. It also records any moment where an
- * instance that had a firewall group was left with none.
+ * Vultr firewall groups and instances as specs/vultr.json describes them: accept-only rules added
+ * and deleted one by one (no replace), duplicates and more than 50 rules refused, cursor paging
+ * with meta.links.next, one group per instance switched by PATCH /instances/{id}, deleting a group
+ * detaches its instances, `{error, status}` bodies, API keys that may be IP-restricted, and 429
+ * beyond 30 requests per second. It also records any moment where an instance that had a firewall
+ * group was left with none.
  */
 
 export interface SimRule {
@@ -199,7 +200,9 @@ export class VultrSimulator extends Simulator {
 		return group ? handler(group) : fail(404, 'Firewall group not found.');
 	}
 
-	/** Cursor paging: the cursor is opaque (here base64 of an offset); next is "" on the last page. */
+	/**
+	 * Cursor paging: the cursor is opaque (here base64 of an offset); next is "" on the last page.
+	 */
 	private paged(req: SimRequest, key: string, all: unknown[]): SimResponse {
 		const perPage = Math.min(Number(req.query.get('per_page') ?? 100), 500);
 		const cursor = req.query.get('cursor');

@@ -12,7 +12,10 @@ export const ALB =
 	'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188';
 export const EIP = 'arn:aws:ec2:eu-west-1:123456789012:eip-allocation/eipalloc-0123456789abcdef0';
 
-/** A Shield Advanced account with a CloudFront distribution, an ALB (both with a WAF web ACL) and an Elastic IP. */
+/**
+ * A Shield Advanced account with a CloudFront distribution, an ALB (both with a WAF web ACL) and an
+ * Elastic IP.
+ */
 export async function startShield() {
 	const sim = new AwsShieldSimulator();
 	sim.addKey(ACCESS_KEY, { secretAccessKey: SECRET });

@@ -4,16 +4,11 @@ import { TAGS } from '../../../nodes/AwsShield/operations';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { AwsShieldSimulator } from '../../simulators/awsShield';
 import type { SimRequest } from '../../simulators/framework';
-import { restartedNode } from '../../simulators/restart';
+import { freshNode } from '../../simulators/restart';
 import { ALB, DISTRIBUTION, shieldCredentials, shieldRun, startShield } from './fixture';
 
 const restarted = (): INodeType =>
-	restartedNode(
-		() =>
-			new (
-				require('../../../nodes/AwsShield/AwsShieldAdvanced.node') as typeof import('../../../nodes/AwsShield/AwsShieldAdvanced.node')
-			).AwsShieldAdvanced(),
-	);
+	freshNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
 
 let sim: AwsShieldSimulator;
 beforeEach(async () => {

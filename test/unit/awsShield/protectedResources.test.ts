@@ -2,16 +2,10 @@ import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { simulatorPerTest } from '../../helpers/fixture';
 import type { AwsShieldSimulator } from '../../simulators/awsShield';
 import { ALB, DISTRIBUTION, EIP, shieldRun, startShield } from './fixture';
-import { restartedNode } from '../../simulators/restart';
+import { freshNode } from '../../simulators/restart';
 
 /** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () =>
-	restartedNode(
-		() =>
-			new (
-				require('../../../nodes/AwsShield/AwsShieldAdvanced.node') as typeof import('../../../nodes/AwsShield/AwsShieldAdvanced.node')
-			).AwsShieldAdvanced(),
-	);
+const restarted = () => freshNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
 let node = restarted();
 beforeEach(() => {
 	node = restarted();
@@ -24,17 +18,21 @@ const search = (filter?: string) =>
 	listSearch(node, 'searchProtectedResources', shieldRun(sim, {}), filter);
 
 describe('AWS Shield Advanced: the Resource picker lists protected resources', () => {
-	it('lists every protection across ListProtections pages (NextToken), by name and resource ARN', async () => {
-		sim.pageSize = 2;
-		sim.protect(DISTRIBUTION);
-		sim.protect(ALB);
-		sim.protect(EIP);
-		const { results } = await search();
-		expect(results.map((r) => r.value)).toEqual([DISTRIBUTION, ALB, EIP]);
-		expect(results[0].name).toBe(`by hand (${DISTRIBUTION})`);
-		const listCalls = sim.operations.filter((op) => op === 'ListProtections');
-		expect(listCalls).toHaveLength(2);
-	});
+	it(
+		'lists every protection across ListProtections pages ' +
+			'(NextToken), by name and resource ARN',
+		async () => {
+			sim.pageSize = 2;
+			sim.protect(DISTRIBUTION);
+			sim.protect(ALB);
+			sim.protect(EIP);
+			const { results } = await search();
+			expect(results.map((r) => r.value)).toEqual([DISTRIBUTION, ALB, EIP]);
+			expect(results[0].name).toBe(`by hand (${DISTRIBUTION})`);
+			const listCalls = sim.operations.filter((op) => op === 'ListProtections');
+			expect(listCalls).toHaveLength(2);
+		},
+	);
 
 	it('filters by what the user types, in the name or the ARN', async () => {
 		sim.protect(DISTRIBUTION);
@@ -47,7 +45,7 @@ describe('AWS Shield Advanced: the Resource picker lists protected resources', (
 		expect((await search()).results).toEqual([]);
 	});
 
-	it('accepts the resource as the editor saves it (resource locator, By ARN or From List)', async () => {
+	it('accepts the resource as the editor saves it (By ARN or From List)', async () => {
 		for (const mode of ['id', 'list']) {
 			const [status] = jsonOf(
 				await runNode(

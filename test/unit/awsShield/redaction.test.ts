@@ -1,7 +1,7 @@
 import { AwsShieldMitigationApi } from '../../../credentials/AwsShieldMitigationApi.credentials';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { AwsShieldSimulator } from '../../simulators/awsShield';
-import { restartedNode } from '../../simulators/restart';
+import { freshNode } from '../../simulators/restart';
 import {
 	DISTRIBUTION,
 	SESSION_TOKEN,
@@ -11,12 +11,7 @@ import {
 	startShield,
 } from './fixture';
 
-const node = restartedNode(
-	() =>
-		new (
-			require('../../../nodes/AwsShield/AwsShieldAdvanced.node') as typeof import('../../../nodes/AwsShield/AwsShieldAdvanced.node')
-		).AwsShieldAdvanced(),
-);
+const node = freshNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
 let sim: AwsShieldSimulator;
 beforeEach(async () => {
 	sim = await startShield();

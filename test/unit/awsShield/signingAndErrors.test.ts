@@ -13,16 +13,10 @@ import {
 	shieldRun,
 	startShield,
 } from './fixture';
-import { restartedNode } from '../../simulators/restart';
+import { freshNode } from '../../simulators/restart';
 
 /** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () =>
-	restartedNode(
-		() =>
-			new (
-				require('../../../nodes/AwsShield/AwsShieldAdvanced.node') as typeof import('../../../nodes/AwsShield/AwsShieldAdvanced.node')
-			).AwsShieldAdvanced(),
-	);
+const restarted = () => freshNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
 let node = restarted();
 beforeEach(() => {
 	node = restarted();

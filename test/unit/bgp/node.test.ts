@@ -1,37 +1,27 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import net from 'node:net';
 
-import { GobgpApi } from '../../../credentials/GobgpApi.credentials';
 import { BgpMitigation } from '../../../nodes/Bgp/BgpMitigation.node';
 import { BLACKHOLE, NO_EXPORT } from '../../../nodes/Bgp/input';
-import { jsonOf, runNode } from '../../helpers/runNode';
+import { simulatorPerTest } from '../../helpers/fixture';
+import { failureOf, jsonOf, runNode } from '../../helpers/runNode';
+import { gobgpRun } from './fixture';
 import { startV4Gobgpd, type V4Gobgpd, type V4Path } from './v4Server';
 
 const node = new BgpMitigation();
 const MARKER = 64512 * 65536 + 666;
 let gobgpd: V4Gobgpd;
 
-beforeEach(async () => {
+// Stops the gobgpd running at the end of the test: one test restarts it on the same port.
+simulatorPerTest(async () => {
 	gobgpd = await startV4Gobgpd();
-});
-afterEach(async () => {
-	await gobgpd.stop();
+	return { stop: () => gobgpd.stop() };
 });
 
-const options = (port: number, parameters: Record<string, unknown>) => ({
-	parameters: { requestOptions: { maxAttempts: 1 }, ...parameters },
-	credentials: { gobgpApi: { host: '127.0.0.1', port } },
-	credentialTypes: [new GobgpApi()],
-});
 const run = async (parameters: Record<string, unknown>, port = gobgpd.port) =>
-	jsonOf(await runNode(node, options(port, parameters)))[0];
+	jsonOf(await runNode(node, gobgpRun({ port }, parameters)))[0];
 const failure = (parameters: Record<string, unknown>, port = gobgpd.port) =>
-	runNode(node, options(port, parameters)).then(
-		() => {
-			throw new Error('expected the run to fail');
-		},
-		(error: { message: string; description?: string }) => error,
-	);
+	failureOf(node, gobgpRun({ port }, parameters));
 const READS = ['GetBgp', 'ListPath', 'ListPeer'];
 const writes = () => gobgpd.requests.filter((r) => !READS.includes(r.method));
 const rtbh = (operation: string, extra: Record<string, unknown> = {}) => ({
@@ -295,10 +285,12 @@ describe('errors say what to fix', () => {
 
 	it('continueOnFail puts the error in the item with provider, target and operation', async () => {
 		const out = jsonOf(
-			await runNode(node, {
-				...options(gobgpd.port, rtbh('activate', { prefix: '203.0.112.0/23' })),
-				continueOnFail: true,
-			}),
+			await runNode(
+				node,
+				gobgpRun({ port: gobgpd.port }, rtbh('activate', { prefix: '203.0.112.0/23' }), {
+					continueOnFail: true,
+				}),
+			),
 		)[0];
 		expect(out.error).toMatch(/wider than \/24/);
 	});

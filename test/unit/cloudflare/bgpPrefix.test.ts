@@ -2,22 +2,20 @@ import { hex32, type CloudflareSimulator, type SimBgpPrefix } from '../../simula
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { rl } from '../../helpers/fixture';
 import { ACCOUNT, TOKEN, cloudflareRun, startCloudflare } from './fixture';
-import { restartedNode } from '../../simulators/restart';
+import { freshNode } from '../../simulators/restart';
 
 /** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
 const restarted = () =>
-	restartedNode(
-		() =>
-			new (
-				require('../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node') as typeof import('../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node')
-			).CloudflareMagicTransit(),
-	);
+	freshNode('Cloudflare/MagicTransit/CloudflareMagicTransit.node', 'CloudflareMagicTransit');
 let node = restarted();
 beforeEach(() => {
 	node = restarted();
 });
 
-/** A /22 onboarded with three of its /24s as BGP prefixes (the third locked), and an IPv6 prefix with one /48. */
+/**
+ * A /22 onboarded with three of its /24s as BGP prefixes (the third locked), and an IPv6 prefix
+ * with one /48.
+ */
 const SUPERNET = hex32('prefix-198-18');
 const SUBNET_0 = hex32('bgp-198-18-0');
 const SUBNET_1 = hex32('bgp-198-18-1');
@@ -78,30 +76,36 @@ const bgpPrefixPath = (id: string) =>
 	`/accounts/${ACCOUNT}/addressing/prefixes/${SUPERNET}/bgp/prefixes/${id}`;
 
 describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
-	it('advertises only the chosen subnet, reads it back, and leaves the other subnets and the whole prefix alone', async () => {
-		const [result] = jsonOf(
-			await runNode(node, cloudflareRun(sim, subnetParams('activate', byCidr('198.18.1.0/24')))),
-		);
-		expect(result).toMatchObject({
-			provider: 'cloudflareMagicTransit',
-			target: '198.18.1.0/24',
-			operation: 'activate',
-			active: true,
-			changed: true,
-			bgpPrefixId: SUBNET_1,
-			cidr: '198.18.1.0/24',
-			ipPrefixCidr: '198.18.0.0/22',
-			onDemandEnabled: true,
-			onDemandLocked: false,
-		});
-		expect(result.note).toMatch(/2-7 minutes/);
-		expect(advertisedCidrs()).toEqual(['198.18.1.0/24']);
-		expect(supernet().advertised).toBe(false);
-		expect(bgpPrefix(SUBNET_1).on_demand.advertised_modified_at).not.toBeNull();
-		expect(bgpPrefix(SUBNET_0).on_demand.advertised_modified_at).toBeNull();
-		expect(sim.writes()).toEqual([{ method: 'PATCH', path: bgpPrefixPath(SUBNET_1), status: 200 }]);
-		expect(sim.log.at(-1)).toMatchObject({ method: 'GET', path: bgpPrefixPath(SUBNET_1) });
-	});
+	it(
+		'advertises only the chosen subnet, reads it back, and ' +
+			'leaves the other subnets and the whole prefix alone',
+		async () => {
+			const [result] = jsonOf(
+				await runNode(node, cloudflareRun(sim, subnetParams('activate', byCidr('198.18.1.0/24')))),
+			);
+			expect(result).toMatchObject({
+				provider: 'cloudflareMagicTransit',
+				target: '198.18.1.0/24',
+				operation: 'activate',
+				active: true,
+				changed: true,
+				bgpPrefixId: SUBNET_1,
+				cidr: '198.18.1.0/24',
+				ipPrefixCidr: '198.18.0.0/22',
+				onDemandEnabled: true,
+				onDemandLocked: false,
+			});
+			expect(result.note).toMatch(/2-7 minutes/);
+			expect(advertisedCidrs()).toEqual(['198.18.1.0/24']);
+			expect(supernet().advertised).toBe(false);
+			expect(bgpPrefix(SUBNET_1).on_demand.advertised_modified_at).not.toBeNull();
+			expect(bgpPrefix(SUBNET_0).on_demand.advertised_modified_at).toBeNull();
+			expect(sim.writes()).toEqual([
+				{ method: 'PATCH', path: bgpPrefixPath(SUBNET_1), status: 200 },
+			]);
+			expect(sim.log.at(-1)).toMatchObject({ method: 'GET', path: bgpPrefixPath(SUBNET_1) });
+		},
+	);
 
 	it('activates idempotently: a second activate makes no write', async () => {
 		const staticData = {};
@@ -226,14 +230,16 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 			cloudflareRun(sim, subnetParams('activate', rl(LOCKED_SUBNET))),
 		).catch((e) => e);
 		expect(error.message).toBe(
-			'BGP prefix 198.18.2.0/24 has on-demand advertisement locked, so its advertisement cannot be changed through the API',
+			'BGP prefix 198.18.2.0/24 has on-demand advertisement ' +
+				'locked, so its advertisement cannot be changed through the ' +
+				'API',
 		);
 		expect(error.description).toMatch(/Unlock on-demand for this BGP prefix/);
 		expect(sim.writes()).toHaveLength(0);
 		expect(bgpPrefix(LOCKED_SUBNET).on_demand.advertised).toBe(false);
 	});
 
-	it('refuses a BGP prefix that is not on-demand capable before any write, even to withdraw it', async () => {
+	it('refuses a non-on-demand BGP prefix before any write, even to withdraw it', async () => {
 		bgpPrefix(SUBNET_1).on_demand.on_demand_enabled = false;
 		await expect(
 			runNode(node, cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1)))),
@@ -245,18 +251,25 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 		expect(sim.writes()).toHaveLength(0);
 	});
 
-	it('refuses a CIDR that is not an onboarded BGP prefix, listing the ones that exist, before any write', async () => {
-		const error = await runNode(
-			node,
-			cloudflareRun(sim, subnetParams('activate', byCidr('198.18.3.0/24'))),
-		).catch((e) => e);
-		expect(error.message).toBe(
-			'198.18.3.0/24 is not a BGP prefix of IP prefix 198.18.0.0/22, so Cloudflare cannot announce it on its own. BGP prefixes there: 198.18.0.0/22, 198.18.0.0/24, 198.18.1.0/24, 198.18.2.0/24',
-		);
-		expect(error.description).toMatch(/onboard this subnet as a BGP prefix/);
-		expect(sim.writes()).toHaveLength(0);
-		expect(advertisedCidrs()).toEqual([]);
-	});
+	it(
+		'refuses a CIDR that is not an onboarded BGP prefix, listing ' +
+			'the ones that exist, before any write',
+		async () => {
+			const error = await runNode(
+				node,
+				cloudflareRun(sim, subnetParams('activate', byCidr('198.18.3.0/24'))),
+			).catch((e) => e);
+			expect(error.message).toBe(
+				'198.18.3.0/24 is not a BGP prefix of IP prefix ' +
+					'198.18.0.0/22, so Cloudflare cannot announce it on its own. ' +
+					'BGP prefixes there: 198.18.0.0/22, 198.18.0.0/24, ' +
+					'198.18.1.0/24, 198.18.2.0/24',
+			);
+			expect(error.description).toMatch(/onboard this subnet as a BGP prefix/);
+			expect(sim.writes()).toHaveLength(0);
+			expect(advertisedCidrs()).toEqual([]);
+		},
+	);
 
 	it.each([['198.18.1.0/33'], ['198.18.1.0/24/1'], ['not-a-cidr'], ['']])(
 		'rejects the invalid CIDR %p before any HTTP call',
@@ -333,25 +346,29 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 		expect(whole).not.toHaveProperty('bgpPrefixId');
 	});
 
-	it('lists the BGP prefixes of the chosen prefix with CIDR and state, filtered by what the user types', async () => {
-		bgpPrefix(SUBNET_1).on_demand.advertised = true;
-		const run = cloudflareRun(sim, { accountId: rl(ACCOUNT), prefixId: rl(SUPERNET) });
-		const all = await listSearch(node, 'searchBgpPrefixes', run);
-		expect(all.results).toEqual([
-			{ name: '198.18.0.0/22 (withdrawn)', value: expect.stringMatching(/^[0-9a-f]{32}$/) },
-			{ name: '198.18.0.0/24 (withdrawn)', value: SUBNET_0 },
-			{ name: '198.18.1.0/24 (advertised)', value: SUBNET_1 },
-			{ name: '198.18.2.0/24 (withdrawn, locked)', value: LOCKED_SUBNET },
-		]);
-		const filtered = await listSearch(node, 'searchBgpPrefixes', run, '198.18.1');
-		expect(filtered.results).toEqual([{ name: '198.18.1.0/24 (advertised)', value: SUBNET_1 }]);
-		const noPrefix = await listSearch(
-			node,
-			'searchBgpPrefixes',
-			cloudflareRun(sim, { accountId: rl(ACCOUNT), prefixId: rl('') }),
-		);
-		expect(noPrefix.results).toEqual([]);
-	});
+	it(
+		'lists the BGP prefixes of the chosen prefix with CIDR and ' +
+			'state, filtered by what the user types',
+		async () => {
+			bgpPrefix(SUBNET_1).on_demand.advertised = true;
+			const run = cloudflareRun(sim, { accountId: rl(ACCOUNT), prefixId: rl(SUPERNET) });
+			const all = await listSearch(node, 'searchBgpPrefixes', run);
+			expect(all.results).toEqual([
+				{ name: '198.18.0.0/22 (withdrawn)', value: expect.stringMatching(/^[0-9a-f]{32}$/) },
+				{ name: '198.18.0.0/24 (withdrawn)', value: SUBNET_0 },
+				{ name: '198.18.1.0/24 (advertised)', value: SUBNET_1 },
+				{ name: '198.18.2.0/24 (withdrawn, locked)', value: LOCKED_SUBNET },
+			]);
+			const filtered = await listSearch(node, 'searchBgpPrefixes', run, '198.18.1');
+			expect(filtered.results).toEqual([{ name: '198.18.1.0/24 (advertised)', value: SUBNET_1 }]);
+			const noPrefix = await listSearch(
+				node,
+				'searchBgpPrefixes',
+				cloudflareRun(sim, { accountId: rl(ACCOUNT), prefixId: rl('') }),
+			);
+			expect(noPrefix.results).toEqual([]);
+		},
+	);
 
 	it('retries a PATCH answered 429 after its Retry-After delay', async () => {
 		sim.inject({

@@ -17,7 +17,10 @@ export const ALL_PERMISSIONS: Permission[] = [
 	'zone_settings:write',
 ];
 
-/** A Cloudflare account with an on-demand prefix, a locked prefix and a zone at security level "high". */
+/**
+ * A Cloudflare account with an on-demand prefix, a locked prefix and a zone at security level
+ * "high".
+ */
 export async function startCloudflare(permissions: Permission[] = ALL_PERMISSIONS) {
 	const sim = new CloudflareSimulator();
 	sim.addToken(TOKEN, permissions);

@@ -2,16 +2,11 @@ import type { CloudflareSimulator } from '../../simulators/cloudflare';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import { ACCOUNT, LOCKED_PREFIX, PREFIX, TOKEN, cloudflareRun, startCloudflare } from './fixture';
-import { restartedNode } from '../../simulators/restart';
+import { freshNode } from '../../simulators/restart';
 
 /** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
 const restarted = () =>
-	restartedNode(
-		() =>
-			new (
-				require('../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node') as typeof import('../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node')
-			).CloudflareMagicTransit(),
-	);
+	freshNode('Cloudflare/MagicTransit/CloudflareMagicTransit.node', 'CloudflareMagicTransit');
 let node = restarted();
 beforeEach(() => {
 	node = restarted();
@@ -94,13 +89,17 @@ describe('Cloudflare Magic Transit', () => {
 		expect(forced).toMatchObject({ active: false, changed: true });
 	});
 
-	it('withdraws with no record of activation (another workflow), as a user pressing Withdraw expects', async () => {
-		prefix().advertised = true;
-		const [result] = jsonOf(
-			await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData: {} })),
-		);
-		expect(result).toMatchObject({ active: false, changed: true });
-	});
+	it(
+		'withdraws with no record of activation (another workflow), ' +
+			'as a user pressing Withdraw expects',
+		async () => {
+			prefix().advertised = true;
+			const [result] = jsonOf(
+				await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData: {} })),
+			);
+			expect(result).toMatchObject({ active: false, changed: true });
+		},
+	);
 
 	it('refuses a locked prefix before any write', async () => {
 		await expect(
@@ -160,7 +159,7 @@ describe('Cloudflare Magic Transit', () => {
 		expect(output).toMatch(/lacks a permission/);
 	});
 
-	it('reports a failing item and continues with the next when Continue On Fail is set', async () => {
+	it('reports a failing item and goes on with the next with Continue On Fail', async () => {
 		const result = await runNode(
 			node,
 			cloudflareRun(

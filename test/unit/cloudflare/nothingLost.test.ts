@@ -2,24 +2,14 @@ import type { IDataObject, INodeType } from 'n8n-workflow';
 
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { CloudflareSimulator } from '../../simulators/cloudflare';
-import { restartedNode } from '../../simulators/restart';
+import { freshNode } from '../../simulators/restart';
 import { ACCOUNT, PREFIX, ZONE, cloudflareRun, startCloudflare } from './fixture';
 import { rl } from '../../helpers/fixture';
 
 const magicTransit = (): INodeType =>
-	restartedNode(
-		() =>
-			new (
-				require('../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node') as typeof import('../../../nodes/Cloudflare/MagicTransit/CloudflareMagicTransit.node')
-			).CloudflareMagicTransit(),
-	);
+	freshNode('Cloudflare/MagicTransit/CloudflareMagicTransit.node', 'CloudflareMagicTransit');
 const underAttack = (): INodeType =>
-	restartedNode(
-		() =>
-			new (
-				require('../../../nodes/Cloudflare/UnderAttack/CloudflareUnderAttack.node') as typeof import('../../../nodes/Cloudflare/UnderAttack/CloudflareUnderAttack.node')
-			).CloudflareUnderAttack(),
-	);
+	freshNode('Cloudflare/UnderAttack/CloudflareUnderAttack.node', 'CloudflareUnderAttack');
 
 let sim: CloudflareSimulator;
 beforeEach(async () => {

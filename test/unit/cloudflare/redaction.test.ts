@@ -1,14 +1,12 @@
 import { runNode } from '../../helpers/runNode';
 import type { CloudflareSimulator } from '../../simulators/cloudflare';
-import { restartedNode } from '../../simulators/restart';
+import { freshNode } from '../../simulators/restart';
 import { TOKEN, ZONE, cloudflareRun, startCloudflare } from './fixture';
 import { rl } from '../../helpers/fixture';
 
-const node = restartedNode(
-	() =>
-		new (
-			require('../../../nodes/Cloudflare/UnderAttack/CloudflareUnderAttack.node') as typeof import('../../../nodes/Cloudflare/UnderAttack/CloudflareUnderAttack.node')
-		).CloudflareUnderAttack(),
+const node = freshNode(
+	'Cloudflare/UnderAttack/CloudflareUnderAttack.node',
+	'CloudflareUnderAttack',
 );
 let sim: CloudflareSimulator;
 beforeEach(async () => {

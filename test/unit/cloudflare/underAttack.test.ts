@@ -2,16 +2,11 @@ import type { CloudflareSimulator } from '../../simulators/cloudflare';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import { ZONE, cloudflareRun, startCloudflare } from './fixture';
-import { restartedNode } from '../../simulators/restart';
+import { freshNode } from '../../simulators/restart';
 
 /** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
 const restarted = () =>
-	restartedNode(
-		() =>
-			new (
-				require('../../../nodes/Cloudflare/UnderAttack/CloudflareUnderAttack.node') as typeof import('../../../nodes/Cloudflare/UnderAttack/CloudflareUnderAttack.node')
-			).CloudflareUnderAttack(),
-	);
+	freshNode('Cloudflare/UnderAttack/CloudflareUnderAttack.node', 'CloudflareUnderAttack');
 let node = restarted();
 beforeEach(() => {
 	node = restarted();
@@ -34,7 +29,7 @@ describe('Cloudflare Under Attack Mode', () => {
 		});
 	});
 
-	it('turns Under Attack on and restores exactly the level it found (high), not a default', async () => {
+	it('turns Under Attack on and restores exactly the level it found (high)', async () => {
 		const staticData = {};
 		const [on] = jsonOf(
 			await runNode(node, cloudflareRun(sim, params('activate'), { staticData })),
@@ -66,7 +61,7 @@ describe('Cloudflare Under Attack Mode', () => {
 		expect(zone().security_level).toBe('high');
 	});
 
-	it('finds the saved level from a later execution after an n8n restart (static data)', async () => {
+	it('after an n8n restart, a later execution finds the saved level (static data)', async () => {
 		const staticData = {};
 		await runNode(node, cloudflareRun(sim, params('activate'), { staticData }));
 		node = restarted();
@@ -79,7 +74,7 @@ describe('Cloudflare Under Attack Mode', () => {
 		expect(zone().security_level).toBe('high');
 	});
 
-	it('finds the saved level from a manual run or another workflow in the same n8n process', async () => {
+	it('finds the saved level in a manual run or another workflow of the same n8n', async () => {
 		await runNode(node, cloudflareRun(sim, params('activate'), { staticData: {} }));
 		await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData: {} }));
 		expect(zone().security_level).toBe('high');

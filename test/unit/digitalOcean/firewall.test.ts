@@ -3,16 +3,10 @@ import { jsonOf, listSearch, runNode, separateExecutions } from '../../helpers/r
 import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { DigitalOceanSimulator, SimFirewall } from '../../simulators/digitalOcean';
 import { TOKEN, digitalOceanRun, snapshot, startDigitalOcean } from './fixture';
-import { restartedNode } from '../../simulators/restart';
+import { freshNode } from '../../simulators/restart';
 
 /** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () =>
-	restartedNode(
-		() =>
-			new (
-				require('../../../nodes/DigitalOcean/DigitalOceanFirewall.node') as typeof import('../../../nodes/DigitalOcean/DigitalOceanFirewall.node')
-			).DigitalOceanFirewall(),
-	);
+const restarted = () => freshNode('DigitalOcean/DigitalOceanFirewall.node', 'DigitalOceanFirewall');
 let node = restarted();
 beforeEach(() => {
 	node = restarted();

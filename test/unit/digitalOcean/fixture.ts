@@ -10,7 +10,10 @@ export const digitalOceanRun = providerRunner((sim: DigitalOceanSimulator) => ({
 	maxAttempts: 2,
 }));
 
-/** A production web firewall with a realistic rule set: IPv4 and IPv6, port ranges, sources by tag, Droplet and load balancer. */
+/**
+ * A production web firewall with a realistic rule set: IPv4 and IPv6, port ranges, sources by tag,
+ * Droplet and load balancer.
+ */
 export function webFirewall(): Omit<
 	SimFirewall,
 	'id' | 'status' | 'created_at' | 'pending_changes'

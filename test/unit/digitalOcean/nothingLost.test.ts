@@ -1,22 +1,12 @@
-import type { INodeType } from 'n8n-workflow';
-
 import { lockdownName } from '../../../nodes/DigitalOcean/operations';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { DigitalOceanSimulator, SimFirewall } from '../../simulators/digitalOcean';
 import { digitalOceanRun, snapshot, startDigitalOcean } from './fixture';
 import { rl } from '../../helpers/fixture';
+import { freshNode } from '../../simulators/restart';
 
-/** A node loaded in a fresh module registry: what a restarted n8n process sees. */
-function restartedNode(): INodeType {
-	let node: INodeType | undefined;
-	jest.isolateModules(() => {
-		const {
-			DigitalOceanFirewall,
-		} = require('../../../nodes/DigitalOcean/DigitalOceanFirewall.node');
-		node = new DigitalOceanFirewall();
-	});
-	return node!;
-}
+const restartedNode = () =>
+	freshNode('DigitalOcean/DigitalOceanFirewall.node', 'DigitalOceanFirewall');
 
 let sim: DigitalOceanSimulator;
 let web: SimFirewall;

@@ -11,16 +11,10 @@ import {
 	hetznerRun,
 	startHetzner,
 } from './fixture';
-import { restartedNode } from '../../simulators/restart';
+import { freshNode } from '../../simulators/restart';
 
 /** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () =>
-	restartedNode(
-		() =>
-			new (
-				require('../../../nodes/Hetzner/HetznerRobotFirewall.node') as typeof import('../../../nodes/Hetzner/HetznerRobotFirewall.node')
-			).HetznerRobotFirewall(),
-	);
+const restarted = () => freshNode('Hetzner/HetznerRobotFirewall.node', 'HetznerRobotFirewall');
 let node = restarted();
 beforeEach(() => {
 	node = restarted();
@@ -37,18 +31,22 @@ const robotError = (status: number, code: string, message: string) => ({
 });
 
 describe('Hetzner Robot errors, each with its own message', () => {
-	it('a wrong login (e.g. Hetzner Cloud credentials) explains the #ws+ webservice user and is sent only once', async () => {
-		const run = hetznerRun(sim, params('activate', { requestOptions: { maxAttempts: 5 } }));
-		run.credentials.hetznerRobotMitigationApi = hetznerCredentials(sim, {
-			username: 'cloud-api-token-user',
-		});
-		const error = await failure(run);
-		expect(error.message).toBe('Hetzner Robot rejected the login (401)');
-		expect(error.description).toMatch(/starts with #ws\+/);
-		expect(error.description).toMatch(/Hetzner Cloud API tokens .* do not work with Robot/);
-		expect(error.description).toMatch(/three failed logins block/);
-		expect(sim.failedLogins).toBe(1);
-	});
+	it(
+		'a wrong login (e.g. Hetzner Cloud credentials) explains the ' +
+			'#ws+ webservice user and is sent only once',
+		async () => {
+			const run = hetznerRun(sim, params('activate', { requestOptions: { maxAttempts: 5 } }));
+			run.credentials.hetznerRobotMitigationApi = hetznerCredentials(sim, {
+				username: 'cloud-api-token-user',
+			});
+			const error = await failure(run);
+			expect(error.message).toBe('Hetzner Robot rejected the login (401)');
+			expect(error.description).toMatch(/starts with #ws\+/);
+			expect(error.description).toMatch(/Hetzner Cloud API tokens .* do not work with Robot/);
+			expect(error.description).toMatch(/three failed logins block/);
+			expect(sim.failedLogins).toBe(1);
+		},
+	);
 
 	it('an unknown server number says to use the server number or main IPv4', async () => {
 		const error = await failure(hetznerRun(sim, params('getStatus', { server: rl(999) })));
@@ -60,16 +58,20 @@ describe('Hetzner Robot errors, each with its own message', () => {
 		);
 	});
 
-	it("an IPv4 that is no server's main IPv4 (a failover IP) says the same, before any firewall call", async () => {
-		const error = await failure(
-			hetznerRun(sim, params('activate', { server: rl('203.0.113.99') })),
-		);
-		expect(error.message).toBe(
-			'Hetzner Robot has no server whose main IPv4 is 203.0.113.99 in this account',
-		);
-		expect(error.description).toMatch(/not a failover/);
-		expect(sim.log.map((r) => r.path)).toEqual(['/server']);
-	});
+	it(
+		"an IPv4 that is no server's main IPv4 (a failover IP) says " +
+			'the same, before any firewall call',
+		async () => {
+			const error = await failure(
+				hetznerRun(sim, params('activate', { server: rl('203.0.113.99') })),
+			);
+			expect(error.message).toBe(
+				'Hetzner Robot has no server whose main IPv4 is 203.0.113.99 in this account',
+			);
+			expect(error.description).toMatch(/not a failover/);
+			expect(sim.log.map((r) => r.path)).toEqual(['/server']);
+		},
+	);
 
 	it('a server without the Robot firewall is FIREWALL_NOT_AVAILABLE', async () => {
 		sim.addServer(777, '192.0.2.77', null);
@@ -105,7 +107,7 @@ describe('Hetzner Robot errors, each with its own message', () => {
 });
 
 describe('Hetzner Robot fault injection', () => {
-	it('retries 409 FIREWALL_IN_PROCESS with backoff, then applies the change with every rule', async () => {
+	it('retries 409 FIREWALL_IN_PROCESS with backoff, then applies every rule', async () => {
 		sim.inject({
 			method: 'POST',
 			times: 2,
@@ -199,29 +201,37 @@ describe('Hetzner Robot fault injection', () => {
 		expect(status).toMatchObject({ status: 'disabled' });
 	});
 
-	it('a lost reply to the POST is retried into FIREWALL_IN_PROCESS and then settles with the rules intact', async () => {
-		sim.settleAfterReads = 0;
-		sim.inject({
-			method: 'POST',
-			afterHandler: true,
-			response: { status: 504, body: 'gateway timeout' },
-		});
-		sim.inject({ method: 'POST', response: robotError(409, 'FIREWALL_IN_PROCESS', 'in process') });
-		const [result] = jsonOf(
-			await runNode(
-				node,
-				hetznerRun(sim, params('activate', { requestOptions: { maxAttempts: 4 } })),
-			),
-		);
-		expect(result).toMatchObject({ active: true, changed: true });
-		expect(sim.firewall(SERVER).rules).toEqual(RULES);
-	});
+	it(
+		'a lost reply to the POST is retried into ' +
+			'FIREWALL_IN_PROCESS and then settles with the rules intact',
+		async () => {
+			sim.settleAfterReads = 0;
+			sim.inject({
+				method: 'POST',
+				afterHandler: true,
+				response: { status: 504, body: 'gateway timeout' },
+			});
+			sim.inject({
+				method: 'POST',
+				response: robotError(409, 'FIREWALL_IN_PROCESS', 'in process'),
+			});
+			const [result] = jsonOf(
+				await runNode(
+					node,
+					hetznerRun(sim, params('activate', { requestOptions: { maxAttempts: 4 } })),
+				),
+			);
+			expect(result).toMatchObject({ active: true, changed: true });
+			expect(sim.firewall(SERVER).rules).toEqual(RULES);
+		},
+	);
 
 	it('refuses to report success when Robot did not keep the rules', async () => {
 		sim.afterPost = (firewall) => firewall.rules.input.pop();
 		const error = await failure(hetznerRun(sim, params('activate')));
 		expect(error.message).toBe(
-			'Hetzner Robot did not keep the firewall rules of server 321 when its status was set to active',
+			'Hetzner Robot did not keep the firewall rules of server 321 ' +
+				'when its status was set to active',
 		);
 		expect(error.description).toMatch(/restore it there. Before: .*"name":"drop rest"/);
 	});

@@ -21,7 +21,9 @@ const rule = (fields: SimRule): SimRule => ({
 	...fields,
 });
 
-/** The rules a user configured in Robot: they must survive every activate and withdraw untouched. */
+/**
+ * The rules a user configured in Robot: they must survive every activate and withdraw untouched.
+ */
 export const RULES = {
 	input: [
 		rule({
@@ -52,7 +54,10 @@ export const RULES = {
 	output: [rule({ name: 'allow all', action: 'accept' })],
 };
 
-/** A Robot account with a server whose firewall has rules (disabled) and a server with no rules configured. */
+/**
+ * A Robot account with a server whose firewall has rules (disabled) and a server with no rules
+ * configured.
+ */
 export async function startHetzner() {
 	const sim = new HetznerSimulator();
 	sim.addUser(USER, PASSWORD);

@@ -3,16 +3,10 @@ import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { HetznerSimulator } from '../../simulators/hetzner';
 import { BARE_SERVER, RULES, SERVER, SERVER_IP, hetznerRun, startHetzner } from './fixture';
-import { restartedNode } from '../../simulators/restart';
+import { freshNode } from '../../simulators/restart';
 
 /** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () =>
-	restartedNode(
-		() =>
-			new (
-				require('../../../nodes/Hetzner/HetznerRobotFirewall.node') as typeof import('../../../nodes/Hetzner/HetznerRobotFirewall.node')
-			).HetznerRobotFirewall(),
-	);
+const restarted = () => freshNode('Hetzner/HetznerRobotFirewall.node', 'HetznerRobotFirewall');
 let node = restarted();
 beforeEach(() => {
 	node = restarted();

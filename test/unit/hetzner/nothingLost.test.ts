@@ -2,16 +2,10 @@ import { jsonOf, runNode } from '../../helpers/runNode';
 import type { HetznerSimulator } from '../../simulators/hetzner';
 import { BARE_SERVER, RULES, SERVER, hetznerRun, startHetzner } from './fixture';
 import { rl } from '../../helpers/fixture';
-import { restartedNode } from '../../simulators/restart';
+import { freshNode } from '../../simulators/restart';
 
 /** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () =>
-	restartedNode(
-		() =>
-			new (
-				require('../../../nodes/Hetzner/HetznerRobotFirewall.node') as typeof import('../../../nodes/Hetzner/HetznerRobotFirewall.node')
-			).HetznerRobotFirewall(),
-	);
+const restarted = () => freshNode('Hetzner/HetznerRobotFirewall.node', 'HetznerRobotFirewall');
 let node = restarted();
 beforeEach(() => {
 	node = restarted();

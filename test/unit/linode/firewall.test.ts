@@ -3,16 +3,10 @@ import { jsonOf, listSearch, runNode, separateExecutions } from '../../helpers/r
 import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { LinodeSimulator, SimFirewall } from '../../simulators/linode';
 import { linodeRun, snapshot, startLinode, webRules } from './fixture';
-import { restartedNode } from '../../simulators/restart';
+import { freshNode } from '../../simulators/restart';
 
 /** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () =>
-	restartedNode(
-		() =>
-			new (
-				require('../../../nodes/Linode/LinodeFirewall.node') as typeof import('../../../nodes/Linode/LinodeFirewall.node')
-			).LinodeFirewall(),
-	);
+const restarted = () => freshNode('Linode/LinodeFirewall.node', 'LinodeFirewall');
 let node = restarted();
 beforeEach(() => {
 	node = restarted();

@@ -10,7 +10,10 @@ export const linodeRun = providerRunner((sim: LinodeSimulator) => ({
 	maxAttempts: 2,
 }));
 
-/** A realistic rule set: IPv4 and IPv6, port lists and ranges, UDP, ICMP, a DROP rule, outbound rules. */
+/**
+ * A realistic rule set: IPv4 and IPv6, port lists and ranges, UDP, ICMP, a DROP rule, outbound
+ * rules.
+ */
 export function webRules(): Omit<SimRules, 'version' | 'fingerprint'> {
 	return {
 		inbound: [

@@ -5,16 +5,9 @@ import { jsonOf, runNode } from '../../helpers/runNode';
 import type { LinodeSimulator, SimFirewall } from '../../simulators/linode';
 import { linodeRun, snapshot, startLinode, webRules } from './fixture';
 import { rl } from '../../helpers/fixture';
+import { freshNode } from '../../simulators/restart';
 
-/** A node loaded in a fresh module registry: what a restarted n8n process sees. */
-function restartedNode(): INodeType {
-	let node: INodeType | undefined;
-	jest.isolateModules(() => {
-		const { LinodeFirewall } = require('../../../nodes/Linode/LinodeFirewall.node');
-		node = new LinodeFirewall();
-	});
-	return node!;
-}
+const restartedNode = () => freshNode('Linode/LinodeFirewall.node', 'LinodeFirewall');
 
 let sim: LinodeSimulator;
 let web: SimFirewall;

@@ -1,7 +1,8 @@
-import { OvhDdosProtection } from '../../../nodes/Ovh/OvhDdosProtection.node';
+import { simulatorPerTest } from '../../helpers/fixture';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { OvhSimulator, WriteFault } from '../../simulators/ovh';
-import { BLOCK, IP, addUsersFirewall, ovhRun, rl, startOvh } from './fixture';
+import { BLOCK, IP, addUsersFirewall, ovhRun, params, startOvh } from './fixture';
+import { freshNode } from '../../simulators/restart';
 
 /**
  * Every write of an activate and of a withdraw fails in turn: outright, or after OVH applied it (a
@@ -9,25 +10,25 @@ import { BLOCK, IP, addUsersFirewall, ovhRun, rl, startOvh } from './fixture';
  * operation again completes it, and the withdraw puts the firewall back exactly as it was.
  */
 
-const node = new OvhDdosProtection();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () => freshNode('Ovh/OvhDdosProtection.node', 'OvhDdosProtection');
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: OvhSimulator;
 
-beforeEach(async () => {
-	sim = await startOvh();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startOvh()));
 
-const target = { ipBlock: rl(BLOCK), ip: IP, requestOptions: {} };
-const activate = (scenario: Scenario) => ({
-	...target,
-	operation: 'activate',
-	mode: scenario.mode,
-	servicePorts: '443/tcp',
-	autoMitigationTimeOut: scenario.timeout ?? 'unchanged',
-});
-const withdraw = { ...target, operation: 'withdraw' };
+/** Empty request options: the default retry policy. */
+const activate = (scenario: Scenario) =>
+	params('activate', {
+		mode: scenario.mode,
+		servicePorts: '443/tcp',
+		autoMitigationTimeOut: scenario.timeout ?? 'unchanged',
+		requestOptions: {},
+	});
+const withdraw = params('withdraw', { requestOptions: {} });
 
 /** What a restore must give back: the firewall and the auto-mitigation timeout. */
 const snapshot = () => ({

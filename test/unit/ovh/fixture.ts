@@ -1,5 +1,5 @@
 import { OvhMitigationApi } from '../../../credentials/OvhMitigationApi.credentials';
-import type { RunOptions } from '../../helpers/runNode';
+import { operationParams, providerRunner, rl } from '../../helpers/fixture';
 import { OvhSimulator } from '../../simulators/ovh';
 
 export const APP_KEY = 'ovhAppKey0123456';
@@ -33,27 +33,21 @@ export const ovhCredentials = (sim: OvhSimulator, extra: Record<string, string> 
 	...extra,
 });
 
-export function ovhRun(
-	sim: OvhSimulator,
-	parameters: RunOptions['parameters'],
-	extra: Partial<RunOptions> = {},
-): RunOptions {
-	return {
-		parameters: { requestOptions: { maxAttempts: 3 }, ...parameters },
-		credentials: { ovhMitigationApi: ovhCredentials(sim) },
-		credentialTypes: [new OvhMitigationApi()],
-		...extra,
-	};
-}
+export const ovhRun = providerRunner((sim: OvhSimulator) => ({
+	type: new OvhMitigationApi(),
+	data: ovhCredentials(sim),
+	maxAttempts: 3,
+}));
 
-export const rl = (value: string) => ({ __rl: true, mode: 'id', value });
+/** The parameters of an operation on the /24's IP. */
+export const params = operationParams(() => ({ ipBlock: rl(BLOCK), ip: IP }));
 
 /**
  * A firewall set up by hand: SSH from an office, established TCP, DNS, HTTPS, ping, then deny the
  * rest.
  */
-export function addUsersFirewall(sim: OvhSimulator, enabled: boolean) {
-	return sim.addFirewall(BLOCK, IP, enabled, [
+export function addUsersFirewall(sim: OvhSimulator, enabled: boolean, block = BLOCK, ip = IP) {
+	return sim.addFirewall(block, ip, enabled, [
 		{
 			sequence: 0,
 			action: 'permit',
@@ -74,3 +68,12 @@ export function addUsersFirewall(sim: OvhSimulator, enabled: boolean) {
 		{ sequence: 19, action: 'deny', protocol: 'ipv4' },
 	]);
 }
+
+/** The rules of a lockdown with the default management access and 443/tcp, 27015/udp served. */
+export const LOCKDOWN_RULES = [
+	{ sequence: 0, action: 'permit', protocol: 'tcp', source: 'any', tcpOption: 'established' },
+	{ sequence: 1, action: 'permit', protocol: 'tcp', source: 'any', destinationPort: 'eq 22' },
+	{ sequence: 2, action: 'permit', protocol: 'tcp', source: 'any', destinationPort: 'eq 443' },
+	{ sequence: 3, action: 'permit', protocol: 'udp', source: 'any', destinationPort: 'eq 27015' },
+	{ sequence: 19, action: 'deny', protocol: 'ipv4', source: 'any', destinationPort: null },
+];

@@ -1,35 +1,28 @@
-import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { rl, simulatorPerTest } from '../../helpers/fixture';
+import { failureOf, jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import type { OvhSimulator } from '../../simulators/ovh';
-import { BLOCK, IP, SINGLE, addUsersFirewall, ovhRun, rl, startOvh } from './fixture';
-import { restartedNode } from '../../simulators/restart';
+import {
+	BLOCK,
+	IP,
+	LOCKDOWN_RULES,
+	SINGLE,
+	addUsersFirewall,
+	ovhRun,
+	params,
+	startOvh,
+} from './fixture';
+import { freshNode } from '../../simulators/restart';
 
 /** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () =>
-	restartedNode(
-		() =>
-			new (
-				require('../../../nodes/Ovh/OvhDdosProtection.node') as typeof import('../../../nodes/Ovh/OvhDdosProtection.node')
-			).OvhDdosProtection(),
-	);
+const restarted = () => freshNode('Ovh/OvhDdosProtection.node', 'OvhDdosProtection');
 let node = restarted();
 beforeEach(() => {
 	node = restarted();
 });
 let sim: OvhSimulator;
 
-beforeEach(async () => {
-	sim = await startOvh();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startOvh()));
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	ipBlock: rl(BLOCK),
-	ip: IP,
-	...extra,
-});
 const lockdown = (extra: Record<string, unknown> = {}) =>
 	params('activate', { mode: 'lockdown', servicePorts: '443/tcp, 27015/udp', ...extra });
 const run = async (parameters: Record<string, unknown>, staticData = {}) =>
@@ -181,14 +174,6 @@ describe('OVH DDoS Protection: Enable my Edge Network Firewall', () => {
 });
 
 describe('OVH DDoS Protection: Lockdown Rules', () => {
-	const LOCKDOWN_RULES = [
-		{ sequence: 0, action: 'permit', protocol: 'tcp', source: 'any', tcpOption: 'established' },
-		{ sequence: 1, action: 'permit', protocol: 'tcp', source: 'any', destinationPort: 'eq 22' },
-		{ sequence: 2, action: 'permit', protocol: 'tcp', source: 'any', destinationPort: 'eq 443' },
-		{ sequence: 3, action: 'permit', protocol: 'udp', source: 'any', destinationPort: 'eq 27015' },
-		{ sequence: 19, action: 'deny', protocol: 'ipv4', source: 'any', destinationPort: null },
-	];
-
 	it(
 		'replaces an enabled firewall’s rules by the lockdown; withdraw re-creates every original ' +
 			'field',
@@ -307,7 +292,7 @@ describe('OVH DDoS Protection: Lockdown Rules', () => {
 			addUsersFirewall(sim, true);
 			const before = snapshot();
 			sim.settleAfterReads = 1_000;
-			const error = await runNode(node, ovhRun(sim, { ...lockdown(), maxWait: 1 })).catch((e) => e);
+			const error = await failureOf(node, ovhRun(sim, { ...lockdown(), maxWait: 1 }));
 			expect(error.message).toMatch(
 				/activate stopped: OVH had not applied "deleting rule .*" within Max Wait/,
 			);
@@ -334,7 +319,7 @@ describe('OVH DDoS Protection: Lockdown Rules', () => {
 });
 
 describe('OVH DDoS Protection: auto-mitigation timeout during the incident', () => {
-	it('creates a mitigation profile with the raised timeout, and withdraw removes it again', async () => {
+	it('creates a mitigation profile with the raised timeout; withdraw removes it', async () => {
 		const activated = await run(params('activate', { autoMitigationTimeOut: '1560' }));
 		expect(activated).toMatchObject({
 			active: true,
@@ -443,10 +428,10 @@ describe('OVH DDoS Protection: input refused before any request', () => {
 	});
 
 	it('suggests the aligned block for a misaligned one', async () => {
-		const error = await runNode(
+		const error = await failureOf(
 			node,
 			ovhRun(sim, params('getStatus', { ipBlock: rl('203.0.113.5/24') })),
-		).catch((e) => e);
+		);
 		expect(error.description).toMatch(/Did you mean 203.0.113.0\/24\?/);
 	});
 });

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 
 import { OvhMitigationApi } from '../../../credentials/OvhMitigationApi.credentials';
-import { OvhDdosProtection } from '../../../nodes/Ovh/OvhDdosProtection.node';
 import { ovhSignature, signOvhRequest } from '../../../nodes/Ovh/signature';
-import { authenticate, jsonOf, performRequest, runNode } from '../../helpers/runNode';
+import { rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
+import { authenticate, failureOf, jsonOf, performRequest, runNode } from '../../helpers/runNode';
 import { ALL_RULES, type OvhSimulator } from '../../simulators/ovh';
 import {
 	APP_KEY,
@@ -14,27 +14,22 @@ import {
 	ovhCredentials,
 	addUsersFirewall,
 	ovhRun,
-	rl,
+	params,
 	startOvh,
 } from './fixture';
+import { freshNode } from '../../simulators/restart';
 
-const node = new OvhDdosProtection();
+/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
+const restarted = () => freshNode('Ovh/OvhDdosProtection.node', 'OvhDdosProtection');
+let node = restarted();
+beforeEach(() => {
+	node = restarted();
+});
 let sim: OvhSimulator;
 
-beforeEach(async () => {
-	sim = await startOvh();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startOvh()));
 
-const params = (operation: string, extra: Record<string, unknown> = {}) => ({
-	operation,
-	ipBlock: rl(BLOCK),
-	ip: IP,
-	...extra,
-});
-const failure = async (run: ReturnType<typeof ovhRun>) => await runNode(node, run).catch((e) => e);
+const failure = (run: ReturnType<typeof ovhRun>) => failureOf(node, run);
 
 describe('OVH signing', () => {
 	it('signs "$1$" + SHA-1 over secret, consumer key, method, full URL, body and timestamp', () => {
@@ -122,7 +117,7 @@ describe('OVH signing', () => {
 });
 
 describe('OVH simulator: the retired permanent mitigation', () => {
-	it('still answers POST /ip/{block}/mitigation, and nothing filters or scrubs the IP', async () => {
+	it('still answers POST /ip/{block}/mitigation; nothing filters or scrubs the IP', async () => {
 		const rules = [...ALL_RULES, 'POST /ip/*/mitigation'];
 		sim.addConsumerKey(CONSUMER_KEY, { applicationKey: APP_KEY, rules });
 		const type = new OvhMitigationApi();
@@ -265,14 +260,7 @@ describe('OVH fault injection', () => {
 	const quick = { requestOptions: { maxAttempts: 3, maxRetryTime: 10 } };
 
 	it('retries a 429 after Retry-After and completes the activation', async () => {
-		sim.inject({
-			method: 'POST',
-			response: {
-				status: 429,
-				headers: { 'retry-after': '0' },
-				body: { message: 'Too many requests' },
-			},
-		});
+		sim.inject(rateLimited('POST', { message: 'Too many requests' }));
 		const [result] = jsonOf(await runNode(node, ovhRun(sim, params('activate', quick))));
 		expect(result).toMatchObject({ active: true, changed: true });
 		expect(sim.log.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([429, 200]);

@@ -6,9 +6,10 @@ import type { ActivationRecords as Records } from '../../../nodes/shared/activat
 function freshProcess(): typeof Records {
 	let store: typeof Records | undefined;
 	jest.isolateModules(() => {
-		store = (
-			require('../../../nodes/shared/activationRecords') as typeof import('../../../nodes/shared/activationRecords')
-		).ActivationRecords;
+		type Module = typeof import('../../../nodes/shared/activationRecords');
+		// eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh registry per restart
+		const module = require('../../../nodes/shared/activationRecords') as Module;
+		store = module.ActivationRecords;
 	});
 	return store!;
 }

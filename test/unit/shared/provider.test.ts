@@ -5,8 +5,8 @@ import { runProvider, type MitigationProvider } from '../../../nodes/shared/prov
 import { runNode, type RunOptions } from '../../helpers/runNode';
 
 /**
- * A provider whose operations answer from the item's own parameters, so each test states what the operation
- * returns or throws and reads what the runner made of it.
+ * A provider whose operations answer from the item's own parameters, so each test states what the
+ * operation returns or throws and reads what the runner made of it.
  */
 const provider: MitigationProvider<{ host: string }> = {
 	name: 'exampleProvider',

@@ -3,16 +3,10 @@ import { jsonOf, listSearch, runNode, separateExecutions } from '../../helpers/r
 import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { SimGroup, VultrSimulator } from '../../simulators/vultr';
 import { KEY, snapshot, startVultr, vultrRun } from './fixture';
-import { restartedNode } from '../../simulators/restart';
+import { freshNode } from '../../simulators/restart';
 
 /** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () =>
-	restartedNode(
-		() =>
-			new (
-				require('../../../nodes/Vultr/VultrFirewall.node') as typeof import('../../../nodes/Vultr/VultrFirewall.node')
-			).VultrFirewall(),
-	);
+const restarted = () => freshNode('Vultr/VultrFirewall.node', 'VultrFirewall');
 let node = restarted();
 beforeEach(() => {
 	node = restarted();

@@ -10,7 +10,10 @@ export const vultrRun = providerRunner((sim: VultrSimulator) => ({
 	maxAttempts: 2,
 }));
 
-/** A group with a realistic rule set (IPv4 and IPv6, a port range, UDP, ICMP, a Cloudflare source) and two instances. */
+/**
+ * A group with a realistic rule set (IPv4 and IPv6, a port range, UDP, ICMP, a Cloudflare source)
+ * and two instances.
+ */
 export async function startVultr(allowed = true) {
 	const sim = new VultrSimulator();
 	sim.addKey(KEY, allowed);

@@ -1,20 +1,11 @@
-import type { INodeType } from 'n8n-workflow';
-
 import { lockdownDescription } from '../../../nodes/Vultr/operations';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { VultrSimulator } from '../../simulators/vultr';
 import { snapshot, startVultr, vultrRun } from './fixture';
 import { rl } from '../../helpers/fixture';
+import { freshNode } from '../../simulators/restart';
 
-/** A node loaded in a fresh module registry: what a restarted n8n process sees. */
-function restartedNode(): INodeType {
-	let node: INodeType | undefined;
-	jest.isolateModules(() => {
-		const { VultrFirewall } = require('../../../nodes/Vultr/VultrFirewall.node');
-		node = new VultrFirewall();
-	});
-	return node!;
-}
+const restartedNode = () => freshNode('Vultr/VultrFirewall.node', 'VultrFirewall');
 
 let sim: VultrSimulator;
 let webId: string;
