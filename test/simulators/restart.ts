@@ -14,3 +14,21 @@ export function freshNode(modulePath: string, className: string): INodeType {
 	});
 	return node!;
 }
+
+/** The node under test, loaded fresh for every test; `restart()` reloads it mid-test. */
+export type RestartableNode = INodeType & { restart(): void };
+
+/**
+ * A node that every test gets freshly loaded (nothing kept in the process from the test before),
+ * and that a test can `restart()` to play an n8n restart between two runs.
+ */
+export function restartableNode(modulePath: string, className: string): RestartableNode {
+	let current = freshNode(modulePath, className);
+	const restart = () => {
+		current = freshNode(modulePath, className);
+	};
+	beforeEach(restart);
+	return new Proxy({} as RestartableNode, {
+		get: (_target, property) => (property === 'restart' ? restart : Reflect.get(current, property)),
+	});
+}

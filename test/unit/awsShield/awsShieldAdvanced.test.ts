@@ -3,14 +3,10 @@ import { jsonOf, runNode } from '../../helpers/runNode';
 import { operationParams, simulatorPerTest } from '../../helpers/fixture';
 import type { AwsShieldSimulator } from '../../simulators/awsShield';
 import { ALB, DISTRIBUTION, EIP, shieldRun, startShield } from './fixture';
-import { freshNode } from '../../simulators/restart';
+import { restartableNode } from '../../simulators/restart';
 
-/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () => freshNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
-let node = restarted();
-beforeEach(() => {
-	node = restarted();
-});
+/** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
+const node = restartableNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
 let sim: AwsShieldSimulator;
 
 simulatorPerTest(async () => (sim = await startShield()));
@@ -57,7 +53,7 @@ describe('AWS Shield Advanced', () => {
 	it('withdraw undoes exactly that: automatic response off, and the protection it created deleted', async () => {
 		await run('activate', { automaticResponse: 'COUNT' });
 		// Another workflow, after a restart: the record is at AWS, not in this workflow's static data.
-		node = restarted();
+		node.restart();
 		const result = await run('withdraw', { createdProtection: 'delete' });
 		expect(result).toMatchObject({
 			active: false,
@@ -97,7 +93,7 @@ describe('AWS Shield Advanced', () => {
 			Key: TAGS.previousAutomaticResponse,
 			Value: 'COUNT',
 		});
-		node = restarted();
+		node.restart();
 		const withdrawn = await run('withdraw', { resourceArn: ALB });
 		expect(withdrawn).toMatchObject({
 			changed: true,

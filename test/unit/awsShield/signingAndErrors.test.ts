@@ -13,14 +13,10 @@ import {
 	shieldRun,
 	startShield,
 } from './fixture';
-import { freshNode } from '../../simulators/restart';
+import { restartableNode } from '../../simulators/restart';
 
-/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () => freshNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
-let node = restarted();
-beforeEach(() => {
-	node = restarted();
-});
+/** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
+const node = restartableNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
 const credentialType = new AwsShieldMitigationApi();
 let sim: AwsShieldSimulator;
 

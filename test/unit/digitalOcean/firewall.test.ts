@@ -3,14 +3,10 @@ import { jsonOf, listSearch, runNode, separateExecutions } from '../../helpers/r
 import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { DigitalOceanSimulator, SimFirewall } from '../../simulators/digitalOcean';
 import { TOKEN, digitalOceanRun, snapshot, startDigitalOcean } from './fixture';
-import { freshNode } from '../../simulators/restart';
+import { restartableNode } from '../../simulators/restart';
 
-/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () => freshNode('DigitalOcean/DigitalOceanFirewall.node', 'DigitalOceanFirewall');
-let node = restarted();
-beforeEach(() => {
-	node = restarted();
-});
+/** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
+const node = restartableNode('DigitalOcean/DigitalOceanFirewall.node', 'DigitalOceanFirewall');
 let sim: DigitalOceanSimulator;
 let web: SimFirewall;
 
@@ -78,7 +74,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 			inbound_rules: originalRules.inbound,
 		});
 
-		node = restarted();
+		node.restart();
 		const writes = sim.writes().length;
 		const again = await run('activate', { managementPorts: '2222' });
 		expect(again).toMatchObject({
@@ -88,7 +84,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		});
 		expect(sim.writes()).toHaveLength(writes);
 
-		node = restarted();
+		node.restart();
 		const status = await run('getStatus');
 		expect(status).toMatchObject({
 			active: true,
@@ -96,7 +92,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 			staticDataCopy: null,
 		});
 
-		node = restarted();
+		node.restart();
 		const off = await run('withdraw');
 		expect(off).toMatchObject({
 			active: false,
@@ -161,13 +157,13 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 				sim.inject({ method, path, response: serverError, afterHandler });
 				const error = await failure('activate');
 				expect(error.description).toMatch(/Provider state: .*Run Activate again/);
-				node = restarted();
+				node.restart();
 				expect(await run('activate')).toMatchObject({ active: true });
 				expect(sim.firewalls.get(web.id)).toMatchObject({ droplet_ids: [], tags: [] });
 				expect(
 					[...sim.firewalls.values()].filter((f) => f.name === lockdownName(web.id)),
 				).toHaveLength(1);
-				node = restarted();
+				node.restart();
 				expect(await run('withdraw')).toMatchObject({ active: false, changed: true });
 				expect(snapshot(sim)).toEqual(before);
 				expect(sim.exposures).toEqual([]);
@@ -187,7 +183,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 				sim.inject({ method, path, response: serverError, afterHandler });
 				const error = await failure('withdraw');
 				expect(error.description).toMatch(/Provider state: .*Run Withdraw again/);
-				node = restarted();
+				node.restart();
 				// A lost reply to the last step means the withdraw did finish: the retry then has nothing left to do.
 				expect(await run('withdraw')).toMatchObject({
 					active: false,
@@ -242,7 +238,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		const staticData = {};
 		await runNode(node, digitalOceanRun(sim, params('activate'), { staticData }));
 		sim.firewalls.delete(lockdown()!.id);
-		node = restarted();
+		node.restart();
 		const [off] = jsonOf(
 			await runNode(node, digitalOceanRun(sim, params('withdraw'), { staticData })),
 		);
@@ -257,7 +253,7 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		const before = snapshot(sim);
 		const on = await run('activate');
 		sim.firewalls.delete(lockdown()!.id);
-		node = restarted();
+		node.restart();
 		const off = await run('withdraw', { restoreConfiguration: JSON.stringify(on.original) });
 		expect(off).toMatchObject({ changed: true, restoredFrom: 'Configuration to Restore' });
 		expect(snapshot(sim)).toEqual(before);

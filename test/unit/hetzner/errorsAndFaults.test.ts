@@ -11,14 +11,10 @@ import {
 	hetznerRun,
 	startHetzner,
 } from './fixture';
-import { freshNode } from '../../simulators/restart';
+import { restartableNode } from '../../simulators/restart';
 
-/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () => freshNode('Hetzner/HetznerRobotFirewall.node', 'HetznerRobotFirewall');
-let node = restarted();
-beforeEach(() => {
-	node = restarted();
-});
+/** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
+const node = restartableNode('Hetzner/HetznerRobotFirewall.node', 'HetznerRobotFirewall');
 let sim: HetznerSimulator;
 
 simulatorPerTest(async () => (sim = await startHetzner()));

@@ -3,14 +3,10 @@ import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { HetznerSimulator } from '../../simulators/hetzner';
 import { BARE_SERVER, RULES, SERVER, SERVER_IP, hetznerRun, startHetzner } from './fixture';
-import { freshNode } from '../../simulators/restart';
+import { restartableNode } from '../../simulators/restart';
 
-/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () => freshNode('Hetzner/HetznerRobotFirewall.node', 'HetznerRobotFirewall');
-let node = restarted();
-beforeEach(() => {
-	node = restarted();
-});
+/** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
+const node = restartableNode('Hetzner/HetznerRobotFirewall.node', 'HetznerRobotFirewall');
 let sim: HetznerSimulator;
 
 simulatorPerTest(async () => (sim = await startHetzner()));
@@ -110,7 +106,7 @@ describe('Hetzner Robot Firewall', () => {
 
 	it('withdraws with no record of activation (another workflow), as a user pressing Withdraw expects', async () => {
 		firewall().status = 'active';
-		node = restarted();
+		node.restart();
 		const [result] = jsonOf(
 			await runNode(node, hetznerRun(sim, params('withdraw'), { staticData: {} })),
 		);

@@ -2,14 +2,10 @@ import { jsonOf, runNode } from '../../helpers/runNode';
 import type { HetznerSimulator } from '../../simulators/hetzner';
 import { BARE_SERVER, RULES, SERVER, hetznerRun, startHetzner } from './fixture';
 import { rl } from '../../helpers/fixture';
-import { freshNode } from '../../simulators/restart';
+import { restartableNode } from '../../simulators/restart';
 
-/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () => freshNode('Hetzner/HetznerRobotFirewall.node', 'HetznerRobotFirewall');
-let node = restarted();
-beforeEach(() => {
-	node = restarted();
-});
+/** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
+const node = restartableNode('Hetzner/HetznerRobotFirewall.node', 'HetznerRobotFirewall');
 let sim: HetznerSimulator;
 
 beforeEach(async () => {

@@ -3,14 +3,10 @@ import { jsonOf, listSearch, runNode, separateExecutions } from '../../helpers/r
 import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { LinodeSimulator, SimFirewall } from '../../simulators/linode';
 import { linodeRun, snapshot, startLinode, webRules } from './fixture';
-import { freshNode } from '../../simulators/restart';
+import { restartableNode } from '../../simulators/restart';
 
-/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () => freshNode('Linode/LinodeFirewall.node', 'LinodeFirewall');
-let node = restarted();
-beforeEach(() => {
-	node = restarted();
-});
+/** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
+const node = restartableNode('Linode/LinodeFirewall.node', 'LinodeFirewall');
 let sim: LinodeSimulator;
 let web: SimFirewall;
 
@@ -69,7 +65,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 		});
 		expect(copy()).toMatchObject({ linodes: [], rules: webRules() });
 
-		node = restarted();
+		node.restart();
 		const writes = sim.writes().length;
 		expect(await run('activate', { managementPorts: '2222' })).toMatchObject({
 			active: true,
@@ -78,13 +74,13 @@ describe('Linode Cloud Firewall lockdown', () => {
 		});
 		expect(sim.writes()).toHaveLength(writes);
 
-		node = restarted();
+		node.restart();
 		expect(await run('getStatus')).toMatchObject({
 			active: true,
 			snapshotFirewall: { label: snapshotLabel(web.id) },
 		});
 
-		node = restarted();
+		node.restart();
 		expect(await run('withdraw')).toMatchObject({
 			active: false,
 			changed: true,
@@ -146,14 +142,14 @@ describe('Linode Cloud Firewall lockdown', () => {
 						`Provider state: .*Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again`,
 					),
 				);
-				node = restarted();
+				node.restart();
 				expect(await run(operation)).toMatchObject({ active: operation === 'activate' });
 				if (operation === 'activate') {
 					expect(web.rules.inbound_policy).toBe('DROP');
 					expect(
 						[...sim.firewalls.values()].filter((f) => f.label === snapshotLabel(web.id)),
 					).toHaveLength(1);
-					node = restarted();
+					node.restart();
 					await run('withdraw');
 				}
 				expect(snapshot(sim)).toEqual(before);
@@ -195,7 +191,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 			const staticData = {};
 			await runNode(node, linodeRun(sim, params('activate'), { staticData }));
 			sim.firewalls.delete(copy()!.id);
-			node = restarted();
+			node.restart();
 			const [off] = jsonOf(await runNode(node, linodeRun(sim, params('withdraw'), { staticData })));
 			expect(off).toMatchObject({
 				changed: true,
@@ -207,7 +203,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 		it('refuses with a clear message, changing nothing', async () => {
 			await run('activate');
 			sim.firewalls.delete(copy()!.id);
-			node = restarted();
+			node.restart();
 			const locked = snapshot(sim);
 			const error = await failure('withdraw');
 			expect(error.message).toMatch(/no saved original configuration was found/);
@@ -218,7 +214,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 		it('opens inbound traffic only when the user chose the fallback', async () => {
 			await run('activate');
 			sim.firewalls.delete(copy()!.id);
-			node = restarted();
+			node.restart();
 			expect(await run('withdraw', { whenNothingSaved: 'allowAll' })).toMatchObject({
 				changed: true,
 				restoredFrom: 'fallback: allow all inbound',
@@ -235,7 +231,7 @@ describe('Linode Cloud Firewall lockdown', () => {
 			const before = snapshot(sim);
 			const on = await run('activate');
 			sim.firewalls.delete(copy()!.id);
-			node = restarted();
+			node.restart();
 			expect(await run('withdraw', { restoreConfiguration: on.original })).toMatchObject({
 				restoredFrom: 'Configuration to Restore',
 			});

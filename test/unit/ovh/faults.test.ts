@@ -2,7 +2,7 @@ import { simulatorPerTest } from '../../helpers/fixture';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { OvhSimulator, WriteFault } from '../../simulators/ovh';
 import { BLOCK, IP, addUsersFirewall, ovhRun, params, startOvh } from './fixture';
-import { freshNode } from '../../simulators/restart';
+import { restartableNode } from '../../simulators/restart';
 
 /**
  * Every write of an activate and of a withdraw fails in turn: outright, or after OVH applied it (a
@@ -10,12 +10,8 @@ import { freshNode } from '../../simulators/restart';
  * operation again completes it, and the withdraw puts the firewall back exactly as it was.
  */
 
-/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () => freshNode('Ovh/OvhDdosProtection.node', 'OvhDdosProtection');
-let node = restarted();
-beforeEach(() => {
-	node = restarted();
-});
+/** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
+const node = restartableNode('Ovh/OvhDdosProtection.node', 'OvhDdosProtection');
 let sim: OvhSimulator;
 
 simulatorPerTest(async () => (sim = await startOvh()));

@@ -11,14 +11,10 @@ import {
 	params,
 	startOvh,
 } from './fixture';
-import { freshNode } from '../../simulators/restart';
+import { restartableNode } from '../../simulators/restart';
 
-/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () => freshNode('Ovh/OvhDdosProtection.node', 'OvhDdosProtection');
-let node = restarted();
-beforeEach(() => {
-	node = restarted();
-});
+/** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
+const node = restartableNode('Ovh/OvhDdosProtection.node', 'OvhDdosProtection');
 let sim: OvhSimulator;
 
 simulatorPerTest(async () => (sim = await startOvh()));
@@ -263,7 +259,7 @@ describe('OVH DDoS Protection: Lockdown Rules', () => {
 		addUsersFirewall(sim, false);
 		const before = snapshot();
 		const { original } = await run(lockdown(), {});
-		node = restarted();
+		node.restart();
 		const withdrawn = await run(
 			params('withdraw', { restoreConfiguration: JSON.stringify(original) }),
 			{},
@@ -278,7 +274,7 @@ describe('OVH DDoS Protection: Lockdown Rules', () => {
 		async () => {
 			addUsersFirewall(sim, true);
 			await run(lockdown(), {});
-			node = restarted();
+			node.restart();
 			const withdrawn = await run(params('withdraw'), {});
 			expect(withdrawn).toMatchObject({ active: false, changed: true, firewall: 'disabled' });
 			expect(withdrawn.restoredFrom).toMatch(/no record .* rules left as they are/);

@@ -17,14 +17,10 @@ import {
 	params,
 	startOvh,
 } from './fixture';
-import { freshNode } from '../../simulators/restart';
+import { restartableNode } from '../../simulators/restart';
 
-/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () => freshNode('Ovh/OvhDdosProtection.node', 'OvhDdosProtection');
-let node = restarted();
-beforeEach(() => {
-	node = restarted();
-});
+/** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
+const node = restartableNode('Ovh/OvhDdosProtection.node', 'OvhDdosProtection');
 let sim: OvhSimulator;
 
 simulatorPerTest(async () => (sim = await startOvh()));

@@ -3,14 +3,10 @@ import { jsonOf, listSearch, runNode, separateExecutions } from '../../helpers/r
 import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { SimGroup, VultrSimulator } from '../../simulators/vultr';
 import { KEY, snapshot, startVultr, vultrRun } from './fixture';
-import { freshNode } from '../../simulators/restart';
+import { restartableNode } from '../../simulators/restart';
 
-/** A fresh node per test, and after each simulated restart: no process-wide records carried over. */
-const restarted = () => freshNode('Vultr/VultrFirewall.node', 'VultrFirewall');
-let node = restarted();
-beforeEach(() => {
-	node = restarted();
-});
+/** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
+const node = restartableNode('Vultr/VultrFirewall.node', 'VultrFirewall');
 let sim: VultrSimulator;
 let web: SimGroup;
 
@@ -81,7 +77,7 @@ describe('Vultr firewall group lockdown', () => {
 		expect(membersOf(lockdown()!.id)).toEqual(['web-1', 'web-2']);
 		expect(membersOf(web.id)).toEqual([]);
 
-		node = restarted();
+		node.restart();
 		const writes = sim.writes().length;
 		expect(await run('activate', { managementPorts: '2222' })).toMatchObject({
 			active: true,
@@ -89,7 +85,7 @@ describe('Vultr firewall group lockdown', () => {
 		});
 		expect(sim.writes()).toHaveLength(writes);
 
-		node = restarted();
+		node.restart();
 		expect(await run('withdraw')).toMatchObject({
 			active: false,
 			changed: true,
@@ -167,7 +163,7 @@ describe('Vultr firewall group lockdown', () => {
 						`Provider state: .*Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again`,
 					),
 				);
-				node = restarted();
+				node.restart();
 				expect(await run(operation)).toMatchObject({ active: operation === 'activate' });
 				if (operation === 'activate') {
 					expect(membersOf(web.id)).toEqual([]);
@@ -175,7 +171,7 @@ describe('Vultr firewall group lockdown', () => {
 						[...sim.groups.values()].filter((g) => g.description === lockdownDescription(web.id)),
 					).toHaveLength(1);
 					expect(lockdown()!.rules).toHaveLength(2);
-					node = restarted();
+					node.restart();
 					await run('withdraw');
 				}
 				expect(snapshot(sim)).toEqual(before);
@@ -202,7 +198,7 @@ describe('Vultr firewall group lockdown', () => {
 			sim.groups.delete(lockdown()!.id);
 			for (const instance of sim.instances.values())
 				if (!sim.groups.has(instance.firewall_group_id)) instance.firewall_group_id = '';
-			node = restarted();
+			node.restart();
 			return { staticData, on };
 		};
 
