@@ -185,7 +185,8 @@ type Example = {
 
 /**
  * examples/04-three-layers.json as a user imports it, with what a user adapts anyway (the Magic
- * Transit prefix) and timings of seconds instead of minutes (hold-down 2 s, Tick every second).
+ * Transit prefix) and timings of seconds instead of minutes (hold-down 2 s, Re-Emit Interval 1 s,
+ * Tick every second).
  */
 function threeLayersExample(): Example {
 	const file = join(__dirname, '../../examples/04-three-layers.json');
@@ -196,7 +197,11 @@ function threeLayersExample(): Example {
 	for (const node of example.nodes) {
 		if (node.type.endsWith('.cloudflareMagicTransit'))
 			Object.assign(node.parameters, { accountId: locator(ACCOUNT), prefixId: locator(PREFIX) });
-		if (node.type.endsWith('.incidentGate')) node.parameters.options = { withdrawDelaySeconds: 2 };
+		if (node.type.endsWith('.incidentGate'))
+			Object.assign(node.parameters.options as object, {
+				withdrawDelaySeconds: 2,
+				reemitIntervalSeconds: 1,
+			});
 		if (node.type === 'n8n-nodes-base.scheduleTrigger')
 			node.parameters.rule = { interval: [{ field: 'seconds', secondsInterval: 1 }] };
 	}
@@ -329,7 +334,10 @@ describe('BGP Mitigation node inside a real n8n', () => {
 				body: readFileSync(join(__dirname, '../fixtures', fixture), 'utf8'),
 			});
 		const advertised = () => cloudflare?.accounts.get(ACCOUNT)?.prefixes.get(PREFIX)?.advertised;
-		const commands = () => sshd?.commands().join('\n') ?? '';
+		const nftOn = "nft add element inet ddos attacked '{ 203.0.113.10 }'";
+		const nftOff = `${nftOn} && nft delete element inet ddos attacked '{ 203.0.113.10 }'`;
+		const runs = (command: string) => sshd?.commands().filter((c) => c === command).length ?? 0;
+		const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 		const wait = (what: string, condition: () => boolean) =>
 			waitUntil(
 				what,
@@ -342,13 +350,17 @@ describe('BGP Mitigation node inside a real n8n', () => {
 		await wait(
 			'all three layers are on',
 			() =>
-				advertised() === true &&
-				received('master4', '203.0.113.10/32') !== '' &&
-				commands().includes("nft add element inet ddos attacked '{ 203.0.113.10 }'"),
+				advertised() === true && received('master4', '203.0.113.10/32') !== '' && runs(nftOn) >= 1,
 		);
 		expect(received('master4', '203.0.113.10/32')).toContain(
 			'(65535,666) (65535,65281) (64512,666)',
 		);
+		// All three layers reported on, so Confirm recorded the Activate: the Ticks that follow
+		// (every second, Re-Emit Interval 1 s) do not emit it again.
+		const cloudflareRequests = cloudflare?.log.length;
+		await sleep(3_500);
+		expect(runs(nftOn)).toBe(1);
+		expect(cloudflare?.log.length).toBe(cloudflareRequests);
 
 		expect((await fastNetMon('fastnetmon-unban.json')).status).toBe(200);
 		await wait(
@@ -356,8 +368,11 @@ describe('BGP Mitigation node inside a real n8n', () => {
 			() =>
 				advertised() === false &&
 				received('master4', '203.0.113.10/32') === '' &&
-				commands().includes("nft delete element inet ddos attacked '{ 203.0.113.10 }'"),
+				runs(nftOff) >= 1,
 		);
+		await sleep(3_500); // the confirmed Withdraw is not emitted again either
+		expect(runs(nftOff)).toBe(1);
+		expect(runs(nftOn)).toBe(1);
 	});
 });
 
