@@ -336,7 +336,9 @@ describe('BGP Mitigation node inside a real n8n', () => {
 		const advertised = () => cloudflare?.accounts.get(ACCOUNT)?.prefixes.get(PREFIX)?.advertised;
 		const nftOn = "nft add element inet ddos attacked '{ 203.0.113.10 }'";
 		const nftOff = `${nftOn} && nft delete element inet ddos attacked '{ 203.0.113.10 }'`;
-		const runs = (command: string) => sshd?.commands().filter((c) => c === command).length ?? 0;
+		// n8n's SSH node sends `cd <Working Directory> ; <command>`.
+		const runs = (command: string) =>
+			sshd?.commands().filter((c) => c === `cd / ; ${command}`).length ?? 0;
 		const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 		const wait = (what: string, condition: () => boolean) =>
 			waitUntil(
@@ -346,7 +348,11 @@ describe('BGP Mitigation node inside a real n8n', () => {
 				() => `${lab.logs()}\n${(n8n as N8nInstance).logTail(40)}`,
 			);
 
-		expect((await fastNetMon('fastnetmon-ban.json')).status).toBe(200);
+		// Published workflows go live shortly after n8n reports ready.
+		await waitUntil(
+			'the FastNetMon webhook listens',
+			async () => (await fastNetMon('fastnetmon-ban.json')).status === 200,
+		);
 		await wait(
 			'all three layers are on',
 			() =>
