@@ -28,9 +28,9 @@ import { OWNER, startN8nWith, stopN8n, waitUntil as until } from './harness';
 import { locator } from './workflows';
 
 /**
- * Every workflow in examples/ imported into a real n8n as a user would import it, wired to the simulators, and run
- * through a multi-wave attack. Only what a user must adapt anyway (their own target ids) and the hold-down timings
- * (minutes in the examples, seconds here) are changed.
+ * Every workflow in examples/ imported into a real n8n as a user would import it, wired to the
+ * simulators, and run through a multi-wave attack. Only what a user must adapt anyway (their own
+ * target ids) and the hold-down timings (minutes in the examples, seconds here) are changed.
  */
 
 const EXAMPLES = join(__dirname, '../../examples');
@@ -129,7 +129,8 @@ beforeAll(async () => {
 	const vultr = await startVultr();
 	const linode = await startLinode();
 	ovh = await startOvh();
-	// Example 02's OVH address has the user's own Edge Network Firewall rules, disabled until attacked.
+	// Example 02's OVH address has the user's own Edge Network Firewall rules, disabled until
+	// attacked.
 	ovh.addFirewall(OVH_SINGLE_IP_BLOCK, OVH_SINGLE_IP_BLOCK.split('/')[0], false, [
 		{ sequence: 0, action: 'permit', protocol: 'tcp', tcpOption: 'established' },
 		{ sequence: 1, action: 'permit', protocol: 'tcp', destinationPort: 'eq 443' },
@@ -240,70 +241,75 @@ describe('examples/ in a real n8n', () => {
 		]);
 	});
 
-	it('01: PagerDuty incidents advertise the prefix once, keep it through a second wave and a drift, withdraw after the hold-down', async () => {
-		const prefix = () => cloudflare.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!;
-		const subscriptionId = [...pagerDuty.subscriptions.keys()][0];
-		const deliver = async (type: string, incidentId: string) =>
-			expect(
-				(
-					await pagerDuty.deliver(
-						subscriptionId,
-						incidentEvent(type, { id: incidentId, serviceId: SERVICE }),
-					)
-				).status,
-			).toBe(200);
+	it(
+		'01: PagerDuty incidents advertise the prefix once, keep it through a second wave and a ' +
+			'drift, withdraw after the hold-down',
+		async () => {
+			const prefix = () => cloudflare.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!;
+			const subscriptionId = [...pagerDuty.subscriptions.keys()][0];
+			const deliver = async (type: string, incidentId: string) =>
+				expect(
+					(
+						await pagerDuty.deliver(
+							subscriptionId,
+							incidentEvent(type, { id: incidentId, serviceId: SERVICE }),
+						)
+					).status,
+				).toBe(200);
 
-		// PagerDuty retries a delivery the trigger refused: the first one may arrive while n8n is still
-		// finishing the activation that created the subscription.
-		const firstOpen = incidentEvent('incident.triggered', { id: 'QWAVE1', serviceId: SERVICE });
-		await waitUntil(
-			'the trigger accepts the first delivery',
-			async () => (await pagerDuty.deliver(subscriptionId, firstOpen)).status === 200,
-		);
-		await waitUntil('the prefix is advertised', () => prefix().advertised);
-		const advertisements = () => cloudflare.writes().filter((w) => w.method === 'PATCH').length;
-		expect(advertisements()).toBe(1);
+			// PagerDuty retries a delivery the trigger refused: the first one may arrive while n8n is still
+			// finishing the activation that created the subscription.
+			const firstOpen = incidentEvent('incident.triggered', { id: 'QWAVE1', serviceId: SERVICE });
+			await waitUntil(
+				'the trigger accepts the first delivery',
+				async () => (await pagerDuty.deliver(subscriptionId, firstOpen)).status === 200,
+			);
+			await waitUntil('the prefix is advertised', () => prefix().advertised);
+			const advertisements = () => cloudflare.writes().filter((w) => w.method === 'PATCH').length;
+			expect(advertisements()).toBe(1);
 
-		// Confirm recorded the Activate: the next Ticks (every second, Re-Emit Interval 1 s) have
-		// nothing to emit again.
-		const seen = new Set<string>();
-		await waitUntil('Confirm records the Activate', async () =>
-			(await newExecutions(WORKFLOW_01, seen)).some((run) => run.Confirm),
-		);
-		await sleep(3_500);
-		const ticks = (await newExecutions(WORKFLOW_01, seen)).filter(
-			(run) => run['Incident Gate Tick'],
-		);
-		expect(ticks.length).toBeGreaterThanOrEqual(2);
-		for (const tick of ticks) {
-			const [activate, withdraw] = tick['Incident Gate Tick'][0].data.main;
-			expect([activate?.length ?? 0, withdraw?.length ?? 0]).toEqual([0, 0]);
-			expect(tick['Advertise Prefix (Tick)']).toBeUndefined();
-		}
+			// Confirm recorded the Activate: the next Ticks (every second, Re-Emit Interval 1 s) have
+			// nothing to emit again.
+			const seen = new Set<string>();
+			await waitUntil('Confirm records the Activate', async () =>
+				(await newExecutions(WORKFLOW_01, seen)).some((run) => run.Confirm),
+			);
+			await sleep(3_500);
+			const ticks = (await newExecutions(WORKFLOW_01, seen)).filter(
+				(run) => run['Incident Gate Tick'],
+			);
+			expect(ticks.length).toBeGreaterThanOrEqual(2);
+			for (const tick of ticks) {
+				const [activate, withdraw] = tick['Incident Gate Tick'][0].data.main;
+				expect([activate?.length ?? 0, withdraw?.length ?? 0]).toEqual([0, 0]);
+				expect(tick['Advertise Prefix (Tick)']).toBeUndefined();
+			}
 
-		// Someone withdraws the prefix by hand during the attack: reconciliation advertises it again.
-		prefix().advertised = false;
-		await waitUntil(
-			'reconciliation advertises the prefix again',
-			() => prefix().advertised,
-			30_000,
-		);
-		expect(advertisements()).toBe(2);
+			// Someone withdraws the prefix by hand during the attack: reconciliation advertises it again.
+			prefix().advertised = false;
+			await waitUntil(
+				'reconciliation advertises the prefix again',
+				() => prefix().advertised,
+				30_000,
+			);
+			expect(advertisements()).toBe(2);
 
-		await deliver('incident.triggered', 'QWAVE2');
-		await deliver('incident.resolved', 'QWAVE1');
-		await sleep(4_000); // longer than the hold-down: one incident is still open, so nothing may change
-		expect(prefix().advertised).toBe(true);
-		expect(advertisements()).toBe(2);
+			await deliver('incident.triggered', 'QWAVE2');
+			await deliver('incident.resolved', 'QWAVE1');
+			// Longer than the hold-down: one incident is still open, so nothing may change.
+			await sleep(4_000);
+			expect(prefix().advertised).toBe(true);
+			expect(advertisements()).toBe(2);
 
-		await deliver('incident.resolved', 'QWAVE2');
-		await sleep(1_500);
-		expect(prefix().advertised).toBe(true); // hold-down running
-		await waitUntil('the Tick withdraws the prefix', () => !prefix().advertised, 30_000);
-		expect(advertisements()).toBe(3);
-		await sleep(3_000); // reconciliation runs again and must leave a withdrawn prefix alone
-		expect(prefix().advertised).toBe(false);
-	});
+			await deliver('incident.resolved', 'QWAVE2');
+			await sleep(1_500);
+			expect(prefix().advertised).toBe(true); // hold-down running
+			await waitUntil('the Tick withdraws the prefix', () => !prefix().advertised, 30_000);
+			expect(advertisements()).toBe(3);
+			await sleep(3_000); // reconciliation runs again and must leave a withdrawn prefix alone
+			expect(prefix().advertised).toBe(false);
+		},
+	);
 
 	it('01: the scheduled PagerDuty Subscription Check re-enables a suspended subscription', async () => {
 		const subscription = [...pagerDuty.subscriptions.values()][0];
@@ -384,44 +390,63 @@ describe('examples/ in a real n8n', () => {
 		expect(hetzner.servers.get(HETZNER_SERVER)!.firewall!.rules).toEqual(rulesBefore);
 	});
 
-	it("03: a FastNetMon ban locks the attacked server's firewall down, the unban restores it exactly", async () => {
-		const original = structuredClone(digitalOcean.firewalls.get(digitalOceanFirewallId));
-		const fastNetMon = (file: string) =>
-			fetch(`${n8n.url}/webhook/5b0c6a4e-1d0e-4d52-9a51-0d1f6b1e0a03/incident`, {
+	it(
+		"03: a FastNetMon ban locks the attacked server's firewall down (the Tick repeats a failed " +
+			'attempt), the unban restores it exactly',
+		async () => {
+			const original = structuredClone(digitalOcean.firewalls.get(digitalOceanFirewallId));
+			const fastNetMon = (file: string) =>
+				fetch(`${n8n.url}/webhook/5b0c6a4e-1d0e-4d52-9a51-0d1f6b1e0a03/incident`, {
+					method: 'POST',
+					headers: {
+						'content-type': 'application/json',
+						authorization: `Bearer ${DETECTOR_SECRET}`,
+					},
+					body: readFileSync(join(__dirname, '../fixtures', file), 'utf8'),
+				});
+			const lockdownFirewall = () =>
+				[...digitalOcean.firewalls.values()].find((f) => f.name.startsWith('ddos-lockdown-'));
+
+			// DigitalOcean refuses the first attempt to create the lockdown firewall: the lockdown node
+			// continues on fail, Confirm marks the Activate due again, and the next Tick repeats it.
+			digitalOcean.inject({
 				method: 'POST',
-				headers: { 'content-type': 'application/json', authorization: `Bearer ${DETECTOR_SECRET}` },
-				body: readFileSync(join(__dirname, '../fixtures', file), 'utf8'),
+				path: /\/firewalls$/,
+				response: { status: 422, body: { id: 'unprocessable_entity', message: 'try again' } },
 			});
-		const lockdownFirewall = () =>
-			[...digitalOcean.firewalls.values()].find((f) => f.name.startsWith('ddos-lockdown-'));
+			await waitUntil(
+				'the FastNetMon webhook listens',
+				async () => (await fastNetMon('fastnetmon-ban.json')).status === 200,
+			);
+			// Lockdown attaches the lockdown firewall first, then detaches the original: wait for both
+			// steps.
+			await waitUntil(
+				'the DigitalOcean firewall is locked down',
+				() =>
+					lockdownFirewall() !== undefined &&
+					digitalOcean.firewalls.get(digitalOceanFirewallId)!.droplet_ids.length === 0,
+			);
+			expect(lockdownFirewall()!.droplet_ids).toEqual(original!.droplet_ids);
+			const creates = digitalOcean.log.filter(
+				(r) => r.method === 'POST' && r.path.endsWith('/firewalls'),
+			);
+			expect(creates.map((r) => r.status < 400)).toEqual([false, true]);
 
-		await waitUntil(
-			'the FastNetMon webhook listens',
-			async () => (await fastNetMon('fastnetmon-ban.json')).status === 200,
-		);
-		// Lockdown attaches the lockdown firewall first, then detaches the original: wait for both steps.
-		await waitUntil(
-			'the DigitalOcean firewall is locked down',
-			() =>
-				lockdownFirewall() !== undefined &&
-				digitalOcean.firewalls.get(digitalOceanFirewallId)!.droplet_ids.length === 0,
-		);
-		expect(lockdownFirewall()!.droplet_ids).toEqual(original!.droplet_ids);
+			// Confirm recorded the lockdown: the Ticks that follow (every second, Re-Emit Interval 1 s)
+			// do not emit it again, so DigitalOcean sees no further request.
+			await sleep(1_500);
+			const requestsAfterLockdown = digitalOcean.log.length;
+			await sleep(3_000);
+			expect(digitalOcean.log.slice(requestsAfterLockdown)).toEqual([]);
 
-		// Confirm recorded the lockdown: the Ticks that follow (every second, Re-Emit Interval 1 s)
-		// do not emit it again, so DigitalOcean sees no further request.
-		await sleep(1_500);
-		const requestsAfterLockdown = digitalOcean.log.length;
-		await sleep(3_000);
-		expect(digitalOcean.log.slice(requestsAfterLockdown)).toEqual([]);
-
-		expect((await fastNetMon('fastnetmon-unban.json')).status).toBe(200);
-		await waitUntil('the lockdown is withdrawn', () => lockdownFirewall() === undefined, 30_000);
-		const restored = digitalOcean.firewalls.get(digitalOceanFirewallId)!;
-		expect({ ...restored, pending_changes: undefined, status: undefined }).toEqual({
-			...original,
-			pending_changes: undefined,
-			status: undefined,
-		});
-	});
+			expect((await fastNetMon('fastnetmon-unban.json')).status).toBe(200);
+			await waitUntil('the lockdown is withdrawn', () => lockdownFirewall() === undefined, 30_000);
+			const restored = digitalOcean.firewalls.get(digitalOceanFirewallId)!;
+			expect({ ...restored, pending_changes: undefined, status: undefined }).toEqual({
+				...original,
+				pending_changes: undefined,
+				status: undefined,
+			});
+		},
+	);
 });
