@@ -174,7 +174,8 @@ type Example = {
 
 /**
  * examples/04-three-layers.json as a user imports it, with what a user adapts anyway (the Magic
- * Transit prefix) and timings of seconds instead of minutes (hold-down 2 s, Tick every second).
+ * Transit prefix) and timings of seconds instead of minutes (hold-down 2 s, Re-Emit Interval 1 s,
+ * Tick every second).
  */
 function threeLayersExample(): Example {
 	const file = join(__dirname, '../../examples/04-three-layers.json');
@@ -185,7 +186,11 @@ function threeLayersExample(): Example {
 	for (const node of example.nodes) {
 		if (node.type.endsWith('.cloudflareMagicTransit'))
 			Object.assign(node.parameters, { accountId: locator(ACCOUNT), prefixId: locator(PREFIX) });
-		if (node.type.endsWith('.incidentGate')) node.parameters.options = { withdrawDelaySeconds: 2 };
+		if (node.type.endsWith('.incidentGate'))
+			Object.assign(node.parameters.options as object, {
+				withdrawDelaySeconds: 2,
+				reemitIntervalSeconds: 1,
+			});
 		if (node.type === 'n8n-nodes-base.scheduleTrigger')
 			node.parameters.rule = { interval: [{ field: 'seconds', secondsInterval: 1 }] };
 	}
@@ -300,7 +305,12 @@ describe('BGP Mitigation node inside a real n8n', () => {
 				body: readFileSync(join(__dirname, '../fixtures', fixture), 'utf8'),
 			});
 		const advertised = () => cloudflare?.accounts.get(ACCOUNT)?.prefixes.get(PREFIX)?.advertised;
-		const commands = () => sshd?.commands().join('\n') ?? '';
+		const nftOn = "nft add element inet ddos attacked '{ 203.0.113.10 }'";
+		const nftOff = `${nftOn} && nft delete element inet ddos attacked '{ 203.0.113.10 }'`;
+		// n8n's SSH node sends `cd <Working Directory> ; <command>`.
+		const runs = (command: string) =>
+			sshd?.commands().filter((c) => c === `cd / ; ${command}`).length ?? 0;
+		const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 		const wait = (what: string, condition: () => boolean) =>
 			waitUntil(
 				what,
@@ -309,17 +319,25 @@ describe('BGP Mitigation node inside a real n8n', () => {
 				() => `${lab.logs()}\n${(n8n as N8nInstance).logTail(40)}`,
 			);
 
-		expect((await fastNetMon('fastnetmon-ban.json')).status).toBe(200);
+		// Published workflows go live shortly after n8n reports ready.
+		await waitUntil(
+			'the FastNetMon webhook listens',
+			async () => (await fastNetMon('fastnetmon-ban.json')).status === 200,
+		);
 		await wait(
 			'all three layers are on',
 			() =>
-				advertised() === true &&
-				received('master4', '203.0.113.10/32') !== '' &&
-				commands().includes("nft add element inet ddos attacked '{ 203.0.113.10 }'"),
+				advertised() === true && received('master4', '203.0.113.10/32') !== '' && runs(nftOn) >= 1,
 		);
 		expect(received('master4', '203.0.113.10/32')).toContain(
 			'(65535,666) (65535,65281) (64512,666)',
 		);
+		// All three layers reported on, so Confirm recorded the Activate: the Ticks that follow
+		// (every second, Re-Emit Interval 1 s) do not emit it again.
+		const cloudflareRequests = cloudflare?.log.length;
+		await sleep(3_500);
+		expect(runs(nftOn)).toBe(1);
+		expect(cloudflare?.log.length).toBe(cloudflareRequests);
 
 		expect((await fastNetMon('fastnetmon-unban.json')).status).toBe(200);
 		await wait(
@@ -327,8 +345,11 @@ describe('BGP Mitigation node inside a real n8n', () => {
 			() =>
 				advertised() === false &&
 				received('master4', '203.0.113.10/32') === '' &&
-				commands().includes("nft delete element inet ddos attacked '{ 203.0.113.10 }'"),
+				runs(nftOff) >= 1,
 		);
+		await sleep(3_500); // the confirmed Withdraw is not emitted again either
+		expect(runs(nftOff)).toBe(1);
+		expect(runs(nftOn)).toBe(1);
 	});
 });
 

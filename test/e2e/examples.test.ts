@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { N8nInstance } from '../../scripts/n8nHarness';
+import { type N8nInstance, ensureN8n } from '../../scripts/n8nHarness';
 import { incidentEvent, type PagerDutySimulator } from '../simulators/pagerDuty';
 import type { CloudflareSimulator } from '../simulators/cloudflare';
 import type { DigitalOceanSimulator } from '../simulators/digitalOcean';
@@ -24,7 +24,7 @@ import {
 } from '../unit/hetzner/fixture';
 import type { OvhSimulator } from '../simulators/ovh';
 import type { HetznerSimulator } from '../simulators/hetzner';
-import { startN8nWith, stopN8n, waitUntil as until } from './harness';
+import { OWNER, startN8nWith, stopN8n, waitUntil as until } from './harness';
 import { locator } from './workflows';
 
 /**
@@ -34,7 +34,14 @@ import { locator } from './workflows';
  */
 
 const EXAMPLES = join(__dirname, '../../examples');
+/**
+ * n8n stores execution data in the flatted format; its own copy of the library reads it (not a
+ * dependency of ours).
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const flatted = require(join(ensureN8n().modules, 'flatted')) as { parse(text: string): unknown };
 const DETECTOR_SECRET = 'example-detector-secret-0123456789';
+const WORKFLOW_01 = 'example01pdmt0001';
 
 type ExampleNode = {
 	name: string;
@@ -57,14 +64,18 @@ function retarget(example: Example, type: string, targets: Record<string, string
 }
 
 /**
- * Hold-downs of seconds instead of minutes, and schedules every second or two, so a test can watch
- * them act.
+ * Hold-downs and the gate's Re-Emit Interval of seconds instead of minutes, and schedules every
+ * second or two, so a test can watch them act (and would see an unconfirmed change emitted again).
  */
 function shortenTimings(example: Example, withdrawDelaySeconds: number) {
 	const scheduleSeconds: Record<string, number> = { 'Every Minute': 1, 'Every 5 Minutes': 2 };
 	for (const node of example.nodes) {
 		if (node.type.endsWith('.incidentGate'))
-			node.parameters.options = { ...(node.parameters.options as object), withdrawDelaySeconds };
+			node.parameters.options = {
+				...(node.parameters.options as object),
+				withdrawDelaySeconds,
+				reemitIntervalSeconds: 1,
+			};
 		if (node.type === 'n8n-nodes-base.scheduleTrigger' && scheduleSeconds[node.name]) {
 			node.parameters.rule = {
 				interval: [{ field: 'seconds', secondsInterval: scheduleSeconds[node.name] }],
@@ -79,7 +90,28 @@ const waitUntil = (what: string, condition: () => boolean | Promise<boolean>, ti
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+type RunData = Record<string, Array<{ data: { main: Array<unknown[] | null> } }>>;
+
+/** The finished executions of a workflow not in `seen` (added to it), with their run data. */
+async function newExecutions(workflowId: string, seen: Set<string>) {
+	api ??= await n8n.login();
+	const filter = encodeURIComponent(JSON.stringify({ workflowId }));
+	const list = (await (await api(`/rest/executions?filter=${filter}&limit=100`)).json()) as {
+		data: { results: Array<{ id: string; status: string }> };
+	};
+	const runs: RunData[] = [];
+	for (const { id, status } of list.data.results) {
+		if (seen.has(id) || ['new', 'running', 'waiting'].includes(status)) continue;
+		seen.add(id);
+		const body = (await (await api(`/rest/executions/${id}`)).json()) as { data: { data: string } };
+		const run = flatted.parse(body.data.data) as { resultData: { runData: RunData } };
+		runs.push(run.resultData.runData);
+	}
+	return runs;
+}
+
 let n8n: N8nInstance;
+let api: Awaited<ReturnType<N8nInstance['login']>> | undefined;
 let cloudflare: CloudflareSimulator;
 let pagerDuty: PagerDutySimulator;
 let digitalOcean: DigitalOceanSimulator;
@@ -115,7 +147,7 @@ beforeAll(async () => {
 		() => hetzner.stop(),
 	);
 
-	const pagerDutyExample = loadExample('01-pagerduty-magic-transit.json', 'example01pdmt0001');
+	const pagerDutyExample = loadExample('01-pagerduty-magic-transit.json', WORKFLOW_01);
 	retarget(pagerDutyExample, 'cloudflareMagicTransit', { accountId: ACCOUNT, prefixId: PREFIX });
 	retarget(pagerDutyExample, 'pagerDutyIncidentTrigger', { serviceId: SERVICE });
 	shortenTimings(pagerDutyExample, 3);
@@ -130,8 +162,9 @@ beforeAll(async () => {
 	shortenTimings(fastNetMonExample, 2);
 
 	const alertmanagerExample = loadExample('02-alertmanager-ovh-hetzner.json', 'example02amovh01');
+	shortenTimings(alertmanagerExample, 0);
 
-	n8n = await startN8nWith({}, (instance) => {
+	n8n = await startN8nWith({ owner: OWNER }, (instance) => {
 		instance.importCredentials([
 			{
 				id: 'exampleCloudflare',
@@ -209,9 +242,8 @@ describe('examples/ in a real n8n', () => {
 	});
 
 	it(
-		'01: PagerDuty incidents advertise the prefix once, keep it ' +
-			'through a second wave and a drift, withdraw after the ' +
-			'hold-down',
+		'01: PagerDuty incidents advertise the prefix once, keep it through a second wave and a ' +
+			'drift, withdraw after the hold-down',
 		async () => {
 			const prefix = () => cloudflare.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!;
 			const subscriptionId = [...pagerDuty.subscriptions.keys()][0];
@@ -225,10 +257,33 @@ describe('examples/ in a real n8n', () => {
 					).status,
 				).toBe(200);
 
-			await deliver('incident.triggered', 'QWAVE1');
+			// PagerDuty retries a delivery the trigger refused: the first one may arrive while n8n is still
+			// finishing the activation that created the subscription.
+			const firstOpen = incidentEvent('incident.triggered', { id: 'QWAVE1', serviceId: SERVICE });
+			await waitUntil(
+				'the trigger accepts the first delivery',
+				async () => (await pagerDuty.deliver(subscriptionId, firstOpen)).status === 200,
+			);
 			await waitUntil('the prefix is advertised', () => prefix().advertised);
 			const advertisements = () => cloudflare.writes().filter((w) => w.method === 'PATCH').length;
 			expect(advertisements()).toBe(1);
+
+			// Confirm recorded the Activate: the next Ticks (every second, Re-Emit Interval 1 s) have
+			// nothing to emit again.
+			const seen = new Set<string>();
+			await waitUntil('Confirm records the Activate', async () =>
+				(await newExecutions(WORKFLOW_01, seen)).some((run) => run.Confirm),
+			);
+			await sleep(3_500);
+			const ticks = (await newExecutions(WORKFLOW_01, seen)).filter(
+				(run) => run['Incident Gate Tick'],
+			);
+			expect(ticks.length).toBeGreaterThanOrEqual(2);
+			for (const tick of ticks) {
+				const [activate, withdraw] = tick['Incident Gate Tick'][0].data.main;
+				expect([activate?.length ?? 0, withdraw?.length ?? 0]).toEqual([0, 0]);
+				expect(tick['Advertise Prefix (Tick)']).toBeUndefined();
+			}
 
 			// Someone withdraws the prefix by hand during the attack: reconciliation advertises it again.
 			prefix().advertised = false;
@@ -241,7 +296,7 @@ describe('examples/ in a real n8n', () => {
 
 			await deliver('incident.triggered', 'QWAVE2');
 			await deliver('incident.resolved', 'QWAVE1');
-			// longer than the hold-down: one incident is still open, so nothing may change
+			// Longer than the hold-down: one incident is still open, so nothing may change.
 			await sleep(4_000);
 			expect(prefix().advertised).toBe(true);
 			expect(advertisements()).toBe(2);
@@ -256,82 +311,88 @@ describe('examples/ in a real n8n', () => {
 		},
 	);
 
-	it(
-		'02: alerts enable the OVH Edge Network Firewall and the ' +
-			'Hetzner firewall, resolves undo it',
-		async () => {
-			const [ovhAddress] = OVH_SINGLE_IP_BLOCK.split('/');
-			const alert = (
-				status: 'firing' | 'resolved',
-				fingerprint: string,
-				target: string,
-				hoster: string,
-			) => ({
-				status,
-				labels: { alertname: 'InboundFlood', severity: 'critical', target, hoster },
-				annotations: { summary: `Inbound flood on ${target}` },
-				startsAt: '2026-11-24T09:41:03.123Z',
-				endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-24T09:58:03.123Z',
-				generatorURL: 'http://prometheus.example.net:9090/graph',
-				fingerprint,
+	it('01: the scheduled PagerDuty Subscription Check re-enables a suspended subscription', async () => {
+		const subscription = [...pagerDuty.subscriptions.values()][0];
+		subscription.delivery_method.temporarily_disabled = true;
+		await waitUntil(
+			'the Subscription Check re-enables the subscription',
+			() => !subscription.delivery_method.temporarily_disabled,
+			30_000,
+		);
+		expect(
+			pagerDuty.log.filter((r) => r.path === `/webhook_subscriptions/${subscription.id}/enable`),
+		).toHaveLength(1);
+	});
+
+	it('02: alerts enable the OVH Edge Network Firewall and the Hetzner firewall, resolves undo it', async () => {
+		const [ovhAddress] = OVH_SINGLE_IP_BLOCK.split('/');
+		const alert = (
+			status: 'firing' | 'resolved',
+			fingerprint: string,
+			target: string,
+			hoster: string,
+		) => ({
+			status,
+			labels: { alertname: 'InboundFlood', severity: 'critical', target, hoster },
+			annotations: { summary: `Inbound flood on ${target}` },
+			startsAt: '2026-11-24T09:41:03.123Z',
+			endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : '2026-11-24T09:58:03.123Z',
+			generatorURL: 'http://prometheus.example.net:9090/graph',
+			fingerprint,
+		});
+		const notify = (status: 'firing' | 'resolved', alerts: object[]) =>
+			fetch(`${n8n.url}/webhook/5b0c6a4e-1d0e-4d52-9a51-0d1f6b1e0a02/incident`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', authorization: `Bearer ${DETECTOR_SECRET}` },
+				body: JSON.stringify({
+					version: '4',
+					groupKey: '{}:{alertname="InboundFlood"}',
+					truncatedAlerts: 0,
+					status,
+					receiver: 'n8n-ddos',
+					groupLabels: {},
+					commonLabels: {},
+					commonAnnotations: {},
+					externalURL: 'http://alertmanager.example.net:9093',
+					alerts,
+				}),
 			});
-			const notify = (status: 'firing' | 'resolved', alerts: object[]) =>
-				fetch(`${n8n.url}/webhook/5b0c6a4e-1d0e-4d52-9a51-0d1f6b1e0a02/incident`, {
-					method: 'POST',
-					headers: {
-						'content-type': 'application/json',
-						authorization: `Bearer ${DETECTOR_SECRET}`,
-					},
-					body: JSON.stringify({
-						version: '4',
-						groupKey: '{}:{alertname="InboundFlood"}',
-						truncatedAlerts: 0,
-						status,
-						receiver: 'n8n-ddos',
-						groupLabels: {},
-						commonLabels: {},
-						commonAnnotations: {},
-						externalURL: 'http://alertmanager.example.net:9093',
-						alerts,
-					}),
-				});
-			const ovhFiltering = () => ovh.edgeFiltering(OVH_SINGLE_IP_BLOCK, ovhAddress);
-			const ovhBefore = ovh.firewallSnapshot(OVH_SINGLE_IP_BLOCK, ovhAddress);
-			const hetznerStatus = () => hetzner.servers.get(HETZNER_SERVER)!.firewall!.status;
-			const rulesBefore = structuredClone(hetzner.servers.get(HETZNER_SERVER)!.firewall!.rules);
-			const statusBefore = hetznerStatus();
+		const ovhFiltering = () => ovh.edgeFiltering(OVH_SINGLE_IP_BLOCK, ovhAddress);
+		const ovhBefore = ovh.firewallSnapshot(OVH_SINGLE_IP_BLOCK, ovhAddress);
+		const hetznerStatus = () => hetzner.servers.get(HETZNER_SERVER)!.firewall!.status;
+		const rulesBefore = structuredClone(hetzner.servers.get(HETZNER_SERVER)!.firewall!.rules);
+		const statusBefore = hetznerStatus();
 
-			const firing = [
-				alert('firing', 'a1', ovhAddress, 'ovh'),
-				alert('firing', 'b1', HETZNER_SERVER_IP, 'hetzner'),
-			];
-			await waitUntil(
-				'the Alertmanager webhook listens',
-				async () => (await notify('firing', firing)).status === 200,
-			);
-			await waitUntil(
-				"OVH's Edge Network Firewall and the Hetzner firewall are on",
-				() => ovhFiltering() && hetznerStatus() === 'active',
-			);
+		const firing = [
+			alert('firing', 'a1', ovhAddress, 'ovh'),
+			alert('firing', 'b1', HETZNER_SERVER_IP, 'hetzner'),
+		];
+		await waitUntil(
+			'the Alertmanager webhook listens',
+			async () => (await notify('firing', firing)).status === 200,
+		);
+		await waitUntil(
+			"OVH's Edge Network Firewall and the Hetzner firewall are on",
+			() => ovhFiltering() && hetznerStatus() === 'active',
+		);
 
-			expect(
-				(
-					await notify('resolved', [
-						alert('resolved', 'a1', ovhAddress, 'ovh'),
-						alert('resolved', 'b1', HETZNER_SERVER_IP, 'hetzner'),
-					])
-				).status,
-			).toBe(200);
-			await waitUntil('both are undone', () => !ovhFiltering() && hetznerStatus() === statusBefore);
-			expect(ovh.firewallSnapshot(OVH_SINGLE_IP_BLOCK, ovhAddress)).toEqual(ovhBefore);
-			expect(ovh.retiredMitigationPosts).toBe(0);
-			expect(hetzner.servers.get(HETZNER_SERVER)!.firewall!.rules).toEqual(rulesBefore);
-		},
-	);
+		expect(
+			(
+				await notify('resolved', [
+					alert('resolved', 'a1', ovhAddress, 'ovh'),
+					alert('resolved', 'b1', HETZNER_SERVER_IP, 'hetzner'),
+				])
+			).status,
+		).toBe(200);
+		await waitUntil('both are undone', () => !ovhFiltering() && hetznerStatus() === statusBefore);
+		expect(ovh.firewallSnapshot(OVH_SINGLE_IP_BLOCK, ovhAddress)).toEqual(ovhBefore);
+		expect(ovh.retiredMitigationPosts).toBe(0);
+		expect(hetzner.servers.get(HETZNER_SERVER)!.firewall!.rules).toEqual(rulesBefore);
+	});
 
 	it(
-		"03: a FastNetMon ban locks the attacked server's firewall " +
-			'down, the unban restores it exactly',
+		"03: a FastNetMon ban locks the attacked server's firewall down (the Tick repeats a failed " +
+			'attempt), the unban restores it exactly',
 		async () => {
 			const original = structuredClone(digitalOcean.firewalls.get(digitalOceanFirewallId));
 			const fastNetMon = (file: string) =>
@@ -346,6 +407,13 @@ describe('examples/ in a real n8n', () => {
 			const lockdownFirewall = () =>
 				[...digitalOcean.firewalls.values()].find((f) => f.name.startsWith('ddos-lockdown-'));
 
+			// DigitalOcean refuses the first attempt to create the lockdown firewall: the lockdown node
+			// continues on fail, Confirm marks the Activate due again, and the next Tick repeats it.
+			digitalOcean.inject({
+				method: 'POST',
+				path: /\/firewalls$/,
+				response: { status: 422, body: { id: 'unprocessable_entity', message: 'try again' } },
+			});
 			await waitUntil(
 				'the FastNetMon webhook listens',
 				async () => (await fastNetMon('fastnetmon-ban.json')).status === 200,
@@ -359,6 +427,17 @@ describe('examples/ in a real n8n', () => {
 					digitalOcean.firewalls.get(digitalOceanFirewallId)!.droplet_ids.length === 0,
 			);
 			expect(lockdownFirewall()!.droplet_ids).toEqual(original!.droplet_ids);
+			const creates = digitalOcean.log.filter(
+				(r) => r.method === 'POST' && r.path.endsWith('/firewalls'),
+			);
+			expect(creates.map((r) => r.status < 400)).toEqual([false, true]);
+
+			// Confirm recorded the lockdown: the Ticks that follow (every second, Re-Emit Interval 1 s)
+			// do not emit it again, so DigitalOcean sees no further request.
+			await sleep(1_500);
+			const requestsAfterLockdown = digitalOcean.log.length;
+			await sleep(3_000);
+			expect(digitalOcean.log.slice(requestsAfterLockdown)).toEqual([]);
 
 			expect((await fastNetMon('fastnetmon-unban.json')).status).toBe(200);
 			await waitUntil('the lockdown is withdrawn', () => lockdownFirewall() === undefined, 30_000);
