@@ -398,11 +398,13 @@ export class PagerDutyIncidentTrigger implements INodeType {
 			const rawBody = await readRawBody(this, MAX_BODY_BYTES);
 			const signingSecret = await deliverySecret(this);
 			if (!signingSecret) {
+				// 503, not 401: PagerDuty retries a 5xx (for up to 48 h) but drops a 4xx and suspends the
+				// subscription after three drops. The secret is missing for a moment while an activation
+				// is still saving it, or until the Subscription Check replaces a subscription.
 				throw new WebhookRejection(
-					401,
-					'This trigger has no usable PagerDuty signing secret: run the PagerDuty Subscription ' +
-						'Check ' +
-						'node of this workflow, or deactivate and activate the workflow',
+					503,
+					'This trigger has no usable PagerDuty signing secret yet: run the PagerDuty ' +
+						'Subscription Check node of this workflow, or deactivate and activate the workflow',
 				);
 			}
 			try {

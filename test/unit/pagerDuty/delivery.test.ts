@@ -242,11 +242,11 @@ describe('PagerDuty Incident Trigger: refused deliveries start nothing', () => {
 		expect((await delivery(undefined, { rawBody, signature: bare })).status).toBe(401);
 	});
 
-	it('refuses everything when no secret is stored, and says how to fix it in the log', async () => {
+	it('answers 503 (PagerDuty retries it) when no secret is stored, and says how to fix it in the log', async () => {
 		options.globalStaticData = {};
 		({ trigger } = freshProcess());
 		const outcome = await delivery(triggered(), { signature: 'v1=00' });
-		expect(outcome).toMatchObject({ status: 401, items: undefined });
+		expect(outcome).toMatchObject({ status: 503, items: undefined });
 		expect(outcome.warnings.join(' ')).toContain('PagerDuty Subscription Check');
 	});
 
