@@ -32,7 +32,9 @@ export class ActivationRecords {
 			return kept ? (JSON.parse(kept) as T) : undefined;
 		}
 		const persisted = this.persisted()[key];
-		return persisted ? (structuredClone(persisted) as T) : undefined;
+		// A JSON copy, not structuredClone: n8n hands out static data behind a change-tracking Proxy,
+		// which structuredClone refuses.
+		return persisted ? (JSON.parse(JSON.stringify(persisted)) as T) : undefined;
 	}
 
 	set<T extends IDataObject>(key: string, data: T): T & ActivationRecord {

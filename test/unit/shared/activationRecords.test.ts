@@ -1,4 +1,5 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { ObservableObject } from 'n8n-workflow';
 
 import type { ActivationRecords as Records } from '../../../nodes/shared/activationRecords';
 
@@ -19,6 +20,13 @@ const execution = (ActivationRecords: typeof Records, staticData: IDataObject) =
 	new ActivationRecords({
 		getWorkflowStaticData: () => staticData,
 	} as unknown as IExecuteFunctions);
+
+/** The static data an activation left behind, as n8n saves it. */
+function recordedStaticData(): IDataObject {
+	const saved: IDataObject = {};
+	execution(freshProcess(), saved).set('zone', { previousLevel: 'high' });
+	return saved;
+}
 
 describe('activation records', () => {
 	it('an overlapping execution whose static data never saw the record still finds it in the process', () => {
@@ -45,6 +53,15 @@ describe('activation records', () => {
 		execution(freshProcess(), saved).set('zone', { previousLevel: 'high' });
 		expect(execution(freshProcess(), saved).get('zone')).toMatchObject({ previousLevel: 'high' });
 		expect(execution(freshProcess(), {}).get('zone')).toBeUndefined();
+	});
+
+	it("after a restart, reads the record through n8n's change-tracking static data", () => {
+		const saved = JSON.parse(JSON.stringify(recordedStaticData())) as IDataObject;
+		// n8n hands executions their static data wrapped in an ObservableObject (a Proxy).
+		const asN8nHandsIt = ObservableObject.create(saved);
+		expect(execution(freshProcess(), asN8nHandsIt).get('zone')).toMatchObject({
+			previousLevel: 'high',
+		});
 	});
 
 	it('hands out copies: changing what get returned changes nothing stored', () => {
