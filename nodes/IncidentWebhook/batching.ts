@@ -15,7 +15,8 @@ import type { IncidentEvent } from './event';
  *   without an execution (the events run in the leader's execution).
  * - A batch is released early when it is full, and every waiting batch is released when the
  *   process is asked to stop (SIGTERM, SIGINT), so that the executions start while n8n shuts down
- *   gracefully (it waits for running executions) and nothing acknowledged is left in memory.
+ *   gracefully (it waits for running executions) and nothing acknowledged is left in memory; requests
+ *   still arriving then start their own executions.
  *
  * State lives in this module, so it covers one n8n process (main, or each webhook process in queue
  * mode), keyed by workflow and node.
@@ -43,6 +44,8 @@ export type BatchOutcome = { start: IncidentEvent[] } | { batched: true };
 const triggers = new Map<string, TriggerState>();
 const waiting = new Set<Batch>();
 let stopListenerInstalled = false;
+/** Set once the process is asked to stop: from then on every request starts its own execution. */
+let stopping = false;
 
 const now = () => performance.now();
 
@@ -50,6 +53,7 @@ function releaseAllOnStop(): void {
 	if (stopListenerInstalled) return;
 	stopListenerInstalled = true;
 	const releaseAll = () => {
+		stopping = true;
 		for (const batch of waiting) batch.release();
 	};
 	// Listening does not change how the process stops: n8n's own handlers still run (and exit).
@@ -62,7 +66,7 @@ export async function batchEvents(
 	events: IncidentEvent[],
 	{ windowMs, maxEvents }: BatchSettings,
 ): Promise<BatchOutcome> {
-	if (windowMs <= 0) return { start: events };
+	if (windowMs <= 0 || stopping) return { start: events };
 	const state = triggers.get(key) ?? { lastStartedAt: -Infinity };
 	triggers.set(key, state);
 
