@@ -211,7 +211,7 @@ function packageWorkflow(webhookId: string, reportUrl: string) {
 			reportCall(
 				'Report Unchanged',
 				`${reportUrl}/package/unchanged`,
-				'={{ JSON.stringify({ items: $json.items.length }) }}',
+				'={{ JSON.stringify({ events: $json.items.map((item) => item.event) }) }}',
 			),
 		],
 		{
@@ -263,11 +263,17 @@ interface Outcome {
 	loadBefore: number;
 }
 
-/** Events each variant's reports account for, and their Activate/Withdraw per scope. */
+/** An event's identity in the reports: its action and incident id. */
+const eventKey = (event: unknown) => {
+	const { action, incidentId } = (event ?? {}) as Record<string, unknown>;
+	return `${String(action)}:${String(incidentId)}`;
+};
+
+/** The events each variant's reports account for, and their Activate/Withdraw per scope. */
 function tally(variant: Variant, reports: Reports) {
 	const at = (path: string) =>
 		(reports.bodies.get(`/${variant}/${path}`) ?? []) as Array<Record<string, unknown>>;
-	if (variant === 'floor') return { handled: at('event').length, reemits: 0 };
+	if (variant === 'floor') return { seen: new Set(at('event').map(eventKey)), reemits: 0 };
 	const perScope = new Map<string, [number, number]>();
 	for (let scope = 0; scope < SCOPES; scope++) perScope.set(scopeName(scope), [0, 0]);
 	const count = (items: Array<Record<string, unknown>>, index: 0 | 1) => {
@@ -287,7 +293,7 @@ function tally(variant: Variant, reports: Reports) {
 			events.filter((e) => e.transition === 'withdraw'),
 			1,
 		);
-		return { handled: events.length, reemits: 0, perScope };
+		return { seen: new Set(events.map(eventKey)), reemits: 0, perScope };
 	}
 	const isReemit = (item: Record<string, unknown>) => item.reason === 'reemit';
 	const [activate, withdraw] = [at('activate'), at('withdraw')];
@@ -300,12 +306,13 @@ function tally(variant: Variant, reports: Reports) {
 		1,
 	);
 	const unchanged = at('unchanged');
+	// The gate emits one item per event it received, on exactly one output, with the event in `event`.
+	const seen = new Set([
+		...[...activate, ...withdraw].map((item) => eventKey(item.event)),
+		...unchanged.flatMap((report) => (report.events as unknown[]).map(eventKey)),
+	]);
 	return {
-		// The gate emits one item per event it received, on exactly one output.
-		handled:
-			activate.length +
-			withdraw.length +
-			unchanged.reduce((sum, report) => sum + Number(report.items), 0),
+		seen,
 		reemits: [...activate, ...withdraw].filter(isReemit).length,
 		perScope,
 		executions: unchanged.length,
@@ -339,19 +346,23 @@ async function stormOne(
 		const lastSentAt = Date.now();
 		const deliveries = await Promise.all(answers);
 		const refused = deliveries.filter(({ status }) => status !== 200);
-		const accepted = EVENTS - refused.length;
-		let progress = { handled: tally(variant, reports).handled, at: Date.now() };
-		while (progress.handled < accepted && Date.now() - progress.at < STALL_TIMEOUT_MS) {
+		const accepted = events.filter((_, k) => deliveries[k].status === 200).map(eventKey);
+		const missing = () => {
+			const { seen } = tally(variant, reports);
+			return accepted.filter((key) => !seen.has(key)).length;
+		};
+		let progress = { missing: missing(), at: Date.now() };
+		while (progress.missing > 0 && Date.now() - progress.at < STALL_TIMEOUT_MS) {
 			await sleep(POLL_MS);
-			const handled = tally(variant, reports).handled;
-			if (handled > progress.handled) progress = { handled, at: Date.now() };
+			const now = missing();
+			if (now < progress.missing) progress = { missing: now, at: Date.now() };
 		}
-		const { handled, reemits, perScope, executions } = tally(variant, reports);
+		const { reemits, perScope, executions } = tally(variant, reports);
 		return {
 			variant,
 			refused: refused.length,
 			refusalExample: refused[0] && `${refused[0].status} ${refused[0].answer.slice(0, 160)}`,
-			lost: Math.max(0, accepted - handled),
+			lost: missing(),
 			perScope: perScope && [...perScope].map(([scope, [a, w]]) => [scope, a, w]),
 			reemits,
 			executions,
