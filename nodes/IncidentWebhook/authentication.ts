@@ -39,8 +39,9 @@ export interface Authenticated {
 }
 
 /**
- * n8n loads and decrypts a credential from its database on every getCredentials call (60-115 ms per
- * request measured under load, the same for n8n's Webhook node with Header Auth). In a storm that
+ * n8n reads a credential from its database, decrypts it and resolves its expressions in a fresh
+ * expression isolate on every getCredentials call (60-115 ms per request measured under load, the
+ * same for n8n's Webhook node with Header Auth). In a storm that
  * is most of a request's cost, so the secrets are reused for this long: a changed or removed
  * secret applies to requests arriving up to a second later.
  */
