@@ -64,6 +64,13 @@ function gateWorkflow(webhookId: string) {
 				},
 				credentials: cloudflareCredentials,
 			},
+			// Confirms the activation (scope through paired items, `active` from the node's output), so the
+			// gate never re-emits it while the bench runs.
+			{
+				name: 'Confirm Activate',
+				type: `${PACKAGE}.incidentGate`,
+				parameters: { operation: 'confirm', gateKey: 'bench-e2e' },
+			},
 		],
 	]);
 }

@@ -19,6 +19,16 @@ import {
 	authenticateRequest,
 } from './authentication';
 import { WebhookRejection, parseJsonBody, readRawBody, refuse } from './webhookRequest';
+import { batchEvents } from './batching';
+
+const DEFAULT_BATCH_WINDOW_MS = 250;
+const DEFAULT_MAX_BATCH_EVENTS = 1000;
+
+/** A count or duration; anything that is not a number >= 0 (e.g. a bad expression) is the default. */
+function nonNegative(value: unknown, fallback: number): number {
+	const number = Number(value ?? fallback);
+	return Number.isFinite(number) && number >= 0 ? number : fallback;
+}
 
 // Senders are configured by the user (Alertmanager, FastNetMon, a script): like n8n's own Webhook
 // node, there is no third-party registration to create, check or delete, so webhookMethods would be
@@ -270,6 +280,26 @@ export class IncidentWebhookTrigger implements INodeType {
 				default: {},
 				options: [
 					{
+						displayName: 'Batch Window (Ms)',
+						name: 'batchWindowMs',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: DEFAULT_BATCH_WINDOW_MS,
+						description:
+							'At most one execution per window: the first event after a quiet window starts ' +
+							'at once; events arriving within the window after it run together in one ' +
+							'execution when it ends (their requests are answered at once). 0 = one ' +
+							'execution per request.',
+					},
+					{
+						displayName: 'Max Batch Size (Events)',
+						name: 'maxBatchEvents',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: DEFAULT_MAX_BATCH_EVENTS,
+						description: 'A batch this large starts its execution before its window ends',
+					},
+					{
 						displayName: 'Max Body Size (KB)',
 						name: 'maxBodyKb',
 						type: 'number',
@@ -348,6 +378,8 @@ export class IncidentWebhookTrigger implements INodeType {
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		try {
 			const options = this.getNodeParameter('options', {}) as {
+				batchWindowMs?: number;
+				maxBatchEvents?: number;
 				maxBodyKb?: number;
 				otherEvents?: string;
 				source?: string;
@@ -378,10 +410,20 @@ export class IncidentWebhookTrigger implements INodeType {
 			}).filter((event) => event.action !== 'update' || options.otherEvents !== 'ignore');
 
 			if (events.length === 0) return { webhookResponse: { received: true, events: 0 } };
-			return {
-				webhookResponse: { received: true, events: events.length },
-				workflowData: [this.helpers.returnJsonArray(events)],
-			};
+			const webhookResponse = { received: true, events: events.length };
+			// The editor's test URL listens for one request: it is never held back.
+			const outcome = await batchEvents(
+				`${this.getWorkflow().id}/${this.getNode().id}`,
+				events,
+				this.getMode() === 'manual'
+					? { windowMs: 0, maxEvents: 0 }
+					: {
+							windowMs: nonNegative(options.batchWindowMs, DEFAULT_BATCH_WINDOW_MS),
+							maxEvents: nonNegative(options.maxBatchEvents, DEFAULT_MAX_BATCH_EVENTS),
+						},
+			);
+			if ('batched' in outcome) return { webhookResponse: { ...webhookResponse, batched: true } };
+			return { webhookResponse, workflowData: [this.helpers.returnJsonArray(outcome.start)] };
 		} catch (error) {
 			if (error instanceof WebhookRejection) return refuse(this, error);
 			throw error;

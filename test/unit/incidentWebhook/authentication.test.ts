@@ -169,3 +169,27 @@ describe('Incident Webhook Secret credential test', () => {
 		});
 	});
 });
+
+describe('Incident Webhook Trigger: the secret is re-read at most a second late', () => {
+	const NEW_SECRET = 'e4b6d8f0a2c4e6b8d0f1a3c5e7b9d2f7c1e9a3f5b0d2e4f6a8c0b2d5d2f8a1c3';
+	const body = JSON.stringify({ action: 'open', incidentId: 'INC-R', scope: '203.0.113.0/24' });
+	const bearer = (options: ReturnType<typeof webhookOptions>, secret: string) =>
+		callWebhook(trigger, options, {
+			rawBody: body,
+			headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+		});
+
+	it('refuses the replaced secret once a second has passed since the credential was read', async () => {
+		const options = webhookOptions({
+			authentication: 'bearerSecret',
+			options: { batchWindowMs: 0 },
+		});
+		expect((await bearer(options, SECRET)).status).toBe(200);
+		options.credentials = { incidentWebhookSecretApi: { secret: NEW_SECRET, previousSecret: '' } };
+		// Within the second the secrets read for the previous request still apply.
+		expect((await bearer(options, SECRET)).status).toBe(200);
+		await new Promise((resolve) => setTimeout(resolve, 1_100));
+		expect((await bearer(options, SECRET)).status).toBe(401);
+		expect((await bearer(options, NEW_SECRET)).status).toBe(200);
+	});
+});

@@ -1,0 +1,102 @@
+import type { IncidentEvent } from './event';
+
+/**
+ * Micro-batching: at most one execution per trigger per window. One n8n execution per event is
+ * what n8n cannot sustain in a storm (about 15 executions per second on 2 cores, with GiBs of
+ * backlog), while the Incident Gate decides per item at no measurable cost; so events that arrive
+ * while a window is open are gathered and start one execution together.
+ *
+ * - The first request after a quiet window starts its execution at once: a lone incident is not
+ *   delayed.
+ * - A request arriving within the window after that becomes the leader of the next batch: n8n's
+ *   webhook handler waits (the request stays open) until the window has passed, then the leader
+ *   returns every gathered event as the items of one execution.
+ * - Requests arriving while a leader waits add their events to its batch and are answered at once
+ *   without an execution (the events run in the leader's execution).
+ * - A batch is released early when it is full, and every waiting batch is released when the
+ *   process is asked to stop (SIGTERM, SIGINT), so that the executions start while n8n shuts down
+ *   gracefully (it waits for running executions) and nothing acknowledged is left in memory; requests
+ *   still arriving then start their own executions.
+ *
+ * State lives in this module, so it covers one n8n process (main, or each webhook process in queue
+ * mode), keyed by workflow and node.
+ */
+
+interface Batch {
+	events: IncidentEvent[];
+	release: () => void;
+}
+
+interface TriggerState {
+	/** When the last execution of this trigger was started (ms, monotonic). */
+	lastStartedAt: number;
+	open?: Batch;
+}
+
+export interface BatchSettings {
+	windowMs: number;
+	maxEvents: number;
+}
+
+/** What the request should do: start an execution with these events, or nothing (batched). */
+export type BatchOutcome = { start: IncidentEvent[] } | { batched: true };
+
+const triggers = new Map<string, TriggerState>();
+const waiting = new Set<Batch>();
+let stopListenerInstalled = false;
+/** Set once the process is asked to stop: from then on every request starts its own execution. */
+let stopping = false;
+
+const now = () => performance.now();
+
+function releaseAllOnStop(): void {
+	if (stopListenerInstalled) return;
+	stopListenerInstalled = true;
+	const releaseAll = () => {
+		stopping = true;
+		for (const batch of waiting) batch.release();
+	};
+	// Listening does not change how the process stops: n8n's own handlers still run (and exit).
+	process.on('SIGTERM', releaseAll);
+	process.on('SIGINT', releaseAll);
+}
+
+export async function batchEvents(
+	key: string,
+	events: IncidentEvent[],
+	{ windowMs, maxEvents }: BatchSettings,
+): Promise<BatchOutcome> {
+	if (windowMs <= 0 || stopping) return { start: events };
+	const state = triggers.get(key) ?? { lastStartedAt: -Infinity };
+	triggers.set(key, state);
+
+	const open = state.open;
+	if (open && open.events.length + events.length <= maxEvents) {
+		open.events.push(...events);
+		if (open.events.length >= maxEvents) open.release();
+		return { batched: true };
+	}
+	if (!open && now() >= state.lastStartedAt + windowMs) {
+		state.lastStartedAt = now();
+		return { start: events };
+	}
+
+	// This request leads the next batch. An open batch without room for its events starts now, and
+	// the new batch waits a whole window after it.
+	open?.release();
+	const dueAt = open ? now() + windowMs : state.lastStartedAt + windowMs;
+	let release = () => {};
+	const released = new Promise<void>((resolve) => (release = resolve));
+	const batch: Batch = { events: [...events], release };
+	state.open = batch;
+	waiting.add(batch);
+	releaseAllOnStop();
+	const timer = setTimeout(release, Math.max(0, dueAt - now()));
+	if (batch.events.length >= maxEvents) release();
+	await released;
+	clearTimeout(timer);
+	waiting.delete(batch);
+	if (state.open === batch) state.open = undefined;
+	state.lastStartedAt = now();
+	return { start: batch.events };
+}
