@@ -25,8 +25,10 @@ export class CloudflareMitigationApi implements ICredentialType {
 			default: '',
 			required: true,
 			description:
-				'An API token (not the Global API Key). Magic Transit needs Account: IP Prefixes: Edit and ' +
-				'Account: Magic Transit: Edit; Under Attack Mode needs Zone: Zone Settings: Edit and Zone: ' +
+				'An API token (not the Global API Key). Magic Transit needs Account: IP Prefixes: ' +
+				'Edit and ' +
+				('Account: Magic Transit: Edit; Under Attack Mode needs Zone: Zone Settings: Edit ' +
+					'and Zone: ') +
 				'Zone: Read.',
 		},
 		{

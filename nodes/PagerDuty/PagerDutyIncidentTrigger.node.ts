@@ -82,8 +82,9 @@ interface LegacyRecord extends IDataObject {
 }
 
 /**
- * Where the trigger's record is kept: a test URL ("Listen for test event") gets its own subscription and record,
- * so that listening in the editor never replaces the production subscription's secret.
+ * Where the trigger's record is kept: a test URL ("Listen for test event") gets its own
+ * subscription and record, so that listening in the editor never replaces the production
+ * subscription's secret.
  */
 const recordKeyOf = (ctx: IHookFunctions | IWebhookFunctions) =>
 	ctx.getMode() === 'manual' ? `${ctx.getNode().id}${TEST_RECORD_SUFFIX}` : ctx.getNode().id;

@@ -145,7 +145,8 @@ export class CloudflareMagicTransit implements INodeType {
 						name: 'One BGP Prefix (Subnet)',
 						value: 'bgpPrefix',
 						description:
-							'Only one BGP prefix onboarded under the IP prefix, e.g. the attacked /24 of a /22; ' +
+							'Only one BGP prefix onboarded under the IP prefix, e.g. the attacked /24 of ' +
+							'a /22; ' +
 							'the other subnets are left as they are',
 					},
 					{
