@@ -1,5 +1,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
+import { processMemory } from './processMemory';
+
 /**
  * What an activation changed, kept so that a later withdraw restores exactly that.
  *
@@ -21,8 +23,7 @@ export interface ActivationRecord extends IDataObject {
 
 const STATIC_DATA_KEY = 'ddosMitigationActivations';
 
-/** Key -> the record as JSON, or null once withdrawn in this process. */
-const processRecords = new Map<string, string | null>();
+const processRecords = processMemory.activationRecords;
 
 export class ActivationRecords {
 	constructor(private readonly ctx: IExecuteFunctions) {}
