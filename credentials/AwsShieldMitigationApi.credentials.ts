@@ -53,8 +53,7 @@ export class AwsShieldMitigationApi implements ICredentialType {
 			default: 'https://shield.us-east-1.amazonaws.com',
 			description:
 				'Shield API endpoint (a global API served from us-east-1). Change only for a VPC ' +
-				'endpoint, ' +
-				'gateway or test server.',
+				'endpoint, gateway or test server.',
 		},
 	];
 
@@ -117,8 +116,8 @@ export class AwsShieldMitigationApi implements ICredentialType {
 					value: 'INACTIVE',
 					message:
 						'The credential works, but this AWS account has no active Shield Advanced ' +
-						'subscription: ' +
-						'subscribe in the AWS Shield console, or use the account that holds it',
+						'subscription: subscribe in the AWS Shield console, or use the account that ' +
+						'holds it',
 				},
 			},
 		],

@@ -25,9 +25,8 @@ export class DigitalOceanMitigationApi implements ICredentialType {
 			required: true,
 			description:
 				'A personal access token (not an OAuth app token). Scopes: firewall (read, create, ' +
-				'update, ' +
-				'delete), account:read for the credential test, and droplet:read / tag:read for what the ' +
-				'firewall is attached to; or Full Access.',
+				'update, delete), account:read for the credential test, and droplet:read / tag:read ' +
+				'for what the firewall is attached to; or Full Access.',
 		},
 		{
 			displayName: 'Base URL',

@@ -28,8 +28,7 @@ export class HetznerRobotMitigationApi implements ICredentialType {
 			placeholder: '#ws+AbCdEfGh',
 			description:
 				'The Robot webservice user from Robot > Settings > Webservice and app settings; it ' +
-				'starts ' +
-				'with #ws+. Hetzner Cloud API tokens and your account login do not work here.',
+				'starts with #ws+. Hetzner Cloud API tokens and your account login do not work here.',
 		},
 		{
 			displayName: 'Password',

@@ -54,8 +54,8 @@ export class AwsShieldAdvanced implements INodeType {
 						name: 'Withdraw',
 						value: 'withdraw',
 						description:
-							'Undo what activation changed ' +
-							'(no change when Shield Advanced mitigation is already off)',
+							'Undo what activation changed (no change when Shield Advanced mitigation is ' +
+							'already off)',
 						action: 'Withdraw Shield Advanced mitigation',
 					},
 				],
@@ -129,9 +129,8 @@ export class AwsShieldAdvanced implements INodeType {
 				displayOptions: { show: { operation: ['activate'] } },
 				description:
 					'Whether to also enable proactive engagement of the Shield Response Team ' +
-					'(account-wide; ' +
-					('needs emergency contacts). Withdraw disables it again only if this activation ' +
-						'enabled it.'),
+					'(account-wide; needs emergency contacts). Withdraw disables it again only if this ' +
+					'activation enabled it.',
 			},
 			{
 				displayName: 'Force Withdraw',

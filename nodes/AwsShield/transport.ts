@@ -25,9 +25,9 @@ const IAM_ACTIONS =
 	'shield:CreateProtection, shield:DeleteProtection, ' +
 	'shield:EnableApplicationLayerAutomaticResponse, ' +
 	'shield:UpdateApplicationLayerAutomaticResponse, ' +
-	'shield:DisableApplicationLayerAutomaticResponse, shield:TagResource, ' +
-	'shield:UntagResource, shield:ListTagsForResource (plus shield:EnableProactiveEngagement ' +
-	'/ DisableProactiveEngagement if used)';
+	'shield:DisableApplicationLayerAutomaticResponse, shield:TagResource, shield:UntagResource, ' +
+	'shield:ListTagsForResource (plus shield:EnableProactiveEngagement / ' +
+	'DisableProactiveEngagement if used)';
 
 const RETRYABLE = new Set([
 	'ThrottlingException',

@@ -421,8 +421,7 @@ export class PagerDutyIncidentTrigger implements INodeType {
 				throw new WebhookRejection(
 					401,
 					'This trigger has no usable PagerDuty signing secret: run the PagerDuty Subscription ' +
-						'Check ' +
-						'node of this workflow, or deactivate and activate the workflow',
+						'Check node of this workflow, or deactivate and activate the workflow',
 				);
 			}
 			try {
