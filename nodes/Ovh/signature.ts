@@ -90,7 +90,6 @@ export const ovhClock = {
 		clockOffsets.set(baseUrl, offset);
 		return offset;
 	},
-	forget: (baseUrl: string) => clockOffsets.delete(baseUrl),
 	now: (offset: number) => String(Math.floor(Date.now() / 1000) + offset),
 };
 

@@ -41,8 +41,9 @@ export const processMemory = {
 	/**
 	 * PagerDuty: deliveries refused since the last check for a signature made with another secret,
 	 * per `workflowId/triggerId` (with a suspension, the sign of a secret rotated on PagerDuty's
-	 * side). Only a hint for the check node: a restart or a delivery to another worker loses it,
-	 * and the check then relies on the suspension alone.
+	 * side, which only a new subscription repairs). A restart or a delivery to another worker loses
+	 * the count; the check node then re-enables the suspended subscription instead of re-creating
+	 * it.
 	 */
 	pagerDutyForeignSignatures: new Map<string, number>(),
 
