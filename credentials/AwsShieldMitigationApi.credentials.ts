@@ -52,8 +52,8 @@ export class AwsShieldMitigationApi implements ICredentialType {
 			type: 'string',
 			default: 'https://shield.us-east-1.amazonaws.com',
 			description:
-				'Shield API endpoint (a global API served from us-east-1). Change only for a VPC endpoint, ' +
-				'gateway or test server.',
+				'Shield API endpoint (a global API served from us-east-1). Change only for a VPC ' +
+				'endpoint, gateway or test server.',
 		},
 	];
 
@@ -115,8 +115,9 @@ export class AwsShieldMitigationApi implements ICredentialType {
 					key: 'SubscriptionState',
 					value: 'INACTIVE',
 					message:
-						'The credential works, but this AWS account has no active Shield Advanced subscription: ' +
-						'subscribe in the AWS Shield console, or use the account that holds it',
+						'The credential works, but this AWS account has no active Shield Advanced ' +
+						'subscription: subscribe in the AWS Shield console, or use the account that ' +
+						'holds it',
 				},
 			},
 		],

@@ -25,9 +25,9 @@ export class CloudflareMitigationApi implements ICredentialType {
 			default: '',
 			required: true,
 			description:
-				'An API token (not the Global API Key). Magic Transit needs Account: IP Prefixes: Edit and ' +
-				'Account: Magic Transit: Edit; Under Attack Mode needs Zone: Zone Settings: Edit and Zone: ' +
-				'Zone: Read.',
+				'An API token (not the Global API Key). Magic Transit needs Account: IP Prefixes: Edit ' +
+				'and Account: Magic Transit: Edit; Under Attack Mode needs Zone: Zone Settings: Edit ' +
+				'and Zone: Zone: Read.',
 		},
 		{
 			displayName: 'Account ID (for Account-Owned Tokens)',

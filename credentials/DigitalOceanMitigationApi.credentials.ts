@@ -24,9 +24,9 @@ export class DigitalOceanMitigationApi implements ICredentialType {
 			default: '',
 			required: true,
 			description:
-				'A personal access token (not an OAuth app token). Scopes: firewall (read, create, update, ' +
-				'delete), account:read for the credential test, and droplet:read / tag:read for what the ' +
-				'firewall is attached to; or Full Access.',
+				'A personal access token (not an OAuth app token). Scopes: firewall (read, create, ' +
+				'update, delete), account:read for the credential test, and droplet:read / tag:read ' +
+				'for what the firewall is attached to; or Full Access.',
 		},
 		{
 			displayName: 'Base URL',

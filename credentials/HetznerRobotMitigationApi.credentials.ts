@@ -27,8 +27,8 @@ export class HetznerRobotMitigationApi implements ICredentialType {
 			required: true,
 			placeholder: '#ws+AbCdEfGh',
 			description:
-				'The Robot webservice user from Robot > Settings > Webservice and app settings; it starts ' +
-				'with #ws+. Hetzner Cloud API tokens and your account login do not work here.',
+				'The Robot webservice user from Robot > Settings > Webservice and app settings; it ' +
+				'starts with #ws+. Hetzner Cloud API tokens and your account login do not work here.',
 		},
 		{
 			displayName: 'Password',

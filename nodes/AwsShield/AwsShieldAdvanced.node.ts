@@ -54,8 +54,8 @@ export class AwsShieldAdvanced implements INodeType {
 						name: 'Withdraw',
 						value: 'withdraw',
 						description:
-							'Undo what activation changed ' +
-							'(no change when Shield Advanced mitigation is already off)',
+							'Undo what activation changed (no change when Shield Advanced mitigation is ' +
+							'already off)',
 						action: 'Withdraw Shield Advanced mitigation',
 					},
 				],
@@ -128,8 +128,9 @@ export class AwsShieldAdvanced implements INodeType {
 				default: false,
 				displayOptions: { show: { operation: ['activate'] } },
 				description:
-					'Whether to also enable proactive engagement of the Shield Response Team (account-wide; ' +
-					'needs emergency contacts). Withdraw disables it again only if this activation enabled it.',
+					'Whether to also enable proactive engagement of the Shield Response Team ' +
+					'(account-wide; needs emergency contacts). Withdraw disables it again only if this ' +
+					'activation enabled it.',
 			},
 			{
 				displayName: 'Force Withdraw',
@@ -152,7 +153,8 @@ export class AwsShieldAdvanced implements INodeType {
 						name: 'Keep (Recommended)',
 						value: 'keep',
 						description:
-							'Shield learns the traffic baseline it detects attacks against over 24 hours to 30 days; deleting the protection throws that away before the next wave',
+							'Shield learns the traffic baseline it detects attacks against over 24 hours ' +
+							'to 30 days; deleting the protection throws that away before the next wave',
 					},
 					{
 						name: 'Delete',
@@ -161,7 +163,8 @@ export class AwsShieldAdvanced implements INodeType {
 					},
 				],
 				description:
-					'What withdraw does with a protection that activation created (one that existed before is never deleted)',
+					'What withdraw does with a protection that activation created (one that existed ' +
+					'before is never deleted)',
 			},
 			requestOptionsProperty,
 		],

@@ -33,8 +33,8 @@ interface Tag {
 }
 
 /**
- * What activation created or changed, kept AT AWS as tags on the protection, so a withdraw from any workflow,
- * any time later, undoes exactly that. Removed again by withdraw.
+ * What activation created or changed, kept AT AWS as tags on the protection, so a withdraw from any
+ * workflow, any time later, undoes exactly that. Removed again by withdraw.
  */
 export const TAGS = {
 	created: 'n8n-ddos-mitigation:created',
@@ -52,13 +52,23 @@ interface AlreadyActiveRecord extends ActivationRecord {
 export type CreatedProtectionChoice = 'keep' | 'delete';
 
 const WAF_HINT =
-	'Associate an AWS WAF (v2) web ACL with the resource (AWS WAF console > Web ACLs > your web ACL > Associated AWS resources, or the Shield Advanced console), then run Activate again. Or set "Automatic Response" to "Leave Unchanged".';
+	'Associate an AWS WAF (v2) web ACL with the resource (AWS WAF console > Web ACLs > your ' +
+	'web ACL > Associated AWS resources, or the Shield Advanced console), then run Activate ' +
+	'again. Or set "Automatic Response" to "Leave Unchanged".';
 
-export const ARN =
-	/^arn:aws(-[a-z]+)*:(cloudfront|elasticloadbalancing|ec2|globalaccelerator|route53):[a-z0-9-]*:(\d{12})?:[\w/.:-]+$/;
-/** Application-layer (L7) automatic response exists for CloudFront distributions and Application Load Balancers. */
-const L7_ARN =
-	/^arn:aws(-[a-z]+)*:(cloudfront::\d{12}:distribution\/|elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/app\/)/;
+/** The services whose resources Shield Advanced protects, as they appear in an ARN. */
+const ARN_SERVICES = 'cloudfront|elasticloadbalancing|ec2|globalaccelerator|route53';
+export const ARN = new RegExp(
+	`^arn:aws(-[a-z]+)*:(${ARN_SERVICES}):[a-z0-9-]*:(\\d{12})?:[\\w/.:-]+$`,
+);
+/**
+ * Application-layer (L7) automatic response exists for CloudFront distributions and Application
+ * Load Balancers.
+ */
+const L7_ARN = new RegExp(
+	'^arn:aws(-[a-z]+)*:(cloudfront::\\d{12}:distribution\\/|' +
+		'elasticloadbalancing:[a-z0-9-]+:\\d{12}:loadbalancer\\/app\\/)',
+);
 
 export function validateTarget(
 	resourceArn: string,
@@ -68,13 +78,17 @@ export function validateTarget(
 	if (!ARN.test(arn)) {
 		throw new InputError(
 			`Invalid resource ARN: '${shown(resourceArn)}'`,
-			'Use the ARN of a CloudFront distribution, Route 53 hosted zone, Global Accelerator accelerator, Application or Classic Load Balancer, or Elastic IP allocation, e.g. arn:aws:cloudfront::123456789012:distribution/E1A2B3C4D5E6F7.',
+			'Use the ARN of a CloudFront distribution, Route 53 hosted zone, Global Accelerator ' +
+				'accelerator, Application or Classic Load Balancer, or Elastic IP allocation, e.g. ' +
+				'arn:aws:cloudfront::123456789012:distribution/E1A2B3C4D5E6F7.',
 		);
 	}
 	if (automaticResponse !== 'NONE' && !L7_ARN.test(arn)) {
 		throw new InputError(
-			'Application-layer automatic response is only available for CloudFront distributions and Application Load Balancers',
-			'Set "Automatic Response" to "Leave Unchanged" to only ensure Shield Advanced protection for this resource.',
+			'Application-layer automatic response is only available for CloudFront distributions ' +
+				'and Application Load Balancers',
+			'Set "Automatic Response" to "Leave Unchanged" to only ensure Shield Advanced ' +
+				'protection for this resource.',
 		);
 	}
 	return { resourceArn: arn, automaticResponse };
@@ -120,16 +134,22 @@ async function requireSubscription(api: ProviderClient): Promise<void> {
 	);
 	if (SubscriptionState !== 'ACTIVE') {
 		throw new ProviderError(
-			'This AWS account has no active Shield Advanced subscription (GetSubscriptionState: INACTIVE)',
+			'This AWS account has no active Shield Advanced subscription (GetSubscriptionState: ' +
+				'INACTIVE)',
 			{
 				provider: 'AWS Shield',
-				hint: 'Subscribe to Shield Advanced in the AWS Shield console (it is billed monthly), or use the credential of the account that holds the subscription.',
+				hint:
+					'Subscribe to Shield Advanced in the AWS Shield console (it is billed monthly), or ' +
+					'use the credential of the account that holds the subscription.',
 			},
 		);
 	}
 }
 
-/** Sets the L7 automatic response from `from` to `to` with the matching Enable / Update / Disable call. */
+/**
+ * Sets the L7 automatic response from `from` to `to` with the matching Enable / Update / Disable
+ * call.
+ */
 async function setAutomaticResponse(
 	api: ProviderClient,
 	resourceArn: string,
@@ -137,7 +157,8 @@ async function setAutomaticResponse(
 	to: AutomaticResponse,
 ): Promise<void> {
 	if (from === to) return;
-	// Enable and Disable fail when repeated after they took effect: a lost reply is checked by reading the state.
+	// Enable and Disable fail when repeated after they took effect: a lost reply is checked by
+	// reading the state.
 	const reached = async () =>
 		automaticResponseOf(await readProtection(api, resourceArn)) === to ? {} : undefined;
 	if (to === 'DISABLED') {
@@ -288,7 +309,8 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 				};
 			}
 
-			// Record first, at AWS, what this call is about to change; a second activation never overwrites it.
+			// Record first, at AWS, what this call is about to change; a second activation never
+			// overwrites it.
 			const record: Tag[] = [];
 			if (wantsResponse && tags[TAGS.previousAutomaticResponse] === undefined)
 				record.push({ Key: TAGS.previousAutomaticResponse, Value: current });
@@ -340,7 +362,8 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 							TagKeys: record.map((t) => t.Key),
 						});
 					throw new ProviderError(
-						`AWS Shield cannot switch on automatic response for ${target.resourceArn}: no AWS WAF web ACL is associated with it. Nothing was changed.`,
+						`AWS Shield cannot switch on automatic response for ${target.resourceArn}: no ` +
+							'AWS WAF web ACL is associated with it. Nothing was changed.',
 						{
 							provider: 'AWS Shield',
 							providerCode: 'InvalidOperationException',
@@ -392,7 +415,9 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 						active: isActive(before, target),
 						changed: false,
 						...describe(before, tags),
-						note: 'Left as it is: protection and automatic response were already on before activation. Turn on "Force Withdraw" to switch automatic response off anyway.',
+						note:
+							'Left as it is: protection and automatic response were already on before ' +
+							'activation. Turn on "Force Withdraw" to switch automatic response off anyway.',
 					};
 				}
 				records.delete(key);
@@ -406,7 +431,10 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 					active: !L7_ARN.test(target.resourceArn),
 					changed: current !== 'DISABLED',
 					...describe(await readProtection(api, target.resourceArn), tags),
-					note: 'Automatic response is off. The protection itself was not created by this package, so it is kept; delete it in the Shield console if you no longer want it.',
+					note:
+						'Automatic response is off. The protection itself was not created by this ' +
+						'package, so it is kept; delete it in the Shield console if you no longer want ' +
+						'it.',
 				};
 			}
 
@@ -436,7 +464,10 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 				protectionDeleted: deleteIt,
 				...(tags[TAGS.created] === 'true' && !deleteIt
 					? {
-							note: 'The protection activation created is kept, so that Shield keeps the traffic baseline it learns over 24 hours to 30 days. Choose "Delete" under "Protection Created by Activate" to remove it.',
+							note:
+								'The protection activation created is kept, so that Shield keeps the traffic ' +
+								'baseline it learns over 24 hours to 30 days. Choose "Delete" under ' +
+								'"Protection Created by Activate" to remove it.',
 						}
 					: {}),
 			};

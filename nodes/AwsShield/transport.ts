@@ -21,7 +21,13 @@ export const errorType = (body: unknown): string | undefined => {
 };
 
 const IAM_ACTIONS =
-	'shield:GetSubscriptionState, shield:DescribeSubscription, shield:DescribeProtection, shield:CreateProtection, shield:DeleteProtection, shield:EnableApplicationLayerAutomaticResponse, shield:UpdateApplicationLayerAutomaticResponse, shield:DisableApplicationLayerAutomaticResponse, shield:TagResource, shield:UntagResource, shield:ListTagsForResource (plus shield:EnableProactiveEngagement / DisableProactiveEngagement if used)';
+	'shield:GetSubscriptionState, shield:DescribeSubscription, shield:DescribeProtection, ' +
+	'shield:CreateProtection, shield:DeleteProtection, ' +
+	'shield:EnableApplicationLayerAutomaticResponse, ' +
+	'shield:UpdateApplicationLayerAutomaticResponse, ' +
+	'shield:DisableApplicationLayerAutomaticResponse, shield:TagResource, shield:UntagResource, ' +
+	'shield:ListTagsForResource (plus shield:EnableProactiveEngagement / ' +
+	'DisableProactiveEngagement if used)';
 
 const RETRYABLE = new Set([
 	'ThrottlingException',
@@ -48,7 +54,9 @@ export function describeShieldFailure(response: ApiResponse): FailureDescription
 				...common,
 				retryable: true,
 				message: `AWS Shield throttled the request (${type})`,
-				hint: 'The request is retried with backoff; raise Max Attempts or Max Retry Time under Options if this persists.',
+				hint:
+					'The request is retried with backoff; raise Max Attempts or Max Retry Time under ' +
+					'Options if this persists.',
 			};
 		case 'OptimisticLockException':
 			return {
@@ -56,7 +64,9 @@ export function describeShieldFailure(response: ApiResponse): FailureDescription
 				retryable: true,
 				message:
 					'AWS Shield reports a concurrent change to the same protection (OptimisticLockException)',
-				hint: 'Retried with backoff; another workflow or the console changed the protection at the same moment.',
+				hint:
+					'Retried with backoff; another workflow or the console changed the protection at ' +
+					'the same moment.',
 			};
 		case 'UnrecognizedClientException':
 		case 'InvalidClientTokenId':
@@ -64,7 +74,9 @@ export function describeShieldFailure(response: ApiResponse): FailureDescription
 				...common,
 				retryable: false,
 				message: 'AWS does not recognise the access key id (UnrecognizedClientException)',
-				hint: 'Check the Access Key ID, and that a temporary key (starting with ASIA) comes with its Session Token.',
+				hint:
+					'Check the Access Key ID, and that a temporary key (starting with ASIA) comes with ' +
+					'its Session Token.',
 			};
 		case 'InvalidSignatureException':
 		case 'SignatureDoesNotMatch':
@@ -72,39 +84,51 @@ export function describeShieldFailure(response: ApiResponse): FailureDescription
 				...common,
 				retryable: false,
 				message: `AWS rejected the request signature (InvalidSignatureException)${said}`,
-				hint: "Paste the Secret Access Key again (no spaces), and check this host's clock: AWS refuses signatures more than 5 minutes off.",
+				hint:
+					"Paste the Secret Access Key again (no spaces), and check this host's clock: AWS " +
+					'refuses signatures more than 5 minutes off.',
 			};
 		case 'ExpiredTokenException':
 			return {
 				...common,
 				retryable: false,
 				message: 'The AWS session token has expired (ExpiredTokenException)',
-				hint: 'Temporary credentials expire: put fresh Access Key ID, Secret Access Key and Session Token into the credential, or use an IAM user key without a session token.',
+				hint:
+					'Temporary credentials expire: put fresh Access Key ID, Secret Access Key and ' +
+					'Session Token into the credential, or use an IAM user key without a session token.',
 			};
 		case 'AccessDeniedException':
 			return {
 				...common,
 				retryable: false,
-				message: `The AWS credential is not allowed to make this call (AccessDeniedException)${said}`,
+				message:
+					'The AWS credential is not allowed to make this call (AccessDeniedException)' + said,
 				hint: `Grant the IAM user or role these actions: ${IAM_ACTIONS}.`,
 			};
 		case 'ResourceNotFoundException':
 			return {
 				...common,
 				message: `AWS Shield could not find it (ResourceNotFoundException)${said}`,
-				hint: "Check the Resource ARN (copy it from the resource's console page) and that the account has an active Shield Advanced subscription.",
+				hint:
+					"Check the Resource ARN (copy it from the resource's console page) and that the " +
+					'account has an active Shield Advanced subscription.',
 			};
 		case 'InvalidResourceException':
 			return {
 				...common,
 				message: `AWS Shield cannot protect this resource (InvalidResourceException)${said}`,
-				hint: 'Shield Advanced protects CloudFront distributions, Route 53 hosted zones, Global Accelerator accelerators, Application and Classic Load Balancers and Elastic IPs.',
+				hint:
+					'Shield Advanced protects CloudFront distributions, Route 53 hosted zones, Global ' +
+					'Accelerator accelerators, Application and Classic Load Balancers and Elastic IPs.',
 			};
 		case 'InvalidOperationException':
 			return {
 				...common,
 				message: `AWS Shield refused the operation (InvalidOperationException)${said}`,
-				hint: 'Application-layer automatic response needs an AWS WAF web ACL associated with the resource; proactive engagement needs emergency contacts (Shield console > Overview > Edit emergency contacts).',
+				hint:
+					'Application-layer automatic response needs an AWS WAF web ACL associated with the ' +
+					'resource; proactive engagement needs emergency contacts (Shield console > ' +
+					'Overview > Edit emergency contacts).',
 			};
 		case 'LimitsExceededException':
 			return {
@@ -133,12 +157,16 @@ export const shieldApi: ProviderApiSpec = {
 };
 
 /**
- * Every Shield call is a POST. Reads, tag changes and Update (which sets a value) may be sent twice; the others
- * (Create, Delete, Enable, Disable) fail when repeated after they took effect, so they pass a findEffect.
+ * Every Shield call is a POST. Reads, tag changes and Update (which sets a value) may be sent
+ * twice; the others (Create, Delete, Enable, Disable) fail when repeated after they took effect, so
+ * they pass a findEffect.
  */
 const IDEMPOTENT = /^(Get|Describe|List|TagResource$|UntagResource$|UpdateApplicationLayer)/;
 
-/** One Shield JSON 1.1 call: `POST /` with the operation in X-Amz-Target; `{}` when there is no input. */
+/**
+ * One Shield JSON 1.1 call: `POST /` with the operation in X-Amz-Target; `{}` when there is no
+ * input.
+ */
 export async function shieldCall<T = IDataObject>(
 	api: ProviderClient,
 	operation: string,
@@ -160,7 +188,9 @@ export async function shieldCall<T = IDataObject>(
 		throw new ProviderError(`AWS Shield answered ${operation} without a JSON object`, {
 			provider: 'AWS Shield',
 			httpCode: response.status,
-			hint: "Check the credential's Base URL: it must be the Shield API, https://shield.us-east-1.amazonaws.com.",
+			hint:
+				"Check the credential's Base URL: it must be the Shield API, " +
+				'https://shield.us-east-1.amazonaws.com.',
 		});
 	}
 	return response.body;
@@ -184,7 +214,9 @@ export async function shieldFind<T = IDataObject>(
 	}
 }
 
-/** Every page of a Shield List* call (NextToken paging); `listKey` names the array in each answer. */
+/**
+ * Every page of a Shield List* call (NextToken paging); `listKey` names the array in each answer.
+ */
 export async function shieldListAll<T>(
 	api: ProviderClient,
 	operation: string,

@@ -64,7 +64,9 @@ function describeCloudflareFailure(
 		return {
 			...common,
 			message: 'Cloudflare rate limit reached (1200 requests per 5 minutes per token)',
-			hint: 'The request is retried after the Retry-After delay; raise Max Attempts or Max Retry Time under Options if this persists.',
+			hint:
+				'The request is retried after the Retry-After delay; raise Max Attempts or Max Retry ' +
+				'Time under Options if this persists.',
 		};
 	}
 	if (
@@ -75,8 +77,12 @@ function describeCloudflareFailure(
 			...common,
 			retryable: false,
 			message:
-				'Forbidden: the Cloudflare API token lacks a permission this operation needs (Authentication error, code 10000)',
-			hint: `Edit the token at dash.cloudflare.com/profile/api-tokens and grant ${hints.permissions}. Also check the token's account and zone resources include this target.`,
+				'Forbidden: the Cloudflare API token lacks a permission this operation needs ' +
+				'(Authentication error, code 10000)',
+			hint:
+				'Edit the token at dash.cloudflare.com/profile/api-tokens and grant ' +
+				`${hints.permissions}. ` +
+				"Also check the token's account and zone resources include this target.",
 		};
 	}
 	if (
@@ -87,7 +93,10 @@ function describeCloudflareFailure(
 			...common,
 			retryable: false,
 			message: 'Cloudflare rejected the API token (invalid, expired or malformed)',
-			hint: 'Create an API token (not the Global API Key) at dash.cloudflare.com/profile/api-tokens and paste it into the credential without the "Bearer" prefix.',
+			hint:
+				'Create an API token (not the Global API Key) at ' +
+				'dash.cloudflare.com/profile/api-tokens and paste it into the credential without the ' +
+				'"Bearer" prefix.',
 		};
 	}
 	if (response.status === 404 || codes.some((c) => NOT_FOUND_CODES.has(c))) {
@@ -99,7 +108,9 @@ function describeCloudflareFailure(
 	}
 	return {
 		...common,
-		message: `Cloudflare answered HTTP ${response.status}${first ? `: ${first.message} (code ${first.code})` : ''}`,
+		message:
+			`Cloudflare answered HTTP ${response.status}` +
+			(first ? `: ${first.message} (code ${first.code})` : ''),
 	};
 }
 
@@ -116,7 +127,9 @@ export async function cloudflareRequest<T>(
 		throw new ProviderError(`Cloudflare answered ${method} ${path} without a result`, {
 			provider: 'Cloudflare',
 			httpCode: response.status,
-			hint: "Check the credential's Base URL: it must be the Cloudflare API root, https://api.cloudflare.com/client/v4.",
+			hint:
+				"Check the credential's Base URL: it must be the Cloudflare API root, " +
+				'https://api.cloudflare.com/client/v4.',
 		});
 	}
 	return response.body;

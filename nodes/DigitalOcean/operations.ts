@@ -31,13 +31,15 @@ import {
 } from './transport';
 
 /**
- * Lockdown without touching the user's firewall: a lockdown firewall (management rules only, plus a copy of the
- * original's outbound rules) is created already attached to the original's Droplets and tags, then the original is
- * detached. A Droplet sees the union of its firewalls' rules, so at no moment is one left without a firewall (which
- * on DigitalOcean means open). Withdraw re-attaches the original first, then deletes the lockdown firewall.
+ * Lockdown without touching the user's firewall: a lockdown firewall (management rules only, plus a
+ * copy of the original's outbound rules) is created already attached to the original's Droplets and
+ * tags, then the original is detached. A Droplet sees the union of its firewalls' rules, so at no
+ * moment is one left without a firewall (which on DigitalOcean means open). Withdraw re-attaches
+ * the original first, then deletes the lockdown firewall.
  *
- * The lockdown firewall's name is derived from the original's id, and it holds the original's attachments while the
- * lockdown lasts: a withdraw from any workflow, a manual run or after a restart finds everything at DigitalOcean.
+ * The lockdown firewall's name is derived from the original's id, and it holds the original's
+ * attachments while the lockdown lasts: a withdraw from any workflow, a manual run or after a
+ * restart finds everything at DigitalOcean.
  */
 
 export interface FirewallTarget {
@@ -49,7 +51,9 @@ interface Attachments extends IDataObject {
 	tags: string[];
 }
 
-/** Extra copy of the attachments, for the case where someone deletes the lockdown firewall by hand. */
+/**
+ * Extra copy of the attachments, for the case where someone deletes the lockdown firewall by hand.
+ */
 interface AttachmentsRecord extends ActivationRecord {
 	original: Attachments;
 }
@@ -112,17 +116,22 @@ const overrideSchema = z
 	})
 	.strict();
 const OVERRIDE_SHAPE =
-	'{"droplet_ids": [...], "tags": [...]} (the attachments to give back to the original firewall), optionally with "inbound_rules" and "outbound_rules" in DigitalOcean\'s format';
+	'{"droplet_ids": [...], "tags": [...]} (the attachments to give back to the original ' +
+	'firewall), optionally with "inbound_rules" and "outbound_rules" in DigitalOcean\'s ' +
+	'format';
 
 const firewallId = z
 	.string()
 	.trim()
 	.regex(
 		/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
-		'Firewall ID must be the UUID shown in the dashboard URL (Networking > Firewalls > your firewall)',
+		'Firewall ID must be the UUID shown in the dashboard URL (Networking > Firewalls > ' +
+			'your firewall)',
 	);
 
-/** One inbound rule per management port, open to every management source (IPv4 and IPv6 together). */
+/**
+ * One inbound rule per management port, open to every management source (IPv4 and IPv6 together).
+ */
 export function lockdownInboundRules(options: LockdownOptions): InboundRule[] {
 	const addresses = options.sources.map((s) => s.cidr);
 	return options.ports.map((ports) => ({ protocol: 'tcp', ports, sources: { addresses } }));
@@ -132,7 +141,8 @@ async function readState(api: ProviderClient, target: FirewallTarget): Promise<P
 	const original = await getFirewall(api, target.firewallId);
 	if (original.name.startsWith(LOCKDOWN_PREFIX)) {
 		throw new InputError(
-			`Firewall '${original.name}' is a lockdown firewall created by this node, not the firewall to protect`,
+			`Firewall '${original.name}' is a lockdown firewall created by this node, not the ` +
+				'firewall to protect',
 			`Choose the original firewall: its id is the part of the name after '${LOCKDOWN_PREFIX}'.`,
 		);
 	}
@@ -140,7 +150,9 @@ async function readState(api: ProviderClient, target: FirewallTarget): Promise<P
 	return { original, lockdown: lockdowns[0], lockdowns };
 }
 
-/** Every lockdown firewall of a firewall, oldest first, each read on its own for a current status. */
+/**
+ * Every lockdown firewall of a firewall, oldest first, each read on its own for a current status.
+ */
 async function findLockdowns(api: ProviderClient, originalId: string): Promise<Firewall[]> {
 	const name = lockdownName(originalId);
 	const found = (await listFirewalls(api))
@@ -195,7 +207,8 @@ function brief(firewall: Firewall) {
 function describeState({ original, lockdown }: Pick<ProviderState, 'original' | 'lockdown'>) {
 	const originalAttachments = attachmentsOf(original);
 	const moved = lockdown !== undefined && !isAttached(originalAttachments);
-	// DigitalOcean applies a firewall to its Droplets asynchronously; "succeeded" is when it is in place.
+	// DigitalOcean applies a firewall to its Droplets asynchronously; "succeeded" is when it is in
+	// place.
 	const applying = moved && lockdown.status !== undefined && lockdown.status !== 'succeeded';
 	const active = moved && !applying;
 	const attached = lockdown
@@ -219,7 +232,8 @@ function describeState({ original, lockdown }: Pick<ProviderState, 'original' | 
 		// What withdraw gives back to the original firewall (its rules are never changed).
 		original: lockdown ? attached : null,
 		originalLivesAt: lockdown
-			? `Rules: firewall '${original.name}', unchanged. Droplets and tags: held by lockdown firewall '${lockdown.name}' (${lockdown.id}) until withdraw.`
+			? `Rules: firewall '${original.name}', unchanged. Droplets and tags: held by lockdown ` +
+				`firewall '${lockdown.name}' (${lockdown.id}) until withdraw.`
 			: null,
 		warnings,
 	};
@@ -273,7 +287,8 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 			const outbound = original.outbound_rules ?? [];
 			if (inbound.length + outbound.length > MAX_RULES) {
 				throw new InputError(
-					`The lockdown firewall would need ${inbound.length} inbound and ${outbound.length} outbound rules; DigitalOcean allows ${MAX_RULES} in total`,
+					`The lockdown firewall would need ${inbound.length} inbound and ${outbound.length} ` +
+						`outbound rules; DigitalOcean allows ${MAX_RULES} in total`,
 					'Use fewer management ports (ranges count once). Nothing was changed.',
 				);
 			}
@@ -317,7 +332,8 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 				await step(
 					'activate',
 					`attaching lockdown firewall '${name}' to the original's Droplets and tags`,
-					`firewall '${original.name}' is still attached, so its rules still apply; not locked down yet`,
+					`firewall '${original.name}' is still attached, so its rules still apply; not ` +
+						'locked down yet',
 					async () =>
 						await moveAttachments(api, existing, missingFrom(existing, toProtect), 'POST'),
 				);
@@ -326,7 +342,8 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 			await step(
 				'activate',
 				`detaching firewall '${original.name}'`,
-				`lockdown firewall '${name}' is attached alongside the original, so the Droplets still see the original rules; not locked down yet`,
+				`lockdown firewall '${name}' is attached alongside the original, so the Droplets ` +
+					'still see the original rules; not locked down yet',
 				async () => await moveAttachments(api, original, originalAttachments, 'DELETE'),
 			);
 			return {
@@ -374,7 +391,9 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 				return {
 					...describeState(state),
 					changed: false,
-					note: `Not locked down: no lockdown firewall '${lockdownName(original.id)}' exists. Nothing to restore.`,
+					note:
+						`Not locked down: no lockdown firewall '${lockdownName(original.id)}' exists. ` +
+						'Nothing to restore.',
 				};
 			}
 
@@ -392,7 +411,8 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 					'withdraw',
 					`restoring the rules of firewall '${original.name}'`,
 					lockdown
-						? `lockdown firewall '${lockdown.name}' still holds the Droplets and tags; still locked down`
+						? `lockdown firewall '${lockdown.name}' still holds the Droplets and tags; still ` +
+								'locked down'
 						: `firewall '${original.name}' is unchanged`,
 					async () => await putFirewall(api, original.id, wholeBody(original, rules)),
 				);
@@ -403,7 +423,8 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 					'withdraw',
 					`re-attaching firewall '${original.name}'`,
 					lockdown
-						? `lockdown firewall '${lockdown.name}' still holds the Droplets and tags; still locked down`
+						? `lockdown firewall '${lockdown.name}' still holds the Droplets and tags; still ` +
+								'locked down'
 						: `firewall '${original.name}' is still detached`,
 					async () => await moveAttachments(api, original, reattach, 'POST'),
 				);
@@ -412,7 +433,8 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 				await step(
 					'withdraw',
 					`deleting lockdown firewall '${extra.name}'`,
-					`firewall '${original.name}' is attached again; the lockdown firewall still exists alongside it, so the Droplets see the original rules`,
+					`firewall '${original.name}' is attached again; the lockdown firewall still ` +
+						'exists alongside it, so the Droplets see the original rules',
 					async () => await doRequest(api, 'DELETE', `/v2/firewalls/${extra.id}`),
 				);
 			}

@@ -46,7 +46,10 @@ export interface Firewall {
 	pending_changes?: Array<{ droplet_id: number; removing: boolean; status: string }>;
 }
 
-/** The writable attributes; a PUT must carry all of them, as anything left out is reset (droplets detached). */
+/**
+ * The writable attributes; a PUT must carry all of them, as anything left out is reset (droplets
+ * detached).
+ */
 export type FirewallBody = Pick<
 	Firewall,
 	'name' | 'droplet_ids' | 'tags' | 'inbound_rules' | 'outbound_rules'
@@ -68,25 +71,35 @@ function describeFailure(response: ApiResponse): FailureDescription {
 			return {
 				...common,
 				message: 'DigitalOcean rejected the access token (unauthorized)',
-				hint: 'Create a personal access token at cloud.digitalocean.com/account/api/tokens (not an OAuth app token) with the firewall scopes (read, create, update, delete) and paste it without "Bearer".',
+				hint:
+					'Create a personal access token at cloud.digitalocean.com/account/api/tokens (not ' +
+					'an OAuth app token) with the firewall scopes (read, create, update, delete) and ' +
+					'paste it without "Bearer".',
 			};
 		case 403:
 			return {
 				...common,
 				message: `DigitalOcean refused the request (forbidden)${said}`,
-				hint: 'The token lacks a scope: give it firewall:read, firewall:create, firewall:update and firewall:delete (or full read + write), plus droplet:read and tag:read for the Droplets and tags the firewall is attached to.',
+				hint:
+					'The token lacks a scope: give it firewall:read, firewall:create, firewall:update ' +
+					'and firewall:delete (or full read + write), plus droplet:read and tag:read for ' +
+					'the Droplets and tags the firewall is attached to.',
 			};
 		case 404:
 			return {
 				...common,
 				message: 'DigitalOcean could not find the firewall',
-				hint: 'Check the Firewall ID (the UUID in the dashboard URL under Networking > Firewalls) or pick the firewall from the list.',
+				hint:
+					'Check the Firewall ID (the UUID in the dashboard URL under Networking > ' +
+					'Firewalls) or pick the firewall from the list.',
 			};
 		case 429:
 			return {
 				...common,
 				message: 'DigitalOcean rate limit reached (5000 requests per hour, 250 per minute)',
-				hint: 'The request is retried after Retry-After (or the ratelimit-reset time); raise Max Attempts or Max Retry Time under Options if this persists.',
+				hint:
+					'The request is retried after Retry-After (or the ratelimit-reset time); raise Max ' +
+					'Attempts or Max Retry Time under Options if this persists.',
 				retryAfterMs: resetDelay(response.headers['ratelimit-reset']),
 			};
 		case 422:
@@ -115,8 +128,8 @@ export async function doRequest<T>(
 }
 
 /**
- * A rule as DigitalOcean accepts it on a write. Reads give all ports as "0" and ICMP rules with "0", which a
- * write refuses with 422 (digitalocean/api-v2#171, digitalocean/droplet_kit#249).
+ * A rule as DigitalOcean accepts it on a write. Reads give all ports as "0" and ICMP rules with
+ * "0", which a write refuses with 422 (digitalocean/api-v2#171, digitalocean/droplet_kit#249).
  */
 export function writableRule<R extends InboundRule | OutboundRule>(rule: R): R {
 	if (rule.protocol === 'icmp') {

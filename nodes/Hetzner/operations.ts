@@ -58,7 +58,9 @@ interface StatusRecord extends ActivationRecord {
 const recordKey = (serverNumber: number) => `hetznerRobotFirewall:${serverNumber}`;
 
 const NO_RULES_WARNING =
-	'The firewall is active but has no input rules configured: it filters nothing of yours, so attack traffic is not filtered as intended. Add your rules in Robot > Server > Firewall first (this node switches the firewall on and off; it never writes rules).';
+	'The firewall is active but has no input rules configured: it filters nothing of yours, ' +
+	'so attack traffic is not filtered as intended. Add your rules in Robot > Server > ' +
+	'Firewall first (this node switches the firewall on and off; it never writes rules).';
 
 export function validateServer(value: string): ServerTarget {
 	const server = value.trim();
@@ -95,7 +97,9 @@ async function readFirewall(api: ProviderClient, server: number): Promise<Firewa
 	if (!firewall) {
 		throw new ProviderError(`Hetzner Robot answered GET /firewall/${server} without a firewall`, {
 			provider: 'Hetzner Robot',
-			hint: "Check the credential's Base URL: it must be the Robot webservice, https://robot-ws.your-server.de.",
+			hint:
+				"Check the credential's Base URL: it must be the Robot webservice, " +
+				'https://robot-ws.your-server.de.',
 		});
 	}
 	// Robot answers `rules: null` for a firewall that never had rules.
@@ -108,7 +112,10 @@ async function readFirewall(api: ProviderClient, server: number): Promise<Firewa
 const rulesOf = (firewall: Firewall, direction: 'input' | 'output') =>
 	firewall.rules?.[direction] ?? [];
 
-/** Waiting is on by default for Robot: a firewall "in process" cannot be changed, and its status is not final. */
+/**
+ * Waiting is on by default for Robot: a firewall "in process" cannot be changed, and its status is
+ * not final.
+ */
 export const ROBOT_SETTLE = { on: true, maxWait: 60 };
 
 /** Reads the firewall, waiting (bounded) while Robot is still applying a change. */
@@ -122,8 +129,8 @@ async function readSettled(op: OperationContext, server: number, maxWaitMs: numb
 }
 
 /**
- * The whole configuration as a form body: Robot's POST replaces everything, so status, filter_ipv6, whitelist_hos
- * and every input and output rule are re-sent, null fields left out.
+ * The whole configuration as a form body: Robot's POST replaces everything, so status, filter_ipv6,
+ * whitelist_hos and every input and output rule are re-sent, null fields left out.
  */
 export function firewallForm(firewall: Firewall, status: 'active' | 'disabled'): string {
 	const form = new URLSearchParams();
@@ -153,7 +160,9 @@ const comparable = (firewall: Firewall) =>
 		),
 	});
 
-/** Posts the configuration with a new status, then checks that Robot kept every rule and setting. */
+/**
+ * Posts the configuration with a new status, then checks that Robot kept every rule and setting.
+ */
 async function setStatus(
 	op: OperationContext,
 	before: Firewall,
@@ -173,10 +182,13 @@ async function setStatus(
 		maxWaitMs > 0 ? await readSettled(op, server, maxWaitMs) : await readFirewall(op.api, server);
 	if (comparable(after) !== comparable(before)) {
 		throw new ProviderError(
-			`Hetzner Robot did not keep the firewall rules of server ${server} when its status was set to ${status}`,
+			`Hetzner Robot did not keep the firewall rules of server ${server} when its status ` +
+				`was set to ${status}`,
 			{
 				provider: 'Hetzner Robot',
-				hint: `Compare the firewall in Robot > Server > Firewall with its configuration before the change and restore it there. Before: ${beforeSummary(before)}`,
+				hint:
+					'Compare the firewall in Robot > Server > Firewall with its configuration before ' +
+					`the change and restore it there. Before: ${beforeSummary(before)}`,
 			},
 		);
 	}
@@ -212,7 +224,9 @@ function describe(firewall: Firewall): IDataObject {
 const pendingNote = (firewall: Firewall) =>
 	firewall.status === 'in process'
 		? {
-				note: 'Hetzner Robot is still applying the change (status "in process"); it goes on by itself.',
+				note:
+					'Hetzner Robot is still applying the change (status "in process"); it goes on by ' +
+					'itself.',
 			}
 		: {};
 
@@ -284,7 +298,9 @@ export const hetznerRobotFirewall: MitigationProvider<ServerTarget> = {
 					active: true,
 					changed: false,
 					...describe(before),
-					note: 'Left active: the firewall was already active before activation. Turn on "Force Withdraw" to disable it anyway.',
+					note:
+						'Left active: the firewall was already active before activation. Turn on "Force ' +
+						'Withdraw" to disable it anyway.',
 				};
 			}
 			const after = await setStatus(op, before, 'disabled', maxWaitMs);
@@ -312,10 +328,13 @@ export const hetznerRobotFirewall: MitigationProvider<ServerTarget> = {
 
 function stillInProcess(firewall: Firewall): ProviderError {
 	return new ProviderError(
-		`Hetzner Robot is still applying an earlier firewall change on server ${firewall.server_number}`,
+		'Hetzner Robot is still applying an earlier firewall change on server ' +
+			firewall.server_number,
 		{
 			provider: 'Hetzner Robot',
-			hint: 'Turn on "Wait Until Applied" (or raise Max Wait) so the node waits for Robot to finish, or run it again in a minute.',
+			hint:
+				'Turn on "Wait Until Applied" (or raise Max Wait) so the node waits for Robot to ' +
+				'finish, or run it again in a minute.',
 		},
 	);
 }

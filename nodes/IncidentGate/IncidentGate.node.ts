@@ -33,7 +33,9 @@ export class IncidentGate implements INodeType {
 		credentials: [
 			{
 				// n8n's built-in Redis credential, by design: users already have it for queue mode.
-				// eslint-disable-next-line @n8n/community-nodes/no-credential-reuse, @n8n/community-nodes/valid-credential-references
+				/* eslint-disable-next-line
+					@n8n/community-nodes/no-credential-reuse,
+					@n8n/community-nodes/valid-credential-references */
 				name: 'redis',
 				required: true,
 				testedBy: 'incidentGateRedisTest',

@@ -6,6 +6,7 @@ import type {
 } from 'n8n-workflow';
 
 import { InputError, toNodeError } from '../shared/errors';
+import { processMemory } from '../shared/processMemory';
 import { splitList } from '../shared/validation';
 import { isQueueMode } from './queueMode';
 import { checkLength, normalizeScope } from './scope';
@@ -129,15 +130,13 @@ function readEvent(ctx: IExecuteFunctions, itemIndex: number, actionWords: Actio
 	return { type, incidentId, at, ...(title ? { title } : {}) };
 }
 
-let lastReceipt = 0;
-
 /**
  * The time an event without its own time is received; strictly increasing, so a batch keeps its
  * order.
  */
 function receiptTime(): number {
-	lastReceipt = Math.max(Date.now(), lastReceipt + 0.001);
-	return lastReceipt;
+	processMemory.gateLastReceipt = Math.max(Date.now(), processMemory.gateLastReceipt + 0.001);
+	return processMemory.gateLastReceipt;
 }
 
 /** The sender's event time; the gate's receipt time when there is none. */

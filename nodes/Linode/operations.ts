@@ -32,13 +32,14 @@ import {
 } from './transport';
 
 /**
- * A Linode can have only one active firewall, so moving it to a lockdown firewall would leave a moment with none
- * (open). The lockdown therefore overwrites the firewall's rules (PUT replaces all rules and both policies), after
- * saving a copy at Linode: an unattached firewall labelled from the original's id, holding the original rules and
- * policies, tagged with a fingerprint of the lockdown rules. Whether the firewall is locked down is read from that
- * copy (it exists, and the rules differ from it), never guessed from rule labels. Withdraw puts the copy back, reads
- * the rules back, and deletes the copy only when they are equal. A withdraw from any workflow, a manual run or after
- * a restart finds the copy by its label; the activation record keeps a second copy.
+ * A Linode can have only one active firewall, so moving it to a lockdown firewall would leave a
+ * moment with none (open). The lockdown therefore overwrites the firewall's rules (PUT replaces all
+ * rules and both policies), after saving a copy at Linode: an unattached firewall labelled from the
+ * original's id, holding the original rules and policies, tagged with a fingerprint of the lockdown
+ * rules. Whether the firewall is locked down is read from that copy (it exists, and the rules
+ * differ from it), never guessed from rule labels. Withdraw puts the copy back, reads the rules
+ * back, and deletes the copy only when they are equal. A withdraw from any workflow, a manual run
+ * or after a restart finds the copy by its label; the activation record keeps a second copy.
  */
 
 export interface FirewallTarget {
@@ -102,13 +103,19 @@ const ruleSetSchema = z
 		`Linode allows at most ${MAX_RULES} rules`,
 	);
 const OVERRIDE_SHAPE =
-	'{"inbound": [...], "inbound_policy": "ACCEPT"|"DROP", "outbound": [...], "outbound_policy": "ACCEPT"|"DROP"} (the "original" field of an Activate or Get Status output)';
+	'{"inbound": [...], "inbound_policy": "ACCEPT"|"DROP", "outbound": [...], ' +
+	'"outbound_policy": "ACCEPT"|"DROP"} (the "original" field of an Activate or Get Status ' +
+	'output)';
 
-/** Rules that keep the management ports open from the management sources, IPv4 and IPv6 in the same rule. */
+/**
+ * Rules that keep the management ports open from the management sources, IPv4 and IPv6 in the same
+ * rule.
+ */
 export function managementRules(options: LockdownOptions): LinodeRule[] {
 	if (options.sources.length > MAX_ADDRESSES) {
 		throw new InputError(
-			`Linode allows at most ${MAX_ADDRESSES} addresses in a rule; ${options.sources.length} management sources were given`,
+			`Linode allows at most ${MAX_ADDRESSES} addresses in a rule; ${options.sources.length} ` +
+				'management sources were given',
 		);
 	}
 	const ipv4 = options.sources.filter((s) => s.version === 4).map((s) => s.cidr);
@@ -145,8 +152,9 @@ function lockdownRules(current: RuleSet, options: LockdownOptions): RuleSet {
 }
 
 /**
- * Only a lockdown of ours sets both policies and rules, so the fallback for a missing copy may tell one by its
- * label; nothing else is decided from labels (an operator may add rules during the lockdown).
+ * Only a lockdown of ours sets both policies and rules, so the fallback for a missing copy may tell
+ * one by its label; nothing else is decided from labels (an operator may add rules during the
+ * lockdown).
  */
 const looksLockedDown = (rules: RuleSet) =>
 	rules.inbound_policy === 'DROP' &&
@@ -162,7 +170,10 @@ const normalized = (rules: RuleSet): RuleSet => ({
 });
 const sameRules = (a: RuleSet, b: RuleSet) => canonical(normalized(a)) === canonical(normalized(b));
 
-/** Fingerprint of a lockdown rule set, kept as a tag of the saved copy: the lockdown, recorded at Linode. */
+/**
+ * Fingerprint of a lockdown rule set, kept as a tag of the saved copy: the lockdown, recorded at
+ * Linode.
+ */
 export const lockdownTag = (rules: RuleSet) =>
 	`${LOCKDOWN_TAG}${createHash('sha256')
 		.update(canonical(normalized(rules)))
@@ -170,11 +181,11 @@ export const lockdownTag = (rules: RuleSet) =>
 		.slice(0, 16)}`;
 
 /**
- * Where the firewall is, decided from the saved copy at Linode (and the activation record when the copy is gone),
- * never from rule labels:
+ * Where the firewall is, decided from the saved copy at Linode (and the activation record when the
+ * copy is gone), never from rule labels:
  * - normal: no copy, the rules are the user's;
- * - saved: a copy exists and the rules equal it (an activate stopped before the lockdown, or a withdraw before
- *   deleting the copy);
+ * - saved: a copy exists and the rules equal it (an activate stopped before the lockdown, or a
+ *   withdraw before deleting the copy);
  * - lockedDown: a copy exists and the rules are the lockdown it is tagged with;
  * - edited: a copy exists and the rules are neither (someone changed them during the lockdown);
  * - lockedNoCopy: the copy is gone but the rules are the recorded lockdown, or look like one.
@@ -207,7 +218,8 @@ async function readState(api: ProviderClient, target: FirewallTarget): Promise<P
 	);
 	if (firewall.label.startsWith(SNAPSHOT_PREFIX)) {
 		throw new InputError(
-			`Firewall '${firewall.label}' is the copy of another firewall's rules saved by this node, not a firewall to protect`,
+			`Firewall '${firewall.label}' is the copy of another firewall's rules saved by this ` +
+				'node, not a firewall to protect',
 			`Choose the original firewall: its id is the number after '${SNAPSHOT_PREFIX}'.`,
 		);
 	}
@@ -244,11 +256,13 @@ function describeState(state: ProviderState, phase: Phase, saved?: RuleSet) {
 		warnings.push(protectsNothingWarning('it is not attached to any Linode or NodeBalancer'));
 	if (firewall.status === 'disabled')
 		warnings.push(
-			'This firewall is disabled: its rules, lockdown included, apply to nothing until it is enabled.',
+			'This firewall is disabled: its rules, lockdown included, apply to nothing until it ' +
+				'is enabled.',
 		);
 	if (phase === 'edited')
 		warnings.push(
-			'The rules were changed during the lockdown; Withdraw restores the saved original, not these changes.',
+			'The rules were changed during the lockdown; Withdraw restores the saved original, ' +
+				'not these changes.',
 		);
 	const original = snapshot?.rules ?? saved ?? null;
 	const states: Record<Phase, string> = {
@@ -274,9 +288,11 @@ function describeState(state: ProviderState, phase: Phase, saved?: RuleSet) {
 		inboundRuleCount: rules.inbound?.length ?? 0,
 		original,
 		originalLivesAt: snapshot
-			? `Unattached firewall '${snapshot.firewall.label}' (${snapshot.firewall.id}) at Linode, deleted after the restore`
+			? `Unattached firewall '${snapshot.firewall.label}' (${snapshot.firewall.id}) at ` +
+				'Linode, deleted after the restore'
 			: saved
-				? 'Activation record in this n8n process / workflow static data only (the copy at Linode is gone)'
+				? 'Activation record in this n8n process / workflow static data only (the copy at ' +
+					'Linode is gone)'
 				: null,
 		warnings,
 	};
@@ -306,7 +322,9 @@ async function restoreRules(
 	if (!sameRules(after, restore)) {
 		throw new ProviderError(`Linode did not keep the restored rules of '${firewall.label}'`, {
 			provider: 'Linode',
-			hint: `${stateIfFailed}. Run Withdraw again; the saved copy is kept until the rules read back equal to it.`,
+			hint:
+				`${stateIfFailed}. Run Withdraw again; the saved copy is kept until the rules read ` +
+				'back equal to it.',
 		});
 	}
 	return after;
@@ -333,7 +351,8 @@ export const linodeFirewall: MitigationProvider<FirewallTarget> = {
 					.trim()
 					.regex(
 						/^\d{1,12}$/,
-						'Firewall ID must be the number in the dashboard URL (Network > Firewalls > your firewall)',
+						'Firewall ID must be the number in the dashboard URL (Network > Firewalls > ' +
+							'your firewall)',
 					),
 			}),
 			{ firewallId: readLocator(ctx, 'firewallId', itemIndex) },
@@ -356,7 +375,8 @@ export const linodeFirewall: MitigationProvider<FirewallTarget> = {
 			const key = recordKey(target);
 			const record = records.get<RulesRecord>(key);
 			const phase = phaseOf(state, record);
-			// Rules changed after an activate that stopped before the lockdown are not a lockdown: put it in place.
+			// Rules changed after an activate that stopped before the lockdown are not a lockdown: put it
+			// in place.
 			const stillOpen =
 				phase === 'edited' &&
 				!(
@@ -388,7 +408,9 @@ export const linodeFirewall: MitigationProvider<FirewallTarget> = {
 			const lockdown = lockdownRules(state.rules, options);
 			if ((lockdown.inbound?.length ?? 0) + (lockdown.outbound?.length ?? 0) > MAX_RULES) {
 				throw new InputError(
-					`The lockdown needs ${lockdown.inbound?.length} inbound rules plus the ${lockdown.outbound?.length ?? 0} outbound rules kept; Linode allows ${MAX_RULES} in total`,
+					`The lockdown needs ${lockdown.inbound?.length} inbound rules plus the ` +
+						`${lockdown.outbound?.length ?? 0} outbound rules kept; ` +
+						`Linode allows ${MAX_RULES} in total`,
 					'Use fewer management ports. Nothing was changed.',
 				);
 			}
@@ -435,7 +457,8 @@ export const linodeFirewall: MitigationProvider<FirewallTarget> = {
 			const after = await step(
 				'activate',
 				`replacing the rules of '${state.firewall.label}' with the lockdown`,
-				`the original rules are saved in firewall '${label}'; '${state.firewall.label}' still has its own rules, not locked down`,
+				`the original rules are saved in firewall '${label}'; '${state.firewall.label}' ` +
+					'still has its own rules, not locked down',
 				async () =>
 					await linodeRequest<RuleSet>(
 						api,

@@ -55,25 +55,33 @@ function describeFailure(response: ApiResponse): FailureDescription {
 			return {
 				...common,
 				message: 'Linode rejected the access token (invalid or expired)',
-				hint: 'Create a personal access token at cloud.linode.com/profile/tokens with Firewalls: Read/Write and paste it without "Bearer".',
+				hint:
+					'Create a personal access token at cloud.linode.com/profile/tokens with Firewalls: ' +
+					'Read/Write and paste it without "Bearer".',
 			};
 		case 403:
 			return {
 				...common,
 				message: `Linode refused the request (forbidden)${said}`,
-				hint: 'The token needs Firewalls: Read/Write (a Read Only token fails on Activate and Withdraw). For a restricted user, also grant read_write on this firewall.',
+				hint:
+					'The token needs Firewalls: Read/Write (a Read Only token fails on Activate and ' +
+					'Withdraw). For a restricted user, also grant read_write on this firewall.',
 			};
 		case 404:
 			return {
 				...common,
 				message: 'Linode could not find the firewall',
-				hint: 'Check the Firewall ID (the number in the URL under Network > Firewalls) or pick the firewall from the list.',
+				hint:
+					'Check the Firewall ID (the number in the URL under Network > Firewalls) or pick ' +
+					'the firewall from the list.',
 			};
 		case 429:
 			return {
 				...common,
 				message: 'Linode rate limit reached',
-				hint: 'The request is retried after Retry-After; raise Max Attempts or Max Retry Time under Options if this persists.',
+				hint:
+					'The request is retried after Retry-After; raise Max Attempts or Max Retry Time ' +
+					'under Options if this persists.',
 			};
 		default:
 			return {

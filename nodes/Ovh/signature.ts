@@ -5,6 +5,8 @@ import type {
 	IHttpRequestOptions,
 } from 'n8n-workflow';
 
+import { processMemory } from '../shared/processMemory';
+
 /**
  * OVHcloud request signing, as the official clients (python-ovh, node-ovh, go-ovh) do it: "$1$" +
  * sha1_hex(applicationSecret + "+" + consumerKey + "+" + METHOD + "+" + fullUrl + "+" + body + "+"
@@ -77,11 +79,7 @@ export function ovhSignature(parts: {
 	return '$1$' + createHash('sha1').update(payload, 'utf8').digest('hex');
 }
 
-/**
- * Seconds to add to this machine's clock to get OVH's, per API root; shared by the node and the
- * credential test.
- */
-const clockOffsets = new Map<string, number>();
+const clockOffsets = processMemory.ovhClockOffsets;
 
 export const ovhClock = {
 	offset: (baseUrl: string) => clockOffsets.get(baseUrl),
@@ -92,7 +90,6 @@ export const ovhClock = {
 		clockOffsets.set(baseUrl, offset);
 		return offset;
 	},
-	forget: (baseUrl: string) => clockOffsets.delete(baseUrl),
 	now: (offset: number) => String(Math.floor(Date.now() / 1000) + offset),
 };
 

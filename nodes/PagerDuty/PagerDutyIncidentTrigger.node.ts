@@ -19,7 +19,6 @@ import {
 import { positiveSeconds } from '../IncidentWebhook/authentication';
 import { toNodeError } from '../shared/errors';
 import { ProviderClient } from '../shared/http';
-import { locatorProperty } from '../shared/properties';
 import {
 	type OtherEvents,
 	type ScopeSource,
@@ -82,8 +81,9 @@ interface LegacyRecord extends IDataObject {
 }
 
 /**
- * Where the trigger's record is kept: a test URL ("Listen for test event") gets its own subscription and record,
- * so that listening in the editor never replaces the production subscription's secret.
+ * Where the trigger's record is kept: a test URL ("Listen for test event") gets its own
+ * subscription and record, so that listening in the editor never replaces the production
+ * subscription's secret.
  */
 const recordKeyOf = (ctx: IHookFunctions | IWebhookFunctions) =>
 	ctx.getMode() === 'manual' ? `${ctx.getNode().id}${TEST_RECORD_SUFFIX}` : ctx.getNode().id;
@@ -229,22 +229,42 @@ export class PagerDutyIncidentTrigger implements INodeType {
 					},
 				],
 			},
-			locatorProperty({
+			{
 				displayName: 'Service',
 				name: 'serviceId',
+				type: 'resourceLocator',
+				default: { mode: 'list', value: '' },
+				required: true,
 				description: 'The PagerDuty service whose incidents start the workflow',
-				searchListMethod: 'searchServices',
-				idPlaceholder: 'PIJ90N7',
 				displayOptions: { show: { filterType: ['service'] } },
-			}),
-			locatorProperty({
+				modes: [
+					{
+						displayName: 'From List',
+						name: 'list',
+						type: 'list',
+						typeOptions: { searchListMethod: 'searchServices', searchable: true },
+					},
+					{ displayName: 'By ID', name: 'id', type: 'string', placeholder: 'PIJ90N7' },
+				],
+			},
+			{
 				displayName: 'Team',
 				name: 'teamId',
+				type: 'resourceLocator',
+				default: { mode: 'list', value: '' },
+				required: true,
 				description: 'The PagerDuty team whose incidents start the workflow',
-				searchListMethod: 'searchTeams',
-				idPlaceholder: 'PQ9K7I8',
 				displayOptions: { show: { filterType: ['team'] } },
-			}),
+				modes: [
+					{
+						displayName: 'From List',
+						name: 'list',
+						type: 'list',
+						typeOptions: { searchListMethod: 'searchTeams', searchable: true },
+					},
+					{ displayName: 'By ID', name: 'id', type: 'string', placeholder: 'PQ9K7I8' },
+				],
+			},
 			{
 				displayName: 'Events',
 				name: 'events',

@@ -2,6 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { ProviderError } from '../shared/errors';
 import type { ProviderClient } from '../shared/http';
+import { processMemory } from '../shared/processMemory';
 import { type SealedSecret, openSecret, sealSecret } from './secretBox';
 import {
 	type SubscriptionFilter,
@@ -61,12 +62,7 @@ const RECORDS_KEY = 'pagerDutySubscriptions';
 /** Marks the record of a trigger's test URL, which the check node leaves alone. */
 export const TEST_RECORD_SUFFIX = '#test';
 
-/**
- * The latest record per workflow and trigger in this process. n8n writes static data back as a
- * whole document at the end of every execution, so an execution that loaded it before a repair can
- * overwrite the repair with the old record; this copy heals that within the process.
- */
-const recordsInProcess = new Map<string, SubscriptionRecord>();
+const recordsInProcess = processMemory.pagerDutySubscriptions;
 
 const processKey = (ctx: StaticDataContext, triggerId: string) =>
 	`${ctx.getWorkflow().id}/${triggerId}`;
@@ -78,12 +74,7 @@ function storedRecords(ctx: StaticDataContext): Records {
 	return global[RECORDS_KEY] as Records;
 }
 
-/**
- * Deliveries refused for a signature made with another secret, per workflow and trigger, since the
- * last check: with a suspension, the sign of a secret rotated on PagerDuty's side, which only a new
- * subscription repairs.
- */
-const foreignSignatures = new Map<string, number>();
+const foreignSignatures = processMemory.pagerDutyForeignSignatures;
 
 export function noteForeignSignature(ctx: StaticDataContext, triggerId: string): void {
 	const key = processKey(ctx, triggerId);

@@ -27,12 +27,13 @@ import {
 } from './transport';
 
 /**
- * Vultr rules are accept-only over a default drop and cannot be replaced in one call, but an instance belongs to
- * exactly one firewall group and `PATCH /instances/{id}` switches it in one step. So the lockdown never touches the
- * user's group: it creates a lockdown group (description derived from the original's id) holding only the
- * management rules, and moves each instance to it; withdraw moves them back and deletes the lockdown group. While
- * the lockdown lasts, the lockdown group's members are the record of which instances to give back; the original
- * rules never leave the original group (so their ids are kept too).
+ * Vultr rules are accept-only over a default drop and cannot be replaced in one call, but an
+ * instance belongs to exactly one firewall group and `PATCH /instances/{id}` switches it in one
+ * step. So the lockdown never touches the user's group: it creates a lockdown group (description
+ * derived from the original's id) holding only the management rules, and moves each instance to it;
+ * withdraw moves them back and deletes the lockdown group. While the lockdown lasts, the lockdown
+ * group's members are the record of which instances to give back; the original rules never leave
+ * the original group (so their ids are kept too).
  */
 
 export interface GroupTarget {
@@ -54,7 +55,10 @@ interface ProviderState {
 	instances: Instance[];
 	/** The lockdown group in use: the one holding instances, else the oldest. */
 	lockdown?: LockdownGroup;
-	/** Every group with the lockdown description (more than one only after an earlier duplicate create). */
+	/**
+	 * Every group with the lockdown description (more than one only after an earlier duplicate
+	 * create).
+	 */
 	lockdowns: LockdownGroup[];
 }
 
@@ -79,7 +83,8 @@ const instanceId = z
 	);
 const overrideSchema = z.object({ instance_ids: z.array(instanceId).min(1) }).strict();
 const OVERRIDE_SHAPE =
-	'{"instance_ids": ["<instance id>", ...]} (the "original" field of an Activate or Get Status output)';
+	'{"instance_ids": ["<instance id>", ...]} (the "original" field of an Activate or Get ' +
+	'Status output)';
 
 /** One accept rule per management source and port; Vultr writes port ranges with a colon. */
 export function managementRules(options: LockdownOptions): RuleRequest[] {
@@ -114,8 +119,10 @@ async function readState(api: ProviderClient, target: GroupTarget): Promise<Prov
 	);
 	if (group.description.startsWith(LOCKDOWN_PREFIX)) {
 		throw new InputError(
-			`Firewall group '${group.description}' is a lockdown group created by this node, not the group to protect`,
-			`Choose the original group: its id is the part of the description after '${LOCKDOWN_PREFIX}'.`,
+			`Firewall group '${group.description}' is a lockdown group created by this node, not ` +
+				'the group to protect',
+			'Choose the original group: its id is the part of the description after ' +
+				`'${LOCKDOWN_PREFIX}'.`,
 		);
 	}
 	const instances = await membersOf(api, group.id);
@@ -168,10 +175,12 @@ function describeState(state: ProviderState) {
 				}
 			: null,
 		attached,
-		// What withdraw gives back: the instances return to the original group, whose rules were never touched.
+		// What withdraw gives back: the instances return to the original group, whose rules were never
+		// touched.
 		original: lockdown ? { instance_ids: attached.map((i) => i.id) } : null,
 		originalLivesAt: lockdown
-			? `Rules: group '${group.description}', unchanged. Instances: members of lockdown group ${lockdown.group.id} until withdraw.`
+			? `Rules: group '${group.description}', unchanged. Instances: members of lockdown ` +
+				`group ${lockdown.group.id} until withdraw.`
 			: null,
 		warnings,
 	};
@@ -295,7 +304,9 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 					)
 				).firewall_group;
 			const existing = state.lockdown?.rules ?? [];
-			const notYetLocked = `lockdown group ${lockdownGroup.id} exists; the instances are still in group '${state.group.description}' with its rules; not locked down yet`;
+			const notYetLocked =
+				`lockdown group ${lockdownGroup.id} exists; the instances are still in group ` +
+				`'${state.group.description}' with its rules; not locked down yet`;
 			for (const rule of wanted.filter((w) => !existing.some((e) => sameRule(e, w)))) {
 				await step(
 					'activate',
@@ -327,7 +338,8 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 				toMove,
 				lockdownGroup.id,
 				'activate',
-				`lockdown group ${lockdownGroup.id} is ready; some instances are already in it (locked down), the others are still in group '${state.group.description}'`,
+				`lockdown group ${lockdownGroup.id} is ready; some instances are already in it ` +
+					`(locked down), the others are still in group '${state.group.description}'`,
 			);
 			return {
 				...describeState(await readState(api, target)),
@@ -346,7 +358,8 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 
 			let toReturn: string[];
 			let restoredFrom: string;
-			// Instances still in a lockdown group go back too: deleting the group would leave them unfiltered.
+			// Instances still in a lockdown group go back too: deleting the group would leave them
+			// unfiltered.
 			if (override)
 				[toReturn, restoredFrom] = [
 					union(
@@ -379,13 +392,15 @@ export const vultrFirewall: MitigationProvider<GroupTarget> = {
 				toReturn.filter((id) => !inOriginal.has(id)),
 				group.id,
 				'withdraw',
-				`some instances are back in group '${group.description}', the others are still in the lockdown group`,
+				`some instances are back in group '${group.description}', the others are still in ` +
+					'the lockdown group',
 			);
 			for (const { group: extra } of state.lockdowns) {
 				await step(
 					'withdraw',
 					`deleting lockdown group ${extra.id}`,
-					`every instance is back in group '${group.description}'; the empty lockdown group still exists`,
+					`every instance is back in group '${group.description}'; the empty lockdown ` +
+						'group still exists',
 					async () => await vultrRequest(api, 'DELETE', `/firewalls/${extra.id}`),
 				);
 			}

@@ -59,32 +59,43 @@ function describeFailure(response: ApiResponse): FailureDescription {
 			return {
 				providerMessage,
 				message: 'Vultr rejected the API key',
-				hint: 'Copy the API key from my.vultr.com/settings/#settingsapi (API access must be enabled) and paste it without "Bearer".',
+				hint:
+					'Copy the API key from my.vultr.com/settings/#settingsapi (API access must be ' +
+					'enabled) and paste it without "Bearer".',
 			};
 		case 403:
 			return {
 				providerMessage,
 				message: `Vultr refused the request (forbidden)${said}`,
-				hint: "The API key is restricted to some IP addresses: add this n8n server's public IP under Settings > API > Access Control, or check the user's firewall permission.",
+				hint:
+					"The API key is restricted to some IP addresses: add this n8n server's public IP " +
+					"under Settings > API > Access Control, or check the user's firewall permission.",
 			};
 		case 404:
 			return {
 				providerMessage,
 				message: `Vultr could not find the firewall group or instance${said}`,
-				hint: 'Check the Firewall Group ID (Products > Firewall > your group: the id in the URL) or pick the group from the list.',
+				hint:
+					'Check the Firewall Group ID (Products > Firewall > your group: the id in the URL) ' +
+					'or pick the group from the list.',
 			};
 		case 429:
 			return {
 				providerMessage,
 				message: 'Vultr rate limit reached (30 requests per second)',
-				hint: 'The request is retried after a pause; raise Max Attempts under Options if this persists.',
+				hint:
+					'The request is retried after a pause; raise Max Attempts under Options if this ' +
+					'persists.',
 			};
 		default:
 			return { providerMessage, message: `Vultr answered HTTP ${response.status}${said}` };
 	}
 }
 
-/** Vultr answers 429 beyond 30 requests per second per IP: requests of one client are spaced to stay under it. */
+/**
+ * Vultr answers 429 beyond 30 requests per second per IP: requests of one client are spaced to stay
+ * under it.
+ */
 const MIN_SPACING_MS = 40;
 const lastRequest = new WeakMap<ProviderClient, number>();
 

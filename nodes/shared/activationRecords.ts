@@ -1,18 +1,21 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
+import { processMemory } from './processMemory';
+
 /**
  * What an activation changed, kept so that a later withdraw restores exactly that.
  *
- * Providers that can hold this themselves (a lockdown object, a tag) keep it there; this store is the copy for
- * everything else. It keeps two copies:
- * - the primary: a process-wide map of serialised records, changed one key at a time, so that overlapping
- *   executions, another workflow and a manual run in the editor (where n8n saves no static data) all see exactly
- *   the last write of each key;
- * - the extra copy: the workflow's global static data, which n8n saves whole at the end of production executions,
- *   so that a withdraw after a restart finds the record. An overlapping execution of the same workflow can overwrite
- *   it with an older document, which is why it is never the only copy while the process lives.
- * A withdraw leaves a tombstone in the process map, so that an older static-data copy is not mistaken for a live
- * activation.
+ * Providers that can hold this themselves (a lockdown object, a tag) keep it there; this store is
+ * the copy for everything else. It keeps two copies:
+ * - the primary: a process-wide map of serialised records, changed one key at a time, so that
+ *   overlapping executions, another workflow and a manual run in the editor (where n8n saves no
+ *   static data) all see exactly the last write of each key;
+ * - the extra copy: the workflow's global static data, which n8n saves whole at the end of
+ *   production executions, so that a withdraw after a restart finds the record. An overlapping
+ *   execution of the same workflow can overwrite it with an older document, which is why it is
+ *   never the only copy while the process lives.
+ * A withdraw leaves a tombstone in the process map, so that an older static-data copy is not
+ * mistaken for a live activation.
  */
 export interface ActivationRecord extends IDataObject {
 	recordedAt: string;
@@ -20,8 +23,7 @@ export interface ActivationRecord extends IDataObject {
 
 const STATIC_DATA_KEY = 'ddosMitigationActivations';
 
-/** Key -> the record as JSON, or null once withdrawn in this process. */
-const processRecords = new Map<string, string | null>();
+const processRecords = processMemory.activationRecords;
 
 export class ActivationRecords {
 	constructor(private readonly ctx: IExecuteFunctions) {}

@@ -26,7 +26,10 @@ export interface FailureDescription {
 	providerMessage?: string;
 	/** Overrides the default rule (retry 429, 5xx and connection errors; never 401/403). */
 	retryable?: boolean;
-	/** Provider-specific wait signal (e.g. a rate-limit reset header), used when there is no Retry-After. */
+	/**
+	 * Provider-specific wait signal (e.g. a rate-limit reset header), used when there is no
+	 * Retry-After.
+	 */
 	retryAfterMs?: number;
 }
 
@@ -41,7 +44,10 @@ export interface ProviderApiSpec {
 	isFailure?(response: ApiResponse): boolean;
 	/** API root when it depends on more than the credential's baseUrl (OVH's endpoint choice). */
 	baseUrlOf?(credentials: ICredentialDataDecryptedObject): string;
-	/** Runs before every attempt, retries included, for what must be fresh each time (OVH's server-time stamp). */
+	/**
+	 * Runs before every attempt, retries included, for what must be fresh each time (OVH's
+	 * server-time stamp).
+	 */
 	prepareAttempt?(request: RequestSpec, client: ProviderClient): Promise<RequestSpec>;
 }
 
@@ -76,14 +82,16 @@ export interface RequestSpec {
 	/** Statuses that are an answer rather than an error (OVH's 404 "not on mitigation"). */
 	acceptStatus?: number[];
 	/**
-	 * Sending it twice has the effect of sending it once (a whole-object replace, a setting). Default: every method
-	 * but POST. A write that is not is never re-sent blindly after a reply that may have been lost.
+	 * Sending it twice has the effect of sending it once (a whole-object replace, a setting).
+	 * Default: every method but POST. A write that is not is never re-sent blindly after a reply that
+	 * may have been lost.
 	 */
 	idempotent?: boolean;
 	/**
-	 * For a write that is not idempotent (a create): after a 5xx or a timeout, when the write may have taken effect
-	 * without the reply reaching us, looks for its effect (by name, label or tag). What it returns is taken as the
-	 * write's answer; undefined means the write did not happen and it is sent again.
+	 * For a write that is not idempotent (a create): after a 5xx or a timeout, when the write may
+	 * have taken effect without the reply reaching us, looks for its effect (by name, label or tag).
+	 * What it returns is taken as the write's answer; undefined means the write did not happen and it
+	 * is sent again.
 	 */
 	findEffect?: () => Promise<unknown>;
 }
@@ -102,7 +110,8 @@ const CONNECTION_ERROR_CODES = new Set([
 const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND']);
 
 const UNSAFE_TO_REPEAT =
-	' (not repeated: the request may have taken effect before the reply was lost; read the state first)';
+	' (not repeated: the request may have taken effect before the reply was lost; read the ' +
+	'state first)';
 
 interface Failure {
 	error: ProviderError;
@@ -112,12 +121,16 @@ interface Failure {
 	waitMs?: number;
 }
 
-/** Node execution, list search, and trigger webhook lifecycle (create/check/delete a provider subscription). */
+/**
+ * Node execution, list search, and trigger webhook lifecycle (create/check/delete a provider
+ * subscription).
+ */
 export type RequestContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions;
 
 /**
- * One provider's HTTP access: authentication through n8n's credential system, JSON parsing that survives
- * malformed bodies, provider error mapping, and retries with exponential backoff, jitter and Retry-After.
+ * One provider's HTTP access: authentication through n8n's credential system, JSON parsing that
+ * survives malformed bodies, provider error mapping, and retries with exponential backoff, jitter
+ * and Retry-After.
  */
 export class ProviderClient {
 	constructor(
@@ -177,7 +190,8 @@ export class ProviderClient {
 			) {
 				if (blind) failure.error.message += UNSAFE_TO_REPEAT;
 				else if (failure.retryable && attempt > 1) {
-					failure.error.message += ` (gave up after ${attempt} attempts in ${Math.round(elapsed / 1000)} s)`;
+					const seconds = Math.round(elapsed / 1000);
+					failure.error.message += ` (gave up after ${attempt} attempts in ${seconds} s)`;
 				}
 				throw failure.error;
 			}
@@ -196,7 +210,8 @@ export class ProviderClient {
 			qs: req.qs,
 			headers: { accept: 'application/json', ...req.headers },
 			body: req.body,
-			// We parse ourselves so that a malformed body becomes a clear error instead of a silent string.
+			// We parse ourselves so that a malformed body becomes a clear error instead of a silent
+			// string.
 			encoding: 'text',
 			json: false,
 			returnFullResponse: true,
@@ -230,14 +245,18 @@ export class ProviderClient {
 		try {
 			return JSON.parse(text);
 		} catch {
-			// A gateway error page (HTML) on a 5xx is retried like the 5xx it is; on success it is a real fault.
+			// A gateway error page (HTML) on a 5xx is retried like the 5xx it is; on success it is a real
+			// fault.
 			if (status >= 500) return { unparsable: text.slice(0, 200) };
 			throw new ProviderError(
-				`${this.spec.provider} returned a response that is not valid JSON (HTTP ${status}) for ${req.method} ${req.path}`,
+				`${this.spec.provider} returned a response that is not valid JSON (HTTP ${status}) ` +
+					`for ${req.method} ${req.path}`,
 				{
 					provider: this.spec.provider,
 					httpCode: status,
-					hint: `Check that the credential's Base URL points at the ${this.spec.provider} API (${this.spec.defaultBaseUrl}) and not at a web page or proxy.`,
+					hint:
+						`Check that the credential's Base URL points at the ${this.spec.provider} API ` +
+						`(${this.spec.defaultBaseUrl}) and not at a web page or proxy.`,
 				},
 			);
 		}
@@ -271,10 +290,13 @@ export class ProviderClient {
 		const retryable = code !== undefined && CONNECTION_ERROR_CODES.has(code);
 		// The original error may carry request headers (credentials), so only its code is kept.
 		const providerError = new ProviderError(
-			`Could not reach ${this.spec.provider} at ${this.baseUrl} (${code ?? 'request failed'}) for ${req.method} ${req.path}`,
+			`Could not reach ${this.spec.provider} at ${this.baseUrl} (${code ?? 'request failed'}) ` +
+				`for ${req.method} ${req.path}`,
 			{
 				provider: this.spec.provider,
-				hint: `Check the credential's Base URL and that this n8n host can reach it. Default: ${this.spec.defaultBaseUrl}`,
+				hint:
+					"Check the credential's Base URL and that this n8n host can reach it. Default: " +
+					this.spec.defaultBaseUrl,
 				providerCode: code,
 			},
 		);

@@ -5,9 +5,10 @@ import { InputError, ProviderError } from './errors';
 import { cidr, parseCidr, portRange, splitList, validate } from './validation';
 
 /**
- * What the three firewall lockdown nodes (DigitalOcean, Linode, Vultr) share: the management access that stays open
- * during a lockdown, the withdraw options (explicit configuration, fallback), "protects nothing" warnings, and
- * step-by-step changes whose failure says what state the provider was left in.
+ * What the three firewall lockdown nodes (DigitalOcean, Linode, Vultr) share: the management access
+ * that stays open during a lockdown, the withdraw options (explicit configuration, fallback),
+ * "protects nothing" warnings, and step-by-step changes whose failure says what state the provider
+ * was left in.
  */
 
 /** A management source, split for providers that keep IPv4 and IPv6 apart. */
@@ -20,7 +21,10 @@ export interface ManagementSource {
 }
 
 export interface LockdownOptions {
-	/** Empty when the user left Management Sources empty: take them from the firewall (see withManagementAccess). */
+	/**
+	 * Empty when the user left Management Sources empty: take them from the firewall (see
+	 * withManagementAccess).
+	 */
 	sources: ManagementSource[];
 	/** TCP ports or ranges ("22", "8000-8100") that stay open from the sources. */
 	ports: string[];
@@ -38,7 +42,10 @@ export const managementProperties: INodeProperties[] = [
 		placeholder: 'e.g. 198.51.100.0/24, 2001:db8:aa::/48',
 		displayOptions: { show: { operation: ['activate'] } },
 		description:
-			'IPv4/IPv6 addresses or CIDR blocks (comma separated) that keep access to the management ports during the lockdown. Empty: the sources your firewall already allows on those ports, or anywhere (0.0.0.0/0, ::/0) when it allows none, so that you are never locked out.',
+			'IPv4/IPv6 addresses or CIDR blocks (comma separated) that keep access to the ' +
+			'management ports during the lockdown. Empty: the sources your firewall already ' +
+			'allows on those ports, or anywhere (0.0.0.0/0, ::/0) when it allows none, so that ' +
+			'you are never locked out.',
 	},
 	{
 		displayName: 'Management Ports',
@@ -47,11 +54,14 @@ export const managementProperties: INodeProperties[] = [
 		default: '22',
 		displayOptions: { show: { operation: ['activate'] } },
 		description:
-			'TCP ports or ranges (comma separated, e.g. "22, 8443-8444") that stay open from the management sources',
+			'TCP ports or ranges (comma separated, e.g. "22, 8443-8444") that stay open from the ' +
+			'management sources',
 	},
 ];
 
-/** Withdraw option: an explicit original configuration that overrides the one saved at the provider. */
+/**
+ * Withdraw option: an explicit original configuration that overrides the one saved at the provider.
+ */
 export const restoreConfigurationProperty: INodeProperties = {
 	displayName: 'Configuration to Restore',
 	name: 'restoreConfiguration',
@@ -59,10 +69,15 @@ export const restoreConfigurationProperty: INodeProperties = {
 	default: '',
 	displayOptions: { show: { operation: ['withdraw'] } },
 	description:
-		'Optional. The original configuration to restore instead of the one saved at the provider, e.g. {{ $json.original }} from an Activate or Get Status output. Leave empty to restore what the lockdown saved.',
+		'Optional. The original configuration to restore instead of the one saved at the ' +
+		'provider, e.g. {{ $json.original }} from an Activate or Get Status output. Leave ' +
+		'empty to restore what the lockdown saved.',
 };
 
-/** Withdraw option for providers whose lockdown overwrites rules: what to do when no saved copy is found. */
+/**
+ * Withdraw option for providers whose lockdown overwrites rules: what to do when no saved copy is
+ * found.
+ */
 export const nothingSavedProperty: INodeProperties = {
 	displayName: 'When Nothing Is Saved',
 	name: 'whenNothingSaved',
@@ -84,7 +99,8 @@ export const nothingSavedProperty: INodeProperties = {
 		},
 	],
 	description:
-		'What withdraw does when the firewall is locked down but no saved original configuration is found (for example it was deleted by hand)',
+		'What withdraw does when the firewall is locked down but no saved original ' +
+		'configuration is found (for example it was deleted by hand)',
 };
 
 const portList = z
@@ -97,7 +113,8 @@ export function readLockdownOptions(ctx: IExecuteFunctions, itemIndex: number): 
 	const rawSources = splitList(ctx.getNodeParameter('managementSources', itemIndex, ''));
 	const rawPorts = splitList(ctx.getNodeParameter('managementPorts', itemIndex, '22'));
 	const hint =
-		'Management sources are IPv4/IPv6 addresses or CIDR blocks; ports are 1-65535 or ranges like 8000-8100.';
+		'Management sources are IPv4/IPv6 addresses or CIDR blocks; ports are 1-65535 or ' +
+		'ranges like 8000-8100.';
 	const sources = validate(sourceList, rawSources, 'management sources', hint).map(toSource);
 	const ports = validate(portList, rawPorts, 'management ports', hint);
 	return { sources: dedupeBy(sources, (s) => s.cidr), ports: dedupeBy(ports, (p) => p) };
@@ -108,7 +125,10 @@ function toSource(value: string): ManagementSource {
 	return { ...parsed, cidr: `${parsed.address}/${parsed.prefixLength}` };
 }
 
-/** A TCP rule's ports as the providers write them: "22", "80, 443", "8000-8100", Vultr's "8000:8100"; empty is all. */
+/**
+ * A TCP rule's ports as the providers write them: "22", "80, 443", "8000-8100", Vultr's
+ * "8000:8100"; empty is all.
+ */
 export function portsCover(rulePorts: string | null | undefined, wanted: string): boolean {
 	const text = (rulePorts ?? '').trim().toLowerCase();
 	if (text === '' || text === '0' || text === 'all') return true;
@@ -131,9 +151,9 @@ export interface ManagementAccess extends IDataObject {
 }
 
 /**
- * The options with their sources filled in when the user left them empty: the sources the firewall already
- * allows on the management ports (`allowed`, CIDRs from its TCP accept rules), or anywhere when there are none,
- * so that an office-only SSH rule is not widened to the whole Internet.
+ * The options with their sources filled in when the user left them empty: the sources the firewall
+ * already allows on the management ports (`allowed`, CIDRs from its TCP accept rules), or anywhere
+ * when there are none, so that an office-only SSH rule is not widened to the whole Internet.
  */
 export function withManagementAccess(
 	options: LockdownOptions,
@@ -159,7 +179,10 @@ export function withManagementAccess(
 	};
 }
 
-/** The explicit configuration a withdraw was given, or undefined; validated with the provider's schema. */
+/**
+ * The explicit configuration a withdraw was given, or undefined; validated with the provider's
+ * schema.
+ */
 export function readRestoreOverride<T>(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
@@ -195,18 +218,25 @@ export function readNothingSavedChoice(
 /** The refusal of a withdraw that finds a lockdown but nothing to restore. */
 export function nothingSavedError(provider: string, where: string): InputError {
 	return new InputError(
-		`${provider}: the firewall is locked down but no saved original configuration was found (${where}). Nothing was changed.`,
-		'Pass the original configuration in "Configuration to Restore" (e.g. the "original" field of an earlier Activate output), or choose "Allow All Inbound" under "When Nothing Is Saved" to open the firewall as the hosted product does.',
+		`${provider}: the firewall is locked down but no saved original configuration was ` +
+			`found (${where}). Nothing was changed.`,
+		'Pass the original configuration in "Configuration to Restore" (e.g. the "original" ' +
+			'field of an earlier Activate output), or choose "Allow All Inbound" under "When ' +
+			'Nothing Is Saved" to open the firewall as the hosted product does.',
 	);
 }
 
 export function protectsNothingWarning(what: string): string {
-	return `This firewall protects nothing: ${what}. The lockdown takes effect only on what the firewall is attached to.`;
+	return (
+		`This firewall protects nothing: ${what}. The lockdown takes effect only on what the ` +
+		'firewall is attached to.'
+	);
 }
 
 /**
- * Runs one write of a multi-call change. When it fails, the error says which step failed and what state the provider
- * is in, and that running the same operation again completes it (each operation resumes from any state).
+ * Runs one write of a multi-call change. When it fails, the error says which step failed and what
+ * state the provider is in, and that running the same operation again completes it (each operation
+ * resumes from any state).
  */
 export async function step<T>(
 	operation: 'activate' | 'withdraw',
@@ -219,7 +249,11 @@ export async function step<T>(
 	} catch (error) {
 		if (!(error instanceof ProviderError)) throw error;
 		const details = error.details;
-		const resume = `Provider state: ${stateIfFailed}. Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again to complete it: it resumes from this state and nothing of the original configuration is lost.`;
+		const resume =
+			`Provider state: ${stateIfFailed}. ` +
+			`Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again to complete it: ` +
+			'it resumes from this state and nothing of the original ' +
+			'configuration is lost.';
 		throw new ProviderError(`${operation} stopped while ${description}: ${error.message}`, {
 			...details,
 			hint: details.hint ? `${resume} ${details.hint}` : resume,

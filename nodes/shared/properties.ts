@@ -1,4 +1,4 @@
-import type { INodeProperties, INodePropertyMode } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_RETRY_POLICY } from './http';
 
@@ -67,60 +67,6 @@ export const requestOptionsProperty: INodeProperties = {
 		},
 	],
 };
-
-/**
- * A resource locator with "From List" (when the provider can list) and "By ID" modes, then any
- * extra modes (e.g. "By CIDR"); operations that accept an extra mode read the locator's `mode`
- * themselves.
- */
-export function locatorProperty(spec: {
-	displayName: string;
-	name: string;
-	description: string;
-	searchListMethod?: string;
-	idPlaceholder: string;
-	idRegex?: string;
-	idError?: string;
-	/** Label of the `id` mode, e.g. "By ARN" where the provider's id is an ARN. */
-	idDisplayName?: string;
-	extraModes?: INodePropertyMode[];
-	displayOptions?: INodeProperties['displayOptions'];
-}): INodeProperties {
-	const modes: INodeProperties['modes'] = [];
-	if (spec.searchListMethod) {
-		modes.push({
-			displayName: 'From List',
-			name: 'list',
-			type: 'list',
-			typeOptions: { searchListMethod: spec.searchListMethod, searchable: true },
-		});
-	}
-	modes.push({
-		displayName: spec.idDisplayName ?? 'By ID',
-		name: 'id',
-		type: 'string',
-		placeholder: spec.idPlaceholder,
-		validation: spec.idRegex
-			? [
-					{
-						type: 'regex',
-						properties: { regex: spec.idRegex, errorMessage: spec.idError ?? 'Not a valid ID' },
-					},
-				]
-			: undefined,
-	});
-	modes.push(...(spec.extraModes ?? []));
-	return {
-		displayName: spec.displayName,
-		name: spec.name,
-		type: 'resourceLocator',
-		default: { mode: spec.searchListMethod ? 'list' : 'id', value: '' },
-		required: true,
-		description: spec.description,
-		displayOptions: spec.displayOptions,
-		modes,
-	};
-}
 
 /** "Max Wait (Seconds)" of the nodes that wait for an asynchronous change to apply. */
 export const MAX_WAIT_DESCRIPTION =

@@ -37,7 +37,10 @@ export type Operation<Target, Api = ProviderClient> = (
 export interface MitigationProvider<Target, Api = ProviderClient> {
 	/** Node type name, e.g. "cloudflareMagicTransit"; goes into every output item as `provider`. */
 	name: string;
-	/** An HTTP provider's API (the runner opens a ProviderClient), or a connector for another protocol. */
+	/**
+	 * An HTTP provider's API (the runner opens a ProviderClient), or a connector for another
+	 * protocol.
+	 */
 	api: Api extends ProviderClient ? ProviderApiSpec : ApiConnector<Api>;
 	/**
 	 * Reads and validates the item's target parameters; throws InputError before any request is made.

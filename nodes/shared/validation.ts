@@ -3,7 +3,10 @@ import { z } from 'zod';
 
 import { InputError } from './errors';
 
-/** Longest piece of a user's input repeated in a refusal: a 1 MB paste must not come back in the error. */
+/**
+ * Longest piece of a user's input repeated in a refusal: a 1 MB paste must not come back in the
+ * error.
+ */
 const MAX_ECHO = 200;
 
 /** Input as a refusal quotes it, cut to MAX_ECHO characters. */
@@ -37,13 +40,17 @@ export const ipAddress = trimmed.refine(
 	(v) => ({ message: `'${shown(v)}' is not an IP address` }),
 );
 
-/** Parses "addr/len" (or a bare address, meaning a host route) into its parts; undefined when malformed. */
+/**
+ * Parses "addr/len" (or a bare address, meaning a host route) into its parts; undefined when
+ * malformed.
+ */
 export function parseCidr(
 	value: string,
 ): { address: string; prefixLength: number; version: 4 | 6 } | undefined {
 	const [address, length, extra] = value.trim().split('/');
 	if (extra !== undefined) return undefined;
-	// A zone index (fe80::1%eth0) names an interface of this host: it means nothing to a provider's firewall.
+	// A zone index (fe80::1%eth0) names an interface of this host: it means nothing to a provider's
+	// firewall.
 	if (address.includes('%')) return undefined;
 	const family = isIP(address);
 	if (family === 0) return undefined;
@@ -59,7 +66,9 @@ export function parseCidr(
 export const cidr = trimmed.refine(
 	(v) => parseCidr(v) !== undefined,
 	(v) => ({
-		message: `'${shown(v)}' is not an IPv4 or IPv6 address or CIDR block (e.g. 203.0.113.0/24 or 2001:db8::/32)`,
+		message:
+			`'${shown(v)}' is not an IPv4 or IPv6 address or CIDR block (e.g. 203.0.113.0/24 or ` +
+			'2001:db8::/32)',
 	}),
 );
 

@@ -75,8 +75,8 @@ export class CloudflareMagicTransit implements INodeType {
 				default: { mode: 'list', value: '' },
 				required: true,
 				description:
-					'The Cloudflare account that owns the prefix ' +
-					'(the Account ID in the dashboard sidebar, not a Zone ID)',
+					'The Cloudflare account that owns the prefix (the Account ID in the dashboard ' +
+					'sidebar, not a Zone ID)',
 				modes: [
 					{
 						displayName: 'From List',
@@ -145,8 +145,8 @@ export class CloudflareMagicTransit implements INodeType {
 						name: 'One BGP Prefix (Subnet)',
 						value: 'bgpPrefix',
 						description:
-							'Only one BGP prefix onboarded under the IP prefix, e.g. the attacked /24 of a /22; ' +
-							'the other subnets are left as they are',
+							'Only one BGP prefix onboarded under the IP prefix, e.g. the attacked /24 of a ' +
+							'/22; the other subnets are left as they are',
 					},
 					{
 						name: 'Whole IP Prefix',

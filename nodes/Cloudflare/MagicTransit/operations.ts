@@ -29,7 +29,10 @@ export interface Prefix {
 	on_demand_locked?: boolean;
 }
 
-/** A BGP prefix: a subnet of an IP prefix (or the prefix itself) onboarded so that Cloudflare can announce it alone. */
+/**
+ * A BGP prefix: a subnet of an IP prefix (or the prefix itself) onboarded so that Cloudflare can
+ * announce it alone.
+ */
 export interface BgpPrefix {
 	id: string;
 	cidr: string;
@@ -47,7 +50,10 @@ interface AdvertisementStatus {
 	advertised_modified_at: string | null;
 }
 
-/** Remembers whether the prefix was already advertised before our activation (then withdraw leaves it on). */
+/**
+ * Remembers whether the prefix was already advertised before our activation (then withdraw leaves
+ * it on).
+ */
 interface AdvertiseRecord extends ActivationRecord {
 	advertisedBefore: boolean;
 }
@@ -62,13 +68,16 @@ interface Advertisement extends IDataObject {
 }
 
 /**
- * What Get Status, Activate and Withdraw act on: the whole IP prefix (bgp/status) or one of its BGP prefixes
- * (bgp/prefixes). The operations are written once against this.
+ * What Get Status, Activate and Withdraw act on: the whole IP prefix (bgp/status) or one of its BGP
+ * prefixes (bgp/prefixes). The operations are written once against this.
  */
 interface AdvertisementTarget {
 	/** "prefix" or "BGP prefix", for messages. */
 	noun: string;
-	/** Where the activation record lives; a BGP prefix's key has its id, so whole-prefix and subnet records never mix. */
+	/**
+	 * Where the activation record lives; a BGP prefix's key has its id, so whole-prefix and subnet
+	 * records never mix.
+	 */
 	recordKey: string;
 	read(): Promise<Advertisement>;
 	/** Only registers the change: use change(), which reads the state back. */
@@ -79,7 +88,10 @@ export const magicTransitApi = cloudflareApi({
 	permissions:
 		'Account: IP Prefixes: Edit and Account: Magic Transit: Edit (Read is enough for Get Status)',
 	notFound:
-		'the account or prefix: check the Account ID (the account id in the dashboard sidebar, not a Zone ID) and pick the prefix (and BGP prefix) from the lists, or copy the ids from GET /accounts/{account_id}/addressing/prefixes and .../prefixes/{prefix_id}/bgp/prefixes',
+		'the account or prefix: check the Account ID (the account id in the dashboard sidebar, ' +
+		'not a Zone ID) and pick the prefix (and BGP prefix) from the lists, or copy the ids ' +
+		'from GET /accounts/{account_id}/addressing/prefixes and ' +
+		'.../prefixes/{prefix_id}/bgp/prefixes',
 });
 
 const CONVERGENCE = {
@@ -92,12 +104,16 @@ const targetSchema = z.object({
 	prefixId: cloudflareId('Prefix ID'),
 });
 
-/** One spelling per CIDR, so that 2001:DB8:0::/48 finds the BGP prefix Cloudflare lists as 2001:db8::/48. */
+/**
+ * One spelling per CIDR, so that 2001:DB8:0::/48 finds the BGP prefix Cloudflare lists as
+ * 2001:db8::/48.
+ */
 function canonicalCidr(value: string): string {
 	const parsed = parseCidr(value);
 	if (!parsed) return value.trim();
 	const ipv6Url = `http://[${parsed.address}]`;
-	// URL writes IPv6 hosts in their canonical form; an address it refuses (a zone id) matches no BGP prefix anyway.
+	// URL writes IPv6 hosts in their canonical form; an address it refuses (a zone id) matches no BGP
+	// prefix anyway.
 	const address =
 		parsed.version === 6 && URL.canParse(ipv6Url)
 			? new URL(ipv6Url).hostname.slice(1, -1)
@@ -116,7 +132,10 @@ async function readPrefix(api: ProviderClient, target: PrefixTarget) {
 	return result;
 }
 
-/** The IP prefix, read once per operation: an advertisement change does not touch its cidr, asn or on-demand flags. */
+/**
+ * The IP prefix, read once per operation: an advertisement change does not touch its cidr, asn or
+ * on-demand flags.
+ */
 function prefixOnce(api: ProviderClient, target: PrefixTarget): () => Promise<Prefix> {
 	let prefix: Promise<Prefix> | undefined;
 	return async () => await (prefix ??= readPrefix(api, target));
@@ -195,7 +214,9 @@ export async function listBgpPrefixes(
 	return result ?? [];
 }
 
-/** Only onboarded BGP prefixes can be announced: any other CIDR is refused here, before any write. */
+/**
+ * Only onboarded BGP prefixes can be announced: any other CIDR is refused here, before any write.
+ */
 async function findBgpPrefixId(
 	api: ProviderClient,
 	target: PrefixTarget,
@@ -205,9 +226,12 @@ async function findBgpPrefixId(
 	const match = bgpPrefixes.find((bgpPrefix) => canonicalCidr(bgpPrefix.cidr) === wanted);
 	if (match) return match.id;
 	const prefix = await readPrefix(api, target);
+	const listed = bgpPrefixes.map((b) => b.cidr).join(', ') || 'none';
 	throw new InputError(
-		`${wanted} is not a BGP prefix of IP prefix ${prefix.cidr}, so Cloudflare cannot announce it on its own. BGP prefixes there: ${bgpPrefixes.map((b) => b.cidr).join(', ') || 'none'}`,
-		'Pick one of those BGP prefixes, advertise the whole IP prefix instead, or ask Cloudflare to onboard this subnet as a BGP prefix.',
+		`${wanted} is not a BGP prefix of IP prefix ${prefix.cidr}, so Cloudflare cannot ` +
+			`announce it on its own. BGP prefixes there: ${listed}`,
+		'Pick one of those BGP prefixes, advertise the whole IP prefix instead, or ask ' +
+			'Cloudflare to onboard this subnet as a BGP prefix.',
 	);
 }
 
@@ -220,7 +244,9 @@ async function advertisementTarget(
 		: wholePrefix(api, target);
 }
 
-/** Sends the change and reads the state back: Cloudflare's 200 only means "registered", not "done". */
+/**
+ * Sends the change and reads the state back: Cloudflare's 200 only means "registered", not "done".
+ */
 async function change(target: AdvertisementTarget, advertised: boolean): Promise<Advertisement> {
 	await target.write(advertised);
 	return await target.read();
@@ -230,14 +256,18 @@ function requireOnDemand(target: AdvertisementTarget, state: Advertisement): voi
 	const subject = `${target.noun.charAt(0).toUpperCase()}${target.noun.slice(1)} ${state.cidr}`;
 	if (!state.onDemandEnabled) {
 		throw new InputError(
-			`${subject} is not enabled for on-demand advertisement, so it cannot be advertised or withdrawn through the API`,
-			`Ask Cloudflare (or your account team) to enable Magic Transit on-demand for this ${target.noun}, or pick another ${target.noun}.`,
+			`${subject} is not enabled for on-demand advertisement, so it cannot be advertised ` +
+				'or withdrawn through the API',
+			'Ask Cloudflare (or your account team) to enable Magic Transit on-demand for this ' +
+				`${target.noun}, or pick another ${target.noun}.`,
 		);
 	}
 	if (state.onDemandLocked) {
 		throw new InputError(
-			`${subject} has on-demand advertisement locked, so its advertisement cannot be changed through the API`,
-			`Unlock on-demand for this ${target.noun} in the Cloudflare dashboard (IP Prefixes) or ask Cloudflare support.`,
+			`${subject} has on-demand advertisement locked, so its advertisement cannot be ` +
+				'changed through the API',
+			`Unlock on-demand for this ${target.noun} in the Cloudflare dashboard (IP Prefixes) ` +
+				'or ask Cloudflare support.',
 		);
 	}
 }
@@ -263,7 +293,8 @@ async function advertise(
 	const before = await target.read();
 	requireOnDemand(target, before);
 	if (before.advertised) {
-		// Already on: no write, and an existing record is kept (a repeat never replaces what was saved).
+		// Already on: no write, and an existing record is kept (a repeat never replaces what was
+		// saved).
 		if (!records.get(target.recordKey)) records.set(target.recordKey, { advertisedBefore: true });
 		return {
 			active: true,
@@ -298,7 +329,9 @@ async function withdraw(
 			active: true,
 			changed: false,
 			...before,
-			note: `Left advertised: the ${target.noun} was already advertised before activation. Turn on "Force Withdraw" to withdraw it anyway.`,
+			note:
+				`Left advertised: the ${target.noun} was already advertised before activation. Turn ` +
+				'on "Force Withdraw" to withdraw it anyway.',
 		};
 	}
 	requireOnDemand(target, before);

@@ -102,7 +102,8 @@ export class CloudflareUnderAttack implements INodeType {
 				],
 				description:
 					'Security level to set when no record of the level before activation is found (e.g. ' +
-					"activation ran in another workflow after an n8n restart). Cloudflare's default is Medium.",
+					"activation ran in another workflow after an n8n restart). Cloudflare's default is " +
+					'Medium.',
 			},
 			{
 				displayName: 'Force Withdraw',

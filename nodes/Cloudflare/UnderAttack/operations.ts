@@ -26,8 +26,9 @@ interface SecurityLevelSetting {
 }
 
 /**
- * The level the zone had before activation. Cloudflare has nowhere to keep it, so this record (workflow static
- * data plus the n8n process) is its only home; without it, withdraw uses the user's fallback level.
+ * The level the zone had before activation. Cloudflare has nowhere to keep it, so this record
+ * (workflow static data plus the n8n process) is its only home; without it, withdraw uses the
+ * user's fallback level.
  */
 interface PreviousLevelRecord extends ActivationRecord {
 	previousLevel: SecurityLevel;
@@ -40,7 +41,8 @@ export interface ZoneTarget {
 export const underAttackApi = cloudflareApi({
 	permissions: 'Zone: Zone Settings: Edit (and Zone: Zone: Read to pick zones from the list)',
 	notFound:
-		'the zone: check the Zone ID (Overview page of the site in the dashboard, not the Account ID), or pick the zone from the list',
+		'the zone: check the Zone ID (Overview page of the site in the dashboard, not the ' +
+		'Account ID), or pick the zone from the list',
 });
 
 const path = (t: ZoneTarget) => `/zones/${t.zoneId}/settings/security_level`;
@@ -59,7 +61,9 @@ function requireEditable(setting: SecurityLevelSetting): void {
 	if (setting.editable === false) {
 		throw new ProviderError('Cloudflare reports the security level of this zone as not editable', {
 			provider: 'Cloudflare',
-			hint: "The zone's plan or a page/configuration rule fixes the security level. Change it in the dashboard (Security > Settings) or remove the rule; nothing was changed.",
+			hint:
+				"The zone's plan or a page/configuration rule fixes the security level. Change it in " +
+				'the dashboard (Security > Settings) or remove the rule; nothing was changed.',
 		});
 	}
 }
@@ -102,7 +106,8 @@ export const underAttack: MitigationProvider<ZoneTarget> = {
 			const setting = await readLevel(api, target);
 			const key = recordKey(target);
 			if (setting.value === 'under_attack') {
-				// Already on. Keep an existing record; otherwise remember that it was on, so withdraw leaves it on.
+				// Already on. Keep an existing record; otherwise remember that it was on, so withdraw
+				// leaves it on.
 				const record =
 					records.get<PreviousLevelRecord>(key) ??
 					records.set(key, { previousLevel: 'under_attack' });
@@ -144,7 +149,9 @@ export const underAttack: MitigationProvider<ZoneTarget> = {
 					active: true,
 					changed: false,
 					...describe(setting),
-					note: 'Left on: Under Attack Mode was already on before activation. Turn on "Force Withdraw" to switch it off anyway.',
+					note:
+						'Left on: Under Attack Mode was already on before activation. Turn on "Force ' +
+						'Withdraw" to switch it off anyway.',
 				};
 			}
 			const restore = kept && kept !== 'under_attack' ? kept : fallback;

@@ -1,4 +1,4 @@
-let origin: { wall: number; mono: number } | undefined;
+import { processMemory } from '../../shared/processMemory';
 
 /**
  * Milliseconds since the epoch that never jump: the wall clock read once per process, then advanced
@@ -6,6 +6,6 @@ let origin: { wall: number; mono: number } | undefined;
  * a hold-down.
  */
 export function monotonicNow(): number {
-	origin ??= { wall: Date.now(), mono: performance.now() };
+	const origin = (processMemory.gateClockOrigin ??= { wall: Date.now(), mono: performance.now() });
 	return origin.wall + (performance.now() - origin.mono);
 }

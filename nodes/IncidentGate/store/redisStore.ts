@@ -1,5 +1,7 @@
 import Redis from 'ioredis';
 
+import { processMemory } from '../../shared/processMemory';
+
 import {
 	hydrate,
 	type Decision,
@@ -54,8 +56,7 @@ export async function createGateClient(options: RedisOptions): Promise<GateRedis
 	return redis as GateRedis;
 }
 
-/** One client per process and server (ioredis reconnects on its own), shared by every execution. */
-const clients = new Map<string, Promise<GateRedis>>();
+const clients = processMemory.gateRedisClients;
 
 export async function gateClient(options: RedisOptions): Promise<GateRedis> {
 	const key = JSON.stringify(options);

@@ -1,5 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
+import { processMemory } from '../../shared/processMemory';
+
 import {
 	decide,
 	hydrate,
@@ -24,7 +26,7 @@ interface GateDocument {
 }
 
 /** A gate as one process holds it: the document plus indexes rebuilt on load. */
-interface LiveGate {
+export interface LiveGate {
 	document: GateDocument;
 	/** Open incident id -> the scope it was opened in. */
 	owners: Map<string, string>;
@@ -37,14 +39,7 @@ interface LiveGate {
 	settingsKey: string;
 }
 
-/**
- * One copy of each gate's state per n8n process, shared by every execution of the workflow in it.
- * n8n gives each execution its own snapshot of static data and saves it when the execution ends, so
- * overlapping executions that decided on their snapshots would lose each other's updates. Deciding
- * on this copy instead, synchronously, makes every decision see all earlier ones (JavaScript runs
- * one execution's synchronous code at a time).
- */
-const liveGates = new Map<string, LiveGate>();
+const liveGates = processMemory.liveGates;
 
 export const staticDataField = (gateKey: string) => `incidentGate:${gateKey}`;
 

@@ -1,0 +1,77 @@
+import type { GateRedis } from '../IncidentGate/store/redisStore';
+import type { LiveGate } from '../IncidentGate/store/staticDataStore';
+import type { SubscriptionRecord } from '../PagerDuty/subscription';
+
+/**
+ * Everything this package keeps in the n8n process between executions, in one place.
+ *
+ * n8n loads a node package once per process and runs every execution of every workflow in it, so
+ * state kept here is shared by overlapping executions, other workflows and manual runs in the
+ * editor. None of it survives a restart of n8n, and none of it is seen by another process: in queue
+ * mode each worker (and the main instance) has its own, empty at start. What must outlive the
+ * process is kept at the provider, in the workflow's static data or in Redis; each field says which
+ * copy it stands beside.
+ */
+export const processMemory = {
+	/**
+	 * Activation records: key -> the record as JSON, or null once withdrawn (a tombstone, so that an
+	 * older static-data copy is not taken for a live activation). Static data is saved as a whole
+	 * document at the end of a production execution, and not at all for a manual run, so
+	 * overlapping executions would overwrite each other's records there; this copy sees the last
+	 * write of each key. The static-data copy is what a withdraw after a restart finds.
+	 */
+	activationRecords: new Map<string, string | null>(),
+
+	/**
+	 * OVH: seconds to add to this host's clock to get OVH's, per API root, shared by the node and
+	 * the credential test. Every signed request carries OVH's time; GET /auth/time is read once and
+	 * again only when OVH refuses a signature for its time. After a restart (or on another worker) it
+	 * is read again on first use.
+	 */
+	ovhClockOffsets: new Map<string, number>(),
+
+	/**
+	 * PagerDuty: the latest subscription record per `workflowId/triggerId`. n8n writes static data
+	 * back whole at the end of every execution, so an execution that loaded it before a repair can
+	 * overwrite the repair with the old record; this copy heals that while the process lives. The
+	 * static-data copy is what survives a restart.
+	 */
+	pagerDutySubscriptions: new Map<string, SubscriptionRecord>(),
+
+	/**
+	 * PagerDuty: deliveries refused since the last check for a signature made with another secret,
+	 * per `workflowId/triggerId` (with a suspension, the sign of a secret rotated on PagerDuty's
+	 * side, which only a new subscription repairs). A restart or a delivery to another worker loses
+	 * the count; the check node then re-enables the suspended subscription instead of re-creating
+	 * it.
+	 */
+	pagerDutyForeignSignatures: new Map<string, number>(),
+
+	/**
+	 * Incident Gate: one Redis client per server (ioredis reconnects on its own), shared by every
+	 * execution so that a burst of events does not open a connection each. The state itself is in
+	 * Redis; a restart only opens new connections.
+	 */
+	gateRedisClients: new Map<string, Promise<GateRedis>>(),
+
+	/**
+	 * Incident Gate without Redis: one live copy of each gate's state, decided on synchronously so
+	 * that overlapping executions see each other's decisions (each execution has its own snapshot
+	 * of static data). Static data keeps the copy a restart loads; in queue mode this store is
+	 * refused, because workers would each decide on their own copy.
+	 */
+	liveGates: new Map<string, LiveGate>(),
+
+	/**
+	 * Incident Gate: the wall clock read once per process with the monotonic clock at that moment,
+	 * so the gate clock never jumps when the system clock is stepped. A restart reads it again; the
+	 * gate continues from the reading saved with its state.
+	 */
+	gateClockOrigin: undefined as { wall: number; mono: number } | undefined,
+
+	/**
+	 * Incident Gate: the last receipt time given to an event without its own time, so that the next
+	 * one is strictly later and a batch keeps its order. Only the order within a process matters.
+	 */
+	gateLastReceipt: 0,
+};
