@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import type { IWebhookFunctions } from 'n8n-workflow';
 
 import {
-	RecentKeys,
 	WebhookRejection,
 	anySignatureMatches,
 	headerValue,
 	hmacSha256Hex,
 	secretMatches,
 } from './webhookRequest';
+import { processMemory } from '../shared/processMemory';
 
 /**
  * Who may start an incident: a sender holding the shared secret, proven either by an HMAC-SHA256
@@ -26,11 +26,7 @@ export const MIN_SECRET_LENGTH = 32;
 
 export const DEFAULT_TIMESTAMP_HEADER = 'X-Signature-Timestamp';
 
-/**
- * Hard bound on remembered requests (about 100 bytes each); a full store refuses rather than
- * forgets.
- */
-const acceptedRequests = new RecentKeys(500_000);
+const acceptedRequests = processMemory.webhookAcceptedRequests;
 
 /** What authentication established about the request. */
 export interface Authenticated {
@@ -46,7 +42,7 @@ export interface Authenticated {
  * secret applies to requests arriving up to a second later.
  */
 const SECRETS_REUSE_MS = 1000;
-const recentSecrets = new Map<string, { secrets: string[]; loadedAt: number }>();
+const recentSecrets = processMemory.webhookRecentSecrets;
 
 async function sharedSecrets(ctx: IWebhookFunctions): Promise<string[]> {
 	const credentialId = ctx.getNode().credentials?.incidentWebhookSecretApi?.id;

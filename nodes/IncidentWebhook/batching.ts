@@ -1,4 +1,5 @@
 import type { IncidentEvent } from './event';
+import { processMemory } from '../shared/processMemory';
 
 /**
  * Micro-batching: at most one execution per trigger per window. One n8n execution per event is
@@ -22,12 +23,12 @@ import type { IncidentEvent } from './event';
  * mode), keyed by workflow and node.
  */
 
-interface Batch {
+export interface Batch {
 	events: IncidentEvent[];
 	release: () => void;
 }
 
-interface TriggerState {
+export interface TriggerState {
 	/** When the last execution of this trigger was started (ms, monotonic). */
 	lastStartedAt: number;
 	open?: Batch;
@@ -41,20 +42,16 @@ export interface BatchSettings {
 /** What the request should do: start an execution with these events, or nothing (batched). */
 export type BatchOutcome = { start: IncidentEvent[] } | { batched: true };
 
-const triggers = new Map<string, TriggerState>();
-const waiting = new Set<Batch>();
-let stopListenerInstalled = false;
-/** Set once the process is asked to stop: from then on every request starts its own execution. */
-let stopping = false;
+const batching = processMemory.webhookBatching;
 
 const now = () => performance.now();
 
 function releaseAllOnStop(): void {
-	if (stopListenerInstalled) return;
-	stopListenerInstalled = true;
+	if (batching.stopListenerInstalled) return;
+	batching.stopListenerInstalled = true;
 	const releaseAll = () => {
-		stopping = true;
-		for (const batch of waiting) batch.release();
+		batching.stopping = true;
+		for (const batch of batching.waiting) batch.release();
 	};
 	// Listening does not change how the process stops: n8n's own handlers still run (and exit).
 	process.on('SIGTERM', releaseAll);
@@ -66,9 +63,9 @@ export async function batchEvents(
 	events: IncidentEvent[],
 	{ windowMs, maxEvents }: BatchSettings,
 ): Promise<BatchOutcome> {
-	if (windowMs <= 0 || stopping) return { start: events };
-	const state = triggers.get(key) ?? { lastStartedAt: -Infinity };
-	triggers.set(key, state);
+	if (windowMs <= 0 || batching.stopping) return { start: events };
+	const state = batching.triggers.get(key) ?? { lastStartedAt: -Infinity };
+	batching.triggers.set(key, state);
 
 	const open = state.open;
 	if (open && open.events.length + events.length <= maxEvents) {
@@ -89,13 +86,13 @@ export async function batchEvents(
 	const released = new Promise<void>((resolve) => (release = resolve));
 	const batch: Batch = { events: [...events], release };
 	state.open = batch;
-	waiting.add(batch);
+	batching.waiting.add(batch);
 	releaseAllOnStop();
 	const timer = setTimeout(release, Math.max(0, dueAt - now()));
 	if (batch.events.length >= maxEvents) release();
 	await released;
 	clearTimeout(timer);
-	waiting.delete(batch);
+	batching.waiting.delete(batch);
 	if (state.open === batch) state.open = undefined;
 	state.lastStartedAt = now();
 	return { start: batch.events };

@@ -1,5 +1,7 @@
 import type { GateRedis } from '../IncidentGate/store/redisStore';
 import type { LiveGate } from '../IncidentGate/store/staticDataStore';
+import type { Batch, TriggerState } from '../IncidentWebhook/batching';
+import { RecentKeys } from '../IncidentWebhook/webhookRequest';
 import type { SubscriptionRecord } from '../PagerDuty/subscription';
 
 /**
@@ -74,4 +76,32 @@ export const processMemory = {
 	 * one is strictly later and a batch keeps its order. Only the order within a process matters.
 	 */
 	gateLastReceipt: 0,
+
+	/**
+	 * Incident Webhook Trigger: the keys of signed requests already accepted (about 100 bytes each,
+	 * at most 500,000; a full store refuses rather than forgets), so a replay inside the freshness
+	 * window starts nothing. Another process (a queue-mode webhook process) has its own: the README
+	 * says so. After a restart only requests inside the window can be replayed, and only once.
+	 */
+	webhookAcceptedRequests: new RecentKeys(500_000),
+
+	/**
+	 * Incident Webhook Trigger: each trigger's shared secrets for one second after they were read,
+	 * because n8n's credential read costs tens of milliseconds per request in a storm. Read again
+	 * after a restart.
+	 */
+	webhookRecentSecrets: new Map<string, { secrets: string[]; loadedAt: number }>(),
+
+	/**
+	 * Incident Webhook Trigger batching: the open batch and last start of each trigger, the batches
+	 * waiting to start, and whether the process is stopping (then every batch starts at once and
+	 * later requests are not batched). A batch still waiting when the process is killed is lost;
+	 * on SIGTERM or SIGINT they all start first.
+	 */
+	webhookBatching: {
+		triggers: new Map<string, TriggerState>(),
+		waiting: new Set<Batch>(),
+		stopListenerInstalled: false,
+		stopping: false,
+	},
 };
