@@ -4,6 +4,11 @@ import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helper
 import type { DigitalOceanSimulator, SimFirewall } from '../../simulators/digitalOcean';
 import { TOKEN, digitalOceanRun, snapshot, startDigitalOcean } from './fixture';
 import { restartableNode } from '../../simulators/restart';
+import {
+	type LockdownUnderTest,
+	failThenRetry,
+	failingBeforeAndAfter,
+} from '../../helpers/lockdown';
 
 /** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
 const node = restartableNode('DigitalOcean/DigitalOceanFirewall.node', 'DigitalOceanFirewall');
@@ -132,66 +137,36 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 	});
 
 	describe('a failure at any step is reported with the provider state, and a retry completes without losing anything', () => {
-		const activateSteps = [
-			{ method: 'POST', path: /^\/v2\/firewalls$/ },
-			{ method: 'DELETE', path: /\/droplets$/ },
-		];
-		const withdrawSteps = [
-			{ method: 'POST', path: /\/droplets$/ },
-			{ method: 'DELETE', path: /^\/v2\/firewalls\/[^/]+$/ },
+		const writes = [
+			{ operation: 'activate', method: 'POST', path: /^\/v2\/firewalls$/ },
+			{ operation: 'activate', method: 'DELETE', path: /\/droplets$/ },
+			{ operation: 'withdraw', method: 'POST', path: /\/droplets$/ },
+			{ operation: 'withdraw', method: 'DELETE', path: /^\/v2\/firewalls\/[^/]+$/ },
 		];
 		const serverError = {
 			status: 500,
 			body: { id: 'server_error', message: 'Unexpected server-side error' },
 		};
+		const firewalls: LockdownUnderTest = {
+			run,
+			failure,
+			restart: () => node.restart(),
+			lockdowns: () => [...sim.firewalls.values()].filter((f) => f.name === lockdownName(web.id)),
+			snapshot: () => snapshot(sim),
+			inject: (fault) => sim.inject(fault),
+			lockedDown: () =>
+				expect(sim.firewalls.get(web.id)).toMatchObject({ droplet_ids: [], tags: [] }),
+			restored: () => expect(sim.exposures).toEqual([]),
+		};
 
-		it.each(
-			activateSteps.flatMap((s, i) => [
-				{ ...s, i, afterHandler: false },
-				{ ...s, i, afterHandler: true },
-			]),
-		)(
-			'activate step $i ($method), reply lost: $afterHandler',
-			async ({ method, path, afterHandler }) => {
-				const before = snapshot(sim);
-				sim.inject({ method, path, response: serverError, afterHandler });
-				const error = await failure('activate');
-				expect(error.description).toMatch(/Provider state: .*Run Activate again/);
-				node.restart();
-				expect(await run('activate')).toMatchObject({ active: true });
-				expect(sim.firewalls.get(web.id)).toMatchObject({ droplet_ids: [], tags: [] });
-				expect(
-					[...sim.firewalls.values()].filter((f) => f.name === lockdownName(web.id)),
-				).toHaveLength(1);
-				node.restart();
-				expect(await run('withdraw')).toMatchObject({ active: false, changed: true });
-				expect(snapshot(sim)).toEqual(before);
-				expect(sim.exposures).toEqual([]);
-			},
-		);
-
-		it.each(
-			withdrawSteps.flatMap((s, i) => [
-				{ ...s, i, afterHandler: false },
-				{ ...s, i, afterHandler: true },
-			]),
-		)(
-			'withdraw step $i ($method), reply lost: $afterHandler',
-			async ({ method, path, afterHandler }) => {
-				const before = snapshot(sim);
-				await run('activate');
-				sim.inject({ method, path, response: serverError, afterHandler });
-				const error = await failure('withdraw');
-				expect(error.description).toMatch(/Provider state: .*Run Withdraw again/);
-				node.restart();
-				// A lost reply to the last step means the withdraw did finish: the retry then has nothing left to do.
-				expect(await run('withdraw')).toMatchObject({
-					active: false,
-					changed: !(afterHandler && method === 'DELETE'),
-				});
-				expect(snapshot(sim)).toEqual(before);
-				expect(sim.exposures).toEqual([]);
-			},
+		it.each(failingBeforeAndAfter(writes))(
+			'$operation: $method $path fails (reply lost: $afterHandler)',
+			(step) =>
+				failThenRetry(firewalls, step, serverError, {
+					// A lost reply to the last step means the withdraw did finish: the retry then has
+					// nothing left to do.
+					changed: !(step.afterHandler && step.method === 'DELETE'),
+				}),
 		);
 
 		it('an activate interrupted after creating the lockdown firewall can also be undone by withdraw', async () => {

@@ -3,6 +3,7 @@ import { jsonOf, runNode } from '../../helpers/runNode';
 import type { DigitalOceanSimulator, SimFirewall } from '../../simulators/digitalOcean';
 import { digitalOceanRun, snapshot, startDigitalOcean } from './fixture';
 import { rl } from '../../helpers/fixture';
+import { loseTheReply, replyLostBothWays } from '../../helpers/lockdown';
 import { freshNode } from '../../simulators/restart';
 
 const restartedNode = () =>
@@ -27,39 +28,28 @@ const run = async (operation: string, extra: Record<string, unknown> = {}) => {
 const lockdowns = () => [...sim.firewalls.values()].filter((f) => f.name === lockdownName(web.id));
 
 describe('DigitalOcean: the reply of each write is lost (applied, client sees 502 or a dropped connection)', () => {
-	const steps = [
+	const writes = [
 		{ operation: 'activate', method: 'POST', path: /^\/v2\/firewalls$/ },
 		{ operation: 'activate', method: 'DELETE', path: /\/droplets$/ },
 		{ operation: 'activate', method: 'DELETE', path: /\/tags$/ },
 		{ operation: 'withdraw', method: 'POST', path: /\/droplets$/ },
 		{ operation: 'withdraw', method: 'POST', path: /\/tags$/ },
 		{ operation: 'withdraw', method: 'DELETE', path: /^\/v2\/firewalls\/[^/]+$/ },
-	].flatMap((s) => [
-		{ ...s, lost: '502' },
-		{ ...s, lost: 'dropped connection' },
-	]);
+	];
 
-	it.each(steps)(
+	it.each(replyLostBothWays(writes))(
 		'$operation: $method $path, reply lost as $lost: one lockdown firewall, original back, never open',
-		async ({ operation, method, path, lost }) => {
-			const before = snapshot(sim);
-			if (operation === 'withdraw') await run('activate');
-			sim.inject({
-				method,
-				path,
-				afterHandler: true,
-				drop: lost !== '502',
-				response: { status: 502, body: '<html>502 Bad Gateway</html>' },
-			});
-			await run(operation).catch(() => undefined);
-			expect(lockdowns().length).toBeLessThanOrEqual(1);
-			expect(await run('activate')).toMatchObject({ active: true });
-			expect(lockdowns()).toHaveLength(1);
-			expect(await run('withdraw')).toMatchObject({ active: false });
-			expect(lockdowns()).toHaveLength(0);
-			expect(snapshot(sim)).toEqual(before);
-			expect(sim.exposures).toEqual([]);
-		},
+		(step) =>
+			loseTheReply(
+				{
+					run,
+					lockdowns,
+					snapshot: () => snapshot(sim),
+					inject: (fault) => sim.inject(fault),
+					restored: () => expect(sim.exposures).toEqual([]),
+				},
+				step,
+			),
 	);
 
 	it('withdraw gives back what every lockdown firewall holds and deletes them all', async () => {

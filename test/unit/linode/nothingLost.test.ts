@@ -5,6 +5,7 @@ import { jsonOf, runNode } from '../../helpers/runNode';
 import type { LinodeSimulator, SimFirewall } from '../../simulators/linode';
 import { linodeRun, snapshot, startLinode, webRules } from './fixture';
 import { rl } from '../../helpers/fixture';
+import { loseTheReply, replyLostBothWays } from '../../helpers/lockdown';
 import { freshNode } from '../../simulators/restart';
 
 const restartedNode = () => freshNode('Linode/LinodeFirewall.node', 'LinodeFirewall');
@@ -81,37 +82,26 @@ describe('Linode: an operator edits the rules during the lockdown', () => {
 });
 
 describe('Linode: the reply of each write is lost (applied, client sees 502 or a dropped connection)', () => {
-	const steps = [
+	const writes = [
 		{ operation: 'activate', method: 'POST', path: /^\/networking\/firewalls$/ },
 		{ operation: 'activate', method: 'PUT', path: /\/rules$/ },
 		{ operation: 'withdraw', method: 'PUT', path: /\/rules$/ },
 		{ operation: 'withdraw', method: 'DELETE', path: /^\/networking\/firewalls\/\d+$/ },
-	].flatMap((s) => [
-		{ ...s, lost: '502' },
-		{ ...s, lost: 'dropped connection' },
-	]);
+	];
 
-	it.each(steps)(
+	it.each(replyLostBothWays(writes))(
 		'$operation: $method $path, reply lost as $lost: no duplicate copy, original back, never open',
-		async ({ operation, method, path, lost }) => {
-			const before = snapshot(sim);
-			if (operation === 'withdraw') await run('activate');
-			sim.inject({
-				method,
-				path,
-				afterHandler: true,
-				drop: lost !== '502',
-				response: { status: 502, body: '<html>502 Bad Gateway</html>' },
-			});
-			await run(operation).catch(() => undefined);
-			expect(copies().length).toBeLessThanOrEqual(1);
-			expect(await run('activate')).toMatchObject({ active: true });
-			expect(copies()).toHaveLength(1);
-			expect(web.rules.inbound_policy).toBe('DROP');
-			expect(await run('withdraw')).toMatchObject({ active: false });
-			expect(copies()).toHaveLength(0);
-			expect(snapshot(sim)).toEqual(before);
-		},
+		(step) =>
+			loseTheReply(
+				{
+					run,
+					lockdowns: copies,
+					snapshot: () => snapshot(sim),
+					inject: (fault) => sim.inject(fault),
+					lockedDown: () => expect(web.rules.inbound_policy).toBe('DROP'),
+				},
+				step,
+			),
 	);
 });
 

@@ -3,6 +3,7 @@ import { jsonOf, runNode } from '../../helpers/runNode';
 import type { VultrSimulator } from '../../simulators/vultr';
 import { snapshot, startVultr, vultrRun } from './fixture';
 import { rl } from '../../helpers/fixture';
+import { loseTheReply, replyLostBothWays } from '../../helpers/lockdown';
 import { freshNode } from '../../simulators/restart';
 
 const restartedNode = () => freshNode('Vultr/VultrFirewall.node', 'VultrFirewall');
@@ -30,40 +31,29 @@ const lockdownGroups = () =>
 const unfiltered = () => [...sim.instances.values()].filter((i) => i.firewall_group_id === '');
 
 describe('Vultr: the reply of each write is lost (applied, client sees 502 or a dropped connection)', () => {
-	const steps = [
+	const writes = [
 		{ operation: 'activate', method: 'POST', path: /^\/firewalls$/ },
 		{ operation: 'activate', method: 'POST', path: /^\/firewalls\/[^/]+\/rules$/ },
 		{ operation: 'activate', method: 'PATCH', path: /^\/instances\// },
 		{ operation: 'withdraw', method: 'PATCH', path: /^\/instances\// },
 		{ operation: 'withdraw', method: 'DELETE', path: /^\/firewalls\/[^/]+$/ },
-	].flatMap((s) => [
-		{ ...s, lost: '502' },
-		{ ...s, lost: 'dropped connection' },
-	]);
+	];
 
-	it.each(steps)(
+	it.each(replyLostBothWays(writes))(
 		'$operation: $method $path, reply lost as $lost: one lockdown group, original back, nothing unfiltered',
-		async ({ operation, method, path, lost }) => {
-			const before = snapshot(sim);
-			if (operation === 'withdraw') await run('activate');
-			sim.inject({
-				method,
-				path,
-				afterHandler: true,
-				drop: lost !== '502',
-				response: { status: 502, body: '<html>502 Bad Gateway</html>' },
-			});
-			await run(operation).catch(() => undefined);
-			expect(lockdownGroups().length).toBeLessThanOrEqual(1);
-			expect(unfiltered()).toEqual([]);
-			expect(await run('activate')).toMatchObject({ active: true });
-			expect(lockdownGroups()).toHaveLength(1);
-			// One rule per default management source (IPv4 and IPv6 anywhere), none twice.
-			expect(lockdownGroups()[0].rules).toHaveLength(2);
-			expect(await run('withdraw')).toMatchObject({ active: false });
-			expect(lockdownGroups()).toHaveLength(0);
-			expect(snapshot(sim)).toEqual(before);
-		},
+		(step) =>
+			loseTheReply(
+				{
+					run,
+					lockdowns: lockdownGroups,
+					snapshot: () => snapshot(sim),
+					inject: (fault) => sim.inject(fault),
+					afterFailure: () => expect(unfiltered()).toEqual([]),
+					// One rule per default management source (IPv4 and IPv6 anywhere), none twice.
+					lockedDown: () => expect(lockdownGroups()[0].rules).toHaveLength(2),
+				},
+				step,
+			),
 	);
 
 	it('withdraw returns the instances of every lockdown group an earlier duplicate left', async () => {
