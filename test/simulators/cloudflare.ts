@@ -341,17 +341,26 @@ export class CloudflareSimulator extends Simulator {
 		permission: Permission,
 		handler: (account: { name: string; prefixes: Map<string, SimPrefix> }) => SimResponse,
 	): SimResponse {
-		const account = this.accounts.get(req.params.accountId);
-		if (!account) {
+		const { accountId } = req.params;
+		return this.routed(this.accounts.get(accountId), `/accounts/${accountId}`, permission, handler);
+	}
+
+	/** An unknown account or zone id is a 404 (code 7003), given before the token is checked. */
+	private routed<T>(
+		found: T | undefined,
+		path: string,
+		permission: Permission,
+		handler: (found: T) => SimResponse,
+	): SimResponse {
+		if (!found) {
 			return fail(
 				404,
 				7003,
-				`Could not route to /accounts/${req.params.accountId}, ` +
-					'perhaps your object identifier is invalid?',
+				`Could not route to ${path}, perhaps your object identifier is invalid?`,
 			);
 		}
 		if (!this.can(permission)) return this.forbidden();
-		return handler(account);
+		return handler(found);
 	}
 
 	private withPrefix(
@@ -383,18 +392,9 @@ export class CloudflareSimulator extends Simulator {
 		permission: Permission,
 		handler: (zone: SimZone) => SimResponse,
 	): SimResponse {
-		const zone = this.zones.get(req.params.zoneId);
-		if (!zone) {
-			return fail(
-				404,
-				7003,
-				'Could not route to ' +
-					`/zones/${req.params.zoneId}/settings/security_level, ` +
-					'perhaps your object identifier is invalid?',
-			);
-		}
-		if (!this.can(permission)) return this.forbidden();
-		return handler(zone);
+		const { zoneId } = req.params;
+		const path = `/zones/${zoneId}/settings/security_level`;
+		return this.routed(this.zones.get(zoneId), path, permission, handler);
 	}
 }
 
