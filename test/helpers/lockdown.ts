@@ -38,14 +38,14 @@ export interface LockdownUnderTest {
 }
 
 /** Every write twice: failing before the provider applies it, and applied with its reply lost. */
-export const failingBeforeAndAfter = <W extends LockdownWrite>(writes: W[]) =>
+export const failingBeforeAndAfter = <W extends object>(writes: W[]) =>
 	writes.flatMap((w) => [
 		{ ...w, afterHandler: false },
 		{ ...w, afterHandler: true },
 	]);
 
 /** Every write twice: applied, the client then sees a 502 or a dropped connection. */
-export const replyLostBothWays = <W extends LockdownWrite>(writes: W[]) =>
+export const replyLostBothWays = <W extends object>(writes: W[]) =>
 	writes.flatMap((w) => [
 		{ ...w, lost: '502' },
 		{ ...w, lost: 'dropped connection' },
