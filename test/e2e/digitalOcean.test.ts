@@ -1,7 +1,7 @@
 import { lockdownName } from '../../nodes/DigitalOcean/operations';
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { DigitalOceanSimulator, SimFirewall } from '../simulators/digitalOcean';
-import { TOKEN, snapshot, startDigitalOcean } from '../unit/digitalOcean/fixture';
+import { TOKEN, lockdownOfWeb, snapshot, startDigitalOcean } from '../unit/digitalOcean/fixture';
 import { callWebhook, listSearch, startN8nWithWorkflows, stopAll, testCredential } from './harness';
 import { locator, packageNode, simulatorCredential, webhook, workflow } from './workflows';
 import { rateLimited } from '../helpers/fixture';
@@ -61,17 +61,7 @@ describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
 			expect.objectContaining({ provider: 'digitalOceanFirewall', active: true, changed: true }),
 		]);
 		const lockdown = [...sim.firewalls.values()].find((f) => f.name === lockdownName(web.id))!;
-		expect(lockdown).toMatchObject({
-			droplet_ids: [101, 102],
-			tags: ['web'],
-			inbound_rules: [
-				{
-					protocol: 'tcp',
-					ports: '22',
-					sources: { addresses: ['203.0.113.0/24', '2001:db8:1::/48'] },
-				},
-			],
-		});
+		expect(lockdown).toMatchObject(lockdownOfWeb());
 		expect(sim.firewalls.get(web.id)).toMatchObject({ droplet_ids: [], tags: [] });
 	});
 

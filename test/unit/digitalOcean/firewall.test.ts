@@ -2,7 +2,7 @@ import { lockdownName } from '../../../nodes/DigitalOcean/operations';
 import { jsonOf, listSearch, runNode, separateExecutions } from '../../helpers/runNode';
 import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { DigitalOceanSimulator, SimFirewall } from '../../simulators/digitalOcean';
-import { TOKEN, digitalOceanRun, snapshot, startDigitalOcean } from './fixture';
+import { TOKEN, digitalOceanRun, lockdownOfWeb, snapshot, startDigitalOcean } from './fixture';
 import { restartableNode } from '../../simulators/restart';
 import {
 	type LockdownUnderTest,
@@ -60,19 +60,8 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		});
 		expect(on.originalLivesAt).toMatch(/unchanged/);
 		const locked = lockdown()!;
-		expect(locked).toMatchObject({
-			droplet_ids: [101, 102],
-			tags: ['web'],
-			inbound_rules: [
-				// Management Sources left empty: the office ranges already allowed on port 22.
-				{
-					protocol: 'tcp',
-					ports: '22',
-					sources: { addresses: ['203.0.113.0/24', '2001:db8:1::/48'] },
-				},
-			],
-			outbound_rules: originalRules.outbound,
-		});
+		// Management Sources left empty: the office ranges already allowed on port 22.
+		expect(locked).toMatchObject({ ...lockdownOfWeb(), outbound_rules: originalRules.outbound });
 		expect(sim.firewalls.get(web.id)).toMatchObject({
 			droplet_ids: [],
 			tags: [],
