@@ -1,6 +1,7 @@
 import type { INodeType } from 'n8n-workflow';
 
 import { TAGS } from '../../../nodes/AwsShield/operations';
+import { simulatorPerTest } from '../../helpers/fixture';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { AwsShieldSimulator } from '../../simulators/awsShield';
 import type { SimRequest } from '../../simulators/framework';
@@ -11,12 +12,7 @@ const restarted = (): INodeType =>
 	freshNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
 
 let sim: AwsShieldSimulator;
-beforeEach(async () => {
-	sim = await startShield();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startShield()));
 
 /** Another workflow after a restart, with the default retry policy (no requestOptions). */
 const run = async (operation: string, extra: Record<string, unknown> = {}) => {

@@ -2,7 +2,7 @@ import { lockdownName } from '../../../nodes/DigitalOcean/operations';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { DigitalOceanSimulator, SimFirewall } from '../../simulators/digitalOcean';
 import { digitalOceanRun, snapshot, startDigitalOcean } from './fixture';
-import { rl } from '../../helpers/fixture';
+import { rl, simulatorPerTest } from '../../helpers/fixture';
 import { loseTheReply, replyLostBothWays } from '../../helpers/lockdown';
 import { freshNode } from '../../simulators/restart';
 
@@ -12,11 +12,9 @@ const restartedNode = () =>
 let sim: DigitalOceanSimulator;
 let web: SimFirewall;
 
-beforeEach(async () => {
+simulatorPerTest(async () => {
 	({ sim, web } = await startDigitalOcean());
-});
-afterEach(async () => {
-	await sim.stop();
+	return sim;
 });
 
 /** Another workflow after a restart, with the default retry policy (no requestOptions). */

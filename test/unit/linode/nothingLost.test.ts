@@ -1,10 +1,8 @@
-import type { INodeType } from 'n8n-workflow';
-
 import { snapshotLabel } from '../../../nodes/Linode/operations';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { LinodeSimulator, SimFirewall } from '../../simulators/linode';
 import { linodeRun, snapshot, startLinode, webRules } from './fixture';
-import { rl } from '../../helpers/fixture';
+import { rl, simulatorPerTest } from '../../helpers/fixture';
 import { loseTheReply, replyLostBothWays } from '../../helpers/lockdown';
 import { freshNode } from '../../simulators/restart';
 
@@ -12,22 +10,17 @@ const restartedNode = () => freshNode('Linode/LinodeFirewall.node', 'LinodeFirew
 
 let sim: LinodeSimulator;
 let web: SimFirewall;
-let node: INodeType;
 
-beforeEach(async () => {
+simulatorPerTest(async () => {
 	({ sim, web } = await startLinode());
-	node = restartedNode();
-});
-afterEach(async () => {
-	await sim.stop();
+	return sim;
 });
 
 /** Another workflow after a restart, with the default retry policy (no requestOptions). */
 const run = async (operation: string, extra: Record<string, unknown> = {}) => {
-	node = restartedNode();
 	const options = linodeRun(sim, {}, { staticData: {} });
 	options.parameters = { operation, firewallId: rl(String(web.id)), ...extra };
-	return jsonOf(await runNode(node, options))[0];
+	return jsonOf(await runNode(restartedNode(), options))[0];
 };
 const copies = () => [...sim.firewalls.values()].filter((f) => f.label === snapshotLabel(web.id));
 const probe = {

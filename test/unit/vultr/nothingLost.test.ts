@@ -2,7 +2,7 @@ import { lockdownDescription } from '../../../nodes/Vultr/operations';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { VultrSimulator } from '../../simulators/vultr';
 import { snapshot, startVultr, vultrRun } from './fixture';
-import { rl } from '../../helpers/fixture';
+import { rl, simulatorPerTest } from '../../helpers/fixture';
 import { loseTheReply, replyLostBothWays } from '../../helpers/lockdown';
 import { freshNode } from '../../simulators/restart';
 
@@ -11,13 +11,10 @@ const restartedNode = () => freshNode('Vultr/VultrFirewall.node', 'VultrFirewall
 let sim: VultrSimulator;
 let webId: string;
 
-beforeEach(async () => {
+simulatorPerTest(async () => {
 	const started = await startVultr();
-	sim = started.sim;
 	webId = started.web.id;
-});
-afterEach(async () => {
-	await sim.stop();
+	return (sim = started.sim);
 });
 
 /** Another workflow after a restart, with the default retry policy (no requestOptions). */
