@@ -18,7 +18,10 @@ export interface LockdownWrite {
 }
 
 /** A provider's lockdown as the scenarios see it, wired to the test's simulator and node. */
-export interface LockdownUnderTest {
+export interface LockdownUnderTest<Sim extends { inject(fault: Fault): void }> {
+	sim: Sim;
+	/** The account as the provider holds it, to compare before and after. */
+	snapshot(sim: Sim): unknown;
 	run(operation: string): Promise<IDataObject>;
 	/** The operation run with a single attempt, expected to fail. */
 	failure?(operation: string): Promise<NodeFailure>;
@@ -26,9 +29,6 @@ export interface LockdownUnderTest {
 	restart?(): void;
 	/** What the lockdown keeps at the provider (lockdown firewall or group, or saved copy). */
 	lockdowns(): unknown[];
-	/** The account as the provider holds it, to compare before and after. */
-	snapshot(): unknown;
-	inject(fault: Fault): void;
 	/** What must hold right after a write failed or lost its reply. */
 	afterFailure?(): void;
 	/** What must hold while the target is locked down. */
@@ -44,10 +44,13 @@ export const failingBeforeAndAfter = <W extends object>(writes: W[]) =>
 		{ ...w, afterHandler: true },
 	]);
 
-/** Every write twice: applied, the client then sees a 502 or a dropped connection. */
-export const replyLostBothWays = <W extends object>(writes: W[]) =>
+/**
+ * Every write twice: applied, the client then sees an error status (a proxy's 502 unless the
+ * provider answers its own) or a dropped connection.
+ */
+export const replyLostBothWays = <W extends object>(writes: W[], status = '502') =>
 	writes.flatMap((w) => [
-		{ ...w, lost: '502' },
+		{ ...w, lost: status },
 		{ ...w, lost: 'dropped connection' },
 	]);
 
@@ -56,16 +59,16 @@ export const replyLostBothWays = <W extends object>(writes: W[]) =>
  * names the provider state and says to run the operation again, and running it again completes.
  * `withdrawRetried` is what the retried withdraw must also report, where a provider knows more.
  */
-export async function failThenRetry(
-	lockdown: LockdownUnderTest,
+export async function failThenRetry<Sim extends { inject(fault: Fault): void }>(
+	lockdown: LockdownUnderTest<Sim>,
 	step: LockdownWrite & { afterHandler: boolean },
 	serverError: Fault['response'],
 	withdrawRetried: IDataObject = {},
 ) {
 	const { operation, method, path, afterHandler } = step;
-	const before = lockdown.snapshot();
+	const before = lockdown.snapshot(lockdown.sim);
 	if (operation === 'withdraw') await lockdown.run('activate');
-	lockdown.inject({ method, path, response: serverError, afterHandler });
+	lockdown.sim.inject({ method, path, response: serverError, afterHandler });
 	const error = await lockdown.failure!(operation);
 	const again = operation === 'activate' ? 'Activate' : 'Withdraw';
 	expect(error.description).toMatch(new RegExp(`Provider state: .*Run ${again} again`));
@@ -79,7 +82,7 @@ export async function failThenRetry(
 	} else {
 		expect(await lockdown.run('withdraw')).toMatchObject({ active: false, ...withdrawRetried });
 	}
-	expect(lockdown.snapshot()).toEqual(before);
+	expect(lockdown.snapshot(lockdown.sim)).toEqual(before);
 	lockdown.restored?.();
 }
 
@@ -87,13 +90,13 @@ export async function failThenRetry(
  * A write is applied but its reply is lost: at most one lockdown is left, the next activate
  * finds it rather than making another, and the withdraw after it gives the account back.
  */
-export async function loseTheReply(
-	lockdown: LockdownUnderTest,
+export async function loseTheReply<Sim extends { inject(fault: Fault): void }>(
+	lockdown: LockdownUnderTest<Sim>,
 	{ operation, method, path, lost }: LockdownWrite & { lost: string },
 ) {
-	const before = lockdown.snapshot();
+	const before = lockdown.snapshot(lockdown.sim);
 	if (operation === 'withdraw') await lockdown.run('activate');
-	lockdown.inject({
+	lockdown.sim.inject({
 		method,
 		path,
 		afterHandler: true,
@@ -108,6 +111,39 @@ export async function loseTheReply(
 	lockdown.lockedDown?.();
 	expect(await lockdown.run('withdraw')).toMatchObject({ active: false });
 	expect(lockdown.lockdowns()).toHaveLength(0);
-	expect(lockdown.snapshot()).toEqual(before);
+	expect(lockdown.snapshot(lockdown.sim)).toEqual(before);
+	lockdown.restored?.();
+}
+
+/**
+ * An earlier lost reply left a second lockdown (`addDuplicate` makes it): withdraw gives back
+ * what every one holds and removes them all.
+ */
+export async function withdrawWithDuplicate<Sim extends { inject(fault: Fault): void }>(
+	lockdown: LockdownUnderTest<Sim>,
+	addDuplicate: () => void,
+) {
+	const before = lockdown.snapshot(lockdown.sim);
+	await lockdown.run('activate');
+	addDuplicate();
+	expect(await lockdown.run('withdraw')).toMatchObject({ active: false, changed: true });
+	expect(lockdown.lockdowns()).toHaveLength(0);
+	expect(lockdown.snapshot(lockdown.sim)).toEqual(before);
+}
+
+/**
+ * An operator adds a rule to the lockdown (`edit`): activating again changes nothing, and
+ * withdraw still gives back the original exactly.
+ */
+export async function operatorEditsLockdown<Sim extends { inject(fault: Fault): void }>(
+	lockdown: LockdownUnderTest<Sim>,
+	edit: () => void,
+) {
+	const before = lockdown.snapshot(lockdown.sim);
+	await lockdown.run('activate');
+	edit();
+	expect(await lockdown.run('activate')).toMatchObject({ active: true, changed: false });
+	expect(await lockdown.run('withdraw')).toMatchObject({ active: false, changed: true });
+	expect(lockdown.snapshot(lockdown.sim)).toEqual(before);
 	lockdown.restored?.();
 }

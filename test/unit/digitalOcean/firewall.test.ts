@@ -136,22 +136,22 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 			status: 500,
 			body: { id: 'server_error', message: 'Unexpected server-side error' },
 		};
-		const firewalls: LockdownUnderTest = {
+		const firewalls = (): LockdownUnderTest<DigitalOceanSimulator> => ({
+			sim,
+			snapshot,
 			run,
 			failure,
 			restart: () => node.restart(),
 			lockdowns: () => [...sim.firewalls.values()].filter((f) => f.name === lockdownName(web.id)),
-			snapshot: () => snapshot(sim),
-			inject: (fault) => sim.inject(fault),
 			lockedDown: () =>
 				expect(sim.firewalls.get(web.id)).toMatchObject({ droplet_ids: [], tags: [] }),
 			restored: () => expect(sim.exposures).toEqual([]),
-		};
+		});
 
 		it.each(failingBeforeAndAfter(writes))(
 			'$operation: $method $path fails (reply lost: $afterHandler)',
 			(step) =>
-				failThenRetry(firewalls, step, serverError, {
+				failThenRetry(firewalls(), step, serverError, {
 					// A lost reply to the last step means the withdraw did finish: the retry then has
 					// nothing left to do.
 					changed: !(step.afterHandler && step.method === 'DELETE'),

@@ -131,19 +131,19 @@ describe('Linode Cloud Firewall lockdown', () => {
 			{ operation: 'withdraw', method: 'PUT', path: /\/rules$/ },
 			{ operation: 'withdraw', method: 'DELETE', path: /^\/networking\/firewalls\/\d+$/ },
 		];
-		const lockdown: LockdownUnderTest = {
+		const lockdown = (): LockdownUnderTest<LinodeSimulator> => ({
+			sim,
+			snapshot,
 			run,
 			failure,
 			restart: () => node.restart(),
 			lockdowns: () => [...sim.firewalls.values()].filter((f) => f.label === snapshotLabel(web.id)),
-			snapshot: () => snapshot(sim),
-			inject: (fault) => sim.inject(fault),
 			lockedDown: () => expect(web.rules.inbound_policy).toBe('DROP'),
-		};
+		});
 
 		it.each(failingBeforeAndAfter(writes))(
 			'$operation: $method fails (reply lost: $afterHandler)',
-			(step) => failThenRetry(lockdown, step, serverError),
+			(step) => failThenRetry(lockdown(), step, serverError),
 		);
 
 		it('a copy left by an interrupted activate is never overwritten, even if the rules changed in between', async () => {

@@ -87,10 +87,10 @@ describe('Linode: the reply of each write is lost (applied, client sees 502 or a
 		(step) =>
 			loseTheReply(
 				{
+					sim,
+					snapshot,
 					run,
 					lockdowns: copies,
-					snapshot: () => snapshot(sim),
-					inject: (fault) => sim.inject(fault),
 					lockedDown: () => expect(web.rules.inbound_policy).toBe('DROP'),
 				},
 				step,

@@ -152,24 +152,24 @@ describe('Vultr firewall group lockdown', () => {
 			{ operation: 'withdraw', method: 'PATCH', path: /000000000002$/ },
 			{ operation: 'withdraw', method: 'DELETE', path: /^\/firewalls\/[^/]+$/ },
 		];
-		const groups: LockdownUnderTest = {
+		const groups = (): LockdownUnderTest<VultrSimulator> => ({
+			sim,
+			snapshot,
 			run,
 			failure,
 			restart: () => node.restart(),
 			lockdowns: () =>
 				[...sim.groups.values()].filter((g) => g.description === lockdownDescription(web.id)),
-			snapshot: () => snapshot(sim),
-			inject: (fault) => sim.inject(fault),
 			lockedDown: () => {
 				expect(membersOf(web.id)).toEqual([]);
 				expect(lockdown()!.rules).toHaveLength(2);
 			},
 			restored: () => expect(sim.exposures).toEqual([]),
-		};
+		});
 
 		it.each(failingBeforeAndAfter(writes))(
 			'$operation: $method $path fails (reply lost: $afterHandler)',
-			(step) => failThenRetry(groups, step, serverError),
+			(step) => failThenRetry(groups(), step, serverError),
 		);
 	});
 
