@@ -368,11 +368,9 @@ export class CloudflareSimulator extends Simulator {
 		permission: Permission,
 		handler: (prefix: SimPrefix) => SimResponse,
 	): SimResponse {
-		return this.withAccount(req, permission, (account) => {
-			const prefix = account.prefixes.get(req.params.prefixId);
-			if (!prefix) return fail(404, 1000, 'Prefix not found');
-			return handler(prefix);
-		});
+		return this.withAccount(req, permission, (account) =>
+			orNotFound(account.prefixes.get(req.params.prefixId), 'Prefix', handler),
+		);
 	}
 
 	private withBgpPrefix(
@@ -380,11 +378,9 @@ export class CloudflareSimulator extends Simulator {
 		permission: Permission,
 		handler: (bgpPrefix: SimBgpPrefix) => SimResponse,
 	): SimResponse {
-		return this.withPrefix(req, permission, (prefix) => {
-			const bgpPrefix = this.bgpPrefixesOf(prefix.id).get(req.params.bgpPrefixId);
-			if (!bgpPrefix) return fail(404, 1000, 'BGP prefix not found');
-			return handler(bgpPrefix);
-		});
+		return this.withPrefix(req, permission, (prefix) =>
+			orNotFound(this.bgpPrefixesOf(prefix.id).get(req.params.bgpPrefixId), 'BGP prefix', handler),
+		);
 	}
 
 	private withZone(
@@ -447,4 +443,13 @@ function setting(zone: SimZone) {
 		editable: zone.editable,
 		modified_on: zone.modified_on,
 	};
+}
+
+/** A prefix or BGP prefix id the account does not hold: 404 with code 1000. */
+function orNotFound<T>(
+	found: T | undefined,
+	what: string,
+	handler: (found: T) => SimResponse,
+): SimResponse {
+	return found ? handler(found) : fail(404, 1000, `${what} not found`);
 }
