@@ -17,8 +17,13 @@ export interface LockdownWrite {
 	path: RegExp;
 }
 
+/** A simulator the scenarios can inject faults into. */
+interface Injectable {
+	inject(fault: Fault): void;
+}
+
 /** A provider's lockdown as the scenarios see it, wired to the test's simulator and node. */
-export interface LockdownUnderTest<Sim extends { inject(fault: Fault): void }> {
+export interface LockdownUnderTest<Sim extends Injectable> {
 	sim: Sim;
 	/** The account as the provider holds it, to compare before and after. */
 	snapshot(sim: Sim): unknown;
@@ -59,7 +64,7 @@ export const replyLostBothWays = <W extends object>(writes: W[], status = '502')
  * names the provider state and says to run the operation again, and running it again completes.
  * `withdrawRetried` is what the retried withdraw must also report, where a provider knows more.
  */
-export async function failThenRetry<Sim extends { inject(fault: Fault): void }>(
+export async function failThenRetry<Sim extends Injectable>(
 	lockdown: LockdownUnderTest<Sim>,
 	step: LockdownWrite & { afterHandler: boolean },
 	serverError: Fault['response'],
@@ -90,7 +95,7 @@ export async function failThenRetry<Sim extends { inject(fault: Fault): void }>(
  * A write is applied but its reply is lost: at most one lockdown is left, the next activate
  * finds it rather than making another, and the withdraw after it gives the account back.
  */
-export async function loseTheReply<Sim extends { inject(fault: Fault): void }>(
+export async function loseTheReply<Sim extends Injectable>(
 	lockdown: LockdownUnderTest<Sim>,
 	{ operation, method, path, lost }: LockdownWrite & { lost: string },
 ) {
@@ -116,34 +121,41 @@ export async function loseTheReply<Sim extends { inject(fault: Fault): void }>(
 }
 
 /**
- * An earlier lost reply left a second lockdown (`addDuplicate` makes it): withdraw gives back
- * what every one holds and removes them all.
+ * Activates, lets `meanwhile` happen, then checks that withdraw reports a change, leaves no
+ * lockdown and gives back the account as it was before the activate.
  */
-export async function withdrawWithDuplicate<Sim extends { inject(fault: Fault): void }>(
+async function withdrawAfter<Sim extends Injectable>(
 	lockdown: LockdownUnderTest<Sim>,
-	addDuplicate: () => void,
+	meanwhile: () => unknown,
 ) {
 	const before = lockdown.snapshot(lockdown.sim);
 	await lockdown.run('activate');
-	addDuplicate();
+	await meanwhile();
 	expect(await lockdown.run('withdraw')).toMatchObject({ active: false, changed: true });
 	expect(lockdown.lockdowns()).toHaveLength(0);
 	expect(lockdown.snapshot(lockdown.sim)).toEqual(before);
 }
 
 /**
+ * An earlier lost reply left a second lockdown (`addDuplicate` makes it): withdraw gives back
+ * what every one holds and removes them all.
+ */
+export const withdrawWithDuplicate = <Sim extends Injectable>(
+	lockdown: LockdownUnderTest<Sim>,
+	addDuplicate: () => unknown,
+) => withdrawAfter(lockdown, addDuplicate);
+
+/**
  * An operator adds a rule to the lockdown (`edit`): activating again changes nothing, and
  * withdraw still gives back the original exactly.
  */
-export async function operatorEditsLockdown<Sim extends { inject(fault: Fault): void }>(
+export async function operatorEditsLockdown<Sim extends Injectable>(
 	lockdown: LockdownUnderTest<Sim>,
-	edit: () => void,
+	edit: () => unknown,
 ) {
-	const before = lockdown.snapshot(lockdown.sim);
-	await lockdown.run('activate');
-	edit();
-	expect(await lockdown.run('activate')).toMatchObject({ active: true, changed: false });
-	expect(await lockdown.run('withdraw')).toMatchObject({ active: false, changed: true });
-	expect(lockdown.snapshot(lockdown.sim)).toEqual(before);
+	await withdrawAfter(lockdown, async () => {
+		edit();
+		expect(await lockdown.run('activate')).toMatchObject({ active: true, changed: false });
+	});
 	lockdown.restored?.();
 }

@@ -3,7 +3,13 @@ import { jsonOf, runNode } from '../../helpers/runNode';
 import type { DigitalOceanSimulator, SimFirewall } from '../../simulators/digitalOcean';
 import { digitalOceanRun, snapshot, startDigitalOcean } from './fixture';
 import { rl, simulatorPerTest } from '../../helpers/fixture';
-import { loseTheReply, replyLostBothWays } from '../../helpers/lockdown';
+import {
+	type LockdownUnderTest,
+	loseTheReply,
+	operatorEditsLockdown,
+	replyLostBothWays,
+	withdrawWithDuplicate,
+} from '../../helpers/lockdown';
 import { freshNode } from '../../simulators/restart';
 
 const restartedNode = () =>
@@ -25,6 +31,14 @@ const run = async (operation: string, extra: Record<string, unknown> = {}) => {
 };
 const lockdowns = () => [...sim.firewalls.values()].filter((f) => f.name === lockdownName(web.id));
 
+const firewalls = (): LockdownUnderTest<DigitalOceanSimulator> => ({
+	sim,
+	snapshot,
+	run,
+	lockdowns,
+	restored: () => expect(sim.exposures).toEqual([]),
+});
+
 describe('DigitalOcean: the reply of each write is lost (applied, client sees 502 or a dropped connection)', () => {
 	const writes = [
 		{ operation: 'activate', method: 'POST', path: /^\/v2\/firewalls$/ },
@@ -37,47 +51,28 @@ describe('DigitalOcean: the reply of each write is lost (applied, client sees 50
 
 	it.each(replyLostBothWays(writes))(
 		'$operation: $method $path, reply lost as $lost: one lockdown firewall, original back, never open',
-		(step) =>
-			loseTheReply(
-				{
-					run,
-					lockdowns,
-					snapshot: () => snapshot(sim),
-					inject: (fault) => sim.inject(fault),
-					restored: () => expect(sim.exposures).toEqual([]),
-				},
-				step,
-			),
+		(step) => loseTheReply(firewalls(), step),
 	);
 
-	it('withdraw gives back what every lockdown firewall holds and deletes them all', async () => {
-		const before = snapshot(sim);
-		await run('activate');
-		sim.addFirewall({
-			name: lockdownName(web.id),
-			created_at: '2030-01-01T00:00:00Z',
-			inbound_rules: [{ protocol: 'tcp', ports: '22', sources: { addresses: ['0.0.0.0/0'] } }],
-		});
-		expect(await run('withdraw')).toMatchObject({ active: false, changed: true });
-		expect(lockdowns()).toHaveLength(0);
-		expect(snapshot(sim)).toEqual(before);
-	});
+	it('withdraw gives back what every lockdown firewall holds and deletes them all', () =>
+		withdrawWithDuplicate(firewalls(), () =>
+			sim.addFirewall({
+				name: lockdownName(web.id),
+				created_at: '2030-01-01T00:00:00Z',
+				inbound_rules: [{ protocol: 'tcp', ports: '22', sources: { addresses: ['0.0.0.0/0'] } }],
+			}),
+		));
 });
 
 describe('DigitalOcean: an operator edits the lockdown', () => {
-	it('a rule added to the lockdown firewall goes with it; the original comes back exactly', async () => {
-		const before = snapshot(sim);
-		await run('activate');
-		lockdowns()[0].inbound_rules.push({
-			protocol: 'tcp',
-			ports: '9100',
-			sources: { addresses: ['192.0.2.50'] },
-		});
-		expect(await run('activate')).toMatchObject({ active: true, changed: false });
-		expect(await run('withdraw')).toMatchObject({ active: false, changed: true });
-		expect(snapshot(sim)).toEqual(before);
-		expect(sim.exposures).toEqual([]);
-	});
+	it('a rule added to the lockdown firewall goes with it; the original comes back exactly', () =>
+		operatorEditsLockdown(firewalls(), () =>
+			lockdowns()[0].inbound_rules.push({
+				protocol: 'tcp',
+				ports: '9100',
+				sources: { addresses: ['192.0.2.50'] },
+			}),
+		));
 });
 
 describe('DigitalOcean: what is written and reported', () => {

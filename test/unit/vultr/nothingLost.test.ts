@@ -3,7 +3,13 @@ import { jsonOf, runNode } from '../../helpers/runNode';
 import type { VultrSimulator } from '../../simulators/vultr';
 import { snapshot, startVultr, vultrRun } from './fixture';
 import { rl, simulatorPerTest } from '../../helpers/fixture';
-import { loseTheReply, replyLostBothWays } from '../../helpers/lockdown';
+import {
+	type LockdownUnderTest,
+	loseTheReply,
+	operatorEditsLockdown,
+	replyLostBothWays,
+	withdrawWithDuplicate,
+} from '../../helpers/lockdown';
 import { freshNode } from '../../simulators/restart';
 
 const restartedNode = () => freshNode('Vultr/VultrFirewall.node', 'VultrFirewall');
@@ -27,6 +33,16 @@ const lockdownGroups = () =>
 	[...sim.groups.values()].filter((g) => g.description === lockdownDescription(webId));
 const unfiltered = () => [...sim.instances.values()].filter((i) => i.firewall_group_id === '');
 
+const groups = (): LockdownUnderTest<VultrSimulator> => ({
+	sim,
+	snapshot,
+	run,
+	lockdowns: lockdownGroups,
+	afterFailure: () => expect(unfiltered()).toEqual([]),
+	// One rule per default management source (IPv4 and IPv6 anywhere), none twice.
+	lockedDown: () => expect(lockdownGroups()[0].rules).toHaveLength(2),
+});
+
 describe('Vultr: the reply of each write is lost (applied, client sees 502 or a dropped connection)', () => {
 	const writes = [
 		{ operation: 'activate', method: 'POST', path: /^\/firewalls$/ },
@@ -38,47 +54,27 @@ describe('Vultr: the reply of each write is lost (applied, client sees 502 or a 
 
 	it.each(replyLostBothWays(writes))(
 		'$operation: $method $path, reply lost as $lost: one lockdown group, original back, nothing unfiltered',
-		(step) =>
-			loseTheReply(
-				{
-					run,
-					lockdowns: lockdownGroups,
-					snapshot: () => snapshot(sim),
-					inject: (fault) => sim.inject(fault),
-					afterFailure: () => expect(unfiltered()).toEqual([]),
-					// One rule per default management source (IPv4 and IPv6 anywhere), none twice.
-					lockedDown: () => expect(lockdownGroups()[0].rules).toHaveLength(2),
-				},
-				step,
-			),
+		(step) => loseTheReply(groups(), step),
 	);
 
-	it('withdraw returns the instances of every lockdown group an earlier duplicate left', async () => {
-		const before = snapshot(sim);
-		await run('activate');
-		sim.addGroup({ description: lockdownDescription(webId) });
-		expect(await run('withdraw')).toMatchObject({ active: false, changed: true });
-		expect(lockdownGroups()).toHaveLength(0);
-		expect(snapshot(sim)).toEqual(before);
-	});
+	it('withdraw returns the instances of every lockdown group an earlier duplicate left', () =>
+		withdrawWithDuplicate(groups(), () =>
+			sim.addGroup({ description: lockdownDescription(webId) }),
+		));
 });
 
 describe('Vultr: an operator edits the firewall during the lockdown', () => {
-	it('a rule added to the lockdown group goes with it; the original group and memberships come back exactly', async () => {
-		const before = snapshot(sim);
-		await run('activate');
-		sim.addGroupRule(lockdownGroups()[0].id, {
-			ip_type: 'v4',
-			protocol: 'tcp',
-			port: '9100',
-			subnet: '192.0.2.50',
-			subnet_size: 32,
-			notes: 'monitoring probe',
-		});
-		expect(await run('activate')).toMatchObject({ active: true, changed: false });
-		expect(await run('withdraw')).toMatchObject({ active: false, changed: true });
-		expect(snapshot(sim)).toEqual(before);
-	});
+	it('a rule added to the lockdown group goes with it; the original group and memberships come back exactly', () =>
+		operatorEditsLockdown(groups(), () =>
+			sim.addGroupRule(lockdownGroups()[0].id, {
+				ip_type: 'v4',
+				protocol: 'tcp',
+				port: '9100',
+				subnet: '192.0.2.50',
+				subnet_size: 32,
+				notes: 'monitoring probe',
+			}),
+		));
 });
 
 describe('Vultr: Configuration to Restore', () => {
