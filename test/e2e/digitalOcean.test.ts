@@ -1,9 +1,15 @@
 import { lockdownName } from '../../nodes/DigitalOcean/operations';
 import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { DigitalOceanSimulator, SimFirewall } from '../simulators/digitalOcean';
-import { TOKEN, snapshot, startDigitalOcean } from '../unit/digitalOcean/fixture';
+import { TOKEN, lockdownOfWeb, snapshot, startDigitalOcean } from '../unit/digitalOcean/fixture';
 import { callWebhook, listSearch, startN8nWithWorkflows, stopAll, testCredential } from './harness';
-import { locator, packageNode, simulatorCredential, webhook, workflow } from './workflows';
+import {
+	locator,
+	lockdownAndRestore,
+	packageNode,
+	simulatorCredential,
+	webhook,
+} from './workflows';
 import { rateLimited } from '../helpers/fixture';
 
 const { credential, credentials } = simulatorCredential(
@@ -29,20 +35,13 @@ beforeAll(async () => {
 	before = snapshot(sim);
 	n8n = await startN8nWithWorkflows(
 		[{ ...credential, data: { accessToken: TOKEN, baseUrl: sim.baseUrl } }],
-		// Activate and withdraw live in different workflows, as when an alert workflow locks down and a person
-		// (or another workflow) lifts it later: only what DigitalOcean holds connects the two.
-		[
-			workflow('doLockdown00001', 'DigitalOcean lockdown', [
-				[
-					webhook('Activate', 'do-activate'),
-					firewallNode('activate', { managementSources: '203.0.113.0/24, 2001:db8:1::/48' }),
-				],
-				[webhook('Status', 'do-status'), firewallNode('getStatus')],
-			]),
-			workflow('doRestore000001', 'DigitalOcean restore', [
-				[webhook('Withdraw', 'do-withdraw'), firewallNode('withdraw')],
-			]),
-		],
+		lockdownAndRestore(
+			'do',
+			'DigitalOcean',
+			firewallNode,
+			firewallNode('activate', { managementSources: '203.0.113.0/24, 2001:db8:1::/48' }),
+			[webhook('Status', 'do-status'), firewallNode('getStatus')],
+		),
 	);
 });
 
@@ -61,17 +60,7 @@ describe('DigitalOcean Cloud Firewall node inside a real n8n', () => {
 			expect.objectContaining({ provider: 'digitalOceanFirewall', active: true, changed: true }),
 		]);
 		const lockdown = [...sim.firewalls.values()].find((f) => f.name === lockdownName(web.id))!;
-		expect(lockdown).toMatchObject({
-			droplet_ids: [101, 102],
-			tags: ['web'],
-			inbound_rules: [
-				{
-					protocol: 'tcp',
-					ports: '22',
-					sources: { addresses: ['203.0.113.0/24', '2001:db8:1::/48'] },
-				},
-			],
-		});
+		expect(lockdown).toMatchObject(lockdownOfWeb());
 		expect(sim.firewalls.get(web.id)).toMatchObject({ droplet_ids: [], tags: [] });
 	});
 

@@ -3,7 +3,7 @@ import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { LinodeSimulator, SimFirewall } from '../simulators/linode';
 import { TOKEN, snapshot, startLinode } from '../unit/linode/fixture';
 import { callWebhook, listSearch, startN8nWithWorkflows, stopAll, testCredential } from './harness';
-import { locator, packageNode, simulatorCredential, webhook, workflow } from './workflows';
+import { locator, lockdownAndRestore, packageNode, simulatorCredential } from './workflows';
 import { rateLimited } from '../helpers/fixture';
 
 const { credential, credentials } = simulatorCredential(
@@ -29,18 +29,13 @@ beforeAll(async () => {
 	before = snapshot(sim);
 	n8n = await startN8nWithWorkflows(
 		[{ ...credential, data: { accessToken: TOKEN, baseUrl: sim.baseUrl } }],
-		// Activate and withdraw in different workflows: only the copy kept at Linode connects them.
-		[
-			workflow('lnLockdown00001', 'Linode lockdown', [
-				[
-					webhook('Activate', 'ln-activate'),
-					firewallNode('activate', { managementSources: '203.0.113.0/24, 2001:db8:1::/48' }),
-				],
-			]),
-			workflow('lnRestore000001', 'Linode restore', [
-				[webhook('Withdraw', 'ln-withdraw'), firewallNode('withdraw')],
-			]),
-		],
+		// Only the copy kept at Linode connects the two.
+		lockdownAndRestore(
+			'ln',
+			'Linode',
+			firewallNode,
+			firewallNode('activate', { managementSources: '203.0.113.0/24, 2001:db8:1::/48' }),
+		),
 	);
 });
 

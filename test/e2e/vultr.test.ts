@@ -3,7 +3,7 @@ import type { N8nInstance } from '../../scripts/n8nHarness';
 import type { SimGroup, VultrSimulator } from '../simulators/vultr';
 import { KEY, snapshot, startVultr } from '../unit/vultr/fixture';
 import { callWebhook, listSearch, startN8nWithWorkflows, stopAll, testCredential } from './harness';
-import { locator, packageNode, simulatorCredential, webhook, workflow } from './workflows';
+import { locator, lockdownAndRestore, packageNode, simulatorCredential } from './workflows';
 
 const { credential, credentials } = simulatorCredential(
 	'vultrMitigationApi',
@@ -28,15 +28,8 @@ beforeAll(async () => {
 	before = snapshot(sim);
 	n8n = await startN8nWithWorkflows(
 		[{ ...credential, data: { apiKey: KEY, baseUrl: sim.baseUrl } }],
-		// Activate and withdraw in different workflows: only the lockdown group at Vultr connects them.
-		[
-			workflow('vuLockdown00001', 'Vultr lockdown', [
-				[webhook('Activate', 'vu-activate'), groupNode('activate')],
-			]),
-			workflow('vuRestore000001', 'Vultr restore', [
-				[webhook('Withdraw', 'vu-withdraw'), groupNode('withdraw')],
-			]),
-		],
+		// Only the lockdown group at Vultr connects the two.
+		lockdownAndRestore('vu', 'Vultr', groupNode),
 	);
 });
 

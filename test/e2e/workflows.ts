@@ -92,6 +92,29 @@ export function workflow(id: string, name: string, chains: WorkflowNode[][]) {
 	};
 }
 
+/**
+ * A firewall lockdown in two workflows, as when an alert workflow locks down and a person (or
+ * another workflow) lifts it later: only what the provider holds connects the two. Webhooks
+ * `<prefix>-activate` and `<prefix>-withdraw`; `more` adds chains to the lockdown workflow.
+ */
+export function lockdownAndRestore(
+	prefix: string,
+	provider: string,
+	node: (operation: string) => WorkflowNode,
+	activate: WorkflowNode = node('activate'),
+	...more: WorkflowNode[][]
+) {
+	return [
+		workflow(`${prefix}Lockdown00001`, `${provider} lockdown`, [
+			[webhook('Activate', `${prefix}-activate`), activate],
+			...more,
+		]),
+		workflow(`${prefix}Restore000001`, `${provider} restore`, [
+			[webhook('Withdraw', `${prefix}-withdraw`), node('withdraw')],
+		]),
+	];
+}
+
 export async function postJson(
 	url: string,
 	body: unknown = {},

@@ -177,38 +177,11 @@ export class AwsShieldSimulator extends Simulator {
 			return ok();
 		},
 		EnableApplicationLayerAutomaticResponse: (input) =>
-			this.withL7(input, (protection) => {
-				if (protection.ApplicationLayerAutomaticResponseConfiguration?.Status === 'ENABLED')
-					return error(
-						'InvalidOperationException',
-						'Automatic response is already enabled; use Update.',
-					);
-				protection.ApplicationLayerAutomaticResponseConfiguration = {
-					Status: 'ENABLED',
-					Action: action(input),
-				};
-				return ok();
-			}),
+			this.setAutomaticResponse(input, false, { Status: 'ENABLED', Action: action(input) }),
 		UpdateApplicationLayerAutomaticResponse: (input) =>
-			this.withL7(input, (protection) => {
-				if (protection.ApplicationLayerAutomaticResponseConfiguration?.Status !== 'ENABLED')
-					return error('InvalidOperationException', 'Automatic response is not enabled.');
-				protection.ApplicationLayerAutomaticResponseConfiguration = {
-					Status: 'ENABLED',
-					Action: action(input),
-				};
-				return ok();
-			}),
+			this.setAutomaticResponse(input, true, { Status: 'ENABLED', Action: action(input) }),
 		DisableApplicationLayerAutomaticResponse: (input) =>
-			this.withL7(input, (protection) => {
-				if (protection.ApplicationLayerAutomaticResponseConfiguration?.Status !== 'ENABLED')
-					return error('InvalidOperationException', 'Automatic response is not enabled.');
-				protection.ApplicationLayerAutomaticResponseConfiguration = {
-					Status: 'DISABLED',
-					Action: { Block: {} },
-				};
-				return ok();
-			}),
+			this.setAutomaticResponse(input, true, { Status: 'DISABLED', Action: { Block: {} } }),
 		EnableProactiveEngagement: () => {
 			if (!this.emergencyContacts)
 				return error(
@@ -408,6 +381,27 @@ export class AwsShieldSimulator extends Simulator {
 			);
 		}
 		return handler(protection);
+	}
+
+	/** Enable needs an automatic response that is off; Update and Disable one that is on. */
+	private setAutomaticResponse(
+		input: Record<string, unknown>,
+		whenEnabled: boolean,
+		configuration: NonNullable<SimProtection['ApplicationLayerAutomaticResponseConfiguration']>,
+	): SimResponse {
+		return this.withL7(input, (protection) => {
+			const enabled =
+				protection.ApplicationLayerAutomaticResponseConfiguration?.Status === 'ENABLED';
+			if (enabled && !whenEnabled)
+				return error(
+					'InvalidOperationException',
+					'Automatic response is already enabled; use Update.',
+				);
+			if (!enabled && whenEnabled)
+				return error('InvalidOperationException', 'Automatic response is not enabled.');
+			protection.ApplicationLayerAutomaticResponseConfiguration = configuration;
+			return ok();
+		});
 	}
 
 	private withProtectionArn(

@@ -341,17 +341,26 @@ export class CloudflareSimulator extends Simulator {
 		permission: Permission,
 		handler: (account: { name: string; prefixes: Map<string, SimPrefix> }) => SimResponse,
 	): SimResponse {
-		const account = this.accounts.get(req.params.accountId);
-		if (!account) {
+		const { accountId } = req.params;
+		return this.routed(this.accounts.get(accountId), `/accounts/${accountId}`, permission, handler);
+	}
+
+	/** An unknown account or zone id is a 404 (code 7003), given before the token is checked. */
+	private routed<T>(
+		found: T | undefined,
+		path: string,
+		permission: Permission,
+		handler: (found: T) => SimResponse,
+	): SimResponse {
+		if (!found) {
 			return fail(
 				404,
 				7003,
-				`Could not route to /accounts/${req.params.accountId}, ` +
-					'perhaps your object identifier is invalid?',
+				`Could not route to ${path}, perhaps your object identifier is invalid?`,
 			);
 		}
 		if (!this.can(permission)) return this.forbidden();
-		return handler(account);
+		return handler(found);
 	}
 
 	private withPrefix(
@@ -359,11 +368,9 @@ export class CloudflareSimulator extends Simulator {
 		permission: Permission,
 		handler: (prefix: SimPrefix) => SimResponse,
 	): SimResponse {
-		return this.withAccount(req, permission, (account) => {
-			const prefix = account.prefixes.get(req.params.prefixId);
-			if (!prefix) return fail(404, 1000, 'Prefix not found');
-			return handler(prefix);
-		});
+		return this.withAccount(req, permission, (account) =>
+			orNotFound(account.prefixes.get(req.params.prefixId), 'Prefix', handler),
+		);
 	}
 
 	private withBgpPrefix(
@@ -371,11 +378,9 @@ export class CloudflareSimulator extends Simulator {
 		permission: Permission,
 		handler: (bgpPrefix: SimBgpPrefix) => SimResponse,
 	): SimResponse {
-		return this.withPrefix(req, permission, (prefix) => {
-			const bgpPrefix = this.bgpPrefixesOf(prefix.id).get(req.params.bgpPrefixId);
-			if (!bgpPrefix) return fail(404, 1000, 'BGP prefix not found');
-			return handler(bgpPrefix);
-		});
+		return this.withPrefix(req, permission, (prefix) =>
+			orNotFound(this.bgpPrefixesOf(prefix.id).get(req.params.bgpPrefixId), 'BGP prefix', handler),
+		);
 	}
 
 	private withZone(
@@ -383,18 +388,9 @@ export class CloudflareSimulator extends Simulator {
 		permission: Permission,
 		handler: (zone: SimZone) => SimResponse,
 	): SimResponse {
-		const zone = this.zones.get(req.params.zoneId);
-		if (!zone) {
-			return fail(
-				404,
-				7003,
-				'Could not route to ' +
-					`/zones/${req.params.zoneId}/settings/security_level, ` +
-					'perhaps your object identifier is invalid?',
-			);
-		}
-		if (!this.can(permission)) return this.forbidden();
-		return handler(zone);
+		const { zoneId } = req.params;
+		const path = `/zones/${zoneId}/settings/security_level`;
+		return this.routed(this.zones.get(zoneId), path, permission, handler);
 	}
 }
 
@@ -447,4 +443,13 @@ function setting(zone: SimZone) {
 		editable: zone.editable,
 		modified_on: zone.modified_on,
 	};
+}
+
+/** A prefix or BGP prefix id the account does not hold: 404 with code 1000. */
+function orNotFound<T>(
+	found: T | undefined,
+	what: string,
+	handler: (found: T) => SimResponse,
+): SimResponse {
+	return found ? handler(found) : fail(404, 1000, `${what} not found`);
 }

@@ -1,22 +1,19 @@
 import type { INodeType } from 'n8n-workflow';
 
 import { TAGS } from '../../../nodes/AwsShield/operations';
+import { simulatorPerTest } from '../../helpers/fixture';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { AwsShieldSimulator } from '../../simulators/awsShield';
 import type { SimRequest } from '../../simulators/framework';
 import { freshNode } from '../../simulators/restart';
+import { replyLostBothWays } from '../../helpers/lockdown';
 import { ALB, DISTRIBUTION, shieldCredentials, shieldRun, startShield } from './fixture';
 
 const restarted = (): INodeType =>
 	freshNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
 
 let sim: AwsShieldSimulator;
-beforeEach(async () => {
-	sim = await startShield();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startShield()));
 
 /** Another workflow after a restart, with the default retry policy (no requestOptions). */
 const run = async (operation: string, extra: Record<string, unknown> = {}) => {
@@ -40,12 +37,9 @@ describe('AWS Shield: the reply of each write is lost (applied, client sees 500 
 		{ step: 'withdraw', name: 'DisableApplicationLayerAutomaticResponse' },
 		{ step: 'withdraw', name: 'DisableProactiveEngagement' },
 		{ step: 'withdraw', name: 'DeleteProtection' },
-	].flatMap((s) => [
-		{ ...s, lost: '500' },
-		{ ...s, lost: 'dropped connection' },
-	]);
+	];
 
-	it.each(steps)(
+	it.each(replyLostBothWays(steps, '500'))(
 		'$step: $name, reply lost as $lost: one protection, the account back exactly',
 		async ({ step, name, lost }) => {
 			const before = account();

@@ -1,4 +1,5 @@
 import { AwsShieldMitigationApi } from '../../../credentials/AwsShieldMitigationApi.credentials';
+import { simulatorPerTest } from '../../helpers/fixture';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { AwsShieldSimulator } from '../../simulators/awsShield';
 import { freshNode } from '../../simulators/restart';
@@ -13,12 +14,7 @@ import {
 
 const node = freshNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
 let sim: AwsShieldSimulator;
-beforeEach(async () => {
-	sim = await startShield();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startShield()));
 
 const run = (continueOnFail: boolean) =>
 	runNode(node, {

@@ -34,12 +34,9 @@ const throttled = {
 	body: { __type: 'com.amazon.coral.availability#ThrottlingException', message: 'Rate exceeded' },
 };
 
-/** Sends a signed GetSubscriptionState, optionally tampering with the request after signing. */
-async function signedCall(
-	credentials = shieldCredentials(sim),
-	tamper: (options: Record<string, unknown>) => void = () => {},
-) {
-	const options = await authenticate(credentialType, credentials, {
+/** A GetSubscriptionState request as n8n signs it with the credential, not sent yet. */
+const signedRequest = (credentials = shieldCredentials(sim)) =>
+	authenticate(credentialType, credentials, {
 		url: `${sim.baseUrl}/`,
 		method: 'POST',
 		body: '{}',
@@ -50,6 +47,13 @@ async function signedCall(
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 	});
+
+/** Sends a signed GetSubscriptionState, optionally tampering with the request after signing. */
+async function signedCall(
+	credentials = shieldCredentials(sim),
+	tamper: (options: Record<string, unknown>) => void = () => {},
+) {
+	const options = await signedRequest(credentials);
 	tamper(options as never);
 	return (await performRequest(options)) as {
 		statusCode: number;
@@ -154,17 +158,7 @@ describe('SigV4, verified by the simulator with its own implementation', () => {
 		});
 		let options: Record<string, unknown>;
 		try {
-			options = (await authenticate(credentialType, shieldCredentials(sim), {
-				url: `${sim.baseUrl}/`,
-				method: 'POST',
-				body: '{}',
-				headers: {
-					'content-type': 'application/x-amz-json-1.1',
-					'x-amz-target': 'AWSShield_20160616.GetSubscriptionState',
-				},
-				returnFullResponse: true,
-				ignoreHttpStatusErrors: true,
-			})) as never;
+			options = (await signedRequest()) as never;
 		} finally {
 			jest.useRealTimers();
 		}

@@ -1,3 +1,5 @@
+import type { IDataObject } from 'n8n-workflow';
+
 import { hex32, type CloudflareSimulator, type SimBgpPrefix } from '../../simulators/cloudflare';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { rl } from '../../helpers/fixture';
@@ -41,6 +43,10 @@ beforeEach(async () => {
 afterEach(async () => {
 	await sim.stop();
 });
+
+/** One execution in the workflow whose static data is `staticData`: its first output item. */
+const runIn = async (staticData: IDataObject, parameters: Record<string, unknown>) =>
+	jsonOf(await runNode(node, cloudflareRun(sim, parameters, { staticData })))[0];
 
 const byCidr = (cidr: string) => ({ __rl: true, mode: 'cidr', value: cidr });
 const fromList = (id: string) => ({ __rl: true, mode: 'list', value: id });
@@ -109,14 +115,9 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 
 	it('activates idempotently: a second activate makes no write', async () => {
 		const staticData = {};
-		await runNode(node, cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1)), { staticData }));
+		await runIn(staticData, subnetParams('activate', rl(SUBNET_1)));
 		const advertisedAt = bgpPrefix(SUBNET_1).on_demand.advertised_modified_at;
-		const [again] = jsonOf(
-			await runNode(
-				node,
-				cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1)), { staticData }),
-			),
-		);
+		const again = await runIn(staticData, subnetParams('activate', rl(SUBNET_1)));
 		expect(again).toMatchObject({
 			active: true,
 			changed: false,
@@ -128,23 +129,13 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 
 	it('withdraws what it advertised, then a second withdraw makes no write', async () => {
 		const staticData = {};
-		await runNode(node, cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1)), { staticData }));
-		const [withdrawn] = jsonOf(
-			await runNode(
-				node,
-				cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_1)), { staticData }),
-			),
-		);
+		await runIn(staticData, subnetParams('activate', rl(SUBNET_1)));
+		const withdrawn = await runIn(staticData, subnetParams('withdraw', rl(SUBNET_1)));
 		expect(withdrawn).toMatchObject({ active: false, changed: true, cidr: '198.18.1.0/24' });
 		expect(withdrawn.note).toMatch(/15 minutes/);
 		expect(advertisedCidrs()).toEqual([]);
 		expect(sim.writes()).toHaveLength(2);
-		const [again] = jsonOf(
-			await runNode(
-				node,
-				cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_1)), { staticData }),
-			),
-		);
+		const again = await runIn(staticData, subnetParams('withdraw', rl(SUBNET_1)));
 		expect(again).toMatchObject({ active: false, changed: false });
 		expect(sim.writes()).toHaveLength(2);
 	});
@@ -152,29 +143,15 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 	it('leaves a subnet advertised before activation on, unless Force Withdraw', async () => {
 		bgpPrefix(SUBNET_1).on_demand.advertised = true;
 		const staticData = {};
-		const [activated] = jsonOf(
-			await runNode(
-				node,
-				cloudflareRun(sim, subnetParams('activate', rl(SUBNET_1)), { staticData }),
-			),
-		);
+		const activated = await runIn(staticData, subnetParams('activate', rl(SUBNET_1)));
 		expect(activated).toMatchObject({ active: true, changed: false });
-		const [kept] = jsonOf(
-			await runNode(
-				node,
-				cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_1)), { staticData }),
-			),
-		);
+		const kept = await runIn(staticData, subnetParams('withdraw', rl(SUBNET_1)));
 		expect(kept).toMatchObject({ active: true, changed: false });
 		expect(kept.note).toMatch(/BGP prefix was already advertised before activation/);
 		expect(sim.writes()).toHaveLength(0);
-		const [forced] = jsonOf(
-			await runNode(
-				node,
-				cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_1), { forceWithdraw: true }), {
-					staticData,
-				}),
-			),
+		const forced = await runIn(
+			staticData,
+			subnetParams('withdraw', rl(SUBNET_1), { forceWithdraw: true }),
 		);
 		expect(forced).toMatchObject({ active: false, changed: true });
 		expect(bgpPrefix(SUBNET_1).on_demand.advertised).toBe(false);
@@ -183,27 +160,15 @@ describe('Cloudflare Magic Transit: one BGP prefix (subnet)', () => {
 	it('keeps whole-prefix and per-subnet activation records apart', async () => {
 		supernet().advertised = true;
 		const staticData = {};
-		await runNode(node, cloudflareRun(sim, wholeParams('activate'), { staticData }));
-		await runNode(node, cloudflareRun(sim, subnetParams('activate', rl(SUBNET_0)), { staticData }));
-		const [status] = jsonOf(
-			await runNode(
-				node,
-				cloudflareRun(sim, subnetParams('getStatus', rl(SUBNET_0)), { staticData }),
-			),
-		);
+		await runIn(staticData, wholeParams('activate'));
+		await runIn(staticData, subnetParams('activate', rl(SUBNET_0)));
+		const status = await runIn(staticData, subnetParams('getStatus', rl(SUBNET_0)));
 		expect(status).toMatchObject({ active: true, activatedByThisPackage: true });
 
 		// The subnet was activated by us: withdrawn. The whole prefix was on before: left on.
-		const [subnet] = jsonOf(
-			await runNode(
-				node,
-				cloudflareRun(sim, subnetParams('withdraw', rl(SUBNET_0)), { staticData }),
-			),
-		);
+		const subnet = await runIn(staticData, subnetParams('withdraw', rl(SUBNET_0)));
 		expect(subnet).toMatchObject({ active: false, changed: true });
-		const [whole] = jsonOf(
-			await runNode(node, cloudflareRun(sim, wholeParams('withdraw'), { staticData })),
-		);
+		const whole = await runIn(staticData, wholeParams('withdraw'));
 		expect(whole).toMatchObject({ active: true, changed: false });
 		expect(supernet().advertised).toBe(true);
 		expect(sim.writes()).toEqual([

@@ -1,3 +1,5 @@
+import type { IDataObject } from 'n8n-workflow';
+
 import type { CloudflareSimulator } from '../../simulators/cloudflare';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
@@ -17,6 +19,10 @@ simulatorPerTest(async () => (sim = await startCloudflare()));
 
 const params = operationParams(() => ({ accountId: rl(ACCOUNT), prefixId: rl(PREFIX) }));
 const prefix = () => sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!;
+
+/** One execution in the workflow whose static data is `staticData`: its first output item. */
+const runIn = async (staticData: IDataObject, parameters: Record<string, unknown>) =>
+	jsonOf(await runNode(node, cloudflareRun(sim, parameters, { staticData })))[0];
 
 describe('Cloudflare Magic Transit', () => {
 	it('reads the advertisement status with the prefix details', async () => {
@@ -45,28 +51,22 @@ describe('Cloudflare Magic Transit', () => {
 
 	it('activates idempotently: a second activate makes no write', async () => {
 		const staticData = {};
-		await runNode(node, cloudflareRun(sim, params('activate'), { staticData }));
+		await runIn(staticData, params('activate'));
 		const writesAfterFirst = sim.writes().length;
-		const [again] = jsonOf(
-			await runNode(node, cloudflareRun(sim, params('activate'), { staticData })),
-		);
+		const again = await runIn(staticData, params('activate'));
 		expect(again).toMatchObject({ active: true, changed: false });
 		expect(sim.writes()).toHaveLength(writesAfterFirst);
 	});
 
 	it('withdraws what it advertised, then a second withdraw makes no write', async () => {
 		const staticData = {};
-		await runNode(node, cloudflareRun(sim, params('activate'), { staticData }));
-		const [withdrawn] = jsonOf(
-			await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData })),
-		);
+		await runIn(staticData, params('activate'));
+		const withdrawn = await runIn(staticData, params('withdraw'));
 		expect(withdrawn).toMatchObject({ active: false, changed: true });
 		expect(withdrawn.note).toMatch(/15 minutes/);
 		expect(prefix().advertised).toBe(false);
 		const writes = sim.writes().length;
-		const [again] = jsonOf(
-			await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData })),
-		);
+		const again = await runIn(staticData, params('withdraw'));
 		expect(again).toMatchObject({ active: false, changed: false });
 		expect(sim.writes()).toHaveLength(writes);
 	});
@@ -74,18 +74,11 @@ describe('Cloudflare Magic Transit', () => {
 	it('leaves a prefix advertised by hand before activation, unless forced', async () => {
 		prefix().advertised = true;
 		const staticData = {};
-		await runNode(node, cloudflareRun(sim, params('activate'), { staticData }));
-		const [kept] = jsonOf(
-			await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData })),
-		);
+		await runIn(staticData, params('activate'));
+		const kept = await runIn(staticData, params('withdraw'));
 		expect(kept).toMatchObject({ active: true, changed: false });
 		expect(kept.note).toMatch(/already advertised before activation/);
-		const [forced] = jsonOf(
-			await runNode(
-				node,
-				cloudflareRun(sim, params('withdraw', { forceWithdraw: true }), { staticData }),
-			),
-		);
+		const forced = await runIn(staticData, params('withdraw', { forceWithdraw: true }));
 		expect(forced).toMatchObject({ active: false, changed: true });
 	});
 

@@ -4,7 +4,8 @@ import { jsonOf, runNode } from '../../helpers/runNode';
 import type { CloudflareSimulator } from '../../simulators/cloudflare';
 import { freshNode } from '../../simulators/restart';
 import { ACCOUNT, PREFIX, ZONE, cloudflareRun, startCloudflare } from './fixture';
-import { rl } from '../../helpers/fixture';
+import { rl, simulatorPerTest } from '../../helpers/fixture';
+import { replyLostBothWays } from '../../helpers/lockdown';
 
 const magicTransit = (): INodeType =>
 	freshNode('Cloudflare/MagicTransit/CloudflareMagicTransit.node', 'CloudflareMagicTransit');
@@ -12,12 +13,7 @@ const underAttack = (): INodeType =>
 	freshNode('Cloudflare/UnderAttack/CloudflareUnderAttack.node', 'CloudflareUnderAttack');
 
 let sim: CloudflareSimulator;
-beforeEach(async () => {
-	sim = await startCloudflare();
-});
-afterEach(async () => {
-	await sim.stop();
-});
+simulatorPerTest(async () => (sim = await startCloudflare()));
 
 /** One execution with the default retry policy (no requestOptions), with its own static data. */
 async function run(
@@ -38,40 +34,31 @@ const lostReply = (lost: string) => ({
 });
 
 describe('Cloudflare: the reply of each write is lost (applied, client sees 502 or a dropped connection)', () => {
-	it.each([
-		{ step: 'activate', lost: '502' },
-		{ step: 'activate', lost: 'dropped connection' },
-		{ step: 'withdraw', lost: '502' },
-		{ step: 'withdraw', lost: 'dropped connection' },
-	])(
-		'Magic Transit $step, reply lost as $lost: the prefix ends withdrawn as before',
-		async ({ step, lost }) => {
-			const node = magicTransit();
-			const target = { accountId: rl(ACCOUNT), prefixId: rl(PREFIX) };
-			const staticData = {};
-			if (step === 'withdraw') await run(node, { operation: 'activate', ...target }, staticData);
-			sim.inject(lostReply(lost));
-			await run(node, { operation: step, ...target }, staticData).catch(() => undefined);
-			expect(await run(node, { operation: 'activate', ...target }, staticData)).toMatchObject({
-				active: true,
-			});
-			expect(await run(node, { operation: 'withdraw', ...target }, staticData)).toMatchObject({
-				active: false,
-			});
-			expect(prefix().advertised).toBe(false);
+	const nodes = [
+		{
+			node: 'Magic Transit',
+			create: magicTransit,
+			target: { accountId: rl(ACCOUNT), prefixId: rl(PREFIX) },
+			outcome: 'the prefix ends withdrawn as before',
+			isAsBefore: () => expect(prefix().advertised).toBe(false),
 		},
-	);
+		{
+			node: 'Under Attack',
+			create: underAttack,
+			target: { zoneId: rl(ZONE) },
+			outcome: 'the previous level comes back',
+			isAsBefore: () => expect(sim.zones.get(ZONE)!.security_level).toBe('high'),
+		},
+	];
+	const writes = nodes.flatMap((n) => [
+		{ ...n, step: 'activate' },
+		{ ...n, step: 'withdraw' },
+	]);
 
-	it.each([
-		{ step: 'activate', lost: '502' },
-		{ step: 'activate', lost: 'dropped connection' },
-		{ step: 'withdraw', lost: '502' },
-		{ step: 'withdraw', lost: 'dropped connection' },
-	])(
-		'Under Attack $step, reply lost as $lost: the previous level comes back',
-		async ({ step, lost }) => {
-			const node = underAttack();
-			const target = { zoneId: rl(ZONE) };
+	it.each(replyLostBothWays(writes))(
+		'$node $step, reply lost as $lost: $outcome',
+		async ({ create, target, isAsBefore, step, lost }) => {
+			const node = create();
 			const staticData = {};
 			if (step === 'withdraw') await run(node, { operation: 'activate', ...target }, staticData);
 			sim.inject(lostReply(lost));
@@ -82,7 +69,7 @@ describe('Cloudflare: the reply of each write is lost (applied, client sees 502 
 			expect(await run(node, { operation: 'withdraw', ...target }, staticData)).toMatchObject({
 				active: false,
 			});
-			expect(sim.zones.get(ZONE)!.security_level).toBe('high');
+			isAsBefore();
 		},
 	);
 });

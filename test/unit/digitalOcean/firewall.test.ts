@@ -2,8 +2,13 @@ import { lockdownName } from '../../../nodes/DigitalOcean/operations';
 import { jsonOf, listSearch, runNode, separateExecutions } from '../../helpers/runNode';
 import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { DigitalOceanSimulator, SimFirewall } from '../../simulators/digitalOcean';
-import { TOKEN, digitalOceanRun, snapshot, startDigitalOcean } from './fixture';
+import { TOKEN, digitalOceanRun, lockdownOfWeb, snapshot, startDigitalOcean } from './fixture';
 import { restartableNode } from '../../simulators/restart';
+import {
+	type LockdownUnderTest,
+	failThenRetry,
+	failingBeforeAndAfter,
+} from '../../helpers/lockdown';
 
 /** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
 const node = restartableNode('DigitalOcean/DigitalOceanFirewall.node', 'DigitalOceanFirewall');
@@ -55,19 +60,8 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		});
 		expect(on.originalLivesAt).toMatch(/unchanged/);
 		const locked = lockdown()!;
-		expect(locked).toMatchObject({
-			droplet_ids: [101, 102],
-			tags: ['web'],
-			inbound_rules: [
-				// Management Sources left empty: the office ranges already allowed on port 22.
-				{
-					protocol: 'tcp',
-					ports: '22',
-					sources: { addresses: ['203.0.113.0/24', '2001:db8:1::/48'] },
-				},
-			],
-			outbound_rules: originalRules.outbound,
-		});
+		// Management Sources left empty: the office ranges already allowed on port 22.
+		expect(locked).toMatchObject({ ...lockdownOfWeb(), outbound_rules: originalRules.outbound });
 		expect(sim.firewalls.get(web.id)).toMatchObject({
 			droplet_ids: [],
 			tags: [],
@@ -132,66 +126,36 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 	});
 
 	describe('a failure at any step is reported with the provider state, and a retry completes without losing anything', () => {
-		const activateSteps = [
-			{ method: 'POST', path: /^\/v2\/firewalls$/ },
-			{ method: 'DELETE', path: /\/droplets$/ },
-		];
-		const withdrawSteps = [
-			{ method: 'POST', path: /\/droplets$/ },
-			{ method: 'DELETE', path: /^\/v2\/firewalls\/[^/]+$/ },
+		const writes = [
+			{ operation: 'activate', method: 'POST', path: /^\/v2\/firewalls$/ },
+			{ operation: 'activate', method: 'DELETE', path: /\/droplets$/ },
+			{ operation: 'withdraw', method: 'POST', path: /\/droplets$/ },
+			{ operation: 'withdraw', method: 'DELETE', path: /^\/v2\/firewalls\/[^/]+$/ },
 		];
 		const serverError = {
 			status: 500,
 			body: { id: 'server_error', message: 'Unexpected server-side error' },
 		};
+		const firewalls = (): LockdownUnderTest<DigitalOceanSimulator> => ({
+			sim,
+			snapshot,
+			run,
+			failure,
+			restart: () => node.restart(),
+			lockdowns: () => [...sim.firewalls.values()].filter((f) => f.name === lockdownName(web.id)),
+			lockedDown: () =>
+				expect(sim.firewalls.get(web.id)).toMatchObject({ droplet_ids: [], tags: [] }),
+			restored: () => expect(sim.exposures).toEqual([]),
+		});
 
-		it.each(
-			activateSteps.flatMap((s, i) => [
-				{ ...s, i, afterHandler: false },
-				{ ...s, i, afterHandler: true },
-			]),
-		)(
-			'activate step $i ($method), reply lost: $afterHandler',
-			async ({ method, path, afterHandler }) => {
-				const before = snapshot(sim);
-				sim.inject({ method, path, response: serverError, afterHandler });
-				const error = await failure('activate');
-				expect(error.description).toMatch(/Provider state: .*Run Activate again/);
-				node.restart();
-				expect(await run('activate')).toMatchObject({ active: true });
-				expect(sim.firewalls.get(web.id)).toMatchObject({ droplet_ids: [], tags: [] });
-				expect(
-					[...sim.firewalls.values()].filter((f) => f.name === lockdownName(web.id)),
-				).toHaveLength(1);
-				node.restart();
-				expect(await run('withdraw')).toMatchObject({ active: false, changed: true });
-				expect(snapshot(sim)).toEqual(before);
-				expect(sim.exposures).toEqual([]);
-			},
-		);
-
-		it.each(
-			withdrawSteps.flatMap((s, i) => [
-				{ ...s, i, afterHandler: false },
-				{ ...s, i, afterHandler: true },
-			]),
-		)(
-			'withdraw step $i ($method), reply lost: $afterHandler',
-			async ({ method, path, afterHandler }) => {
-				const before = snapshot(sim);
-				await run('activate');
-				sim.inject({ method, path, response: serverError, afterHandler });
-				const error = await failure('withdraw');
-				expect(error.description).toMatch(/Provider state: .*Run Withdraw again/);
-				node.restart();
-				// A lost reply to the last step means the withdraw did finish: the retry then has nothing left to do.
-				expect(await run('withdraw')).toMatchObject({
-					active: false,
-					changed: !(afterHandler && method === 'DELETE'),
-				});
-				expect(snapshot(sim)).toEqual(before);
-				expect(sim.exposures).toEqual([]);
-			},
+		it.each(failingBeforeAndAfter(writes))(
+			'$operation: $method $path fails (reply lost: $afterHandler)',
+			(step) =>
+				failThenRetry(firewalls(), step, serverError, {
+					// A lost reply to the last step means the withdraw did finish: the retry then has
+					// nothing left to do.
+					changed: !(step.afterHandler && step.method === 'DELETE'),
+				}),
 		);
 
 		it('an activate interrupted after creating the lockdown firewall can also be undone by withdraw', async () => {

@@ -46,6 +46,16 @@ export function webFirewall(): Omit<
 	};
 }
 
+/**
+ * What the lockdown firewall holds when Management Sources is left empty: the web firewall's
+ * Droplets and tags, and of its inbound rules only the one that already allowed port 22 (the
+ * office ranges), not anywhere.
+ */
+export function lockdownOfWeb() {
+	const { droplet_ids, tags, inbound_rules } = webFirewall();
+	return { droplet_ids, tags, inbound_rules: inbound_rules.filter((rule) => rule.ports === '22') };
+}
+
 export async function startDigitalOcean(scopes: Scope[] = ['read', 'write']) {
 	const sim = new DigitalOceanSimulator();
 	sim.addToken(TOKEN, scopes);

@@ -2,7 +2,14 @@ import { lockdownName } from '../../../nodes/DigitalOcean/operations';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { DigitalOceanSimulator, SimFirewall } from '../../simulators/digitalOcean';
 import { digitalOceanRun, snapshot, startDigitalOcean } from './fixture';
-import { rl } from '../../helpers/fixture';
+import { rl, simulatorPerTest } from '../../helpers/fixture';
+import {
+	type LockdownUnderTest,
+	loseTheReply,
+	operatorEditsLockdown,
+	replyLostBothWays,
+	withdrawWithDuplicate,
+} from '../../helpers/lockdown';
 import { freshNode } from '../../simulators/restart';
 
 const restartedNode = () =>
@@ -11,11 +18,9 @@ const restartedNode = () =>
 let sim: DigitalOceanSimulator;
 let web: SimFirewall;
 
-beforeEach(async () => {
+simulatorPerTest(async () => {
 	({ sim, web } = await startDigitalOcean());
-});
-afterEach(async () => {
-	await sim.stop();
+	return sim;
 });
 
 /** Another workflow after a restart, with the default retry policy (no requestOptions). */
@@ -26,70 +31,48 @@ const run = async (operation: string, extra: Record<string, unknown> = {}) => {
 };
 const lockdowns = () => [...sim.firewalls.values()].filter((f) => f.name === lockdownName(web.id));
 
+const firewalls = (): LockdownUnderTest<DigitalOceanSimulator> => ({
+	sim,
+	snapshot,
+	run,
+	lockdowns,
+	restored: () => expect(sim.exposures).toEqual([]),
+});
+
 describe('DigitalOcean: the reply of each write is lost (applied, client sees 502 or a dropped connection)', () => {
-	const steps = [
+	const writes = [
 		{ operation: 'activate', method: 'POST', path: /^\/v2\/firewalls$/ },
 		{ operation: 'activate', method: 'DELETE', path: /\/droplets$/ },
 		{ operation: 'activate', method: 'DELETE', path: /\/tags$/ },
 		{ operation: 'withdraw', method: 'POST', path: /\/droplets$/ },
 		{ operation: 'withdraw', method: 'POST', path: /\/tags$/ },
 		{ operation: 'withdraw', method: 'DELETE', path: /^\/v2\/firewalls\/[^/]+$/ },
-	].flatMap((s) => [
-		{ ...s, lost: '502' },
-		{ ...s, lost: 'dropped connection' },
-	]);
+	];
 
-	it.each(steps)(
+	it.each(replyLostBothWays(writes))(
 		'$operation: $method $path, reply lost as $lost: one lockdown firewall, original back, never open',
-		async ({ operation, method, path, lost }) => {
-			const before = snapshot(sim);
-			if (operation === 'withdraw') await run('activate');
-			sim.inject({
-				method,
-				path,
-				afterHandler: true,
-				drop: lost !== '502',
-				response: { status: 502, body: '<html>502 Bad Gateway</html>' },
-			});
-			await run(operation).catch(() => undefined);
-			expect(lockdowns().length).toBeLessThanOrEqual(1);
-			expect(await run('activate')).toMatchObject({ active: true });
-			expect(lockdowns()).toHaveLength(1);
-			expect(await run('withdraw')).toMatchObject({ active: false });
-			expect(lockdowns()).toHaveLength(0);
-			expect(snapshot(sim)).toEqual(before);
-			expect(sim.exposures).toEqual([]);
-		},
+		(step) => loseTheReply(firewalls(), step),
 	);
 
-	it('withdraw gives back what every lockdown firewall holds and deletes them all', async () => {
-		const before = snapshot(sim);
-		await run('activate');
-		sim.addFirewall({
-			name: lockdownName(web.id),
-			created_at: '2030-01-01T00:00:00Z',
-			inbound_rules: [{ protocol: 'tcp', ports: '22', sources: { addresses: ['0.0.0.0/0'] } }],
-		});
-		expect(await run('withdraw')).toMatchObject({ active: false, changed: true });
-		expect(lockdowns()).toHaveLength(0);
-		expect(snapshot(sim)).toEqual(before);
-	});
+	it('withdraw gives back what every lockdown firewall holds and deletes them all', () =>
+		withdrawWithDuplicate(firewalls(), () =>
+			sim.addFirewall({
+				name: lockdownName(web.id),
+				created_at: '2030-01-01T00:00:00Z',
+				inbound_rules: [{ protocol: 'tcp', ports: '22', sources: { addresses: ['0.0.0.0/0'] } }],
+			}),
+		));
 });
 
 describe('DigitalOcean: an operator edits the lockdown', () => {
-	it('a rule added to the lockdown firewall goes with it; the original comes back exactly', async () => {
-		const before = snapshot(sim);
-		await run('activate');
-		lockdowns()[0].inbound_rules.push({
-			protocol: 'tcp',
-			ports: '9100',
-			sources: { addresses: ['192.0.2.50'] },
-		});
-		expect(await run('activate')).toMatchObject({ active: true, changed: false });
-		expect(await run('withdraw')).toMatchObject({ active: false, changed: true });
-		expect(snapshot(sim)).toEqual(before);
-		expect(sim.exposures).toEqual([]);
-	});
+	it('a rule added to the lockdown firewall goes with it; the original comes back exactly', () =>
+		operatorEditsLockdown(firewalls(), () =>
+			lockdowns()[0].inbound_rules.push({
+				protocol: 'tcp',
+				ports: '9100',
+				sources: { addresses: ['192.0.2.50'] },
+			}),
+		));
 });
 
 describe('DigitalOcean: what is written and reported', () => {

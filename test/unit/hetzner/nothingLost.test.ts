@@ -1,19 +1,17 @@
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { HetznerSimulator } from '../../simulators/hetzner';
 import { BARE_SERVER, RULES, SERVER, hetznerRun, startHetzner } from './fixture';
-import { rl } from '../../helpers/fixture';
+import { rl, simulatorPerTest } from '../../helpers/fixture';
 import { restartableNode } from '../../simulators/restart';
 
 /** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
 const node = restartableNode('Hetzner/HetznerRobotFirewall.node', 'HetznerRobotFirewall');
 let sim: HetznerSimulator;
 
-beforeEach(async () => {
+simulatorPerTest(async () => {
 	sim = await startHetzner();
 	sim.settleAfterReads = 0;
-});
-afterEach(async () => {
-	await sim.stop();
+	return sim;
 });
 
 /** The default retry policy: no requestOptions at all. */

@@ -505,79 +505,80 @@ describe('properties over random event sequences', () => {
 		return { type: step.kind, incidentId: step.id, at: step.at ?? now };
 	}
 
-	it('never withdraws while an incident opened before (by event time) is unresolved', () => {
+	/** One decision of a random run: the event, whether mitigation was on and what was decided. */
+	interface Played {
+		event: GateEvent;
+		/** Read before deciding: `decide` may update the state it is given in place. */
+		wasMitigating: boolean;
+		decision: Decision;
+		now: number;
+		gateSettings: GateSettings;
+	}
+	/**
+	 * Plays random sequences through the gate; `startRun` is called once per sequence and returns
+	 * the check for each of its decisions (so that a check can keep its own model of the run).
+	 */
+	const everyDecision = (numRuns: number, startRun: () => (played: Played) => void) =>
 		fc.assert(
 			fc.property(stepsArb, settingsArb, (steps, gateSettings) => {
+				const check = startRun();
 				let state: ScopeState | undefined;
 				let now = 200 * SECOND;
-				const model: Model = new Map();
 				for (const [advance, step] of steps) {
 					now += advance;
 					const event = toEvent(step, now);
-					if (event.type === 'open' || event.type === 'resolve') {
-						const times = model.get(event.incidentId) ?? { opened: -1, resolved: -1 };
-						if (event.type === 'open') times.opened = Math.max(times.opened, event.at);
-						else times.resolved = Math.max(times.resolved, event.at);
-						model.set(event.incidentId, times);
-					}
+					const wasMitigating = isMitigating(state);
 					const decision = decide(state, event, now, gateSettings);
+					check({ event, wasMitigating, decision, now, gateSettings });
 					state = decision.state;
-					if (decision.transition === 'withdraw') expect(unresolvedIn(model)).toBe(0);
-					if (unresolvedIn(model) > 0) expect(isMitigating(state)).toBe(true);
 				}
 			}),
-			{ numRuns: 400 },
+			{ numRuns },
 		);
+
+	it('never withdraws while an incident opened before (by event time) is unresolved', () => {
+		everyDecision(400, () => {
+			const model: Model = new Map();
+			return ({ event, decision }) => {
+				if (event.type === 'open' || event.type === 'resolve') {
+					const times = model.get(event.incidentId) ?? { opened: -1, resolved: -1 };
+					if (event.type === 'open') times.opened = Math.max(times.opened, event.at);
+					else times.resolved = Math.max(times.resolved, event.at);
+					model.set(event.incidentId, times);
+				}
+				if (decision.transition === 'withdraw') expect(unresolvedIn(model)).toBe(0);
+				if (unresolvedIn(model) > 0) expect(isMitigating(decision.state)).toBe(true);
+			};
+		});
 	});
 
 	it('emits exactly one Activate per quiet-to-active change (re-emits aside)', () => {
-		fc.assert(
-			fc.property(stepsArb, settingsArb, (steps, gateSettings) => {
-				let state: ScopeState | undefined;
-				let now = 200 * SECOND;
-				for (const [advance, step] of steps) {
-					now += advance;
-					const before = isMitigating(state);
-					const decision = decide(state, toEvent(step, now), now, gateSettings);
-					state = decision.state;
-					const after = isMitigating(state);
-					if (decision.reason === 'reemit') {
-						expect(before).toBe(after);
-						expect(decision.transition).toBe(after ? 'activate' : 'withdraw');
-					} else {
-						expect(decision.transition === 'activate').toBe(!before && after);
-						expect(decision.transition === 'withdraw').toBe(before && !after);
-					}
-				}
-			}),
-			{ numRuns: 400 },
-		);
+		everyDecision(400, () => ({ wasMitigating: before, decision }) => {
+			const after = isMitigating(decision.state);
+			if (decision.reason === 'reemit') {
+				expect(before).toBe(after);
+				expect(decision.transition).toBe(after ? 'activate' : 'withdraw');
+			} else {
+				expect(decision.transition === 'activate').toBe(!before && after);
+				expect(decision.transition === 'withdraw').toBe(before && !after);
+			}
+		});
 	});
 
 	it('re-emits a lost Activate within one tick', () => {
-		fc.assert(
-			fc.property(stepsArb, settingsArb, (steps, gateSettings) => {
-				let state: ScopeState | undefined;
-				let now = 200 * SECOND;
-				for (const [advance, step] of steps) {
-					now += advance;
-					const decision = decide(state, toEvent(step, now), now, gateSettings);
-					state = decision.state;
-					if (decision.transition === 'activate' && decision.reason !== 'reemit') {
-						// The provider node after it failed: nobody confirms. The next tick repairs it.
-						const repaired = decide(
-							clone(state),
-							tick,
-							now + gateSettings.reemitIntervalMs,
-							gateSettings,
-						);
-						if (isMitigating(repaired.state))
-							expect(repaired).toMatchObject({ transition: 'activate', reason: 'reemit' });
-					}
-				}
-			}),
-			{ numRuns: 300 },
-		);
+		everyDecision(300, () => ({ decision, now, gateSettings }) => {
+			if (decision.transition === 'activate' && decision.reason !== 'reemit') {
+				// The provider node after it failed: nobody confirms. The next tick repairs it.
+				const repaired = decide(
+					clone(decision.state),
+					tick,
+					now + gateSettings.reemitIntervalMs,
+					gateSettings,
+				);
+				if (isMitigating(repaired.state))
+					expect(repaired).toMatchObject({ transition: 'activate', reason: 'reemit' });
+			}
+		});
 	});
 
 	it('ends in the same state whatever the order and duplication of delivery', () => {

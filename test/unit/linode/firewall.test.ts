@@ -4,6 +4,11 @@ import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helper
 import type { LinodeSimulator, SimFirewall } from '../../simulators/linode';
 import { linodeRun, snapshot, startLinode, webRules } from './fixture';
 import { restartableNode } from '../../simulators/restart';
+import {
+	type LockdownUnderTest,
+	failThenRetry,
+	failingBeforeAndAfter,
+} from '../../helpers/lockdown';
 
 /** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
 const node = restartableNode('Linode/LinodeFirewall.node', 'LinodeFirewall');
@@ -120,40 +125,25 @@ describe('Linode Cloud Firewall lockdown', () => {
 
 	describe('a failure at any step is reported with the provider state, and a retry completes without losing anything', () => {
 		const serverError = { status: 500, body: { errors: [{ reason: 'Internal server error' }] } };
-		const cases = [
+		const writes = [
 			{ operation: 'activate', method: 'POST', path: /^\/networking\/firewalls$/ },
 			{ operation: 'activate', method: 'PUT', path: /\/rules$/ },
 			{ operation: 'withdraw', method: 'PUT', path: /\/rules$/ },
 			{ operation: 'withdraw', method: 'DELETE', path: /^\/networking\/firewalls\/\d+$/ },
-		].flatMap((c) => [
-			{ ...c, afterHandler: false },
-			{ ...c, afterHandler: true },
-		]);
+		];
+		const lockdown = (): LockdownUnderTest<LinodeSimulator> => ({
+			sim,
+			snapshot,
+			run,
+			failure,
+			restart: () => node.restart(),
+			lockdowns: () => [...sim.firewalls.values()].filter((f) => f.label === snapshotLabel(web.id)),
+			lockedDown: () => expect(web.rules.inbound_policy).toBe('DROP'),
+		});
 
-		it.each(cases)(
+		it.each(failingBeforeAndAfter(writes))(
 			'$operation: $method fails (reply lost: $afterHandler)',
-			async ({ operation, method, path, afterHandler }) => {
-				const before = snapshot(sim);
-				if (operation === 'withdraw') await run('activate');
-				sim.inject({ method, path, response: serverError, afterHandler });
-				const error = await failure(operation);
-				expect(error.description).toMatch(
-					new RegExp(
-						`Provider state: .*Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again`,
-					),
-				);
-				node.restart();
-				expect(await run(operation)).toMatchObject({ active: operation === 'activate' });
-				if (operation === 'activate') {
-					expect(web.rules.inbound_policy).toBe('DROP');
-					expect(
-						[...sim.firewalls.values()].filter((f) => f.label === snapshotLabel(web.id)),
-					).toHaveLength(1);
-					node.restart();
-					await run('withdraw');
-				}
-				expect(snapshot(sim)).toEqual(before);
-			},
+			(step) => failThenRetry(lockdown(), step, serverError),
 		);
 
 		it('a copy left by an interrupted activate is never overwritten, even if the rules changed in between', async () => {

@@ -1,32 +1,26 @@
-import type { INodeType } from 'n8n-workflow';
-
 import { snapshotLabel } from '../../../nodes/Linode/operations';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { LinodeSimulator, SimFirewall } from '../../simulators/linode';
 import { linodeRun, snapshot, startLinode, webRules } from './fixture';
-import { rl } from '../../helpers/fixture';
+import { rl, simulatorPerTest } from '../../helpers/fixture';
+import { loseTheReply, replyLostBothWays } from '../../helpers/lockdown';
 import { freshNode } from '../../simulators/restart';
 
 const restartedNode = () => freshNode('Linode/LinodeFirewall.node', 'LinodeFirewall');
 
 let sim: LinodeSimulator;
 let web: SimFirewall;
-let node: INodeType;
 
-beforeEach(async () => {
+simulatorPerTest(async () => {
 	({ sim, web } = await startLinode());
-	node = restartedNode();
-});
-afterEach(async () => {
-	await sim.stop();
+	return sim;
 });
 
 /** Another workflow after a restart, with the default retry policy (no requestOptions). */
 const run = async (operation: string, extra: Record<string, unknown> = {}) => {
-	node = restartedNode();
 	const options = linodeRun(sim, {}, { staticData: {} });
 	options.parameters = { operation, firewallId: rl(String(web.id)), ...extra };
-	return jsonOf(await runNode(node, options))[0];
+	return jsonOf(await runNode(restartedNode(), options))[0];
 };
 const copies = () => [...sim.firewalls.values()].filter((f) => f.label === snapshotLabel(web.id));
 const probe = {
@@ -81,37 +75,26 @@ describe('Linode: an operator edits the rules during the lockdown', () => {
 });
 
 describe('Linode: the reply of each write is lost (applied, client sees 502 or a dropped connection)', () => {
-	const steps = [
+	const writes = [
 		{ operation: 'activate', method: 'POST', path: /^\/networking\/firewalls$/ },
 		{ operation: 'activate', method: 'PUT', path: /\/rules$/ },
 		{ operation: 'withdraw', method: 'PUT', path: /\/rules$/ },
 		{ operation: 'withdraw', method: 'DELETE', path: /^\/networking\/firewalls\/\d+$/ },
-	].flatMap((s) => [
-		{ ...s, lost: '502' },
-		{ ...s, lost: 'dropped connection' },
-	]);
+	];
 
-	it.each(steps)(
+	it.each(replyLostBothWays(writes))(
 		'$operation: $method $path, reply lost as $lost: no duplicate copy, original back, never open',
-		async ({ operation, method, path, lost }) => {
-			const before = snapshot(sim);
-			if (operation === 'withdraw') await run('activate');
-			sim.inject({
-				method,
-				path,
-				afterHandler: true,
-				drop: lost !== '502',
-				response: { status: 502, body: '<html>502 Bad Gateway</html>' },
-			});
-			await run(operation).catch(() => undefined);
-			expect(copies().length).toBeLessThanOrEqual(1);
-			expect(await run('activate')).toMatchObject({ active: true });
-			expect(copies()).toHaveLength(1);
-			expect(web.rules.inbound_policy).toBe('DROP');
-			expect(await run('withdraw')).toMatchObject({ active: false });
-			expect(copies()).toHaveLength(0);
-			expect(snapshot(sim)).toEqual(before);
-		},
+		(step) =>
+			loseTheReply(
+				{
+					sim,
+					snapshot,
+					run,
+					lockdowns: copies,
+					lockedDown: () => expect(web.rules.inbound_policy).toBe('DROP'),
+				},
+				step,
+			),
 	);
 });
 

@@ -4,6 +4,11 @@ import { operationParams, rateLimited, rl, simulatorPerTest } from '../../helper
 import type { SimGroup, VultrSimulator } from '../../simulators/vultr';
 import { KEY, snapshot, startVultr, vultrRun } from './fixture';
 import { restartableNode } from '../../simulators/restart';
+import {
+	type LockdownUnderTest,
+	failThenRetry,
+	failingBeforeAndAfter,
+} from '../../helpers/lockdown';
 
 /** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
 const node = restartableNode('Vultr/VultrFirewall.node', 'VultrFirewall');
@@ -138,7 +143,7 @@ describe('Vultr firewall group lockdown', () => {
 
 	describe('a failure at any step is reported with the provider state, and a retry completes without losing anything', () => {
 		const serverError = { status: 500, body: { error: 'Internal error', status: 500 } };
-		const cases = [
+		const writes = [
 			{ operation: 'activate', method: 'POST', path: /^\/firewalls$/ },
 			{ operation: 'activate', method: 'POST', path: /\/rules$/ },
 			{ operation: 'activate', method: 'PATCH', path: /000000000001$/ },
@@ -146,37 +151,25 @@ describe('Vultr firewall group lockdown', () => {
 			{ operation: 'withdraw', method: 'PATCH', path: /000000000001$/ },
 			{ operation: 'withdraw', method: 'PATCH', path: /000000000002$/ },
 			{ operation: 'withdraw', method: 'DELETE', path: /^\/firewalls\/[^/]+$/ },
-		].flatMap((c) => [
-			{ ...c, afterHandler: false },
-			{ ...c, afterHandler: true },
-		]);
-
-		it.each(cases)(
-			'$operation: $method $path fails (reply lost: $afterHandler)',
-			async ({ operation, method, path, afterHandler }) => {
-				const before = snapshot(sim);
-				if (operation === 'withdraw') await run('activate');
-				sim.inject({ method, path, response: serverError, afterHandler });
-				const error = await failure(operation);
-				expect(error.description).toMatch(
-					new RegExp(
-						`Provider state: .*Run ${operation === 'activate' ? 'Activate' : 'Withdraw'} again`,
-					),
-				);
-				node.restart();
-				expect(await run(operation)).toMatchObject({ active: operation === 'activate' });
-				if (operation === 'activate') {
-					expect(membersOf(web.id)).toEqual([]);
-					expect(
-						[...sim.groups.values()].filter((g) => g.description === lockdownDescription(web.id)),
-					).toHaveLength(1);
-					expect(lockdown()!.rules).toHaveLength(2);
-					node.restart();
-					await run('withdraw');
-				}
-				expect(snapshot(sim)).toEqual(before);
-				expect(sim.exposures).toEqual([]);
+		];
+		const groups = (): LockdownUnderTest<VultrSimulator> => ({
+			sim,
+			snapshot,
+			run,
+			failure,
+			restart: () => node.restart(),
+			lockdowns: () =>
+				[...sim.groups.values()].filter((g) => g.description === lockdownDescription(web.id)),
+			lockedDown: () => {
+				expect(membersOf(web.id)).toEqual([]);
+				expect(lockdown()!.rules).toHaveLength(2);
 			},
+			restored: () => expect(sim.exposures).toEqual([]),
+		});
+
+		it.each(failingBeforeAndAfter(writes))(
+			'$operation: $method $path fails (reply lost: $afterHandler)',
+			(step) => failThenRetry(groups(), step, serverError),
 		);
 	});
 

@@ -2,7 +2,14 @@ import { lockdownDescription } from '../../../nodes/Vultr/operations';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import type { VultrSimulator } from '../../simulators/vultr';
 import { snapshot, startVultr, vultrRun } from './fixture';
-import { rl } from '../../helpers/fixture';
+import { rl, simulatorPerTest } from '../../helpers/fixture';
+import {
+	type LockdownUnderTest,
+	loseTheReply,
+	operatorEditsLockdown,
+	replyLostBothWays,
+	withdrawWithDuplicate,
+} from '../../helpers/lockdown';
 import { freshNode } from '../../simulators/restart';
 
 const restartedNode = () => freshNode('Vultr/VultrFirewall.node', 'VultrFirewall');
@@ -10,13 +17,10 @@ const restartedNode = () => freshNode('Vultr/VultrFirewall.node', 'VultrFirewall
 let sim: VultrSimulator;
 let webId: string;
 
-beforeEach(async () => {
+simulatorPerTest(async () => {
 	const started = await startVultr();
-	sim = started.sim;
 	webId = started.web.id;
-});
-afterEach(async () => {
-	await sim.stop();
+	return (sim = started.sim);
 });
 
 /** Another workflow after a restart, with the default retry policy (no requestOptions). */
@@ -29,69 +33,48 @@ const lockdownGroups = () =>
 	[...sim.groups.values()].filter((g) => g.description === lockdownDescription(webId));
 const unfiltered = () => [...sim.instances.values()].filter((i) => i.firewall_group_id === '');
 
+const groups = (): LockdownUnderTest<VultrSimulator> => ({
+	sim,
+	snapshot,
+	run,
+	lockdowns: lockdownGroups,
+	afterFailure: () => expect(unfiltered()).toEqual([]),
+	// One rule per default management source (IPv4 and IPv6 anywhere), none twice.
+	lockedDown: () => expect(lockdownGroups()[0].rules).toHaveLength(2),
+});
+
 describe('Vultr: the reply of each write is lost (applied, client sees 502 or a dropped connection)', () => {
-	const steps = [
+	const writes = [
 		{ operation: 'activate', method: 'POST', path: /^\/firewalls$/ },
 		{ operation: 'activate', method: 'POST', path: /^\/firewalls\/[^/]+\/rules$/ },
 		{ operation: 'activate', method: 'PATCH', path: /^\/instances\// },
 		{ operation: 'withdraw', method: 'PATCH', path: /^\/instances\// },
 		{ operation: 'withdraw', method: 'DELETE', path: /^\/firewalls\/[^/]+$/ },
-	].flatMap((s) => [
-		{ ...s, lost: '502' },
-		{ ...s, lost: 'dropped connection' },
-	]);
+	];
 
-	it.each(steps)(
+	it.each(replyLostBothWays(writes))(
 		'$operation: $method $path, reply lost as $lost: one lockdown group, original back, nothing unfiltered',
-		async ({ operation, method, path, lost }) => {
-			const before = snapshot(sim);
-			if (operation === 'withdraw') await run('activate');
-			sim.inject({
-				method,
-				path,
-				afterHandler: true,
-				drop: lost !== '502',
-				response: { status: 502, body: '<html>502 Bad Gateway</html>' },
-			});
-			await run(operation).catch(() => undefined);
-			expect(lockdownGroups().length).toBeLessThanOrEqual(1);
-			expect(unfiltered()).toEqual([]);
-			expect(await run('activate')).toMatchObject({ active: true });
-			expect(lockdownGroups()).toHaveLength(1);
-			// One rule per default management source (IPv4 and IPv6 anywhere), none twice.
-			expect(lockdownGroups()[0].rules).toHaveLength(2);
-			expect(await run('withdraw')).toMatchObject({ active: false });
-			expect(lockdownGroups()).toHaveLength(0);
-			expect(snapshot(sim)).toEqual(before);
-		},
+		(step) => loseTheReply(groups(), step),
 	);
 
-	it('withdraw returns the instances of every lockdown group an earlier duplicate left', async () => {
-		const before = snapshot(sim);
-		await run('activate');
-		sim.addGroup({ description: lockdownDescription(webId) });
-		expect(await run('withdraw')).toMatchObject({ active: false, changed: true });
-		expect(lockdownGroups()).toHaveLength(0);
-		expect(snapshot(sim)).toEqual(before);
-	});
+	it('withdraw returns the instances of every lockdown group an earlier duplicate left', () =>
+		withdrawWithDuplicate(groups(), () =>
+			sim.addGroup({ description: lockdownDescription(webId) }),
+		));
 });
 
 describe('Vultr: an operator edits the firewall during the lockdown', () => {
-	it('a rule added to the lockdown group goes with it; the original group and memberships come back exactly', async () => {
-		const before = snapshot(sim);
-		await run('activate');
-		sim.addGroupRule(lockdownGroups()[0].id, {
-			ip_type: 'v4',
-			protocol: 'tcp',
-			port: '9100',
-			subnet: '192.0.2.50',
-			subnet_size: 32,
-			notes: 'monitoring probe',
-		});
-		expect(await run('activate')).toMatchObject({ active: true, changed: false });
-		expect(await run('withdraw')).toMatchObject({ active: false, changed: true });
-		expect(snapshot(sim)).toEqual(before);
-	});
+	it('a rule added to the lockdown group goes with it; the original group and memberships come back exactly', () =>
+		operatorEditsLockdown(groups(), () =>
+			sim.addGroupRule(lockdownGroups()[0].id, {
+				ip_type: 'v4',
+				protocol: 'tcp',
+				port: '9100',
+				subnet: '192.0.2.50',
+				subnet_size: 32,
+				notes: 'monitoring probe',
+			}),
+		));
 });
 
 describe('Vultr: Configuration to Restore', () => {
