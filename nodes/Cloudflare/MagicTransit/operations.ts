@@ -148,12 +148,11 @@ function wholePrefix(api: ProviderClient, target: PrefixTarget): AdvertisementTa
 		noun: 'prefix',
 		recordKey: recordKey(target),
 		async read() {
-			const prefix = await prefixOf();
-			const { result: status } = await cloudflareRequest<AdvertisementStatus>(
-				api,
-				'GET',
-				statusPath,
-			);
+			// Side by side: every sequential read before the protective write adds to time to mitigate.
+			const [prefix, { result: status }] = await Promise.all([
+				prefixOf(),
+				cloudflareRequest<AdvertisementStatus>(api, 'GET', statusPath),
+			]);
 			return {
 				cidr: prefix.cidr,
 				asn: prefix.asn ?? null,
@@ -181,8 +180,10 @@ async function oneBgpPrefix(
 		noun: 'BGP prefix',
 		recordKey: `${recordKey(target)}:bgp:${id}`,
 		async read() {
-			const prefix = await prefixOf();
-			const { result: bgpPrefix } = await cloudflareRequest<BgpPrefix>(api, 'GET', path);
+			const [prefix, { result: bgpPrefix }] = await Promise.all([
+				prefixOf(),
+				cloudflareRequest<BgpPrefix>(api, 'GET', path),
+			]);
 			const onDemand = bgpPrefix.on_demand ?? {};
 			return {
 				bgpPrefixId: bgpPrefix.id,

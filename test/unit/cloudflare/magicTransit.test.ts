@@ -25,6 +25,21 @@ const runIn = async (staticData: IDataObject, parameters: Record<string, unknown
 	jsonOf(await runNode(node, cloudflareRun(sim, parameters, { staticData })))[0];
 
 describe('Cloudflare Magic Transit', () => {
+	it('reads the prefix and its status side by side before advertising: one round trip', async () => {
+		// The prefix read answers late; the status read must be on its way before that answer.
+		sim.inject({ method: 'GET', path: new RegExp(`/prefixes/${PREFIX}$`), delayMs: 300 });
+		const isPrefixRead = (method: string, path: string) =>
+			method === 'GET' && path.endsWith(`/prefixes/${PREFIX}`);
+		let prefixAnsweredBeforeStatusRead: boolean | undefined;
+		sim.onRequest = (request) => {
+			if (request.method !== 'GET' || !request.path.endsWith('/bgp/status')) return;
+			prefixAnsweredBeforeStatusRead ??= sim.log.some((e) => isPrefixRead(e.method, e.path));
+		};
+		await runNode(node, cloudflareRun(sim, params('activate')));
+		expect(prefixAnsweredBeforeStatusRead).toBe(false);
+		expect(prefix().advertised).toBe(true);
+	});
+
 	it('reads the advertisement status with the prefix details', async () => {
 		const [status] = jsonOf(await runNode(node, cloudflareRun(sim, params('getStatus'))));
 		expect(status).toMatchObject({
