@@ -27,7 +27,7 @@ import type { Section, SectionResult } from './section';
  * - floor: n8n's own Webhook -> HTTP Request, one execution per event (what n8n itself sustains);
  * - baseline: what a user builds by hand, Webhook (header auth) -> Code counting open incidents per
  *   scope in static data -> HTTP Request;
- * - package: Incident Webhook Trigger (micro-batching at its default window) -> Incident Gate ->
+ * - package: Incident Webhook Trigger (micro-batching, 250 ms window) -> Incident Gate ->
  *   provider call + Confirm on Activate and Withdraw, Unchanged reported once per execution.
  *
  * Each workflow reports to a local counting server, which gives lost events (answered 200 but never
@@ -189,7 +189,16 @@ function packageWorkflow(webhookId: string, reportUrl: string) {
 		'benchStormPkg001',
 		LABELS.package,
 		[
-			{ ...incidentTrigger(webhookId), typeVersion: 1 },
+			{
+				// Batching is off by default (a stop during a window loses what it holds): the storm
+				// path turns it on, as the README says to for storms.
+				...incidentTrigger(webhookId),
+				typeVersion: 1,
+				parameters: {
+					...incidentTrigger(webhookId).parameters,
+					options: { batchWindowMs: 250 },
+				},
+			},
 			gate('Incident Gate', { operation: 'event', scope: '={{ $json.scope }}' }),
 			providerCall('Activate Provider', `${reportUrl}/package/activate`),
 			providerCall('Withdraw Provider', `${reportUrl}/package/withdraw`),

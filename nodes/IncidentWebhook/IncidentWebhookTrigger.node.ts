@@ -21,7 +21,11 @@ import {
 import { WebhookRejection, parseJsonBody, readRawBody, refuse } from './webhookRequest';
 import { batchEvents } from './batching';
 
-const DEFAULT_BATCH_WINDOW_MS = 250;
+/**
+ * Off by default: events acknowledged while a batch waits are lost if n8n stops during the window
+ * (n8n 2.40.7 starts no execution once it is stopping, even for a batch released on SIGTERM).
+ */
+const DEFAULT_BATCH_WINDOW_MS = 0;
 const DEFAULT_MAX_BATCH_EVENTS = 1000;
 
 /** A count or duration; anything that is not a number >= 0 (e.g. a bad expression) is the default. */
@@ -288,8 +292,9 @@ export class IncidentWebhookTrigger implements INodeType {
 						description:
 							'At most one execution per window: the first event after a quiet window starts ' +
 							'at once; events arriving within the window after it run together in one ' +
-							'execution when it ends (their requests are answered at once). 0 = one ' +
-							'execution per request.',
+							'execution when it ends (their requests are answered at once). 0 (default) = one ' +
+							'execution per request. Events waiting in a window are lost if n8n stops ' +
+							'during it; e.g. 250 absorbs storms.',
 					},
 					{
 						displayName: 'Max Batch Size (Events)',

@@ -25,8 +25,6 @@ const EVENTS = 200;
 const WORKFLOW_ID = 'stormGate0000001';
 const webhookId = randomUUID();
 /** A second trigger with a 10 s window, so that a batch is surely waiting when n8n is stopped. */
-const SHUTDOWN_WORKFLOW_ID = 'stormStop0000001';
-const shutdownWebhookId = randomUUID();
 const secretCredential = { id: 'stormsecret00001', name: 'Detector secret' };
 
 function stormWorkflow(
@@ -73,14 +71,13 @@ function stormWorkflow(
 let n8n: N8nInstance | undefined;
 let counter: ProviderCounter;
 let url: string;
-let shutdownUrl: string;
 
 /** POSTs one event signed as the trigger's defaults expect: "<timestamp>.<raw body>". */
-async function sendSigned(event: Record<string, unknown>, to = url): Promise<number> {
+async function sendSigned(event: Record<string, unknown>): Promise<number> {
 	const body = JSON.stringify(event);
 	const timestamp = String(Math.floor(Date.now() / 1000));
 	const signature = createHmac('sha256', SECRET).update(`${timestamp}.${body}`).digest('hex');
-	const response = await fetch(to, {
+	const response = await fetch(url, {
 		method: 'POST',
 		headers: {
 			'content-type': 'application/json',
@@ -115,16 +112,11 @@ beforeAll(async () => {
 			{ ...secretCredential, type: 'incidentWebhookSecretApi', data: { secret: SECRET } },
 		]);
 		instance.importWorkflows([
-			stormWorkflow(WORKFLOW_ID, webhookId, counter.url),
-			stormWorkflow(SHUTDOWN_WORKFLOW_ID, shutdownWebhookId, counter.url, {
-				batchWindowMs: 10_000,
-			}),
+			stormWorkflow(WORKFLOW_ID, webhookId, counter.url, { batchWindowMs: 250 }),
 		]);
 	});
 	url = `${n8n.url}/webhook/${webhookId}/incident`;
-	shutdownUrl = `${n8n.url}/webhook/${shutdownWebhookId}/incident`;
 	await waitForWebhook(url);
-	await waitForWebhook(shutdownUrl);
 }, 300_000);
 
 afterAll(async () => {
@@ -132,7 +124,7 @@ afterAll(async () => {
 	await counter?.stop();
 });
 
-describe('Incident Webhook Trigger in a storm (real n8n, batching at its defaults)', () => {
+describe('Incident Webhook Trigger in a storm (real n8n, a 250 ms Batch Window)', () => {
 	it('answers 200 events fired at once, runs each through the gate, activates each scope once', async () => {
 		const statuses = await Promise.all(
 			Array.from({ length: EVENTS }, (_, k) =>
@@ -158,23 +150,4 @@ describe('Incident Webhook Trigger in a storm (real n8n, batching at its default
 		expect(executions.length).toBeGreaterThan(0);
 		expect(executions.length).toBeLessThan(EVENTS / 4);
 	}, 300_000);
-
-	it('runs the events it acknowledged just before n8n was asked to stop (SIGTERM)', async () => {
-		const before = itemsAtTheGate();
-		let answered = 0;
-		const statuses = Array.from({ length: 50 }, async (_, k) => {
-			const status = await sendSigned(
-				{ action: 'open', incidentId: `STOP-${k}`, scope: `stop-${k % SCOPES}` },
-				shutdownUrl,
-			);
-			answered++;
-			return status;
-		});
-		// The first event starts at once and 48 are answered at once; the batch's leader waits 10 s.
-		await waitUntil('all but the waiting batch are answered', () => answered >= 49, 60_000);
-		expect(answered).toBe(49);
-		await n8n!.stop();
-		expect((await Promise.all(statuses)).filter((status) => status !== 200)).toEqual([]);
-		expect(itemsAtTheGate() - before).toBe(50);
-	}, 120_000);
 });
