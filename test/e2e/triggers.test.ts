@@ -88,7 +88,11 @@ async function waitForExecutions(workflowId: string, count: number): Promise<Exe
 	const deadline = Date.now() + 30_000;
 	for (;;) {
 		const executions = await executionsOf(workflowId);
-		expect(executions.length).toBeLessThanOrEqual(count);
+		if (executions.length > count)
+			throw new Error(
+				`expected ${count} executions of ${workflowId}, have ${JSON.stringify(executions)}\n` +
+					`n8n log:\n${n8n.logTail(80)}`,
+			);
 		if (
 			executions.length === count &&
 			executions.every((e) => !['new', 'running', 'waiting'].includes(e.status))

@@ -75,6 +75,11 @@ export abstract class Simulator {
 	 * write reached the provider.
 	 */
 	onRequest?: (request: SimRequest) => void;
+	/**
+	 * A network round trip added to every request, as a real provider is 100-300 ms away: half before
+	 * the request reaches the provider (onRequest, the handler), half before the answer is back.
+	 */
+	latencyMs = 0;
 	private readonly routes: Route[] = [];
 	private faults: Array<Fault & { remaining: number }> = [];
 	private server?: Server;
@@ -156,6 +161,7 @@ export abstract class Simulator {
 			body: parseBody(rawBody, headers['content-type']),
 			params: {},
 		};
+		await oneWayDelay(this.latencyMs);
 		this.onRequest?.(request);
 
 		const fault = this.takeFault(request);
@@ -166,6 +172,7 @@ export abstract class Simulator {
 			response = { status: 500, body: { simulatorError: String(error) } };
 		}
 		this.log.push({ method: request.method, path: request.path, status: response.status });
+		await oneWayDelay(this.latencyMs);
 		if (response.status === DROPPED) {
 			req.socket.destroy();
 			return;
@@ -218,6 +225,10 @@ export abstract class Simulator {
 		if (fault) fault.remaining--;
 		return fault;
 	}
+}
+
+async function oneWayDelay(roundTripMs: number): Promise<void> {
+	if (roundTripMs > 0) await new Promise((resolve) => setTimeout(resolve, roundTripMs / 2));
 }
 
 function safeDecode(segment: string): string {

@@ -193,3 +193,13 @@ describe('Incident Webhook Trigger: the secret is re-read at most a second late'
 		expect((await bearer(options, NEW_SECRET)).status).toBe(200);
 	});
 });
+
+describe('Incident Webhook Trigger: a credential n8n cannot read', () => {
+	it('answers 503 so the sender retries, and starts no execution', async () => {
+		const options = { ...webhookOptions({ authentication: 'bearerSecret' }), credentials: {} };
+		const outcome = await post(options, { authorization: `Bearer ${SECRET}` });
+		expect(outcome.status).toBe(503);
+		expect(outcome.items).toBeUndefined();
+		expect(JSON.stringify(outcome.responseBody)).toContain('could not read its shared secret');
+	});
+});
