@@ -189,16 +189,8 @@ function packageWorkflow(webhookId: string, reportUrl: string) {
 		'benchStormPkg001',
 		LABELS.package,
 		[
-			{
-				// Batching is off by default (a stop during a window loses what it holds): the storm
-				// path turns it on, as the README says to for storms.
-				...incidentTrigger(webhookId),
-				typeVersion: 1,
-				parameters: {
-					...incidentTrigger(webhookId).parameters,
-					options: { batchWindowMs: 250 },
-				},
-			},
+			// Batching at its defaults (a 250 ms window).
+			{ ...incidentTrigger(webhookId), typeVersion: 1 },
 			gate('Incident Gate', { operation: 'event', scope: '={{ $json.scope }}' }),
 			providerCall('Activate Provider', `${reportUrl}/package/activate`),
 			providerCall('Withdraw Provider', `${reportUrl}/package/withdraw`),

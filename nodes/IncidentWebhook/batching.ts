@@ -12,12 +12,15 @@ import { processMemory } from '../shared/processMemory';
  * - A request arriving within the window after that becomes the leader of the next batch: n8n's
  *   webhook handler waits (the request stays open) until the window has passed, then the leader
  *   returns every gathered event as the items of one execution.
- * - Requests arriving while a leader waits add their events to its batch and are answered at once
- *   without an execution (the events run in the leader's execution).
+ * - Requests arriving while a leader waits add their events to its batch and wait for the hand-off:
+ *   they are answered with the leader's outcome once n8n has answered the leader. n8n 2.x answers a
+ *   request only after it has accepted (saved, or queued in queue mode) the execution it starts, so
+ *   a 200 means the event is in an execution n8n took; anything else is answered 503 and the
+ *   sender's retry brings the event again. Nothing is acknowledged that only this process's memory
+ *   holds.
  * - A batch is released early when it is full, and every waiting batch is released when the
- *   process is asked to stop (SIGTERM, SIGINT), so that the executions start while n8n shuts down
- *   gracefully (it waits for running executions) and nothing acknowledged is left in memory; requests
- *   still arriving then start their own executions.
+ *   process is asked to stop (SIGTERM, SIGINT), so that n8n takes (or refuses) the executions while
+ *   it shuts down gracefully; requests still arriving then start their own executions.
  *
  * State lives in this module, so it covers one n8n process (main, or each webhook process in queue
  * mode), keyed by workflow and node.
@@ -26,6 +29,9 @@ import { processMemory } from '../shared/processMemory';
 export interface Batch {
 	events: IncidentEvent[];
 	release: () => void;
+	/** Settles with the HTTP status n8n answered the leader with; 0: closed without an answer. */
+	handedOff: Promise<number>;
+	reportHandOff: (status: number) => void;
 }
 
 export interface TriggerState {
@@ -39,8 +45,14 @@ export interface BatchSettings {
 	maxEvents: number;
 }
 
-/** What the request should do: start an execution with these events, or nothing (batched). */
-export type BatchOutcome = { start: IncidentEvent[] } | { batched: true };
+/**
+ * What the request should do: start an execution with these events (a batch's leader reports how
+ * n8n answered it), or wait for the leader of the batch its events joined.
+ */
+export type BatchOutcome = { start: IncidentEvent[]; batch?: Batch } | { joined: Promise<number> };
+
+/** How long a batched request waits for its leader's answer before it asks for a retry. */
+const HAND_OFF_LIMIT_MS = 60_000;
 
 const batching = processMemory.webhookBatching;
 
@@ -71,7 +83,7 @@ export async function batchEvents(
 	if (open && open.events.length + events.length <= maxEvents) {
 		open.events.push(...events);
 		if (open.events.length >= maxEvents) open.release();
-		return { batched: true };
+		return { joined: withinLimit(open.handedOff) };
 	}
 	if (!open && now() >= state.lastStartedAt + windowMs) {
 		state.lastStartedAt = now();
@@ -84,7 +96,9 @@ export async function batchEvents(
 	const dueAt = open ? now() + windowMs : state.lastStartedAt + windowMs;
 	let release = () => {};
 	const released = new Promise<void>((resolve) => (release = resolve));
-	const batch: Batch = { events: [...events], release };
+	let reportHandOff: (status: number) => void = () => {};
+	const handedOff = new Promise<number>((resolve) => (reportHandOff = resolve));
+	const batch: Batch = { events: [...events], release, handedOff, reportHandOff };
 	state.open = batch;
 	batching.waiting.add(batch);
 	releaseAllOnStop();
@@ -95,5 +109,28 @@ export async function batchEvents(
 	batching.waiting.delete(batch);
 	if (state.open === batch) state.open = undefined;
 	state.lastStartedAt = now();
-	return { start: batch.events };
+	return { start: batch.events, batch };
+}
+
+/** The parts of n8n's response object (Express, on Node's ServerResponse) the hand-off reads. */
+export interface HandOffResponse {
+	statusCode: number;
+	writableFinished: boolean;
+	once(event: 'finish' | 'close', listener: () => void): unknown;
+}
+
+/** Tells the requests that joined a leader's batch how n8n answered the leader, once it has. */
+export function watchHandOff(leaderResponse: HandOffResponse, batch: Batch): void {
+	leaderResponse.once('finish', () => batch.reportHandOff(leaderResponse.statusCode));
+	leaderResponse.once('close', () =>
+		batch.reportHandOff(leaderResponse.writableFinished ? leaderResponse.statusCode : 0),
+	);
+}
+
+function withinLimit(handedOff: Promise<number>): Promise<number> {
+	let timer: NodeJS.Timeout | undefined;
+	const limit = new Promise<number>((resolve) => {
+		timer = setTimeout(() => resolve(0), HAND_OFF_LIMIT_MS);
+	});
+	return Promise.race([handedOff, limit]).finally(() => clearTimeout(timer));
 }

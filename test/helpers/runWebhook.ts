@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type {
 	ICredentialDataDecryptedObject,
 	ICredentialType,
@@ -37,6 +38,11 @@ export interface TriggerOptions {
 	credentialId?: string;
 	webhookUrl?: string;
 	workflowId?: string;
+	/**
+	 * How n8n answers a request whose webhook() starts an execution, once it has taken (saved or
+	 * queued) the execution: 200, or e.g. 500 when it cannot start it.
+	 */
+	startAnswer?: number;
 }
 
 export interface WebhookCall {
@@ -188,22 +194,32 @@ export async function callWebhook(
 		headers[name.toLowerCase()] = value;
 	const rawBody = Buffer.isBuffer(call.rawBody) ? call.rawBody : Buffer.from(call.rawBody, 'utf8');
 	let sent: { status: number; body: unknown } | undefined;
+	const finished = new EventEmitter();
 	const response = {
 		statusCode: 200,
+		writableFinished: false,
 		status(code: number) {
 			this.statusCode = code;
 			return this;
 		},
 		json(body: unknown) {
-			sent = { status: this.statusCode, body };
-			return this;
+			return this.finish(body);
 		},
 		send(body: unknown) {
-			sent = { status: this.statusCode, body };
-			return this;
+			return this.finish(body);
 		},
 		end() {
-			sent ??= { status: this.statusCode, body: undefined };
+			return this.finish(undefined);
+		},
+		finish(body: unknown) {
+			sent ??= { status: this.statusCode, body };
+			this.writableFinished = true;
+			finished.emit('finish');
+			finished.emit('close');
+			return this;
+		},
+		once(event: 'finish' | 'close', listener: () => void) {
+			finished.once(event, listener);
 			return this;
 		},
 	};
@@ -225,10 +241,12 @@ export async function callWebhook(
 			throw new Error('test: noWebhookResponse without an answer would leave the sender hanging');
 		return { status: sent.status, responseBody: sent.body, items, result, warnings };
 	}
-	// n8n answers 200 with webhookResponse (or its default message) when the node does not answer
-	// itself.
+	// n8n answers with webhookResponse (or its default message) when the node does not answer
+	// itself: after it has taken the execution, if one starts.
+	const status = result.workflowData ? (options.startAnswer ?? 200) : 200;
+	response.status(status).json(result.webhookResponse);
 	return {
-		status: 200,
+		status,
 		responseBody: result.webhookResponse ?? { message: 'Workflow was started' },
 		items,
 		result,

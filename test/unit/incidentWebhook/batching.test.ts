@@ -105,17 +105,48 @@ describe('Incident Webhook Trigger: micro-batching (many events, few executions)
 		expect(outcome.status).toBe(401);
 	});
 
+	it('answers a batched request only once n8n has taken the execution that carries it', async () => {
+		const options = batchingOptions({ batchWindowMs: 200 });
+		await postSigned(options, event(100));
+		const answered: string[] = [];
+		const leader = postSigned(options, event(1)).then((outcome) => {
+			answered.push('leader');
+			return outcome;
+		});
+		const follower = postSigned(options, event(2)).then((outcome) => {
+			answered.push('follower');
+			return outcome;
+		});
+		expect(incidentIds((await leader).items)).toEqual(['INC-1', 'INC-2']);
+		expect(await follower).toMatchObject({
+			status: 200,
+			responseBody: { received: true, events: 1, batched: true },
+		});
+		expect(answered).toEqual(['leader', 'follower']);
+	});
+
+	it("answers 503 to the batched requests when n8n does not take the batch's execution", async () => {
+		const options = { ...batchingOptions({ batchWindowMs: 200 }), startAnswer: 500 };
+		await postSigned({ ...options, startAnswer: 200 }, event(100));
+		const [leader, ...followers] = await burst(options, 3);
+		expect(leader.status).toBe(500);
+		expect(followers.map(({ status }) => status)).toEqual([503, 503]);
+		expect(JSON.stringify(followers[0].responseBody)).toContain('send the event again');
+	});
+
 	it('starts waiting batches at once when n8n is asked to stop (SIGTERM)', async () => {
 		const options = batchingOptions({ batchWindowMs: 60_000 });
 		await postSigned(options, event(100));
 		const startedAt = Date.now();
 		const leader = postSigned(options, event(2));
 		const follower = postSigned(options, event(3));
-		await follower;
+		// Both have joined the batch once their signatures are checked.
+		await new Promise((resolve) => setTimeout(resolve, 200));
 		const triggerListeners = process.listeners('SIGTERM').filter((l) => !runnerListeners.has(l));
 		expect(triggerListeners).toHaveLength(1);
 		for (const listener of triggerListeners) listener('SIGTERM');
 		expect(incidentIds((await leader).items)).toEqual(['INC-2', 'INC-3']);
+		expect((await follower).status).toBe(200);
 		expect(Date.now() - startedAt).toBeLessThan(5_000);
 		// From then on nothing waits: n8n is shutting down.
 		const late = await burst(options, 2);
