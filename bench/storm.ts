@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import { loadavg } from 'node:os';
 import type { AddressInfo } from 'node:net';
 
-import type { N8nInstance } from '../scripts/n8nHarness';
 import { buildWorkflow, providerCall } from '../test/e2e/incidentGateFixture';
+import { startPostgres, startRedis, type Postgres, type Service } from '../test/e2e/services';
 import { PACKAGE } from '../test/e2e/workflows';
 import {
 	SENDER_SECRET,
@@ -27,14 +27,18 @@ import type { Section, SectionResult } from './section';
  * - floor: n8n's own Webhook -> HTTP Request, one execution per event (what n8n itself sustains);
  * - baseline: what a user builds by hand, Webhook (header auth) -> Code counting open incidents per
  *   scope in static data -> HTTP Request;
- * - package: Incident Webhook Trigger (micro-batching, 250 ms window) -> Incident Gate ->
- *   provider call + Confirm on Activate and Withdraw, Unchanged reported once per execution.
+ * - package: Incident Webhook Trigger (batching at its defaults) -> Incident Gate -> provider call +
+ *   Confirm on Activate and Withdraw, Unchanged reported once per execution.
  *
  * Each workflow reports to a local counting server, which gives lost events (answered 200 but never
  * reported), Activate/Withdraw per scope and the time to drain. Later variants inherit the earlier
- * backlog's memory, so the order rotates (STORM_ORDER, default: the package first, its worst spot).
- * Only the package's promises fail the run: 0 refused, 0 lost, exactly one Activate and one
- * Withdraw per scope (re-emits counted apart), drained within 15 s, peak RSS at most 2 GiB.
+ * backlog's memory, so each setup runs in rounds on a fresh n8n, the order rotated so that every
+ * variant runs first once. Setups: regular mode with n8n's default expression engine, regular mode
+ * with the legacy engine, and queue mode (PostgreSQL, Redis, main + 2 workers).
+ *
+ * The run fails when the package breaks a promise it keeps whatever the load: an event answered 200
+ * and never run, or a scope activated or withdrawn twice. The storm goals (0 refused, one Activate
+ * and one Withdraw per scope, drained within 15 s, n8n at most 2 GiB) are reported per run.
  */
 
 const SCOPES = 5;
@@ -53,6 +57,35 @@ const MEMORY_SAMPLE_MS = 250;
 const SETTLE_MS = 5_000;
 
 type Variant = 'package' | 'floor' | 'baseline';
+const VARIANTS: Variant[] = ['package', 'floor', 'baseline'];
+
+interface Setup {
+	id: string;
+	label: string;
+	queueMode: boolean;
+	env: Record<string, string>;
+}
+
+const SETUPS: Setup[] = [
+	{
+		id: 'regular',
+		label: "regular mode, SQLite, n8n's default expression engine (vm)",
+		queueMode: false,
+		env: {},
+	},
+	{
+		id: 'legacy',
+		label: 'regular mode, SQLite, N8N_EXPRESSION_ENGINE=legacy',
+		queueMode: false,
+		env: { N8N_EXPRESSION_ENGINE: 'legacy' },
+	},
+	{
+		id: 'queue',
+		label: "queue mode: PostgreSQL, Redis, main + 2 workers, n8n's default engine",
+		queueMode: true,
+		env: {},
+	},
+];
 const LABELS: Record<Variant, string> = {
 	floor: "n8n's floor: Webhook -> HTTP Request",
 	baseline: 'Hand-built: Webhook -> Code (static data) -> HTTP Request',
@@ -178,12 +211,21 @@ function baselineWorkflow(reportUrl: string) {
 	);
 }
 
-function packageWorkflow(webhookId: string, reportUrl: string) {
+const redisCredential = { id: 'benchstormredis1', name: 'Gate Redis' };
+
+/** In queue mode the gate keeps its state in Redis: workers do not share static data. */
+function packageWorkflow(webhookId: string, reportUrl: string, queueMode: boolean) {
 	const gate = (name: string, parameters: Record<string, unknown>) => ({
 		name,
 		type: `${PACKAGE}.incidentGate`,
 		typeVersion: 1,
-		parameters: { store: 'staticData', gateKey: 'bench-storm', options: {}, ...parameters },
+		parameters: {
+			store: queueMode ? 'redis' : 'staticData',
+			gateKey: 'bench-storm',
+			options: {},
+			...parameters,
+		},
+		...(queueMode ? { credentials: { redis: redisCredential } } : {}),
 	});
 	return buildWorkflow(
 		'benchStormPkg001',
@@ -321,19 +363,18 @@ function tally(variant: Variant, reports: Reports) {
 }
 
 async function stormOne(
-	n8n: N8nInstance,
+	pids: number[],
 	variant: Variant,
 	url: string,
 	headers: Record<string, string>,
 	reports: Reports,
 ): Promise<Outcome> {
-	const pid = n8n.process?.pid;
-	if (pid === undefined) throw new Error('n8n is not running');
 	const loadBefore = loadavg()[0];
-	const rssIdleBytes = processTreeRssBytes(pid);
+	const rss = () => pids.reduce((sum, pid) => sum + processTreeRssBytes(pid), 0);
+	const rssIdleBytes = rss();
 	let rssPeakBytes = rssIdleBytes;
 	const sampler = setInterval(
-		() => (rssPeakBytes = Math.max(rssPeakBytes, processTreeRssBytes(pid))),
+		() => (rssPeakBytes = Math.max(rssPeakBytes, rss())),
 		MEMORY_SAMPLE_MS,
 	);
 	try {
@@ -377,11 +418,15 @@ async function stormOne(
 	}
 }
 
-function order(): Variant[] {
-	const requested = (process.env.STORM_ORDER ?? 'package,floor,baseline').split(',');
-	const known = requested.filter((v): v is Variant => v in LABELS);
-	return [...new Set([...known, ...(Object.keys(LABELS) as Variant[])])];
-}
+/** Round r runs the variants rotated by r, so that each runs first once in three rounds. */
+const rotated = (round: number): Variant[] =>
+	VARIANTS.map((_, k) => VARIANTS[(k + round) % VARIANTS.length]);
+
+const selectedSetups = () => {
+	const ids = (process.env.STORM_SETUPS ?? SETUPS.map(({ id }) => id).join(',')).split(',');
+	return SETUPS.filter(({ id }) => ids.includes(id));
+};
+const rounds = () => Math.max(1, Number(process.env.STORM_ROUNDS ?? VARIANTS.length) || 1);
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 
@@ -397,43 +442,114 @@ function transitions(outcome: Outcome): [string, string] {
 	return [describe(1), describe(2)];
 }
 
-function packageFailures(outcome: Outcome): string[] {
-	const failures: string[] = [];
-	if (outcome.refused > 0) failures.push(`package: ${outcome.refused} request(s) refused`);
-	if (outcome.lost > 0) failures.push(`package: ${outcome.lost} accepted event(s) lost`);
+/** Promises the package keeps whatever the load: what it answered 200 runs, once per scope. */
+function brokenPromises(outcome: Outcome): string[] {
+	const broken: string[] = [];
+	if (outcome.lost > 0) broken.push(`${outcome.lost} event(s) answered 200 and never run`);
 	for (const [scope, activations, withdrawals] of outcome.perScope ?? []) {
-		if (activations !== 1 || withdrawals !== 1)
-			failures.push(
-				`package: ${scope} got ${activations} Activate and ${withdrawals} Withdraw, expected 1 each`,
-			);
+		if (activations > 1 || withdrawals > 1)
+			broken.push(`${scope} got ${activations} Activate and ${withdrawals} Withdraw`);
 	}
-	if (outcome.drainSeconds > DRAIN_GOAL_S)
-		failures.push(`package: drained ${outcome.drainSeconds.toFixed(1)} s after the last event`);
-	if (outcome.rssPeakBytes > PEAK_RSS_GOAL_BYTES)
-		failures.push(`package: n8n peak RSS ${gib(outcome.rssPeakBytes)}`);
-	return failures;
+	return broken;
 }
 
-async function run(): Promise<SectionResult> {
+/** The storm goals the package's run missed; "met" when none. */
+function goalsMissed(outcome: Outcome): string {
+	const missed: string[] = [];
+	if (outcome.refused > 0) missed.push(`${outcome.refused} refused`);
+	if (outcome.lost > 0) missed.push(`${outcome.lost} lost`);
+	if ((outcome.perScope ?? []).some(([, a, w]) => a !== 1 || w !== 1))
+		missed.push('not one Activate and one Withdraw per scope');
+	if (outcome.drainSeconds > DRAIN_GOAL_S) missed.push(`drained > ${DRAIN_GOAL_S} s`);
+	if (outcome.rssPeakBytes > PEAK_RSS_GOAL_BYTES) missed.push('peak > 2 GiB');
+	return missed.length === 0 ? 'met' : missed.join(', ');
+}
+
+/** Starts what a setup needs (queue mode: PostgreSQL, Redis, two workers) and one n8n. */
+async function startSetup(setup: Setup, reports: Reports, webhookId: string) {
+	const services = setup.queueMode ? await Promise.all([startPostgres(), startRedis()]) : [];
+	const [postgres, redis] = services as [Postgres?, Service?];
+	const queueEnv: Record<string, string> =
+		postgres && redis
+			? {
+					EXECUTIONS_MODE: 'queue',
+					QUEUE_BULL_REDIS_HOST: '127.0.0.1',
+					QUEUE_BULL_REDIS_PORT: String(redis.port),
+					DB_TYPE: 'postgresdb',
+					DB_POSTGRESDB_HOST: '127.0.0.1',
+					DB_POSTGRESDB_PORT: String(postgres.port),
+					DB_POSTGRESDB_USER: postgres.user,
+					DB_POSTGRESDB_PASSWORD: '',
+					DB_POSTGRESDB_DATABASE: postgres.database,
+					N8N_CONCURRENCY_PRODUCTION_LIMIT: '-1',
+				}
+			: {};
+	const stopServices = async () => await Promise.all(services.map((service) => service?.stop()));
+	try {
+		const n8n = await startN8nWithPackage(
+			(instance) => {
+				importSenderSecret(instance);
+				instance.importCredentials([
+					{
+						...headerCredential,
+						type: 'httpHeaderAuth',
+						data: { name: 'Authorization', value: `Bearer ${SENDER_SECRET}` },
+					},
+					...(redis
+						? [
+								{
+									...redisCredential,
+									type: 'redis',
+									data: {
+										host: '127.0.0.1',
+										port: redis.port,
+										password: '',
+										user: '',
+										database: 2,
+										ssl: false,
+									},
+								},
+							]
+						: []),
+				]);
+				instance.importWorkflows([
+					floorWorkflow(reports.url),
+					baselineWorkflow(reports.url),
+					packageWorkflow(webhookId, reports.url, setup.queueMode),
+				]);
+			},
+			{ env: { ...setup.env, ...queueEnv } },
+		);
+		const workers = setup.queueMode
+			? await Promise.all([n8n.startWorker(), n8n.startWorker()])
+			: [];
+		const pids = [n8n.process?.pid, ...workers.map((worker) => worker.pid)].filter(
+			(pid): pid is number => pid !== undefined,
+		);
+		return {
+			n8n,
+			pids,
+			stop: async () => {
+				await stopN8n(n8n);
+				await stopServices();
+			},
+		};
+	} catch (error) {
+		await stopServices();
+		throw error;
+	}
+}
+
+/** One round: a fresh n8n of the setup, the three variants in the round's order. */
+async function runRound(setup: Setup, round: number): Promise<Outcome[]> {
 	const reports = await startReportServer();
 	const webhookId = newWebhookId();
-	let n8n: N8nInstance | undefined;
+	const started = await startSetup(setup, reports, webhookId).catch(async (error: unknown) => {
+		await reports.stop();
+		throw error;
+	});
 	try {
-		n8n = await startN8nWithPackage((instance) => {
-			importSenderSecret(instance);
-			instance.importCredentials([
-				{
-					...headerCredential,
-					type: 'httpHeaderAuth',
-					data: { name: 'Authorization', value: `Bearer ${SENDER_SECRET}` },
-				},
-			]);
-			instance.importWorkflows([
-				floorWorkflow(reports.url),
-				baselineWorkflow(reports.url),
-				packageWorkflow(webhookId, reports.url),
-			]);
-		});
+		const { n8n, pids } = started;
 		const urls: Record<Variant, string> = {
 			floor: `${n8n.url}/webhook/storm-floor`,
 			baseline: `${n8n.url}/webhook/storm-baseline`,
@@ -442,61 +558,90 @@ async function run(): Promise<SectionResult> {
 		await waitForWebhooks(Object.values(urls));
 		const authorization = { authorization: `Bearer ${SENDER_SECRET}` };
 		const outcomes: Outcome[] = [];
-		for (const variant of order()) {
+		for (const variant of rotated(round)) {
 			await sleep(SETTLE_MS);
-			outcomes.push(
-				await stormOne(
-					n8n,
-					variant,
-					urls[variant],
-					variant === 'floor' ? {} : authorization,
-					reports,
-				),
-			);
+			const headers = variant === 'floor' ? {} : authorization;
+			outcomes.push(await stormOne(pids, variant, urls[variant], headers, reports));
 		}
+		return outcomes;
+	} finally {
+		await started.stop();
+		await reports.stop();
+	}
+}
 
-		const packageOutcome = outcomes.find(({ variant }) => variant === 'package')!;
-		return {
-			table: {
-				columns: [
-					'Workflow (in the order run)',
-					'Refused',
-					'Lost',
-					'Activate',
-					'Withdraw',
-					'Drained after last event',
-					'n8n RSS idle -> peak',
-					'Load before',
-				],
-				rows: outcomes.map((outcome) => [
+async function run(): Promise<SectionResult> {
+	const rows: Array<Array<string | number>> = [];
+	const failures: string[] = [];
+	const notes: string[] = [];
+	const figures: Record<string, Outcome[][]> = {};
+	for (const setup of selectedSetups()) {
+		figures[setup.id] = [];
+		for (let round = 0; round < rounds(); round++) {
+			const outcomes = await runRound(setup, round);
+			figures[setup.id].push(outcomes);
+			outcomes.forEach((outcome, position) => {
+				rows.push([
+					setup.id,
+					`${round + 1}.${position + 1}`,
 					LABELS[outcome.variant],
 					outcome.refused,
 					outcome.lost,
 					...transitions(outcome),
 					`${outcome.drainSeconds.toFixed(1)} s`,
 					`${gib(outcome.rssIdleBytes)} -> ${gib(outcome.rssPeakBytes)}`,
+					outcome.variant === 'package' ? goalsMissed(outcome) : '',
 					outcome.loadBefore.toFixed(1),
-				]),
-			},
-			figures: { events: EVENTS, scopes: SCOPES, durationMs: DURATION_MS, outcomes },
-			failures: packageFailures(packageOutcome),
-			notes: [
-				`${EVENTS} events (${SCOPES} scopes × ${INCIDENTS_PER_SCOPE} incidents, opened then ` +
-					`resolved) over ${DURATION_MS / 1000} s per workflow, each sent once without retry; ` +
-					`refused = any answer but 200, or none within ${ANSWER_TIMEOUT_MS / 1000} s.`,
-				`Package: ${packageOutcome.executions ?? 0} executions for ${EVENTS} events; ` +
-					`${packageOutcome.reemits} re-emitted Activate/Withdraw (counted apart, not as ` +
-					'activations).',
-				...outcomes
-					.filter(({ refusalExample }) => refusalExample)
-					.map(({ variant, refusalExample }) => `${variant}: refused e.g. ${refusalExample}`),
-				'Load before: the 1-minute load average when the variant started (the machine is shared).',
-			],
-		};
-	} finally {
-		if (n8n) await stopN8n(n8n);
-		await reports.stop();
+				]);
+				if (outcome.refusalExample)
+					notes.push(
+						`${setup.id} ${round + 1}.${position + 1} ${outcome.variant}: refused e.g. ` +
+							outcome.refusalExample,
+					);
+			});
+			const packageOutcome = outcomes.find(({ variant }) => variant === 'package')!;
+			failures.push(
+				...brokenPromises(packageOutcome).map(
+					(broken) => `package, ${setup.id} round ${round + 1}: ${broken}`,
+				),
+			);
+			notes.push(
+				`${setup.id} round ${round + 1}: the package ran ${packageOutcome.executions ?? 0} ` +
+					`executions for ${EVENTS} events; ${packageOutcome.reemits} re-emitted ` +
+					'Activate/Withdraw (counted apart).',
+			);
+		}
 	}
+	return {
+		table: {
+			columns: [
+				'Setup',
+				'Round.order',
+				'Workflow',
+				'Refused',
+				'Lost',
+				'Activate',
+				'Withdraw',
+				'Drained after last event',
+				'n8n RSS idle -> peak',
+				'Storm goals',
+				'Load before',
+			],
+			rows,
+		},
+		figures: { events: EVENTS, scopes: SCOPES, durationMs: DURATION_MS, setups: figures },
+		failures,
+		notes: [
+			`${EVENTS} events (${SCOPES} scopes × ${INCIDENTS_PER_SCOPE} incidents, opened then ` +
+				`resolved) over ${DURATION_MS / 1000} s per workflow, each sent once without retry; ` +
+				`refused = any answer but 200, or none within ${ANSWER_TIMEOUT_MS / 1000} s.`,
+			...selectedSetups().map(({ id, label }) => `${id}: ${label}.`),
+			'Round.order: each round is a fresh n8n; the variants run one after the other in a ' +
+				'rotated order, later ones inheriting the earlier backlog.',
+			...notes,
+			'Load before: the 1-minute load average when the variant started (the machine is shared).',
+		],
+	};
 }
 
 export const storm: Section = { id: 'storm', title: 'Storm in a real n8n', run };

@@ -37,7 +37,7 @@ export class N8nInstance {
 	/** Starts an `n8n worker` (queue mode) with this instance's environment; stop() stops it too. */
 	startWorker(options?: {
 		timeoutMs?: number;
-	}): Promise<{ logFile: string; stop(): Promise<void> }>;
+	}): Promise<{ logFile: string; pid?: number; stop(): Promise<void> }>;
 	stop(): Promise<void>;
 	restart(): Promise<this>;
 	/** Waits until production webhooks answer (n8n registers them after it reports ready). */

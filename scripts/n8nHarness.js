@@ -343,6 +343,7 @@ class N8nInstance {
 		const exited = new Promise((resolve) => child.once('exit', resolve));
 		const worker = {
 			logFile,
+			pid: child.pid,
 			stop: async () => {
 				if (child.exitCode !== null || child.signalCode !== null) return;
 				child.kill('SIGTERM');
