@@ -272,6 +272,15 @@ export interface NodeFailure extends Error {
 	httpCode?: string | null;
 }
 
+/** Everything n8n shows of a failure (its message, description and own fields) as one text. */
+export const shownText = (failure: NodeFailure) =>
+	JSON.stringify({ ...failure, message: failure.message, description: failure.description });
+
+/** The node's output under Continue On Fail as one text: what a workflow sees of a failure. */
+export async function continueOnFailOutput(node: INodeType, options: RunOptions): Promise<string> {
+	return JSON.stringify((await runNode(node, { ...options, continueOnFail: true })).output);
+}
+
 /**
  * Runs of a node as separate workflow executions (fresh static data each, as in another workflow or a manual
  * run): `run` returns the first output item, `failure` (one attempt) the error n8n shows. `node` is read at

@@ -1,5 +1,12 @@
 import { AwsShieldMitigationApi } from '../../../credentials/AwsShieldMitigationApi.credentials';
-import { authenticate, failureOf, jsonOf, performRequest, runNode } from '../../helpers/runNode';
+import {
+	authenticate,
+	continueOnFailOutput,
+	failureOf,
+	jsonOf,
+	performRequest,
+	runNode,
+} from '../../helpers/runNode';
 import { operationParams, simulatorPerTest } from '../../helpers/fixture';
 import { type AwsShieldSimulator, sigV4Signature } from '../../simulators/awsShield';
 import {
@@ -282,8 +289,7 @@ describe('AWS Shield errors, each with its own message', () => {
 			secretAccessKey: 'wrong',
 			sessionToken: SESSION_TOKEN,
 		});
-		run.continueOnFail = true;
-		const output = JSON.stringify((await runNode(node, run)).output);
+		const output = await continueOnFailOutput(node, run);
 		expect(output).toMatch(/InvalidSignatureException/);
 		for (const secret of ['wrong', SESSION_TOKEN, SECRET]) expect(output).not.toContain(secret);
 	});

@@ -1,5 +1,12 @@
 import { HetznerRobotMitigationApi } from '../../../credentials/HetznerRobotMitigationApi.credentials';
-import { authenticate, failureOf, jsonOf, performRequest, runNode } from '../../helpers/runNode';
+import {
+	authenticate,
+	continueOnFailOutput,
+	failureOf,
+	jsonOf,
+	performRequest,
+	runNode,
+} from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { HetznerSimulator } from '../../simulators/hetzner';
 import {
@@ -94,9 +101,7 @@ describe('Hetzner Robot errors, each with its own message', () => {
 
 	it('never puts the password in output items or errors', async () => {
 		sim.addUser(USER, 'changed-password');
-		const output = JSON.stringify(
-			(await runNode(node, hetznerRun(sim, params('activate'), { continueOnFail: true }))).output,
-		);
+		const output = await continueOnFailOutput(node, hetznerRun(sim, params('activate')));
 		expect(output).toMatch(/rejected the login/);
 		expect(output).not.toContain(PASSWORD);
 	});

@@ -3,7 +3,14 @@ import { createHash } from 'node:crypto';
 import { OvhMitigationApi } from '../../../credentials/OvhMitigationApi.credentials';
 import { ovhSignature, signOvhRequest } from '../../../nodes/Ovh/signature';
 import { rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
-import { authenticate, failureOf, jsonOf, performRequest, runNode } from '../../helpers/runNode';
+import {
+	authenticate,
+	continueOnFailOutput,
+	failureOf,
+	jsonOf,
+	performRequest,
+	runNode,
+} from '../../helpers/runNode';
 import { ALL_RULES, type OvhSimulator } from '../../simulators/ovh';
 import {
 	APP_KEY,
@@ -244,9 +251,7 @@ describe('OVH errors, each with its own message', () => {
 
 	it('never puts the secrets in output items or errors', async () => {
 		sim.addConsumerKey(CONSUMER_KEY, { applicationKey: APP_KEY, rules: ['GET /ip/*'] });
-		const output = JSON.stringify(
-			(await runNode(node, ovhRun(sim, params('activate'), { continueOnFail: true }))).output,
-		);
+		const output = await continueOnFailOutput(node, ovhRun(sim, params('activate')));
 		expect(output).toMatch(/NOT_GRANTED_CALL/);
 		for (const secret of [APP_SECRET, CONSUMER_KEY, APP_KEY]) expect(output).not.toContain(secret);
 	});
