@@ -6,6 +6,7 @@ import {
 	jsonOf,
 	performRequest,
 	runNode,
+	sendWithCredential,
 } from '../../helpers/runNode';
 import { operationParams, simulatorPerTest } from '../../helpers/fixture';
 import { type AwsShieldSimulator, sigV4Signature } from '../../simulators/awsShield';
@@ -177,17 +178,12 @@ describe('SigV4, verified by the simulator with its own implementation', () => {
 		expect(credentialType.test.request.headers).toEqual({
 			'X-Amz-Target': 'AWSShield_20160616.GetSubscriptionState',
 		});
-		const options = await authenticate(credentialType, shieldCredentials(sim), {
-			...(credentialType.test.request as object),
-			baseURL: sim.baseUrl,
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
-		} as never);
 		sim.subscription = 'INACTIVE';
-		const response = (await performRequest(options)) as {
-			statusCode: number;
-			body: { SubscriptionState: string };
-		};
+		const response = await sendWithCredential<{ SubscriptionState: string }>(
+			credentialType,
+			shieldCredentials(sim),
+			{ ...(credentialType.test.request as object), baseURL: sim.baseUrl } as never,
+		);
 		expect(response.body.SubscriptionState).toBe('INACTIVE');
 		expect(credentialType.test.rules).toContainEqual(
 			expect.objectContaining({

@@ -1,11 +1,10 @@
 import { HetznerRobotMitigationApi } from '../../../credentials/HetznerRobotMitigationApi.credentials';
 import {
-	authenticate,
 	continueOnFailOutput,
 	failureOf,
 	jsonOf,
-	performRequest,
 	runNode,
+	sendWithCredential,
 } from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import type { HetznerSimulator } from '../../simulators/hetzner';
@@ -86,15 +85,11 @@ describe('Hetzner Robot errors, each with its own message', () => {
 
 	it('the credential test reads /server and fails on a wrong password', async () => {
 		const type = new HetznerRobotMitigationApi();
-		const send = async (password: string) =>
-			(await performRequest(
-				await authenticate(type, hetznerCredentials(sim, { password }), {
-					baseURL: sim.baseUrl,
-					url: type.test.request.url!,
-					returnFullResponse: true,
-					ignoreHttpStatusErrors: true,
-				}),
-			)) as { statusCode: number };
+		const send = (password: string) =>
+			sendWithCredential(type, hetznerCredentials(sim, { password }), {
+				baseURL: sim.baseUrl,
+				url: type.test.request.url!,
+			});
 		expect((await send(PASSWORD)).statusCode).toBe(200);
 		expect((await send('wrong')).statusCode).toBe(401);
 	});

@@ -4,12 +4,11 @@ import { OvhMitigationApi } from '../../../credentials/OvhMitigationApi.credenti
 import { ovhSignature, signOvhRequest } from '../../../nodes/Ovh/signature';
 import { rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
 import {
-	authenticate,
 	continueOnFailOutput,
 	failureOf,
 	jsonOf,
-	performRequest,
 	runNode,
+	sendWithCredential,
 } from '../../helpers/runNode';
 import { ALL_RULES, type OvhSimulator } from '../../simulators/ovh';
 import {
@@ -89,16 +88,10 @@ describe('OVH signing', () => {
 
 	it('signs the credential test request (no timestamp given) with OVH server time', async () => {
 		const type = new OvhMitigationApi();
-		const request = await authenticate(type, ovhCredentials(sim), {
+		const response = await sendWithCredential<{ status: string }>(type, ovhCredentials(sim), {
 			...type.test.request,
 			method: 'GET',
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
 		} as never);
-		const response = (await performRequest(request)) as {
-			statusCode: number;
-			body: { status: string };
-		};
 		expect(response.statusCode).toBe(200);
 		expect(response.body.status).toBe('validated');
 		expect(sim.log.map((r) => r.path)).toEqual(['/auth/time', '/auth/currentCredential']);
@@ -124,14 +117,11 @@ describe('OVH simulator: the retired permanent mitigation', () => {
 		const rules = [...ALL_RULES, 'POST /ip/*/mitigation'];
 		sim.addConsumerKey(CONSUMER_KEY, { applicationKey: APP_KEY, rules });
 		const type = new OvhMitigationApi();
-		const request = await authenticate(type, ovhCredentials(sim), {
+		const response = await sendWithCredential(type, ovhCredentials(sim), {
 			method: 'POST',
 			url: `${sim.baseUrl}/ip/${encodeURIComponent(BLOCK)}/mitigation`,
 			body: { ipOnMitigation: IP },
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
 		});
-		const response = (await performRequest(request)) as { statusCode: number; body: unknown };
 		expect(response.statusCode).toBe(200);
 		expect(response.body).toMatchObject({ ipOnMitigation: IP, permanent: true });
 		expect(sim.retiredMitigationPosts).toBe(1);
