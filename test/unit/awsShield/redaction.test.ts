@@ -1,7 +1,6 @@
 import { AwsShieldMitigationApi } from '../../../credentials/AwsShieldMitigationApi.credentials';
 import { simulatorPerTest } from '../../helpers/fixture';
 import { continueOnFailOutput, failureOf, shownText, type RunOptions } from '../../helpers/runNode';
-import type { AwsShieldSimulator } from '../../simulators/awsShield';
 import { freshNode } from '../../simulators/restart';
 import {
 	DISTRIBUTION,
@@ -13,8 +12,7 @@ import {
 } from './fixture';
 
 const node = freshNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
-let sim: AwsShieldSimulator;
-simulatorPerTest(async () => (sim = await startShield()));
+const sim = simulatorPerTest(startShield);
 
 const wrongSecretRun = (): RunOptions => ({
 	parameters: { operation: 'getStatus', resourceArn: DISTRIBUTION, requestOptions: {} },

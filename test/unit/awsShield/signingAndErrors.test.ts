@@ -9,7 +9,7 @@ import {
 	sendWithCredential,
 } from '../../helpers/runNode';
 import { operationParams, simulatorPerTest } from '../../helpers/fixture';
-import { type AwsShieldSimulator, sigV4Signature } from '../../simulators/awsShield';
+import { sigV4Signature } from '../../simulators/awsShield';
 import {
 	ACCESS_KEY,
 	DISTRIBUTION,
@@ -26,9 +26,7 @@ import { restartableNode } from '../../simulators/restart';
 /** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
 const node = restartableNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
 const credentialType = new AwsShieldMitigationApi();
-let sim: AwsShieldSimulator;
-
-simulatorPerTest(async () => (sim = await startShield()));
+const sim = simulatorPerTest(startShield);
 
 const params = operationParams(() => ({ resourceArn: DISTRIBUTION }));
 const failure = (run: ReturnType<typeof shieldRun>) => failureOf(node, run);

@@ -1,6 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { CloudflareSimulator } from '../../simulators/cloudflare';
 import { continueOnFailOutput, jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import { ACCOUNT, LOCKED_PREFIX, PREFIX, TOKEN, cloudflareRun, startCloudflare } from './fixture';
@@ -13,9 +12,7 @@ let node = restarted();
 beforeEach(() => {
 	node = restarted();
 });
-let sim: CloudflareSimulator;
-
-simulatorPerTest(async () => (sim = await startCloudflare()));
+const sim = simulatorPerTest(startCloudflare);
 
 const params = operationParams(() => ({ accountId: rl(ACCOUNT), prefixId: rl(PREFIX) }));
 const prefix = () => sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!;

@@ -1,5 +1,4 @@
 import { failureOf, shownText } from '../../helpers/runNode';
-import type { CloudflareSimulator } from '../../simulators/cloudflare';
 import { freshNode } from '../../simulators/restart';
 import { TOKEN, ZONE, cloudflareRun, startCloudflare } from './fixture';
 import { rl, simulatorPerTest } from '../../helpers/fixture';
@@ -8,8 +7,7 @@ const node = freshNode(
 	'Cloudflare/UnderAttack/CloudflareUnderAttack.node',
 	'CloudflareUnderAttack',
 );
-let sim: CloudflareSimulator;
-simulatorPerTest(async () => (sim = await startCloudflare()));
+const sim = simulatorPerTest(startCloudflare);
 
 describe('Cloudflare: no credential in errors', () => {
 	it('a gateway that echoes the Authorization header does not put the token in the error', async () => {

@@ -7,7 +7,6 @@ import {
 	sendWithCredential,
 } from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
-import type { HetznerSimulator } from '../../simulators/hetzner';
 import {
 	PASSWORD,
 	RULES,
@@ -21,9 +20,7 @@ import { restartableNode } from '../../simulators/restart';
 
 /** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
 const node = restartableNode('Hetzner/HetznerRobotFirewall.node', 'HetznerRobotFirewall');
-let sim: HetznerSimulator;
-
-simulatorPerTest(async () => (sim = await startHetzner()));
+const sim = simulatorPerTest(startHetzner);
 
 const params = operationParams(() => ({ server: rl(SERVER) }));
 const failure = (run: ReturnType<typeof hetznerRun>) => failureOf(node, run);

@@ -10,7 +10,7 @@ import {
 	runNode,
 	sendWithCredential,
 } from '../../helpers/runNode';
-import { ALL_RULES, type OvhSimulator } from '../../simulators/ovh';
+import { ALL_RULES } from '../../simulators/ovh';
 import {
 	APP_KEY,
 	APP_SECRET,
@@ -27,9 +27,7 @@ import { restartableNode } from '../../simulators/restart';
 
 /** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
 const node = restartableNode('Ovh/OvhDdosProtection.node', 'OvhDdosProtection');
-let sim: OvhSimulator;
-
-simulatorPerTest(async () => (sim = await startOvh()));
+const sim = simulatorPerTest(startOvh);
 
 const failure = (run: ReturnType<typeof ovhRun>) => failureOf(node, run);
 
