@@ -8,6 +8,8 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { TEST_BASE_URL } from './common';
+
 /**
  * AWS access key for Shield Advanced; every request is signed with SigV4 (service shield, region
  * us-east-1).
@@ -102,7 +104,7 @@ export class AwsShieldMitigationApi implements ICredentialType {
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			baseURL: TEST_BASE_URL,
 			url: '/',
 			method: 'POST',
 			headers: { 'X-Amz-Target': 'AWSShield_20160616.GetSubscriptionState' },

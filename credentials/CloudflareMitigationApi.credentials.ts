@@ -6,6 +6,8 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { TEST_BASE_URL } from './common';
+
 /** Shared by Cloudflare Magic Transit and Cloudflare Under Attack Mode. */
 export class CloudflareMitigationApi implements ICredentialType {
 	name = 'cloudflareMitigationApi';
@@ -56,7 +58,7 @@ export class CloudflareMitigationApi implements ICredentialType {
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			baseURL: TEST_BASE_URL,
 			url:
 				'={{$credentials.accountId ? "/accounts/" + $credentials.accountId.trim() + ' +
 				'"/tokens/verify" : "/user/tokens/verify"}}',

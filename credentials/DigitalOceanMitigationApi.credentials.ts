@@ -6,6 +6,8 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { TEST_BASE_URL } from './common';
+
 export class DigitalOceanMitigationApi implements ICredentialType {
 	name = 'digitalOceanMitigationApi';
 
@@ -47,7 +49,7 @@ export class DigitalOceanMitigationApi implements ICredentialType {
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			baseURL: TEST_BASE_URL,
 			url: '/v2/account',
 		},
 	};

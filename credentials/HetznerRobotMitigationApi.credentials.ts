@@ -6,6 +6,8 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { TEST_BASE_URL } from './common';
+
 /**
  * Hetzner Robot webservice login (HTTP Basic), for dedicated servers; not a Hetzner Cloud token.
  */
@@ -57,6 +59,6 @@ export class HetznerRobotMitigationApi implements ICredentialType {
 	test: ICredentialTestRequest = {
 		// A cheap read every webservice user may make. A 401 here counts as a failed login at Robot
 		// (three block the IP).
-		request: { baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}', url: '/server' },
+		request: { baseURL: TEST_BASE_URL, url: '/server' },
 	};
 }

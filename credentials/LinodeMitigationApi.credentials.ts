@@ -6,6 +6,8 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { TEST_BASE_URL } from './common';
+
 export class LinodeMitigationApi implements ICredentialType {
 	name = 'linodeMitigationApi';
 
@@ -46,7 +48,7 @@ export class LinodeMitigationApi implements ICredentialType {
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			baseURL: TEST_BASE_URL,
 			url: '/profile',
 		},
 	};

@@ -6,6 +6,8 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { TEST_BASE_URL } from './common';
+
 /** Used by the PagerDuty Incident Trigger to manage its webhook subscription. */
 export class PagerDutyMitigationApi implements ICredentialType {
 	name = 'pagerDutyMitigationApi';
@@ -48,7 +50,7 @@ export class PagerDutyMitigationApi implements ICredentialType {
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			baseURL: TEST_BASE_URL,
 			url: '/abilities',
 			headers: { Accept: 'application/vnd.pagerduty+json;version=2' },
 		},

@@ -6,6 +6,8 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { TEST_BASE_URL } from './common';
+
 export class VultrMitigationApi implements ICredentialType {
 	name = 'vultrMitigationApi';
 
@@ -45,7 +47,7 @@ export class VultrMitigationApi implements ICredentialType {
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			baseURL: TEST_BASE_URL,
 			url: '/account',
 		},
 	};

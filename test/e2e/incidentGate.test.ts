@@ -8,6 +8,7 @@ import {
 	repairWorkflow,
 	startProviderCounter,
 	storm,
+	stormIncidents,
 	waitForGateWebhooks,
 	type ProviderCounter,
 } from './incidentGateFixture';
@@ -44,10 +45,7 @@ describe('Incident Gate in a real n8n, regular mode, static-data store', () => {
 	const ids = incidentIds(STORM);
 
 	it(`${STORM} concurrent opens with distinct ids activate exactly once`, async () => {
-		await storm(
-			`${n8n.url}/webhook/incident`,
-			ids.map((incidentId) => ({ action: 'open', incidentId })),
-		);
+		await stormIncidents(n8n.url, 'open', ids);
 		expect(counter.calls.activate).toEqual([
 			expect.objectContaining({ scope: 'edge', transition: 'activate', reason: 'activated' }),
 		]);
@@ -65,10 +63,7 @@ describe('Incident Gate in a real n8n, regular mode, static-data store', () => {
 	});
 
 	it(`${STORM} concurrent resolves withdraw exactly once, after the last one`, async () => {
-		await storm(
-			`${n8n.url}/webhook/incident`,
-			ids.map((incidentId) => ({ action: 'resolve', incidentId })),
-		);
+		await stormIncidents(n8n.url, 'resolve', ids);
 		expect(counter.calls.withdraw).toEqual([
 			expect.objectContaining({ scope: 'edge', transition: 'withdraw', openIncidents: 0 }),
 		]);

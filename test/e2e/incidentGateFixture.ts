@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { PACKAGE, postJson } from './workflows';
+import { PACKAGE, postJson, webhook, type WorkflowNode } from './workflows';
 
 /**
  * The workflows and the counting server both real-n8n gate proofs use: Webhook -> Incident Gate,
@@ -55,31 +55,7 @@ export async function startProviderCounter(): Promise<ProviderCounter> {
 	};
 }
 
-interface Node {
-	name: string;
-	/** Set for trigger nodes (webhook nodes get a fresh one). */
-	webhookId?: string;
-	type: string;
-	typeVersion: number;
-	parameters: Record<string, unknown>;
-	credentials?: Record<string, { id: string; name: string }>;
-	onError?: string;
-}
-
-const webhookNode = (name: string, path: string): Node => ({
-	name,
-	type: 'n8n-nodes-base.webhook',
-	typeVersion: 2,
-	parameters: {
-		httpMethod: 'POST',
-		path,
-		responseMode: 'lastNode',
-		responseData: 'allEntries',
-		options: {},
-	},
-});
-
-export const providerCall = (name: string, url: string): Node => ({
+export const providerCall = (name: string, url: string): WorkflowNode => ({
 	name,
 	type: 'n8n-nodes-base.httpRequest',
 	typeVersion: 4.2,
@@ -97,7 +73,7 @@ export const providerCall = (name: string, url: string): Node => ({
 export function buildWorkflow(
 	id: string,
 	name: string,
-	nodes: Node[],
+	nodes: WorkflowNode[],
 	connections: Record<string, Array<Array<string>>>,
 ) {
 	return {
@@ -135,7 +111,7 @@ export interface GateStoreChoice {
  * Get State.
  */
 export function gateWorkflow(id: string, counterUrl: string, choice: GateStoreChoice) {
-	const gate = (name: string, parameters: Record<string, unknown>): Node => ({
+	const gate = (name: string, parameters: Record<string, unknown>): WorkflowNode => ({
 		name,
 		type: `${PACKAGE}.incidentGate`,
 		typeVersion: 1,
@@ -146,7 +122,7 @@ export function gateWorkflow(id: string, counterUrl: string, choice: GateStoreCh
 		id,
 		'Incident gate',
 		[
-			webhookNode('Incident', 'incident'),
+			webhook('Incident', 'incident'),
 			gate('Gate', {
 				operation: 'event',
 				action: '={{ $json.body.action }}',
@@ -166,7 +142,7 @@ export function gateWorkflow(id: string, counterUrl: string, choice: GateStoreCh
 				scope: "={{ $('Gate').item.json.scope }}",
 				active: '={{ $json.ok === true ? false : undefined }}',
 			}),
-			webhookNode('State', 'incident-state'),
+			webhook('State', 'incident-state'),
 			gate('Gate State', { operation: 'getState', allScopes: false, scope: 'edge' }),
 			{ name: 'State Out', type: 'n8n-nodes-base.noOp', typeVersion: 1, parameters: {} },
 		],
@@ -188,7 +164,7 @@ export function gateWorkflow(id: string, counterUrl: string, choice: GateStoreCh
  * node>').item.json.scope`.
  */
 export function repairWorkflow(id: string, counterUrl: string) {
-	const gate = (name: string, parameters: Record<string, unknown>): Node => ({
+	const gate = (name: string, parameters: Record<string, unknown>): WorkflowNode => ({
 		name,
 		type: `${PACKAGE}.incidentGate`,
 		typeVersion: 1,
@@ -209,7 +185,7 @@ export function repairWorkflow(id: string, counterUrl: string) {
 		id,
 		'Incident gate repair',
 		[
-			webhookNode('Repair Incident', 'repair-incident'),
+			webhook('Repair Incident', 'repair-incident'),
 			gate('Repair Gate', {
 				operation: 'event',
 				action: '={{ $json.body.action }}',
@@ -218,7 +194,7 @@ export function repairWorkflow(id: string, counterUrl: string) {
 			}),
 			providerCall('Repair Activate', `${counterUrl}/activate`),
 			confirm('Repair Confirm', 'Repair Gate'),
-			webhookNode('Repair Tick', 'repair-tick'),
+			webhook('Repair Tick', 'repair-tick'),
 			gate('Repair Tick Gate', { operation: 'tick' }),
 			providerCall('Repair Tick Activate', `${counterUrl}/activate`),
 			confirm('Repair Tick Confirm', 'Repair Tick Gate'),
@@ -256,7 +232,7 @@ export function staticDataGateWorkflow(id: string, path: string) {
 		id,
 		'Static-data gate',
 		[
-			webhookNode('Static Incident', path),
+			webhook('Static Incident', path),
 			gateNode,
 			{ name: 'Answer', type: 'n8n-nodes-base.noOp', typeVersion: 1, parameters: {} },
 		],
@@ -270,7 +246,7 @@ export function naiveCounterWorkflow(id: string) {
 		id,
 		'Naive static-data counter',
 		[
-			webhookNode('Count', 'naive-count'),
+			webhook('Count', 'naive-count'),
 			{
 				name: 'Increment',
 				type: 'n8n-nodes-base.code',
@@ -311,6 +287,18 @@ export async function waitForWebhook(
 			throw new Error(`the webhook ${url} was not registered within ${timeoutMs / 1000} s`);
 		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
+}
+
+/** Opens, or resolves, every incident of `ids` at once through the gate workflow's webhook. */
+export async function stormIncidents(
+	baseUrl: string,
+	action: 'open' | 'resolve',
+	ids: string[],
+): Promise<void> {
+	await storm(
+		`${baseUrl}/webhook/incident`,
+		ids.map((incidentId) => ({ action, incidentId })),
+	);
 }
 
 /** Waits for the gate's webhooks (read-only). */

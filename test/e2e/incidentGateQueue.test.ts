@@ -7,7 +7,7 @@ import {
 	incidentIds,
 	startProviderCounter,
 	staticDataGateWorkflow,
-	storm,
+	stormIncidents,
 	waitForGateWebhooks,
 	type ProviderCounter,
 } from './incidentGateFixture';
@@ -90,19 +90,13 @@ describe('Incident Gate in a real n8n, queue mode (main, 2 workers, PostgreSQL)'
 	const ids = incidentIds(STORM);
 
 	it(`${STORM} opens activate once, ${STORM} resolves withdraw once`, async () => {
-		await storm(
-			`${n8n.url}/webhook/incident`,
-			ids.map((incidentId) => ({ action: 'open', incidentId })),
-		);
+		await stormIncidents(n8n.url, 'open', ids);
 		expect(counter.calls.activate).toEqual([
 			expect.objectContaining({ scope: 'edge', transition: 'activate' }),
 		]);
 		expect(await gateState(n8n.url)).toMatchObject({ mitigation: 'active', openIncidents: STORM });
 
-		await storm(
-			`${n8n.url}/webhook/incident`,
-			ids.map((incidentId) => ({ action: 'resolve', incidentId })),
-		);
+		await stormIncidents(n8n.url, 'resolve', ids);
 		expect(counter.calls.withdraw).toEqual([
 			expect.objectContaining({ scope: 'edge', transition: 'withdraw', openIncidents: 0 }),
 		]);

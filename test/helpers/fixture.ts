@@ -38,17 +38,32 @@ export function providerRunner<Simulator>(credential: (sim: Simulator) => Provid
 }
 
 /**
- * A fresh simulator for every test, stopped after it: `start` starts it, keeps it where the tests
- * read it (e.g. `async () => (sim = await startVultr())`) and returns what to stop.
+ * A fresh simulator for every test, started by `start` and stopped after the test. What it returns
+ * stands for the running test's simulator, as `restartableNode` does for the node:
+ * `const sim = simulatorPerTest(startVultr)`.
  */
-export function simulatorPerTest(start: () => Promise<{ stop(): Promise<void> }>): void {
-	let running: { stop(): Promise<void> } | undefined;
+export function simulatorPerTest<Sim extends { stop(): Promise<void> }>(
+	start: () => Promise<Sim>,
+): Sim {
+	let running: Sim | undefined;
 	beforeEach(async () => {
 		running = await start();
 	});
 	afterEach(async () => {
 		await running?.stop();
 		running = undefined;
+	});
+	const current = () => {
+		if (!running) throw new Error('the simulator runs only during a test');
+		return running;
+	};
+	return new Proxy({} as Sim, {
+		get: (_target, property) => {
+			const sim = current();
+			const value: unknown = Reflect.get(sim, property, sim);
+			return typeof value === 'function' ? value.bind(sim) : value;
+		},
+		set: (_target, property, value) => Reflect.set(current(), property, value),
 	});
 }
 

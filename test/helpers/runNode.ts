@@ -72,6 +72,29 @@ export async function authenticate(
 	return result;
 }
 
+/** What `performRequest` answers with `returnFullResponse`. */
+export interface FullResponse<Body = unknown> {
+	statusCode: number;
+	body: Body;
+}
+
+/**
+ * Sends a request authenticated by a credential type, as n8n's credential test and
+ * httpRequestWithAuthentication do, and answers the full response whatever its status.
+ */
+export async function sendWithCredential<Body = unknown>(
+	type: ICredentialType,
+	credentials: ICredentialDataDecryptedObject,
+	request: IHttpRequestOptions,
+): Promise<FullResponse<Body>> {
+	const options = await authenticate(type, credentials, {
+		...request,
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+	});
+	return (await performRequest(options)) as FullResponse<Body>;
+}
+
 /** A minimal n8n httpRequest over fetch: query string, JSON or form bodies, Basic auth, full responses. */
 export async function performRequest(options: IHttpRequestOptions): Promise<unknown> {
 	const url = new URL(options.url, options.baseURL);
@@ -270,6 +293,15 @@ export async function failureOf(node: INodeType, options: RunOptions): Promise<N
 export interface NodeFailure extends Error {
 	description?: string | null;
 	httpCode?: string | null;
+}
+
+/** Everything n8n shows of a failure (its message, description and own fields) as one text. */
+export const shownText = (failure: NodeFailure) =>
+	JSON.stringify({ ...failure, message: failure.message, description: failure.description });
+
+/** The node's output under Continue On Fail as one text: what a workflow sees of a failure. */
+export async function continueOnFailOutput(node: INodeType, options: RunOptions): Promise<string> {
+	return JSON.stringify((await runNode(node, { ...options, continueOnFail: true })).output);
 }
 
 /**

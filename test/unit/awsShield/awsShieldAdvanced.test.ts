@@ -1,15 +1,12 @@
 import { TAGS } from '../../../nodes/AwsShield/operations';
 import { jsonOf, runNode } from '../../helpers/runNode';
 import { operationParams, simulatorPerTest } from '../../helpers/fixture';
-import type { AwsShieldSimulator } from '../../simulators/awsShield';
 import { ALB, DISTRIBUTION, EIP, shieldRun, startShield } from './fixture';
 import { restartableNode } from '../../simulators/restart';
 
 /** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
 const node = restartableNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
-let sim: AwsShieldSimulator;
-
-simulatorPerTest(async () => (sim = await startShield()));
+const sim = simulatorPerTest(startShield);
 
 const params = operationParams(() => ({ resourceArn: DISTRIBUTION }));
 const run = async (operation: string, extra: Record<string, unknown> = {}, staticData = {}) =>

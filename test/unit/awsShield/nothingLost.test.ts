@@ -3,7 +3,6 @@ import type { INodeType } from 'n8n-workflow';
 import { TAGS } from '../../../nodes/AwsShield/operations';
 import { simulatorPerTest } from '../../helpers/fixture';
 import { jsonOf, runNode } from '../../helpers/runNode';
-import type { AwsShieldSimulator } from '../../simulators/awsShield';
 import type { SimRequest } from '../../simulators/framework';
 import { freshNode } from '../../simulators/restart';
 import { replyLostBothWays } from '../../helpers/lockdown';
@@ -12,8 +11,7 @@ import { ALB, DISTRIBUTION, shieldCredentials, shieldRun, startShield } from './
 const restarted = (): INodeType =>
 	freshNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
 
-let sim: AwsShieldSimulator;
-simulatorPerTest(async () => (sim = await startShield()));
+const sim = simulatorPerTest(startShield);
 
 /** Another workflow after a restart, with the default retry policy (no requestOptions). */
 const run = async (operation: string, extra: Record<string, unknown> = {}) => {

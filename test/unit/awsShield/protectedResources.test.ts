@@ -1,14 +1,11 @@
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { simulatorPerTest } from '../../helpers/fixture';
-import type { AwsShieldSimulator } from '../../simulators/awsShield';
 import { ALB, DISTRIBUTION, EIP, shieldRun, startShield } from './fixture';
 import { restartableNode } from '../../simulators/restart';
 
 /** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
 const node = restartableNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
-let sim: AwsShieldSimulator;
-
-simulatorPerTest(async () => (sim = await startShield()));
+const sim = simulatorPerTest(startShield);
 
 const search = (filter?: string) =>
 	listSearch(node, 'searchProtectedResources', shieldRun(sim, {}), filter);

@@ -1,7 +1,6 @@
 import { AwsShieldMitigationApi } from '../../../credentials/AwsShieldMitigationApi.credentials';
 import { simulatorPerTest } from '../../helpers/fixture';
-import { jsonOf, runNode } from '../../helpers/runNode';
-import type { AwsShieldSimulator } from '../../simulators/awsShield';
+import { continueOnFailOutput, failureOf, shownText, type RunOptions } from '../../helpers/runNode';
 import { freshNode } from '../../simulators/restart';
 import {
 	DISTRIBUTION,
@@ -13,46 +12,35 @@ import {
 } from './fixture';
 
 const node = freshNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
-let sim: AwsShieldSimulator;
-simulatorPerTest(async () => (sim = await startShield()));
+const sim = simulatorPerTest(startShield);
 
-const run = (continueOnFail: boolean) =>
-	runNode(node, {
-		parameters: { operation: 'getStatus', resourceArn: DISTRIBUTION, requestOptions: {} },
-		credentials: {
-			awsShieldMitigationApi: shieldCredentials(sim, {
-				accessKeyId: TEMP_KEY,
-				// The wrong secret: AWS answers with the canonical request, session token line included.
-				secretAccessKey: `${TEMP_SECRET}-rotated`,
-				sessionToken: SESSION_TOKEN,
-			}),
-		},
-		credentialTypes: [new AwsShieldMitigationApi()],
-		staticData: {},
-		continueOnFail,
-	});
+const wrongSecretRun = (): RunOptions => ({
+	parameters: { operation: 'getStatus', resourceArn: DISTRIBUTION, requestOptions: {} },
+	credentials: {
+		awsShieldMitigationApi: shieldCredentials(sim, {
+			accessKeyId: TEMP_KEY,
+			// The wrong secret: AWS answers with the canonical request, session token line included.
+			secretAccessKey: `${TEMP_SECRET}-rotated`,
+			sessionToken: SESSION_TOKEN,
+		}),
+	},
+	credentialTypes: [new AwsShieldMitigationApi()],
+	staticData: {},
+});
 
 describe('AWS Shield: no credential in errors', () => {
 	it('a signature mismatch quoting x-amz-security-token shows neither the token nor the key', async () => {
-		const error = (await run(false).catch((e: unknown) => e)) as {
-			message: string;
-			description?: string;
-		};
+		const error = await failureOf(node, wrongSecretRun());
 		expect(error.message).toMatch(/does not match the signature you provided/);
-		const shown = JSON.stringify({
-			...error,
-			message: error.message,
-			description: error.description,
-		});
+		const shown = shownText(error);
 		expect(shown).toContain('x-amz-security-token:[redacted]');
 		for (const secret of [SESSION_TOKEN, TEMP_KEY, TEMP_SECRET])
 			expect(shown).not.toContain(secret);
 	});
 
 	it('nor in the output item under Continue On Fail', async () => {
-		const [item] = jsonOf(await run(true));
-		expect(item.error).toMatch(/does not match/);
-		const shown = JSON.stringify(item);
+		const shown = await continueOnFailOutput(node, wrongSecretRun());
+		expect(shown).toMatch(/does not match/);
 		for (const secret of [SESSION_TOKEN, TEMP_KEY]) expect(shown).not.toContain(secret);
 	});
 });

@@ -1,7 +1,15 @@
 import { AwsShieldMitigationApi } from '../../../credentials/AwsShieldMitigationApi.credentials';
-import { authenticate, failureOf, jsonOf, performRequest, runNode } from '../../helpers/runNode';
+import {
+	authenticate,
+	continueOnFailOutput,
+	failureOf,
+	jsonOf,
+	performRequest,
+	runNode,
+	sendWithCredential,
+} from '../../helpers/runNode';
 import { operationParams, simulatorPerTest } from '../../helpers/fixture';
-import { type AwsShieldSimulator, sigV4Signature } from '../../simulators/awsShield';
+import { sigV4Signature } from '../../simulators/awsShield';
 import {
 	ACCESS_KEY,
 	DISTRIBUTION,
@@ -18,9 +26,7 @@ import { restartableNode } from '../../simulators/restart';
 /** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
 const node = restartableNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
 const credentialType = new AwsShieldMitigationApi();
-let sim: AwsShieldSimulator;
-
-simulatorPerTest(async () => (sim = await startShield()));
+const sim = simulatorPerTest(startShield);
 
 const params = operationParams(() => ({ resourceArn: DISTRIBUTION }));
 const failure = (run: ReturnType<typeof shieldRun>) => failureOf(node, run);
@@ -170,17 +176,12 @@ describe('SigV4, verified by the simulator with its own implementation', () => {
 		expect(credentialType.test.request.headers).toEqual({
 			'X-Amz-Target': 'AWSShield_20160616.GetSubscriptionState',
 		});
-		const options = await authenticate(credentialType, shieldCredentials(sim), {
-			...(credentialType.test.request as object),
-			baseURL: sim.baseUrl,
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
-		} as never);
 		sim.subscription = 'INACTIVE';
-		const response = (await performRequest(options)) as {
-			statusCode: number;
-			body: { SubscriptionState: string };
-		};
+		const response = await sendWithCredential<{ SubscriptionState: string }>(
+			credentialType,
+			shieldCredentials(sim),
+			{ ...(credentialType.test.request as object), baseURL: sim.baseUrl } as never,
+		);
 		expect(response.body.SubscriptionState).toBe('INACTIVE');
 		expect(credentialType.test.rules).toContainEqual(
 			expect.objectContaining({
@@ -282,8 +283,7 @@ describe('AWS Shield errors, each with its own message', () => {
 			secretAccessKey: 'wrong',
 			sessionToken: SESSION_TOKEN,
 		});
-		run.continueOnFail = true;
-		const output = JSON.stringify((await runNode(node, run)).output);
+		const output = await continueOnFailOutput(node, run);
 		expect(output).toMatch(/InvalidSignatureException/);
 		for (const secret of ['wrong', SESSION_TOKEN, SECRET]) expect(output).not.toContain(secret);
 	});

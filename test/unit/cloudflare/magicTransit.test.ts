@@ -1,7 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { CloudflareSimulator } from '../../simulators/cloudflare';
-import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
+import { continueOnFailOutput, jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import { ACCOUNT, LOCKED_PREFIX, PREFIX, TOKEN, cloudflareRun, startCloudflare } from './fixture';
 import { freshNode } from '../../simulators/restart';
@@ -13,9 +12,7 @@ let node = restarted();
 beforeEach(() => {
 	node = restarted();
 });
-let sim: CloudflareSimulator;
-
-simulatorPerTest(async () => (sim = await startCloudflare()));
+const sim = simulatorPerTest(startCloudflare);
 
 const params = operationParams(() => ({ accountId: rl(ACCOUNT), prefixId: rl(PREFIX) }));
 const prefix = () => sim.accounts.get(ACCOUNT)!.prefixes.get(PREFIX)!;
@@ -160,9 +157,8 @@ describe('Cloudflare Magic Transit', () => {
 	});
 
 	it('never puts the token in output items or errors', async () => {
-		const run = cloudflareRun(sim, params('activate'), { continueOnFail: true });
 		sim.addToken(TOKEN, ['prefixes:read']);
-		const output = JSON.stringify((await runNode(node, run)).output);
+		const output = await continueOnFailOutput(node, cloudflareRun(sim, params('activate')));
 		expect(output).not.toContain(TOKEN);
 		expect(output).toMatch(/lacks a permission/);
 	});

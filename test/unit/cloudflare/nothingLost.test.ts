@@ -1,7 +1,6 @@
 import type { IDataObject, INodeType } from 'n8n-workflow';
 
 import { jsonOf, runNode } from '../../helpers/runNode';
-import type { CloudflareSimulator } from '../../simulators/cloudflare';
 import { freshNode } from '../../simulators/restart';
 import { ACCOUNT, PREFIX, ZONE, cloudflareRun, startCloudflare } from './fixture';
 import { rl, simulatorPerTest } from '../../helpers/fixture';
@@ -12,8 +11,7 @@ const magicTransit = (): INodeType =>
 const underAttack = (): INodeType =>
 	freshNode('Cloudflare/UnderAttack/CloudflareUnderAttack.node', 'CloudflareUnderAttack');
 
-let sim: CloudflareSimulator;
-simulatorPerTest(async () => (sim = await startCloudflare()));
+const sim = simulatorPerTest(startCloudflare);
 
 /** One execution with the default retry policy (no requestOptions), with its own static data. */
 async function run(

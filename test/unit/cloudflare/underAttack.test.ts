@@ -1,4 +1,3 @@
-import type { CloudflareSimulator } from '../../simulators/cloudflare';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import { ZONE, cloudflareRun, startCloudflare } from './fixture';
@@ -11,9 +10,7 @@ let node = restarted();
 beforeEach(() => {
 	node = restarted();
 });
-let sim: CloudflareSimulator;
-
-simulatorPerTest(async () => (sim = await startCloudflare()));
+const sim = simulatorPerTest(startCloudflare);
 
 const params = operationParams(() => ({ zoneId: rl(ZONE) }));
 const zone = () => sim.zones.get(ZONE)!;

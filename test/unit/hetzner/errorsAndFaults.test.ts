@@ -1,7 +1,12 @@
 import { HetznerRobotMitigationApi } from '../../../credentials/HetznerRobotMitigationApi.credentials';
-import { authenticate, failureOf, jsonOf, performRequest, runNode } from '../../helpers/runNode';
+import {
+	continueOnFailOutput,
+	failureOf,
+	jsonOf,
+	runNode,
+	sendWithCredential,
+} from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
-import type { HetznerSimulator } from '../../simulators/hetzner';
 import {
 	PASSWORD,
 	RULES,
@@ -15,9 +20,7 @@ import { restartableNode } from '../../simulators/restart';
 
 /** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
 const node = restartableNode('Hetzner/HetznerRobotFirewall.node', 'HetznerRobotFirewall');
-let sim: HetznerSimulator;
-
-simulatorPerTest(async () => (sim = await startHetzner()));
+const sim = simulatorPerTest(startHetzner);
 
 const params = operationParams(() => ({ server: rl(SERVER) }));
 const failure = (run: ReturnType<typeof hetznerRun>) => failureOf(node, run);
@@ -79,24 +82,18 @@ describe('Hetzner Robot errors, each with its own message', () => {
 
 	it('the credential test reads /server and fails on a wrong password', async () => {
 		const type = new HetznerRobotMitigationApi();
-		const send = async (password: string) =>
-			(await performRequest(
-				await authenticate(type, hetznerCredentials(sim, { password }), {
-					baseURL: sim.baseUrl,
-					url: type.test.request.url!,
-					returnFullResponse: true,
-					ignoreHttpStatusErrors: true,
-				}),
-			)) as { statusCode: number };
+		const send = (password: string) =>
+			sendWithCredential(type, hetznerCredentials(sim, { password }), {
+				baseURL: sim.baseUrl,
+				url: type.test.request.url!,
+			});
 		expect((await send(PASSWORD)).statusCode).toBe(200);
 		expect((await send('wrong')).statusCode).toBe(401);
 	});
 
 	it('never puts the password in output items or errors', async () => {
 		sim.addUser(USER, 'changed-password');
-		const output = JSON.stringify(
-			(await runNode(node, hetznerRun(sim, params('activate'), { continueOnFail: true }))).output,
-		);
+		const output = await continueOnFailOutput(node, hetznerRun(sim, params('activate')));
 		expect(output).toMatch(/rejected the login/);
 		expect(output).not.toContain(PASSWORD);
 	});

@@ -1,15 +1,12 @@
 import { firewallForm } from '../../../nodes/Hetzner/operations';
 import { jsonOf, listSearch, runNode } from '../../helpers/runNode';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
-import type { HetznerSimulator } from '../../simulators/hetzner';
 import { BARE_SERVER, RULES, SERVER, SERVER_IP, hetznerRun, startHetzner } from './fixture';
 import { restartableNode } from '../../simulators/restart';
 
 /** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
 const node = restartableNode('Hetzner/HetznerRobotFirewall.node', 'HetznerRobotFirewall');
-let sim: HetznerSimulator;
-
-simulatorPerTest(async () => (sim = await startHetzner()));
+const sim = simulatorPerTest(startHetzner);
 
 const params = operationParams(() => ({ server: rl(SERVER) }));
 const firewall = () => sim.firewall(SERVER);

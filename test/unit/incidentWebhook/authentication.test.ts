@@ -1,19 +1,19 @@
 import type { ICredentialTestFunctions } from 'n8n-workflow';
 
-import { callWebhook } from '../../helpers/runWebhook';
-import { PREVIOUS_SECRET, SECRET, sign, trigger, webhookOptions } from './fixture';
+import type { TriggerOptions } from '../../helpers/runWebhook';
+import {
+	PREVIOUS_SECRET,
+	SECRET,
+	postRaw,
+	sign,
+	trigger,
+	unixNow,
+	webhookOptions,
+} from './fixture';
 
 const event = JSON.stringify({ action: 'open', incidentId: 'INC-1', scope: '203.0.113.0/24' });
-const post = (
-	options: ReturnType<typeof webhookOptions>,
-	headers: Record<string, string>,
-	rawBody = event,
-) =>
-	callWebhook(trigger, options, {
-		rawBody,
-		headers: { 'content-type': 'application/json', ...headers },
-	});
-const now = () => String(Math.floor(Date.now() / 1000));
+const post = (options: TriggerOptions, headers: Record<string, string>, rawBody = event) =>
+	postRaw(options, rawBody, headers);
 
 describe('Incident Webhook Trigger: HMAC signature over the raw body (Replay Protection off)', () => {
 	it('accepts the hex HMAC-SHA256 of the body, with or without the sha256= prefix', async () => {
@@ -68,12 +68,12 @@ describe('Incident Webhook Trigger: timestamped signatures and replays', () => {
 	});
 
 	it('accepts a signature of "<timestamp>.<body>" within the window', async () => {
-		expect((await post(options(), signedAt(now()))).items).toHaveLength(1);
+		expect((await post(options(), signedAt(unixNow()))).items).toHaveLength(1);
 	});
 
 	it('refuses the same signed request a second time (replay)', async () => {
 		const shared = options();
-		const headers = signedAt(now());
+		const headers = signedAt(unixNow());
 		expect((await post(shared, headers)).status).toBe(200);
 		expect(await post(shared, headers)).toMatchObject({
 			status: 409,
@@ -92,7 +92,7 @@ describe('Incident Webhook Trigger: timestamped signatures and replays', () => {
 			(
 				await post(options(), {
 					'X-Signature-256': sign(SECRET, event),
-					'X-Signature-Timestamp': now(),
+					'X-Signature-Timestamp': unixNow(),
 				})
 			).status,
 		).toBe(401);
@@ -100,12 +100,12 @@ describe('Incident Webhook Trigger: timestamped signatures and replays', () => {
 
 	it('refuses a request without the timestamp header', async () => {
 		expect(
-			(await post(options(), { 'X-Signature-256': sign(SECRET, `${now()}.${event}`) })).status,
+			(await post(options(), { 'X-Signature-256': sign(SECRET, `${unixNow()}.${event}`) })).status,
 		).toBe(401);
 	});
 
 	it('refuses a timestamp moved forward after signing', async () => {
-		const timestamp = now();
+		const timestamp = unixNow();
 		const headers = {
 			...signedAt(timestamp),
 			'X-Signature-Timestamp': String(Number(timestamp) + 1),
@@ -173,11 +173,8 @@ describe('Incident Webhook Secret credential test', () => {
 describe('Incident Webhook Trigger: the secret is re-read at most a second late', () => {
 	const NEW_SECRET = 'e4b6d8f0a2c4e6b8d0f1a3c5e7b9d2f7c1e9a3f5b0d2e4f6a8c0b2d5d2f8a1c3';
 	const body = JSON.stringify({ action: 'open', incidentId: 'INC-R', scope: '203.0.113.0/24' });
-	const bearer = (options: ReturnType<typeof webhookOptions>, secret: string) =>
-		callWebhook(trigger, options, {
-			rawBody: body,
-			headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
-		});
+	const bearer = (options: TriggerOptions, secret: string) =>
+		postRaw(options, body, { authorization: `Bearer ${secret}` });
 
 	it('refuses the replaced secret once a second has passed since the credential was read', async () => {
 		const options = webhookOptions({

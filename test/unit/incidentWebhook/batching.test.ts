@@ -1,5 +1,4 @@
-import { callWebhook } from '../../helpers/runWebhook';
-import { SECRET, freshHeaders, postSigned, sign, trigger, webhookOptions } from './fixture';
+import { SECRET, freshHeaders, postRaw, postSigned, sign, webhookOptions } from './fixture';
 
 /** SIGTERM listeners of the test runner itself: the trigger's are the others. */
 const runnerListeners = new Set(process.listeners('SIGTERM'));
@@ -81,13 +80,7 @@ describe('Incident Webhook Trigger: micro-batching (many events, few executions)
 
 	it('adds nothing to a batch from a refused request', async () => {
 		const options = batchingOptions({ batchWindowMs: 200 });
-		const forged = callWebhook(trigger, options, {
-			rawBody: event(99),
-			headers: {
-				'content-type': 'application/json',
-				...freshHeaders(event(99), undefined, 'x'.repeat(64)),
-			},
-		});
+		const forged = postRaw(options, event(99), freshHeaders(event(99), undefined, 'x'.repeat(64)));
 		const [outcomes, refused] = await Promise.all([burst(options, 5), forged]);
 		expect(refused).toMatchObject({ status: 401, items: undefined });
 		expect(outcomes.flatMap(({ items }) => incidentIds(items))).not.toContain('INC-99');
@@ -97,10 +90,7 @@ describe('Incident Webhook Trigger: micro-batching (many events, few executions)
 	it('keeps the signature check per request (a batched request is verified too)', async () => {
 		const options = batchingOptions({ batchWindowMs: 200 });
 		const body = event(7);
-		const unsigned = callWebhook(trigger, options, {
-			rawBody: body,
-			headers: { 'content-type': 'application/json', 'X-Signature-256': sign(SECRET, body) },
-		});
+		const unsigned = postRaw(options, body, { 'X-Signature-256': sign(SECRET, body) });
 		const [, outcome] = await Promise.all([postSigned(options, event(1)), unsigned]);
 		expect(outcome.status).toBe(401);
 	});

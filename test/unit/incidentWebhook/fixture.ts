@@ -36,14 +36,23 @@ export const freshHeaders = (rawBody: string, timestamp = unixNow(), secret = SE
 	'X-Signature-256': `sha256=${sign(secret, `${timestamp}.${rawBody}`)}`,
 });
 
-/** Posts a body signed with the shared secret as the trigger's defaults expect. */
-export async function postSigned(
+/** Posts a JSON body with exactly the headers given: signed, unsigned or forged. */
+export async function postRaw(
 	options: TriggerOptions,
 	rawBody: string,
 	headers: Record<string, string> = {},
 ) {
 	return await callWebhook(trigger, options, {
 		rawBody,
-		headers: { 'content-type': 'application/json', ...freshHeaders(rawBody), ...headers },
+		headers: { 'content-type': 'application/json', ...headers },
 	});
+}
+
+/** Posts a body signed with the shared secret as the trigger's defaults expect. */
+export async function postSigned(
+	options: TriggerOptions,
+	rawBody: string,
+	headers: Record<string, string> = {},
+) {
+	return await postRaw(options, rawBody, { ...freshHeaders(rawBody), ...headers });
 }

@@ -1,25 +1,18 @@
-import { callWebhook } from '../../helpers/runWebhook';
+import type { TriggerOptions } from '../../helpers/runWebhook';
 import {
 	SECRET,
 	fixture,
 	freshHeaders,
+	postRaw,
 	postSigned,
 	sign,
-	trigger,
 	unixNow,
 	webhookOptions,
 } from './fixture';
 
 const event = JSON.stringify({ action: 'resolve', incidentId: 'INC-1', scope: '203.0.113.10' });
-const post = (
-	options: ReturnType<typeof webhookOptions>,
-	headers: Record<string, string>,
-	rawBody = event,
-) =>
-	callWebhook(trigger, options, {
-		rawBody,
-		headers: { 'content-type': 'application/json', ...headers },
-	});
+const post = (options: TriggerOptions, headers: Record<string, string>, rawBody = event) =>
+	postRaw(options, rawBody, headers);
 
 describe('Incident Webhook Trigger: freshness is on by default', () => {
 	it('refuses a body-only signature when nothing was configured, naming the timestamp header', async () => {

@@ -12,9 +12,7 @@ import { restartableNode } from '../../simulators/restart';
 
 /** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
 const node = restartableNode('Ovh/OvhDdosProtection.node', 'OvhDdosProtection');
-let sim: OvhSimulator;
-
-simulatorPerTest(async () => (sim = await startOvh()));
+const sim = simulatorPerTest(startOvh);
 
 /** Empty request options: the default retry policy. */
 const activate = (scenario: Scenario) =>

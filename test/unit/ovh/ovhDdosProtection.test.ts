@@ -1,6 +1,5 @@
 import { rl, simulatorPerTest } from '../../helpers/fixture';
 import { failureOf, jsonOf, listSearch, runNode } from '../../helpers/runNode';
-import type { OvhSimulator } from '../../simulators/ovh';
 import {
 	BLOCK,
 	IP,
@@ -15,9 +14,7 @@ import { restartableNode } from '../../simulators/restart';
 
 /** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
 const node = restartableNode('Ovh/OvhDdosProtection.node', 'OvhDdosProtection');
-let sim: OvhSimulator;
-
-simulatorPerTest(async () => (sim = await startOvh()));
+const sim = simulatorPerTest(startOvh);
 
 const lockdown = (extra: Record<string, unknown> = {}) =>
 	params('activate', { mode: 'lockdown', servicePorts: '443/tcp, 27015/udp', ...extra });

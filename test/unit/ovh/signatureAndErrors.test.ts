@@ -3,8 +3,14 @@ import { createHash } from 'node:crypto';
 import { OvhMitigationApi } from '../../../credentials/OvhMitigationApi.credentials';
 import { ovhSignature, signOvhRequest } from '../../../nodes/Ovh/signature';
 import { rateLimited, rl, simulatorPerTest } from '../../helpers/fixture';
-import { authenticate, failureOf, jsonOf, performRequest, runNode } from '../../helpers/runNode';
-import { ALL_RULES, type OvhSimulator } from '../../simulators/ovh';
+import {
+	continueOnFailOutput,
+	failureOf,
+	jsonOf,
+	runNode,
+	sendWithCredential,
+} from '../../helpers/runNode';
+import { ALL_RULES } from '../../simulators/ovh';
 import {
 	APP_KEY,
 	APP_SECRET,
@@ -21,9 +27,7 @@ import { restartableNode } from '../../simulators/restart';
 
 /** A fresh node per test; `node.restart()` plays an n8n restart (no process-wide records). */
 const node = restartableNode('Ovh/OvhDdosProtection.node', 'OvhDdosProtection');
-let sim: OvhSimulator;
-
-simulatorPerTest(async () => (sim = await startOvh()));
+const sim = simulatorPerTest(startOvh);
 
 const failure = (run: ReturnType<typeof ovhRun>) => failureOf(node, run);
 
@@ -82,16 +86,10 @@ describe('OVH signing', () => {
 
 	it('signs the credential test request (no timestamp given) with OVH server time', async () => {
 		const type = new OvhMitigationApi();
-		const request = await authenticate(type, ovhCredentials(sim), {
+		const response = await sendWithCredential<{ status: string }>(type, ovhCredentials(sim), {
 			...type.test.request,
 			method: 'GET',
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
 		} as never);
-		const response = (await performRequest(request)) as {
-			statusCode: number;
-			body: { status: string };
-		};
 		expect(response.statusCode).toBe(200);
 		expect(response.body.status).toBe('validated');
 		expect(sim.log.map((r) => r.path)).toEqual(['/auth/time', '/auth/currentCredential']);
@@ -117,14 +115,11 @@ describe('OVH simulator: the retired permanent mitigation', () => {
 		const rules = [...ALL_RULES, 'POST /ip/*/mitigation'];
 		sim.addConsumerKey(CONSUMER_KEY, { applicationKey: APP_KEY, rules });
 		const type = new OvhMitigationApi();
-		const request = await authenticate(type, ovhCredentials(sim), {
+		const response = await sendWithCredential(type, ovhCredentials(sim), {
 			method: 'POST',
 			url: `${sim.baseUrl}/ip/${encodeURIComponent(BLOCK)}/mitigation`,
 			body: { ipOnMitigation: IP },
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
 		});
-		const response = (await performRequest(request)) as { statusCode: number; body: unknown };
 		expect(response.statusCode).toBe(200);
 		expect(response.body).toMatchObject({ ipOnMitigation: IP, permanent: true });
 		expect(sim.retiredMitigationPosts).toBe(1);
@@ -244,9 +239,7 @@ describe('OVH errors, each with its own message', () => {
 
 	it('never puts the secrets in output items or errors', async () => {
 		sim.addConsumerKey(CONSUMER_KEY, { applicationKey: APP_KEY, rules: ['GET /ip/*'] });
-		const output = JSON.stringify(
-			(await runNode(node, ovhRun(sim, params('activate'), { continueOnFail: true }))).output,
-		);
+		const output = await continueOnFailOutput(node, ovhRun(sim, params('activate')));
 		expect(output).toMatch(/NOT_GRANTED_CALL/);
 		for (const secret of [APP_SECRET, CONSUMER_KEY, APP_KEY]) expect(output).not.toContain(secret);
 	});
