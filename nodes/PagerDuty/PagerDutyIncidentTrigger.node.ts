@@ -102,9 +102,22 @@ async function apiTokenOf(ctx: IHookFunctions | IWebhookFunctions): Promise<stri
  */
 async function deliverySecret(ctx: IWebhookFunctions): Promise<string | undefined> {
 	const record = readRecord(ctx, recordKeyOf(ctx));
-	if (record) return signingSecretOf(ctx, recordKeyOf(ctx), record, await apiTokenOf(ctx));
-	const legacy = ctx.getWorkflowStaticData('node') as LegacyRecord;
-	return legacy.signingSecret || undefined;
+	if (!record) {
+		const legacy = ctx.getWorkflowStaticData('node') as LegacyRecord;
+		return legacy.signingSecret || undefined;
+	}
+	let apiToken: string;
+	try {
+		apiToken = await apiTokenOf(ctx);
+	} catch (error) {
+		// E.g. while n8n is still starting: PagerDuty retries a 5xx; a throw would record a failed
+		// execution per delivery.
+		throw new WebhookRejection(
+			503,
+			`The trigger could not read its PagerDuty credential (${(error as Error).message})`,
+		);
+	}
+	return signingSecretOf(ctx, recordKeyOf(ctx), record, apiToken);
 }
 
 function wantedSubscription(ctx: IHookFunctions): WantedSubscription {

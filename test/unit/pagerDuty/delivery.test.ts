@@ -250,6 +250,17 @@ describe('PagerDuty Incident Trigger: refused deliveries start nothing', () => {
 		expect(outcome.warnings.join(' ')).toContain('PagerDuty Subscription Check');
 	});
 
+	it('answers 503 (PagerDuty retries it) when n8n cannot read the credential', async () => {
+		const signature = pagerDutySignature(JSON.stringify(triggered()), secrets());
+		options.credentials = {};
+		({ trigger } = freshProcess());
+		const outcome = await delivery(triggered(), { signature });
+		expect(outcome).toMatchObject({ status: 503, items: undefined });
+		expect(JSON.stringify(outcome.responseBody)).toContain(
+			'could not read its PagerDuty credential',
+		);
+	});
+
 	it('answers 400 to a correctly signed body that is not JSON', async () => {
 		const outcome = await delivery(undefined, { rawBody: 'not json' });
 		expect(outcome).toMatchObject({ status: 400, items: undefined });
