@@ -138,7 +138,16 @@ export function lockdownInboundRules(options: LockdownOptions): InboundRule[] {
 	return options.ports.map((ports) => ({ protocol: 'tcp', ports, sources: { addresses } }));
 }
 
-async function readState(api: ProviderClient, target: FirewallTarget): Promise<ProviderState> {
+/**
+ * The firewall and its lockdown firewalls. Each lockdown firewall is read on its own for a current
+ * status, unless `currentStatus` is false: withdraw needs only their attachments, which the list
+ * carries, and saves that round trip.
+ */
+async function readState(
+	api: ProviderClient,
+	target: FirewallTarget,
+	currentStatus = true,
+): Promise<ProviderState> {
 	// Side by side: the list does not need the firewall, only its filter does; each sequential read
 	// before the first write adds a round trip to the time to mitigate.
 	const [original, all] = await sideBySide([
@@ -152,28 +161,25 @@ async function readState(api: ProviderClient, target: FirewallTarget): Promise<P
 			`Choose the original firewall: its id is the part of the name after '${LOCKDOWN_PREFIX}'.`,
 		);
 	}
-	const lockdowns = await lockdownsIn(api, all, original.id);
+	const listed = lockdownsIn(all, original.id);
+	const lockdowns = currentStatus
+		? await sideBySide(listed.map(async (f) => await getFirewall(api, f.id)))
+		: listed;
 	return { original, lockdown: lockdowns[0], lockdowns };
 }
 
-/**
- * Every lockdown firewall of a firewall among `all`, oldest first, each read on its own (all at
- * once) for a current status.
- */
-async function lockdownsIn(
-	api: ProviderClient,
-	all: Firewall[],
-	originalId: string,
-): Promise<Firewall[]> {
-	const name = lockdownName(originalId);
-	const found = all
-		.filter((f) => f.name === name)
+/** The lockdown firewalls of a firewall among `all`, oldest first. */
+const lockdownsIn = (all: Firewall[], originalId: string) =>
+	all
+		.filter((f) => f.name === lockdownName(originalId))
 		.sort((a, b) => (a.created_at ?? '').localeCompare(b.created_at ?? ''));
-	return await sideBySide(found.map(async (f) => await getFirewall(api, f.id)));
-}
 
 const findLockdowns = async (api: ProviderClient, originalId: string) =>
-	await lockdownsIn(api, await listFirewalls(api), originalId);
+	await sideBySide(
+		lockdownsIn(await listFirewalls(api), originalId).map(
+			async (f) => await getFirewall(api, f.id),
+		),
+	);
 
 /** Attaches Droplets and tags to a firewall, or detaches them, without rewriting the firewall. */
 async function moveAttachments(
@@ -371,7 +377,7 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 
 		async withdraw(target, { api, records, ctx, itemIndex }): Promise<MitigationResult> {
 			const override = readRestoreOverride(ctx, itemIndex, overrideSchema, OVERRIDE_SHAPE);
-			const state = await readState(api, target);
+			const state = await readState(api, target, false);
 			const { original, lockdown } = state;
 			const key = recordKey(target);
 			const originalAttachments = attachmentsOf(original);
