@@ -236,7 +236,10 @@ async function readState(api: ProviderClient, target: FirewallTarget): Promise<P
 		);
 	}
 	const copy = firewall.id === asked ? found : await findCopy(api, firewall.id);
-	const snapshot = copy ? { firewall: copy, rules: await readRules(api, copy.id) } : undefined;
+	// A firewall as listed carries its rules: the copy's are read on their own only if they are not.
+	const snapshot = copy
+		? { firewall: copy, rules: copy.rules ? ruleSetOf(copy.rules) : await readRules(api, copy.id) }
+		: undefined;
 	return { firewall, rules, devices: devices.data ?? [], snapshot };
 }
 
