@@ -1,9 +1,9 @@
-import type { CloudflareSimulator } from '../../simulators/cloudflare';
+import { hex32, type CloudflareSimulator } from '../../simulators/cloudflare';
 import { restartableNode } from '../../simulators/restart';
 import { operationParams, rl, simulatorPerTest } from '../../helpers/fixture';
 import { countRoundTrips } from '../../helpers/roundTrips';
 import { runNode } from '../../helpers/runNode';
-import { ZONE, cloudflareRun, startCloudflare } from './fixture';
+import { ACCOUNT, PREFIX, ZONE, cloudflareRun, startCloudflare } from './fixture';
 
 /**
  * Time to mitigate, counted in provider round trips: the security level is read once (the level to
@@ -13,8 +13,17 @@ const node = restartableNode(
 	'Cloudflare/UnderAttack/CloudflareUnderAttack.node',
 	'CloudflareUnderAttack',
 );
+const magicTransit = restartableNode(
+	'Cloudflare/MagicTransit/CloudflareMagicTransit.node',
+	'CloudflareMagicTransit',
+);
 let sim: CloudflareSimulator;
-simulatorPerTest(async () => (sim = await startCloudflare()));
+const SUBNET = hex32('bgp-203-0-113-0');
+simulatorPerTest(async () => {
+	sim = await startCloudflare();
+	sim.addBgpPrefix(PREFIX, { id: SUBNET, cidr: '203.0.113.0/25' });
+	return sim;
+});
 
 const params = operationParams(() => ({ zoneId: rl(ZONE) }));
 const isLevelWrite = (request: { method: string; path: string }) =>
@@ -36,5 +45,37 @@ describe('Cloudflare Under Attack Mode: round trips before the write', () => {
 		await runNode(node, cloudflareRun(sim, params('withdraw'), { staticData }));
 		expect(roundTrips.before(isLevelWrite)).toBe(1);
 		expect(sim.zones.get(ZONE)!.security_level).toBe('high');
+	});
+});
+
+/**
+ * Magic Transit reads the IP prefix and the advertisement side by side; a BGP prefix given by CIDR
+ * is found in the list of BGP prefixes, read alongside the IP prefix, and that listed entry is its
+ * first read.
+ */
+describe('Cloudflare Magic Transit: round trips before the advertisement', () => {
+	const advertise = (extra: Record<string, unknown> = {}) => ({
+		operation: 'activate',
+		accountId: rl(ACCOUNT),
+		prefixId: rl(PREFIX),
+		...extra,
+	});
+	const isPatch = (request: { method: string }) => request.method === 'PATCH';
+
+	it('advertises the whole prefix after one round trip', async () => {
+		const roundTrips = countRoundTrips(sim);
+		await runNode(magicTransit, cloudflareRun(sim, advertise()));
+		expect(roundTrips.before(isPatch)).toBe(1);
+	});
+
+	it('advertises a BGP prefix given by CIDR after one round trip', async () => {
+		const roundTrips = countRoundTrips(sim);
+		const bgpPrefixId = { __rl: true, mode: 'cidr', value: '203.0.113.0/25' };
+		await runNode(
+			magicTransit,
+			cloudflareRun(sim, advertise({ advertisement: 'bgpPrefix', bgpPrefixId })),
+		);
+		expect(roundTrips.before(isPatch)).toBe(1);
+		expect(sim.bgpPrefixesOf(PREFIX).get(SUBNET)!.on_demand?.advertised).toBe(true);
 	});
 });
