@@ -5,6 +5,7 @@ import { InputError, ProviderError } from '../shared/errors';
 import type { ProviderClient } from '../shared/http';
 import type { MitigationProvider, MitigationResult } from '../shared/provider';
 import { readLocator } from '../shared/provider';
+import { sideBySide } from '../shared/sideBySide';
 import { shown } from '../shared/validation';
 import { shieldApi, shieldCall, shieldFind } from './transport';
 
@@ -201,7 +202,10 @@ async function setProactiveEngagement(api: ProviderClient, on: boolean): Promise
 	);
 }
 
-async function deleteProtection(api: ProviderClient, protection: Protection): Promise<void> {
+async function deleteProtection(
+	api: ProviderClient,
+	protection: Pick<Protection, 'Id' | 'ResourceArn'>,
+): Promise<void> {
 	await shieldCall(api, 'DeleteProtection', { ProtectionId: protection.Id }, async () =>
 		(await readProtection(api, protection.ResourceArn)) ? undefined : {},
 	);
@@ -274,20 +278,24 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 
 		async activate(target, { api, ctx, itemIndex, records }): Promise<MitigationResult> {
 			const proactive = ctx.getNodeParameter('proactiveEngagement', itemIndex, false) as boolean;
-			await requireSubscription(api);
-			const before = await readProtection(api, target.resourceArn);
+			// Side by side: each sequential read before the first write adds a round trip to the time
+			// to mitigate. The subscription's error comes first: without one, the others fail too.
+			const [, before, subscription] = await sideBySide([
+				requireSubscription(api),
+				readProtection(api, target.resourceArn),
+				proactive
+					? shieldCall<{ Subscription?: { ProactiveEngagementStatus?: string } }>(
+							api,
+							'DescribeSubscription',
+						)
+					: undefined,
+			]);
+			// The tags need the protection's ARN: the one read that must wait.
 			const tags = await readTags(api, before);
 			const current = automaticResponseOf(before);
 			const wantsResponse =
 				target.automaticResponse !== 'NONE' && current !== target.automaticResponse;
-			const proactiveStatus = proactive
-				? (
-						await shieldCall<{ Subscription?: { ProactiveEngagementStatus?: string } }>(
-							api,
-							'DescribeSubscription',
-						)
-					).Subscription?.ProactiveEngagementStatus
-				: undefined;
+			const proactiveStatus = subscription?.Subscription?.ProactiveEngagementStatus;
 			const wantsProactive = proactive && proactiveStatus !== 'ENABLED';
 			const key = `awsShieldAdvanced:${target.resourceArn}`;
 
@@ -316,9 +324,10 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 				record.push({ Key: TAGS.previousAutomaticResponse, Value: current });
 			if (wantsProactive && tags[TAGS.enabledProactiveEngagement] === undefined)
 				record.push({ Key: TAGS.enabledProactiveEngagement, Value: 'true' });
-			let protection = before;
-			if (!protection) {
-				await shieldCall(
+			let protection: Pick<Protection, 'Id' | 'ResourceArn'>;
+			if (!before) {
+				// The automatic response goes on right after: the protection is read back at the end.
+				const { ProtectionId } = await shieldCall<{ ProtectionId: string }>(
 					api,
 					'CreateProtection',
 					{
@@ -331,17 +340,14 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 						return created ? { ProtectionId: created.Id } : undefined;
 					},
 				);
-				protection = await readProtection(api, target.resourceArn);
-				if (!protection)
-					throw new ProviderError(
-						`AWS Shield did not show the protection it created for ${target.resourceArn}`,
-						{ provider: 'AWS Shield' },
-					);
-			} else if (record.length) {
-				await shieldCall(api, 'TagResource', {
-					ResourceARN: protection.ProtectionArn,
-					Tags: record as unknown as IDataObject[],
-				});
+				protection = { Id: ProtectionId, ResourceArn: target.resourceArn };
+			} else {
+				protection = before;
+				if (record.length)
+					await shieldCall(api, 'TagResource', {
+						ResourceARN: before.ProtectionArn,
+						Tags: record as unknown as IDataObject[],
+					});
 			}
 			records.delete(key);
 			if (wantsResponse) {
@@ -358,7 +364,7 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 					if (!before) await deleteProtection(api, protection);
 					else if (record.length)
 						await shieldCall(api, 'UntagResource', {
-							ResourceARN: protection.ProtectionArn,
+							ResourceARN: before.ProtectionArn,
 							TagKeys: record.map((t) => t.Key),
 						});
 					throw new ProviderError(
@@ -375,6 +381,11 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 			}
 			if (wantsProactive) await setProactiveEngagement(api, true);
 			const after = await readProtection(api, target.resourceArn);
+			if (!before && !after)
+				throw new ProviderError(
+					`AWS Shield did not show the protection it created for ${target.resourceArn}`,
+					{ provider: 'AWS Shield' },
+				);
 			return {
 				active:
 					isActive(after, target) || (after !== undefined && target.automaticResponse === 'NONE'),

@@ -16,6 +16,7 @@ import {
 } from '../shared/lockdown';
 import type { MitigationProvider, MitigationResult } from '../shared/provider';
 import { readLocator } from '../shared/provider';
+import { sideBySide } from '../shared/sideBySide';
 import { validate } from '../shared/validation';
 import {
 	digitalOceanApi,
@@ -137,8 +138,22 @@ export function lockdownInboundRules(options: LockdownOptions): InboundRule[] {
 	return options.ports.map((ports) => ({ protocol: 'tcp', ports, sources: { addresses } }));
 }
 
-async function readState(api: ProviderClient, target: FirewallTarget): Promise<ProviderState> {
-	const original = await getFirewall(api, target.firewallId);
+/**
+ * The firewall and its lockdown firewalls. Each lockdown firewall is read on its own for a current
+ * status, unless `currentStatus` is false: withdraw needs only their attachments, which the list
+ * carries, and saves that round trip.
+ */
+async function readState(
+	api: ProviderClient,
+	target: FirewallTarget,
+	currentStatus = true,
+): Promise<ProviderState> {
+	// Side by side: the list does not need the firewall, only its filter does; each sequential read
+	// before the first write adds a round trip to the time to mitigate.
+	const [original, all] = await sideBySide([
+		getFirewall(api, target.firewallId),
+		listFirewalls(api),
+	]);
 	if (original.name.startsWith(LOCKDOWN_PREFIX)) {
 		throw new InputError(
 			`Firewall '${original.name}' is a lockdown firewall created by this node, not the ` +
@@ -146,22 +161,25 @@ async function readState(api: ProviderClient, target: FirewallTarget): Promise<P
 			`Choose the original firewall: its id is the part of the name after '${LOCKDOWN_PREFIX}'.`,
 		);
 	}
-	const lockdowns = await findLockdowns(api, original.id);
+	const listed = lockdownsIn(all, original.id);
+	const lockdowns = currentStatus
+		? await sideBySide(listed.map(async (f) => await getFirewall(api, f.id)))
+		: listed;
 	return { original, lockdown: lockdowns[0], lockdowns };
 }
 
-/**
- * Every lockdown firewall of a firewall, oldest first, each read on its own for a current status.
- */
-async function findLockdowns(api: ProviderClient, originalId: string): Promise<Firewall[]> {
-	const name = lockdownName(originalId);
-	const found = (await listFirewalls(api))
-		.filter((f) => f.name === name)
+/** The lockdown firewalls of a firewall among `all`, oldest first. */
+const lockdownsIn = (all: Firewall[], originalId: string) =>
+	all
+		.filter((f) => f.name === lockdownName(originalId))
 		.sort((a, b) => (a.created_at ?? '').localeCompare(b.created_at ?? ''));
-	const current: Firewall[] = [];
-	for (const f of found) current.push(await getFirewall(api, f.id));
-	return current;
-}
+
+const findLockdowns = async (api: ProviderClient, originalId: string) =>
+	await sideBySide(
+		lockdownsIn(await listFirewalls(api), originalId).map(
+			async (f) => await getFirewall(api, f.id),
+		),
+	);
 
 /** Attaches Droplets and tags to a firewall, or detaches them, without rewriting the firewall. */
 async function moveAttachments(
@@ -346,11 +364,12 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 					'still see the original rules; not locked down yet',
 				async () => await moveAttachments(api, original, originalAttachments, 'DELETE'),
 			);
+			const [originalAfter, lockdownAfter] = await sideBySide([
+				getFirewall(api, original.id),
+				getFirewall(api, locking.id),
+			]);
 			return {
-				...describeState({
-					original: await getFirewall(api, original.id),
-					lockdown: await getFirewall(api, locking.id),
-				}),
+				...describeState({ original: originalAfter, lockdown: lockdownAfter }),
 				changed: true,
 				managementAccess,
 			};
@@ -358,7 +377,7 @@ export const digitalOceanFirewall: MitigationProvider<FirewallTarget> = {
 
 		async withdraw(target, { api, records, ctx, itemIndex }): Promise<MitigationResult> {
 			const override = readRestoreOverride(ctx, itemIndex, overrideSchema, OVERRIDE_SHAPE);
-			const state = await readState(api, target);
+			const state = await readState(api, target, false);
 			const { original, lockdown } = state;
 			const key = recordKey(target);
 			const originalAttachments = attachmentsOf(original);

@@ -20,6 +20,7 @@ import {
 } from '../shared/lockdown';
 import type { MitigationProvider, MitigationResult } from '../shared/provider';
 import { readLocator } from '../shared/provider';
+import { sideBySide } from '../shared/sideBySide';
 import { validate } from '../shared/validation';
 import {
 	linodeApi,
@@ -211,11 +212,22 @@ const ACTIVE: Record<Phase, boolean> = {
 };
 
 async function readState(api: ProviderClient, target: FirewallTarget): Promise<ProviderState> {
-	const firewall = await linodeRequest<Firewall>(
-		api,
-		'GET',
-		`/networking/firewalls/${target.firewallId}`,
-	);
+	// Side by side: none of these reads needs another's answer (the copy's label is derived from the
+	// id asked for), and each sequential read before the first write adds a round trip to the time to
+	// mitigate. The firewall's own error (not found, token) comes first.
+	const asked = Number(target.firewallId);
+	const [firewall, rules, devices, found] = await sideBySide([
+		linodeRequest<Firewall>(api, 'GET', `/networking/firewalls/${target.firewallId}`),
+		readRules(api, target.firewallId),
+		linodeRequest<{ data: Device[] }>(
+			api,
+			'GET',
+			`/networking/firewalls/${target.firewallId}/devices`,
+			undefined,
+			{ qs: { page_size: 500 } },
+		),
+		findCopy(api, asked),
+	]);
 	if (firewall.label.startsWith(SNAPSHOT_PREFIX)) {
 		throw new InputError(
 			`Firewall '${firewall.label}' is the copy of another firewall's rules saved by this ` +
@@ -223,18 +235,11 @@ async function readState(api: ProviderClient, target: FirewallTarget): Promise<P
 			`Choose the original firewall: its id is the number after '${SNAPSHOT_PREFIX}'.`,
 		);
 	}
-	const rules = await readRules(api, target.firewallId);
-	const devices = await linodeRequest<{ data: Device[] }>(
-		api,
-		'GET',
-		`/networking/firewalls/${target.firewallId}/devices`,
-		undefined,
-		{
-			qs: { page_size: 500 },
-		},
-	);
-	const copy = await findCopy(api, firewall.id);
-	const snapshot = copy ? { firewall: copy, rules: await readRules(api, copy.id) } : undefined;
+	const copy = firewall.id === asked ? found : await findCopy(api, firewall.id);
+	// A firewall as listed carries its rules: the copy's are read on their own only if they are not.
+	const snapshot = copy
+		? { firewall: copy, rules: copy.rules ? ruleSetOf(copy.rules) : await readRules(api, copy.id) }
+		: undefined;
 	return { firewall, rules, devices: devices.data ?? [], snapshot };
 }
 

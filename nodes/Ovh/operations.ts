@@ -8,6 +8,7 @@ import { canonical, readRestoreOverride, step } from '../shared/lockdown';
 import type { MitigationProvider, MitigationResult, OperationContext } from '../shared/provider';
 import { readLocator } from '../shared/provider';
 import { waitUntilSettled } from '../shared/settle';
+import { sideBySide } from '../shared/sideBySide';
 import { parseCidr, splitList } from '../shared/validation';
 import { ovhApi, ovhRequest } from './transport';
 
@@ -416,26 +417,31 @@ const OVERRIDE_SHAPE =
 
 async function readFirewall(api: ProviderClient, target: OvhTarget): Promise<FirewallState> {
 	// The list answers 404 only for a block that is not in the account; an IP without a firewall is
-	// absent from it.
+	// absent from it. It goes alone, as the first signed request: a refused key or signature, or a
+	// clock to re-read, is then one request, not several.
 	const listed = await ovhRequest<string[]>(api, {
 		method: 'GET',
 		path: `${blockPath(target)}/firewall`,
 	});
 	const none: FirewallState = { exists: false, enabled: false, state: null, rules: [] };
 	if (!(listed.body ?? []).includes(target.ip)) return none;
-	const firewall = await readFirewallObject(api, target);
+	// Then the firewall and its rule list side by side, then every rule at once: each sequential read
+	// before the first write adds a round trip to the time to mitigate.
+	const [firewall, sequences] = await sideBySide([
+		readFirewallObject(api, target),
+		readIfExists<number[]>(api, `${firewallPath(target)}/rule`),
+	]);
 	if (!firewall) return none;
-	const sequences = await readIfExists<number[]>(api, `${firewallPath(target)}/rule`);
-	const rules: ApiRule[] = [];
-	for (const sequence of sequences ?? []) {
-		const rule = await readRule(api, target, sequence);
-		if (rule) rules.push(rule);
-	}
+	const rules = await sideBySide(
+		(sequences ?? []).map(async (sequence) => await readRule(api, target, sequence)),
+	);
 	return {
 		exists: true,
 		enabled: firewall.enabled,
 		state: firewall.state,
-		rules: rules.sort((a, b) => a.sequence - b.sequence),
+		rules: rules
+			.filter((rule): rule is ApiRule => rule !== undefined)
+			.sort((a, b) => a.sequence - b.sequence),
 	};
 }
 
@@ -462,12 +468,11 @@ async function readProfile(
 	api: ProviderClient,
 	target: OvhTarget,
 ): Promise<ApiMitigationProfile | undefined> {
-	const listed = await ovhRequest<string[]>(api, {
-		method: 'GET',
-		path: `${blockPath(target)}/mitigationProfiles`,
-	});
-	if (!(listed.body ?? []).includes(target.ip)) return undefined;
-	return await readIfExists<ApiMitigationProfile>(api, profilePath(target));
+	const [listed, profile] = await sideBySide([
+		ovhRequest<string[]>(api, { method: 'GET', path: `${blockPath(target)}/mitigationProfiles` }),
+		readIfExists<ApiMitigationProfile>(api, profilePath(target)),
+	]);
+	return (listed.body ?? []).includes(target.ip) ? profile : undefined;
 }
 
 const timeoutOf = (profile: ApiMitigationProfile | undefined): Timeout | 'none' =>
@@ -911,8 +916,10 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 	operations: {
 		async getStatus(target, op): Promise<MitigationResult> {
 			const state = await readFirewall(op.api, target);
-			const mitigation = await readMitigation(op.api, target);
-			const profile = await readProfile(op.api, target);
+			const [mitigation, profile] = await sideBySide([
+				readMitigation(op.api, target),
+				readProfile(op.api, target),
+			]);
 			const record = liveRecord(op, target);
 			const warnings: string[] = [];
 			if (mitigation?.permanent)
@@ -937,9 +944,12 @@ export const ovhDdosProtection: MitigationProvider<OvhTarget> = {
 			const plan = mode === 'lockdown' ? readLockdownPlan(op.ctx, op.itemIndex) : undefined;
 			const timeout = wantedTimeout(op.ctx, op.itemIndex);
 			const changes = new Changes(op, target, 'activate');
-			const before = await changes.idle();
-			const profileBefore =
-				timeout === undefined ? undefined : timeoutOf(await readProfile(op.api, target));
+			// The profile is read alongside the firewall: both decide the writes, neither depends on the
+			// other.
+			const [before, profileBefore] = await sideBySide([
+				changes.idle(),
+				timeout === undefined ? undefined : readProfile(op.api, target).then(timeoutOf),
+			]);
 			const key = recordKey(target);
 			let record = liveRecord(op, target);
 

@@ -184,7 +184,7 @@ export const ovhApi: ProviderApiSpec = {
 	// it.
 	async prepareAttempt(request: RequestSpec, client: ProviderClient): Promise<RequestSpec> {
 		if (request.path === '/auth/time') return request;
-		const offset = ovhClock.offset(client.baseUrl) ?? (await syncClock(client));
+		const offset = ovhClock.offset(client.baseUrl) ?? (await clockOnce(client));
 		return {
 			...request,
 			headers: { ...request.headers, [TIMESTAMP_HEADER]: ovhClock.now(offset) },
@@ -206,6 +206,18 @@ export async function syncClock(client: ProviderClient): Promise<number> {
 		});
 	}
 	return ovhClock.record(client.baseUrl, response.body, sentAt, Date.now());
+}
+
+/** Clock reads under way: requests sent side by side before the first one share its answer. */
+const clockReads = new WeakMap<ProviderClient, Promise<number>>();
+
+async function clockOnce(client: ProviderClient): Promise<number> {
+	let reading = clockReads.get(client);
+	if (!reading) {
+		reading = syncClock(client).finally(() => clockReads.delete(client));
+		clockReads.set(client, reading);
+	}
+	return await reading;
 }
 
 /**

@@ -107,9 +107,11 @@ export async function vultrRequest<T>(
 	qs?: IDataObject,
 	options: Pick<RequestSpec, 'findEffect'> = {},
 ): Promise<T> {
-	const wait = (lastRequest.get(api) ?? 0) + MIN_SPACING_MS - Date.now();
-	if (wait > 0) await sleep(wait);
-	lastRequest.set(api, Date.now());
+	// The slot is taken before waiting, so that requests sent side by side are spaced too.
+	const now = Date.now();
+	const slot = Math.max(now, (lastRequest.get(api) ?? 0) + MIN_SPACING_MS);
+	lastRequest.set(api, slot);
+	if (slot > now) await sleep(slot - now);
 	return (await api.request<T>({ method, path, body, qs, ...options })).body;
 }
 

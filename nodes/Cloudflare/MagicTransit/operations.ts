@@ -6,6 +6,7 @@ import { InputError } from '../../shared/errors';
 import type { ProviderClient } from '../../shared/http';
 import type { MitigationProvider, MitigationResult } from '../../shared/provider';
 import { readLocator } from '../../shared/provider';
+import { sideBySide } from '../../shared/sideBySide';
 import { cidr, cloudflareId, parseCidr, validate } from '../../shared/validation';
 import { cloudflareApi, cloudflareListAll, cloudflareRequest } from '../transport';
 
@@ -173,16 +174,28 @@ async function oneBgpPrefix(
 	target: PrefixTarget,
 	ref: BgpPrefixRef,
 ): Promise<AdvertisementTarget> {
-	const id = 'id' in ref ? ref.id : await findBgpPrefixId(api, target, ref.cidr);
-	const path = `${prefixPath(target)}/bgp/prefixes/${id}`;
 	const prefixOf = prefixOnce(api, target);
+	// A CIDR is looked up in the list, with the IP prefix read alongside; the listed BGP prefix is
+	// its first read, so that the first write waits one round trip, not two.
+	let listed: BgpPrefix | undefined;
+	let id: string;
+	if ('id' in ref) id = ref.id;
+	else {
+		[listed] = await sideBySide([findBgpPrefix(api, target, ref.cidr, prefixOf), prefixOf()]);
+		id = listed.id;
+	}
+	const path = `${prefixPath(target)}/bgp/prefixes/${id}`;
 	return {
 		noun: 'BGP prefix',
 		recordKey: `${recordKey(target)}:bgp:${id}`,
 		async read() {
-			const [prefix, { result: bgpPrefix }] = await Promise.all([
+			// Only the first read may use the list: the read after a write must be fresh.
+			const fromList = listed;
+			listed = undefined;
+			const [prefix, bgpPrefix] = await sideBySide([
 				prefixOf(),
-				cloudflareRequest<BgpPrefix>(api, 'GET', path),
+				fromList ??
+					cloudflareRequest<BgpPrefix>(api, 'GET', path).then((response) => response.result),
 			]);
 			const onDemand = bgpPrefix.on_demand ?? {};
 			return {
@@ -218,15 +231,16 @@ export async function listBgpPrefixes(
 /**
  * Only onboarded BGP prefixes can be announced: any other CIDR is refused here, before any write.
  */
-async function findBgpPrefixId(
+async function findBgpPrefix(
 	api: ProviderClient,
 	target: PrefixTarget,
 	wanted: string,
-): Promise<string> {
+	prefixOf: () => Promise<Prefix>,
+): Promise<BgpPrefix> {
 	const bgpPrefixes = await listBgpPrefixes(api, target);
 	const match = bgpPrefixes.find((bgpPrefix) => canonicalCidr(bgpPrefix.cidr) === wanted);
-	if (match) return match.id;
-	const prefix = await readPrefix(api, target);
+	if (match) return match;
+	const prefix = await prefixOf();
 	const listed = bgpPrefixes.map((b) => b.cidr).join(', ') || 'none';
 	throw new InputError(
 		`${wanted} is not a BGP prefix of IP prefix ${prefix.cidr}, so Cloudflare cannot ` +

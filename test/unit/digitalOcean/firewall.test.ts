@@ -283,7 +283,10 @@ describe('DigitalOcean Cloud Firewall lockdown', () => {
 		const error = (await runNode(node, options).catch((e: Error) => e)) as Error;
 		expect(error.message).toMatch(/rejected the access token/);
 		expect(JSON.stringify(error)).not.toContain('dop_v1_revoked');
-		expect(sim.log).toHaveLength(1);
+		// The firewall and the list are read side by side: each was sent once, never again.
+		expect(sim.log.map((r) => `${r.path} ${r.status}`).sort()).toEqual(
+			[`/v2/firewalls 401`, `/v2/firewalls/${web.id} 401`].sort(),
+		);
 	});
 
 	it('explains a read-only token and changes nothing', async () => {

@@ -261,7 +261,9 @@ describe('Linode Cloud Firewall lockdown', () => {
 		const rejected = (await runNode(node, options).catch((e: Error) => e)) as Error;
 		expect(rejected.message).toMatch(/rejected the access token/);
 		expect(JSON.stringify(rejected)).not.toContain('revoked-token');
-		expect(sim.log).toHaveLength(1);
+		// The state is read side by side: each read was sent once, never again.
+		expect(sim.log.every((r) => r.status === 401)).toBe(true);
+		expect(new Set(sim.log.map((r) => r.path)).size).toBe(sim.log.length);
 
 		sim.addToken(
 			linodeRun(sim, {}).credentials.linodeMitigationApi.accessToken as string,
