@@ -482,6 +482,9 @@ async function startSetup(setup: Setup, reports: Reports, webhookId: string) {
 					DB_POSTGRESDB_PASSWORD: '',
 					DB_POSTGRESDB_DATABASE: postgres.database,
 					N8N_CONCURRENCY_PRODUCTION_LIMIT: '-1',
+					// n8n's default pool of 2 connections times out under 100 requests a second, and
+					// executions it answered 200 for are then lost (n8n's own Webhook node too).
+					DB_POSTGRESDB_POOL_SIZE: '10',
 				}
 			: {};
 	const stopServices = async () => await Promise.all(services.map((service) => service?.stop()));

@@ -327,7 +327,9 @@ class N8nInstance {
 	 */
 	async startWorker({ timeoutMs = 180_000 } = {}) {
 		this.workers = this.workers || [];
-		const logFile = path.join(this.userFolder, `worker-${this.workers.length + 1}.log`);
+		// Numbered before any await: workers started side by side each get their own log.
+		this.workersStarted = (this.workersStarted || 0) + 1;
+		const logFile = path.join(this.userFolder, `worker-${this.workersStarted}.log`);
 		const healthPort = await freePort();
 		const env = {
 			...this.env(),
