@@ -3,7 +3,13 @@ import { loadavg } from 'node:os';
 import type { AddressInfo } from 'node:net';
 
 import { buildWorkflow, providerCall } from '../test/e2e/incidentGateFixture';
-import { startPostgres, startRedis, type Postgres, type Service } from '../test/e2e/services';
+import {
+	queueModeEnv,
+	startPostgres,
+	startRedis,
+	type Postgres,
+	type Service,
+} from '../test/e2e/services';
 import { PACKAGE } from '../test/e2e/workflows';
 import {
 	SENDER_SECRET,
@@ -472,16 +478,7 @@ async function startSetup(setup: Setup, reports: Reports, webhookId: string) {
 	const queueEnv: Record<string, string> =
 		postgres && redis
 			? {
-					EXECUTIONS_MODE: 'queue',
-					QUEUE_BULL_REDIS_HOST: '127.0.0.1',
-					QUEUE_BULL_REDIS_PORT: String(redis.port),
-					DB_TYPE: 'postgresdb',
-					DB_POSTGRESDB_HOST: '127.0.0.1',
-					DB_POSTGRESDB_PORT: String(postgres.port),
-					DB_POSTGRESDB_USER: postgres.user,
-					DB_POSTGRESDB_PASSWORD: '',
-					DB_POSTGRESDB_DATABASE: postgres.database,
-					N8N_CONCURRENCY_PRODUCTION_LIMIT: '-1',
+					...queueModeEnv(postgres, redis),
 					// n8n's default pool of 2 connections times out under 100 requests a second, and
 					// executions it answered 200 for are then lost (n8n's own Webhook node too).
 					DB_POSTGRESDB_POOL_SIZE: '10',

@@ -12,7 +12,7 @@ import {
 	type ProviderCounter,
 } from './incidentGateFixture';
 import { startN8nWith, stopN8n } from './harness';
-import { startPostgres, startRedis, type Postgres, type Service } from './services';
+import { queueModeEnv, startPostgres, startRedis, type Postgres, type Service } from './services';
 import { postJson } from './workflows';
 
 /**
@@ -37,19 +37,7 @@ beforeAll(async () => {
 	]);
 	n8n = await startN8nWith(
 		{
-			env: {
-				EXECUTIONS_MODE: 'queue',
-				QUEUE_BULL_REDIS_HOST: '127.0.0.1',
-				QUEUE_BULL_REDIS_PORT: String(redis.port),
-				DB_TYPE: 'postgresdb',
-				DB_POSTGRESDB_HOST: '127.0.0.1',
-				DB_POSTGRESDB_PORT: String(postgres.port),
-				DB_POSTGRESDB_USER: postgres.user,
-				DB_POSTGRESDB_PASSWORD: '',
-				DB_POSTGRESDB_DATABASE: postgres.database,
-				// Many executions at once on each worker, so the two workers really overlap.
-				N8N_CONCURRENCY_PRODUCTION_LIMIT: '-1',
-			},
+			env: queueModeEnv(postgres, redis),
 		},
 		(instance) => {
 			instance.importCredentials([

@@ -189,3 +189,22 @@ export async function startPostgres(database = 'n8n'): Promise<Postgres> {
 		},
 	};
 }
+
+/**
+ * n8n's environment for queue mode on these services: PostgreSQL as its database, Redis as its
+ * queue, production executions unlimited (the workers' concurrency bounds them).
+ */
+export function queueModeEnv(postgres: Postgres, redis: Service): Record<string, string> {
+	return {
+		EXECUTIONS_MODE: 'queue',
+		QUEUE_BULL_REDIS_HOST: '127.0.0.1',
+		QUEUE_BULL_REDIS_PORT: String(redis.port),
+		DB_TYPE: 'postgresdb',
+		DB_POSTGRESDB_HOST: '127.0.0.1',
+		DB_POSTGRESDB_PORT: String(postgres.port),
+		DB_POSTGRESDB_USER: postgres.user,
+		DB_POSTGRESDB_PASSWORD: '',
+		DB_POSTGRESDB_DATABASE: postgres.database,
+		N8N_CONCURRENCY_PRODUCTION_LIMIT: '-1',
+	};
+}
