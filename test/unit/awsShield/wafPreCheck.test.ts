@@ -1,4 +1,7 @@
-import { AwsShieldMitigationApi } from '../../../credentials/AwsShieldMitigationApi.credentials';
+import {
+	AwsShieldMitigationApi,
+	SIGNING_SCOPE_HEADER,
+} from '../../../credentials/AwsShieldMitigationApi.credentials';
 import { failureOf, jsonOf, runNode, sendWithCredential } from '../../helpers/runNode';
 import { operationParams, simulatorPerTest } from '../../helpers/fixture';
 import { restartableNode } from '../../simulators/restart';
@@ -10,8 +13,8 @@ import {
 	SECRET,
 	shieldCredentials,
 	shieldRun,
+	startShield,
 } from './fixture';
-import { startShield } from './fixture';
 
 /**
  * Application-layer automatic response needs an AWS WAF (v2) web ACL on the resource. Activation
@@ -38,6 +41,7 @@ describe('AWS Shield Advanced: the WAF web ACL is checked before any write', () 
 		expect(error.description).toMatch(/Associate an AWS WAF \(v2\) web ACL with the resource/);
 		expect(sim.operations).toContain('GetWebACLForResource');
 		expect(sim.writeOperations()).toEqual([]);
+		expect(error).toMatchObject({ context: { itemIndex: 0 } });
 	});
 
 	it('activates an Application Load Balancer with a web ACL', async () => {
@@ -127,7 +131,7 @@ describe('AWS Shield Advanced: web ACL reads signed for their own service and re
 				headers: {
 					'content-type': 'application/x-amz-json-1.1',
 					'x-amz-target': 'AWSWAF_20190729.GetWebACLForResource',
-					'x-n8n-aws-signing-scope': scope,
+					[SIGNING_SCOPE_HEADER]: scope,
 				},
 			},
 		);
@@ -151,7 +155,7 @@ describe('AWS Shield Advanced: web ACL reads signed for their own service and re
 			await sendWithCredential<string>(credentialType, shieldCredentials(sim), {
 				url: `${sim.baseUrl}/2020-05-31/distribution/E1A2B3C4D5E6F7/config`,
 				method: 'GET',
-				headers: { 'x-n8n-aws-signing-scope': scope },
+				headers: { [SIGNING_SCOPE_HEADER]: scope },
 				encoding: 'text',
 				json: false,
 			});
@@ -167,6 +171,6 @@ describe('AWS Shield Advanced: web ACL reads signed for their own service and re
 		const seen: string[] = [];
 		sim.onRequest = (request) => seen.push(...Object.keys(request.headers));
 		await readWebAcl('wafv2/eu-west-1');
-		expect(seen).not.toContain('x-n8n-aws-signing-scope');
+		expect(seen).not.toContain(SIGNING_SCOPE_HEADER);
 	});
 });
