@@ -106,9 +106,11 @@ function specOf(read: ReadApi): ProviderApiSpec {
 }
 
 /**
- * AWS WAF (v2) GetWebACLForResource, JSON 1.1 (AWS WAF API reference; botocore wafv2
- * 2019-07-29 service-2.json): `{ "WebACL": {...} }`, and no WebACL ("a null web ACL") when none
- * is associated. It also reads the web ACL, so wafv2:GetWebACL is needed with it.
+ * AWS WAF (v2) GetWebACLForResource, JSON 1.1, X-Amz-Target AWSWAF_20190729 (AWS WAF API
+ * reference and the SDKs generated from the wafv2 2019-07-29 model): `{ "WebACL": {...} }`, "a
+ * null web ACL" when none is associated; errors WAFNonexistentItemException,
+ * WAFInvalidParameterException, WAFInternalErrorException and the common AccessDeniedException.
+ * It calls GetWebACL too, so wafv2:GetWebACL is needed with it (AWS SDK for Kotlin, wafv2).
  */
 const wafOf = (region: string, partition: string): ReadApi => ({
 	service: 'wafv2',
@@ -123,9 +125,11 @@ const wafOf = (region: string, partition: string): ReadApi => ({
 });
 
 /**
- * CloudFront GetDistributionConfig, REST-XML (CloudFront API reference, 2020-05-31): the
- * DistributionConfig's WebACLId is the web ACL's ARN for AWS WAF (v2), its id for WAF Classic, and
- * empty when none is associated. Errors are `<ErrorResponse><Error><Code>`.
+ * CloudFront GetDistributionConfig, `GET /2020-05-31/distribution/<Id>/config` answering a
+ * `<DistributionConfig>` document (CloudFront API reference): its WebACLId is the web ACL's ARN for
+ * AWS WAF (v2), its id for WAF Classic, and empty when none is associated (DistributionConfig in
+ * the same reference). Errors NoSuchDistribution and AccessDenied come as
+ * `<ErrorResponse><Error><Code>`.
  */
 const cloudFront: ReadApi = {
 	service: 'cloudfront',
