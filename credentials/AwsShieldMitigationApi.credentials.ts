@@ -11,8 +11,16 @@ import type {
 import { TEST_BASE_URL } from './common';
 
 /**
+ * Request header `<service>/<region>` naming the SigV4 scope of a request that is not for Shield
+ * (the node's AWS WAF and CloudFront reads). aws4 could infer it from a real AWS host, not from a
+ * gateway or test server on the credential's Base URL, so it is always given; it is removed before
+ * signing and never sent.
+ */
+export const SIGNING_SCOPE_HEADER = 'x-n8n-aws-signing-scope';
+
+/**
  * AWS access key for Shield Advanced; every request is signed with SigV4 (service shield, region
- * us-east-1).
+ * us-east-1, unless the request names another scope in SIGNING_SCOPE_HEADER).
  */
 export class AwsShieldMitigationApi implements ICredentialType {
 	name = 'awsShieldMitigationApi';
@@ -68,13 +76,17 @@ export class AwsShieldMitigationApi implements ICredentialType {
 			/^https?:\/\//i.test(requestOptions.url) ? requestOptions.url : base + requestOptions.url,
 		);
 		const body =
-			typeof requestOptions.body === 'string'
-				? requestOptions.body
-				: JSON.stringify(requestOptions.body ?? {});
+			requestOptions.body === undefined
+				? ''
+				: typeof requestOptions.body === 'string'
+					? requestOptions.body
+					: JSON.stringify(requestOptions.body);
 		const headers: Record<string, string> = {};
 		for (const [name, value] of Object.entries(requestOptions.headers ?? {}))
 			headers[name.toLowerCase()] = String(value);
-		headers['content-type'] ??= 'application/x-amz-json-1.1';
+		const [service, region] = (headers[SIGNING_SCOPE_HEADER] ?? 'shield/us-east-1').split('/');
+		delete headers[SIGNING_SCOPE_HEADER];
+		if (body !== '') headers['content-type'] ??= 'application/x-amz-json-1.1';
 		const sessionToken = String(credentials.sessionToken ?? '').trim();
 		const signed = sign(
 			{
@@ -83,8 +95,8 @@ export class AwsShieldMitigationApi implements ICredentialType {
 				method: requestOptions.method ?? 'POST',
 				headers,
 				body,
-				service: 'shield',
-				region: 'us-east-1',
+				service,
+				region,
 			},
 			{
 				accessKeyId: String(credentials.accessKeyId ?? '').trim(),
@@ -97,7 +109,7 @@ export class AwsShieldMitigationApi implements ICredentialType {
 			...rest,
 			url: url.toString(),
 			method: signed.method as IHttpRequestOptions['method'],
-			body,
+			...(body === '' ? {} : { body }),
 			headers: signed.headers as IHttpRequestOptions['headers'],
 		};
 	}

@@ -8,6 +8,7 @@ import { readLocator } from '../shared/provider';
 import { sideBySide } from '../shared/sideBySide';
 import { shown } from '../shared/validation';
 import { shieldApi, shieldCall, shieldFind } from './transport';
+import { requireWebAcl, WAF_HINT } from './webAcl';
 
 export interface ShieldTarget {
 	resourceArn: string;
@@ -51,11 +52,6 @@ interface AlreadyActiveRecord extends ActivationRecord {
 }
 
 export type CreatedProtectionChoice = 'keep' | 'delete';
-
-const WAF_HINT =
-	'Associate an AWS WAF (v2) web ACL with the resource (AWS WAF console > Web ACLs > your ' +
-	'web ACL > Associated AWS resources, or the Shield Advanced console), then run Activate ' +
-	'again. Or set "Automatic Response" to "Leave Unchanged".';
 
 /** The services whose resources Shield Advanced protects, as they appear in an ARN. */
 const ARN_SERVICES = 'cloudfront|elasticloadbalancing|ec2|globalaccelerator|route53';
@@ -280,7 +276,7 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 			const proactive = ctx.getNodeParameter('proactiveEngagement', itemIndex, false) as boolean;
 			// Side by side: each sequential read before the first write adds a round trip to the time
 			// to mitigate. The subscription's error comes first: without one, the others fail too.
-			const [, before, subscription] = await sideBySide([
+			const [, before, subscription, webAclProblem] = await sideBySide([
 				requireSubscription(api),
 				readProtection(api, target.resourceArn),
 				proactive
@@ -289,12 +285,21 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 							'DescribeSubscription',
 						)
 					: undefined,
+				// Thrown below only if the automatic response is to be switched on: when it is on already,
+				// neither a missing web ACL nor a missing WAF permission stops the activation.
+				target.automaticResponse === 'NONE'
+					? undefined
+					: requireWebAcl(ctx, api, target.resourceArn).then(
+							() => undefined,
+							(error: unknown) => error,
+						),
 			]);
 			// The tags need the protection's ARN: the one read that must wait.
 			const tags = await readTags(api, before);
 			const current = automaticResponseOf(before);
 			const wantsResponse =
 				target.automaticResponse !== 'NONE' && current !== target.automaticResponse;
+			if (wantsResponse && webAclProblem) throw webAclProblem;
 			const proactiveStatus = subscription?.Subscription?.ProactiveEngagementStatus;
 			const wantsProactive = proactive && proactiveStatus !== 'ENABLED';
 			const key = `awsShieldAdvanced:${target.resourceArn}`;
@@ -360,7 +365,8 @@ export const awsShieldAdvanced: MitigationProvider<ShieldTarget> = {
 					);
 				} catch (error) {
 					if (!isWafMissing(error)) throw error;
-					// No web ACL on the resource: undo this call's writes, so that nothing is left half done.
+					// The web ACL was there when read above, and is gone now: undo this call's writes, so
+					// that nothing is left half done.
 					if (!before) await deleteProtection(api, protection);
 					else if (record.length)
 						await shieldCall(api, 'UntagResource', {

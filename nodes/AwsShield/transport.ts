@@ -27,7 +27,8 @@ const IAM_ACTIONS =
 	'shield:UpdateApplicationLayerAutomaticResponse, ' +
 	'shield:DisableApplicationLayerAutomaticResponse, shield:TagResource, shield:UntagResource, ' +
 	'shield:ListTagsForResource (plus shield:EnableProactiveEngagement / ' +
-	'DisableProactiveEngagement if used)';
+	'DisableProactiveEngagement if used; with automatic response, wafv2:GetWebACLForResource ' +
+	'and wafv2:GetWebACL for a load balancer, cloudfront:GetDistributionConfig for a distribution)';
 
 const RETRYABLE = new Set([
 	'ThrottlingException',

@@ -94,6 +94,8 @@ export interface RequestSpec {
 	 * is sent again.
 	 */
 	findEffect?: () => Promise<unknown>;
+	/** The answer is not JSON (CloudFront's XML): its text is returned as it is. */
+	text?: boolean;
 }
 
 const CONNECTION_ERROR_CODES = new Set([
@@ -241,6 +243,7 @@ export class ProviderClient {
 	private parseBody(req: RequestSpec, status: number, body: unknown): unknown {
 		const text = Buffer.isBuffer(body) ? body.toString('utf8') : body;
 		if (typeof text !== 'string') return text ?? null;
+		if (req.text) return text;
 		if (text.trim() === '') return null;
 		try {
 			return JSON.parse(text);

@@ -3,16 +3,21 @@ import { createHash, createHmac } from 'node:crypto';
 import { Simulator, type SimRequest, type SimResponse } from './framework';
 
 /**
- * AWS Shield Advanced (JSON 1.1 over `POST /`, X-Amz-Target) as the Shield node uses it. Every request's SigV4
- * signature is verified here with an independent implementation on node:crypto (not aws4): access key, secret,
- * session token, credential scope (date, region us-east-1, service shield), X-Amz-Date within 5 minutes, and the
- * signature over the canonical request, body hash included. Errors are HTTP 400 `{"__type", "message"}`.
+ * AWS Shield Advanced (JSON 1.1 over `POST /`, X-Amz-Target) as the Shield node uses it, with the
+ * two reads that tell whether a resource has an AWS WAF web ACL: AWS WAF (v2)
+ * GetWebACLForResource (JSON 1.1, `AWSWAF_20190729`) and CloudFront GetDistributionConfig
+ * (REST-XML, `GET /2020-05-31/distribution/<id>/config`), served at the same base URL as a gateway
+ * would. Every request's SigV4 signature is verified here with an independent implementation on
+ * node:crypto (not aws4): access key, secret, session token, credential scope (date; service
+ * shield in us-east-1, wafv2 in the ALB's region, cloudfront in us-east-1), X-Amz-Date within 5
+ * minutes, and the signature over the canonical request, body hash included. Errors are HTTP 400
+ * `{"__type", "message"}`, CloudFront's XML `<ErrorResponse>`.
  */
 
 export interface SimKey {
 	secretAccessKey: string;
 	sessionToken?: string;
-	/** IAM actions allowed, e.g. `shield:CreateProtection`; `shield:*` for all. */
+	/** IAM actions allowed, e.g. `shield:CreateProtection`; `shield:*` for all of Shield's. */
 	allow: string[];
 }
 
@@ -30,8 +35,11 @@ export interface SimProtection {
 }
 
 export interface SimResource {
-	/** A WAF web ACL is associated (needed for application-layer automatic response). */
-	webAcl: boolean;
+	/**
+	 * An AWS WAF (v2) web ACL is associated (needed for application-layer automatic response), or a
+	 * WAF Classic one (not enough; CloudFront distributions only).
+	 */
+	webAcl: boolean | 'classic';
 }
 
 const ACCOUNT = '123456789012';
@@ -45,6 +53,34 @@ const ok = (body: unknown = {}): SimResponse => ({
 	body,
 	headers: { 'content-type': 'application/x-amz-json-1.1' },
 });
+
+const CLOUDFRONT_PATH = /^\/2020-05-31\/distribution\/([^/]+)\/config$/;
+const isCloudFront = (req: SimRequest) => CLOUDFRONT_PATH.test(req.path);
+
+/** CloudFront's REST-XML error; the JSON error types of signing map to CloudFront's codes. */
+const XML_CODES: Record<string, string> = {
+	InvalidSignatureException: 'SignatureDoesNotMatch',
+	UnrecognizedClientException: 'InvalidClientTokenId',
+};
+const xmlError = (code: string, message: string, status: number): SimResponse => ({
+	status,
+	body:
+		'<?xml version="1.0"?><ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/">' +
+		`<Error><Type>Sender</Type><Code>${XML_CODES[code] ?? code}</Code>` +
+		`<Message>${message.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</Message></Error>` +
+		'<RequestId>6b1b0ad0-sim</RequestId></ErrorResponse>',
+	headers: { 'content-type': 'text/xml' },
+});
+
+/** The SigV4 scope a request must be signed for: `[service, region]`. */
+function scopeOf(req: SimRequest): [string, string] {
+	if (isCloudFront(req)) return ['cloudfront', 'us-east-1'];
+	if ((req.headers['x-amz-target'] ?? '').startsWith('AWSWAF_20190729.')) {
+		const arn = String((req.body as { ResourceArn?: unknown } | undefined)?.ResourceArn ?? '');
+		return ['wafv2', arn.split(':')[3] || 'us-east-1'];
+	}
+	return ['shield', 'us-east-1'];
+}
 
 const sha256 = (data: string) => createHash('sha256').update(data, 'utf8').digest('hex');
 const hmac = (key: Buffer | string, data: string) =>
@@ -103,7 +139,10 @@ export class AwsShieldSimulator extends Simulator {
 	pageSize = 20;
 	/** Successful signature checks. */
 	verifiedSignatures = 0;
-	/** Operations answered with success, in order (every call is POST /, so the log's methods say nothing). */
+	/**
+	 * Operations answered with success, in order (every Shield call is POST /, so the log's methods
+	 * say nothing); the reads of AWS WAF and CloudFront included.
+	 */
 	readonly operations: string[] = [];
 	private caller?: SimKey;
 	private nextId = 1;
@@ -215,6 +254,7 @@ export class AwsShieldSimulator extends Simulator {
 		super();
 		this.route('POST', '/', (req) => {
 			const target = req.headers['x-amz-target'] ?? '';
+			if (target === 'AWSWAF_20190729.GetWebACLForResource') return this.getWebAclForResource(req);
 			const operation = target.startsWith('AWSShield_20160616.')
 				? target.slice('AWSShield_20160616.'.length)
 				: '';
@@ -222,7 +262,7 @@ export class AwsShieldSimulator extends Simulator {
 			if (!handler) return error('UnknownOperationException', `Unknown operation ${target}`);
 			if (!req.headers['content-type']?.startsWith('application/x-amz-json-1.1'))
 				return error('SerializationException', 'Expected application/x-amz-json-1.1');
-			if (!this.caller!.allow.some((a) => a === 'shield:*' || a === `shield:${operation}`)) {
+			if (!this.allows(`shield:${operation}`)) {
 				return error(
 					'AccessDeniedException',
 					`User: arn:aws:iam::${ACCOUNT}:user/n8n is not authorized to perform: shield:${operation}`,
@@ -233,6 +273,81 @@ export class AwsShieldSimulator extends Simulator {
 			if (response.status === 200) this.operations.push(operation);
 			return response;
 		});
+		this.route('GET', '/2020-05-31/distribution/:id/config', (req) => {
+			const arn = `arn:aws:cloudfront::${ACCOUNT}:distribution/${req.params.id}`;
+			if (!this.allows('cloudfront:GetDistributionConfig'))
+				return xmlError(
+					'AccessDenied',
+					`User: arn:aws:iam::${ACCOUNT}:user/n8n is not authorized to perform: ` +
+						`cloudfront:GetDistributionConfig on resource: ${arn}`,
+					403,
+				);
+			const resource = this.resources.get(arn);
+			if (!resource)
+				return xmlError('NoSuchDistribution', 'The specified distribution does not exist.', 404);
+			const webAclId =
+				resource.webAcl === 'classic'
+					? '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d'
+					: resource.webAcl
+						? `arn:aws:wafv2:us-east-1:${ACCOUNT}:global/webacl/edge/0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d`
+						: '';
+			this.operations.push('GetDistributionConfig');
+			return {
+				status: 200,
+				headers: { 'content-type': 'text/xml', etag: 'E2QWRUHAPOMQZL' },
+				body:
+					'<?xml version="1.0" encoding="UTF-8"?>\n' +
+					'<DistributionConfig xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/">' +
+					`<CallerReference>sim-${req.params.id}</CallerReference>` +
+					'<Aliases><Quantity>0</Quantity></Aliases>' +
+					'<Comment></Comment><Enabled>true</Enabled>' +
+					(webAclId ? `<WebACLId>${webAclId}</WebACLId>` : '<WebACLId></WebACLId>') +
+					'<HttpVersion>http2</HttpVersion></DistributionConfig>',
+			};
+		});
+	}
+
+	private allows(action: string): boolean {
+		const service = action.split(':')[0];
+		return this.caller!.allow.some((a) => a === action || a === `${service}:*`);
+	}
+
+	/** AWS WAF (v2): `{ WebACL }` for an associated web ACL, `{}` (a null web ACL) for none. */
+	private getWebAclForResource(req: SimRequest): SimResponse {
+		const arn = String((req.body as { ResourceArn?: unknown } | undefined)?.ResourceArn ?? '');
+		if (!this.allows('wafv2:GetWebACLForResource'))
+			return error(
+				'AccessDeniedException',
+				`User: arn:aws:iam::${ACCOUNT}:user/n8n is not authorized to perform: ` +
+					`wafv2:GetWebACLForResource on resource: ${arn}`,
+			);
+		const resource = this.resources.get(arn);
+		if (!resource || !arn.includes(':elasticloadbalancing:'))
+			return error(
+				'WAFNonexistentItemException',
+				"AWS WAF couldn't perform the operation because your resource doesn't exist.",
+			);
+		this.operations.push('GetWebACLForResource');
+		if (resource.webAcl !== true) return ok({});
+		const region = arn.split(':')[3];
+		const id = '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b';
+		return ok({
+			WebACL: {
+				Name: 'shield-l7',
+				Id: id,
+				ARN: `arn:aws:wafv2:${region}:${ACCOUNT}:regional/webacl/shield-l7/${id}`,
+				DefaultAction: { Allow: {} },
+				Rules: [],
+				VisibilityConfig: {
+					SampledRequestsEnabled: true,
+					CloudWatchMetricsEnabled: true,
+					MetricName: 'shield-l7',
+				},
+				Capacity: 0,
+				ManagedByFirewallManager: false,
+				LabelNamespace: `awswaf:${ACCOUNT}:webacl:shield-l7:`,
+			},
+		});
 	}
 
 	/** Operations that change something (all but Get/Describe/List). */
@@ -241,7 +356,7 @@ export class AwsShieldSimulator extends Simulator {
 	}
 
 	addKey(accessKeyId: string, key: Partial<SimKey> & { secretAccessKey: string }): void {
-		this.keys.set(accessKeyId, { allow: ['shield:*'], ...key });
+		this.keys.set(accessKeyId, { allow: ['shield:*', 'wafv2:*', 'cloudfront:*'], ...key });
 	}
 
 	addResource(arn: string, resource: Partial<SimResource> = {}): void {
@@ -276,6 +391,13 @@ export class AwsShieldSimulator extends Simulator {
 	}
 
 	protected authenticate(req: SimRequest): SimResponse | undefined {
+		const denied = this.verifySignature(req);
+		if (!denied || !isCloudFront(req)) return denied;
+		const { __type, message } = denied.body as { __type: string; message: string };
+		return xmlError(__type.split('#').pop()!, message, 403);
+	}
+
+	private verifySignature(req: SimRequest): SimResponse | undefined {
 		const authorization = req.headers.authorization ?? '';
 		const match =
 			/^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8}\/[^/]+\/[^/]+\/aws4_request), SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(
@@ -298,15 +420,16 @@ export class AwsShieldSimulator extends Simulator {
 			return error('IncompleteSignatureException', 'Host and X-Amz-Date must be signed.');
 		const amzDate = req.headers['x-amz-date'] ?? '';
 		const [date, region, service] = scope.split('/');
-		if (region !== 'us-east-1')
+		const [expectedService, expectedRegion] = scopeOf(req);
+		if (region !== expectedRegion)
 			return error(
 				'InvalidSignatureException',
 				`Credential should be scoped to a valid region, not '${region}'.`,
 			);
-		if (service !== 'shield')
+		if (service !== expectedService)
 			return error(
 				'InvalidSignatureException',
-				`Credential should be scoped to correct service: 'shield'.`,
+				`Credential should be scoped to correct service: '${expectedService}'.`,
 			);
 		const signedAt = Date.parse(
 			amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'),
@@ -374,7 +497,7 @@ export class AwsShieldSimulator extends Simulator {
 		const protection = this.protectionOf(String(input.ResourceArn ?? ''));
 		if (!protection)
 			return error('ResourceNotFoundException', 'The referenced protection does not exist.');
-		if (!this.resources.get(protection.ResourceArn)?.webAcl) {
+		if (this.resources.get(protection.ResourceArn)?.webAcl !== true) {
 			return error(
 				'InvalidOperationException',
 				'The resource must be associated with an AWS WAF web ACL to use application layer automatic response.',

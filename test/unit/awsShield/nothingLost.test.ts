@@ -93,8 +93,11 @@ describe('AWS Shield: what activation found is kept at AWS', () => {
 		expect(await run('withdraw')).toMatchObject({ changed: false });
 	});
 
-	it('without a WAF web ACL: refused with the fix, and the protection it created is gone again', async () => {
-		sim.resources.get(DISTRIBUTION)!.webAcl = false;
+	it('web ACL gone between check and write: refused, the protection it created deleted', async () => {
+		sim.onRequest = (request) => {
+			if (request.headers['x-amz-target'] === 'AWSShield_20160616.CreateProtection')
+				sim.resources.get(DISTRIBUTION)!.webAcl = false;
+		};
 		await expect(run('activate')).rejects.toThrow(/no AWS WAF web ACL is associated/);
 		expect(sim.protections.size).toBe(0);
 	});

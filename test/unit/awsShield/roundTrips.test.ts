@@ -3,13 +3,14 @@ import { restartableNode } from '../../simulators/restart';
 import { operationParams, simulatorPerTest } from '../../helpers/fixture';
 import { countRoundTrips } from '../../helpers/roundTrips';
 import { runNode } from '../../helpers/runNode';
-import { DISTRIBUTION, shieldRun, startShield } from './fixture';
+import { ALB, DISTRIBUTION, shieldRun, startShield } from './fixture';
 
 /**
- * Time to mitigate, counted in provider round trips. The subscription, the protection and (for
- * proactive engagement) the subscription's details are read side by side; the tags on an existing
- * protection (what an earlier activation recorded) need its ARN, so they wait for it. A protection
- * created here gets its automatic response right after, not after a read-back.
+ * Time to mitigate, counted in provider round trips. The subscription, the protection, the web
+ * ACL automatic response needs and (for proactive engagement) the subscription's details are read
+ * side by side; the tags on an existing protection (what an earlier activation recorded) need its
+ * ARN, so they wait for it. A protection created here gets its automatic response right after, not
+ * after a read-back.
  */
 const node = restartableNode('AwsShield/AwsShieldAdvanced.node', 'AwsShieldAdvanced');
 let sim: AwsShieldSimulator;
@@ -18,6 +19,9 @@ simulatorPerTest(async () => (sim = await startShield()));
 const params = operationParams(() => ({ resourceArn: DISTRIBUTION }));
 const run = async (operation: string, extra: Record<string, unknown> = {}) =>
 	await runNode(node, shieldRun(sim, params(operation, extra)));
+const webAclRead = (request: { path: string; headers: Record<string, string> }) =>
+	request.path.endsWith('/config') ||
+	request.headers['x-amz-target'] === 'AWSWAF_20190729.GetWebACLForResource';
 const call = (operation: string) => (request: { headers: Record<string, string> }) =>
 	request.headers['x-amz-target'] === `AWSShield_20160616.${operation}`;
 
@@ -31,6 +35,15 @@ describe('AWS Shield Advanced: round trips before the first write', () => {
 			Status: 'ENABLED',
 			Action: { Block: {} },
 		});
+	});
+
+	it('reads the web ACL of a load balancer or distribution alongside, adding no round trip', async () => {
+		for (const resourceArn of [ALB, DISTRIBUTION]) {
+			const roundTrips = countRoundTrips(sim);
+			await run('activate', { resourceArn });
+			expect(roundTrips.before(webAclRead)).toBe(0);
+			expect(roundTrips.before(call('CreateProtection'))).toBe(1);
+		}
 	});
 
 	it('on an existing protection, records at AWS after two round trips (its tags), then blocks', async () => {

@@ -233,6 +233,7 @@ describe('AWS Shield errors, each with its own message', () => {
 				'shield:GetSubscriptionState',
 				'shield:DescribeProtection',
 				'shield:ListTagsForResource',
+				'cloudfront:GetDistributionConfig',
 			],
 		});
 		const error = await failure(shieldRun(sim, params('activate')));
@@ -249,8 +250,12 @@ describe('AWS Shield errors, each with its own message', () => {
 		expect(sim.writeOperations()).toHaveLength(0);
 	});
 
-	it('automatic response without a WAF web ACL (InvalidOperationException)', async () => {
-		sim.resources.get(DISTRIBUTION)!.webAcl = false;
+	it('automatic response refused by Shield, no WAF web ACL (InvalidOperationException)', async () => {
+		// The web ACL is there when the node checks, and gone when Shield is asked.
+		sim.onRequest = (request) => {
+			if (request.headers['x-amz-target'] === 'AWSShield_20160616.CreateProtection')
+				sim.resources.get(DISTRIBUTION)!.webAcl = false;
+		};
 		const error = await failure(shieldRun(sim, params('activate')));
 		expect(error.message).toMatch(
 			/cannot switch on automatic response .* no AWS WAF web ACL is associated with it\. Nothing was changed/,
@@ -271,10 +276,27 @@ describe('AWS Shield errors, each with its own message', () => {
 				sim,
 				params('activate', {
 					resourceArn: 'arn:aws:cloudfront::123456789012:distribution/EGONE0000000',
+					automaticResponse: 'NONE',
 				}),
 			),
 		);
 		expect(error.message).toMatch(/cannot protect this resource \(InvalidResourceException\)/);
+	});
+
+	it('with automatic response, a distribution CloudFront cannot find, before any write', async () => {
+		const error = await failure(
+			shieldRun(
+				sim,
+				params('activate', {
+					resourceArn: 'arn:aws:cloudfront::123456789012:distribution/EGONE0000000',
+				}),
+			),
+		);
+		expect(error.message).toMatch(
+			/Amazon CloudFront could not find the resource \(NoSuchDistribution\)/,
+		);
+		expect(error.description).toMatch(/Check the Resource ARN/);
+		expect(sim.writeOperations()).toEqual([]);
 	});
 
 	it('never puts the secret or session token in output items or errors', async () => {
