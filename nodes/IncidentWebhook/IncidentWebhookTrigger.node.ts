@@ -66,7 +66,13 @@ export class IncidentWebhookTrigger implements INodeType {
 					@n8n/community-nodes/valid-credential-references */
 				name: 'redis',
 				required: false,
-				displayOptions: { show: { 'options.replayCache': ['redis'] } },
+				displayOptions: {
+					show: {
+						authentication: ['hmacSignature'],
+						freshness: ['required'],
+						'options.replayCache': ['redis'],
+					},
+				},
 			},
 		],
 		webhooks: [

@@ -5,7 +5,7 @@ import { NodeHelpers, type INodeType } from 'n8n-workflow';
 
 import { startRedis, type Service } from '../../e2e/services';
 import { callWebhook, type TriggerOptions } from '../../helpers/runWebhook';
-import { freshHeaders, trigger, unixNow, webhookOptions } from './fixture';
+import { SECRET, freshHeaders, sign, trigger, unixNow, webhookOptions } from './fixture';
 
 /**
  * The Redis replay cache against a real redis-server: several n8n processes receiving one
@@ -173,10 +173,14 @@ describe('Incident Webhook Trigger: replay cache in this n8n process (the defaul
 		const shown = (parameters: Record<string, unknown>) =>
 			NodeHelpers.displayParameter(parameters as never, redis, null, null);
 
+		const hmac = { authentication: 'hmacSignature', freshness: 'required' };
+
 		expect(redis.required).toBe(false);
-		expect(shown({ options: { replayCache: 'redis' } })).toBe(true);
-		expect(shown({ options: { replayCache: 'process' } })).toBe(false);
-		expect(shown({ options: {} })).toBe(false);
+		expect(shown({ ...hmac, options: { replayCache: 'redis' } })).toBe(true);
+		expect(shown({ ...hmac, options: { replayCache: 'process' } })).toBe(false);
+		expect(shown({ ...hmac, options: {} })).toBe(false);
+		// Only HMAC with a timestamp has replays to refuse.
+		expect(shown({ ...hmac, freshness: 'off', options: { replayCache: 'redis' } })).toBe(false);
 	});
 });
 
@@ -197,5 +201,15 @@ describe('Incident Webhook Trigger: Redis replay cache unreachable', () => {
 			expect(error).toContain('the sender retries');
 			expect(JSON.stringify([outcome.responseBody, outcome.warnings])).not.toContain(PASSWORD);
 		}
+	});
+
+	it('is not asked when the trigger has no replays to refuse (Replay Protection off)', async () => {
+		await server.stop();
+		const options = webhookOptions({ freshness: 'off', options: { replayCache: 'redis' } });
+		options.credentials!.redis = redisCredential();
+
+		const outcome = await post(startProcess(), options, { 'X-Signature-256': sign(SECRET, event) });
+
+		expect(outcome.items).toHaveLength(1);
 	});
 });
