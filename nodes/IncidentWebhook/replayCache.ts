@@ -46,7 +46,7 @@ async function readOptions(ctx: IWebhookFunctions): Promise<RedisOptions> {
 
 async function connect(options: RedisOptions): Promise<Redis> {
 	// Fails a command after one reconnection attempt, so an unreachable Redis answers the sender
-	// within a second or two instead of holding its request.
+	// within seconds (ioredis waits at most 2 s between attempts) instead of holding its request.
 	const redis = new Redis({ ...redisConnectionOptions(options), maxRetriesPerRequest: 1 });
 	// Each failure reaches the sender (and n8n's log) as a 503 through the request it failed;
 	// without a listener ioredis would also print every failed reconnection to the console.
