@@ -9,7 +9,8 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { redisOptionsFromCredential, runGate } from './gate';
+import { redisOptionsFromCredential } from '../shared/redisConnection';
+import { runGate } from './gate';
 import { DEFAULTS } from './stateMachine';
 import { pingRedis } from './store/redisStore';
 

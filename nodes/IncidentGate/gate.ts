@@ -1,12 +1,8 @@
-import type {
-	ICredentialDataDecryptedObject,
-	IDataObject,
-	IExecuteFunctions,
-	INodeExecutionData,
-} from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { InputError, toNodeError } from '../shared/errors';
 import { processMemory } from '../shared/processMemory';
+import { redisOptionsFromCredential } from '../shared/redisConnection';
 import { splitList } from '../shared/validation';
 import { isQueueMode } from './queueMode';
 import { checkLength, normalizeScope } from './scope';
@@ -20,7 +16,7 @@ import {
 } from './stateMachine';
 import { monotonicNow } from './store/clock';
 import type { Applied, GateStore } from './store/gateStore';
-import { gateClient, RedisStore, type RedisOptions } from './store/redisStore';
+import { gateClient, RedisStore } from './store/redisStore';
 import { StaticDataStore } from './store/staticDataStore';
 
 type Operation = 'event' | 'confirm' | 'tick' | 'getState' | 'hold' | 'release' | 'reset';
@@ -61,20 +57,6 @@ function readSettings(options: GateOptions): GateSettings {
 		maxOpenIncidents: options.maxOpenIncidents ?? DEFAULTS.maxOpenIncidents,
 		reemitIntervalMs: (options.reemitIntervalSeconds ?? DEFAULTS.reemitIntervalSeconds) * 1000,
 		maxReemits: options.maxReemits ?? DEFAULTS.maxReemits,
-	};
-}
-
-export function redisOptionsFromCredential(
-	credential: ICredentialDataDecryptedObject,
-): RedisOptions {
-	return {
-		host: String(credential.host || 'localhost'),
-		port: Number(credential.port || 6379),
-		username: credential.user ? String(credential.user) : undefined,
-		password: credential.password ? String(credential.password) : undefined,
-		db: Number(credential.database || 0),
-		tls: credential.ssl === true,
-		rejectUnauthorized: credential.disableTlsVerification !== true,
 	};
 }
 

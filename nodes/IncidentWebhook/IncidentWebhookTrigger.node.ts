@@ -59,6 +59,21 @@ export class IncidentWebhookTrigger implements INodeType {
 				testedBy: 'incidentWebhookSecretTest',
 				displayOptions: { show: { authentication: ['hmacSignature', 'bearerSecret'] } },
 			},
+			{
+				// n8n's built-in Redis credential, as the Incident Gate's Redis store uses it.
+				/* eslint-disable-next-line
+					@n8n/community-nodes/no-credential-reuse,
+					@n8n/community-nodes/valid-credential-references */
+				name: 'redis',
+				required: false,
+				displayOptions: {
+					show: {
+						authentication: ['hmacSignature'],
+						freshness: ['required'],
+						'options.replayCache': ['redis'],
+					},
+				},
+			},
 		],
 		webhooks: [
 			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'incident' },
@@ -329,6 +344,34 @@ export class IncidentWebhookTrigger implements INodeType {
 						description:
 							'What to do with events that neither open nor resolve (e.g. FastNetMon ' +
 							'partial_block)',
+					},
+					{
+						displayName: 'Replay Cache',
+						name: 'replayCache',
+						type: 'options',
+						default: 'process',
+						displayOptions: {
+							show: { '/authentication': ['hmacSignature'], '/freshness': ['required'] },
+						},
+						options: [
+							{
+								name: 'This n8n Process',
+								value: 'process',
+								description:
+									'No setup. A replay sent to another n8n process (queue mode with webhook ' +
+									'processes) is not seen.',
+							},
+							{
+								name: 'Redis (Shared by All n8n Processes)',
+								value: 'redis',
+								description:
+									'Every n8n process refuses a request any of them accepted; uses a Redis ' +
+									'credential',
+							},
+						],
+						description:
+							'Where the trigger remembers the signed requests it accepted, to refuse their ' +
+							'replays',
 					},
 					{
 						displayName: 'Source',

@@ -9,6 +9,7 @@ import {
 	secretMatches,
 } from './webhookRequest';
 import { processMemory } from '../shared/processMemory';
+import { type ReplayCache, rememberShared } from './replayCache';
 
 /**
  * Who may start an incident: a sender holding the shared secret, proven either by an HMAC-SHA256
@@ -157,7 +158,13 @@ export async function authenticateRequest(
 	const signed = createHash('sha256').update(`${timestamp}.`).update(rawBody).digest('hex');
 	const key = `${ctx.getWorkflow().id}/${ctx.getNode().id}/${signed}`;
 	// A request stays valid while its timestamp is within the window either side of the clock.
-	const outcome = acceptedRequests.remember(key, 2 * windowSeconds * 1000 + 1000);
+	const ttlMs = 2 * windowSeconds * 1000 + 1000;
+	const { replayCache } = ctx.getNodeParameter('options', {}) as { replayCache?: ReplayCache };
+	if (replayCache === 'redis') {
+		await rememberShared(ctx, key, ttlMs);
+		return { signedAtMs };
+	}
+	const outcome = acceptedRequests.remember(key, ttlMs);
 	if (outcome === 'seen')
 		throw new WebhookRejection(409, 'This signed request was already received (replay)');
 	if (outcome === 'full') {

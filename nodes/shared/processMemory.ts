@@ -1,8 +1,11 @@
+import type Redis from 'ioredis';
+
 import type { GateRedis } from '../IncidentGate/store/redisStore';
 import type { LiveGate } from '../IncidentGate/store/staticDataStore';
 import type { Batch, TriggerState } from '../IncidentWebhook/batching';
 import { RecentKeys } from '../IncidentWebhook/webhookRequest';
 import type { SubscriptionRecord } from '../PagerDuty/subscription';
+import type { RedisOptions } from './redisConnection';
 
 /**
  * Everything this package keeps in the n8n process between executions, in one place.
@@ -81,9 +84,21 @@ export const processMemory = {
 	 * Incident Webhook Trigger: the keys of signed requests already accepted (about 100 bytes each,
 	 * at most 500,000; a full store refuses rather than forgets), so a replay inside the freshness
 	 * window starts nothing. Another process (a queue-mode webhook process) has its own: the README
-	 * says so. After a restart only requests inside the window can be replayed, and only once.
+	 * says so, and offers the Redis replay cache below, which every process shares. After a restart
+	 * only requests inside the window can be replayed, and only once.
 	 */
 	webhookAcceptedRequests: new RecentKeys(500_000),
+
+	/**
+	 * Incident Webhook Trigger with the Redis replay cache: one Redis client per server, shared by
+	 * every request (ioredis reconnects on its own), and each trigger's Redis credential for one
+	 * second after it was read (as the shared secrets below). The accepted requests themselves are
+	 * in Redis, seen by every process; a restart only opens a new connection.
+	 */
+	webhookReplayRedis: {
+		clients: new Map<string, Promise<Redis>>(),
+		recentOptions: new Map<string, { options: RedisOptions; loadedAt: number }>(),
+	},
 
 	/**
 	 * Incident Webhook Trigger: each trigger's shared secrets for one second after they were read,

@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 
 import { processMemory } from '../../shared/processMemory';
+import { redisConnectionOptions, type RedisOptions } from '../../shared/redisConnection';
 
 import {
 	hydrate,
@@ -16,15 +17,7 @@ import {
 import { incidentOf, type Applied, type GateStore } from './gateStore';
 import { GATE_SCRIPT } from './redisScript';
 
-export interface RedisOptions {
-	host: string;
-	port: number;
-	username?: string;
-	password?: string;
-	db: number;
-	tls: boolean;
-	rejectUnauthorized: boolean;
-}
+export type { RedisOptions };
 
 export type GateRedis = Redis & {
 	incidentGate(...args: Array<string | number>): Promise<unknown[][]>;
@@ -33,24 +26,12 @@ export type GateRedis = Redis & {
 /** Scopes one tick script decides on before it yields to other clients. */
 const TICK_BATCH = 200;
 
-function connectionOptions(options: RedisOptions) {
-	return {
-		host: options.host,
-		port: options.port,
-		username: options.username,
-		password: options.password,
-		db: options.db,
-		tls: options.tls ? { rejectUnauthorized: options.rejectUnauthorized } : undefined,
-		lazyConnect: true,
-	};
-}
-
 /**
  * A connected client with the gate's script as a command (EVALSHA, falling back to EVAL once per
  * server).
  */
 export async function createGateClient(options: RedisOptions): Promise<GateRedis> {
-	const redis = new Redis({ ...connectionOptions(options), maxRetriesPerRequest: 2 });
+	const redis = new Redis({ ...redisConnectionOptions(options), maxRetriesPerRequest: 2 });
 	redis.defineCommand('incidentGate', { numberOfKeys: 4, lua: GATE_SCRIPT });
 	await redis.connect();
 	return redis as GateRedis;
@@ -74,7 +55,7 @@ export async function gateClient(options: RedisOptions): Promise<GateRedis> {
  */
 export async function pingRedis(options: RedisOptions): Promise<void> {
 	const redis = new Redis({
-		...connectionOptions(options),
+		...redisConnectionOptions(options),
 		maxRetriesPerRequest: 0,
 		retryStrategy: () => null,
 	});
