@@ -33,7 +33,13 @@ const TICK_BATCH = 200;
 export async function createGateClient(options: RedisOptions): Promise<GateRedis> {
 	const redis = new Redis({ ...redisConnectionOptions(options), maxRetriesPerRequest: 2 });
 	redis.defineCommand('incidentGate', { numberOfKeys: 4, lua: GATE_SCRIPT });
-	await redis.connect();
+	try {
+		await redis.connect();
+	} catch (error) {
+		// Otherwise the failed client keeps reconnecting in the background, one more per event.
+		redis.disconnect();
+		throw error;
+	}
 	return redis as GateRedis;
 }
 

@@ -1,3 +1,5 @@
+import { createServer, type AddressInfo } from 'node:net';
+
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import type { IDataObject } from 'n8n-workflow';
@@ -276,5 +278,26 @@ describe('Incident Gate node on the Redis store', () => {
 		});
 		expect((await test.call({} as never, credential(server.port))).status).toBe('OK');
 		expect((await test.call({} as never, credential(1))).status).toBe('Error');
+	});
+});
+
+describe('Redis store: a server it cannot talk to', () => {
+	it('leaves no client reconnecting in the background after a failed connect', async () => {
+		// Accepts TCP connections and closes them at once: not Redis, so every connect fails.
+		let connections = 0;
+		const notRedis = createServer((socket) => {
+			connections++;
+			socket.destroy();
+		});
+		await new Promise<void>((resolve) => notRedis.listen(0, '127.0.0.1', resolve));
+		const { port } = notRedis.address() as AddressInfo;
+		try {
+			await expect(createGateClient({ ...options(), port })).rejects.toThrow();
+			const afterFailure = connections;
+			await new Promise((resolve) => setTimeout(resolve, 1_500));
+			expect(connections).toBe(afterFailure);
+		} finally {
+			await new Promise((resolve) => notRedis.close(resolve));
+		}
 	});
 });
