@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { buildWorkflow, providerCall } from '../test/e2e/incidentGateFixture';
 import {
 	queueModeEnv,
+	redisCredentialData,
 	startPostgres,
 	startRedis,
 	type Postgres,
@@ -500,14 +501,7 @@ async function startSetup(setup: Setup, reports: Reports, webhookId: string) {
 								{
 									...redisCredential,
 									type: 'redis',
-									data: {
-										host: '127.0.0.1',
-										port: redis.port,
-										password: '',
-										user: '',
-										database: 2,
-										ssl: false,
-									},
+									data: redisCredentialData(redis),
 								},
 							]
 						: []),

@@ -12,7 +12,14 @@ import {
 	type ProviderCounter,
 } from './incidentGateFixture';
 import { startN8nWith, stopN8n } from './harness';
-import { queueModeEnv, startPostgres, startRedis, type Postgres, type Service } from './services';
+import {
+	queueModeEnv,
+	redisCredentialData,
+	startPostgres,
+	startRedis,
+	type Postgres,
+	type Service,
+} from './services';
 import { postJson } from './workflows';
 
 /**
@@ -44,14 +51,7 @@ beforeAll(async () => {
 				{
 					...redisCredential.redis,
 					type: 'redis',
-					data: {
-						host: '127.0.0.1',
-						port: redis.port,
-						password: '',
-						user: '',
-						database: 2,
-						ssl: false,
-					},
+					data: redisCredentialData(redis),
 				},
 			]);
 			instance.importWorkflows([

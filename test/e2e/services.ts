@@ -208,3 +208,8 @@ export function queueModeEnv(postgres: Postgres, redis: Service): Record<string,
 		N8N_CONCURRENCY_PRODUCTION_LIMIT: '-1',
 	};
 }
+
+/** n8n's `redis` credential for this server (the gate's store uses database 2, apart from the queue). */
+export function redisCredentialData(redis: Service): Record<string, unknown> {
+	return { host: '127.0.0.1', port: redis.port, password: '', user: '', database: 2, ssl: false };
+}
