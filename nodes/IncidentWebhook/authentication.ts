@@ -3,6 +3,7 @@ import type { IWebhookFunctions } from 'n8n-workflow';
 
 import {
 	WebhookRejection,
+	credentialsOrRefuse,
 	anySignatureMatches,
 	headerValue,
 	hmacSha256Hex,
@@ -56,16 +57,11 @@ async function sharedSecrets(ctx: IWebhookFunctions): Promise<string[]> {
 }
 
 async function loadSharedSecrets(ctx: IWebhookFunctions): Promise<string[]> {
-	let credentials;
-	try {
-		credentials = await ctx.getCredentials('incidentWebhookSecretApi');
-	} catch (error) {
-		// E.g. while n8n is still starting: a 5xx the sender retries, not a failed execution per request.
-		throw new WebhookRejection(
-			503,
-			`The trigger could not read its shared secret credential (${(error as Error).message})`,
-		);
-	}
+	const credentials = await credentialsOrRefuse(
+		ctx,
+		'incidentWebhookSecretApi',
+		'shared secret credential',
+	);
 	const secrets = [credentials.secret, credentials.previousSecret].filter(
 		(value): value is string => typeof value === 'string' && value !== '',
 	);

@@ -8,7 +8,7 @@ import {
 	redisOptionsFromCredential,
 	type RedisOptions,
 } from '../shared/redisConnection';
-import { WebhookRejection } from './webhookRequest';
+import { WebhookRejection, credentialsOrRefuse } from './webhookRequest';
 
 /**
  * Where the keys of accepted signed requests are kept: in this n8n process, or in Redis, shared
@@ -29,17 +29,9 @@ async function readOptions(ctx: IWebhookFunctions): Promise<RedisOptions> {
 	const key = `${ctx.getWorkflow().id}/${ctx.getNode().id}/${credentialId}`;
 	const recent = credentialId ? cache.recentOptions.get(key) : undefined;
 	if (recent && performance.now() - recent.loadedAt < OPTIONS_REUSE_MS) return recent.options;
-	let options: RedisOptions;
-	try {
-		options = redisOptionsFromCredential(await ctx.getCredentials('redis'));
-	} catch (error) {
-		throw new WebhookRejection(
-			503,
-			`The trigger could not read its Redis credential for the replay cache (${
-				(error as Error).message
-			}); the sender retries`,
-		);
-	}
+	const options = redisOptionsFromCredential(
+		await credentialsOrRefuse(ctx, 'redis', 'Redis credential for the replay cache'),
+	);
 	if (credentialId) cache.recentOptions.set(key, { options, loadedAt: performance.now() });
 	return options;
 }

@@ -1,5 +1,9 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
 
 /**
  * Request handling shared by both triggers: the raw body exactly as sent (signatures are computed
@@ -35,6 +39,26 @@ export function refuse(ctx: IWebhookFunctions, rejection: WebhookRejection): IWe
 	const res = ctx.getResponseObject();
 	res.status(rejection.status).json({ error: rejection.message });
 	return { noWebhookResponse: true };
+}
+
+/**
+ * The trigger's credential of this type, or a 503 the sender retries when n8n cannot read it (e.g.
+ * while n8n is still starting): throwing from webhook() would make n8n record a failed execution
+ * for every such request.
+ */
+export async function credentialsOrRefuse(
+	ctx: IWebhookFunctions,
+	type: string,
+	what: string,
+): Promise<ICredentialDataDecryptedObject> {
+	try {
+		return await ctx.getCredentials(type);
+	} catch (error) {
+		throw new WebhookRejection(
+			503,
+			`The trigger could not read its ${what} (${(error as Error).message}); the sender retries`,
+		);
+	}
 }
 
 /** The body bytes n8n read from the socket (decompressed, otherwise untouched). */

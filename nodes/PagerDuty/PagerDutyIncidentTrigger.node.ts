@@ -11,6 +11,7 @@ import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import {
 	RecentKeys,
 	WebhookRejection,
+	credentialsOrRefuse,
 	headerValue,
 	parseJsonBody,
 	readRawBody,
@@ -106,18 +107,12 @@ async function deliverySecret(ctx: IWebhookFunctions): Promise<string | undefine
 		const legacy = ctx.getWorkflowStaticData('node') as LegacyRecord;
 		return legacy.signingSecret || undefined;
 	}
-	let apiToken: string;
-	try {
-		apiToken = await apiTokenOf(ctx);
-	} catch (error) {
-		// E.g. while n8n is still starting: PagerDuty retries a 5xx; a throw would record a failed
-		// execution per delivery.
-		throw new WebhookRejection(
-			503,
-			`The trigger could not read its PagerDuty credential (${(error as Error).message})`,
-		);
-	}
-	return signingSecretOf(ctx, recordKeyOf(ctx), record, apiToken);
+	const credentials = await credentialsOrRefuse(
+		ctx,
+		'pagerDutyMitigationApi',
+		'PagerDuty credential',
+	);
+	return signingSecretOf(ctx, recordKeyOf(ctx), record, String(credentials.apiToken ?? ''));
 }
 
 function wantedSubscription(ctx: IHookFunctions): WantedSubscription {
