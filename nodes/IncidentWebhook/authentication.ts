@@ -10,6 +10,7 @@ import {
 	secretMatches,
 } from './webhookRequest';
 import { processMemory } from '../shared/processMemory';
+import { recentlyRead } from './recentCredentials';
 import { type ReplayCache, rememberShared } from './replayCache';
 
 /**
@@ -36,24 +37,12 @@ export interface Authenticated {
 	signedAtMs?: number;
 }
 
-/**
- * n8n reads a credential from its database, decrypts it and resolves its expressions in a fresh
- * expression isolate on every getCredentials call (60-115 ms per request measured under load, the
- * same for n8n's Webhook node with Header Auth). In a storm that
- * is most of a request's cost, so the secrets are reused for this long: a changed or removed
- * secret applies to requests arriving up to a second later.
- */
-const SECRETS_REUSE_MS = 1000;
-const recentSecrets = processMemory.webhookRecentSecrets;
-
 async function sharedSecrets(ctx: IWebhookFunctions): Promise<string[]> {
-	const credentialId = ctx.getNode().credentials?.incidentWebhookSecretApi?.id;
-	const key = `${ctx.getWorkflow().id}/${ctx.getNode().id}/${credentialId}`;
-	const recent = credentialId ? recentSecrets.get(key) : undefined;
-	if (recent && performance.now() - recent.loadedAt < SECRETS_REUSE_MS) return recent.secrets;
-	const secrets = await loadSharedSecrets(ctx);
-	if (credentialId) recentSecrets.set(key, { secrets, loadedAt: performance.now() });
-	return secrets;
+	return await recentlyRead(
+		ctx,
+		'incidentWebhookSecretApi',
+		async () => await loadSharedSecrets(ctx),
+	);
 }
 
 async function loadSharedSecrets(ctx: IWebhookFunctions): Promise<string[]> {

@@ -5,7 +5,6 @@ import type { LiveGate } from '../IncidentGate/store/staticDataStore';
 import type { Batch, TriggerState } from '../IncidentWebhook/batching';
 import { RecentKeys } from '../IncidentWebhook/webhookRequest';
 import type { SubscriptionRecord } from '../PagerDuty/subscription';
-import type { RedisOptions } from './redisConnection';
 
 /**
  * Everything this package keeps in the n8n process between executions, in one place.
@@ -91,21 +90,19 @@ export const processMemory = {
 
 	/**
 	 * Incident Webhook Trigger with the Redis replay cache: one Redis client per server, shared by
-	 * every request (ioredis reconnects on its own), and each trigger's Redis credential for one
-	 * second after it was read (as the shared secrets below). The accepted requests themselves are
+	 * every request (ioredis reconnects on its own). The accepted requests themselves are
 	 * in Redis, seen by every process; a restart only opens a new connection.
 	 */
 	webhookReplayRedis: {
 		clients: new Map<string, Promise<Redis>>(),
-		recentOptions: new Map<string, { options: RedisOptions; loadedAt: number }>(),
 	},
 
 	/**
-	 * Incident Webhook Trigger: each trigger's shared secrets for one second after they were read,
-	 * because n8n's credential read costs tens of milliseconds per request in a storm. Read again
-	 * after a restart.
+	 * Incident Webhook Trigger: what each trigger read from its credentials (the shared secrets, the
+	 * Redis replay cache's connection) for one second after it was read, because n8n's credential
+	 * read costs tens of milliseconds per request in a storm. Read again after a restart.
 	 */
-	webhookRecentSecrets: new Map<string, { secrets: string[]; loadedAt: number }>(),
+	webhookRecentCredentials: new Map<string, { value: unknown; loadedAt: number }>(),
 
 	/**
 	 * Incident Webhook Trigger batching: the open batch and last start of each trigger, the batches

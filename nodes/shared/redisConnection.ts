@@ -1,3 +1,4 @@
+import type Redis from 'ioredis';
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
 /**
@@ -39,4 +40,41 @@ export function redisConnectionOptions(options: RedisOptions) {
 		tls: options.tls ? { rejectUnauthorized: options.rejectUnauthorized } : undefined,
 		lazyConnect: true,
 	};
+}
+
+/**
+ * Connects a client made with redisConnectionOptions. A failed connect disconnects it, or ioredis
+ * would keep it reconnecting in the background, one more per failed event or request; it throws
+ * the reason from the error event, as connect() itself only says "Connection is closed" (e.g. for
+ * WRONGPASS). Later errors reach callers through the commands that fail.
+ */
+export async function connectRedis<Client extends Redis>(redis: Client): Promise<Client> {
+	let lastError: Error | undefined;
+	redis.on('error', (error: Error) => (lastError = error));
+	try {
+		await redis.connect();
+	} catch (error) {
+		redis.disconnect();
+		throw lastError ?? error;
+	}
+	return redis;
+}
+
+/**
+ * One client per server and process (ioredis reconnects on its own), not one per request; a client
+ * that failed to connect is forgotten, so the next caller tries again.
+ */
+export async function sharedRedisClient<Client>(
+	clients: Map<string, Promise<Client>>,
+	options: RedisOptions,
+	connect: (options: RedisOptions) => Promise<Client>,
+): Promise<Client> {
+	const key = JSON.stringify(options);
+	let client = clients.get(key);
+	if (!client) {
+		client = connect(options);
+		clients.set(key, client);
+		client.catch(() => clients.delete(key));
+	}
+	return await client;
 }

@@ -1,7 +1,12 @@
 import Redis from 'ioredis';
 
 import { processMemory } from '../../shared/processMemory';
-import { redisConnectionOptions, type RedisOptions } from '../../shared/redisConnection';
+import {
+	connectRedis,
+	redisConnectionOptions,
+	sharedRedisClient,
+	type RedisOptions,
+} from '../../shared/redisConnection';
 
 import {
 	hydrate,
@@ -33,27 +38,11 @@ const TICK_BATCH = 200;
 export async function createGateClient(options: RedisOptions): Promise<GateRedis> {
 	const redis = new Redis({ ...redisConnectionOptions(options), maxRetriesPerRequest: 2 });
 	redis.defineCommand('incidentGate', { numberOfKeys: 4, lua: GATE_SCRIPT });
-	try {
-		await redis.connect();
-	} catch (error) {
-		// Otherwise the failed client keeps reconnecting in the background, one more per event.
-		redis.disconnect();
-		throw error;
-	}
-	return redis as GateRedis;
+	return await connectRedis(redis as GateRedis);
 }
 
-const clients = processMemory.gateRedisClients;
-
 export async function gateClient(options: RedisOptions): Promise<GateRedis> {
-	const key = JSON.stringify(options);
-	let client = clients.get(key);
-	if (!client) {
-		client = createGateClient(options);
-		clients.set(key, client);
-		client.catch(() => clients.delete(key));
-	}
-	return await client;
+	return await sharedRedisClient(processMemory.gateRedisClients, options, createGateClient);
 }
 
 /**
