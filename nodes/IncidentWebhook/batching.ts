@@ -83,7 +83,7 @@ export async function batchEvents(
 	if (open && open.events.length + events.length <= maxEvents) {
 		open.events.push(...events);
 		if (open.events.length >= maxEvents) open.release();
-		return { joined: withinLimit(open.handedOff) };
+		return { joined: open.handedOff };
 	}
 	if (!open && now() >= state.lastStartedAt + windowMs) {
 		state.lastStartedAt = now();
@@ -97,7 +97,11 @@ export async function batchEvents(
 	let release = () => {};
 	const released = new Promise<void>((resolve) => (release = resolve));
 	let reportHandOff: (status: number) => void = () => {};
-	const handedOff = new Promise<number>((resolve) => (reportHandOff = resolve));
+	const handedOff = new Promise<number>((resolve) => {
+		reportHandOff = resolve;
+		// A leader n8n never answers must not hold the requests that joined it: they ask for a retry.
+		setTimeout(() => resolve(0), HAND_OFF_LIMIT_MS).unref();
+	});
 	const batch: Batch = { events: [...events], release, handedOff, reportHandOff };
 	state.open = batch;
 	batching.waiting.add(batch);
@@ -125,12 +129,4 @@ export function watchHandOff(leaderResponse: HandOffResponse, batch: Batch): voi
 	leaderResponse.once('close', () =>
 		batch.reportHandOff(leaderResponse.writableFinished ? leaderResponse.statusCode : 0),
 	);
-}
-
-function withinLimit(handedOff: Promise<number>): Promise<number> {
-	let timer: NodeJS.Timeout | undefined;
-	const limit = new Promise<number>((resolve) => {
-		timer = setTimeout(() => resolve(0), HAND_OFF_LIMIT_MS);
-	});
-	return Promise.race([handedOff, limit]).finally(() => clearTimeout(timer));
 }
