@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 
 import type { N8nInstance } from '../scripts/n8nHarness';
 import { cloudflareCredentialData, cloudflareCredentials } from '../test/e2e/cloudflareWorkflow';
-import { PACKAGE, webhook, workflow } from '../test/e2e/workflows';
+import { PACKAGE, workflow } from '../test/e2e/workflows';
 import { hex32, type CloudflareSimulator } from '../test/simulators/cloudflare';
 import { rl } from '../test/helpers/fixture';
 import { ACCOUNT, TOKEN, startCloudflare } from '../test/unit/cloudflare/fixture';
@@ -11,6 +11,7 @@ import {
 	importSenderSecret,
 	incidentTrigger,
 	newWebhookId,
+	onReceiptWebhook,
 	percentile,
 	sendEvent,
 	sleep,
@@ -97,18 +98,7 @@ return before === 0 && counts[scope] === 1 ? [{ json: { scope } }] : [];`;
 function baselineWorkflow(sim: CloudflareSimulator) {
 	return workflow('benchE2eBase0001', 'Webhook -> Code -> HTTP Request (baseline)', [
 		[
-			{
-				...webhook('Webhook', 'bench-baseline'),
-				// Authenticated like the trigger, and answering on receipt like it.
-				parameters: {
-					httpMethod: 'POST',
-					path: 'bench-baseline',
-					authentication: 'headerAuth',
-					responseMode: 'onReceived',
-					options: {},
-				},
-				credentials: { httpHeaderAuth: baselineHeaderCredential },
-			},
+			onReceiptWebhook('bench-baseline', baselineHeaderCredential),
 			{
 				name: 'Count Open Incidents',
 				type: 'n8n-nodes-base.code',

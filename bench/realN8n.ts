@@ -67,6 +67,27 @@ export const incidentTrigger = (webhookId: string): WorkflowNode => ({
 	credentials: { incidentWebhookSecretApi: senderSecretCredential },
 });
 
+/**
+ * n8n's own Webhook node answering on receipt, as the Incident Webhook Trigger does; with Header
+ * Auth when given a credential (the detector's Bearer secret), as a user's hand-built path has.
+ */
+export const onReceiptWebhook = (
+	path: string,
+	headerAuth?: { id: string; name: string },
+): WorkflowNode => ({
+	name: 'Webhook',
+	type: 'n8n-nodes-base.webhook',
+	typeVersion: 2,
+	parameters: {
+		httpMethod: 'POST',
+		path,
+		...(headerAuth ? { authentication: 'headerAuth' } : {}),
+		responseMode: 'onReceived',
+		options: {},
+	},
+	...(headerAuth ? { credentials: { httpHeaderAuth: headerAuth } } : {}),
+});
+
 export const newWebhookId = () => randomUUID();
 export const triggerUrl = (n8n: N8nInstance, webhookId: string) =>
 	`${n8n.url}/webhook/${webhookId}/incident`;

@@ -17,6 +17,7 @@ import {
 	importSenderSecret,
 	incidentTrigger,
 	newWebhookId,
+	onReceiptWebhook,
 	processTreeRssBytes,
 	sleep,
 	startN8nWithPackage,
@@ -162,17 +163,7 @@ function floorWorkflow(reportUrl: string) {
 		'benchStormFloor1',
 		LABELS.floor,
 		[
-			{
-				name: 'Webhook',
-				type: 'n8n-nodes-base.webhook',
-				typeVersion: 2,
-				parameters: {
-					httpMethod: 'POST',
-					path: 'storm-floor',
-					responseMode: 'onReceived',
-					options: {},
-				},
-			},
+			onReceiptWebhook('storm-floor'),
 			reportCall('Report', `${reportUrl}/floor/event`, '={{ JSON.stringify($json.body) }}'),
 		],
 		{ Webhook: [['Report']] },
@@ -193,19 +184,7 @@ function baselineWorkflow(reportUrl: string) {
 		'benchStormBase01',
 		LABELS.baseline,
 		[
-			{
-				name: 'Webhook',
-				type: 'n8n-nodes-base.webhook',
-				typeVersion: 2,
-				parameters: {
-					httpMethod: 'POST',
-					path: 'storm-baseline',
-					authentication: 'headerAuth',
-					responseMode: 'onReceived',
-					options: {},
-				},
-				credentials: { httpHeaderAuth: headerCredential },
-			},
+			onReceiptWebhook('storm-baseline', headerCredential),
 			{
 				name: 'Count Open Incidents',
 				type: 'n8n-nodes-base.code',
