@@ -67,8 +67,22 @@ protocol bgp gobgpd {
 }
 `;
 
+/** Ports that were free when picked can be taken before a daemon binds them (a busy CI machine's
+ * outgoing connections): a daemon that exits at start gets fresh ports, up to three times. */
 export async function startBorderLab(): Promise<BorderLab> {
 	if (!onPath('gobgpd') || !onPath('bird')) aptInstall('gobgpd', 'bird2');
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await startBorderLabOnce();
+		} catch (error) {
+			if (!(error instanceof DaemonExited) || attempt === 3) throw error;
+		}
+	}
+}
+
+class DaemonExited extends Error {}
+
+async function startBorderLabOnce(): Promise<BorderLab> {
 	const dir = mkdtempSync(join(tmpdir(), 'bgp-lab-'));
 	const [apiPort, bgpPort, birdPort] = [await freePort(), await freePort(), await freePort()];
 	writeFileSync(join(dir, 'gobgpd.toml'), gobgpdConfig(bgpPort, birdPort));
@@ -111,7 +125,10 @@ export async function startBorderLab(): Promise<BorderLab> {
 		},
 	};
 	try {
-		await waitForPort(apiPort, gobgpd, 'gobgpd');
+		await waitForPort(apiPort, gobgpd, 'gobgpd').catch((error: Error) => {
+			const message = `${error.message}\n${lab.logs()}`;
+			throw gobgpd.exitCode === null ? new Error(message) : new DaemonExited(message);
+		});
 		const deadline = Date.now() + 60_000;
 		const established = () => {
 			try {
@@ -121,6 +138,8 @@ export async function startBorderLab(): Promise<BorderLab> {
 			}
 		};
 		while (!established()) {
+			if (gobgpd.exitCode !== null || bird.exitCode !== null)
+				throw new DaemonExited(`gobgpd or BIRD exited at start\n${lab.logs()}`);
 			if (Date.now() > deadline)
 				throw new Error(`the BGP session gobgpd - BIRD did not come up\n${lab.logs()}`);
 			await new Promise((resolve) => setTimeout(resolve, 250));
