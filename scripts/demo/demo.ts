@@ -4,6 +4,7 @@ import type { N8nInstance } from '../n8nHarness';
 import { detectorsOf, fireIncident, type IncidentAction } from './detectors';
 import { startDemoSimulators } from './simulators';
 import { startStatusPage, type DemoState, type RequestSeen } from './statusPage';
+import { startThreeLayers } from './threeLayers';
 import { demoWorkflows, type DemoTimings } from './workflows';
 
 /**
@@ -33,7 +34,10 @@ const clock = () => now().slice(11, 19);
  */
 export async function prepareDemo(n8n: N8nInstance, options: DemoOptions) {
 	const { simulators, pagerDuty } = await startDemoSimulators();
+	const threeLayers = await startThreeLayers();
+	if ('simulators' in threeLayers) simulators.push(...threeLayers.simulators);
 	const { examples, credentials, skipped } = demoWorkflows(EXAMPLES, simulators, options.timings);
+	const notInstalled = 'missing' in threeLayers ? threeLayers.missing : undefined;
 	n8n.importCredentials(credentials);
 	const workflows = examples.map((e) => e.workflow);
 	n8n.importWorkflows(workflows);
@@ -53,7 +57,6 @@ export async function prepareDemo(n8n: N8nInstance, options: DemoOptions) {
 	const poll = setInterval(() => {
 		for (const simulator of watched) {
 			const fresh = simulator.sim.log.slice(simulator.seen);
-			if (fresh.length === 0) continue;
 			simulator.seen += fresh.length;
 			for (const request of fresh) {
 				requests.unshift({ at: now(), simulator: simulator.name, ...request });
@@ -82,7 +85,7 @@ export async function prepareDemo(n8n: N8nInstance, options: DemoOptions) {
 	const fire = async (action: IncidentAction, id: string) => {
 		const at = now();
 		options.log(`${clock()} incident ${id} ${action}: the detectors report it to n8n`);
-		const deliveries = await fireIncident(action, id, { n8nUrl: n8n.url, workflows, pagerDuty });
+		const deliveries = await fireIncident(action, id, { n8nUrl: n8n.url, examples, pagerDuty });
 		incidents.push({ at, action, id, deliveries });
 		options.log(
 			`${clock()} incident ${id} ${action}: ` +
@@ -145,9 +148,15 @@ export async function prepareDemo(n8n: N8nInstance, options: DemoOptions) {
 					'local provider simulators (no cloud account needed):',
 				...examples.map((e) => `  ${e.file.padEnd(40)} "${e.workflow.name}"`),
 				...skipped.map((s) => `  not imported: ${s}`),
+				...(notInstalled
+					? [
+							`  (its BGP and server layers run this machine's ${notInstalled}: ` +
+								`apt-get install ${notInstalled}, then start the demo again)`,
+						]
+					: []),
 				`  Status page: ${statusUrl}  (each simulator's state and ` +
 					'the requests it receives; refreshes itself)',
-				...simulators.map((s) => `  ${`${s.name} simulator:`.padEnd(width + 12)} ${s.sim.baseUrl}`),
+				...simulators.map((s) => `  ${`${s.name}:`.padEnd(width + 2)} ${s.sim.baseUrl}`),
 				`  Hold-downs here are ${withdrawDelaySeconds} s with a Tick ` +
 					`every ${tickSeconds} s; the example files use minutes.`,
 				'',

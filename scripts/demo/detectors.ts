@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { incidentEvent, type PagerDutySimulator } from '../../test/simulators/pagerDuty';
 import { SERVICE } from '../../test/unit/pagerDuty/fixture';
-import { ATTACKED, DETECTOR_SECRET } from './simulators';
+import { ATTACKED, DETECTOR_SECRET, FASTNETMON_BANS } from './simulators';
 import type { DemoWorkflow, WorkflowNode } from './workflows';
 
 /**
@@ -32,9 +32,9 @@ const uuidFrom = (hex: string) =>
 	`${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-` +
 	`8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 
-function fastNetMonNotifications(action: IncidentAction, incidentId: string) {
+function fastNetMonNotifications(action: IncidentAction, incidentId: string, example: string) {
 	const template = fixture(action === 'open' ? 'fastnetmon-ban.json' : 'fastnetmon-unban.json');
-	return [ATTACKED.digitalOcean, ATTACKED.vultr, ATTACKED.linode].map((ip) => ({
+	return (FASTNETMON_BANS[example] ?? []).map((ip) => ({
 		label: `FastNetMon ${template.action} ${ip}`,
 		body: {
 			...template,
@@ -72,9 +72,14 @@ function alertmanagerNotification(action: IncidentAction, incidentId: string, sc
 	};
 }
 
-function notificationsFor(node: WorkflowNode, action: IncidentAction, incidentId: string) {
+function notificationsFor(
+	node: WorkflowNode,
+	action: IncidentAction,
+	incidentId: string,
+	example: string,
+) {
 	const format = String(node.parameters.format ?? 'normalized');
-	if (format === 'fastnetmon') return fastNetMonNotifications(action, incidentId);
+	if (format === 'fastnetmon') return fastNetMonNotifications(action, incidentId, example);
 	if (format === 'alertmanager')
 		return [
 			alertmanagerNotification(
@@ -161,7 +166,11 @@ async function post(
 export async function fireIncident(
 	action: IncidentAction,
 	incidentId: string,
-	context: { n8nUrl: string; workflows: DemoWorkflow[]; pagerDuty: PagerDutySimulator },
+	context: {
+		n8nUrl: string;
+		examples: Array<{ file: string; workflow: DemoWorkflow }>;
+		pagerDuty: PagerDutySimulator;
+	},
 ): Promise<Delivery[]> {
 	const eventType = action === 'open' ? 'incident.triggered' : 'incident.resolved';
 	const pagerDutyDeliveries = [...context.pagerDuty.subscriptions.values()].map(
@@ -178,19 +187,23 @@ export async function fireIncident(
 			}
 		},
 	);
-	const webhookTriggers = context.workflows
-		.flatMap((w) => w.nodes)
-		.filter((n) => n.type.endsWith('.incidentWebhookTrigger') && n.webhookId);
-	const webhookDeliveries = webhookTriggers.flatMap((node) =>
-		notificationsFor(node, action, incidentId).map(async (notification): Promise<Delivery> => {
-			const rawBody = JSON.stringify(notification.body);
-			const status = await post(
-				`${context.n8nUrl}/webhook/${node.webhookId}/incident`,
-				rawBody,
-				authenticationHeaders(node, rawBody),
-			);
-			return { detector: notification.label, status };
-		}),
+	const webhookTriggers = context.examples.flatMap(({ file, workflow }) =>
+		workflow.nodes
+			.filter((n) => n.type.endsWith('.incidentWebhookTrigger') && n.webhookId)
+			.map((node) => ({ file, node })),
+	);
+	const webhookDeliveries = webhookTriggers.flatMap(({ file, node }) =>
+		notificationsFor(node, action, incidentId, file).map(
+			async (notification): Promise<Delivery> => {
+				const rawBody = JSON.stringify(notification.body);
+				const status = await post(
+					`${context.n8nUrl}/webhook/${node.webhookId}/incident`,
+					rawBody,
+					authenticationHeaders(node, rawBody),
+				);
+				return { detector: notification.label, status };
+			},
+		),
 	);
 	return await Promise.all([...pagerDutyDeliveries, ...webhookDeliveries]);
 }

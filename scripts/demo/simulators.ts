@@ -1,7 +1,7 @@
 import { LOCKDOWN_PREFIX as DIGITALOCEAN_LOCKDOWN_PREFIX } from '../../nodes/DigitalOcean/operations';
 import { MANAGEMENT_LABEL as LINODE_LOCKDOWN_RULE } from '../../nodes/Linode/operations';
 import { LOCKDOWN_PREFIX as VULTR_LOCKDOWN_PREFIX } from '../../nodes/Vultr/operations';
-import type { Simulator } from '../../test/simulators/framework';
+import { hex32 } from '../../test/simulators/cloudflare';
 import type { PagerDutySimulator } from '../../test/simulators/pagerDuty';
 import { DISTRIBUTION, shieldCredentials, startShield } from '../../test/unit/awsShield/fixture';
 import {
@@ -57,12 +57,21 @@ export interface SimulatorState {
 	resources: string[];
 }
 
+/** What the demo reads of a simulator (or of a real daemon it runs): its log only grows. */
+export interface WatchedLog {
+	log: Array<{ method: string; path: string; status: number | string }>;
+	/** Requests that changed its state. */
+	writes(): unknown[];
+}
+
 export interface DemoSimulator {
 	name: string;
-	sim: Simulator;
+	sim: WatchedLog & { baseUrl: string; stop(): Promise<void> };
 	credential: DemoCredential;
 	/** Node type (without the package prefix) -> target parameter -> this simulator's resource id. */
 	targets: Record<string, Record<string, string>>;
+	/** Per example file, targets that replace `targets` for a node type. */
+	exampleTargets?: Record<string, Record<string, Record<string, string>>>;
 	state(): SimulatorState;
 }
 
@@ -78,7 +87,17 @@ export const ATTACKED = {
 	digitalOcean: '203.0.113.10',
 	vultr: '203.0.113.20',
 	linode: '203.0.113.30',
+	/** Example 04 scrubs its own Magic Transit prefix and blackholes this address in it. */
+	threeLayers: '192.0.2.40',
 };
+
+/** The addresses FastNetMon bans, per example: each reaches its providers there. */
+export const FASTNETMON_BANS: Record<string, string[]> = {
+	'03-fastnetmon-firewall-lockdown.json': [ATTACKED.digitalOcean, ATTACKED.vultr, ATTACKED.linode],
+	'04-three-layers.json': [ATTACKED.threeLayers],
+};
+
+const THREE_LAYERS_PREFIX = hex32('prefix-three-layers');
 
 export const DETECTOR_SECRET = 'demo-detector-secret-0123456789abcdef';
 
@@ -87,6 +106,12 @@ export async function startDemoSimulators(): Promise<{
 	pagerDuty: PagerDutySimulator;
 }> {
 	const cloudflare = await startCloudflare();
+	// Its own prefix, so that examples 01 and 04 never advertise or withdraw the other's.
+	cloudflare.addPrefix(ACCOUNT, {
+		id: THREE_LAYERS_PREFIX,
+		cidr: '192.0.2.0/24',
+		description: 'three layers',
+	});
 	const digitalOcean = await startDigitalOcean();
 	const vultr = await startVultr();
 	const linode = await startLinode();
@@ -115,6 +140,11 @@ export async function startDemoSimulators(): Promise<{
 			targets: {
 				cloudflareMagicTransit: { accountId: ACCOUNT, prefixId: PREFIX },
 				cloudflareUnderAttack: { zoneId: ZONE },
+			},
+			exampleTargets: {
+				'04-three-layers.json': {
+					cloudflareMagicTransit: { accountId: ACCOUNT, prefixId: THREE_LAYERS_PREFIX },
+				},
 			},
 			state: () => {
 				const prefixes = [...cloudflare.accounts.values()].flatMap((account) => [

@@ -12,7 +12,8 @@ export interface RequestSeen {
 	simulator: string;
 	method: string;
 	path: string;
-	status: number;
+	/** HTTP status, or what a daemon did with it (a BGP route received, a command recorded). */
+	status: number | string;
 }
 
 export interface DemoState {

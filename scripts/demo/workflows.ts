@@ -124,7 +124,10 @@ export function demoWorkflows(
 				(s) =>
 					node.type.startsWith(PACKAGE_PREFIX) && s.targets[node.type.slice(PACKAGE_PREFIX.length)],
 			);
-			if (simulator) retarget(node, simulator.targets[node.type.slice(PACKAGE_PREFIX.length)]);
+			if (simulator) {
+				const type = node.type.slice(PACKAGE_PREFIX.length);
+				retarget(node, simulator.exampleTargets?.[file]?.[type] ?? simulator.targets[type]);
+			}
 			for (const type of Object.keys(node.credentials ?? {})) {
 				const credential = byType.get(type)!;
 				node.credentials![type] = { id: credential.id, name: credential.name };

@@ -18,6 +18,8 @@ export const ASN = 64512;
 export interface BorderLab {
 	/** gobgpd's gRPC API port on 127.0.0.1. */
 	apiPort: number;
+	/** BIRD's control socket, for `birdc -s`. */
+	birdSocket: string;
 	/** BIRD's view of a table, as `birdc show route ... all` prints it. */
 	birdRoutes(table: 'master4' | 'master6' | 'flowtab4' | 'flowtab6'): string;
 	/** gobgpd's and BIRD's logs, for a failed wait. */
@@ -114,6 +116,7 @@ async function startBorderLabOnce(): Promise<BorderLab> {
 		execFileSync('birdc', ['-s', socket, ...args], { encoding: 'utf8' });
 	const lab: BorderLab = {
 		apiPort,
+		birdSocket: socket,
 		birdRoutes: (table) => birdc('show', 'route', 'table', table, 'all'),
 		logs: () =>
 			`--- gobgpd\n${readFileSync(gobgpdLog, 'utf8').slice(-2000)}\n` +

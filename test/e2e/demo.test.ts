@@ -1,12 +1,15 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { REPO, freePort } from '../../scripts/n8nHarness';
 import type { DemoState } from '../../scripts/demo/statusPage';
+import { THREE_LAYERS_PACKAGES } from '../../scripts/demo/threeLayers';
 import { waitUntil as until } from './harness';
+import { aptInstall, onPath } from './services';
 
 /**
  * `npm start -- --demo` as a newcomer runs it: started as a child process, driven only by the
@@ -16,12 +19,28 @@ import { waitUntil as until } from './harness';
  */
 
 const HOLD_DOWN_SECONDS = 20;
-// Magic Transit (example 01) and the FastNetMon lockdowns (example 03) hold down; example 02
-// withdraws at once.
-const HELD_DOWN = ['Cloudflare', 'DigitalOcean', 'Vultr', 'Linode'];
+// Magic Transit (example 01), the FastNetMon lockdowns (example 03) and the three layers (example
+// 04: its own Magic Transit prefix, RTBH at the border router, nftables on the server) hold down;
+// example 02 withdraws at once.
+const HELD_DOWN = [
+	'Cloudflare',
+	'DigitalOcean',
+	'Vultr',
+	'Linode',
+	'Border router (BIRD)',
+	'Attacked server (SSH)',
+];
 const MITIGATORS = [...HELD_DOWN, 'OVH', 'Hetzner Robot'];
 
 const run = promisify(execFile);
+const listening = (port: number) =>
+	new Promise<boolean>((resolve) => {
+		const socket = connect({ host: '127.0.0.1', port }, () => {
+			socket.destroy();
+			resolve(true);
+		});
+		socket.on('error', () => resolve(false));
+	});
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let demo: ChildProcess;
@@ -43,6 +62,10 @@ const mitigating = async (names: string[]) => {
 };
 
 beforeAll(async () => {
+	// The demo runs example 04's BGP and server layers on these when installed; it never installs
+	// them itself.
+	if (!onPath('gobgpd') || !onPath('bird') || !existsSync('/usr/sbin/sshd'))
+		aptInstall(...THREE_LAYERS_PACKAGES.split(' '));
 	const [port, statusPort] = [await freePort(), await freePort()];
 	n8nUrl = `http://127.0.0.1:${port}`;
 	statusUrl = `http://127.0.0.1:${statusPort}/`;
@@ -83,8 +106,10 @@ describe('npm start -- --demo', () => {
 		for (const example of [
 			'01-pagerduty-magic-transit.json',
 			'03-fastnetmon-firewall-lockdown.json',
+			'04-three-layers.json',
 		])
 			expect(output).toContain(example);
+		expect(output).not.toContain('not imported');
 		expect(output).toContain(`Hold-downs here are ${HOLD_DOWN_SECONDS} s`);
 	});
 
@@ -162,7 +187,11 @@ describe('npm start -- --demo', () => {
 				async () => (await mitigating(MITIGATORS)).every(Boolean),
 				90_000,
 			);
-			expect(await (await fetch(statusUrl)).text()).toContain('MITIGATING');
+			const page = await (await fetch(statusUrl)).text();
+			expect(page).toContain('MITIGATING');
+			// what the border router received: the attacked address with the BLACKHOLE community
+			expect(page).toMatch(/received from gobgpd: 192\.0\.2\.40\/32 communities \(65535,666\)/);
+			expect(page).toContain('nftables set inet ddos attacked: { 192.0.2.40 }');
 			const writesWhenOn = (await state()).simulators.map((s) => s.writes);
 
 			await runPrinted(openSecond);
@@ -188,17 +217,27 @@ describe('npm start -- --demo', () => {
 				const offAt = Date.parse(simulator(final, name).changes[1].at);
 				expect(offAt - resolvedAt).toBeGreaterThanOrEqual(HOLD_DOWN_SECONDS * 1000);
 			}
-			// One advertise, one withdraw.
-			expect(simulator(final, 'Cloudflare').writes).toBe(2);
+			// One advertise, one withdraw, for each of the two Magic Transit prefixes (examples 01, 04).
+			expect(simulator(final, 'Cloudflare').writes).toBe(4);
+			// One route announced and withdrawn, one nft command each way.
+			expect(simulator(final, 'Border router (BIRD)').writes).toBe(2);
+			expect(simulator(final, 'Attacked server (SSH)').writes).toBe(2);
 			expect(output).toMatch(/>>> Cloudflare mitigation ON[\s\S]*>>> Cloudflare mitigation OFF/);
 		},
 	);
 
 	it('stops n8n and the simulators on Ctrl-C', async () => {
-		const simulatorUrls = (await state()).simulators.map((s) => s.baseUrl);
+		const addresses = (await state()).simulators.map((s) => s.baseUrl);
+		const simulatorUrls = addresses.filter((url) => url.startsWith('http'));
+		// gobgpd's API and the SSH server, e.g. "gobgpd gRPC 127.0.0.1:41234"
+		const daemonPorts = addresses
+			.filter((address) => !address.startsWith('http'))
+			.map((address) => Number(/127\.0\.0\.1:(\d+)/.exec(address)![1]));
+		expect(daemonPorts).toHaveLength(2);
 		demo.kill('SIGINT');
 		expect(await exited).toEqual({ code: 0, signal: null });
 		for (const url of [statusUrl, `${n8nUrl}/healthz`, ...simulatorUrls])
 			await expect(fetch(url)).rejects.toThrow();
+		for (const port of daemonPorts) expect(await listening(port)).toBe(false);
 	});
 });
