@@ -37,7 +37,7 @@ export async function prepareDemo(n8n: N8nInstance, options: DemoOptions) {
 	const threeLayers = await startThreeLayers();
 	if ('simulators' in threeLayers) simulators.push(...threeLayers.simulators);
 	const { examples, credentials, skipped } = demoWorkflows(EXAMPLES, simulators, options.timings);
-	const notInstalled = 'missing' in threeLayers ? threeLayers.missing : undefined;
+	const threeLayersUnavailable = 'unavailable' in threeLayers ? threeLayers.unavailable : undefined;
 	n8n.importCredentials(credentials);
 	const workflows = examples.map((e) => e.workflow);
 	n8n.importWorkflows(workflows);
@@ -148,12 +148,7 @@ export async function prepareDemo(n8n: N8nInstance, options: DemoOptions) {
 					'local provider simulators (no cloud account needed):',
 				...examples.map((e) => `  ${e.file.padEnd(40)} "${e.workflow.name}"`),
 				...skipped.map((s) => `  not imported: ${s}`),
-				...(notInstalled
-					? [
-							`  (its BGP and server layers run this machine's ${notInstalled}: ` +
-								`apt-get install ${notInstalled}, then start the demo again)`,
-						]
-					: []),
+				...(threeLayersUnavailable ? [`  (example 04: ${threeLayersUnavailable})`] : []),
 				`  Status page: ${statusUrl}  (each simulator's state and ` +
 					'the requests it receives; refreshes itself)',
 				...simulators.map((s) => `  ${`${s.name}:`.padEnd(width + 2)} ${s.sim.baseUrl}`),

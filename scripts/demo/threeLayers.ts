@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 
-import { startBorderLab } from '../../test/e2e/bgpRouters';
-import { startRecordingSshd } from '../../test/e2e/recordingSshd';
+import { startBorderLab, type BorderLab } from '../../test/e2e/bgpRouters';
+import { startRecordingSshd, type RecordingSshd } from '../../test/e2e/recordingSshd';
 import { onPath } from '../../test/e2e/services';
 import type { DemoSimulator, WatchedLog } from './simulators';
 
@@ -66,15 +66,27 @@ export function nftSets(commands: string[]): Map<string, Set<string>> {
 }
 
 /**
- * The border router and the attacked server as two watched entries of the demo, or what to install
- * when they are missing.
+ * The border router and the attacked server as two watched entries of the demo, or why example 04
+ * cannot run here (the rest of the demo runs without it).
  */
 export async function startThreeLayers(): Promise<
-	{ simulators: DemoSimulator[] } | { missing: string }
+	{ simulators: DemoSimulator[] } | { unavailable: string }
 > {
-	if (!installed()) return { missing: THREE_LAYERS_PACKAGES };
-	const lab = await startBorderLab();
-	const sshd = await startRecordingSshd();
+	if (!installed())
+		return {
+			unavailable:
+				`its BGP and server layers run this machine's ${THREE_LAYERS_PACKAGES}: ` +
+				`apt-get install ${THREE_LAYERS_PACKAGES}, then start the demo again`,
+		};
+	let lab: BorderLab | undefined;
+	let sshd: RecordingSshd;
+	try {
+		lab = await startBorderLab();
+		sshd = await startRecordingSshd();
+	} catch (error) {
+		await lab?.stop();
+		return { unavailable: `not started: ${(error as Error).message.split('\n')[0]}` };
+	}
 
 	const bgp = growingLog();
 	let routes: string[] = [];
