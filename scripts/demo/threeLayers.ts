@@ -34,15 +34,17 @@ function growingLog(): WatchedLog & { push(entry: WatchedLog['log'][number]): vo
 }
 
 /**
- * Each route BIRD received from gobgpd, with its communities, one line each: what an operator
- * checks on the border router (`birdc show route protocol gobgpd all`).
+ * Each route or FlowSpec rule BIRD received from gobgpd, with its communities, one line each: what
+ * an operator checks on the border router (`birdc show route table all protocol gobgpd all`), e.g.
+ * "192.0.2.40/32 blackhole communities (65535,666)".
  */
 export function receivedRoutes(birdcOutput: string): string[] {
 	const routes: string[] = [];
 	for (const line of birdcOutput.split('\n')) {
-		const route = /^(\S+\/\d+)\s/.exec(line);
-		if (route) routes.push(route[1]);
-		const communities = /^\s+BGP\.community: (.+)$/.exec(line);
+		// "192.0.2.40/32        blackhole [gobgpd ..." or "flow4 { dst 192.0.2.40/32; }  [gobgpd ..."
+		const route = /^(?!BIRD |Table )(\S.*?)\s+(?:(\w+)\s+)?\[/.exec(line);
+		if (route) routes.push(route[2] ? `${route[1]} ${route[2]}` : route[1]);
+		const communities = /^\s+BGP\.(?:ext_)?community: (.+)$/.exec(line);
 		if (communities && routes.length > 0)
 			routes[routes.length - 1] += ` communities ${communities[1].trim()}`;
 	}
@@ -78,14 +80,21 @@ export async function startThreeLayers(): Promise<
 				`its BGP and server layers run this machine's ${THREE_LAYERS_PACKAGES}: ` +
 				`apt-get install ${THREE_LAYERS_PACKAGES}, then start the demo again`,
 		};
-	let lab: BorderLab | undefined;
+	const notStarted = (error: unknown) => ({
+		unavailable: `not started: ${(error as Error).message.split('\n')[0]}`,
+	});
+	let lab: BorderLab;
 	let sshd: RecordingSshd;
 	try {
 		lab = await startBorderLab();
+	} catch (error) {
+		return notStarted(error);
+	}
+	try {
 		sshd = await startRecordingSshd();
 	} catch (error) {
-		await lab?.stop();
-		return { unavailable: `not started: ${(error as Error).message.split('\n')[0]}` };
+		await lab.stop();
+		return notStarted(error);
 	}
 
 	const bgp = growingLog();
@@ -93,23 +102,12 @@ export async function startThreeLayers(): Promise<
 	const ssh = growingLog();
 	let commands: string[] = [];
 	const refresh = async () => {
-		const tables = await Promise.all(
-			['master4', 'master6', 'flowtab4', 'flowtab6'].map(async (table) => {
-				const { stdout } = await run('birdc', [
-					'-s',
-					lab.birdSocket,
-					'show',
-					'route',
-					'table',
-					table,
-					'protocol',
-					'gobgpd',
-					'all',
-				]);
-				return receivedRoutes(stdout);
-			}),
-		);
-		const now = tables.flat();
+		const { stdout } = await run('birdc', [
+			'-s',
+			lab.birdSocket,
+			...['show', 'route', 'table', 'all', 'protocol', 'gobgpd', 'all'],
+		]);
+		const now = receivedRoutes(stdout);
 		for (const route of now.filter((r) => !routes.includes(r)))
 			bgp.push({ method: 'UPDATE', path: route, status: 'received' });
 		for (const route of routes.filter((r) => !now.includes(r)))

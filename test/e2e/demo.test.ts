@@ -190,7 +190,9 @@ describe('npm start -- --demo', () => {
 			const page = await (await fetch(statusUrl)).text();
 			expect(page).toContain('MITIGATING');
 			// what the border router received: the attacked address with the BLACKHOLE community
-			expect(page).toMatch(/received from gobgpd: 192\.0\.2\.40\/32 communities \(65535,666\)/);
+			expect(page).toMatch(
+				/received from gobgpd: 192\.0\.2\.40\/32 blackhole communities \(65535,666\)/,
+			);
 			expect(page).toContain('nftables set inet ddos attacked: { 192.0.2.40 }');
 			const writesWhenOn = (await state()).simulators.map((s) => s.writes);
 
