@@ -323,13 +323,25 @@ class N8nInstance {
 	/**
 	 * Starts an `n8n worker` (queue mode: pass EXECUTIONS_MODE, DB_* and QUEUE_BULL_REDIS_* in the
 	 * instance's `env`) with its own task-broker and health-check ports, and waits until it is ready.
-	 * stop() stops workers too.
+	 * stop() stops workers too. Ports that were free when picked can be taken before the worker
+	 * binds them: a worker that exits while starting is started again on fresh ports, up to three
+	 * times, in the same log.
 	 */
 	async startWorker({ timeoutMs = 180_000 } = {}) {
 		this.workers = this.workers || [];
 		// Numbered before any await: workers started side by side each get their own log.
 		this.workersStarted = (this.workersStarted || 0) + 1;
 		const logFile = path.join(this.userFolder, `worker-${this.workersStarted}.log`);
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await this.startWorkerOnce(logFile, timeoutMs);
+			} catch (error) {
+				if (!error.exitedWhileStarting || attempt === 3) throw error;
+			}
+		}
+	}
+
+	async startWorkerOnce(logFile, timeoutMs) {
 		const healthPort = await freePort();
 		const env = {
 			...this.env(),
@@ -357,10 +369,16 @@ class N8nInstance {
 		this.workers.push(worker);
 		const deadline = Date.now() + timeoutMs;
 		while (Date.now() < deadline) {
-			if (child.exitCode !== null)
-				throw new Error(
-					`n8n worker exited while starting (code ${child.exitCode}); log: ${logFile}`,
+			if (child.exitCode !== null) {
+				this.workers.splice(this.workers.indexOf(worker), 1);
+				const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
+				throw Object.assign(
+					new Error(
+						`n8n worker exited while starting (code ${child.exitCode}); log: ${logFile}\n${tail}`,
+					),
+					{ exitedWhileStarting: true },
 				);
+			}
 			try {
 				if ((await fetch(`http://127.0.0.1:${healthPort}/healthz/readiness`)).status === 200)
 					return worker;
