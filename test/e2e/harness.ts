@@ -104,11 +104,12 @@ export async function waitUntil(
 	what: string,
 	condition: () => boolean | Promise<boolean>,
 	timeoutMs = 60_000,
-	diagnostics: () => string = () => '',
+	diagnostics: () => string | Promise<string> = () => '',
 ): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (!(await condition())) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}\n${diagnostics()}`);
+		if (Date.now() > deadline)
+			throw new Error(`timed out waiting until ${what}\n${await diagnostics()}`);
 		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
 }

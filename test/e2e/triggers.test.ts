@@ -68,6 +68,7 @@ interface ExecutionSummary {
 	status: string;
 	mode: string;
 	finished?: boolean;
+	startedAt?: string;
 }
 
 /**
@@ -105,6 +106,33 @@ async function waitForExecutions(workflowId: string, count: number): Promise<Exe
 			);
 		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
+}
+
+/** The PagerDuty workflow's runs its schedule started, newest first. */
+async function scheduledRuns(): Promise<ExecutionSummary[]> {
+	const response = await api(
+		`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: ids.pagerDuty }))}`,
+	);
+	const { data } = (await response.json()) as { data: { results: ExecutionSummary[] } };
+	return data.results.filter((execution) => execution.mode === 'trigger');
+}
+
+/** The latest scheduled runs and what the Subscription Check said in them, for a failure. */
+async function scheduledChecks(): Promise<string> {
+	const runs = (await scheduledRuns()).slice(0, 3);
+	const details = await Promise.all(
+		runs.map(async ({ id, status }) => {
+			const run = (await (await api(`/rest/executions/${id}`)).json()) as {
+				data: { data: string };
+			};
+			const { resultData } = flatted.parse(run.data.data) as {
+				resultData: { error?: { message: string }; runData: Record<string, unknown> };
+			};
+			const check = JSON.stringify(resultData.runData['PagerDuty Subscription Check'] ?? null);
+			return `${id} ${status} ${resultData.error?.message ?? ''} ${check.slice(0, 600)}`;
+		}),
+	);
+	return `scheduled runs (${runs.length} shown):\n${details.join('\n')}`;
 }
 
 /** Gives n8n time to (wrongly) start an execution, then checks it did not. */
@@ -162,9 +190,11 @@ const waitUntil = (what: string, condition: () => boolean | Promise<boolean>, ti
 /**
  * n8n 2.x applies published workflows from an outbox after it reports ready, so triggers go live
  * (and PagerDuty's subscription is created) a little later. An unauthenticated POST answers 401
- * once a trigger listens, 404 before.
+ * once a trigger listens, 404 before. Webhooks survive a restart in n8n's database, but a schedule
+ * is registered again from the outbox, which waits up to its lease (2 minutes) for a publication a
+ * stop interrupted: the scheduled Subscription Check counts as live once it has run since `since`.
  */
-async function waitForActivation(): Promise<void> {
+async function waitForActivation(since: number): Promise<void> {
 	await waitUntil('the PagerDuty subscription exists', () => sim.subscriptions.size === 1);
 	for (const webhookId of [webhookIds.alertmanager, webhookIds.fastNetMon]) {
 		await waitUntil(
@@ -174,6 +204,12 @@ async function waitForActivation(): Promise<void> {
 					.status === 401,
 		);
 	}
+	await waitUntil(
+		'the scheduled Subscription Check runs',
+		async () =>
+			(await scheduledRuns()).some((run) => Date.parse(run.startedAt ?? '') >= since - 1000),
+		180_000,
+	);
 }
 
 const pagerDutySubscription = () => {
@@ -268,8 +304,8 @@ beforeAll(async () => {
 			),
 		]);
 	});
-	await waitForActivation();
 	api = await n8n.login();
+	await waitForActivation(0);
 });
 
 afterAll(async () => {
@@ -292,9 +328,10 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 			'activation)',
 		async () => {
 			const before = pagerDutySubscription().id;
+			const restartedAt = Date.now();
 			await n8n.restart();
-			await waitForActivation();
 			api = await n8n.login();
+			await waitForActivation(restartedAt);
 			expect(pagerDutySubscription().id).toBe(before);
 			expect(
 				sim.log.filter((r) => r.method === 'POST' && r.path === '/webhook_subscriptions'),
@@ -311,10 +348,11 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 				sim.log.filter((r) => r.path === `/webhook_subscriptions/${subscription.id}/enable`).length;
 			const before = enableCalls();
 			subscription.delivery_method.temporarily_disabled = true;
-			await waitUntil(
+			await until(
 				'the Subscription Check re-enables the subscription',
 				() => !subscription.delivery_method.temporarily_disabled,
 				30_000,
+				() => `${scheduledChecks()}\nn8n log:\n${n8n.logTail(60)}`,
 			);
 			expect(enableCalls()).toBe(before + 1);
 			expect(pagerDutySubscription().id).toBe(subscription.id);
@@ -440,8 +478,8 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 			body: JSON.stringify({}),
 		});
 		expect(response.status).toBe(200);
-		// Applied from n8n's publication outbox, like activation.
-		await waitUntil('the subscription is deleted', () => sim.subscriptions.size === 0, 30_000);
+		// Applied from n8n's publication outbox, like activation (which can wait up to its lease).
+		await waitUntil('the subscription is deleted', () => sim.subscriptions.size === 0, 180_000);
 		expect(sim.log.filter((r) => r.method === 'DELETE').slice(deletesBefore)).toEqual([
 			expect.objectContaining({ status: 204 }),
 		]);
