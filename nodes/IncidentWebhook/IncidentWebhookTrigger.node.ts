@@ -18,7 +18,13 @@ import {
 	MIN_SECRET_LENGTH,
 	authenticateRequest,
 } from './authentication';
-import { WebhookRejection, parseJsonBody, readRawBody, refuse } from './webhookRequest';
+import {
+	WebhookRejection,
+	forgetUnlessTaken,
+	parseJsonBody,
+	readRawBody,
+	refuse,
+} from './webhookRequest';
 import { batchEvents, watchHandOff } from './batching';
 
 /**
@@ -433,11 +439,12 @@ export class IncidentWebhookTrigger implements INodeType {
 			};
 			const receivedAt = Date.now();
 			const rawBody = await readRawBody(this, Math.round((options.maxBodyKb ?? 16384) * 1024));
-			const { signedAtMs } = await authenticateRequest(
+			const { signedAtMs, forget } = await authenticateRequest(
 				this,
 				this.getNodeParameter('authentication', 'hmacSignature') as AuthenticationMethod,
 				rawBody,
 			);
+			if (forget) forgetUnlessTaken(this.getResponseObject(), forget);
 
 			const format = this.getNodeParameter('format', 'normalized') as PayloadFormat;
 			const parameter = (name: string) => String(this.getNodeParameter(name, '')).trim();
@@ -471,12 +478,14 @@ export class IncidentWebhookTrigger implements INodeType {
 			);
 			if ('joined' in outcome) {
 				const leaderStatus = await outcome.joined;
-				if (leaderStatus < 200 || leaderStatus >= 300)
+				if (leaderStatus < 200 || leaderStatus >= 300) {
+					await forget?.(); // before the answer, so that the retry finds it forgotten
 					throw new WebhookRejection(
 						503,
 						'n8n did not take the execution that was to carry this event (it answered the ' +
 							`batch with ${leaderStatus || 'no answer'}); send the event again`,
 					);
+				}
 				return { webhookResponse: { ...webhookResponse, batched: true } };
 			}
 			if (outcome.batch) watchHandOff(this.getResponseObject(), outcome.batch);

@@ -11,7 +11,7 @@ import {
 } from './webhookRequest';
 import { processMemory } from '../shared/processMemory';
 import { recentlyRead } from './recentCredentials';
-import { type ReplayCache, rememberShared } from './replayCache';
+import { type ReplayCache, forgetShared, rememberShared } from './replayCache';
 
 /**
  * Who may start an incident: a sender holding the shared secret, proven either by an HMAC-SHA256
@@ -35,6 +35,8 @@ const acceptedRequests = processMemory.webhookAcceptedRequests;
 export interface Authenticated {
 	/** The signed timestamp (ms since the epoch) when freshness was checked. */
 	signedAtMs?: number;
+	/** Forgets that this signed request was received, so that its retry is accepted. */
+	forget?: () => Promise<void>;
 }
 
 async function sharedSecrets(ctx: IWebhookFunctions): Promise<string[]> {
@@ -147,7 +149,7 @@ export async function authenticateRequest(
 	const { replayCache } = ctx.getNodeParameter('options', {}) as { replayCache?: ReplayCache };
 	if (replayCache === 'redis') {
 		await rememberShared(ctx, key, ttlMs);
-		return { signedAtMs };
+		return { signedAtMs, forget: async () => await forgetShared(ctx, key) };
 	}
 	const outcome = acceptedRequests.remember(key, ttlMs);
 	if (outcome === 'seen')
@@ -158,5 +160,5 @@ export async function authenticateRequest(
 			'Too many signed requests within the replay window to remember them all; retry later',
 		);
 	}
-	return { signedAtMs };
+	return { signedAtMs, forget: async () => acceptedRequests.forget(key) };
 }

@@ -1,4 +1,5 @@
 import type { IncidentEvent } from './event';
+import type { AnsweredResponse } from './webhookRequest';
 import { processMemory } from '../shared/processMemory';
 
 /**
@@ -116,15 +117,8 @@ export async function batchEvents(
 	return { start: batch.events, batch };
 }
 
-/** The parts of n8n's response object (Express, on Node's ServerResponse) the hand-off reads. */
-export interface HandOffResponse {
-	statusCode: number;
-	writableFinished: boolean;
-	once(event: 'finish' | 'close', listener: () => void): unknown;
-}
-
 /** Tells the requests that joined a leader's batch how n8n answered the leader, once it has. */
-export function watchHandOff(leaderResponse: HandOffResponse, batch: Batch): void {
+export function watchHandOff(leaderResponse: AnsweredResponse, batch: Batch): void {
 	leaderResponse.once('finish', () => batch.reportHandOff(leaderResponse.statusCode));
 	leaderResponse.once('close', () =>
 		batch.reportHandOff(leaderResponse.writableFinished ? leaderResponse.statusCode : 0),

@@ -66,3 +66,21 @@ export async function rememberShared(
 	if (answer === null)
 		throw new WebhookRejection(409, 'This signed request was already received (replay)');
 }
+
+/**
+ * Removes a recorded request, for one n8n did not take (its retry must be accepted). When Redis
+ * cannot be reached the retry is refused as a replay until the key expires: said in n8n's log.
+ */
+export async function forgetShared(ctx: IWebhookFunctions, key: string): Promise<void> {
+	const options = await readOptions(ctx);
+	try {
+		await (await sharedRedisClient(cache.clients, options, connect)).del(`${KEY_PREFIX}${key}`);
+	} catch (error) {
+		const reason = redact((error as Error).message, options.password ? [options.password] : []);
+		ctx.logger.warn(
+			`Incident Webhook Trigger "${ctx.getNode().name}": n8n did not take a signed request and ` +
+				`its Redis replay cache could not forget it (${reason}); the sender's retry is refused ` +
+				'as a replay until the Replay Window has passed twice',
+		);
+	}
+}

@@ -172,7 +172,39 @@ export class RecentKeys {
 		return 'new';
 	}
 
+	/** Forgets the key at once, e.g. for a request n8n did not take. */
+	forget(key: string): void {
+		this.expiresAt.delete(key);
+	}
+
 	private forgetExpired(now: number): void {
 		for (const [key, expires] of this.expiresAt) if (expires <= now) this.expiresAt.delete(key);
 	}
+}
+
+/** The parts of n8n's response object (Express, on Node's ServerResponse) that tell whether, and
+ * how, the request was answered. */
+export interface AnsweredResponse {
+	statusCode: number;
+	writableFinished: boolean;
+	once(event: 'finish' | 'close', listener: () => void): unknown;
+}
+
+/**
+ * A request remembered as received (replay protection, delivery deduplication) is forgotten when
+ * n8n does not take it: any answer but 2xx, or the connection closed before the answer. The
+ * sender's retry is then accepted instead of refused as a replay or skipped as a duplicate, so a
+ * refused execution loses no event.
+ */
+export function forgetUnlessTaken(response: AnsweredResponse, forget: () => unknown): void {
+	let settled = false;
+	const settle = () => {
+		if (settled) return;
+		settled = true;
+		const taken =
+			response.writableFinished && response.statusCode >= 200 && response.statusCode < 300;
+		if (!taken) void Promise.resolve(forget()).catch(() => undefined);
+	};
+	response.once('finish', settle);
+	response.once('close', settle);
 }

@@ -12,6 +12,7 @@ import {
 	RecentKeys,
 	WebhookRejection,
 	credentialsOrRefuse,
+	forgetUnlessTaken,
 	headerValue,
 	parseJsonBody,
 	readRawBody,
@@ -469,13 +470,13 @@ export class PagerDutyIncidentTrigger implements INodeType {
 			}
 			const dedupKey = eventId ?? headerValue(this, 'x-webhook-id');
 			if (dedupKey) {
-				const seen = acceptedEvents.remember(
-					`${this.getWorkflow().id}/${this.getNode().id}/${dedupKey}`,
-					(2 * maxAgeSeconds + 60) * 1000,
-				);
+				const key = `${this.getWorkflow().id}/${this.getNode().id}/${dedupKey}`;
+				const seen = acceptedEvents.remember(key, (2 * maxAgeSeconds + 60) * 1000);
 				if (seen === 'seen') return { webhookResponse: { received: true, duplicate: true } };
 				if (seen === 'full')
 					throw new WebhookRejection(503, 'Too many recent events to deduplicate; retry later');
+				// PagerDuty retries a delivery n8n did not take: that retry is not a duplicate.
+				forgetUnlessTaken(this.getResponseObject(), () => acceptedEvents.forget(key));
 			}
 			const outcome = normalizePagerDutyDelivery(body, {
 				otherEvents: this.getNodeParameter('otherEvents', 'update') as OtherEvents,

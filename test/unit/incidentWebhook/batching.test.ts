@@ -124,6 +124,25 @@ describe('Incident Webhook Trigger: micro-batching (many events, few executions)
 		expect(JSON.stringify(followers[0].responseBody)).toContain('send the event again');
 	});
 
+	it('accepts the retry of a batched request answered 503, and of the refused leader', async () => {
+		const options = { ...batchingOptions({ batchWindowMs: 200 }), startAnswer: 500 };
+		await postSigned({ ...options, startAnswer: 200 }, event(100));
+		const [leaderHeaders, followerHeaders] = [freshHeaders(event(1)), freshHeaders(event(2))];
+		const leader = postRaw(options, event(1), leaderHeaders);
+		const follower = postRaw(options, event(2), followerHeaders);
+		expect([(await leader).status, (await follower).status]).toEqual([500, 503]);
+
+		// The sender retries both, after the window: each is a new execution, not a replay.
+		await new Promise((resolve) => setTimeout(resolve, 250));
+		const accepted = { ...options, startAnswer: 200 };
+		const retries = [
+			await postRaw(accepted, event(1), leaderHeaders),
+			await postRaw(accepted, event(2), followerHeaders),
+		];
+		expect(retries.map(({ status }) => status)).toEqual([200, 200]);
+		expect(retries.flatMap(({ items }) => incidentIds(items))).toEqual(['INC-1', 'INC-2']);
+	});
+
 	it('starts waiting batches at once when n8n is asked to stop (SIGTERM)', async () => {
 		const options = batchingOptions({ batchWindowMs: 60_000 });
 		await postSigned(options, event(100));

@@ -47,6 +47,20 @@ describe('Incident Webhook Trigger: freshness is on by default', () => {
 	});
 });
 
+describe('Incident Webhook Trigger: a signed request n8n did not take is not a replay', () => {
+	it('accepts the retry of a request n8n answered 503 (no execution), then refuses its replay', async () => {
+		const headers = freshHeaders(event);
+		const options = webhookOptions();
+		const refused = await post({ ...options, startAnswer: 503 }, headers);
+		expect(refused.status).toBe(503);
+
+		const retry = await post(options, headers);
+		expect(retry).toMatchObject({ status: 200 });
+		expect(retry.items).toHaveLength(1);
+		expect((await post(options, headers)).status).toBe(409);
+	});
+});
+
 describe('Incident Webhook Trigger: a signed request is accepted once, whatever the header looks like', () => {
 	const variants: Array<[string, (signature: string) => string]> = [
 		['the same header', (signature) => `sha256=${signature}`],

@@ -107,6 +107,25 @@ describe('Incident Webhook Trigger: replay cache in Redis, shared by n8n process
 		expect((await post(a, options, headers)).status).toBe(409);
 	});
 
+	it('accepts in process B the retry of a request process A could not start (n8n answered 503)', async () => {
+		const [a, b] = [startProcess(), startProcess()];
+		const options = sharedTrigger('redis');
+		const headers = freshHeaders(event);
+
+		expect((await post(a, { ...options, startAnswer: 503 }, headers)).status).toBe(503);
+		const signed = createHash('sha256')
+			.update(`${headers['X-Signature-Timestamp']}.${event}`)
+			.digest('hex');
+		const key = `n8n-ddos:replay:${options.workflowId}/trigger-node/${signed}`;
+		// The key is removed once n8n's answer is sent; a sender retries later than that.
+		for (let waited = 0; (await admin.exists(key)) === 1 && waited < 2_000; waited += 20)
+			await new Promise((resolve) => setTimeout(resolve, 20));
+
+		const retry = await post(b, options, headers);
+		expect(retry.items).toHaveLength(1);
+		expect((await post(a, options, headers)).status).toBe(409);
+	});
+
 	it('still accepts in process B a new signed request', async () => {
 		const [a, b] = [startProcess(), startProcess()];
 		const options = sharedTrigger('redis');

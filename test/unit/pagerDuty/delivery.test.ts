@@ -27,7 +27,12 @@ const secrets = () => sim.subscriptions.get(subscriptionId)!.secrets;
 /** Signs like PagerDuty with the subscription's active secrets, unless told otherwise. */
 function delivery(
 	payload: unknown,
-	overrides: { signature?: string; webhookId?: string; rawBody?: string } = {},
+	overrides: {
+		signature?: string;
+		webhookId?: string;
+		rawBody?: string;
+		startAnswer?: number;
+	} = {},
 ) {
 	const rawBody = overrides.rawBody ?? JSON.stringify(payload);
 	const headers: Record<string, string> = {
@@ -35,7 +40,11 @@ function delivery(
 		'x-webhook-id': overrides.webhookId ?? `wh-${Math.random()}`,
 		'X-PagerDuty-Signature': overrides.signature ?? pagerDutySignature(rawBody, secrets()),
 	};
-	return callWebhook(trigger, options, { rawBody, headers });
+	return callWebhook(
+		trigger,
+		{ ...options, startAnswer: overrides.startAnswer },
+		{ rawBody, headers },
+	);
 }
 
 const triggered = () =>
@@ -149,6 +158,16 @@ describe('PagerDuty Incident Trigger: signed deliveries', () => {
 		});
 		expect(outcome.status).toBe(200);
 		expect(outcome.items).toBeUndefined();
+	});
+
+	it('starts the workflow for a retried delivery whose first execution n8n did not take', async () => {
+		const payload = triggered();
+		const refused = await delivery(payload, { webhookId: 'not-taken', startAnswer: 503 });
+		expect(refused.status).toBe(503);
+		const retry = await delivery(payload, { webhookId: 'not-taken' });
+		expect(retry).toMatchObject({ status: 200 });
+		expect(retry.items).toHaveLength(1);
+		expect((await delivery(payload, { webhookId: 'not-taken' })).items).toBeUndefined();
 	});
 
 	it('starts the workflow once for a delivery PagerDuty retries (same X-Webhook-Id)', async () => {
