@@ -148,8 +148,8 @@ export async function authenticateRequest(
 	const ttlMs = 2 * windowSeconds * 1000 + 1000;
 	const { replayCache } = ctx.getNodeParameter('options', {}) as { replayCache?: ReplayCache };
 	if (replayCache === 'redis') {
-		await rememberShared(ctx, key, ttlMs);
-		return { signedAtMs, forget: async () => await forgetShared(ctx, key) };
+		const token = await rememberShared(ctx, key, ttlMs);
+		return { signedAtMs, forget: async () => await forgetShared(ctx, key, token) };
 	}
 	const outcome = acceptedRequests.remember(key, ttlMs);
 	if (outcome === 'seen')

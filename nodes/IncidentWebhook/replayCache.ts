@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import Redis from 'ioredis';
 import type { IWebhookFunctions } from 'n8n-workflow';
 
@@ -40,22 +42,45 @@ const connect = async (options: RedisOptions) =>
 	await connectRedis(new Redis({ ...redisConnectionOptions(options), maxRetriesPerRequest: 1 }));
 
 /**
+ * Records the key unless it is there, atomically. It holds the token of the request that recorded
+ * it: ioredis sends a command again when its connection was lost before the answer, and Redis may
+ * have run the first one; finding its own token, the repeat is not taken for a replay.
+ */
+const RECORD_ONCE = `local held = redis.call('GET', KEYS[1])
+if not held then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+if held == ARGV[1] then return 1 end
+return 0`;
+
+/** Removes the key only if this request recorded it. */
+const FORGET_MINE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+/**
  * Records a signed request in Redis for `ttlMs`, or refuses it: 409 when any process already
  * recorded it, 503 when Redis cannot say (a request is never accepted without being recorded).
- * One atomic SET NX, so two processes receiving the same request at once accept it once.
+ * One atomic script, so two processes receiving the same request at once accept it once. Returns
+ * the token to forget it with.
  */
 export async function rememberShared(
 	ctx: IWebhookFunctions,
 	key: string,
 	ttlMs: number,
-): Promise<void> {
+): Promise<string> {
 	const options = await readOptions(ctx);
-	let answer: string | null;
+	const token = randomUUID();
+	let recorded: unknown;
+	let client: Redis | undefined;
 	try {
-		answer = await (
-			await sharedRedisClient(cache.clients, options, connect)
-		).set(`${KEY_PREFIX}${key}`, '1', 'PX', ttlMs, 'NX');
+		client = await sharedRedisClient(cache.clients, options, connect);
+		recorded = await client.eval(RECORD_ONCE, 1, `${KEY_PREFIX}${key}`, token, String(ttlMs));
 	} catch (error) {
+		// Redis may have recorded it before the answer was lost: the sender's retry must not find it.
+		await client?.eval(FORGET_MINE, 1, `${KEY_PREFIX}${key}`, token).catch(() => undefined);
 		const reason = redact((error as Error).message, options.password ? [options.password] : []);
 		throw new WebhookRejection(
 			503,
@@ -63,18 +88,24 @@ export async function rememberShared(
 				'accepted, the sender retries',
 		);
 	}
-	if (answer === null)
+	if (recorded !== 1)
 		throw new WebhookRejection(409, 'This signed request was already received (replay)');
+	return token;
 }
 
 /**
- * Removes a recorded request, for one n8n did not take (its retry must be accepted). When Redis
- * cannot be reached the retry is refused as a replay until the key expires: said in n8n's log.
+ * Removes what this request recorded, for one n8n did not take (its retry must be accepted). When
+ * Redis cannot be reached the retry is refused as a replay until the key expires: said in n8n's log.
  */
-export async function forgetShared(ctx: IWebhookFunctions, key: string): Promise<void> {
+export async function forgetShared(
+	ctx: IWebhookFunctions,
+	key: string,
+	token: string,
+): Promise<void> {
 	const options = await readOptions(ctx);
 	try {
-		await (await sharedRedisClient(cache.clients, options, connect)).del(`${KEY_PREFIX}${key}`);
+		const client = await sharedRedisClient(cache.clients, options, connect);
+		await client.eval(FORGET_MINE, 1, `${KEY_PREFIX}${key}`, token);
 	} catch (error) {
 		const reason = redact((error as Error).message, options.password ? [options.password] : []);
 		ctx.logger.warn(

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { type AddressInfo, type Socket, connect, createServer } from 'node:net';
 
 import Redis from 'ioredis';
 import { NodeHelpers, type INodeType } from 'n8n-workflow';
@@ -71,19 +72,23 @@ afterAll(async () => {
 
 const event = JSON.stringify({ action: 'open', incidentId: 'INC-7', scope: '198.51.100.0/24' });
 
-function redisCredential(password = PASSWORD) {
-	return { host: '127.0.0.1', port: server.port, password, database: 0, ssl: false };
+function redisCredential(password = PASSWORD, port = server.port) {
+	return { host: '127.0.0.1', port, password, database: 0, ssl: false };
 }
 
 /** One trigger (one workflow, one node) as every process sees it. */
-function sharedTrigger(replayCache: 'redis' | 'process' | undefined, password = PASSWORD) {
+function sharedTrigger(
+	replayCache: 'redis' | 'process' | undefined,
+	password = PASSWORD,
+	port = server.port,
+) {
 	const base = webhookOptions({
 		replayWindow: 300,
 		options: { batchWindowMs: 0, ...(replayCache ? { replayCache } : {}) },
 	});
 	return {
 		...base,
-		credentials: { ...base.credentials, redis: redisCredential(password) },
+		credentials: { ...base.credentials, redis: redisCredential(password, port) },
 	} satisfies TriggerOptions;
 }
 
@@ -144,7 +149,10 @@ describe('Incident Webhook Trigger: replay cache in Redis, shared by n8n process
 
 		const signed = createHash('sha256').update(`${timestamp}.${event}`).digest('hex');
 		const key = `n8n-ddos:replay:${options.workflowId}/trigger-node/${signed}`;
-		expect(await admin.get(key)).toBe('1');
+		// The value is the recording request's random token: nothing of the request itself.
+		expect(await admin.get(key)).toMatch(
+			/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+		);
 		const ttl = await admin.pttl(key);
 		expect(ttl).toBeGreaterThan(600_000 - 10_000);
 		expect(ttl).toBeLessThanOrEqual(601_000);
@@ -173,6 +181,66 @@ describe('Incident Webhook Trigger: replay cache in Redis, shared by n8n process
 			/could not reach its Redis replay cache \(WRONGPASS/,
 		);
 		expect(JSON.stringify([outcome.responseBody, outcome.warnings])).not.toContain(wrong);
+	});
+});
+
+/**
+ * A TCP proxy to the Redis server that loses Redis's answer to the first command that records a
+ * request: the connection drops after Redis has run it.
+ */
+async function proxyLosingFirstSetAnswer() {
+	let lost = false;
+	const sockets = new Set<Socket>();
+	const proxy = createServer((client) => {
+		const upstream = connect(server.port, '127.0.0.1');
+		let recordSent = false;
+		for (const socket of [client, upstream]) {
+			sockets.add(socket);
+			socket.on('error', () => undefined);
+			socket.on('close', () => [client, upstream].forEach((s) => s.destroy()));
+		}
+		client.on('data', (chunk: Buffer) => {
+			if (/\r\n(EVAL|SET)\r\n/i.test(chunk.toString())) recordSent = true;
+			upstream.write(chunk);
+		});
+		upstream.on('data', (chunk: Buffer) => {
+			if (recordSent && !lost) {
+				lost = true;
+				client.destroy();
+				return;
+			}
+			client.write(chunk);
+		});
+	});
+	await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+	return {
+		port: (proxy.address() as AddressInfo).port,
+		lostOne: () => lost,
+		async close() {
+			for (const socket of sockets) socket.destroy();
+			await new Promise((resolve) => proxy.close(resolve));
+		},
+	};
+}
+
+describe('Incident Webhook Trigger: Redis answer lost after Redis recorded the request', () => {
+	it('accepts the request once: the command ioredis sends again finds its own record', async () => {
+		const proxy = await proxyLosingFirstSetAnswer();
+		try {
+			const proc = startProcess();
+			const options = sharedTrigger('redis', PASSWORD, proxy.port);
+			const headers = freshHeaders(event);
+
+			const first = await post(proc, options, headers);
+			expect(proxy.lostOne()).toBe(true);
+			expect(first.status).toBe(200);
+			expect(first.items).toHaveLength(1);
+			expect((await post(proc, options, headers)).status).toBe(409);
+		} finally {
+			for (const client of processes.at(-1)!.clients.values())
+				await close(await client.catch(() => undefined));
+			await proxy.close();
+		}
 	});
 });
 
