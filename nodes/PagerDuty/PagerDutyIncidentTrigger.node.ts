@@ -35,6 +35,7 @@ import {
 	type WantedSubscription,
 	noteForeignSignature,
 	readRecord,
+	beginDeactivation,
 	repairSubscription,
 	sealFor,
 	signingSecretOf,
@@ -402,10 +403,12 @@ export class PagerDutyIncidentTrigger implements INodeType {
 				const legacy = this.getWorkflowStaticData('node') as LegacyRecord;
 				const subscriptionId = readRecord(this, triggerId)?.subscriptionId ?? legacy.subscriptionId;
 				if (!subscriptionId) return true;
+				const undo = beginDeactivation(this, triggerId);
 				try {
 					const client = await ProviderClient.create(this, pagerDutyApi, LIFECYCLE_RETRY_POLICY);
 					await deleteSubscription(client, subscriptionId);
 				} catch (error) {
+					undo();
 					// Keep the record so that the next deactivation (or a later activation's check) can try
 					// again.
 					this.logger.warn(

@@ -12,6 +12,7 @@ import { ProviderClient } from '../shared/http';
 import {
 	readRecord,
 	recordedTriggers,
+	TriggerDeactivated,
 	repairSubscription,
 	sealFor,
 	signingSecretOf,
@@ -99,6 +100,7 @@ export class PagerDutySubscriptionCheck implements INodeType {
 						foreignSignatures: takeForeignSignatures(this, triggerId) > 0,
 					},
 					record.wanted,
+					() => readRecord(this, triggerId) !== undefined,
 				);
 				if (repair.newSecret || repair.subscriptionId !== record.subscriptionId) {
 					writeRecord(this, triggerId, {
@@ -128,6 +130,8 @@ export class PagerDutySubscriptionCheck implements INodeType {
 					pairedItem,
 				});
 			} catch (error) {
+				// Deactivated while this check ran: deactivation deletes the subscription, nothing to check.
+				if (error instanceof TriggerDeactivated) continue;
 				const nodeError = toNodeError(this, error, 0);
 				if (!this.continueOnFail()) throw nodeError;
 				output.push({

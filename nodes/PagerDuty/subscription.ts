@@ -89,12 +89,34 @@ export function takeForeignSignatures(ctx: StaticDataContext, triggerId: string)
 	return count;
 }
 
+const deactivations = processMemory.pagerDutyDeactivations;
+
+/**
+ * Called before deactivation deletes the subscription: from then on the record reads as absent in
+ * this process, so that a check already running does not re-create what is being deleted. Returns
+ * the undo for a deletion that failed (the record stays for the next deactivation).
+ */
+export function beginDeactivation(ctx: StaticDataContext, triggerId: string): () => void {
+	const key = processKey(ctx, triggerId);
+	deactivations.set(key, Date.now());
+	return () => deactivations.delete(key);
+}
+
 export function readRecord(
 	ctx: StaticDataContext,
 	triggerId: string,
 ): SubscriptionRecord | undefined {
 	const stored = storedRecords(ctx)[triggerId];
 	const kept = recordsInProcess.get(processKey(ctx, triggerId));
+	const deactivatedAt = deactivations.get(processKey(ctx, triggerId));
+	if (
+		deactivatedAt !== undefined &&
+		Math.max(stored?.updatedAt ?? 0, kept?.updatedAt ?? 0) <= deactivatedAt
+	) {
+		// A copy loaded before the deactivation: saved back, it would bring the record back.
+		delete storedRecords(ctx)[triggerId];
+		return undefined;
+	}
 	if (kept && (!stored || kept.updatedAt > stored.updatedAt)) {
 		storedRecords(ctx)[triggerId] = kept;
 		return kept;
@@ -122,6 +144,8 @@ export function writeRecord(
 	if (record) {
 		records[triggerId] = record;
 		recordsInProcess.set(processKey(ctx, triggerId), record);
+		if (record.updatedAt > (deactivations.get(processKey(ctx, triggerId)) ?? Infinity))
+			deactivations.delete(processKey(ctx, triggerId));
 	} else {
 		delete records[triggerId];
 		recordsInProcess.delete(processKey(ctx, triggerId));
@@ -223,6 +247,13 @@ export interface Repair {
  * Makes PagerDuty's side match `wanted`, given the subscription on record and whether its secret
  * can still be read. Never leaves a subscription whose deliveries could not be verified.
  */
+/** The trigger was deactivated while a check was repairing its subscription. */
+export class TriggerDeactivated extends Error {
+	constructor() {
+		super('The trigger was deactivated while its subscription was checked');
+	}
+}
+
 export async function repairSubscription(
 	client: ProviderClient,
 	createOnce: ProviderClient,
@@ -238,8 +269,11 @@ export async function repairSubscription(
 		  }
 		| undefined,
 	wanted: WantedSubscription,
+	/** Whether the trigger is still active: a check must not re-create what deactivation deletes. */
+	stillWanted: () => boolean = () => true,
 ): Promise<Repair> {
 	const recreate = async (reason: string): Promise<Repair> => {
+		if (!stillWanted()) throw new TriggerDeactivated();
 		if (current) await deleteSubscription(client, current.subscriptionId);
 		const { subscription, secret } = await createWithoutOrphans(client, createOnce, wanted);
 		return { subscriptionId: subscription.id, newSecret: secret, repairs: [reason] };

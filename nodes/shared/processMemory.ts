@@ -52,6 +52,14 @@ export const processMemory = {
 	pagerDutyForeignSignatures: new Map<string, number>(),
 
 	/**
+	 * PagerDuty: when each trigger's deactivation began deleting its subscription
+	 * (`workflowId/triggerId` -> ms). A scheduled check that loaded the record before then must not
+	 * re-create the subscription it finds deleted. Cleared by a newer record (a new activation).
+	 * Only this process sees it: in queue mode a check running on a worker does not.
+	 */
+	pagerDutyDeactivations: new Map<string, number>(),
+
+	/**
 	 * Incident Gate: one Redis client per server (ioredis reconnects on its own), shared by every
 	 * execution so that a burst of events does not open a connection each. The state itself is in
 	 * Redis; a restart only opens new connections.

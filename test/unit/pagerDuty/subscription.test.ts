@@ -397,6 +397,24 @@ describe('PagerDuty Subscription Check: repairs without a restart', () => {
 		expect(onlySubscription().id).toBe(subscription.id);
 	});
 
+	it('does not bring back a subscription that deactivation deletes while a check runs', async () => {
+		const options = triggerOptions(sim);
+		await activate(trigger, options);
+		// The scheduled check loaded the workflow (and its static data) before the deactivation; its
+		// read reaches PagerDuty only after the deletion.
+		sim.latencyMs = 200;
+		const running = runWorkflowNode(check, {
+			...options,
+			globalStaticData: structuredClone(options.globalStaticData),
+		});
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		sim.latencyMs = 0;
+		expect((await runHook(trigger, 'delete', options)).result).toBe(true);
+		await running;
+		expect(sim.subscriptions.size).toBe(0);
+		expect(sim.log.filter((request) => request.method === 'POST')).toHaveLength(1);
+	});
+
 	it('reports a healthy subscription without writing anything', async () => {
 		const options = await activatedThenRestarted();
 		const writes = sim.writes().length;
