@@ -106,9 +106,10 @@ export function readRecord(
 	ctx: StaticDataContext,
 	triggerId: string,
 ): SubscriptionRecord | undefined {
+	const key = processKey(ctx, triggerId);
 	const stored = storedRecords(ctx)[triggerId];
-	const kept = recordsInProcess.get(processKey(ctx, triggerId));
-	const deactivatedAt = deactivations.get(processKey(ctx, triggerId));
+	const kept = recordsInProcess.get(key);
+	const deactivatedAt = deactivations.get(key);
 	if (
 		deactivatedAt !== undefined &&
 		Math.max(stored?.updatedAt ?? 0, kept?.updatedAt ?? 0) <= deactivatedAt
@@ -141,14 +142,14 @@ export function writeRecord(
 	record: SubscriptionRecord | undefined,
 ): void {
 	const records = storedRecords(ctx);
+	const key = processKey(ctx, triggerId);
 	if (record) {
 		records[triggerId] = record;
-		recordsInProcess.set(processKey(ctx, triggerId), record);
-		if (record.updatedAt > (deactivations.get(processKey(ctx, triggerId)) ?? Infinity))
-			deactivations.delete(processKey(ctx, triggerId));
+		recordsInProcess.set(key, record);
+		if (record.updatedAt > (deactivations.get(key) ?? Infinity)) deactivations.delete(key);
 	} else {
 		delete records[triggerId];
-		recordsInProcess.delete(processKey(ctx, triggerId));
+		recordsInProcess.delete(key);
 	}
 }
 
@@ -243,10 +244,6 @@ export interface Repair {
 	repairs: string[];
 }
 
-/**
- * Makes PagerDuty's side match `wanted`, given the subscription on record and whether its secret
- * can still be read. Never leaves a subscription whose deliveries could not be verified.
- */
 /** The trigger was deactivated while a check was repairing its subscription. */
 export class TriggerDeactivated extends Error {
 	constructor() {
@@ -254,6 +251,10 @@ export class TriggerDeactivated extends Error {
 	}
 }
 
+/**
+ * Makes PagerDuty's side match `wanted`, given the subscription on record and whether its secret
+ * can still be read. Never leaves a subscription whose deliveries could not be verified.
+ */
 export async function repairSubscription(
 	client: ProviderClient,
 	createOnce: ProviderClient,
