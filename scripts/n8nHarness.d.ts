@@ -42,7 +42,7 @@ export class N8nInstance {
 	restart(): Promise<this>;
 	/** Waits until production webhooks answer (n8n registers them after it reports ready). */
 	waitForWebhooks(paths: string[], timeoutMs?: number): Promise<void>;
-	logTail(lines?: number): string;
+	logTail(lines?: number, file?: string): string;
 	/**
 	 * Signs in as the owner: a fetch that sends the session cookie, and the cookie (`name=value;
 	 * ...`) itself.

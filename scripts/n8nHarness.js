@@ -371,10 +371,10 @@ class N8nInstance {
 		while (Date.now() < deadline) {
 			if (child.exitCode !== null) {
 				this.workers.splice(this.workers.indexOf(worker), 1);
-				const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
 				throw Object.assign(
 					new Error(
-						`n8n worker exited while starting (code ${child.exitCode}); log: ${logFile}\n${tail}`,
+						`n8n worker exited while starting (code ${child.exitCode}); ` +
+							`log: ${logFile}\n${this.logTail(20, logFile)}`,
 					),
 					{ exitedWhileStarting: true },
 				);
@@ -430,9 +430,10 @@ class N8nInstance {
 		}
 	}
 
-	logTail(lines = 40) {
+	/** The last lines of n8n's log, or of another log of this instance (a worker's). */
+	logTail(lines = 40, file = this.logFile) {
 		try {
-			return fs.readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
+			return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
 		} catch {
 			return '';
 		}

@@ -71,18 +71,24 @@ interface ExecutionSummary {
 	startedAt?: string;
 }
 
-/**
- * Executions a delivery started; the PagerDuty workflow's scheduled subscription checks are left
- * out.
- */
-async function executionsOf(workflowId: string): Promise<ExecutionSummary[]> {
+/** The workflow's executions started this way ('webhook': a delivery; 'trigger': its schedule). */
+async function executionsStartedBy(
+	workflowId: string,
+	mode: 'webhook' | 'trigger',
+): Promise<ExecutionSummary[]> {
 	const response = await api(
 		`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`,
 	);
 	expect(response.status).toBe(200);
 	const body = (await response.json()) as { data: { results: ExecutionSummary[] } };
-	return body.data.results.filter((execution) => execution.mode === 'webhook');
+	return body.data.results.filter((execution) => execution.mode === mode);
 }
+
+/**
+ * Executions a delivery started; the PagerDuty workflow's scheduled subscription checks are left
+ * out.
+ */
+const executionsOf = async (workflowId: string) => await executionsStartedBy(workflowId, 'webhook');
 
 /** Waits until the workflow has `count` executions, all done; fails if it ever has more. */
 async function waitForExecutions(workflowId: string, count: number): Promise<ExecutionSummary[]> {
@@ -109,13 +115,7 @@ async function waitForExecutions(workflowId: string, count: number): Promise<Exe
 }
 
 /** The PagerDuty workflow's runs its schedule started, newest first. */
-async function scheduledRuns(): Promise<ExecutionSummary[]> {
-	const response = await api(
-		`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: ids.pagerDuty }))}`,
-	);
-	const { data } = (await response.json()) as { data: { results: ExecutionSummary[] } };
-	return data.results.filter((execution) => execution.mode === 'trigger');
-}
+const scheduledRuns = async () => await executionsStartedBy(ids.pagerDuty, 'trigger');
 
 /** The latest scheduled runs and what the Subscription Check said in them, for a failure. */
 async function scheduledChecks(): Promise<string> {
@@ -352,7 +352,7 @@ describe('PagerDuty Incident Trigger inside a real n8n', () => {
 				'the Subscription Check re-enables the subscription',
 				() => !subscription.delivery_method.temporarily_disabled,
 				30_000,
-				() => `${scheduledChecks()}\nn8n log:\n${n8n.logTail(60)}`,
+				async () => `${await scheduledChecks()}\nn8n log:\n${n8n.logTail(60)}`,
 			);
 			expect(enableCalls()).toBe(before + 1);
 			expect(pagerDutySubscription().id).toBe(subscription.id);
