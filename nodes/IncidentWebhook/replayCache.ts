@@ -34,12 +34,20 @@ async function readOptions(ctx: IWebhookFunctions): Promise<RedisOptions> {
 	);
 }
 
+/** Why Redis failed, as ioredis says it, without the password. */
+const failureReason = (error: unknown, options: RedisOptions) =>
+	redact((error as Error).message, options.password ? [options.password] : []);
+
 /**
  * Fails a command after one reconnection attempt, so an unreachable Redis answers the sender within
  * seconds (ioredis waits at most 2 s between attempts) instead of holding its request.
  */
 const connect = async (options: RedisOptions) =>
 	await connectRedis(new Redis({ ...redisConnectionOptions(options), maxRetriesPerRequest: 1 }));
+
+/** This process's client for the Redis server in `options`, shared by its requests. */
+const replayClient = async (options: RedisOptions) =>
+	await sharedRedisClient(cache.clients, options, connect);
 
 /**
  * Records the key unless it is there, atomically. It holds the token of the request that recorded
@@ -76,12 +84,12 @@ export async function rememberShared(
 	let recorded: unknown;
 	let client: Redis | undefined;
 	try {
-		client = await sharedRedisClient(cache.clients, options, connect);
+		client = await replayClient(options);
 		recorded = await client.eval(RECORD_ONCE, 1, `${KEY_PREFIX}${key}`, token, String(ttlMs));
 	} catch (error) {
 		// Redis may have recorded it before the answer was lost: the sender's retry must not find it.
 		await client?.eval(FORGET_MINE, 1, `${KEY_PREFIX}${key}`, token).catch(() => undefined);
-		const reason = redact((error as Error).message, options.password ? [options.password] : []);
+		const reason = failureReason(error, options);
 		throw new WebhookRejection(
 			503,
 			`The trigger could not reach its Redis replay cache (${reason}); the request was not ` +
@@ -104,10 +112,10 @@ export async function forgetShared(
 ): Promise<void> {
 	const options = await readOptions(ctx);
 	try {
-		const client = await sharedRedisClient(cache.clients, options, connect);
+		const client = await replayClient(options);
 		await client.eval(FORGET_MINE, 1, `${KEY_PREFIX}${key}`, token);
 	} catch (error) {
-		const reason = redact((error as Error).message, options.password ? [options.password] : []);
+		const reason = failureReason(error, options);
 		ctx.logger.warn(
 			`Incident Webhook Trigger "${ctx.getNode().name}": n8n did not take a signed request and ` +
 				`its Redis replay cache could not forget it (${reason}); the sender's retry is refused ` +
