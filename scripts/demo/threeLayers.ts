@@ -20,7 +20,8 @@ const POLL_MS = 500;
 
 const run = promisify(execFile);
 
-function installed(): boolean {
+/** Whether this machine has the programs example 04's BGP and server layers run. */
+export function threeLayersInstalled(): boolean {
 	return (
 		['gobgpd', 'bird', 'birdc', 'ssh-keygen'].every((binary) => onPath(binary)) &&
 		existsSync('/usr/sbin/sshd')
@@ -74,7 +75,7 @@ export function nftSets(commands: string[]): Map<string, Set<string>> {
 export async function startThreeLayers(): Promise<
 	{ simulators: DemoSimulator[] } | { unavailable: string }
 > {
-	if (!installed())
+	if (!threeLayersInstalled())
 		return {
 			unavailable:
 				`its BGP and server layers run this machine's ${THREE_LAYERS_PACKAGES}: ` +

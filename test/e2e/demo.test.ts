@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,9 +7,9 @@ import { promisify } from 'node:util';
 
 import { REPO, freePort } from '../../scripts/n8nHarness';
 import type { DemoState } from '../../scripts/demo/statusPage';
-import { THREE_LAYERS_PACKAGES } from '../../scripts/demo/threeLayers';
+import { THREE_LAYERS_PACKAGES, threeLayersInstalled } from '../../scripts/demo/threeLayers';
 import { waitUntil as until } from './harness';
-import { aptInstall, onPath } from './services';
+import { aptInstall } from './services';
 
 /**
  * `npm start -- --demo` as a newcomer runs it: started as a child process, driven only by the
@@ -64,8 +64,7 @@ const mitigating = async (names: string[]) => {
 beforeAll(async () => {
 	// The demo runs example 04's BGP and server layers on these when installed; it never installs
 	// them itself.
-	if (!onPath('gobgpd') || !onPath('bird') || !existsSync('/usr/sbin/sshd'))
-		aptInstall(...THREE_LAYERS_PACKAGES.split(' '));
+	if (!threeLayersInstalled()) aptInstall(...THREE_LAYERS_PACKAGES.split(' '));
 	const [port, statusPort] = [await freePort(), await freePort()];
 	n8nUrl = `http://127.0.0.1:${port}`;
 	statusUrl = `http://127.0.0.1:${statusPort}/`;
