@@ -57,6 +57,7 @@ export async function prepareDemo(n8n: N8nInstance, options: DemoOptions) {
 	const poll = setInterval(() => {
 		for (const simulator of watched) {
 			const fresh = simulator.sim.log.slice(simulator.seen);
+			if (fresh.length === 0) continue;
 			simulator.seen += fresh.length;
 			for (const request of fresh) {
 				requests.unshift({ at: now(), simulator: simulator.name, ...request });

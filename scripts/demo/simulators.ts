@@ -57,7 +57,10 @@ export interface SimulatorState {
 	resources: string[];
 }
 
-/** What the demo reads of a simulator (or of a real daemon it runs): its log only grows. */
+/**
+ * What the demo reads of a simulator (or of a real daemon it runs): its log only grows, and every
+ * change of its state comes with a new entry (the demo reads the state only then).
+ */
 export interface WatchedLog {
 	log: Array<{ method: string; path: string; status: number | string }>;
 	/** Requests that changed its state. */
